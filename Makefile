@@ -1,0 +1,66 @@
+# contactpoint: `make demo` runs the service on SQLite with a synthetic population;
+# `make test` runs the tests. Both do all their own set-up.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+UV_VERSION := 0.13.9
+DEMO_CHILDREN ?= 20000
+DEMO_FEEDS := var/demo-feeds
+export CONTACTPOINT_DATA_DIR ?= $(CURDIR)/var
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test test-postgres lint format bench clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(VENV)/.installed: requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "contactpoint needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+setup: $(VENV)/.installed node_modules/.installed ## create the virtual environment and install everything
+
+demo: setup ## run the service on SQLite with about 20,000 synthetic children
+	CONTACTPOINT_ENV=development $(BIN)/contactpoint init
+	@test -f $(DEMO_FEEDS)/manifest.json || \
+		CONTACTPOINT_ENV=development $(BIN)/contactpoint synth --children $(DEMO_CHILDREN) --seed 1 --out $(DEMO_FEEDS)
+	CONTACTPOINT_ENV=development $(BIN)/contactpoint load $(DEMO_FEEDS)
+	@echo
+	@echo "contactpoint is starting at http://127.0.0.1:8000 (Ctrl-C stops it)."
+	@echo "Next: CONTACTPOINT_ENV=development $(BIN)/contactpoint quarantine list"
+	@echo "      CONTACTPOINT_ENV=development $(BIN)/contactpoint keys status"
+	@echo "      CONTACTPOINT_ENV=development $(BIN)/contactpoint backup --out var/backup.jsonl.gz"
+	@echo
+	CONTACTPOINT_ENV=development $(BIN)/contactpoint serve
+
+test: setup ## run the test suite (SQLite; set DATABASE_URL for PostgreSQL)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+test-postgres: setup ## run the test suite on PostgreSQL at 127.0.0.1:5432
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/contactpoint \
+	CONTACTPOINT_KEYSTORE_URL=postgres://postgres@127.0.0.1:5432/contactpoint_keys \
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: setup ## ruff and mypy --strict
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy contactpoint tests benchmarks
+
+format: setup ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+bench: setup ## run the benchmarks (minutes to hours; see docs/benchmarks.md)
+	$(BIN)/python benchmarks/bench_synth.py $(BENCH_ARGS)
+
+clean: ## remove the virtual environment, front-end packages and var/
+	rm -rf $(VENV) node_modules var

@@ -1,0 +1,5 @@
+import sys
+
+from contactpoint.cli import main
+
+sys.exit(main())

@@ -1,0 +1,64 @@
+"""The `contactpoint` command: the one entry point for operators.
+
+Each subcommand lives in its own module with `add_arguments(parser)` and `run(args)`.
+Django is set up only for the subcommands that need it, so `contactpoint synth` runs
+without any database or key.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+# name -> (module, needs Django, one-line help)
+COMMANDS: dict[str, tuple[str, bool, str]] = {
+    "init": ("contactpoint.cli.init", True, "create the databases and, for a demo, the keys"),
+    "synth": ("contactpoint.synth.cli", False, "write a synthetic population and its feeds"),
+    "load": ("contactpoint.cli.load", True, "load a feed folder"),
+    "quarantine": ("contactpoint.cli.quarantine", True, "list rows that could not be loaded"),
+    "keys": ("contactpoint.cli.keys", True, "key status, rotation and retirement"),
+    "backup": ("contactpoint.cli.backup", True, "write a backup of the registry (ciphertext)"),
+    "restore": ("contactpoint.cli.restore", True, "restore a backup into an empty registry"),
+    "serve": ("contactpoint.cli.serve", True, "run the web application under gunicorn"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="contactpoint", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name, (module, _, help_text) in COMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        importlib.import_module(module).add_arguments(command)
+    return parser
+
+
+def error(message: str) -> int:
+    print(f"contactpoint: error: {message}", file=sys.stderr)
+    return 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    from contactpoint.config import ConfigurationError
+
+    args = build_parser().parse_args(argv)
+    module, needs_django, _ = COMMANDS[args.command]
+    try:
+        if needs_django:
+            os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactpoint.settings")
+            import django
+
+            django.setup()
+        result: int = importlib.import_module(module).run(args)
+        return result
+    except ConfigurationError as exc:
+        return error(str(exc))
+    except KeyboardInterrupt:
+        return error("interrupted; everything committed so far is kept, run it again to resume")
+
+
+def progress(message: str) -> None:
+    """Progress for people, on stderr so stdout stays for results."""
+    print(message, file=sys.stderr, flush=True)

@@ -1,0 +1,66 @@
+"""`contactpoint keys status|rotate|retire`: key-encryption keys and the data keys they wrap."""
+
+from __future__ import annotations
+
+import argparse
+
+from contactpoint.cli import error, progress
+from contactpoint.keystore import service
+from contactpoint.keystore.models import DataKey
+from contactpoint.keystore.provider import FileKeyProvider, get_provider
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True)
+    sub.add_parser("status", help="which key-encryption key wraps how many data keys")
+    sub.add_parser("rotate", help="make a new key-encryption key and re-wrap every data key")
+    retire = sub.add_parser("retire", help="remove an old key that wraps nothing any more")
+    retire.add_argument("key_id")
+
+
+def run(args: argparse.Namespace) -> int:
+    action: int = {"status": _status, "rotate": _rotate, "retire": _retire}[args.action](args)
+    return action
+
+
+def _status(args: argparse.Namespace) -> int:
+    status = service.status()
+    print("key\tactive\tdata keys")
+    for key_id in sorted(set(status.known) | set(status.wrapped_by)):
+        held = "" if key_id in status.known else "\tMISSING FROM KEYRING"
+        active = "yes" if key_id == status.active else "no"
+        print(f"{key_id}\t{active}\t{status.wrapped_by.get(key_id, 0)}{held}")
+    return 0
+
+
+def _file_provider() -> FileKeyProvider | None:
+    provider = get_provider()
+    return provider if isinstance(provider, FileKeyProvider) and provider.path else None
+
+
+def _rotate(args: argparse.Namespace) -> int:
+    provider = _file_provider()
+    if provider is None:
+        return error("rotation needs a keyring file (CONTACTPOINT_KEK_FILE)")
+    key_id = provider.add_active_key()
+    progress(f"keys: {key_id} is now the active key-encryption key")
+    done = service.rewrap_all(progress=lambda n: progress(f"keys: {n:,} data keys re-wrapped"))
+    print(f"re-wrapped {done:,} data keys under {key_id}; retire old keys with "
+          "`contactpoint keys retire KEY_ID` once no backup of the key store needs them")  # fmt: skip
+    return 0
+
+
+def _retire(args: argparse.Namespace) -> int:
+    provider = _file_provider()
+    if provider is None:
+        return error("retiring needs a keyring file (CONTACTPOINT_KEK_FILE)")
+    if args.key_id not in provider.key_ids():
+        return error(f"{args.key_id} is not in the keyring")
+    if args.key_id == provider.active_key_id():
+        return error("the active key cannot be retired; rotate first")
+    still = DataKey.objects.filter(kek_id=args.key_id).count()
+    if still:
+        return error(f"{still:,} data keys are still wrapped under {args.key_id}; run rotate")
+    provider.retire(args.key_id)
+    print(f"retired {args.key_id}")
+    return 0

@@ -1,0 +1,74 @@
+"""Configuration from the environment, with `<NAME>_FILE` for every secret.
+
+Read once by settings.py and by the CLI before Django starts. Nothing here logs a value.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "test"})
+ENVIRONMENTS = DEVELOPMENT_ENVIRONMENTS | {"production"}
+
+# Values people paste from examples. Refused outside development, as is any key file that
+# `contactpoint init` wrote for a demo (it says so inside).
+PLACEHOLDERS = frozenset(
+    {"", "changeme", "change-me", "placeholder", "secret", "password", "demo", "example", "xxx"}
+)
+
+
+class ConfigurationError(RuntimeError):
+    """The service cannot start safely with this configuration."""
+
+
+def environment() -> str:
+    """Return CONTACTPOINT_ENV; production unless a developer says otherwise."""
+    value = os.environ.get("CONTACTPOINT_ENV", "production").strip().lower()
+    if value not in ENVIRONMENTS:
+        raise ConfigurationError(
+            f"CONTACTPOINT_ENV must be one of {', '.join(sorted(ENVIRONMENTS))}"
+        )
+    return value
+
+
+def is_development() -> bool:
+    return environment() in DEVELOPMENT_ENVIRONMENTS
+
+
+def data_dir() -> Path:
+    return Path(os.environ.get("CONTACTPOINT_DATA_DIR", "./var")).resolve()
+
+
+def secret(name: str) -> str | None:
+    """Return the secret NAME from the environment or from the file named by NAME_FILE.
+
+    Setting both is refused: which one wins would be a guess.
+    """
+    direct = os.environ.get(name)
+    file_name = os.environ.get(f"{name}_FILE")
+    if direct is not None and file_name is not None:
+        raise ConfigurationError(f"set {name} or {name}_FILE, not both")
+    if file_name is not None:
+        try:
+            return Path(file_name).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigurationError(f"{name}_FILE cannot be read: {exc.strerror}") from exc
+    return direct
+
+
+def require_real_secret(name: str, value: str | None) -> str | None:
+    """Refuse a missing or placeholder secret outside development."""
+    if is_development():
+        return value
+    if value is None or value.strip().lower() in PLACEHOLDERS or "insecure" in value.lower():
+        raise ConfigurationError(
+            f"{name} is missing or a placeholder; set {name} or {name}_FILE "
+            "(CONTACTPOINT_ENV=development allows demo secrets)"
+        )
+    return value
+
+
+def path_setting(name: str, default: Path) -> Path:
+    value = os.environ.get(name)
+    return Path(value).resolve() if value else default

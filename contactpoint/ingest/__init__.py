@@ -1,0 +1,1 @@
+"""Ingest: read source feeds, validate each row, quarantine bad ones, load the rest."""

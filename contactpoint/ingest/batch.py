@@ -1,0 +1,221 @@
+"""One batch of feed rows, inside the caller's transaction: validate, link, write.
+
+Linkage here is by validated NHS number or UPN only; probabilistic linkage (issue 3)
+replaces `_resolve`. A record with no valid identifier that matches no child is kept,
+sealed, as waiting for linkage, rather than becoming a possible duplicate child.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import uuid
+from dataclasses import dataclass, fields
+
+from django.db import transaction
+
+from contactpoint.ingest.feeds import FeedRecord, Problem, RowParser
+from contactpoint.ingest.models import LoadedFile, QuarantinedRow
+from contactpoint.keystore import service as keys
+from contactpoint.keystore.index_key import derived_key
+from contactpoint.lib import crypto
+from contactpoint.registry import children, golden, involvements
+from contactpoint.registry.cipher import ChildCipher
+from contactpoint.registry.models import Child, Organisation, Source, SourceRecord
+
+# How sure we are that a record belongs to the child it was linked to.
+CONFIDENCE = {"nhs_number": 0.99, "upn": 0.98, "new_child": 1.0, "none": 0.0}
+
+
+@dataclass
+class BatchResult:
+    loaded: int = 0
+    unchanged: int = 0
+    rejected: int = 0
+    fields_ignored: int = 0
+    children_created: int = 0
+    pending: int = 0
+
+    def add(self, other: BatchResult) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+
+@dataclass
+class Item:
+    line: int
+    record: FeedRecord
+    ref: bytes
+    digest: bytes
+    existing: SourceRecord | None = None
+    child_id: uuid.UUID | None = None
+    method: str = "none"
+    sr_id: uuid.UUID = dataclasses.field(default_factory=uuid.uuid4)
+
+    @property
+    def owner(self) -> uuid.UUID:
+        """Whose data key seals this record: its child's, or its own while unlinked."""
+        return self.child_id or self.sr_id
+
+
+def record_ref(source: Source, record_id: str) -> bytes:
+    return crypto.keyed_digest(derived_key("source-record-ref/v1"), f"{source.code}\x1f{record_id}".encode())
+
+
+def content_digest(record: FeedRecord) -> bytes:
+    body = json.dumps(record.canonical(), sort_keys=True).encode()
+    return crypto.keyed_digest(derived_key("source-record-digest/v1"), body)
+
+
+class BatchLoader:
+    def __init__(self, source: Source, loaded: LoadedFile, today: dt.date | None = None) -> None:
+        self.source = source
+        self.loaded = loaded
+        self.parser = RowParser(today or dt.date.today())
+        self.result = BatchResult()
+        self.quarantine: list[QuarantinedRow] = []
+
+    def run(self, rows: list[tuple[int, dict[str, str] | None]]) -> BatchResult:
+        items = self._validate(rows)
+        by_ref = {i.ref: i for i in items}  # a record sent twice in a batch: the last wins
+        self.result.loaded += len(items) - len(by_ref)
+        items = self._changed(list(by_ref.values()))
+        self._resolve(items)
+        self._write(items)
+        QuarantinedRow.objects.bulk_create(self.quarantine, ignore_conflicts=True)
+        return self.result
+
+    def _quarantine(self, line: int, problem: Problem) -> None:
+        severity = "rejected" if problem.rejects_row else "field_ignored"
+        self.quarantine.append(QuarantinedRow(
+            loaded_file=self.loaded, line=line, field=problem.field, reason=problem.reason,
+            severity=severity))  # fmt: skip
+
+    def _validate(self, rows: list[tuple[int, dict[str, str] | None]]) -> list[Item]:
+        orgs = involvements.organisation_ids(
+            {r["org_code"].strip() for _, r in rows if r and r["org_code"].strip()}
+        )
+        items = []
+        for line, row in rows:
+            record = self.parser.parse(row) if row is not None else None
+            problems = self.parser.problems if row is not None else [
+                Problem("row", "has the wrong number of fields")]  # fmt: skip
+            if record is not None and record.org_code and record.org_code not in orgs:
+                problems = [*problems, Problem("org_code", "is not a known organisation")]
+                record = None
+            for problem in problems:
+                self._quarantine(line, problem)
+            if record is None:
+                self.result.rejected += 1
+                continue
+            self.result.fields_ignored += len(problems)
+            items.append(Item(line, record, record_ref(self.source, record.record_id),
+                              content_digest(record)))  # fmt: skip
+        return items
+
+    def _changed(self, items: list[Item]) -> list[Item]:
+        existing = SourceRecord.objects.filter(
+            source=self.source, record_ref__in=[i.ref for i in items]
+        )
+        by_ref = {bytes(sr.record_ref): sr for sr in existing}
+        changed = []
+        for item in items:
+            item.existing = by_ref.get(item.ref)
+            if item.existing is not None:
+                item.sr_id = item.existing.pk
+            if item.existing is not None and bytes(item.existing.digest) == item.digest:
+                self.result.unchanged += 1
+            else:
+                changed.append(item)
+        return changed
+
+    def _resolve(self, items: list[Item]) -> None:
+        """Find each record's child: the one it was linked to before, else by identifier."""
+        for item in items:
+            if item.existing is not None and item.existing.child_id is not None:
+                item.child_id, item.method = item.existing.child_id, item.existing.method
+        for scheme in ("nhs_number", "upn"):
+            open_items = [i for i in items if i.child_id is None and getattr(i.record, scheme)]
+            found = children.find_by_identifier(scheme, {getattr(i.record, scheme) for i in open_items})
+            for item in open_items:
+                if child := found.get(getattr(item.record, scheme)):
+                    item.child_id, item.method = child, scheme
+        linked = {(s, v): i.child_id for i in items if i.child_id
+                  for s in ("nhs_number", "upn") if (v := getattr(i.record, s))}  # fmt: skip
+        self._new_children([i for i in items if i.child_id is None], linked)
+
+    def _new_children(self, items: list[Item], linked: dict[tuple[str, str], uuid.UUID]) -> None:
+        """Create one child per distinct identifier among records that matched no one.
+
+        Two records in one batch with the same NHS number (or UPN) become one child, and a
+        record sharing an identifier with one linked earlier in the batch joins that child.
+        """
+        groups: dict[tuple[str, str], list[Item]] = {}
+        for item in items:
+            ids = [(s, v) for s in ("nhs_number", "upn") if (v := getattr(item.record, s))]
+            if not ids:
+                continue  # no valid identifier: waits for linkage
+            if known := next((k for k in ids if k in linked), None):
+                item.child_id, item.method = linked[known], known[0]
+                continue
+            group = next((groups[k] for k in ids if k in groups), [])
+            group.append(item)
+            for k in ids:
+                groups.setdefault(k, group)
+        distinct = list({id(g): g for g in groups.values()}.values())
+        created = children.create_children(len(distinct))
+        self.result.children_created += len(created)
+        for group, (child, _) in zip(distinct, created, strict=True):
+            for n, item in enumerate(group):
+                item.child_id = child.id
+                item.method = "new_child" if n == 0 else (
+                    "nhs_number" if item.record.nhs_number else "upn")
+
+    def _ciphers(self, items: list[Item]) -> dict[uuid.UUID, ChildCipher]:
+        """A cipher per owner; a record waiting for linkage gets a data key of its own."""
+        ciphers = children.ciphers_for({i.owner for i in items})
+        missing = {i.owner for i in items if i.owner not in ciphers and i.child_id is None}
+        fresh = keys.create_data_keys(missing)
+        return ciphers | {o: ChildCipher(o, k) for o, k in fresh.items()}
+
+    def _write(self, items: list[Item]) -> None:
+        ciphers = self._ciphers(items)
+        for item in items:
+            if item.owner not in ciphers:  # the child's key was destroyed: purged
+                self._quarantine(item.line, Problem("record_id", "matches a purged child"))
+                self.result.rejected += 1
+        items = [i for i in items if i.owner in ciphers]
+        children.retire_facts(
+            {i.sr_id: i.record.as_at for i in items if i.existing and i.existing.child_id}
+        )
+        # Records that were waiting and are now linked: their payload is sealed under the
+        # child's key from now on, so their own key is destroyed.
+        released = [i.sr_id for i in items if i.child_id and i.existing and not i.existing.child_id]
+        writer = children.FactWriter()
+        for item in items:
+            sr = item.existing or SourceRecord(id=item.sr_id, source=self.source, record_ref=item.ref)
+            self._save_record(sr, item, ciphers[item.owner])
+            if item.child_id is not None:
+                writer.add(ciphers[item.owner], sr, item.record, CONFIDENCE[item.method])
+                involvements.from_feed(ciphers[item.owner], sr, item.record)
+            else:
+                self.result.pending += 1
+            self.result.loaded += 1
+        writer.flush()
+        # Only once the registry has committed: a rollback must not lose the only key.
+        transaction.on_commit(lambda: keys.destroy_data_keys(released))
+        shield = [i.child_id for i in items if i.child_id and i.record.sensitive]
+        Child.objects.filter(id__in=shield).update(shielded=True)
+        golden.refresh(i.child_id for i in items if i.child_id is not None)
+
+    def _save_record(self, sr: SourceRecord, item: Item, cipher: ChildCipher) -> None:
+        sr.child_id = item.child_id
+        sr.status = "linked" if item.child_id else "pending"
+        sr.method = item.method
+        sr.confidence = CONFIDENCE[item.method]
+        sr.as_at = item.record.as_at
+        sr.digest = item.digest
+        body = json.dumps(item.record.canonical(), sort_keys=True)
+        sr.payload = cipher.seal(SourceRecord, "payload", sr.pk, body)
+        sr.save()

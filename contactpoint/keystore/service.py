@@ -1,0 +1,115 @@
+"""Create, fetch, destroy and re-wrap data keys. The only code that touches DataKey."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from contactpoint.keystore.models import DataKey
+from contactpoint.keystore.provider import KeyProvider, get_provider
+from contactpoint.keystore.routers import KEYS_ALIAS
+from contactpoint.lib import crypto
+
+
+class MissingDataKey(LookupError):
+    """No data key for this owner: never created, or destroyed (crypto-shredded)."""
+
+
+def _context(owner_id: uuid.UUID) -> bytes:
+    # Binds a wrapped key to its owner: a wrapped key copied onto another row won't open.
+    return b"contactpoint/data-key/v1|" + owner_id.bytes
+
+
+def create_data_keys(owner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+    """Create and store a fresh data key for each owner; return them unwrapped.
+
+    Committed in the key store at once and before the caller's registry transaction, so a
+    crash can leave an unused key (harmless, reported by `keys status`) but never data
+    without its key.
+    """
+    provider = get_provider()
+    kek_id = provider.active_key_id()
+    keys = {owner: crypto.new_key() for owner in owner_ids}
+    rows = [
+        DataKey(owner_id=o, kek_id=kek_id, wrapped=provider.wrap(kek_id, k, _context(o)))
+        for o, k in keys.items()
+    ]
+    with transaction.atomic(using=KEYS_ALIAS):
+        DataKey.objects.bulk_create(rows, batch_size=500)
+    return keys
+
+
+def data_keys(owner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+    """Return the unwrapped data keys that exist among owner_ids."""
+    provider = get_provider()
+    wanted = list(set(owner_ids))
+    found: dict[uuid.UUID, bytes] = {}
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        for row in DataKey.objects.filter(owner_id__in=chunk):
+            found[row.owner_id] = provider.unwrap(
+                row.kek_id, bytes(row.wrapped), _context(row.owner_id)
+            )
+    return found
+
+
+def data_key(owner_id: uuid.UUID) -> bytes:
+    keys = data_keys([owner_id])
+    if owner_id not in keys:
+        raise MissingDataKey("no data key: never created or destroyed")
+    return keys[owner_id]
+
+
+def destroy_data_keys(owner_ids: Iterable[uuid.UUID]) -> int:
+    """Crypto-shred: delete the data keys. Returns how many existed."""
+    deleted, _ = DataKey.objects.filter(owner_id__in=list(owner_ids)).delete()
+    return deleted
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    active: str
+    known: list[str]
+    wrapped_by: dict[str, int]
+
+
+def status(provider: KeyProvider | None = None) -> KeyStatus:
+    provider = provider or get_provider()
+    counts = DataKey.objects.values("kek_id").annotate(n=Count("owner_id")).order_by("kek_id")
+    return KeyStatus(
+        active=provider.active_key_id(),
+        known=provider.key_ids(),
+        wrapped_by={row["kek_id"]: row["n"] for row in counts},
+    )
+
+
+def rewrap_all(
+    batch_size: int = 1000, progress: Callable[[int], None] | None = None
+) -> int:
+    """Re-wrap every data key not under the active key-encryption key.
+
+    Works in small transactions with a compare-and-set on kek_id, so it can run while the
+    service creates and reads keys, and can be stopped and run again at any point.
+    """
+    provider = get_provider()
+    target = provider.active_key_id()
+    done = 0
+    while True:
+        batch = list(DataKey.objects.exclude(kek_id=target).order_by("owner_id")[:batch_size])
+        if not batch:
+            return done
+        now = timezone.now()
+        with transaction.atomic(using=KEYS_ALIAS):
+            for row in batch:
+                context = _context(row.owner_id)
+                key = provider.unwrap(row.kek_id, bytes(row.wrapped), context)
+                done += DataKey.objects.filter(owner_id=row.owner_id, kek_id=row.kek_id).update(
+                    kek_id=target, wrapped=provider.wrap(target, key, context), rewrapped_at=now
+                )
+        if progress:
+            progress(done)

@@ -1,0 +1,103 @@
+"""Small wrappers over `cryptography`: AEAD sealing, key derivation and keyed digests.
+
+Nothing here is a home-made primitive: AES-256-GCM, HKDF-SHA256 and HMAC-SHA256 come from
+`cryptography`. These functions fix the choices (nonce size, versioning, encodings) in
+one place so every caller makes the same ones.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+KEY_BYTES = 32
+NONCE_BYTES = 12
+FORMAT_V1 = b"\x01"
+
+
+class DecryptionError(Exception):
+    """A ciphertext did not open: wrong key, wrong associated data or tampering."""
+
+
+def new_key() -> bytes:
+    """Return a fresh random 256-bit key."""
+    return os.urandom(KEY_BYTES)
+
+
+def seal(key: bytes, plaintext: bytes, associated_data: bytes) -> bytes:
+    """Encrypt and authenticate with AES-256-GCM under a random 96-bit nonce.
+
+    Args:
+        key: 32 bytes.
+        plaintext: the value to protect.
+        associated_data: context the ciphertext is bound to (table, column, row); the same
+            bytes must be given to open it, so a ciphertext copied elsewhere fails.
+
+    Returns:
+        A version byte, the nonce, then the ciphertext with its 16-byte tag.
+    """
+    nonce = os.urandom(NONCE_BYTES)
+    return FORMAT_V1 + nonce + AESGCM(key).encrypt(nonce, plaintext, associated_data)
+
+
+def open_sealed(key: bytes, sealed: bytes, associated_data: bytes) -> bytes:
+    """Decrypt what `seal` produced, or raise DecryptionError.
+
+    Args:
+        key: the key it was sealed under.
+        sealed: the output of `seal`.
+        associated_data: exactly the associated data given to `seal`.
+
+    Returns:
+        The plaintext.
+    """
+    if sealed[:1] != FORMAT_V1 or len(sealed) < 1 + NONCE_BYTES + 16:
+        raise DecryptionError("unknown ciphertext format")
+    nonce, body = sealed[1 : 1 + NONCE_BYTES], sealed[1 + NONCE_BYTES :]
+    try:
+        return AESGCM(key).decrypt(nonce, body, associated_data)
+    except InvalidTag as exc:
+        raise DecryptionError("ciphertext failed authentication") from exc
+
+
+def derive_key(root: bytes, purpose: str) -> bytes:
+    """Derive an independent 256-bit key for one purpose from a root key (HKDF-SHA256).
+
+    Args:
+        root: the root secret, at least 32 bytes.
+        purpose: a fixed label such as 'blind-index/nhs_number/v1'; different labels give
+            unrelated keys.
+
+    Returns:
+        32 bytes.
+    """
+    hkdf = HKDF(algorithm=hashes.SHA256(), length=KEY_BYTES, salt=None, info=purpose.encode())
+    return hkdf.derive(root)
+
+
+def keyed_digest(key: bytes, message: bytes) -> bytes:
+    """Return the full HMAC-SHA256 of message (32 bytes)."""
+    return hmac.new(key, message, hashlib.sha256).digest()
+
+
+def truncated_mac(key: bytes, message: bytes, bits: int) -> int:
+    """Return the first `bits` bits of HMAC-SHA256(key, message) as a non-negative int.
+
+    Args:
+        key: the index's own key.
+        message: the normalised value.
+        bits: 1 to 63, so the result fits a signed 64-bit database column.
+
+    Returns:
+        An int below 2**bits.
+    """
+    if not 1 <= bits <= 63:
+        raise ValueError("bits must be between 1 and 63")
+    digest = keyed_digest(key, message)
+    return int.from_bytes(digest[:8], "big") >> (64 - bits)

@@ -1,0 +1,1 @@
+"""The registry: what a child record is, stored encrypted, with provenance on every fact."""

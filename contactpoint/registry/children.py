@@ -1,0 +1,135 @@
+"""Create children, find them by identifier, and write the facts a source record holds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections import defaultdict
+
+from contactpoint.ingest.feeds import FeedRecord
+from contactpoint.keystore import service as keys
+from contactpoint.lib.identifiers import new_cpid
+from contactpoint.registry import blind_index
+from contactpoint.registry.cipher import ChildCipher
+from contactpoint.registry.models import (
+    BlindIndexEntry,
+    Carer,
+    Child,
+    ChildAddress,
+    ChildDemographic,
+    ChildIdentifier,
+    ChildName,
+    IssuedCpid,
+    SourceRecord,
+)
+
+FACT_MODELS = (ChildDemographic, ChildName, ChildAddress, ChildIdentifier, Carer)
+
+
+def issue_cpid() -> IssuedCpid:
+    """Issue a contactpoint ID never issued before (60 random bits: a clash is rare)."""
+    while True:
+        cpid = new_cpid()
+        if not IssuedCpid.objects.filter(cpid=cpid).exists():
+            return IssuedCpid.objects.create(cpid=cpid)
+
+
+def create_children(count: int) -> list[tuple[Child, bytes]]:
+    """Create `count` children, each with a fresh data key, committed to the key store first."""
+    ids = [uuid.uuid4() for _ in range(count)]
+    data_keys = keys.create_data_keys(ids)
+    children = [Child(id=i, cpid=issue_cpid()) for i in ids]
+    Child.objects.bulk_create(children)
+    return [(c, data_keys[c.id]) for c in children]
+
+
+def find_by_identifier(scheme: str, values: set[str]) -> dict[str, uuid.UUID]:
+    """Map each identifier value to the child holding it, through the blind index.
+
+    The truncated index gives candidates; opening their sealed identifiers confirms the
+    exact value, so a bucket collision never links two children.
+    """
+    if not values:
+        return {}
+    by_digest: dict[int, set[str]] = defaultdict(set)
+    index = blind_index.Index.NHS_NUMBER if scheme == "nhs_number" else blind_index.Index.UPN
+    for value in values:
+        by_digest[blind_index.digest(index, value)].add(value)
+    candidates = set(
+        BlindIndexEntry.objects.filter(index=index, value__in=list(by_digest)).values_list(
+            "child_id", flat=True
+        )
+    )
+    rows = list(ChildIdentifier.objects.filter(scheme=scheme, child_id__in=list(candidates)))
+    ciphers = ciphers_for({r.child_id for r in rows})
+    found: dict[str, uuid.UUID] = {}
+    for row in sorted(rows, key=lambda r: str(r.child_id)):  # stable choice if duplicated
+        cipher = ciphers.get(row.child_id)
+        value = cipher.open_field(row, "value") if cipher else None
+        if value in values and value not in found:
+            found[value] = row.child_id
+    return found
+
+
+def ciphers_for(owner_ids: set[uuid.UUID]) -> dict[uuid.UUID, ChildCipher]:
+    """Ciphers for every owner whose data key still exists (shredded ones are absent)."""
+    return {o: ChildCipher(o, k) for o, k in keys.data_keys(owner_ids).items()}
+
+
+class FactWriter:
+    """Collects the fact rows of many source records and writes them in bulk."""
+
+    def __init__(self) -> None:
+        self.rows: dict[type, list[object]] = defaultdict(list)
+
+    def add(self, cipher: ChildCipher, sr: SourceRecord, record: FeedRecord, confidence: float) -> None:
+        child_id = cipher.owner_id
+        common = {"child_id": child_id, "source_record": sr, "confidence": confidence}
+
+        def new(model: type, **sealed: str | None) -> dict[str, object]:
+            row_id = uuid.uuid4()
+            values = {k: cipher.seal(model, k, row_id, v) for k, v in sealed.items()}
+            return {"id": row_id, **common, **values}
+
+        self.rows[ChildDemographic].append(ChildDemographic(**new(
+            ChildDemographic, date_of_birth=record.date_of_birth.isoformat(), sex=record.sex)))
+        self.rows[ChildName].append(ChildName(kind="current", **new(
+            ChildName, given_name=record.given_name, middle_names=record.middle_names,
+            family_name=record.family_name)))
+        if record.former_family_name:
+            self.rows[ChildName].append(ChildName(kind="former", **new(
+                ChildName, given_name=record.given_name, family_name=record.former_family_name)))
+        if record.address_line1 or record.postcode:
+            self.rows[ChildAddress].append(ChildAddress(kind="current", **new(
+                ChildAddress, line1=record.address_line1, line2=record.address_line2,
+                town=record.town, postcode=str(record.postcode) if record.postcode else None)))
+        for scheme in ("nhs_number", "upn"):
+            if value := getattr(record, scheme):
+                self.rows[ChildIdentifier].append(
+                    ChildIdentifier(scheme=scheme, **new(ChildIdentifier, value=value)))
+        for c in record.carers:
+            self.rows[Carer].append(Carer(
+                relationship=c.relationship, parental_responsibility=c.parental_responsibility,
+                **new(Carer, given_name=c.given_name, family_name=c.family_name,
+                      phone=c.phone, email=c.email)))  # fmt: skip
+
+    def flush(self) -> None:
+        for model, rows in self.rows.items():
+            model.objects.bulk_create(rows, batch_size=500)  # type: ignore[attr-defined]
+        self.rows.clear()
+
+
+def retire_facts(changed: dict[uuid.UUID, dt.date]) -> None:
+    """Drop what changed source records used to say; keep their addresses as history.
+
+    Args:
+        changed: source record id to the as-at date of its new version, which is when
+            the address it replaces stopped being current.
+    """
+    ids = list(changed)
+    for model in (ChildDemographic, ChildName, ChildIdentifier, Carer):
+        model.objects.filter(source_record_id__in=ids).delete()  # type: ignore[attr-defined]
+    for as_at in set(changed.values()):
+        ChildAddress.objects.filter(
+            source_record_id__in=[i for i, d in changed.items() if d == as_at], kind="current"
+        ).update(kind="previous", preferred=False, ended_on=as_at)

@@ -1,0 +1,30 @@
+from contactpoint.registry.models.children import (
+    Carer,
+    Child,
+    ChildAddress,
+    ChildDemographic,
+    ChildIdentifier,
+    ChildName,
+    IssuedCpid,
+)
+from contactpoint.registry.models.index import BlindIndexEntry
+from contactpoint.registry.models.involvements import Involvement, Practitioner
+from contactpoint.registry.models.organisations import CouncilArea, Organisation
+from contactpoint.registry.models.sources import Source, SourceRecord
+
+__all__ = [
+    "BlindIndexEntry",
+    "Carer",
+    "Child",
+    "ChildAddress",
+    "ChildDemographic",
+    "ChildIdentifier",
+    "ChildName",
+    "CouncilArea",
+    "Involvement",
+    "IssuedCpid",
+    "Organisation",
+    "Practitioner",
+    "Source",
+    "SourceRecord",
+]

@@ -1,0 +1,90 @@
+"""Who works with a child: organisation, role, practitioner and two indicators."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from contactpoint.registry.fields import Sealed
+from contactpoint.registry.models.children import Child
+from contactpoint.registry.models.organisations import Organisation
+
+
+class Practitioner(models.Model):
+    """A named member of staff and their work contact details (not child data)."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT)
+    name = models.CharField(max_length=120)
+    job_title = models.CharField(max_length=120, blank=True)
+    phone = models.CharField(max_length=30, blank=True)
+    email = models.EmailField(blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Involvement(models.Model):
+    class Role(models.TextChoices):
+        SCHOOL = "school", "School"
+        GP = "gp", "GP practice"
+        HEALTH_VISITOR = "health_visitor", "Health visitor"
+        SCHOOL_NURSE = "school_nurse", "School nurse"
+        SOCIAL_WORKER = "social_worker", "Social worker"
+        EARLY_HELP = "early_help", "Early help worker"
+        YOUTH_OFFENDING_WORKER = "youth_offending_worker", "Youth offending worker"
+        POLICE_CPU = "police_cpu", "Police child protection officer"
+        HEALTH_SERVICE = "health_service", "Health service"
+        VOLUNTARY_SUPPORT = "voluntary_support", "Voluntary sector support"
+
+    class SensitiveCategory(models.TextChoices):
+        SEXUAL_HEALTH = "sexual_health", "Sexual health"
+        MENTAL_HEALTH = "mental_health", "Mental health"
+        SUBSTANCE_MISUSE = "substance_misuse", "Substance misuse"
+
+    class ConsentBasis(models.TextChoices):
+        YOUNG_PERSON = "young_person_consent", "The young person consented"
+        PARENT = "parental_consent", "A person with parental responsibility consented"
+        SIGNIFICANT_HARM = "risk_of_significant_harm", "Risk of significant harm"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="involvements")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT)
+    role = models.CharField(max_length=24, choices=Role.choices)
+    practitioner = models.ForeignKey(Practitioner, on_delete=models.SET_NULL, null=True)
+    # Sealed under the child's key: a GP registration often starts on the day of birth.
+    start_date = Sealed()
+    last_confirmed = models.DateField()
+    end_date = models.DateField(null=True)
+    lead_professional = models.BooleanField(default=False)
+    caf_exists = models.BooleanField(default=False)
+    sensitive_category = models.CharField(
+        max_length=20, choices=SensitiveCategory.choices, null=True
+    )
+    consent_basis = models.CharField(max_length=24, choices=ConsentBasis.choices, null=True)
+    # Set when a feed keeps this involvement current; null when a practitioner registered it.
+    source_record = models.ForeignKey(
+        "registry.SourceRecord", on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sensitive_category__isnull=True)
+                | models.Q(consent_basis__isnull=False),
+                name="sensitive_service_needs_consent_basis",
+            ),
+            models.UniqueConstraint(
+                fields=["child"],
+                condition=models.Q(lead_professional=True, end_date__isnull=True),
+                name="one_lead_professional_per_child",
+            ),
+            models.UniqueConstraint(
+                fields=["child", "organisation", "role"],
+                condition=models.Q(end_date__isnull=True),
+                name="one_open_involvement_per_role",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role} at {self.organisation_id}"

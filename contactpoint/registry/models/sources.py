@@ -1,0 +1,73 @@
+"""Source systems and the records they sent: the provenance of every fact."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+
+from contactpoint.registry.fields import Sealed
+
+
+class Source(models.Model):
+    """A system that sends records: a national feed or a council's local system."""
+
+    class Kind(models.TextChoices):
+        NATIONAL = "national", "National feed"
+        LOCAL = "local", "Local system"
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    # Survivorship: when sources disagree, the lower rank wins (docs/survivorship.md).
+    rank = models.PositiveSmallIntegerField(default=50)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SourceRecord(models.Model):
+    """One record as a source sent it, and the child it was linked to.
+
+    The source's own record id is kept only as a keyed digest (record_ref): enough to
+    recognise the record when it comes again, nothing to read. The record itself is kept
+    sealed, for re-linkage, under the data key of its child, or of itself while unlinked.
+    """
+
+    class Status(models.TextChoices):
+        LINKED = "linked", "Linked to a child"
+        PENDING = "pending", "Waiting for linkage"
+
+    class Method(models.TextChoices):
+        NHS_NUMBER = "nhs_number", "Same NHS number"
+        UPN = "upn", "Same UPN"
+        NEW_CHILD = "new_child", "New child"
+        NONE = "none", "Not linked"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    source = models.ForeignKey(Source, on_delete=models.PROTECT)
+    record_ref = models.BinaryField(max_length=32)
+    child = models.ForeignKey(
+        "registry.Child", on_delete=models.CASCADE, null=True, related_name="source_records"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices)
+    method = models.CharField(max_length=12, choices=Method.choices)
+    confidence = models.FloatField()
+    as_at = models.DateField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    digest = models.BinaryField(max_length=32)  # keyed digest of the content: same row, no-op
+    payload = Sealed()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["source", "record_ref"], name="one_record_per_ref"),
+            models.CheckConstraint(
+                condition=models.Q(status="pending", child__isnull=True)
+                | models.Q(status="linked", child__isnull=False),
+                name="linked_records_have_a_child",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} record {self.id}"

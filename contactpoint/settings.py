@@ -1,0 +1,123 @@
+"""Django settings, all from the environment (see docs/configuration.md)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+from contactpoint import config
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = config.data_dir()
+ENVIRONMENT = config.environment()
+
+SECRET_KEY = config.require_real_secret(
+    "CONTACTPOINT_SECRET_KEY", config.secret("CONTACTPOINT_SECRET_KEY")
+) or ("django-insecure-development-only-" + str(DATA_DIR))
+# Error pages must leak nothing, so DEBUG stays off even in development.
+DEBUG = False
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get("CONTACTPOINT_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
+    if h.strip()
+]
+
+INSTALLED_APPS = [
+    "django.contrib.contenttypes",
+    "django.contrib.auth",
+    "django.contrib.sessions",
+    "contactpoint.keystore",
+    "contactpoint.registry",
+    "contactpoint.ingest",
+    "contactpoint.web",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "contactpoint.urls"
+WSGI_APPLICATION = "contactpoint.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.jinja2.Jinja2",
+        "DIRS": [BASE_DIR / "web" / "templates"],
+        "APP_DIRS": False,
+        "OPTIONS": {"environment": "contactpoint.web.jinja.environment"},
+    },
+]
+
+
+def _database(url_env: str, default_file: str) -> dict[str, Any]:
+    url = os.environ.get(url_env) or f"sqlite:///{DATA_DIR / default_file}"
+    db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets readers run beside the loader; IMMEDIATE takes the write lock at BEGIN so
+        # two writers queue instead of failing half-way through a transaction.
+        db["OPTIONS"] = {
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+            "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000",
+        }
+        db["CONN_MAX_AGE"] = 0
+        # A file, not memory, so tests can scan the database and its WAL for plaintext.
+        name = Path(db["NAME"])
+        db["TEST"] = {"NAME": str(name.with_name(f"test_{name.name}"))}
+    return db
+
+
+# Two databases: the registry, and the key store that holds each child's wrapped data key.
+# Keeping the data keys out of the registry is what lets crypto-shredding reach backups of
+# the registry (docs/adr/0002-separate-key-store.md).
+DATABASES = {
+    "default": _database("DATABASE_URL", "contactpoint.sqlite3"),
+    "keys": _database("CONTACTPOINT_KEYSTORE_URL", "keystore.sqlite3"),
+}
+DATABASE_ROUTERS = ["contactpoint.keystore.routers.KeyStoreRouter"]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Key material never comes from settings: contactpoint.keystore.secrets reads it from
+# CONTACTPOINT_KEK(_FILE) and CONTACTPOINT_INDEX_KEY(_FILE) when first needed.
+
+LANGUAGE_CODE = "en-gb"
+TIME_ZONE = "Europe/London"
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "/assets/"
+STATIC_ROOT = DATA_DIR / "static"
+# GOV.UK Frontend from npm: its CSS asks for fonts and images under /assets/.
+_GOVUK = BASE_DIR.parent / "node_modules" / "govuk-frontend" / "dist" / "govuk"
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = (
+    [_GOVUK / "assets", ("govuk", _GOVUK)] if _GOVUK.is_dir() else []
+)
+WHITENOISE_USE_FINDERS = True
+INSTALLED_APPS.append("django.contrib.staticfiles")
+
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+if not config.is_development():
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "INFO"},
+}

@@ -1,0 +1,1 @@
+"""The web application: pages for people (the practitioner pages come with issue 4)."""

@@ -1,0 +1,88 @@
+"""Shared fixtures: keys for the test environment, feed folders, and the CLI in a process."""
+
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.db import connections
+
+from contactpoint import config
+from contactpoint.ingest.feeds import COLUMNS
+from contactpoint.keystore import index_key, provider
+
+ORGANISATIONS = """code,kind,name,council_area_code,council_area_name,address_line1,town,postcode,phone,email
+A81001,gp_practice,Elm Tree Surgery,E09000007,Camden,1 High Street,London,NW1 1AA,020 7946 0000,surgery@example.nhs.uk
+100001,school,Parkside Primary School,E09000007,Camden,2 School Road,London,NW1 2AB,020 7946 0001,office@parkside.example
+"""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_keys() -> None:
+    """Throw-away keys for the test environment, made once per run."""
+    data = config.data_dir()
+    data.mkdir(parents=True, exist_ok=True)
+    if not provider.kek_path().exists():
+        provider.create_demo_keyring(provider.kek_path())
+    if not index_key.demo_index_key_path().exists():
+        index_key.create_demo_index_key(index_key.demo_index_key_path())
+    provider.reset_provider()
+
+
+def feed_row(**values: str) -> dict[str, str]:
+    row = dict.fromkeys(COLUMNS, "")
+    row.update(values)
+    return row
+
+
+def write_feed(folder: Path, source: str, rows: list[dict[str, str]], part: int = 0) -> Path:
+    """Write a standard feed file (docs/feeds.md) and organisations.csv beside it."""
+    (folder / source).mkdir(parents=True, exist_ok=True)
+    if not (folder / "organisations.csv").exists():
+        (folder / "organisations.csv").write_text(ORGANISATIONS, encoding="utf-8")
+    path = folder / source / f"part-{part:05d}.csv"
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _url(alias: str) -> str:
+    s = connections[alias].settings_dict
+    if s["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{s['NAME']}"
+    return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+
+
+def cli_env() -> dict[str, str]:
+    """The environment for a `contactpoint` process that uses this run's test databases."""
+    env = dict(os.environ)
+    env["DATABASE_URL"] = _url("default")
+    env["CONTACTPOINT_KEYSTORE_URL"] = _url("keys")
+    env["CONTACTPOINT_ENV"] = "test"
+    env["CONTACTPOINT_DATA_DIR"] = str(config.data_dir())
+    return env
+
+
+def run_cli(*args: str, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "contactpoint", *args],
+        env=cli_env(), capture_output=True, text=True, timeout=600, check=False, **kwargs,
+    )  # fmt: skip
+    if check and result.returncode != 0:
+        raise AssertionError(f"contactpoint {' '.join(args)} failed:\n{result.stderr}")
+    return result
+
+
+@pytest.fixture
+def feeds(tmp_path: Path) -> Iterator[Path]:
+    folder = tmp_path / "feeds"
+    folder.mkdir()
+    yield folder

@@ -1,0 +1,178 @@
+"""Loading feeds: linkage by identifier, quarantine, idempotence, survivorship, shielding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from contactpoint.ingest.loader import FeedError, load_folder
+from contactpoint.ingest.models import LoadedFile, QuarantinedRow
+from contactpoint.keystore.models import DataKey
+from contactpoint.registry.golden import golden_record
+from contactpoint.registry.models import BlindIndexEntry, Child, Involvement, SourceRecord
+from tests.conftest import feed_row, write_feed
+
+pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
+
+AMELIA = dict(
+    given_name="Amelia", family_name="Hartley", date_of_birth="2015-03-04", sex="F",
+    address_line1="3 Elm Road", town="London", postcode="NW1 3AB", nhs_number="4010232137",
+)  # fmt: skip
+
+
+def nhs(record_id: str = "N1", **values: str) -> dict[str, str]:
+    base = {"as_at": "2026-11-01", "org_code": "A81001", "org_role": "gp", **AMELIA}
+    return feed_row(record_id=record_id, **{**base, **values})
+
+
+def school(record_id: str = "S1", **values: str) -> dict[str, str]:
+    base = {**AMELIA, "given_name": "Amy", "nhs_number": "", "upn": "B801200005001",
+            "as_at": "2026-10-01", "org_code": "100001", "org_role": "school"}  # fmt: skip
+    return feed_row(record_id=record_id, **{**base, **values})
+
+
+def test_records_with_the_same_identifier_become_one_child(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [nhs()])
+    write_feed(feeds, "school_census", [school(nhs_number="4010232137")])
+    report = load_folder(feeds)
+    assert report.result.children_created == 1
+    assert Child.objects.count() == 1
+    assert set(SourceRecord.objects.values_list("method", flat=True)) == {"new_child", "nhs_number"}
+    roles = set(Involvement.objects.values_list("role", "organisation__code"))
+    assert roles == {("gp", "A81001"), ("school", "100001")}
+
+
+def test_the_golden_record_prefers_the_nhs_feed_and_keeps_provenance(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [nhs()])
+    write_feed(feeds, "school_census", [school(nhs_number="4010232137", date_of_birth="2015-04-03")])
+    load_folder(feeds)
+    record = golden_record(Child.objects.get().id)
+    assert record is not None and record.given_name and record.date_of_birth and record.upn
+    assert (record.given_name.value, record.given_name.provenance.source) == ("Amelia", "nhs_demographics")
+    assert record.date_of_birth.value == "2015-03-04"
+    assert (record.upn.value, record.upn.provenance.source) == ("B801200005001", "school_census")
+    assert str(record.upn.provenance.as_at) == "2026-10-01"
+
+
+def test_loading_the_same_folder_twice_changes_nothing(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [nhs(), nhs("N2", nhs_number="4010232145", given_name="Ola")])
+    load_folder(feeds)
+    before = (Child.objects.count(), SourceRecord.objects.count(), BlindIndexEntry.objects.count(),
+              DataKey.objects.count(), Involvement.objects.count())  # fmt: skip
+    again = load_folder(feeds)
+    assert again.files_already_loaded == 2 - 1  # one feed file; organisations are upserted
+    assert again.result.loaded == 0
+    after = (Child.objects.count(), SourceRecord.objects.count(), BlindIndexEntry.objects.count(),
+             DataKey.objects.count(), Involvement.objects.count())  # fmt: skip
+    assert before == after == (2, 2, after[2], 2, 2)
+
+
+def test_an_unchanged_record_in_a_new_file_is_recognised(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [nhs()], part=0)
+    load_folder(feeds)
+    write_feed(feeds, "nhs_demographics", [nhs(), nhs("N2", nhs_number="4010232145")], part=1)
+    report = load_folder(feeds)
+    assert (report.result.unchanged, report.result.loaded) == (1, 1)
+
+
+def test_a_changed_record_updates_facts_and_keeps_the_old_address(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [nhs()], part=0)
+    load_folder(feeds)
+    write_feed(feeds, "nhs_demographics",
+               [nhs(as_at="2026-11-20", postcode="M1 1AE", address_line1="9 Oak Street")], part=1)  # fmt: skip
+    load_folder(feeds)
+    child = Child.objects.get()
+    record = golden_record(child.id)
+    assert record is not None and record.postcode is not None
+    assert record.postcode.value == "M1 1AE"
+    from contactpoint.registry.models import ChildAddress
+
+    kinds = sorted(ChildAddress.objects.filter(child=child).values_list("kind", "ended_on"))
+    assert [k for k, _ in kinds] == ["current", "previous"]
+    assert str(kinds[1][1]) == "2026-11-20"
+
+
+def test_bad_rows_are_quarantined_and_good_rows_go_on(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [
+        nhs("N1"),
+        nhs("N2", family_name="", nhs_number="4010232145"),
+        nhs("N3", date_of_birth="2013-02-30", nhs_number="4010232153"),
+        nhs("N4", nhs_number="4010232138", given_name="Kai"),
+        nhs("N5", org_code="999999", nhs_number="4010232161"),
+    ])  # fmt: skip
+    report = load_folder(feeds)
+    assert (report.result.loaded, report.result.rejected, report.result.fields_ignored) == (2, 3, 1)
+    entries = set(QuarantinedRow.objects.values_list("line", "field", "severity"))
+    assert entries == {
+        (3, "family_name", "rejected"), (4, "date_of_birth", "rejected"),
+        (5, "nhs_number", "field_ignored"), (6, "org_code", "rejected"),
+    }  # fmt: skip
+    assert LoadedFile.objects.get().rows_quarantined == 3
+
+
+def test_a_record_without_a_valid_identifier_waits_instead_of_duplicating(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [nhs()])
+    write_feed(feeds, "child_benefit", [feed_row(record_id="CB1", as_at="2026-09-01", **{
+        **AMELIA, "nhs_number": ""})])  # fmt: skip
+    load_folder(feeds)
+    assert Child.objects.count() == 1
+    pending = SourceRecord.objects.get(status="pending")
+    assert pending.child_id is None
+    assert DataKey.objects.filter(owner_id=pending.pk).exists()  # sealed under its own key
+
+
+def test_a_waiting_record_is_linked_when_an_identifier_arrives(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [nhs()])
+    write_feed(feeds, "school_census", [school(upn="")], part=0)
+    load_folder(feeds)
+    waiting = SourceRecord.objects.get(status="pending")
+    write_feed(feeds, "school_census", [school(upn="", nhs_number="4010232137")], part=1)
+    load_folder(feeds)
+    waiting.refresh_from_db()
+    assert waiting.status == "linked"
+    assert not DataKey.objects.filter(owner_id=waiting.pk).exists()
+
+
+def test_a_sensitive_flag_shields_the_child_and_no_feed_unshields(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [nhs(sensitive="Y")], part=0)
+    load_folder(feeds)
+    write_feed(feeds, "nhs_demographics", [nhs(sensitive="N", as_at="2026-11-21")], part=1)
+    load_folder(feeds)
+    assert Child.objects.get().shielded is True
+
+
+def test_a_pupil_who_moves_school_ends_the_old_involvement(feeds: Path) -> None:
+    extra = "200002,school,Hillside Academy,E09000007,Camden,5 Hill Road,London,NW1 5AB,,\n"
+    write_feed(feeds, "school_census", [school()], part=0)
+    with (feeds / "organisations.csv").open("a", encoding="utf-8") as handle:
+        handle.write(extra)
+    load_folder(feeds)
+    write_feed(feeds, "school_census", [school(org_code="200002", as_at="2026-11-15")], part=1)
+    load_folder(feeds)
+    rows = set(Involvement.objects.values_list("organisation__code", "end_date"))
+    assert {(c, str(d) if d else None) for c, d in rows} == {("100001", "2026-11-15"), ("200002", None)}
+
+
+def test_a_file_with_the_wrong_header_is_refused_whole(feeds: Path) -> None:
+    path = write_feed(feeds, "nhs_demographics", [nhs()])
+    path.write_text("record_id,name\nN1,Amelia\n", encoding="utf-8")
+    with pytest.raises(FeedError, match="header"):
+        load_folder(feeds)
+    assert Child.objects.count() == 0
+
+
+def test_a_row_with_missing_columns_is_quarantined(feeds: Path) -> None:
+    path = write_feed(feeds, "nhs_demographics", [nhs()])
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("N9,2026-11-01,Kai\n")
+    load_folder(feeds)
+    assert list(QuarantinedRow.objects.values_list("line", "field")) == [(3, "row")]
+    assert Child.objects.count() == 1
+
+
+def test_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(FeedError, match="not a folder"):
+        load_folder(tmp_path / "nowhere")
+    with pytest.raises(FeedError, match="no organisations.csv"):
+        load_folder(tmp_path)

@@ -1,0 +1,83 @@
+"""No case information, ever: the schema itself cannot hold free text about a child."""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db import models
+
+from contactpoint.registry.fields import Sealed
+from contactpoint.registry.models import Child
+
+# The only text a child's record may hold, each an identity or contact detail, and each
+# sealed under the child's data key. Adding to this list is a design decision: say why.
+ALLOWED_TEXT = {
+    "registry.ChildDemographic": {"date_of_birth", "sex"},
+    "registry.ChildName": {"given_name", "middle_names", "family_name"},
+    "registry.ChildAddress": {"line1", "line2", "town", "postcode"},
+    "registry.ChildIdentifier": {"value"},
+    "registry.Carer": {"given_name", "family_name", "phone", "email"},
+    "registry.Involvement": {"start_date"},
+    # The source record as it came, sealed for re-linkage; its fields are the ones above.
+    "registry.SourceRecord": {"payload"},
+}
+# Keyed digests: fixed-length HMACs, not text.
+DIGESTS = {"registry.SourceRecord": {"record_ref", "digest"}}
+TEXT_FIELDS = (models.CharField, models.TextField, models.BinaryField, models.JSONField)
+
+
+def attached_to_a_child(model: type[models.Model]) -> bool:
+    if model is Child:
+        return True
+    return any(f.is_relation and f.related_model is Child for f in model._meta.concrete_fields)
+
+
+def our_models() -> list[type[models.Model]]:
+    return [m for m in apps.get_models() if m.__module__.startswith("contactpoint.")]
+
+
+def test_no_free_text_field_is_attached_to_a_child() -> None:
+    offending = []
+    for model in filter(attached_to_a_child, our_models()):
+        label = model._meta.label
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, TEXT_FIELDS) or field.choices or field.is_relation:
+                continue
+            if field.name in ALLOWED_TEXT.get(label, set()) | DIGESTS.get(label, set()):
+                continue
+            offending.append(f"{label}.{field.name}")
+    assert offending == []
+
+
+def test_every_identifying_value_is_sealed() -> None:
+    for label, names in ALLOWED_TEXT.items():
+        model = apps.get_model(label)
+        for name in names:
+            assert isinstance(model._meta.get_field(name), Sealed), f"{label}.{name}"
+
+
+def test_nothing_is_sealed_outside_the_allowed_list() -> None:
+    sealed = {
+        f"{m._meta.label}.{f.name}"
+        for m in our_models()
+        for f in m._meta.concrete_fields
+        if isinstance(f, Sealed)
+    }
+    assert sealed == {f"{label}.{n}" for label, names in ALLOWED_TEXT.items() for n in names}
+
+
+def test_the_walk_would_catch_a_notes_field() -> None:
+    class Notes(models.Model):
+        child = models.ForeignKey(Child, on_delete=models.CASCADE)
+        notes = models.TextField()
+
+        class Meta:
+            app_label = "registry"
+            managed = False
+
+    try:
+        assert attached_to_a_child(Notes)
+        assert isinstance(Notes._meta.get_field("notes"), TEXT_FIELDS)
+        assert "notes" not in ALLOWED_TEXT.get(Notes._meta.label, set())
+    finally:
+        del apps.all_models["registry"]["notes"]
+        apps.clear_cache()
