@@ -97,7 +97,7 @@ def restore_backup(path: Path, progress: Progress | None = None) -> dict[str, in
         if any(m._default_manager.exists() for m in backed_up_models()):
             raise BackupError("the registry is not empty; restore needs a new database")
         counts, trailer = _insert_all(lines)
-        if trailer != counts:
+        if trailer is None or {k: n for k, n in trailer.items() if n} != counts:
             raise BackupError("the backup is incomplete or damaged; nothing was restored")
     if progress:
         progress(f"restore: {sum(counts.values()):,} rows")

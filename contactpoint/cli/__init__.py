@@ -27,11 +27,24 @@ COMMANDS: dict[str, tuple[str, bool, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="contactpoint", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name, (module, _, help_text) in COMMANDS.items():
-        command = sub.add_parser(name, help=help_text, description=help_text)
-        importlib.import_module(module).add_arguments(command)
+    """The top-level parser; each command's own options are read by `command_parser`."""
+    parser = argparse.ArgumentParser(
+        prog="contactpoint",
+        description=__doc__.splitlines()[0],
+        epilog="commands:\n" + "\n".join(f"  {n:<12} {h}" for n, (_, _, h) in COMMANDS.items())
+        + "\n\n`contactpoint COMMAND --help` tells more.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("command", choices=COMMANDS, metavar="COMMAND")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def command_parser(name: str) -> argparse.ArgumentParser:
+    """Import only the chosen command's module: `synth` then never loads Django."""
+    module, _, help_text = COMMANDS[name]
+    parser = argparse.ArgumentParser(prog=f"contactpoint {name}", description=help_text)
+    importlib.import_module(module).add_arguments(parser)
     return parser
 
 
@@ -43,14 +56,15 @@ def error(message: str) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     from contactpoint.config import ConfigurationError
 
-    args = build_parser().parse_args(argv)
-    module, needs_django, _ = COMMANDS[args.command]
+    top = build_parser().parse_args(argv)
+    module, needs_django, _ = COMMANDS[top.command]
     try:
         if needs_django:
             os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactpoint.settings")
             import django
 
             django.setup()
+        args = command_parser(top.command).parse_args(top.args)
         result: int = importlib.import_module(module).run(args)
         return result
     except ConfigurationError as exc:

@@ -1,0 +1,107 @@
+"""The `contactpoint` command as an operator meets it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import cli_env, feed_row, run_cli, write_feed
+
+pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
+
+
+def test_help_lists_every_command() -> None:
+    out = subprocess.run([sys.executable, "-m", "contactpoint", "--help"], capture_output=True,
+                         text=True, check=True).stdout  # fmt: skip
+    for command in ("init", "synth", "load", "quarantine", "keys", "backup", "restore", "serve"):
+        assert command in out
+
+
+def test_init_outside_development_refuses_to_make_demo_keys(tmp_path: Path) -> None:
+    env = {"CONTACTPOINT_ENV": "production", "CONTACTPOINT_DATA_DIR": str(tmp_path),
+           "CONTACTPOINT_SECRET_KEY": "a-real-secret-for-this-test-only"}  # fmt: skip
+    result = run_cli("init", check=False, env_extra=env)
+    assert result.returncode == 2
+    assert "contactpoint init" in result.stderr or "CONTACTPOINT_KEK_FILE" in result.stderr
+    assert not (tmp_path / "demo-kek.json").exists()
+
+
+def test_init_in_development_makes_demo_keys_and_databases(tmp_path: Path) -> None:
+    env = {"CONTACTPOINT_ENV": "development", "CONTACTPOINT_DATA_DIR": str(tmp_path),
+           "DATABASE_URL": f"sqlite:///{tmp_path}/r.sqlite3",
+           "CONTACTPOINT_KEYSTORE_URL": f"sqlite:///{tmp_path}/k.sqlite3"}  # fmt: skip
+    run_cli("init", env_extra=env)
+    assert (tmp_path / "demo-kek.json").exists() and (tmp_path / "demo-index-key.json").exists()
+    assert (tmp_path / "r.sqlite3").exists() and (tmp_path / "k.sqlite3").exists()
+    # Safe to run again: keys are kept, migrations are already applied.
+    kek = (tmp_path / "demo-kek.json").read_text()
+    run_cli("init", env_extra=env)
+    assert (tmp_path / "demo-kek.json").read_text() == kek
+
+
+def test_load_reports_what_it_did_and_quarantine_lists_it(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [
+        feed_row(record_id="N1", as_at="2026-11-01", given_name="Ola", family_name="Nowak",
+                 date_of_birth="2016-05-05", sex="F", nhs_number="4010232137"),
+        feed_row(record_id="N2", as_at="2026-11-01", given_name="Kit", family_name="Nowak",
+                 date_of_birth="2016-13-05", sex="M"),
+    ])  # fmt: skip
+    result = run_cli("load", str(feeds))
+    assert "1 rows loaded (1 new children" in result.stdout
+    assert "1 rejected" in result.stdout
+    listing = run_cli("quarantine", "list", "--source", "nhs_demographics").stdout
+    assert "nhs_demographics\tpart-00000.csv\t3\tdate_of_birth\trejected\tis not a real date" in listing
+    assert "Kit" not in listing and "Nowak" not in listing and "2016-13-05" not in listing
+
+
+def test_load_of_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli("load", str(tmp_path / "nowhere"), check=False)
+    assert result.returncode == 2
+    assert "is not a folder" in result.stderr and "Traceback" not in result.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_serve_runs_gunicorn_and_shows_the_service_is_up(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [
+        feed_row(record_id="N1", as_at="2026-11-01", given_name="Ola", family_name="Nowak",
+                 date_of_birth="2016-05-05", sex="F", nhs_number="4010232137")])  # fmt: skip
+    run_cli("load", str(feeds))
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "contactpoint", "serve", "--bind", f"127.0.0.1:{port}",
+         "--workers", "1"], env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        body = ""
+        for _ in range(100):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
+                    body = response.read().decode()
+                    headers = response.headers
+                break
+            except OSError:
+                time.sleep(0.2)
+        assert "The service is up" in body
+        assert '<dd class="govuk-summary-list__value" id="children-count">1</dd>' in body
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["X-Frame-Options"] == "DENY"
+        assert "Nowak" not in body
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as response:
+            assert b'"status": "ok"' in response.read()
+    finally:
+        server.terminate()
+        output = server.communicate(timeout=30)[0].decode()
+    assert "gunicorn" in output.lower()
+    assert os.environ.get("CI") != "true" or "Booting worker" in output
