@@ -71,10 +71,14 @@ def cli_env() -> dict[str, str]:
     return env
 
 
-def run_cli(*args: str, check: bool = True, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    *args: str, check: bool = True, env_extra: dict[str, str] | None = None, **kwargs: Any
+) -> subprocess.CompletedProcess[str]:
+    """Run `contactpoint ARGS` in a new process against this run's test databases."""
     result = subprocess.run(
         [sys.executable, "-m", "contactpoint", *args],
-        env=cli_env(), capture_output=True, text=True, timeout=600, check=False, **kwargs,
+        env={**cli_env(), **(env_extra or {})}, capture_output=True, text=True, timeout=600,
+        check=False, **kwargs,
     )  # fmt: skip
     if check and result.returncode != 0:
         raise AssertionError(f"contactpoint {' '.join(args)} failed:\n{result.stderr}")
