@@ -4,6 +4,8 @@ import os
 from pathlib import Path
 
 os.environ.setdefault("CONTACTPOINT_ENV", "test")
-os.environ.setdefault("CONTACTPOINT_DATA_DIR", str(Path(__file__).resolve().parents[1] / "var" / "test"))
+os.environ.setdefault(
+    "CONTACTPOINT_DATA_DIR", str(Path(__file__).resolve().parents[1] / "var" / "test")
+)
 
-from contactpoint.settings import *  # noqa: E402, F403
+from contactpoint.settings import *  # noqa: F403

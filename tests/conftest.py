@@ -6,7 +6,6 @@ import csv
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +16,13 @@ from contactpoint import config
 from contactpoint.ingest.feeds import COLUMNS
 from contactpoint.keystore import index_key, provider
 
-ORGANISATIONS = """code,kind,name,council_area_code,council_area_name,address_line1,town,postcode,phone,email
-A81001,gp_practice,Elm Tree Surgery,E09000007,Camden,1 High Street,London,NW1 1AA,020 7946 0000,surgery@example.nhs.uk
-100001,school,Parkside Primary School,E09000007,Camden,2 School Road,London,NW1 2AB,020 7946 0001,office@parkside.example
-"""
+ORGANISATIONS = (
+    "code,kind,name,council_area_code,council_area_name,address_line1,town,postcode,phone,email\n"
+    "A81001,gp_practice,Elm Tree Surgery,E09000007,Camden,1 High Street,London,NW1 1AA,"
+    "020 7946 0000,surgery@example.nhs.uk\n"
+    "100001,school,Parkside Primary School,E09000007,Camden,2 School Road,London,NW1 2AB,"
+    "020 7946 0001,office@parkside.example\n"
+)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -77,16 +79,20 @@ def run_cli(
     """Run `contactpoint ARGS` in a new process against this run's test databases."""
     result = subprocess.run(
         [sys.executable, "-m", "contactpoint", *args],
-        env={**cli_env(), **(env_extra or {})}, capture_output=True, text=True, timeout=600,
-        check=False, **kwargs,
-    )  # fmt: skip
+        env={**cli_env(), **(env_extra or {})},
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        **kwargs,
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"contactpoint {' '.join(args)} failed:\n{result.stderr}")
     return result
 
 
 @pytest.fixture
-def feeds(tmp_path: Path) -> Iterator[Path]:
+def feeds(tmp_path: Path) -> Path:
     folder = tmp_path / "feeds"
     folder.mkdir()
-    yield folder
+    return folder

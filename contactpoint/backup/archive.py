@@ -7,10 +7,11 @@ import json
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from django.apps import apps
 from django.core import serializers
+from django.core.serializers.base import DeserializationError
 from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
@@ -58,9 +59,12 @@ def write_backup(out: Path, progress: Progress | None = None) -> dict[str, int]:
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
         order = backed_up_models()
-        header = {"format": FORMAT, "created_at": timezone.now().isoformat(),
-                  "migrations": _migration_state(),
-                  "models": [m._meta.label for m in order]}  # fmt: skip
+        header = {
+            "format": FORMAT,
+            "created_at": timezone.now().isoformat(),
+            "migrations": _migration_state(),
+            "models": [m._meta.label for m in order],
+        }
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as raw, gzip.open(raw, "wt", encoding="utf-8") as handle:
             handle.write(json.dumps(header) + "\n")
@@ -77,34 +81,39 @@ def write_backup(out: Path, progress: Progress | None = None) -> dict[str, int]:
     return counts
 
 
-def _read(path: Path) -> tuple[dict[str, Any], Iterator[str]]:
-    handle = gzip.open(path, "rt", encoding="utf-8")
+def _header(path: Path, handle: IO[str]) -> dict[str, Any]:
     try:
         header = json.loads(handle.readline())
-    except (OSError, ValueError) as exc:
+    except (OSError, EOFError, ValueError) as exc:
         raise BackupError(f"{path} is not a contactpoint backup") from exc
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise BackupError(f"{path} is not a {FORMAT} file")
-    return header, handle
+    return header
 
 
 def restore_backup(path: Path, progress: Progress | None = None) -> dict[str, int]:
     """Restore into an empty, migrated registry, all in one transaction."""
-    header, lines = _read(path)
-    if header["migrations"] != _migration_state():
-        raise BackupError("the backup was made at a different schema version; migrate to match")
-    with transaction.atomic():
-        if any(m._default_manager.exists() for m in backed_up_models()):
-            raise BackupError("the registry is not empty; restore needs a new database")
-        counts, trailer = _insert_all(lines)
-        if trailer is None or {k: n for k, n in trailer.items() if n} != counts:
-            raise BackupError("the backup is incomplete or damaged; nothing was restored")
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        header = _header(path, handle)
+        if header["migrations"] != _migration_state():
+            raise BackupError("the backup was made at another schema version; migrate to match")
+        with transaction.atomic():
+            if any(m._default_manager.exists() for m in backed_up_models()):
+                raise BackupError("the registry is not empty; restore needs a new database")
+            try:
+                counts, trailer = _insert_all(handle)
+            except (OSError, EOFError, ValueError, DeserializationError) as exc:
+                raise BackupError(
+                    "the backup is incomplete or damaged; nothing was restored"
+                ) from exc
+            if trailer is None or {k: n for k, n in trailer.items() if n} != counts:
+                raise BackupError("the backup is incomplete or damaged; nothing was restored")
     if progress:
         progress(f"restore: {sum(counts.values()):,} rows")
     return counts
 
 
-def _insert_all(lines: Iterator[str]) -> tuple[dict[str, int], dict[str, int] | None]:
+def _insert_all(lines: IO[str]) -> tuple[dict[str, int], dict[str, int] | None]:
     counts: dict[str, int] = {}
     pending: list[models.Model] = []
     trailer = None
@@ -113,7 +122,7 @@ def _insert_all(lines: Iterator[str]) -> tuple[dict[str, int], dict[str, int] | 
             trailer = json.loads(line)["end"]
             break
         obj = next(iter(serializers.deserialize("jsonl", line))).object
-        if pending and type(pending[0]) is not type(obj) or len(pending) >= CHUNK:
+        if (pending and type(pending[0]) is not type(obj)) or len(pending) >= CHUNK:
             _flush(pending, counts)
         pending.append(obj)
     _flush(pending, counts)

@@ -31,7 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="contactpoint",
         description=__doc__.splitlines()[0],
-        epilog="commands:\n" + "\n".join(f"  {n:<12} {h}" for n, (_, _, h) in COMMANDS.items())
+        epilog="commands:\n"
+        + "\n".join(f"  {n:<12} {h}" for n, (_, _, h) in COMMANDS.items())
         + "\n\n`contactpoint COMMAND --help` tells more.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

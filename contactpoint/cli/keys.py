@@ -45,8 +45,10 @@ def _rotate(args: argparse.Namespace) -> int:
     key_id = provider.add_active_key()
     progress(f"keys: {key_id} is now the active key-encryption key")
     done = service.rewrap_all(progress=lambda n: progress(f"keys: {n:,} data keys re-wrapped"))
-    print(f"re-wrapped {done:,} data keys under {key_id}; retire old keys with "
-          "`contactpoint keys retire KEY_ID` once no backup of the key store needs them")  # fmt: skip
+    print(
+        f"re-wrapped {done:,} data keys under {key_id}; retire old keys with "
+        "`contactpoint keys retire KEY_ID` once no backup of the key store needs them"
+    )
     return 0
 
 

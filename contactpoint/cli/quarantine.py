@@ -25,7 +25,9 @@ def run(args: argparse.Namespace) -> int:
     print("source\tfile\tline\tfield\tseverity\treason")
     for row in rows[: args.limit]:
         f = row.loaded_file
-        print(f"{f.source.code}\t{f.file_name}\t{row.line}\t{row.field}\t{row.severity}\t{row.reason}")
+        print(
+            f"{f.source.code}\t{f.file_name}\t{row.line}\t{row.field}\t{row.severity}\t{row.reason}"
+        )
     if total > args.limit:
         print(f"... and {total - args.limit:,} more (use --limit)")
     return 0

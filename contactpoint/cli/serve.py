@@ -16,7 +16,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     call_command("collectstatic", interactive=False, verbosity=0)
-    argv = [sys.executable, "-m", "gunicorn", "contactpoint.wsgi:application",
-            "--bind", args.bind, "--workers", str(args.workers), "--access-logfile", "-",
-            "--graceful-timeout", "20"]  # fmt: skip
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "contactpoint.wsgi:application",
+        "--bind",
+        args.bind,
+        "--workers",
+        str(args.workers),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "20",
+    ]
     os.execv(sys.executable, argv)  # noqa: S606 - fixed argv, no shell

@@ -22,7 +22,7 @@ from contactpoint.keystore.index_key import derived_key
 from contactpoint.lib import crypto
 from contactpoint.registry import children, golden, involvements
 from contactpoint.registry.cipher import ChildCipher
-from contactpoint.registry.models import Child, Organisation, Source, SourceRecord
+from contactpoint.registry.models import Child, Source, SourceRecord
 
 # How sure we are that a record belongs to the child it was linked to.
 CONFIDENCE = {"nhs_number": 0.99, "upn": 0.98, "new_child": 1.0, "none": 0.0}
@@ -60,7 +60,9 @@ class Item:
 
 
 def record_ref(source: Source, record_id: str) -> bytes:
-    return crypto.keyed_digest(derived_key("source-record-ref/v1"), f"{source.code}\x1f{record_id}".encode())
+    return crypto.keyed_digest(
+        derived_key("source-record-ref/v1"), f"{source.code}\x1f{record_id}".encode()
+    )
 
 
 def content_digest(record: FeedRecord) -> bytes:
@@ -88,9 +90,15 @@ class BatchLoader:
 
     def _quarantine(self, line: int, problem: Problem) -> None:
         severity = "rejected" if problem.rejects_row else "field_ignored"
-        self.quarantine.append(QuarantinedRow(
-            loaded_file=self.loaded, line=line, field=problem.field, reason=problem.reason,
-            severity=severity))  # fmt: skip
+        self.quarantine.append(
+            QuarantinedRow(
+                loaded_file=self.loaded,
+                line=line,
+                field=problem.field,
+                reason=problem.reason,
+                severity=severity,
+            )
+        )
 
     def _validate(self, rows: list[tuple[int, dict[str, str] | None]]) -> list[Item]:
         orgs = involvements.organisation_ids(
@@ -99,8 +107,11 @@ class BatchLoader:
         items = []
         for line, row in rows:
             record = self.parser.parse(row) if row is not None else None
-            problems = self.parser.problems if row is not None else [
-                Problem("row", "has the wrong number of fields")]  # fmt: skip
+            problems = (
+                self.parser.problems
+                if row is not None
+                else [Problem("row", "has the wrong number of fields")]
+            )
             if record is not None and record.org_code and record.org_code not in orgs:
                 problems = [*problems, Problem("org_code", "is not a known organisation")]
                 record = None
@@ -110,8 +121,11 @@ class BatchLoader:
                 self.result.rejected += 1
                 continue
             self.result.fields_ignored += len(problems)
-            items.append(Item(line, record, record_ref(self.source, record.record_id),
-                              content_digest(record)))  # fmt: skip
+            items.append(
+                Item(
+                    line, record, record_ref(self.source, record.record_id), content_digest(record)
+                )
+            )
         return items
 
     def _changed(self, items: list[Item]) -> list[Item]:
@@ -137,12 +151,19 @@ class BatchLoader:
                 item.child_id, item.method = item.existing.child_id, item.existing.method
         for scheme in ("nhs_number", "upn"):
             open_items = [i for i in items if i.child_id is None and getattr(i.record, scheme)]
-            found = children.find_by_identifier(scheme, {getattr(i.record, scheme) for i in open_items})
+            found = children.find_by_identifier(
+                scheme, {getattr(i.record, scheme) for i in open_items}
+            )
             for item in open_items:
                 if child := found.get(getattr(item.record, scheme)):
                     item.child_id, item.method = child, scheme
-        linked = {(s, v): i.child_id for i in items if i.child_id
-                  for s in ("nhs_number", "upn") if (v := getattr(i.record, s))}  # fmt: skip
+        linked = {
+            (s, v): i.child_id
+            for i in items
+            if i.child_id
+            for s in ("nhs_number", "upn")
+            if (v := getattr(i.record, s))
+        }
         self._new_children([i for i in items if i.child_id is None], linked)
 
     def _new_children(self, items: list[Item], linked: dict[tuple[str, str], uuid.UUID]) -> None:
@@ -169,8 +190,9 @@ class BatchLoader:
         for group, (child, _) in zip(distinct, created, strict=True):
             for n, item in enumerate(group):
                 item.child_id = child.id
-                item.method = "new_child" if n == 0 else (
-                    "nhs_number" if item.record.nhs_number else "upn")
+                item.method = (
+                    "new_child" if n == 0 else ("nhs_number" if item.record.nhs_number else "upn")
+                )
 
     def _ciphers(self, items: list[Item]) -> dict[uuid.UUID, ChildCipher]:
         """A cipher per owner; a record waiting for linkage gets a data key of its own."""
@@ -194,7 +216,9 @@ class BatchLoader:
         released = [i.sr_id for i in items if i.child_id and i.existing and not i.existing.child_id]
         writer = children.FactWriter()
         for item in items:
-            sr = item.existing or SourceRecord(id=item.sr_id, source=self.source, record_ref=item.ref)
+            sr = item.existing or SourceRecord(
+                id=item.sr_id, source=self.source, record_ref=item.ref
+            )
             self._save_record(sr, item, ciphers[item.owner])
             if item.child_id is not None:
                 writer.add(ciphers[item.owner], sr, item.record, CONFIDENCE[item.method])

@@ -27,18 +27,48 @@ SOURCES = (
     "youth_offending",
     "child_benefit",
 )
-CARER_FIELDS = ("given_name", "family_name", "relationship", "parental_responsibility",
-                "phone", "email")
+CARER_FIELDS = (
+    "given_name",
+    "family_name",
+    "relationship",
+    "parental_responsibility",
+    "phone",
+    "email",
+)
 COLUMNS = (
-    "record_id", "as_at", "given_name", "middle_names", "family_name", "former_family_name",
-    "date_of_birth", "sex", "address_line1", "address_line2", "town", "postcode",
-    "nhs_number", "upn", "org_code", "org_role", "involvement_start", "sensitive",
+    "record_id",
+    "as_at",
+    "given_name",
+    "middle_names",
+    "family_name",
+    "former_family_name",
+    "date_of_birth",
+    "sex",
+    "address_line1",
+    "address_line2",
+    "town",
+    "postcode",
+    "nhs_number",
+    "upn",
+    "org_code",
+    "org_role",
+    "involvement_start",
+    "sensitive",
     *(f"carer{n}_{f}" for n in (1, 2) for f in CARER_FIELDS),
-)  # fmt: skip
-RELATIONSHIPS = frozenset({
-    "mother", "father", "step_parent", "grandparent", "foster_carer", "special_guardian",
-    "adoptive_parent", "other_relative", "other",
-})  # fmt: skip
+)
+RELATIONSHIPS = frozenset(
+    {
+        "mother",
+        "father",
+        "step_parent",
+        "grandparent",
+        "foster_carer",
+        "special_guardian",
+        "adoptive_parent",
+        "other_relative",
+        "other",
+    }
+)
 ORG_ROLES = frozenset({"school", "gp", "social_worker", "youth_offending_worker"})
 OLDEST_CHILD_YEARS = 26  # in scope to 25 for care leavers and young people with SEN
 MAX_TEXT = 100
@@ -131,17 +161,26 @@ class RowParser:
         if t["sensitive"] not in ("Y", "N", ""):
             self._fail("sensitive", "must be Y, N or empty")
         return FeedRecord(
-            record_id=t["record_id"], as_at=as_at or self.today,
-            given_name=t["given_name"], middle_names=t["middle_names"],
-            family_name=t["family_name"], former_family_name=t["former_family_name"],
-            date_of_birth=birth or self.today, sex=t["sex"],
-            address_line1=t["address_line1"], address_line2=t["address_line2"],
-            town=t["town"], postcode=self._postcode(t["postcode"]),
-            nhs_number=self._nhs(t["nhs_number"]), upn=self._upn(t["upn"]),
-            org_code=t["org_code"], org_role=self._org_role(t["org_code"], t["org_role"]),
+            record_id=t["record_id"],
+            as_at=as_at or self.today,
+            given_name=t["given_name"],
+            middle_names=t["middle_names"],
+            family_name=t["family_name"],
+            former_family_name=t["former_family_name"],
+            date_of_birth=birth or self.today,
+            sex=t["sex"],
+            address_line1=t["address_line1"],
+            address_line2=t["address_line2"],
+            town=t["town"],
+            postcode=self._postcode(t["postcode"]),
+            nhs_number=self._nhs(t["nhs_number"]),
+            upn=self._upn(t["upn"]),
+            org_code=t["org_code"],
+            org_role=self._org_role(t["org_code"], t["org_role"]),
             involvement_start=self._date("involvement_start", t["involvement_start"]),
-            sensitive=t["sensitive"] == "Y", carers=self._carers(t),
-        )  # fmt: skip
+            sensitive=t["sensitive"] == "Y",
+            carers=self._carers(t),
+        )
 
     def _date(self, column: str, value: str, required: bool = False) -> dt.date | None:
         if not value:
@@ -222,6 +261,14 @@ class RowParser:
             if c["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", c["email"]):
                 self._fail(f"carer{n}_email", "is not an e-mail address")
             responsibility = {"Y": True, "N": False}.get(c["parental_responsibility"])
-            carers.append(CarerRecord(c["given_name"], c["family_name"], c["relationship"],
-                                      responsibility, c["phone"], c["email"]))  # fmt: skip
+            carers.append(
+                CarerRecord(
+                    c["given_name"],
+                    c["family_name"],
+                    c["relationship"],
+                    responsibility,
+                    c["phone"],
+                    c["email"],
+                )
+            )
         return tuple(carers)

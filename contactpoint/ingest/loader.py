@@ -59,7 +59,9 @@ def source_files(folder: Path) -> list[tuple[str, Path]]:
     return found
 
 
-def load_folder(folder: Path, progress: Progress | None = None, batch_size: int = 500) -> LoadReport:
+def load_folder(
+    folder: Path, progress: Progress | None = None, batch_size: int = 500
+) -> LoadReport:
     """Load the organisations and every source feed found in `folder`."""
     if not folder.is_dir():
         raise FeedError(f"{folder} is not a folder")
@@ -89,7 +91,9 @@ def _rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None]]:
         reader = csv.reader(handle)
         header = next(reader, None)
         if header is None or tuple(h.strip() for h in header) != feeds.COLUMNS:
-            raise FeedError(f"{path.name}: the header is not the standard feed header (docs/feeds.md)")
+            raise FeedError(
+                f"{path.name}: the header is not the standard feed header (docs/feeds.md)"
+            )
         for values in reader:
             if len(values) != len(feeds.COLUMNS):
                 yield reader.line_num, None
@@ -120,8 +124,10 @@ def load_file(
                 done += _commit(loaded, batch, report)
                 batch = []
                 if progress:
-                    progress(f"load: {code}/{path.name}: {loaded.lines_done:,} rows, "
-                             f"{time.monotonic() - started:.0f} s")  # fmt: skip
+                    progress(
+                        f"load: {code}/{path.name}: {loaded.lines_done:,} rows, "
+                        f"{time.monotonic() - started:.0f} s"
+                    )
         done += _commit(loaded, batch, report, final=True)
     except UnicodeDecodeError as exc:
         raise FeedError(f"{path.name}: not UTF-8 after row {loaded.lines_done:,}") from exc
@@ -131,9 +137,11 @@ def load_file(
 
 
 def _commit(
-    loaded: LoadedFile, batch: list[tuple[int, dict[str, str] | None]], report: LoadReport,
+    loaded: LoadedFile,
+    batch: list[tuple[int, dict[str, str] | None]],
+    report: LoadReport,
     final: bool = False,
-) -> int:  # fmt: skip
+) -> int:
     with transaction.atomic():
         # One loader per source at a time: a second one waits here rather than racing.
         source = Source.objects.select_for_update().get(pk=loaded.source_id)

@@ -10,8 +10,18 @@ from django.db import transaction
 
 from contactpoint.registry.models import CouncilArea, Organisation
 
-COLUMNS = ("code", "kind", "name", "council_area_code", "council_area_name", "address_line1",
-           "town", "postcode", "phone", "email")  # fmt: skip
+COLUMNS = (
+    "code",
+    "kind",
+    "name",
+    "council_area_code",
+    "council_area_name",
+    "address_line1",
+    "town",
+    "postcode",
+    "phone",
+    "email",
+)
 FIELDS = ("kind", "name", "address_line1", "town", "postcode", "phone", "email")
 
 

@@ -50,7 +50,9 @@ def index_root_key() -> bytes:
     """Return the blind-index root key, read once per process."""
     text = config.secret("CONTACTPOINT_INDEX_KEY")
     if text is not None:
-        origin = "CONTACTPOINT_INDEX_KEY" + ("_FILE" if "CONTACTPOINT_INDEX_KEY_FILE" in os.environ else "")
+        origin = "CONTACTPOINT_INDEX_KEY" + (
+            "_FILE" if "CONTACTPOINT_INDEX_KEY_FILE" in os.environ else ""
+        )
         return _parse(text, origin)
     path = demo_index_key_path()
     if not config.is_development() or not path.exists():

@@ -190,7 +190,9 @@ def get_provider() -> KeyProvider:
     if _provider is None:
         inline = os.environ.get("CONTACTPOINT_KEK")
         if inline is not None and os.environ.get("CONTACTPOINT_KEK_FILE"):
-            raise config.ConfigurationError("set CONTACTPOINT_KEK or CONTACTPOINT_KEK_FILE, not both")
+            raise config.ConfigurationError(
+                "set CONTACTPOINT_KEK or CONTACTPOINT_KEK_FILE, not both"
+            )
         _provider = FileKeyProvider(None, inline) if inline else FileKeyProvider(kek_path())
     return _provider
 

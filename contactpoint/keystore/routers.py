@@ -16,8 +16,9 @@ class KeyStoreRouter:
         return self.db_for_read(model)
 
     def allow_relation(self, obj1: Any, obj2: Any, **hints: Any) -> bool | None:
-        same = (obj1._meta.app_label == KEYSTORE_APP) == (obj2._meta.app_label == KEYSTORE_APP)
-        return same
+        first: str = obj1._meta.app_label
+        second: str = obj2._meta.app_label
+        return (first == KEYSTORE_APP) == (second == KEYSTORE_APP)
 
     def allow_migrate(self, db: str, app_label: str, **hints: Any) -> bool:
         return (db == KEYS_ALIAS) == (app_label == KEYSTORE_APP)

@@ -88,9 +88,7 @@ def status(provider: KeyProvider | None = None) -> KeyStatus:
     )
 
 
-def rewrap_all(
-    batch_size: int = 1000, progress: Callable[[int], None] | None = None
-) -> int:
+def rewrap_all(batch_size: int = 1000, progress: Callable[[int], None] | None = None) -> int:
     """Re-wrap every data key not under the active key-encryption key.
 
     Works in small transactions with a compare-and-set on kek_id, so it can run while the

@@ -9,7 +9,9 @@ import jellyfish
 
 TITLES = frozenset({"mr", "mrs", "ms", "miss", "mstr", "master", "dr", "rev", "sir", "dame"})
 # Placeholders registrars write before a baby is named: never evidence for a match.
-PLACEHOLDERS = frozenset({"baby", "infant", "unknown", "unnamed", "boy", "girl", "twin", "notknown"})
+PLACEHOLDERS = frozenset(
+    {"baby", "infant", "unknown", "unnamed", "boy", "girl", "twin", "notknown"}
+)
 
 
 def fold(text: str) -> str:

@@ -64,11 +64,14 @@ def name_entries(
     given_key = names.given_name_key(given_name)
     if birth_date is not None:
         iso = birth_date.isoformat()
-        entries |= {(Index.BIRTH_DATE_FAMILY, digest(Index.BIRTH_DATE_FAMILY, iso, k))
-                    for k in family_keys}
+        entries |= {
+            (Index.BIRTH_DATE_FAMILY, digest(Index.BIRTH_DATE_FAMILY, iso, k)) for k in family_keys
+        }
         if given_key:
             entries.add((Index.BIRTH_DATE_GIVEN, digest(Index.BIRTH_DATE_GIVEN, iso, given_key)))
     if postcode is not None:
-        entries |= {(Index.DISTRICT_FAMILY, digest(Index.DISTRICT_FAMILY, postcode.district, k))
-                    for k in family_keys}
+        entries |= {
+            (Index.DISTRICT_FAMILY, digest(Index.DISTRICT_FAMILY, postcode.district, k))
+            for k in family_keys
+        }
     return entries

@@ -65,9 +65,9 @@ def find_by_identifier(scheme: str, values: set[str]) -> dict[str, uuid.UUID]:
     found: dict[str, uuid.UUID] = {}
     for row in sorted(rows, key=lambda r: str(r.child_id)):  # stable choice if duplicated
         cipher = ciphers.get(row.child_id)
-        value = cipher.open_field(row, "value") if cipher else None
-        if value in values and value not in found:
-            found[value] = row.child_id
+        opened = cipher.open_field(row, "value") if cipher else None
+        if opened is not None and opened in values and opened not in found:
+            found[opened] = row.child_id
     return found
 
 
@@ -82,7 +82,9 @@ class FactWriter:
     def __init__(self) -> None:
         self.rows: dict[type, list[object]] = defaultdict(list)
 
-    def add(self, cipher: ChildCipher, sr: SourceRecord, record: FeedRecord, confidence: float) -> None:
+    def add(
+        self, cipher: ChildCipher, sr: SourceRecord, record: FeedRecord, confidence: float
+    ) -> None:
         child_id = cipher.owner_id
         common = {"child_id": child_id, "source_record": sr, "confidence": confidence}
 
@@ -91,27 +93,67 @@ class FactWriter:
             values = {k: cipher.seal(model, k, row_id, v) for k, v in sealed.items()}
             return {"id": row_id, **common, **values}
 
-        self.rows[ChildDemographic].append(ChildDemographic(**new(
-            ChildDemographic, date_of_birth=record.date_of_birth.isoformat(), sex=record.sex)))
-        self.rows[ChildName].append(ChildName(kind="current", **new(
-            ChildName, given_name=record.given_name, middle_names=record.middle_names,
-            family_name=record.family_name)))
+        self.rows[ChildDemographic].append(
+            ChildDemographic(
+                **new(
+                    ChildDemographic, date_of_birth=record.date_of_birth.isoformat(), sex=record.sex
+                )
+            )
+        )
+        self.rows[ChildName].append(
+            ChildName(
+                kind="current",
+                **new(
+                    ChildName,
+                    given_name=record.given_name,
+                    middle_names=record.middle_names,
+                    family_name=record.family_name,
+                ),
+            )
+        )
         if record.former_family_name:
-            self.rows[ChildName].append(ChildName(kind="former", **new(
-                ChildName, given_name=record.given_name, family_name=record.former_family_name)))
+            self.rows[ChildName].append(
+                ChildName(
+                    kind="former",
+                    **new(
+                        ChildName,
+                        given_name=record.given_name,
+                        family_name=record.former_family_name,
+                    ),
+                )
+            )
         if record.address_line1 or record.postcode:
-            self.rows[ChildAddress].append(ChildAddress(kind="current", **new(
-                ChildAddress, line1=record.address_line1, line2=record.address_line2,
-                town=record.town, postcode=str(record.postcode) if record.postcode else None)))
+            self.rows[ChildAddress].append(
+                ChildAddress(
+                    kind="current",
+                    **new(
+                        ChildAddress,
+                        line1=record.address_line1,
+                        line2=record.address_line2,
+                        town=record.town,
+                        postcode=str(record.postcode) if record.postcode else None,
+                    ),
+                )
+            )
         for scheme in ("nhs_number", "upn"):
             if value := getattr(record, scheme):
                 self.rows[ChildIdentifier].append(
-                    ChildIdentifier(scheme=scheme, **new(ChildIdentifier, value=value)))
+                    ChildIdentifier(scheme=scheme, **new(ChildIdentifier, value=value))
+                )
         for c in record.carers:
-            self.rows[Carer].append(Carer(
-                relationship=c.relationship, parental_responsibility=c.parental_responsibility,
-                **new(Carer, given_name=c.given_name, family_name=c.family_name,
-                      phone=c.phone, email=c.email)))  # fmt: skip
+            self.rows[Carer].append(
+                Carer(
+                    relationship=c.relationship,
+                    parental_responsibility=c.parental_responsibility,
+                    **new(
+                        Carer,
+                        given_name=c.given_name,
+                        family_name=c.family_name,
+                        phone=c.phone,
+                        email=c.email,
+                    ),
+                )
+            )
 
     def flush(self) -> None:
         for model, rows in self.rows.items():
@@ -128,7 +170,7 @@ def retire_facts(changed: dict[uuid.UUID, dt.date]) -> None:
     """
     ids = list(changed)
     for model in (ChildDemographic, ChildName, ChildIdentifier, Carer):
-        model.objects.filter(source_record_id__in=ids).delete()  # type: ignore[attr-defined]
+        model._default_manager.filter(source_record_id__in=ids).delete()
     for as_at in set(changed.values()):
         ChildAddress.objects.filter(
             source_record_id__in=[i for i, d in changed.items() if d == as_at], kind="current"

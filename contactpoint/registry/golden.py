@@ -44,7 +44,9 @@ def survivor_key(fact: Any) -> tuple[int, int, float]:
 
 def _facts(model: type[models.Model], child_ids: Sequence[uuid.UUID], **filters: Any) -> list[Any]:
     manager = model._default_manager
-    query = manager.filter(child_id__in=child_ids, **filters).select_related("source_record__source")
+    query = manager.filter(child_id__in=child_ids, **filters).select_related(
+        "source_record__source"
+    )
     return list(query)
 
 
@@ -86,15 +88,18 @@ def rebuild_indexes(child_ids: Sequence[uuid.UUID]) -> None:
         if not (c := ciphers.get(n.child_id)):
             continue
         given, family = c.open_field(n, "given_name") or "", c.open_field(n, "family_name") or ""
-        for birth in births[n.child_id] or {None}:
-            for postcode in districts[n.child_id] or {None}:
+        for birth in births[n.child_id] or [None]:
+            for postcode in districts[n.child_id] or [None]:
                 entries[n.child_id] |= blind_index.name_entries(given, family, birth, postcode)
     BlindIndexEntry.objects.filter(child_id__in=child_ids).delete()
     BlindIndexEntry.objects.bulk_create(
-        [BlindIndexEntry(child_id=child, index=i, value=v)
-         for child, pairs in entries.items() for i, v in pairs],
+        [
+            BlindIndexEntry(child_id=child, index=i, value=v)
+            for child, pairs in entries.items()
+            for i, v in pairs
+        ],
         batch_size=1000,
-    )  # fmt: skip
+    )
 
 
 def refresh(child_ids: Iterable[uuid.UUID]) -> None:
@@ -155,8 +160,11 @@ def golden_record(child_id: uuid.UUID) -> GoldenRecord | None:
         facts = _facts(model, [child_id], preferred=True, **filters)
         return facts[0] if facts else None
 
-    demo, name, address = (preferred(ChildDemographic), preferred(ChildName, kind="current"),
-                           preferred(ChildAddress, kind="current"))  # fmt: skip
+    demo, name, address = (
+        preferred(ChildDemographic),
+        preferred(ChildName, kind="current"),
+        preferred(ChildAddress, kind="current"),
+    )
     ids = {s: preferred(ChildIdentifier, scheme=s) for s in ("nhs_number", "upn")}
     former = _facts(ChildName, [child_id], kind="former")
     carers = _facts(Carer, [child_id])

@@ -30,10 +30,14 @@ def from_feed(cipher: ChildCipher, sr: SourceRecord, record: FeedRecord) -> None
         row_id = uuid.uuid4()
         start = record.involvement_start.isoformat() if record.involvement_start else None
         Involvement.objects.create(
-            id=row_id, child_id=child_id, organisation_id=org_id, role=record.org_role,
+            id=row_id,
+            child_id=child_id,
+            organisation_id=org_id,
+            role=record.org_role,
             start_date=cipher.seal(Involvement, "start_date", row_id, start),
-            last_confirmed=record.as_at, source_record=sr,
-        )  # fmt: skip
+            last_confirmed=record.as_at,
+            source_record=sr,
+        )
     elif current.last_confirmed < record.as_at or current.source_record_id is None:
         current.last_confirmed = max(current.last_confirmed, record.as_at)
         current.source_record = current.source_record or sr

@@ -17,15 +17,35 @@ pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=Tr
 
 
 def populate(feeds: Path) -> None:
-    write_feed(feeds, "nhs_demographics", [
-        feed_row(record_id="N1", as_at="2026-11-01", given_name="Imogen", family_name="Thistlewood",
-                 date_of_birth="2012-08-09", sex="F", postcode="LS6 2AB", nhs_number="4010232137",
-                 org_code="A81001", org_role="gp", carer1_given_name="Priya",
-                 carer1_family_name="Thistlewood", carer1_relationship="mother",
-                 carer1_phone="07700 900456"),
-        feed_row(record_id="N2", as_at="2026-11-01", given_name="Bad", family_name="",
-                 date_of_birth="2012-08-09"),
-    ])  # fmt: skip
+    write_feed(
+        feeds,
+        "nhs_demographics",
+        [
+            feed_row(
+                record_id="N1",
+                as_at="2026-11-01",
+                given_name="Imogen",
+                family_name="Thistlewood",
+                date_of_birth="2012-08-09",
+                sex="F",
+                postcode="LS6 2AB",
+                nhs_number="4010232137",
+                org_code="A81001",
+                org_role="gp",
+                carer1_given_name="Priya",
+                carer1_family_name="Thistlewood",
+                carer1_relationship="mother",
+                carer1_phone="07700 900456",
+            ),
+            feed_row(
+                record_id="N2",
+                as_at="2026-11-01",
+                given_name="Bad",
+                family_name="",
+                date_of_birth="2012-08-09",
+            ),
+        ],
+    )
     load_folder(feeds)
 
 

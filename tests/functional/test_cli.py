@@ -18,15 +18,19 @@ pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=Tr
 
 
 def test_help_lists_every_command() -> None:
-    out = subprocess.run([sys.executable, "-m", "contactpoint", "--help"], capture_output=True,
-                         text=True, check=True).stdout  # fmt: skip
+    out = subprocess.run(
+        [sys.executable, "-m", "contactpoint", "--help"], capture_output=True, text=True, check=True
+    ).stdout
     for command in ("init", "synth", "load", "quarantine", "keys", "backup", "restore", "serve"):
         assert command in out
 
 
 def test_init_outside_development_refuses_to_make_demo_keys(tmp_path: Path) -> None:
-    env = {"CONTACTPOINT_ENV": "production", "CONTACTPOINT_DATA_DIR": str(tmp_path),
-           "CONTACTPOINT_SECRET_KEY": "a-real-secret-for-this-test-only"}  # fmt: skip
+    env = {
+        "CONTACTPOINT_ENV": "production",
+        "CONTACTPOINT_DATA_DIR": str(tmp_path),
+        "CONTACTPOINT_SECRET_KEY": "a-real-secret-for-this-test-only",
+    }
     result = run_cli("init", check=False, env_extra=env)
     assert result.returncode == 2
     assert "contactpoint init" in result.stderr or "CONTACTPOINT_KEK_FILE" in result.stderr
@@ -34,9 +38,12 @@ def test_init_outside_development_refuses_to_make_demo_keys(tmp_path: Path) -> N
 
 
 def test_init_in_development_makes_demo_keys_and_databases(tmp_path: Path) -> None:
-    env = {"CONTACTPOINT_ENV": "development", "CONTACTPOINT_DATA_DIR": str(tmp_path),
-           "DATABASE_URL": f"sqlite:///{tmp_path}/r.sqlite3",
-           "CONTACTPOINT_KEYSTORE_URL": f"sqlite:///{tmp_path}/k.sqlite3"}  # fmt: skip
+    env = {
+        "CONTACTPOINT_ENV": "development",
+        "CONTACTPOINT_DATA_DIR": str(tmp_path),
+        "DATABASE_URL": f"sqlite:///{tmp_path}/r.sqlite3",
+        "CONTACTPOINT_KEYSTORE_URL": f"sqlite:///{tmp_path}/k.sqlite3",
+    }
     run_cli("init", env_extra=env)
     assert (tmp_path / "demo-kek.json").exists() and (tmp_path / "demo-index-key.json").exists()
     assert (tmp_path / "r.sqlite3").exists() and (tmp_path / "k.sqlite3").exists()
@@ -47,17 +54,37 @@ def test_init_in_development_makes_demo_keys_and_databases(tmp_path: Path) -> No
 
 
 def test_load_reports_what_it_did_and_quarantine_lists_it(feeds: Path) -> None:
-    write_feed(feeds, "nhs_demographics", [
-        feed_row(record_id="N1", as_at="2026-11-01", given_name="Ola", family_name="Nowak",
-                 date_of_birth="2016-05-05", sex="F", nhs_number="4010232137"),
-        feed_row(record_id="N2", as_at="2026-11-01", given_name="Kit", family_name="Nowak",
-                 date_of_birth="2016-13-05", sex="M"),
-    ])  # fmt: skip
+    write_feed(
+        feeds,
+        "nhs_demographics",
+        [
+            feed_row(
+                record_id="N1",
+                as_at="2026-11-01",
+                given_name="Ola",
+                family_name="Nowak",
+                date_of_birth="2016-05-05",
+                sex="F",
+                nhs_number="4010232137",
+            ),
+            feed_row(
+                record_id="N2",
+                as_at="2026-11-01",
+                given_name="Kit",
+                family_name="Nowak",
+                date_of_birth="2016-13-05",
+                sex="M",
+            ),
+        ],
+    )
     result = run_cli("load", str(feeds))
     assert "1 rows loaded (1 new children" in result.stdout
     assert "1 rejected" in result.stdout
     listing = run_cli("quarantine", "list", "--source", "nhs_demographics").stdout
-    assert "nhs_demographics\tpart-00000.csv\t3\tdate_of_birth\trejected\tis not a real date" in listing
+    assert (
+        "nhs_demographics\tpart-00000.csv\t3\tdate_of_birth\trejected\tis not a real date"
+        in listing
+    )
     assert "Kit" not in listing and "Nowak" not in listing and "2016-13-05" not in listing
 
 
@@ -74,15 +101,38 @@ def _free_port() -> int:
 
 
 def test_serve_runs_gunicorn_and_shows_the_service_is_up(feeds: Path) -> None:
-    write_feed(feeds, "nhs_demographics", [
-        feed_row(record_id="N1", as_at="2026-11-01", given_name="Ola", family_name="Nowak",
-                 date_of_birth="2016-05-05", sex="F", nhs_number="4010232137")])  # fmt: skip
+    write_feed(
+        feeds,
+        "nhs_demographics",
+        [
+            feed_row(
+                record_id="N1",
+                as_at="2026-11-01",
+                given_name="Ola",
+                family_name="Nowak",
+                date_of_birth="2016-05-05",
+                sex="F",
+                nhs_number="4010232137",
+            )
+        ],
+    )
     run_cli("load", str(feeds))
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "contactpoint", "serve", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1"], env=cli_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "contactpoint",
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+        ],
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         body = ""
         for _ in range(100):

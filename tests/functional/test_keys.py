@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=Tr
 
 
 @pytest.fixture
-def keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A keyring of this test's own, so rotating it leaves the other tests' keys alone."""
     path = tmp_path / "kek.json"
     path.write_text(kek_path().read_text())
@@ -31,11 +32,23 @@ def keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def load_children(feeds: Path, n: int) -> None:
     numbers = ["4010232137", "4010232145", "4010232153", "4010232161"][:n]
-    write_feed(feeds, "nhs_demographics", [
-        feed_row(record_id=f"N{i}", as_at="2026-11-01", given_name="Sam", family_name="Okafor",
-                 date_of_birth="2014-06-01", sex="M", postcode="NW1 3AB", nhs_number=number)
-        for i, number in enumerate(numbers)
-    ])  # fmt: skip
+    write_feed(
+        feeds,
+        "nhs_demographics",
+        [
+            feed_row(
+                record_id=f"N{i}",
+                as_at="2026-11-01",
+                given_name="Sam",
+                family_name="Okafor",
+                date_of_birth="2014-06-01",
+                sex="M",
+                postcode="NW1 3AB",
+                nhs_number=number,
+            )
+            for i, number in enumerate(numbers)
+        ],
+    )
     load_folder(feeds)
 
 

@@ -16,9 +16,15 @@ from tests.conftest import feed_row, write_feed
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
 AMELIA = dict(
-    given_name="Amelia", family_name="Hartley", date_of_birth="2015-03-04", sex="F",
-    address_line1="3 Elm Road", town="London", postcode="NW1 3AB", nhs_number="4010232137",
-)  # fmt: skip
+    given_name="Amelia",
+    family_name="Hartley",
+    date_of_birth="2015-03-04",
+    sex="F",
+    address_line1="3 Elm Road",
+    town="London",
+    postcode="NW1 3AB",
+    nhs_number="4010232137",
+)
 
 
 def nhs(record_id: str = "N1", **values: str) -> dict[str, str]:
@@ -27,8 +33,15 @@ def nhs(record_id: str = "N1", **values: str) -> dict[str, str]:
 
 
 def school(record_id: str = "S1", **values: str) -> dict[str, str]:
-    base = {**AMELIA, "given_name": "Amy", "nhs_number": "", "upn": "B801200005001",
-            "as_at": "2026-10-01", "org_code": "100001", "org_role": "school"}  # fmt: skip
+    base = {
+        **AMELIA,
+        "given_name": "Amy",
+        "nhs_number": "",
+        "upn": "B801200005001",
+        "as_at": "2026-10-01",
+        "org_code": "100001",
+        "org_role": "school",
+    }
     return feed_row(record_id=record_id, **{**base, **values})
 
 
@@ -45,26 +58,43 @@ def test_records_with_the_same_identifier_become_one_child(feeds: Path) -> None:
 
 def test_the_golden_record_prefers_the_nhs_feed_and_keeps_provenance(feeds: Path) -> None:
     write_feed(feeds, "nhs_demographics", [nhs()])
-    write_feed(feeds, "school_census", [school(nhs_number="4010232137", date_of_birth="2015-04-03")])
+    write_feed(
+        feeds, "school_census", [school(nhs_number="4010232137", date_of_birth="2015-04-03")]
+    )
     load_folder(feeds)
     record = golden_record(Child.objects.get().id)
     assert record is not None and record.given_name and record.date_of_birth and record.upn
-    assert (record.given_name.value, record.given_name.provenance.source) == ("Amelia", "nhs_demographics")
+    assert (record.given_name.value, record.given_name.provenance.source) == (
+        "Amelia",
+        "nhs_demographics",
+    )
     assert record.date_of_birth.value == "2015-03-04"
     assert (record.upn.value, record.upn.provenance.source) == ("B801200005001", "school_census")
     assert str(record.upn.provenance.as_at) == "2026-10-01"
 
 
 def test_loading_the_same_folder_twice_changes_nothing(feeds: Path) -> None:
-    write_feed(feeds, "nhs_demographics", [nhs(), nhs("N2", nhs_number="4010232145", given_name="Ola")])
+    write_feed(
+        feeds, "nhs_demographics", [nhs(), nhs("N2", nhs_number="4010232145", given_name="Ola")]
+    )
     load_folder(feeds)
-    before = (Child.objects.count(), SourceRecord.objects.count(), BlindIndexEntry.objects.count(),
-              DataKey.objects.count(), Involvement.objects.count())  # fmt: skip
+    before = (
+        Child.objects.count(),
+        SourceRecord.objects.count(),
+        BlindIndexEntry.objects.count(),
+        DataKey.objects.count(),
+        Involvement.objects.count(),
+    )
     again = load_folder(feeds)
     assert again.files_already_loaded == 2 - 1  # one feed file; organisations are upserted
     assert again.result.loaded == 0
-    after = (Child.objects.count(), SourceRecord.objects.count(), BlindIndexEntry.objects.count(),
-             DataKey.objects.count(), Involvement.objects.count())  # fmt: skip
+    after = (
+        Child.objects.count(),
+        SourceRecord.objects.count(),
+        BlindIndexEntry.objects.count(),
+        DataKey.objects.count(),
+        Involvement.objects.count(),
+    )
     assert before == after == (2, 2, after[2], 2, 2)
 
 
@@ -79,8 +109,12 @@ def test_an_unchanged_record_in_a_new_file_is_recognised(feeds: Path) -> None:
 def test_a_changed_record_updates_facts_and_keeps_the_old_address(feeds: Path) -> None:
     write_feed(feeds, "nhs_demographics", [nhs()], part=0)
     load_folder(feeds)
-    write_feed(feeds, "nhs_demographics",
-               [nhs(as_at="2026-11-20", postcode="M1 1AE", address_line1="9 Oak Street")], part=1)  # fmt: skip
+    write_feed(
+        feeds,
+        "nhs_demographics",
+        [nhs(as_at="2026-11-20", postcode="M1 1AE", address_line1="9 Oak Street")],
+        part=1,
+    )
     load_folder(feeds)
     child = Child.objects.get()
     record = golden_record(child.id)
@@ -94,27 +128,36 @@ def test_a_changed_record_updates_facts_and_keeps_the_old_address(feeds: Path) -
 
 
 def test_bad_rows_are_quarantined_and_good_rows_go_on(feeds: Path) -> None:
-    write_feed(feeds, "nhs_demographics", [
-        nhs("N1"),
-        nhs("N2", family_name="", nhs_number="4010232145"),
-        nhs("N3", date_of_birth="2013-02-30", nhs_number="4010232153"),
-        nhs("N4", nhs_number="4010232138", given_name="Kai"),
-        nhs("N5", org_code="999999", nhs_number="4010232161"),
-    ])  # fmt: skip
+    write_feed(
+        feeds,
+        "nhs_demographics",
+        [
+            nhs("N1"),
+            nhs("N2", family_name="", nhs_number="4010232145"),
+            nhs("N3", date_of_birth="2013-02-30", nhs_number="4010232153"),
+            nhs("N4", nhs_number="4010232138", given_name="Kai"),
+            nhs("N5", org_code="999999", nhs_number="4010232161"),
+        ],
+    )
     report = load_folder(feeds)
     assert (report.result.loaded, report.result.rejected, report.result.fields_ignored) == (2, 3, 1)
     entries = set(QuarantinedRow.objects.values_list("line", "field", "severity"))
     assert entries == {
-        (3, "family_name", "rejected"), (4, "date_of_birth", "rejected"),
-        (5, "nhs_number", "field_ignored"), (6, "org_code", "rejected"),
-    }  # fmt: skip
+        (3, "family_name", "rejected"),
+        (4, "date_of_birth", "rejected"),
+        (5, "nhs_number", "field_ignored"),
+        (6, "org_code", "rejected"),
+    }
     assert LoadedFile.objects.get().rows_quarantined == 3
 
 
 def test_a_record_without_a_valid_identifier_waits_instead_of_duplicating(feeds: Path) -> None:
     write_feed(feeds, "nhs_demographics", [nhs()])
-    write_feed(feeds, "child_benefit", [feed_row(record_id="CB1", as_at="2026-09-01", **{
-        **AMELIA, "nhs_number": ""})])  # fmt: skip
+    write_feed(
+        feeds,
+        "child_benefit",
+        [feed_row(record_id="CB1", as_at="2026-09-01", **{**AMELIA, "nhs_number": ""})],
+    )
     load_folder(feeds)
     assert Child.objects.count() == 1
     pending = SourceRecord.objects.get(status="pending")
@@ -151,7 +194,10 @@ def test_a_pupil_who_moves_school_ends_the_old_involvement(feeds: Path) -> None:
     write_feed(feeds, "school_census", [school(org_code="200002", as_at="2026-11-15")], part=1)
     load_folder(feeds)
     rows = set(Involvement.objects.values_list("organisation__code", "end_date"))
-    assert {(c, str(d) if d else None) for c, d in rows} == {("100001", "2026-11-15"), ("200002", None)}
+    assert {(c, str(d) if d else None) for c, d in rows} == {
+        ("100001", "2026-11-15"),
+        ("200002", None),
+    }
 
 
 def test_a_file_with_the_wrong_header_is_refused_whole(feeds: Path) -> None:
@@ -174,5 +220,5 @@ def test_a_row_with_missing_columns_is_quarantined(feeds: Path) -> None:
 def test_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(FeedError, match="not a folder"):
         load_folder(tmp_path / "nowhere")
-    with pytest.raises(FeedError, match="no organisations.csv"):
+    with pytest.raises(FeedError, match=r"no organisations\.csv"):
         load_folder(tmp_path)

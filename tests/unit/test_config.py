@@ -63,7 +63,9 @@ def test_production_refuses_a_demo_keyring(tmp_path: Path, monkeypatch: pytest.M
         provider.FileKeyProvider(path)
 
 
-def test_production_refuses_a_demo_index_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_production_refuses_a_demo_index_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from contactpoint.keystore.index_key import create_demo_index_key
 
     path = tmp_path / "demo-index.json"
@@ -75,7 +77,9 @@ def test_production_refuses_a_demo_index_key(tmp_path: Path, monkeypatch: pytest
 
 def test_a_malformed_keyring_is_refused_without_echoing_it(tmp_path: Path) -> None:
     path = tmp_path / "kek.json"
-    path.write_text('{"format": "contactpoint-keyring/1", "active": "k", "keys": {"k": "c2hvcnQ="}}')
+    path.write_text(
+        '{"format": "contactpoint-keyring/1", "active": "k", "keys": {"k": "c2hvcnQ="}}'
+    )
     with pytest.raises(config.ConfigurationError, match="not 256 bits") as caught:
         provider.FileKeyProvider(path)
     assert "c2hvcnQ" not in str(caught.value)

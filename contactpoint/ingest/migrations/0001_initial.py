@@ -5,48 +5,82 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('registry', '0001_initial'),
+        ("registry", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LoadedFile',
+            name="LoadedFile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('sha256', models.CharField(max_length=64)),
-                ('file_name', models.CharField(max_length=255)),
-                ('lines_done', models.PositiveIntegerField(default=0)),
-                ('rows_loaded', models.PositiveIntegerField(default=0)),
-                ('rows_unchanged', models.PositiveIntegerField(default=0)),
-                ('rows_quarantined', models.PositiveIntegerField(default=0)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('completed_at', models.DateTimeField(null=True)),
-                ('source', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='registry.source')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("sha256", models.CharField(max_length=64)),
+                ("file_name", models.CharField(max_length=255)),
+                ("lines_done", models.PositiveIntegerField(default=0)),
+                ("rows_loaded", models.PositiveIntegerField(default=0)),
+                ("rows_unchanged", models.PositiveIntegerField(default=0)),
+                ("rows_quarantined", models.PositiveIntegerField(default=0)),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("completed_at", models.DateTimeField(null=True)),
+                (
+                    "source",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, to="registry.source"
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='QuarantinedRow',
+            name="QuarantinedRow",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('line', models.PositiveIntegerField()),
-                ('field', models.CharField(max_length=40)),
-                ('reason', models.CharField(max_length=200)),
-                ('severity', models.CharField(choices=[('rejected', 'Row not loaded'), ('field_ignored', 'Row loaded without this field')], max_length=14)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('resolved_at', models.DateTimeField(null=True)),
-                ('loaded_file', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quarantine', to='ingest.loadedfile')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("line", models.PositiveIntegerField()),
+                ("field", models.CharField(max_length=40)),
+                ("reason", models.CharField(max_length=200)),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("rejected", "Row not loaded"),
+                            ("field_ignored", "Row loaded without this field"),
+                        ],
+                        max_length=14,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("resolved_at", models.DateTimeField(null=True)),
+                (
+                    "loaded_file",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quarantine",
+                        to="ingest.loadedfile",
+                    ),
+                ),
             ],
         ),
         migrations.AddConstraint(
-            model_name='loadedfile',
-            constraint=models.UniqueConstraint(fields=('source', 'sha256'), name='one_progress_per_file'),
+            model_name="loadedfile",
+            constraint=models.UniqueConstraint(
+                fields=("source", "sha256"), name="one_progress_per_file"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='quarantinedrow',
-            constraint=models.UniqueConstraint(fields=('loaded_file', 'line', 'field'), name='one_entry_per_field'),
+            model_name="quarantinedrow",
+            constraint=models.UniqueConstraint(
+                fields=("loaded_file", "line", "field"), name="one_entry_per_field"
+            ),
         ),
     ]

@@ -4,21 +4,19 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='DataKey',
+            name="DataKey",
             fields=[
-                ('owner_id', models.UUIDField(primary_key=True, serialize=False)),
-                ('kek_id', models.CharField(db_index=True, max_length=64)),
-                ('wrapped', models.BinaryField()),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('rewrapped_at', models.DateTimeField(null=True)),
+                ("owner_id", models.UUIDField(primary_key=True, serialize=False)),
+                ("kek_id", models.CharField(db_index=True, max_length=64)),
+                ("wrapped", models.BinaryField()),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("rewrapped_at", models.DateTimeField(null=True)),
             ],
         ),
     ]

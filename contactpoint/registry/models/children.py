@@ -58,6 +58,9 @@ class Fact(models.Model):
     class Meta:
         abstract = True
 
+    def __str__(self) -> str:
+        return f"{type(self).__name__} {self.pk}"
+
 
 class ChildDemographic(Fact):
     date_of_birth = Sealed()

@@ -58,10 +58,13 @@ class Involvement(models.Model):
     end_date = models.DateField(null=True)
     lead_professional = models.BooleanField(default=False)
     caf_exists = models.BooleanField(default=False)
-    sensitive_category = models.CharField(
+    # Null, not "": a sensitive service is a different kind of involvement, not a blank one.
+    sensitive_category = models.CharField(  # noqa: DJ001
         max_length=20, choices=SensitiveCategory.choices, null=True
     )
-    consent_basis = models.CharField(max_length=24, choices=ConsentBasis.choices, null=True)
+    consent_basis = models.CharField(  # noqa: DJ001
+        max_length=24, choices=ConsentBasis.choices, null=True
+    )
     # Set when a feed keeps this involvement current; null when a practitioner registered it.
     source_record = models.ForeignKey(
         "registry.SourceRecord", on_delete=models.SET_NULL, null=True, related_name="+"

@@ -11,12 +11,24 @@ from tests.conftest import feed_row
 
 TODAY = dt.date(2026, 11, 25)
 GOOD = feed_row(
-    record_id="R1", as_at="2026-11-01", given_name="Amelia", family_name="Hartley",
-    date_of_birth="2015-03-04", sex="F", postcode="nw1 3ab", nhs_number="401 023 2137",
-    upn="B801200005001", org_code="100001", org_role="school", sensitive="N",
-    carer1_given_name="Jo", carer1_family_name="Hartley", carer1_relationship="mother",
-    carer1_parental_responsibility="Y", carer1_email="jo@example.com",
-)  # fmt: skip
+    record_id="R1",
+    as_at="2026-11-01",
+    given_name="Amelia",
+    family_name="Hartley",
+    date_of_birth="2015-03-04",
+    sex="F",
+    postcode="nw1 3ab",
+    nhs_number="401 023 2137",
+    upn="B801200005001",
+    org_code="100001",
+    org_role="school",
+    sensitive="N",
+    carer1_given_name="Jo",
+    carer1_family_name="Hartley",
+    carer1_relationship="mother",
+    carer1_parental_responsibility="Y",
+    carer1_email="jo@example.com",
+)
 
 
 def parse(**changes: str) -> tuple[object, list[tuple[str, str, bool]]]:
@@ -65,7 +77,8 @@ def test_it_rejects_a_malformed_row_naming_field_and_rule(
 
 
 @pytest.mark.parametrize(
-    ("changes", "field"), [({"nhs_number": "4010232138"}, "nhs_number"), ({"upn": "A801200005001"}, "upn")]
+    ("changes", "field"),
+    [({"nhs_number": "4010232138"}, "nhs_number"), ({"upn": "A801200005001"}, "upn")],
 )
 def test_a_mistyped_identifier_is_ignored_not_used(changes: dict[str, str], field: str) -> None:
     record, problems = parse(**changes)

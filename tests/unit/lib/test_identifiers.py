@@ -10,6 +10,7 @@ from stdnum.gb import upn as stdnum_upn
 from contactpoint.lib.identifiers import (
     UPN_ALPHABET,
     InvalidIdentifier,
+    new_cpid,
     nhs_check_digit,
     normalise_postcode,
     parse_postcode,
@@ -17,7 +18,6 @@ from contactpoint.lib.identifiers import (
     validate_cpid,
     validate_nhs_number,
     validate_upn,
-    new_cpid,
 )
 
 
@@ -69,10 +69,19 @@ def test_upn_check_letter_matches_python_stdnum(digits: str, last: str) -> None:
 
 @pytest.mark.parametrize(
     ("raw", "normal"),
-    [("sw1a1aa", "SW1A 1AA"), (" nw1  3ab ", "NW1 3AB"), ("M1 1AE", "M1 1AE"), ("B33 8TH", "B33 8TH"),
-     ("CR2 6XH", "CR2 6XH"), ("DN55 1PT", "DN55 1PT"), ("W1A 0AX", "W1A 0AX"), ("EC1A 1BB", "EC1A 1BB"),
-     ("GIR 0AA", "GIR 0AA"), ("SW1A OAA", "SW1A 0AA")],
-)  # fmt: skip
+    [
+        ("sw1a1aa", "SW1A 1AA"),
+        (" nw1  3ab ", "NW1 3AB"),
+        ("M1 1AE", "M1 1AE"),
+        ("B33 8TH", "B33 8TH"),
+        ("CR2 6XH", "CR2 6XH"),
+        ("DN55 1PT", "DN55 1PT"),
+        ("W1A 0AX", "W1A 0AX"),
+        ("EC1A 1BB", "EC1A 1BB"),
+        ("GIR 0AA", "GIR 0AA"),
+        ("SW1A OAA", "SW1A 0AA"),
+    ],
+)
 def test_it_normalises_valid_postcodes(raw: str, normal: str) -> None:
     assert normalise_postcode(raw) == normal
     assert str(parse_postcode(raw)) == normal
