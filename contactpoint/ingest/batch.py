@@ -25,7 +25,7 @@ from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.models import Child, Source, SourceRecord
 
 # How sure we are that a record belongs to the child it was linked to.
-CONFIDENCE = {"nhs_number": 0.99, "upn": 0.98, "new_child": 1.0, "none": 0.0}
+CONFIDENCE = {"nhs_number": 0.99, "upn": 0.98, "demographics": 0.9, "new_child": 1.0, "none": 0.0}
 
 
 @dataclass
@@ -51,12 +51,23 @@ class Item:
     existing: SourceRecord | None = None
     child_id: uuid.UUID | None = None
     method: str = "none"
-    sr_id: uuid.UUID = dataclasses.field(default_factory=uuid.uuid4)
+    ambiguous: bool = False
+    sr_id: uuid.UUID = dataclasses.field(init=False)
+
+    def __post_init__(self) -> None:
+        self.sr_id = derived_id("source-record-id/v1", self.ref)
 
     @property
     def owner(self) -> uuid.UUID:
         """Whose data key seals this record: its child's, or its own while unlinked."""
         return self.child_id or self.sr_id
+
+
+def derived_id(purpose: str, ref: bytes) -> uuid.UUID:
+    """A row id derived from a record's keyed reference, so a batch run again after a crash
+    recreates the same ids and reuses the data keys the first run already committed."""
+    digest = crypto.keyed_digest(derived_key(purpose), ref)
+    return uuid.UUID(bytes=digest[:16], version=4)
 
 
 def record_ref(source: Source, record_id: str) -> bytes:
@@ -136,8 +147,6 @@ class BatchLoader:
         changed = []
         for item in items:
             item.existing = by_ref.get(item.ref)
-            if item.existing is not None:
-                item.sr_id = item.existing.pk
             if item.existing is not None and bytes(item.existing.digest) == item.digest:
                 self.result.unchanged += 1
             else:
@@ -157,6 +166,7 @@ class BatchLoader:
             for item in open_items:
                 if child := found.get(getattr(item.record, scheme)):
                     item.child_id, item.method = child, scheme
+        self._resolve_by_demographics([i for i in items if i.child_id is None])
         linked = {
             (s, v): i.child_id
             for i in items
@@ -164,7 +174,15 @@ class BatchLoader:
             for s in ("nhs_number", "upn")
             if (v := getattr(i.record, s))
         }
-        self._new_children([i for i in items if i.child_id is None], linked)
+        self._new_children([i for i in items if i.child_id is None and not i.ambiguous], linked)
+
+    def _resolve_by_demographics(self, items: list[Item]) -> None:
+        found = children.find_by_demographics([i.record for i in items])
+        for item, child in zip(items, found, strict=True):
+            if child == children.AMBIGUOUS:
+                item.ambiguous = True  # fails safe: waits for a person or for linkage
+            elif child is not None:
+                item.child_id, item.method = child, "demographics"
 
     def _new_children(self, items: list[Item], linked: dict[tuple[str, str], uuid.UUID]) -> None:
         """Create one child per distinct identifier among records that matched no one.
@@ -185,7 +203,7 @@ class BatchLoader:
             for k in ids:
                 groups.setdefault(k, group)
         distinct = list({id(g): g for g in groups.values()}.values())
-        created = children.create_children(len(distinct))
+        created = children.create_children([derived_id("child-id/v1", g[0].ref) for g in distinct])
         self.result.children_created += len(created)
         for group, (child, _) in zip(distinct, created, strict=True):
             for n, item in enumerate(group):
@@ -198,7 +216,7 @@ class BatchLoader:
         """A cipher per owner; a record waiting for linkage gets a data key of its own."""
         ciphers = children.ciphers_for({i.owner for i in items})
         missing = {i.owner for i in items if i.owner not in ciphers and i.child_id is None}
-        fresh = keys.create_data_keys(missing)
+        fresh = keys.ensure_data_keys(missing)
         return ciphers | {o: ChildCipher(o, k) for o, k in fresh.items()}
 
     def _write(self, items: list[Item]) -> None:

@@ -44,6 +44,13 @@ def create_data_keys(owner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:
     return keys
 
 
+def ensure_data_keys(owner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:
+    """Return a data key for each owner: the stored one if it exists, else a new one."""
+    wanted = set(owner_ids)
+    found = data_keys(wanted)
+    return found | create_data_keys(wanted - found.keys())
+
+
 def data_keys(owner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:
     """Return the unwrapped data keys that exist among owner_ids."""
     provider = get_provider()

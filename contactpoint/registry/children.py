@@ -5,9 +5,11 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections import defaultdict
+from dataclasses import dataclass
 
 from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.keystore import service as keys
+from contactpoint.lib import names
 from contactpoint.lib.identifiers import new_cpid
 from contactpoint.registry import blind_index
 from contactpoint.registry.cipher import ChildCipher
@@ -34,10 +36,10 @@ def issue_cpid() -> IssuedCpid:
             return IssuedCpid.objects.create(cpid=cpid)
 
 
-def create_children(count: int) -> list[tuple[Child, bytes]]:
-    """Create `count` children, each with a fresh data key, committed to the key store first."""
-    ids = [uuid.uuid4() for _ in range(count)]
-    data_keys = keys.create_data_keys(ids)
+def create_children(ids: list[uuid.UUID]) -> list[tuple[Child, bytes]]:
+    """Create children with these ids, each with a data key committed to the key store first
+    (an existing key for the same id, left by an interrupted run, is reused)."""
+    data_keys = keys.ensure_data_keys(ids)
     children = [Child(id=i, cpid=issue_cpid()) for i in ids]
     Child.objects.bulk_create(children)
     return [(c, data_keys[c.id]) for c in children]
@@ -175,3 +177,79 @@ def retire_facts(changed: dict[uuid.UUID, dt.date]) -> None:
         ChildAddress.objects.filter(
             source_record_id__in=[i for i, d in changed.items() if d == as_at], kind="current"
         ).update(kind="previous", preferred=False, ended_on=as_at)
+
+
+AMBIGUOUS = uuid.UUID(int=0)
+
+
+@dataclass
+class _Known:
+    names: set[tuple[str, str]]
+    births: set[str]
+    identifiers: dict[str, set[str]]
+
+
+def _exact_name(given: str, family: str) -> tuple[str, str] | None:
+    given_tokens, family_tokens = names.name_tokens(given), names.name_tokens(family)
+    if not given_tokens or not family_tokens:
+        return None  # a placeholder such as "Baby" is never evidence
+    return given_tokens[0], " ".join(family_tokens)
+
+
+def _known_children(child_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Known]:
+    ciphers = ciphers_for(child_ids)
+    known = {c: _Known(set(), set(), {"nhs_number": set(), "upn": set()}) for c in ciphers}
+    for n in ChildName.objects.filter(child_id__in=list(ciphers)):
+        key = _exact_name(
+            ciphers[n.child_id].open_field(n, "given_name") or "",
+            ciphers[n.child_id].open_field(n, "family_name") or "",
+        )
+        if key:
+            known[n.child_id].names.add(key)
+    for d in ChildDemographic.objects.filter(child_id__in=list(ciphers)):
+        known[d.child_id].births.add(ciphers[d.child_id].open_field(d, "date_of_birth") or "")
+    for i in ChildIdentifier.objects.filter(child_id__in=list(ciphers)):
+        known[i.child_id].identifiers[i.scheme].add(
+            ciphers[i.child_id].open_field(i, "value") or ""
+        )
+    return known
+
+
+def _compatible(record: FeedRecord, known: _Known) -> bool:
+    """Same name and date of birth, and no identifier that says otherwise."""
+    name = _exact_name(record.given_name, record.family_name)
+    if name not in known.names or record.date_of_birth.isoformat() not in known.births:
+        return False
+    for scheme in ("nhs_number", "upn"):
+        mine, theirs = getattr(record, scheme), known.identifiers[scheme]
+        if mine and theirs and mine not in theirs:
+            return False  # two different valid identifiers: strong evidence against
+    return True
+
+
+def find_by_demographics(records: list[FeedRecord]) -> list[uuid.UUID | None]:
+    """For each record, the one child with exactly its name and date of birth.
+
+    A stop-gap until probabilistic linkage (issue 3): exact after folding case, accents and
+    punctuation, so twins (different given names) never meet. Returns None when nobody
+    matches and AMBIGUOUS when more than one child does.
+    """
+    digests: list[set[int]] = []
+    for record in records:
+        family_key = names.phonetic("".join(names.name_tokens(record.family_name)))
+        iso = record.date_of_birth.isoformat()
+        digests.append({blind_index.digest(blind_index.Index.BIRTH_DATE_FAMILY, iso, family_key)})
+    wanted = set().union(*digests) if digests else set()
+    by_value: dict[int, set[uuid.UUID]] = defaultdict(set)
+    entries = BlindIndexEntry.objects.filter(
+        index=blind_index.Index.BIRTH_DATE_FAMILY, value__in=list(wanted)
+    ).values_list("value", "child_id")
+    for value, child in entries:
+        by_value[value].add(child)
+    known = _known_children(set().union(*by_value.values()) if by_value else set())
+    found: list[uuid.UUID | None] = []
+    for record, values in zip(records, digests, strict=True):
+        candidates = {c for v in values for c in by_value[v] if c in known}
+        matches = [c for c in candidates if _compatible(record, known[c])]
+        found.append(matches[0] if len(matches) == 1 else AMBIGUOUS if matches else None)
+    return found

@@ -153,16 +153,59 @@ def test_bad_rows_are_quarantined_and_good_rows_go_on(feeds: Path) -> None:
 
 def test_a_record_without_a_valid_identifier_waits_instead_of_duplicating(feeds: Path) -> None:
     write_feed(feeds, "nhs_demographics", [nhs()])
-    write_feed(
-        feeds,
-        "child_benefit",
-        [feed_row(record_id="CB1", as_at="2026-09-01", **{**AMELIA, "nhs_number": ""})],
-    )
+    benefit = {**AMELIA, "nhs_number": "", "given_name": "Millie"}
+    write_feed(feeds, "child_benefit", [feed_row(record_id="CB1", as_at="2026-09-01", **benefit)])
     load_folder(feeds)
     assert Child.objects.count() == 1
     pending = SourceRecord.objects.get(status="pending")
     assert pending.child_id is None
     assert DataKey.objects.filter(owner_id=pending.pk).exists()  # sealed under its own key
+
+
+def test_the_same_name_and_birth_date_links_a_record_without_identifiers(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [nhs()])
+    benefit = {**AMELIA, "nhs_number": "", "given_name": "AMELIA", "family_name": "hartley"}
+    write_feed(feeds, "child_benefit", [feed_row(record_id="CB1", as_at="2026-09-01", **benefit)])
+    load_folder(feeds)
+    assert Child.objects.count() == 1
+    assert SourceRecord.objects.get(source__code="child_benefit").method == "demographics"
+
+
+def test_a_different_valid_nhs_number_is_evidence_against(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [nhs()])
+    write_feed(feeds, "school_census", [school(given_name="Amelia", nhs_number="4010232145")])
+    load_folder(feeds)
+    assert Child.objects.count() == 2
+
+
+def test_twins_stay_two_children_and_an_ambiguous_record_waits(feeds: Path) -> None:
+    write_feed(
+        feeds,
+        "nhs_demographics",
+        [
+            nhs("N1"),
+            nhs("N2", given_name="Isla", nhs_number="4010232145"),
+            nhs("N3", given_name="Isla", nhs_number="4010232153"),
+        ],
+    )
+    write_feed(
+        feeds,
+        "child_benefit",
+        [
+            feed_row(record_id="CB1", as_at="2026-09-01", **{**AMELIA, "nhs_number": ""}),
+            feed_row(
+                record_id="CB2",
+                as_at="2026-09-01",
+                **{**AMELIA, "nhs_number": "", "given_name": "Isla"},
+            ),
+        ],
+    )
+    load_folder(feeds)
+    assert Child.objects.count() == 3
+    methods = dict(
+        SourceRecord.objects.filter(source__code="child_benefit").values_list("method", "status")
+    )
+    assert methods == {"demographics": "linked", "none": "pending"}
 
 
 def test_a_waiting_record_is_linked_when_an_identifier_arrives(feeds: Path) -> None:

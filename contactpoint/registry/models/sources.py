@@ -41,6 +41,7 @@ class SourceRecord(models.Model):
     class Method(models.TextChoices):
         NHS_NUMBER = "nhs_number", "Same NHS number"
         UPN = "upn", "Same UPN"
+        DEMOGRAPHICS = "demographics", "Same name and date of birth, no conflicting identifier"
         NEW_CHILD = "new_child", "New child"
         NONE = "none", "Not linked"
 
