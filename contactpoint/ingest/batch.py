@@ -14,6 +14,7 @@ import uuid
 from dataclasses import dataclass, fields
 
 from django.db import transaction
+from django.utils import timezone
 
 from contactpoint.ingest.feeds import FeedRecord, Problem, RowParser
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
@@ -24,6 +25,16 @@ from contactpoint.registry import children, golden, involvements
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.models import Child, Source, SourceRecord
 
+RECORD_FIELDS = [
+    "child",
+    "status",
+    "method",
+    "confidence",
+    "as_at",
+    "digest",
+    "payload",
+    "updated_at",
+]
 # How sure we are that a record belongs to the child it was linked to.
 CONFIDENCE = {"nhs_number": 0.99, "upn": 0.98, "demographics": 0.9, "new_child": 1.0, "none": 0.0}
 
@@ -47,15 +58,17 @@ class Item:
     line: int
     record: FeedRecord
     ref: bytes
-    digest: bytes
+    body: str  # the record as canonical JSON: digested, and sealed as the payload
     existing: SourceRecord | None = None
     child_id: uuid.UUID | None = None
     method: str = "none"
     ambiguous: bool = False
     sr_id: uuid.UUID = dataclasses.field(init=False)
+    digest: bytes = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         self.sr_id = derived_id("source-record-id/v1", self.ref)
+        self.digest = content_digest(self.body)
 
     @property
     def owner(self) -> uuid.UUID:
@@ -76,9 +89,12 @@ def record_ref(source: Source, record_id: str) -> bytes:
     )
 
 
-def content_digest(record: FeedRecord) -> bytes:
-    body = json.dumps(record.canonical(), sort_keys=True).encode()
-    return crypto.keyed_digest(derived_key("source-record-digest/v1"), body)
+def canonical_json(record: FeedRecord) -> str:
+    return json.dumps(record.canonical(), sort_keys=True)
+
+
+def content_digest(body: str) -> bytes:
+    return crypto.keyed_digest(derived_key("source-record-digest/v1"), body.encode())
 
 
 class BatchLoader:
@@ -134,7 +150,7 @@ class BatchLoader:
             self.result.fields_ignored += len(problems)
             items.append(
                 Item(
-                    line, record, record_ref(self.source, record.record_id), content_digest(record)
+                    line, record, record_ref(self.source, record.record_id), canonical_json(record)
                 )
             )
         return items
@@ -232,32 +248,36 @@ class BatchLoader:
         # Records that were waiting and are now linked: their payload is sealed under the
         # child's key from now on, so their own key is destroyed.
         released = [i.sr_id for i in items if i.child_id and i.existing and not i.existing.child_id]
-        writer = children.FactWriter()
+        writer, feed_involvements = children.FactWriter(), involvements.FeedInvolvements()
+        new, updated = [], []
         for item in items:
             sr = item.existing or SourceRecord(
                 id=item.sr_id, source=self.source, record_ref=item.ref
             )
-            self._save_record(sr, item, ciphers[item.owner])
+            self._fill_record(sr, item, ciphers[item.owner])
+            (updated if item.existing else new).append(sr)
             if item.child_id is not None:
                 writer.add(ciphers[item.owner], sr, item.record, CONFIDENCE[item.method])
-                involvements.from_feed(ciphers[item.owner], sr, item.record)
+                feed_involvements.add(ciphers[item.owner], sr, item.record)
             else:
                 self.result.pending += 1
             self.result.loaded += 1
+        SourceRecord.objects.bulk_create(new, batch_size=500)
+        SourceRecord.objects.bulk_update(updated, RECORD_FIELDS, batch_size=500)
         writer.flush()
+        feed_involvements.flush()
         # Only once the registry has committed: a rollback must not lose the only key.
         transaction.on_commit(lambda: keys.destroy_data_keys(released))
         shield = [i.child_id for i in items if i.child_id and i.record.sensitive]
         Child.objects.filter(id__in=shield).update(shielded=True)
         golden.refresh(i.child_id for i in items if i.child_id is not None)
 
-    def _save_record(self, sr: SourceRecord, item: Item, cipher: ChildCipher) -> None:
+    def _fill_record(self, sr: SourceRecord, item: Item, cipher: ChildCipher) -> None:
         sr.child_id = item.child_id
         sr.status = "linked" if item.child_id else "pending"
         sr.method = item.method
         sr.confidence = CONFIDENCE[item.method]
         sr.as_at = item.record.as_at
         sr.digest = item.digest
-        body = json.dumps(item.record.canonical(), sort_keys=True)
-        sr.payload = cipher.seal(SourceRecord, "payload", sr.pk, body)
-        sr.save()
+        sr.payload = cipher.seal(SourceRecord, "payload", sr.pk, item.body)
+        sr.updated_at = timezone.now()

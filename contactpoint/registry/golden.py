@@ -7,6 +7,7 @@ its provenance, so the golden record can say where each field came from.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections import defaultdict
@@ -37,33 +38,75 @@ RANKED: tuple[tuple[type[models.Model], dict[str, Any], str | None], ...] = (
 )
 
 
-def survivor_key(fact: Any) -> tuple[int, int, float]:
-    sr = fact.source_record
-    return (sr.source.rank, -sr.as_at.toordinal(), -fact.confidence)
+def _query(model: type[models.Model], child_ids: Sequence[uuid.UUID], **filters: Any) -> Any:
+    manager = model._default_manager
+    return manager.filter(child_id__in=child_ids, **filters).select_related("source_record__source")
 
 
 def _facts(model: type[models.Model], child_ids: Sequence[uuid.UUID], **filters: Any) -> list[Any]:
-    manager = model._default_manager
-    query = manager.filter(child_id__in=child_ids, **filters).select_related(
-        "source_record__source"
-    )
-    return list(query)
+    return list(_query(model, child_ids, **filters))
+
+
+@dataclass(frozen=True)
+class _Rank:
+    pk: uuid.UUID
+    child_id: uuid.UUID
+    group: str | None
+    preferred: bool
+    key: tuple[int, int, float]
+
+
+def _ranking(
+    model: type[models.Model], child_ids: Sequence[uuid.UUID], group_by: str | None, **filters: Any
+) -> list[_Rank]:
+    """Just what survivorship needs, as tuples: no sealed columns, no model instances."""
+    rows = model._default_manager.filter(child_id__in=child_ids, **filters).values_list(
+        "id", "child_id", group_by or "child_id", "preferred", "confidence",
+        "source_record__source__rank", "source_record__as_at",
+    )  # fmt: skip
+    return [
+        _Rank(pk, child, group if group_by else None, preferred,
+              (rank, -as_at.toordinal(), -confidence))
+        for pk, child, group, preferred, confidence, rank, as_at in rows
+    ]  # fmt: skip
 
 
 def choose_preferred(child_ids: Sequence[uuid.UUID]) -> None:
     """Mark the survivor of each fact kind for each child, clearing the rest."""
     for model, filters, group_by in RANKED:
-        groups: dict[tuple[Any, ...], list[Any]] = defaultdict(list)
-        for fact in _facts(model, child_ids, **filters):
-            groups[(fact.child_id, getattr(fact, group_by) if group_by else None)].append(fact)
-        winners = {min(group, key=survivor_key).pk for group in groups.values()}
-        changed = []
-        for group in groups.values():
-            for fact in group:
-                if fact.preferred != (fact.pk in winners):
-                    fact.preferred = fact.pk in winners
-                    changed.append(fact)
-        model._default_manager.bulk_update(changed, ["preferred"], batch_size=500)
+        groups: dict[tuple[Any, ...], list[_Rank]] = defaultdict(list)
+        for fact in _ranking(model, child_ids, group_by, **filters):
+            groups[(fact.child_id, fact.group)].append(fact)
+        winners = {min(group, key=lambda f: f.key).pk for group in groups.values()}
+        losers = [f.pk for g in groups.values() for f in g if f.preferred and f.pk not in winners]
+        gained = [f.pk for g in groups.values() for f in g if not f.preferred and f.pk in winners]
+        manager = model._default_manager
+        for start in range(0, max(len(losers), len(gained)), 500):
+            manager.filter(pk__in=losers[start : start + 500]).update(preferred=False)
+            manager.filter(pk__in=gained[start : start + 500]).update(preferred=True)
+
+
+def _opened(
+    model: type[models.Model],
+    child_ids: Sequence[uuid.UUID],
+    ciphers: dict[uuid.UUID, Any],
+    columns: tuple[str, ...],
+    extra: tuple[str, ...] = (),
+    **filters: Any,
+) -> list[tuple[Any, ...]]:
+    """Rows of (child id, *extra values, *opened columns) for children whose key exists."""
+    rows = model._default_manager.filter(child_id__in=child_ids, **filters).values_list(
+        "id", "child_id", *extra, *columns
+    )
+    opened = []
+    for pk, child, *rest in rows:
+        if (cipher := ciphers.get(child)) is None:
+            continue
+        plain = rest[: len(extra)]
+        sealed = rest[len(extra) :]
+        values = [cipher.open(model, c, pk, v) for c, v in zip(columns, sealed, strict=True)]
+        opened.append((child, *plain, *values))
+    return opened  # fmt: skip
 
 
 def rebuild_indexes(child_ids: Sequence[uuid.UUID]) -> None:
@@ -72,34 +115,31 @@ def rebuild_indexes(child_ids: Sequence[uuid.UUID]) -> None:
     entries: dict[uuid.UUID, set[tuple[blind_index.Index, int]]] = defaultdict(set)
     births: dict[uuid.UUID, set[dt.date]] = defaultdict(set)
     districts: dict[uuid.UUID, set[Any]] = defaultdict(set)
-    for f in ChildDemographic.objects.filter(child_id__in=child_ids):
-        if (c := ciphers.get(f.child_id)) and (iso := c.open_field(f, "date_of_birth")):
-            births[f.child_id].add(dt.date.fromisoformat(iso))
-    for a in ChildAddress.objects.filter(child_id__in=child_ids, kind="current"):
-        if (c := ciphers.get(a.child_id)) and (pc := c.open_field(a, "postcode")):
-            try:
-                districts[a.child_id].add(parse_postcode(pc))
-            except InvalidIdentifier:
-                continue
-    for i in ChildIdentifier.objects.filter(child_id__in=child_ids):
-        if (c := ciphers.get(i.child_id)) and (value := c.open_field(i, "value")):
-            entries[i.child_id] |= blind_index.identifier_entries(i.scheme, value)
-    for n in ChildName.objects.filter(child_id__in=child_ids):
-        if not (c := ciphers.get(n.child_id)):
-            continue
-        given, family = c.open_field(n, "given_name") or "", c.open_field(n, "family_name") or ""
-        for birth in births[n.child_id] or [None]:
-            for postcode in districts[n.child_id] or [None]:
-                entries[n.child_id] |= blind_index.name_entries(given, family, birth, postcode)
+    for child, iso in _opened(ChildDemographic, child_ids, ciphers, ("date_of_birth",)):
+        if iso:
+            births[child].add(dt.date.fromisoformat(iso))
+    for child, pc in _opened(ChildAddress, child_ids, ciphers, ("postcode",), kind="current"):
+        with contextlib.suppress(InvalidIdentifier):
+            districts[child].add(parse_postcode(pc or ""))
+    for child, scheme, value in _opened(
+        ChildIdentifier, child_ids, ciphers, ("value",), ("scheme",)
+    ):
+        if value:
+            entries[child] |= blind_index.identifier_entries(scheme, value)
+    for child, given, family in _opened(
+        ChildName, child_ids, ciphers, ("given_name", "family_name")
+    ):
+        for birth in births[child] or [None]:
+            for postcode in districts[child] or [None]:
+                entries[child] |= blind_index.name_entries(
+                    given or "", family or "", birth, postcode
+                )
     BlindIndexEntry.objects.filter(child_id__in=child_ids).delete()
     BlindIndexEntry.objects.bulk_create(
-        [
-            BlindIndexEntry(child_id=child, index=i, value=v)
-            for child, pairs in entries.items()
-            for i, v in pairs
-        ],
+        [BlindIndexEntry(child_id=child, index=i, value=v)
+         for child, pairs in entries.items() for i, v in pairs],
         batch_size=1000,
-    )
+    )  # fmt: skip
 
 
 def refresh(child_ids: Iterable[uuid.UUID]) -> None:

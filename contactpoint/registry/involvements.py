@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections import defaultdict
 
 from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.models import Involvement, Organisation, SourceRecord
+
+Key = tuple[uuid.UUID, int, str]  # child, organisation, role
 
 
 def organisation_ids(codes: set[str]) -> dict[str, int]:
@@ -14,31 +18,65 @@ def organisation_ids(codes: set[str]) -> dict[str, int]:
     return dict(rows)
 
 
-def from_feed(cipher: ChildCipher, sr: SourceRecord, record: FeedRecord) -> None:
-    """Open or confirm the involvement a feed record states; end the one it replaced."""
-    child_id = cipher.owner_id
-    previous = Involvement.objects.filter(source_record=sr, end_date__isnull=True)
-    if not record.org_code:
-        previous.update(end_date=record.as_at)
-        return
-    org_id = organisation_ids({record.org_code})[record.org_code]
-    previous.exclude(organisation_id=org_id).update(end_date=record.as_at)
-    current = Involvement.objects.filter(
-        child_id=child_id, organisation_id=org_id, role=record.org_role, end_date__isnull=True
-    ).first()
-    if current is None:
-        row_id = uuid.uuid4()
-        start = record.involvement_start.isoformat() if record.involvement_start else None
-        Involvement.objects.create(
-            id=row_id,
-            child_id=child_id,
-            organisation_id=org_id,
-            role=record.org_role,
-            start_date=cipher.seal(Involvement, "start_date", row_id, start),
-            last_confirmed=record.as_at,
-            source_record=sr,
-        )
-    elif current.last_confirmed < record.as_at or current.source_record_id is None:
-        current.last_confirmed = max(current.last_confirmed, record.as_at)
-        current.source_record = current.source_record or sr
-        current.save(update_fields=["last_confirmed", "source_record"])
+class FeedInvolvements:
+    """Opens, confirms and ends the involvements a batch of feed records states.
+
+    Each record says "this child is involved with this organisation in this role, as at this
+    date". An open involvement for the same child, organisation and role is confirmed; one
+    that this source record opened for another organisation (a pupil who moved school) is
+    ended on the record's as-at date.
+    """
+
+    def __init__(self) -> None:
+        self.items: list[tuple[ChildCipher, SourceRecord, FeedRecord]] = []
+
+    def add(self, cipher: ChildCipher, sr: SourceRecord, record: FeedRecord) -> None:
+        self.items.append((cipher, sr, record))
+
+    def flush(self) -> None:
+        orgs = organisation_ids({r.org_code for _, _, r in self.items if r.org_code})
+        children = {c.owner_id for c, _, _ in self.items}
+        open_rows = Involvement.objects.filter(child_id__in=list(children), end_date__isnull=True)
+        by_key: dict[Key, Involvement] = {}
+        by_record: dict[uuid.UUID, list[Involvement]] = defaultdict(list)
+        for inv in open_rows:
+            by_key[(inv.child_id, inv.organisation_id, inv.role)] = inv
+            if inv.source_record_id:
+                by_record[inv.source_record_id].append(inv)
+        new: list[Involvement] = []
+        confirmed: dict[uuid.UUID, Involvement] = {}
+        ended: dict[dt.date, set[uuid.UUID]] = defaultdict(set)
+        for cipher, sr, record in self.items:
+            org_id = orgs.get(record.org_code)
+            for inv in by_record[sr.pk]:
+                if inv.organisation_id != org_id:
+                    ended[record.as_at].add(inv.pk)
+            if org_id is None:
+                continue
+            key = (cipher.owner_id, org_id, record.org_role)
+            current = by_key.get(key)
+            if current is None:
+                by_key[key] = _new(cipher, sr, record, org_id)
+                new.append(by_key[key])
+            elif current.last_confirmed < record.as_at:
+                current.last_confirmed = record.as_at
+                confirmed[current.pk] = current
+        for as_at, ids in ended.items():
+            Involvement.objects.filter(pk__in=list(ids)).update(end_date=as_at)
+        Involvement.objects.bulk_create(new, batch_size=500)
+        Involvement.objects.bulk_update(confirmed.values(), ["last_confirmed"], batch_size=500)
+        self.items.clear()
+
+
+def _new(cipher: ChildCipher, sr: SourceRecord, record: FeedRecord, org_id: int) -> Involvement:
+    row_id = uuid.uuid4()
+    start = record.involvement_start.isoformat() if record.involvement_start else None
+    return Involvement(
+        id=row_id,
+        child_id=cipher.owner_id,
+        organisation_id=org_id,
+        role=record.org_role,
+        start_date=cipher.seal(Involvement, "start_date", row_id, start),
+        last_confirmed=record.as_at,
+        source_record=sr,
+    )
