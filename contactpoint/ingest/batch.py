@@ -249,7 +249,8 @@ class BatchLoader:
         # child's key from now on, so their own key is destroyed.
         released = [i.sr_id for i in items if i.child_id and i.existing and not i.existing.child_id]
         writer, feed_involvements = children.FactWriter(), involvements.FeedInvolvements()
-        new, updated = [], []
+        new: list[SourceRecord] = []
+        updated: list[SourceRecord] = []
         for item in items:
             sr = item.existing or SourceRecord(
                 id=item.sr_id, source=self.source, record_ref=item.ref
