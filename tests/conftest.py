@@ -96,3 +96,18 @@ def feeds(tmp_path: Path) -> Path:
     folder = tmp_path / "feeds"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture(scope="session")
+def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic population with every feed, made once per run by `synth`."""
+    from contactpoint.synth import generate
+
+    out = tmp_path_factory.mktemp("population") / "feeds"
+    generate(children=600, seed=20261125, out=out, workers=1)
+    # synth's own malformed-row rate (0.05%) may give none at this size: add two for sure.
+    part = next((out / "child_benefit").glob("*.csv"))
+    with part.open("a", encoding="utf-8") as handle:
+        handle.write("CB-BAD-1,2025-05-15,Zed,,Quarantine,,2013-02-30" + "," * 23 + "\n")
+        handle.write("CB-BAD-2,2025-05-15\n")
+    return out

@@ -150,17 +150,27 @@ def refresh(child_ids: Iterable[uuid.UUID]) -> None:
         rebuild_indexes(chunk)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Provenance:
     source: str
     as_at: dt.date
     confidence: float
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Field:
     value: str
     provenance: Provenance
+
+
+@dataclass(frozen=True, order=True)
+class CarerView:
+    relationship: str
+    parental_responsibility: bool | None
+    given_name: Field | None
+    family_name: Field | None
+    phone: Field | None
+    email: Field | None
 
 
 @dataclass(frozen=True)
@@ -177,7 +187,7 @@ class GoldenRecord:
     address_line1: Field | None
     nhs_number: Field | None
     upn: Field | None
-    carers: tuple[dict[str, Field | None], ...]
+    carers: tuple[CarerView, ...]
 
 
 def _field(cipher: Any, fact: Any | None, column: str) -> Field | None:
@@ -188,6 +198,14 @@ def _field(cipher: Any, fact: Any | None, column: str) -> Field | None:
         return None
     sr = fact.source_record
     return Field(value, Provenance(sr.source.code, sr.as_at, fact.confidence))
+
+
+def _carer(cipher: Any, carer: Any) -> CarerView:
+    return CarerView(
+        carer.relationship,
+        carer.parental_responsibility,
+        *(_field(cipher, carer, k) for k in ("given_name", "family_name", "phone", "email")),
+    )
 
 
 def golden_record(child_id: uuid.UUID) -> GoldenRecord | None:
@@ -212,15 +230,14 @@ def golden_record(child_id: uuid.UUID) -> GoldenRecord | None:
         child_id=child_id,
         given_name=_field(cipher, name, "given_name"),
         family_name=_field(cipher, name, "family_name"),
-        former_family_names=tuple(f for n in former if (f := _field(cipher, n, "family_name"))),
+        former_family_names=tuple(
+            sorted(f for n in former if (f := _field(cipher, n, "family_name")))
+        ),
         date_of_birth=_field(cipher, demo, "date_of_birth"),
         sex=_field(cipher, demo, "sex"),
         postcode=_field(cipher, address, "postcode"),
         address_line1=_field(cipher, address, "line1"),
         nhs_number=_field(cipher, ids["nhs_number"], "value"),
         upn=_field(cipher, ids["upn"], "value"),
-        carers=tuple(
-            {k: _field(cipher, c, k) for k in ("given_name", "family_name", "phone", "email")}
-            for c in carers
-        ),
+        carers=tuple(sorted((_carer(cipher, c) for c in carers), key=repr)),
     )
