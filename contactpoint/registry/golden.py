@@ -61,14 +61,24 @@ def _ranking(
 ) -> list[_Rank]:
     """Just what survivorship needs, as tuples: no sealed columns, no model instances."""
     rows = model._default_manager.filter(child_id__in=child_ids, **filters).values_list(
-        "id", "child_id", group_by or "child_id", "preferred", "confidence",
-        "source_record__source__rank", "source_record__as_at",
-    )  # fmt: skip
+        "id",
+        "child_id",
+        group_by or "child_id",
+        "preferred",
+        "confidence",
+        "source_record__source__rank",
+        "source_record__as_at",
+    )
     return [
-        _Rank(pk, child, group if group_by else None, preferred,
-              (rank, -as_at.toordinal(), -confidence))
+        _Rank(
+            pk,
+            child,
+            group if group_by else None,
+            preferred,
+            (rank, -as_at.toordinal(), -confidence),
+        )
         for pk, child, group, preferred, confidence, rank, as_at in rows
-    ]  # fmt: skip
+    ]
 
 
 def choose_preferred(child_ids: Sequence[uuid.UUID]) -> None:
@@ -106,7 +116,7 @@ def _opened(
         sealed = rest[len(extra) :]
         values = [cipher.open(model, c, pk, v) for c, v in zip(columns, sealed, strict=True)]
         opened.append((child, *plain, *values))
-    return opened  # fmt: skip
+    return opened
 
 
 def rebuild_indexes(child_ids: Sequence[uuid.UUID]) -> None:
@@ -136,10 +146,13 @@ def rebuild_indexes(child_ids: Sequence[uuid.UUID]) -> None:
                 )
     BlindIndexEntry.objects.filter(child_id__in=child_ids).delete()
     BlindIndexEntry.objects.bulk_create(
-        [BlindIndexEntry(child_id=child, index=i, value=v)
-         for child, pairs in entries.items() for i, v in pairs],
+        [
+            BlindIndexEntry(child_id=child, index=i, value=v)
+            for child, pairs in entries.items()
+            for i, v in pairs
+        ],
         batch_size=1000,
-    )  # fmt: skip
+    )
 
 
 def refresh(child_ids: Iterable[uuid.UUID]) -> None:

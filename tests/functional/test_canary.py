@@ -26,9 +26,16 @@ pytestmark = [
     pytest.mark.django_db(databases=["default", "keys"], transaction=True),
 ]
 
-NAME_COLUMNS = ("given_name", "middle_names", "family_name", "former_family_name",
-                "carer1_given_name", "carer1_family_name", "carer2_given_name",
-                "carer2_family_name")  # fmt: skip
+NAME_COLUMNS = (
+    "given_name",
+    "middle_names",
+    "family_name",
+    "former_family_name",
+    "carer1_given_name",
+    "carer1_family_name",
+    "carer2_given_name",
+    "carer2_family_name",
+)
 # Shorter strings turn up by chance in megabytes of random ciphertext: a 5-byte string
 # has about a 1 in 10^5 chance per 10 MB, a 4-byte one about 1 in 400.
 MIN_NAME = 5
@@ -41,8 +48,12 @@ def canaries(feeds: Path) -> dict[str, set[str]]:
     value that also appears in organisations.csv would be found for that reason; the feed
     as-at dates are stored in clear as the date a source said something.
     """
-    found: dict[str, set[str]] = {"name": set(), "postcode": set(), "nhs_number": set(),
-                                  "date_of_birth": set()}  # fmt: skip
+    found: dict[str, set[str]] = {
+        "name": set(),
+        "postcode": set(),
+        "nhs_number": set(),
+        "date_of_birth": set(),
+    }
     as_at: set[str] = set()
     for path in feeds.glob("*/*.csv"):
         if path.parent.name == "truth":
@@ -72,9 +83,12 @@ def hits(blob: bytes, values: dict[str, set[str]]) -> dict[str, int]:
 def backup_bytes(path: Path) -> bytes:
     """The backup's text with every binary field decoded, so base64 cannot hide a match
     and cannot fake one either."""
-    binary = {m._meta.label_lower: {f.name for f in m._meta.concrete_fields
-                                    if isinstance(f, models.BinaryField)}
-              for m in apps.get_models()}  # fmt: skip
+    binary = {
+        m._meta.label_lower: {
+            f.name for f in m._meta.concrete_fields if isinstance(f, models.BinaryField)
+        }
+        for m in apps.get_models()
+    }
     parts = []
     for line in gzip.decompress(path.read_bytes()).decode().splitlines()[1:]:
         obj = json.loads(line)
@@ -100,9 +114,19 @@ def database_copies(tmp_path: Path) -> dict[str, bytes]:
             pg_dump = shutil.which("pg_dump")
             assert pg_dump, "pg_dump is needed to scan a PostgreSQL copy"
             dump = subprocess.run(
-                [pg_dump, "-h", settings["HOST"] or "127.0.0.1", "-p", str(settings["PORT"] or 5432),
-                 "-U", settings["USER"], settings["NAME"]], capture_output=True, check=True,
-            ).stdout  # fmt: skip
+                [
+                    pg_dump,
+                    "-h",
+                    settings["HOST"] or "127.0.0.1",
+                    "-p",
+                    str(settings["PORT"] or 5432),
+                    "-U",
+                    settings["USER"],
+                    settings["NAME"],
+                ],
+                capture_output=True,
+                check=True,
+            ).stdout
             copies[f"{alias} pg_dump"] = dump
     return copies
 

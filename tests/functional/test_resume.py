@@ -38,19 +38,34 @@ def fingerprint() -> dict[str, Any]:
     }
     return {
         "children": children,
-        "pending": set(SourceRecord.objects.filter(child__isnull=True).values_list(
-            "source__code", "record_ref", "digest")),
-        "involvements": {(refs[i.child_id], i.organisation.code, i.role, i.last_confirmed,
-                          i.end_date) for i in Involvement.objects.select_related("organisation")},
-        "index": {(refs[child], index, value) for child, index, value in
-                  BlindIndexEntry.objects.values_list("child_id", "index", "value")},
-        "quarantine": set(QuarantinedRow.objects.values_list(
-            "loaded_file__sha256", "line", "field", "severity", "reason")),
-        "files": set(LoadedFile.objects.values_list(
-            "sha256", "lines_done", "rows_loaded", "rows_unchanged", "rows_quarantined")),
+        "pending": set(
+            SourceRecord.objects.filter(child__isnull=True).values_list(
+                "source__code", "record_ref", "digest"
+            )
+        ),
+        "involvements": {
+            (refs[i.child_id], i.organisation.code, i.role, i.last_confirmed, i.end_date)
+            for i in Involvement.objects.select_related("organisation")
+        },
+        "index": {
+            (refs[child], index, value)
+            for child, index, value in BlindIndexEntry.objects.values_list(
+                "child_id", "index", "value"
+            )
+        },
+        "quarantine": set(
+            QuarantinedRow.objects.values_list(
+                "loaded_file__sha256", "line", "field", "severity", "reason"
+            )
+        ),
+        "files": set(
+            LoadedFile.objects.values_list(
+                "sha256", "lines_done", "rows_loaded", "rows_unchanged", "rows_quarantined"
+            )
+        ),
         # Data keys are keyed by ids derived from the records: no orphan keys, no missing ones.
         "data_keys": set(DataKey.objects.values_list("owner_id", flat=True)),
-    }  # fmt: skip
+    }
 
 
 def empty_everything() -> None:
@@ -66,9 +81,20 @@ def lines_done() -> int:
 def load_and_kill_after(population: Path, lines: int) -> None:
     """Start a load and SIGKILL it once `lines` rows are committed (no clean shutdown)."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "contactpoint", "load", str(population), "--batch-size", BATCH,
-         "--quiet"], env=cli_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "contactpoint",
+            "load",
+            str(population),
+            "--batch-size",
+            BATCH,
+            "--quiet",
+        ],
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 300
     while lines_done() < lines and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
