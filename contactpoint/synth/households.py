@@ -97,9 +97,9 @@ def _surnames(rng: np.random.Generator, origin: IntArray) -> ObjArray:
 
 
 def _phones(rng: np.random.Generator, n: int) -> ObjArray:
-    # Random mobile numbers: they may belong to real people, so never dial the data.
-    digits = rng.integers(300_000_000, 1_000_000_000, n).astype(str).astype(object)
-    return np.asarray("07" + digits.astype(object), dtype=object)
+    # Ofcom's mobile range for drama (07700 900000-900999): never anybody's real phone.
+    digits = rng.integers(0, 1000, n).astype(str).astype(object)
+    return np.asarray("07700 900" + np.char.zfill(digits.astype(str), 3).astype(object))
 
 
 def _emails(rng: np.random.Generator, given: ObjArray, family: ObjArray) -> ObjArray:
