@@ -11,7 +11,9 @@ import argparse
 import importlib
 import os
 import sys
+import traceback
 from collections.abc import Sequence
+from pathlib import Path
 
 # name -> (module, needs Django, one-line help)
 COMMANDS: dict[str, tuple[str, bool, str]] = {
@@ -72,6 +74,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return error(str(exc))
     except KeyboardInterrupt:
         return error("interrupted; everything committed so far is kept, run it again to resume")
+    except Exception as exc:  # the last line of defence for what we print
+        return error(unexpected(exc))
+
+
+def unexpected(exc: BaseException) -> str:
+    """Describe an unexpected failure by type and place, never by message.
+
+    An exception's message can quote the value that caused it, which may be a child's
+    data; the type and the line are enough to find the fault. CONTACTPOINT_TRACEBACK=1
+    prints the whole traceback for a developer on synthetic data.
+    """
+    if os.environ.get("CONTACTPOINT_TRACEBACK") == "1":
+        traceback.print_exception(exc)
+    frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+    where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
+    return (
+        f"unexpected {type(exc).__name__}{where}; nothing after the last committed batch was "
+        "kept (set CONTACTPOINT_TRACEBACK=1 to see the traceback)"
+    )
 
 
 def progress(message: str) -> None:

@@ -47,6 +47,7 @@ class BatchResult:
     fields_ignored: int = 0
     children_created: int = 0
     pending: int = 0
+    held_near_shielded: int = 0
 
     def add(self, other: BatchResult) -> None:
         for f in fields(self):
@@ -190,7 +191,17 @@ class BatchLoader:
             for s in ("nhs_number", "upn")
             if (v := getattr(i.record, s))
         }
+        self._hold_near_shielded([i for i in items if i.child_id is None and not i.ambiguous])
         self._new_children([i for i in items if i.child_id is None and not i.ambiguous], linked)
+
+    def _hold_near_shielded(self, items: list[Item]) -> None:
+        """Never create a visible child that might be a shielded one: hold it instead."""
+        for item, near in zip(
+            items, children.near_shielded([i.record for i in items]), strict=True
+        ):
+            if near:
+                item.ambiguous = True
+                self.result.held_near_shielded += 1
 
     def _resolve_by_demographics(self, items: list[Item]) -> None:
         found = children.find_by_demographics([i.record for i in items])

@@ -42,7 +42,8 @@ class LoadReport:
         return (
             f"{self.files_loaded} file(s) loaded, {self.files_already_loaded} already loaded; "
             f"{r.loaded:,} rows loaded ({r.children_created:,} new children, "
-            f"{r.pending:,} waiting for linkage), {r.unchanged:,} unchanged, "
+            f"{r.pending:,} waiting for linkage, {r.held_near_shielded:,} of them because they "
+            f"might be a shielded child), {r.unchanged:,} unchanged, "
             f"{r.rejected:,} rejected and {r.fields_ignored:,} field(s) ignored "
             "(see `contactpoint quarantine list`)"
         )

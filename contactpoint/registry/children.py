@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.keystore import service as keys
 from contactpoint.lib import names
 from contactpoint.lib.identifiers import new_cpid
 from contactpoint.registry import blind_index
+from contactpoint.registry.blind_index import Index
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.models import (
     BlindIndexEntry,
@@ -187,6 +189,7 @@ class _Known:
     names: set[tuple[str, str]]
     births: set[str]
     identifiers: dict[str, set[str]]
+    raw_names: set[tuple[str, str]] = field(default_factory=set)
 
 
 def _exact_name(given: str, family: str) -> tuple[str, str] | None:
@@ -200,11 +203,10 @@ def _known_children(child_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Known]:
     ciphers = ciphers_for(child_ids)
     known = {c: _Known(set(), set(), {"nhs_number": set(), "upn": set()}) for c in ciphers}
     for n in ChildName.objects.filter(child_id__in=list(ciphers)):
-        key = _exact_name(
-            ciphers[n.child_id].open_field(n, "given_name") or "",
-            ciphers[n.child_id].open_field(n, "family_name") or "",
-        )
-        if key:
+        given = ciphers[n.child_id].open_field(n, "given_name") or ""
+        family = ciphers[n.child_id].open_field(n, "family_name") or ""
+        known[n.child_id].raw_names.add((given, family))
+        if key := _exact_name(given, family):
             known[n.child_id].names.add(key)
     for d in ChildDemographic.objects.filter(child_id__in=list(ciphers)):
         known[d.child_id].births.add(ciphers[d.child_id].open_field(d, "date_of_birth") or "")
@@ -253,3 +255,71 @@ def find_by_demographics(records: list[FeedRecord]) -> list[uuid.UUID | None]:
         matches = [c for c in candidates if _compatible(record, known[c])]
         found.append(matches[0] if len(matches) == 1 else AMBIGUOUS if matches else None)
     return found
+
+
+def birth_date_variants(birth: dt.date) -> set[dt.date]:
+    """The date and, where it is a real date, the date with day and month swapped."""
+    variants = {birth}
+    if birth.day <= 12:
+        with contextlib.suppress(ValueError):
+            variants.add(birth.replace(month=birth.day, day=birth.month))
+    return variants
+
+
+def near_shielded(records: list[FeedRecord]) -> list[bool]:
+    """For each record, whether it might be a shielded child it did not link to.
+
+    Looser than a match on purpose: the same date of birth (or day and month swapped) and
+    the same phonetic family name or given name as a shielded child. Such a record must not
+    become a new, visible child: ContactPoint's feeds published unshielded duplicates of
+    children in hiding exactly this way.
+    """
+    wanted: list[set[tuple[int, int]]] = []
+    for record in records:
+        keys = names.family_name_keys(record.family_name) | names.family_name_keys(
+            record.former_family_name
+        )
+        given = names.given_name_key(record.given_name)
+        digests = set()
+        for birth in birth_date_variants(record.date_of_birth):
+            iso = birth.isoformat()
+            digests |= {
+                (int(Index.BIRTH_DATE_FAMILY), blind_index.digest(Index.BIRTH_DATE_FAMILY, iso, k))
+                for k in keys
+            }
+            if given:
+                digests.add(
+                    (
+                        int(Index.BIRTH_DATE_GIVEN),
+                        blind_index.digest(Index.BIRTH_DATE_GIVEN, iso, given),
+                    )
+                )
+        wanted.append(digests)
+    values = {v for digests in wanted for _, v in digests}
+    hits: dict[tuple[int, int], set[uuid.UUID]] = defaultdict(set)
+    for index, value, child in BlindIndexEntry.objects.filter(
+        index__in=[Index.BIRTH_DATE_FAMILY, Index.BIRTH_DATE_GIVEN],
+        value__in=list(values),
+        child__shielded=True,
+    ).values_list("index", "value", "child_id"):
+        hits[(index, value)].add(child)
+    known = _known_children({c for cs in hits.values() for c in cs})
+    near = []
+    for record, digests in zip(records, wanted, strict=True):
+        candidates = {c for d in digests for c in hits.get(d, set()) if c in known}
+        near.append(any(_near(record, known[c]) for c in candidates))
+    return near
+
+
+def _near(record: FeedRecord, known: _Known) -> bool:
+    births = {b.isoformat() for b in birth_date_variants(record.date_of_birth)}
+    if not births & known.births:
+        return False
+    family = names.family_name_keys(record.family_name) | names.family_name_keys(
+        record.former_family_name
+    )
+    given = names.given_name_key(record.given_name)
+    return any(
+        family & names.family_name_keys(f) or (given and given == names.given_name_key(g))
+        for g, f in known.raw_names
+    )

@@ -155,3 +155,17 @@ def test_serve_runs_gunicorn_and_shows_the_service_is_up(feeds: Path) -> None:
         output = server.communicate(timeout=30)[0].decode()
     assert "gunicorn" in output.lower()
     assert os.environ.get("CI") != "true" or "Booting worker" in output
+
+
+def test_an_unexpected_failure_names_its_type_and_place_but_not_its_message(
+    tmp_path: Path,
+) -> None:
+    # A corrupt key store database: the failure must not print what it read.
+    bad = tmp_path / "keys.sqlite3"
+    bad.write_bytes(b"not a database, Ola Nowak 2016-05-05")
+    result = run_cli(
+        "keys", "status", check=False, env_extra={"CONTACTPOINT_KEYSTORE_URL": f"sqlite:///{bad}"}
+    )
+    assert result.returncode == 2
+    assert "unexpected DatabaseError" in result.stderr
+    assert "Nowak" not in result.stderr and "Traceback" not in result.stderr

@@ -265,3 +265,33 @@ def test_a_missing_folder_is_a_clear_error(tmp_path: Path) -> None:
         load_folder(tmp_path / "nowhere")
     with pytest.raises(FeedError, match=r"no organisations\.csv"):
         load_folder(tmp_path)
+
+
+def test_a_record_that_might_be_a_shielded_child_is_held_not_published(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [nhs(sensitive="Y", address_line1="", postcode="")])
+    write_feed(
+        feeds,
+        "school_census",
+        [
+            school(),  # "Amy Hartley", same date of birth, a UPN, and the address
+            school(
+                "S2",
+                given_name="Amelia",
+                family_name="Hartly",
+                date_of_birth="2015-04-03",
+                upn="A801200005010",
+            ),  # a typo and the day and month swapped
+            school(
+                "S3",
+                given_name="Oscar",
+                family_name="Bell",
+                date_of_birth="2015-03-04",
+                upn="N801200005018",
+            ),  # same birthday, nobody near: a child of their own
+        ],
+    )
+    report = load_folder(feeds)
+    assert report.result.held_near_shielded == 2
+    assert Child.objects.count() == 2 and Child.objects.filter(shielded=True).count() == 1
+    held = SourceRecord.objects.filter(source__code="school_census", status="pending")
+    assert held.count() == 2
