@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import csv
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -111,3 +115,38 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
         handle.write("CB-BAD-1,2025-05-15,Zed,,Quarantine,,2013-02-30" + "," * 23 + "\n")
         handle.write("CB-BAD-2,2025-05-15\n")
     return out
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    """`contactpoint serve` on a free port, using this run's test databases."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "contactpoint",
+            "serve",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+        ],
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(url + "/health", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -56,6 +56,18 @@ COLUMNS = (
     "sensitive",
     *(f"carer{n}_{f}" for n in (1, 2) for f in CARER_FIELDS),
 )
+ORGANISATION_COLUMNS = (
+    "code",
+    "kind",
+    "name",
+    "council_area_code",
+    "council_area_name",
+    "address_line1",
+    "town",
+    "postcode",
+    "phone",
+    "email",
+)
 RELATIONSHIPS = frozenset(
     {
         "mother",

@@ -8,20 +8,10 @@ from pathlib import Path
 
 from django.db import transaction
 
+from contactpoint.ingest.feeds import ORGANISATION_COLUMNS
 from contactpoint.registry.models import CouncilArea, Organisation
 
-COLUMNS = (
-    "code",
-    "kind",
-    "name",
-    "council_area_code",
-    "council_area_name",
-    "address_line1",
-    "town",
-    "postcode",
-    "phone",
-    "email",
-)
+COLUMNS = ORGANISATION_COLUMNS
 FIELDS = ("kind", "name", "address_line1", "town", "postcode", "phone", "email")
 
 

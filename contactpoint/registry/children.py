@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+
+from django.db import models
 
 from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.keystore import service as keys
@@ -26,8 +29,6 @@ from contactpoint.registry.models import (
     IssuedCpid,
     SourceRecord,
 )
-
-FACT_MODELS = (ChildDemographic, ChildName, ChildAddress, ChildIdentifier, Carer)
 
 
 def issue_cpid() -> IssuedCpid:
@@ -84,84 +85,80 @@ class FactWriter:
     """Collects the fact rows of many source records and writes them in bulk."""
 
     def __init__(self) -> None:
-        self.rows: dict[type, list[object]] = defaultdict(list)
+        self.rows: dict[type[models.Model], list[models.Model]] = defaultdict(list)
 
     def add(
         self, cipher: ChildCipher, sr: SourceRecord, record: FeedRecord, confidence: float
     ) -> None:
-        child_id = cipher.owner_id
-        common = {"child_id": child_id, "source_record": sr, "confidence": confidence}
-
-        def new(model: type, **sealed: str | None) -> dict[str, object]:
-            row_id = uuid.uuid4()
-            values = {k: cipher.seal(model, k, row_id, v) for k, v in sealed.items()}
-            return {"id": row_id, **common, **values}
-
-        self.rows[ChildDemographic].append(
-            ChildDemographic(
-                **new(
-                    ChildDemographic, date_of_birth=record.date_of_birth.isoformat(), sex=record.sex
-                )
-            )
-        )
-        self.rows[ChildName].append(
-            ChildName(
-                kind="current",
-                **new(
-                    ChildName,
-                    given_name=record.given_name,
-                    middle_names=record.middle_names,
-                    family_name=record.family_name,
-                ),
-            )
+        """Seal every fact the record states about its child."""
+        fact = functools.partial(self._fact, cipher, sr, confidence)
+        birth = record.date_of_birth.isoformat()
+        fact(ChildDemographic, {}, date_of_birth=birth, sex=record.sex)
+        fact(
+            ChildName,
+            {"kind": "current"},
+            given_name=record.given_name,
+            middle_names=record.middle_names,
+            family_name=record.family_name,
         )
         if record.former_family_name:
-            self.rows[ChildName].append(
-                ChildName(
-                    kind="former",
-                    **new(
-                        ChildName,
-                        given_name=record.given_name,
-                        family_name=record.former_family_name,
-                    ),
-                )
+            fact(
+                ChildName,
+                {"kind": "former"},
+                given_name=record.given_name,
+                family_name=record.former_family_name,
             )
         if record.address_line1 or record.postcode:
-            self.rows[ChildAddress].append(
-                ChildAddress(
-                    kind="current",
-                    **new(
-                        ChildAddress,
-                        line1=record.address_line1,
-                        line2=record.address_line2,
-                        town=record.town,
-                        postcode=str(record.postcode) if record.postcode else None,
-                    ),
-                )
+            postcode = str(record.postcode) if record.postcode else None
+            fact(
+                ChildAddress,
+                {"kind": "current"},
+                line1=record.address_line1,
+                line2=record.address_line2,
+                town=record.town,
+                postcode=postcode,
             )
         for scheme in ("nhs_number", "upn"):
             if value := getattr(record, scheme):
-                self.rows[ChildIdentifier].append(
-                    ChildIdentifier(scheme=scheme, **new(ChildIdentifier, value=value))
-                )
+                fact(ChildIdentifier, {"scheme": scheme}, value=value)
         for c in record.carers:
-            self.rows[Carer].append(
-                Carer(
-                    relationship=c.relationship,
-                    parental_responsibility=c.parental_responsibility,
-                    **new(
-                        Carer,
-                        given_name=c.given_name,
-                        family_name=c.family_name,
-                        phone=c.phone,
-                        email=c.email,
-                    ),
-                )
+            fact(
+                Carer,
+                {
+                    "relationship": c.relationship,
+                    "parental_responsibility": c.parental_responsibility,
+                },
+                given_name=c.given_name,
+                family_name=c.family_name,
+                phone=c.phone,
+                email=c.email,
             )
+
+    def _fact(
+        self,
+        cipher: ChildCipher,
+        sr: SourceRecord,
+        confidence: float,
+        model: type[models.Model],
+        plain: dict[str, object],
+        **sealed: str | None,
+    ) -> None:
+        row_id = uuid.uuid4()
+        values = {k: cipher.seal(model, k, row_id, v) for k, v in sealed.items()}
+        self.rows[model].append(
+            model(
+                id=row_id,
+                child_id=cipher.owner_id,
+                source_record=sr,
+                confidence=confidence,
+                **plain,
+                **values,
+            )
+        )
 
     def flush(self) -> None:
         for model, rows in self.rows.items():
-            model.objects.bulk_create(rows, batch_size=500)  # type: ignore[attr-defined]
+            model._default_manager.bulk_create(rows, batch_size=500)
         self.rows.clear()
 
 

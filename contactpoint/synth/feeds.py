@@ -8,41 +8,11 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from contactpoint.ingest import feeds as feed_format
 from contactpoint.synth import errors, ids, organisations, rates
 from contactpoint.synth.population import IntArray, ObjArray, Shard, day_number, rng_for, where
 
-COLUMNS: tuple[str, ...] = (
-    "record_id",
-    "as_at",
-    "given_name",
-    "middle_names",
-    "family_name",
-    "former_family_name",
-    "date_of_birth",
-    "sex",
-    "address_line1",
-    "address_line2",
-    "town",
-    "postcode",
-    "nhs_number",
-    "upn",
-    "org_code",
-    "org_role",
-    "involvement_start",
-    "sensitive",
-    "carer1_given_name",
-    "carer1_family_name",
-    "carer1_relationship",
-    "carer1_parental_responsibility",
-    "carer1_phone",
-    "carer1_email",
-    "carer2_given_name",
-    "carer2_family_name",
-    "carer2_relationship",
-    "carer2_parental_responsibility",
-    "carer2_phone",
-    "carer2_email",
-)
+COLUMNS = feed_format.COLUMNS
 ORG_ROLE = {
     "school_census": "school",
     "nhs_demographics": "gp",

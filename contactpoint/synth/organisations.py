@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from contactpoint.ingest.feeds import ORGANISATION_COLUMNS
 from contactpoint.synth import ids, tables
 
 IntArray = npt.NDArray[np.int64]
@@ -26,18 +27,7 @@ KINDS: tuple[str, ...] = (
     "youth_offending_team",
     "voluntary_org",
 )
-COLUMNS: tuple[str, ...] = (
-    "code",
-    "kind",
-    "name",
-    "council_area_code",
-    "council_area_name",
-    "address_line1",
-    "town",
-    "postcode",
-    "phone",
-    "email",
-)
+COLUMNS = ORGANISATION_COLUMNS
 NATIONAL_CHILDREN = 11_000_000
 NATIONAL_PRIMARY = 16_800
 NATIONAL_SECONDARY = 3_400

@@ -108,3 +108,19 @@ def test_a_wrapped_key_moved_to_another_child_does_not_open(feeds: Path) -> None
     DataKey.objects.filter(pk=second.pk).update(wrapped=first.wrapped)
     with pytest.raises(Exception, match="authentication"):
         service.data_key(second.owner_id)
+
+
+def test_a_ciphertext_moved_to_another_row_or_column_does_not_open(feeds: Path) -> None:
+    from contactpoint.lib.crypto import DecryptionError
+    from contactpoint.registry.models import ChildName
+
+    load_children(feeds, 2)
+    first, second = ChildName.objects.order_by("child_id")
+    # Same child, another column: the associated data names the column.
+    ChildName.objects.filter(pk=first.pk).update(given_name=first.family_name)
+    with pytest.raises(DecryptionError):
+        golden_record(first.child_id)
+    # Another child's row: the associated data names the row (and the key differs).
+    ChildName.objects.filter(pk=second.pk).update(family_name=first.family_name)
+    with pytest.raises(DecryptionError):
+        golden_record(second.child_id)
