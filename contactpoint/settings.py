@@ -59,7 +59,8 @@ TEMPLATES = [
 
 
 def _database(url_env: str, default_file: str) -> dict[str, Any]:
-    url = os.environ.get(url_env) or f"sqlite:///{DATA_DIR / default_file}"
+    # A URL may hold a password, so it is a secret: also readable from <NAME>_FILE.
+    url = config.secret(url_env) or f"sqlite:///{DATA_DIR / default_file}"
     db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the loader; IMMEDIATE takes the write lock at BEGIN so
@@ -83,6 +84,11 @@ DATABASES = {
     "default": _database("DATABASE_URL", "contactpoint.sqlite3"),
     "keys": _database("CONTACTPOINT_KEYSTORE_URL", "keystore.sqlite3"),
 }
+if all(DATABASES["default"].get(k) == DATABASES["keys"].get(k) for k in ("ENGINE", "NAME", "HOST")):
+    raise config.ConfigurationError(
+        "CONTACTPOINT_KEYSTORE_URL must name another database than DATABASE_URL: keys kept "
+        "with the data they protect would be in every backup (docs/adr/0002-separate-key-store.md)"
+    )
 DATABASE_ROUTERS = ["contactpoint.keystore.routers.KeyStoreRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -114,7 +114,7 @@ def load_file(
     if loaded.completed_at is not None:
         report.files_already_loaded += 1
         return
-    started, done = time.monotonic(), 0
+    meter = Meter(f"{code}/{path.name}", loaded.lines_done, progress)
     batch: list[tuple[int, dict[str, str] | None]] = []
     try:
         for number, (line, row) in enumerate(_rows(path), start=1):
@@ -122,19 +122,37 @@ def load_file(
                 continue  # committed by an earlier, interrupted run
             batch.append((line, row))
             if len(batch) >= batch_size:
-                done += _commit(loaded, batch, report)
+                _commit(loaded, batch, report)
                 batch = []
-                if progress:
-                    progress(
-                        f"load: {code}/{path.name}: {loaded.lines_done:,} rows, "
-                        f"{time.monotonic() - started:.0f} s"
-                    )
-        done += _commit(loaded, batch, report, final=True)
+                meter.tick(loaded.lines_done)
+        _commit(loaded, batch, report, final=True)
     except UnicodeDecodeError as exc:
         raise FeedError(f"{path.name}: not UTF-8 after row {loaded.lines_done:,}") from exc
     report.files_loaded += 1
-    if progress:
-        progress(f"load: {code}/{path.name}: done, {loaded.lines_done:,} rows")
+    meter.done(loaded.lines_done)
+
+
+class Meter:
+    """Progress lines for people: at most one every few seconds, with the rate."""
+
+    EVERY = 5.0
+
+    def __init__(self, label: str, start: int, progress: Progress | None) -> None:
+        self.label, self.start, self.progress = label, start, progress
+        self.started = self.last = time.monotonic()
+
+    def _rate(self, lines: int) -> str:
+        elapsed = time.monotonic() - self.started
+        return f"{elapsed:.0f} s, {(lines - self.start) / max(elapsed, 1e-9):,.0f} rows/s"
+
+    def tick(self, lines: int) -> None:
+        if self.progress and time.monotonic() - self.last >= self.EVERY:
+            self.last = time.monotonic()
+            self.progress(f"load: {self.label}: {lines:,} rows, {self._rate(lines)}")
+
+    def done(self, lines: int) -> None:
+        if self.progress:
+            self.progress(f"load: {self.label}: done, {lines:,} rows, {self._rate(lines)}")
 
 
 def _commit(
@@ -142,7 +160,7 @@ def _commit(
     batch: list[tuple[int, dict[str, str] | None]],
     report: LoadReport,
     final: bool = False,
-) -> int:
+) -> None:
     with transaction.atomic():
         # One loader per source at a time: a second one waits here rather than racing.
         source = Source.objects.select_for_update().get(pk=loaded.source_id)
@@ -155,4 +173,3 @@ def _commit(
             loaded.completed_at = timezone.now()
         loaded.save()
     report.result.add(result)
-    return len(batch)

@@ -133,3 +133,15 @@ def test_an_unexpected_failure_names_its_type_and_place_but_not_its_message(
     assert result.returncode == 2
     assert "unexpected DatabaseError" in result.stderr
     assert "Nowak" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_the_key_store_must_be_another_database(tmp_path: Path) -> None:
+    same = f"sqlite:///{tmp_path}/one.sqlite3"
+    result = run_cli(
+        "keys",
+        "status",
+        check=False,
+        env_extra={"DATABASE_URL": same, "CONTACTPOINT_KEYSTORE_URL": same},
+    )
+    assert result.returncode == 2
+    assert "must name another database" in result.stderr
