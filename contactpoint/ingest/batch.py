@@ -1,8 +1,10 @@
 """One batch of feed rows, inside the caller's transaction: validate, link, write.
 
-Linkage here is by validated NHS number or UPN only; probabilistic linkage (issue 3)
-replaces `_resolve`. A record with no valid identifier that matches no child is kept,
-sealed, as waiting for linkage, rather than becoming a possible duplicate child.
+Linkage here is deterministic (docs/loading.md): the child linked before, the same valid
+NHS number or UPN, or exactly the same name and date of birth. A record that might be a
+shielded child, that matches more than one child, or that has no valid identifier to
+found a new child on, is kept sealed and waits. Probabilistic linkage (issue 3) replaces
+`_resolve`.
 """
 
 from __future__ import annotations
