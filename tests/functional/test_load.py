@@ -295,3 +295,19 @@ def test_a_record_that_might_be_a_shielded_child_is_held_not_published(feeds: Pa
     assert Child.objects.count() == 2 and Child.objects.filter(shielded=True).count() == 1
     held = SourceRecord.objects.filter(source__code="school_census", status="pending")
     assert held.count() == 2
+
+
+def test_contactpoint_ids_are_valid_distinct_and_kept_after_a_child_goes(feeds: Path) -> None:
+    from contactpoint.lib.identifiers import validate_cpid
+    from contactpoint.registry.models import IssuedCpid
+
+    write_feed(
+        feeds,
+        "nhs_demographics",
+        [nhs("N1"), nhs("N2", given_name="Isla", nhs_number="4010232145")],
+    )
+    load_folder(feeds)
+    cpids = list(Child.objects.values_list("cpid", flat=True))
+    assert len(set(cpids)) == 2 and all(validate_cpid(c) == c for c in cpids)
+    Child.objects.filter(cpid=cpids[0]).delete()
+    assert IssuedCpid.objects.filter(cpid=cpids[0]).exists()  # never issued again
