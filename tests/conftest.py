@@ -47,6 +47,19 @@ def feed_row(**values: str) -> dict[str, str]:
     return row
 
 
+def child_row(record_id: str = "N1", **values: str) -> dict[str, str]:
+    """An NHS demographics row for a made-up child, Ola Nowak; `values` change any field."""
+    base = {
+        "as_at": "2026-11-01",
+        "given_name": "Ola",
+        "family_name": "Nowak",
+        "date_of_birth": "2016-05-05",
+        "sex": "F",
+        "nhs_number": "4010232137",
+    }
+    return feed_row(record_id=record_id, **{**base, **values})
+
+
 def write_feed(folder: Path, source: str, rows: list[dict[str, str]], part: int = 0) -> Path:
     """Write a standard feed file (docs/feeds.md) and organisations.csv beside it."""
     (folder / source).mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from tests.browser.conftest import axe_violations
-from tests.conftest import feed_row, run_cli, write_feed
+from tests.conftest import child_row, run_cli, write_feed
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -16,22 +16,8 @@ pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=Tr
 def test_the_status_page_says_the_service_is_up_and_counts_children(
     browser: Any, server: str, feeds: Path
 ) -> None:
-    write_feed(
-        feeds,
-        "nhs_demographics",
-        [
-            feed_row(
-                record_id=f"N{i}",
-                as_at="2026-11-01",
-                given_name=name,
-                family_name="Nowak",
-                date_of_birth="2016-05-05",
-                sex="F",
-                nhs_number=number,
-            )
-            for i, (name, number) in enumerate([("Ola", "4010232137"), ("Ewa", "4010232145")])
-        ],
-    )
+    twin = child_row("N2", given_name="Ewa", nhs_number="4010232145")
+    write_feed(feeds, "nhs_demographics", [child_row(), twin])
     run_cli("load", str(feeds), "--quiet")
     page = browser.new_page()
     response = page.goto(server + "/")

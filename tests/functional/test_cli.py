@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import feed_row, run_cli, write_feed
+from tests.conftest import child_row, run_cli, write_feed
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -55,23 +55,8 @@ def test_load_reports_what_it_did_and_quarantine_lists_it(feeds: Path) -> None:
         feeds,
         "nhs_demographics",
         [
-            feed_row(
-                record_id="N1",
-                as_at="2026-11-01",
-                given_name="Ola",
-                family_name="Nowak",
-                date_of_birth="2016-05-05",
-                sex="F",
-                nhs_number="4010232137",
-            ),
-            feed_row(
-                record_id="N2",
-                as_at="2026-11-01",
-                given_name="Kit",
-                family_name="Nowak",
-                date_of_birth="2016-13-05",
-                sex="M",
-            ),
+            child_row(),
+            child_row("N2", given_name="Kit", date_of_birth="2016-13-05", sex="M", nhs_number=""),
         ],
     )
     result = run_cli("load", str(feeds))
@@ -95,17 +80,7 @@ def test_serve_runs_gunicorn_and_shows_the_service_is_up(feeds: Path, server: st
     write_feed(
         feeds,
         "nhs_demographics",
-        [
-            feed_row(
-                record_id="N1",
-                as_at="2026-11-01",
-                given_name="Ola",
-                family_name="Nowak",
-                date_of_birth="2016-05-05",
-                sex="F",
-                nhs_number="4010232137",
-            )
-        ],
+        [child_row()],
     )
     run_cli("load", str(feeds))
     with urllib.request.urlopen(server + "/", timeout=5) as response:
