@@ -8,11 +8,17 @@ from contactpoint.cli import error, progress
 from contactpoint.keystore import service
 from contactpoint.keystore.models import DataKey
 from contactpoint.keystore.provider import FileKeyProvider, get_provider
+from contactpoint.registry.models import Child, SourceRecord
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
-    sub.add_parser("status", help="which key-encryption key wraps how many data keys")
+    status = sub.add_parser("status", help="which key-encryption key wraps how many data keys")
+    status.add_argument(
+        "--orphans",
+        action="store_true",
+        help="also count data keys whose child or record is not in the registry (reads every id)",
+    )
     sub.add_parser("rotate", help="make a new key-encryption key and re-wrap every data key")
     retire = sub.add_parser("retire", help="remove an old key that wraps nothing any more")
     retire.add_argument("key_id")
@@ -30,7 +36,28 @@ def _status(args: argparse.Namespace) -> int:
         held = "" if key_id in status.known else "\tMISSING FROM KEYRING"
         active = "yes" if key_id == status.active else "no"
         print(f"{key_id}\t{active}\t{status.wrapped_by.get(key_id, 0)}{held}")
+    if args.orphans:
+        print(f"data keys with no child or record in the registry: {count_orphans():,}")
     return 0
+
+
+def count_orphans(chunk: int = 5000) -> int:
+    """Data keys whose owner is neither a child nor a source record.
+
+    A load interrupted between the key store's commit and the registry's can leave one; the
+    next run of the same file reuses it (owner ids derive from the records), so a lasting
+    orphan means a feed file changed or was withdrawn after an interrupted load.
+    """
+    orphans, last = 0, None
+    while True:
+        query = DataKey.objects.order_by("owner_id").values_list("owner_id", flat=True)
+        ids = list((query.filter(owner_id__gt=last) if last else query)[:chunk])
+        if not ids:
+            return orphans
+        known = set(Child.objects.filter(id__in=ids).values_list("id", flat=True))
+        known |= set(SourceRecord.objects.filter(id__in=ids).values_list("id", flat=True))
+        orphans += len(set(ids) - known)
+        last = ids[-1]
 
 
 def _file_provider() -> FileKeyProvider | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -124,3 +125,10 @@ def test_a_ciphertext_moved_to_another_row_or_column_does_not_open(feeds: Path) 
     ChildName.objects.filter(pk=second.pk).update(family_name=first.family_name)
     with pytest.raises(DecryptionError):
         golden_record(second.child_id)
+
+
+def test_keys_status_counts_orphans(feeds: Path) -> None:
+    load_children(feeds, 2)
+    assert "registry: 0" in run_cli("keys", "status", "--orphans").stdout
+    service.create_data_keys([uuid.uuid4()])  # as if a load died before its registry commit
+    assert "registry: 1" in run_cli("keys", "status", "--orphans").stdout
