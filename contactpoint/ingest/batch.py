@@ -37,8 +37,16 @@ RECORD_FIELDS = [
     "payload",
     "updated_at",
 ]
-# How sure we are that a record belongs to the child it was linked to.
-CONFIDENCE = {"nhs_number": 0.99, "upn": 0.98, "demographics": 0.9, "new_child": 1.0, "none": 0.0}
+# How sure we are that a record belongs to the child it was linked to; 0 for one waiting.
+CONFIDENCE = {
+    "nhs_number": 0.99,
+    "upn": 0.98,
+    "demographics": 0.9,
+    "new_child": 1.0,
+    "none": 0.0,
+    "ambiguous": 0.0,
+    "near_shielded": 0.0,
+}
 
 
 @dataclass
@@ -65,13 +73,17 @@ class Item:
     existing: SourceRecord | None = None
     child_id: uuid.UUID | None = None
     method: str = "none"
-    ambiguous: bool = False
     sr_id: uuid.UUID = dataclasses.field(init=False)
     digest: bytes = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         self.sr_id = derived_id("source-record-id/v1", self.ref)
         self.digest = content_digest(self.body)
+
+    @property
+    def held(self) -> bool:
+        """Waiting for a person: matches several children, or might be a shielded one."""
+        return self.method in ("ambiguous", "near_shielded")
 
     @property
     def owner(self) -> uuid.UUID:
@@ -193,8 +205,8 @@ class BatchLoader:
             for s in ("nhs_number", "upn")
             if (v := getattr(i.record, s))
         }
-        self._hold_near_shielded([i for i in items if i.child_id is None and not i.ambiguous])
-        self._new_children([i for i in items if i.child_id is None and not i.ambiguous], linked)
+        self._hold_near_shielded([i for i in items if i.child_id is None and not i.held])
+        self._new_children([i for i in items if i.child_id is None and not i.held], linked)
 
     def _hold_near_shielded(self, items: list[Item]) -> None:
         """Never create a visible child that might be a shielded one: hold it instead."""
@@ -202,14 +214,14 @@ class BatchLoader:
             items, children.near_shielded([i.record for i in items]), strict=True
         ):
             if near:
-                item.ambiguous = True
+                item.method = "near_shielded"
                 self.result.held_near_shielded += 1
 
     def _resolve_by_demographics(self, items: list[Item]) -> None:
         found = children.find_by_demographics([i.record for i in items])
         for item, child in zip(items, found, strict=True):
             if child == children.AMBIGUOUS:
-                item.ambiguous = True  # fails safe: waits for a person or for linkage
+                item.method = "ambiguous"  # fails safe: waits for a person or for linkage
             elif child is not None:
                 item.child_id, item.method = child, "demographics"
 

@@ -43,7 +43,9 @@ class SourceRecord(models.Model):
         UPN = "upn", "Same UPN"
         DEMOGRAPHICS = "demographics", "Same name and date of birth, no conflicting identifier"
         NEW_CHILD = "new_child", "New child"
-        NONE = "none", "Not linked"
+        NONE = "none", "Waiting: no identifier to found a child on"
+        AMBIGUOUS = "ambiguous", "Waiting: more than one child matches"
+        NEAR_SHIELDED = "near_shielded", "Held: might be a shielded child"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     source = models.ForeignKey(Source, on_delete=models.PROTECT)
@@ -52,7 +54,7 @@ class SourceRecord(models.Model):
         "registry.Child", on_delete=models.CASCADE, null=True, related_name="source_records"
     )
     status = models.CharField(max_length=10, choices=Status.choices)
-    method = models.CharField(max_length=12, choices=Method.choices)
+    method = models.CharField(max_length=20, choices=Method.choices)
     confidence = models.FloatField()
     as_at = models.DateField()
     received_at = models.DateTimeField(auto_now_add=True)
