@@ -59,8 +59,9 @@ format: setup ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: setup ## run the benchmarks (minutes to hours; see docs/benchmarks.md)
-	$(BIN)/python benchmarks/bench_synth.py $(BENCH_ARGS)
+bench: setup ## run the benchmarks (about 15 minutes; see docs/benchmarks.md)
+	$(BIN)/python benchmarks/bench_synth.py
+	$(BIN)/python benchmarks/bench_load.py
 
 clean: ## remove the virtual environment, front-end packages and var/
 	rm -rf $(VENV) node_modules var
