@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, bool, str]] = {
     "load": ("contactpoint.cli.load", True, "load a feed folder"),
     "quarantine": ("contactpoint.cli.quarantine", True, "list rows that could not be loaded"),
     "keys": ("contactpoint.cli.keys", True, "key status, rotation and retirement"),
+    "linkage": ("contactpoint.cli.linkage", True, "evaluate the registry's links"),
     "backup": ("contactpoint.cli.backup", True, "write a backup of the registry (ciphertext)"),
     "restore": ("contactpoint.cli.restore", True, "restore a backup into an empty registry"),
     "serve": ("contactpoint.cli.serve", True, "run the web application under gunicorn"),

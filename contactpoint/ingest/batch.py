@@ -98,9 +98,10 @@ def derived_id(purpose: str, ref: bytes) -> uuid.UUID:
     return uuid.UUID(bytes=digest[:16], version=4)
 
 
-def record_ref(source: Source, record_id: str) -> bytes:
+def record_ref(source_code: str, record_id: str) -> bytes:
+    """The keyed digest that stands for a source's own record id (which is never stored)."""
     return crypto.keyed_digest(
-        derived_key("source-record-ref/v1"), f"{source.code}\x1f{record_id}".encode()
+        derived_key("source-record-ref/v1"), f"{source_code}\x1f{record_id}".encode()
     )
 
 
@@ -165,7 +166,10 @@ class BatchLoader:
             self.result.fields_ignored += len(problems)
             items.append(
                 Item(
-                    line, record, record_ref(self.source, record.record_id), canonical_json(record)
+                    line,
+                    record,
+                    record_ref(self.source.code, record.record_id),
+                    canonical_json(record),
                 )
             )
         return items
