@@ -18,6 +18,9 @@ PLACEHOLDERS = frozenset(
 )
 
 
+MIN_SECRET_LENGTH = 32
+
+
 class ConfigurationError(RuntimeError):
     """The service cannot start safely with this configuration."""
 
@@ -66,6 +69,8 @@ def require_real_secret(name: str, value: str | None) -> str | None:
             f"{name} is missing or a placeholder; set {name} or {name}_FILE "
             "(CONTACTPOINT_ENV=development allows demo secrets)"
         )
+    if len(value.strip()) < MIN_SECRET_LENGTH:
+        raise ConfigurationError(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
     return value
 
 

@@ -26,7 +26,7 @@ def test_init_outside_development_refuses_to_make_demo_keys(tmp_path: Path) -> N
     env = {
         "CONTACTPOINT_ENV": "production",
         "CONTACTPOINT_DATA_DIR": str(tmp_path),
-        "CONTACTPOINT_SECRET_KEY": "a-real-secret-for-this-test-only",
+        "CONTACTPOINT_SECRET_KEY": "a-real-secret-for-this-test-only-not-a-placeholder",
     }
     result = run_cli("init", check=False, env_extra=env)
     assert result.returncode == 2

@@ -44,6 +44,13 @@ def test_production_refuses_missing_and_placeholder_secrets(
         config.require_real_secret("CONTACTPOINT_SECRET_KEY", value)
 
 
+def test_production_refuses_a_short_secret(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CONTACTPOINT_ENV", "production")
+    with pytest.raises(config.ConfigurationError, match="shorter than 32"):
+        config.require_real_secret("CONTACTPOINT_SECRET_KEY", "a" * 31)
+    assert config.require_real_secret("CONTACTPOINT_SECRET_KEY", "a" * 32) == "a" * 32
+
+
 def test_development_accepts_demo_secrets(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CONTACTPOINT_ENV", "development")
     assert config.require_real_secret("X", None) is None
