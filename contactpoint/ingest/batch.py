@@ -120,6 +120,7 @@ class BatchLoader:
         self.parser = RowParser(today or dt.date.today())
         self.result = BatchResult()
         self.quarantine: list[QuarantinedRow] = []
+        self.organisations: dict[str, int] = {}  # code to id, read once per batch
 
     def run(self, rows: list[tuple[int, dict[str, str] | None]]) -> BatchResult:
         items = self._validate(rows)
@@ -144,7 +145,7 @@ class BatchLoader:
         )
 
     def _validate(self, rows: list[tuple[int, dict[str, str] | None]]) -> list[Item]:
-        orgs = involvements.organisation_ids(
+        self.organisations = orgs = involvements.organisation_ids(
             {r["org_code"].strip() for _, r in rows if r and r["org_code"].strip()}
         )
         items = []
@@ -277,7 +278,10 @@ class BatchLoader:
         # Records that were waiting and are now linked: their payload is sealed under the
         # child's key from now on, so their own key is destroyed.
         released = [i.sr_id for i in items if i.child_id and i.existing and not i.existing.child_id]
-        writer, feed_involvements = children.FactWriter(), involvements.FeedInvolvements()
+        writer, feed_involvements = (
+            children.FactWriter(),
+            involvements.FeedInvolvements(self.organisations),
+        )
         new: list[SourceRecord] = []
         updated: list[SourceRecord] = []
         for item in items:

@@ -144,10 +144,6 @@ class Postcode:
         """The outward code, for example 'SW1A': the partial postcode people know."""
         return self.outward
 
-    @property
-    def sector(self) -> str:
-        return f"{self.outward} {self.inward[0]}"
-
 
 def normalise_postcode(raw: str) -> str:
     """Upper-case, drop spaces, put one space before the last three characters.

@@ -27,14 +27,16 @@ class FeedInvolvements:
     ended on the record's as-at date.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, organisations: dict[str, int]) -> None:
+        """Args: organisations: code to id for every org_code the records name."""
+        self.organisations = organisations
         self.items: list[tuple[ChildCipher, SourceRecord, FeedRecord]] = []
 
     def add(self, cipher: ChildCipher, sr: SourceRecord, record: FeedRecord) -> None:
         self.items.append((cipher, sr, record))
 
     def flush(self) -> None:
-        orgs = organisation_ids({r.org_code for _, _, r in self.items if r.org_code})
+        orgs = self.organisations
         children = {c.owner_id for c, _, _ in self.items}
         open_rows = Involvement.objects.filter(child_id__in=list(children), end_date__isnull=True)
         by_key: dict[Key, Involvement] = {}

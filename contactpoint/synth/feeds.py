@@ -12,7 +12,6 @@ from contactpoint.ingest import feeds as feed_format
 from contactpoint.synth import errors, ids, organisations, rates
 from contactpoint.synth.population import IntArray, ObjArray, Shard, day_number, rng_for, where
 
-COLUMNS = feed_format.COLUMNS
 ORG_ROLE = {
     "school_census": "school",
     "nhs_demographics": "gp",
@@ -288,4 +287,4 @@ def build(shard: Shard, source: str, seed: int, orgs: organisations.Organisation
     _malformed(cols, source, rng, r)
     cols["record_id"] = record_ids(source, shard.index, len(ci), shard.shard_size)
     cols["as_at"] = np.full(len(ci), rates.SOURCE_AS_AT[source].isoformat(), dtype=object)
-    return Feed(source, {c: cols[c] for c in COLUMNS}, ci)
+    return Feed(source, {c: cols[c] for c in feed_format.COLUMNS}, ci)

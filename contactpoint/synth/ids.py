@@ -54,15 +54,6 @@ def nhs_numbers(index: IntArray) -> IntArray:
     return np.asarray((prefix * 10 + ninth) * 10 + check, dtype=np.int64)
 
 
-def nhs_check_valid(numbers: IntArray) -> npt.NDArray[np.bool_]:
-    """Return whether each ten-digit integer passes the modulus 11 check."""
-    d = _digits(numbers, 10)
-    total = (d[:, :9] * np.arange(10, 1, -1)).sum(axis=1)
-    check = 11 - total % 11
-    check = np.where(check == 11, 0, check)
-    return np.asarray((check != 10) & (check == d[:, 9]))
-
-
 def upn_strings(la: IntArray, year: IntArray, serial: IntArray) -> ObjArray:
     """Return UPNs: check letter, LA (3), establishment and serial (7, scrambled), year (2).
 

@@ -18,16 +18,6 @@ from contactpoint.synth import ids, tables
 
 IntArray = npt.NDArray[np.int64]
 
-KINDS: tuple[str, ...] = (
-    "school",
-    "gp_practice",
-    "council_team",
-    "nhs_trust",
-    "police_cpu",
-    "youth_offending_team",
-    "voluntary_org",
-)
-COLUMNS = ORGANISATION_COLUMNS
 NATIONAL_CHILDREN = 11_000_000
 NATIONAL_PRIMARY = 16_800
 NATIONAL_SECONDARY = 3_400
@@ -166,6 +156,6 @@ def build(children: int, seed: int) -> Organisations:
 def write(orgs: Organisations, path: pathlib.Path) -> None:
     """Write organisations.csv (RFC 4180, quoted only where needed)."""
     with path.open("w", encoding="utf-8", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
+        writer = csv.DictWriter(f, fieldnames=ORGANISATION_COLUMNS, lineterminator="\n")
         writer.writeheader()
         writer.writerows(orgs.rows)
