@@ -1,16 +1,34 @@
-"""Name normalisation for matching and blind indexes (issue 3 extends it with nicknames)."""
+"""Name standardisation for matching and blind indexes.
+
+`fold`, `name_tokens`, `phonetic`, `family_name_keys` and `given_name_key` feed the blind
+indexes (contactpoint/registry/blind_index.py): a change to what they return for a real
+name changes every stored index entry, so it needs a re-index. The nickname table and the
+`standard_*` helpers are for comparing two records; docs/standardisation.md explains both.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
+from importlib import resources
 
 import jellyfish
 
-TITLES = frozenset({"mr", "mrs", "ms", "miss", "mstr", "master", "dr", "rev", "sir", "dame"})
-# Placeholders registrars write before a baby is named: never evidence for a match.
+TITLES = frozenset({"mr", "mrs", "ms", "mx", "miss", "mstr", "master", "dr", "rev", "sir", "dame"})
+# Placeholders registrars write before a baby is named: never evidence for a match. Fold
+# drops digits, so 'Twin 1' and 'Baby 2' reduce to a placeholder too.
 PLACEHOLDERS = frozenset(
     {"baby", "infant", "unknown", "unnamed", "boy", "girl", "twin", "notknown"}
+    | {"notgiven", "notstated", "babyboy", "babygirl", "newborn", "unk", "tba", "tbc"}
+)
+# Family-name particles: on their own they say nothing ('van', 'al'), so family_tokens
+# does not offer them as a part; they stay inside the joined whole.
+PARTICLES = frozenset(
+    {"al", "el", "bin", "ibn"}  # Arabic
+    | {"da", "das", "de", "del", "della", "di", "dos", "du"}  # Romance languages
+    | {"van", "von", "den", "der", "ter"}  # Dutch and German
+    | {"mac", "mc", "o", "st"}  # Gaelic, and Saint
 )
 
 
@@ -48,3 +66,108 @@ def given_name_key(given_name: str) -> str:
     """Phonetic key of the first given-name token ('' when there is none)."""
     tokens = name_tokens(given_name)
     return phonetic(tokens[0]) if tokens else ""
+
+
+# --- Standard forms for comparing two records ---------------------------------------------
+
+
+def standard_given(text: str) -> str:
+    """Return the first real given-name token, folded ('' for 'Baby', 'Twin 1', '').
+
+    `phonetic(standard_given(x)) == given_name_key(x)` for every x.
+    """
+    tokens = name_tokens(text)
+    return tokens[0] if tokens else ""
+
+
+def standard_family(text: str) -> str:
+    """Return the folded family name, parts joined by one space ('' for placeholders only).
+
+    A hyphen counts as a space, so 'Smith-Jones' and 'Smith  Jones' are equal.
+    """
+    return " ".join(name_tokens(text))
+
+
+def family_tokens(text: str) -> tuple[str, ...]:
+    """Return the parts of a family name a match may meet on, without duplicates.
+
+    Args:
+        text: a family name as received.
+
+    Returns:
+        Each part of a hyphenated or double-barrelled name except bare particles such as
+        'van' or 'al', then all parts joined, so 'Smith-Jones' gives ('smith', 'jones',
+        'smithjones') and meets 'Jones' and 'SmithJones'. A one-part name gives just that
+        part; a placeholder gives ().
+    """
+    tokens = name_tokens(text)
+    if len(tokens) <= 1:
+        return tuple(tokens)
+    parts = [t for t in tokens if t not in PARTICLES]
+    return tuple(dict.fromkeys([*parts, "".join(tokens)]))
+
+
+# --- Nicknames ----------------------------------------------------------------------------
+
+
+class InvalidNicknameTable(ValueError):
+    """The nickname table breaks a rule; the message names the line."""
+
+
+def parse_nickname_table(text: str) -> tuple[tuple[str, ...], ...]:
+    """Parse the nickname table: one group per line, comma-separated, canonical key first.
+
+    Raises InvalidNicknameTable for a name that is not folded lower-case letters, a name
+    repeated within its line, or a canonical key that starts two lines.
+    """
+    groups: list[tuple[str, ...]] = []
+    keys: set[str] = set()
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        group = tuple(name.strip() for name in line.split(","))
+        if any(not re.fullmatch(r"[a-z]+", name) for name in group):
+            raise InvalidNicknameTable(f"line {number}: names must be lower-case letters a-z")
+        if len(set(group)) != len(group):
+            raise InvalidNicknameTable(f"line {number}: a name appears twice")
+        if group[0] in keys:
+            raise InvalidNicknameTable(f"line {number}: canonical key starts another line")
+        keys.add(group[0])
+        groups.append(group)
+    return tuple(groups)
+
+
+@functools.cache
+def nickname_groups() -> tuple[tuple[str, ...], ...]:
+    """Return the packaged nickname table (contactpoint/lib/data/nicknames.csv)."""
+    table = resources.files("contactpoint.lib").joinpath("data").joinpath("nicknames.csv")
+    return parse_nickname_table(table.read_text("utf-8"))
+
+
+@functools.cache
+def _keys_by_name() -> dict[str, tuple[str, ...]]:
+    found: dict[str, set[str]] = {}
+    for group in nickname_groups():
+        for name in group:
+            found.setdefault(name, set()).add(group[0])
+    return {name: tuple(sorted(keys)) for name, keys in found.items()}
+
+
+def nickname_keys(token: str) -> tuple[str, ...]:
+    """Return the canonical keys of the nickname groups a given-name token belongs to.
+
+    Two names share a nickname group when their keys intersect: 'Bill' and 'Liam' both
+    give ('william',); 'Alex' gives ('alexander', 'alexandra').
+
+    Args:
+        token: one given-name token; it is folded first, so case and accents do not matter.
+
+    Returns:
+        The sorted canonical keys, or the folded token alone when it is in no group, or ()
+        when nothing is left after folding.
+    """
+    folded = fold(token)
+    if not folded:
+        return ()
+    return _keys_by_name().get(folded, (folded,))
