@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "contactpoint.keystore",
     "contactpoint.registry",
     "contactpoint.ingest",
+    "contactpoint.linkage",
     "contactpoint.web",
 ]
 

@@ -1,10 +1,9 @@
 """One batch of feed rows, inside the caller's transaction: validate, link, write.
 
-Linkage here is deterministic (docs/loading.md): the child linked before, the same valid
-NHS number or UPN, or exactly the same name and date of birth. A record that might be a
-shielded child, that matches more than one child, or that has no valid identifier to
-found a new child on, is kept sealed and waits. Probabilistic linkage (issue 3) replaces
-`_resolve`.
+A record already linked keeps its child; any other is matched by the linkage model
+against the whole registry (contactpoint/linkage/realtime.py, docs/linkage.md): linked,
+sent to review, held because it might be a shielded child, or made a new child. Every
+decision is recorded with the model version that made it.
 """
 
 from __future__ import annotations
@@ -23,6 +22,10 @@ from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.keystore import service as keys
 from contactpoint.keystore.index_key import derived_key
 from contactpoint.lib import crypto
+from contactpoint.linkage import decisions
+from contactpoint.linkage.realtime import Match, Matcher
+from contactpoint.linkage.records import LinkRecord, from_canonical
+from contactpoint.linkage.scorer import probability
 from contactpoint.registry import children, golden, involvements
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.models import Child, Source, SourceRecord
@@ -37,16 +40,8 @@ RECORD_FIELDS = [
     "payload",
     "updated_at",
 ]
-# How sure we are that a record belongs to the child it was linked to; 0 for one waiting.
-CONFIDENCE = {
-    "nhs_number": 0.99,
-    "upn": 0.98,
-    "demographics": 0.9,
-    "new_child": 1.0,
-    "none": 0.0,
-    "ambiguous": 0.0,
-    "near_shielded": 0.0,
-}
+# How sure we are that a record belongs to its child, when the model's score does not say.
+CONFIDENCE = {"nhs_number": 0.99, "upn": 0.98, "demographics": 0.9, "new_child": 1.0}
 
 
 @dataclass
@@ -58,6 +53,7 @@ class BatchResult:
     children_created: int = 0
     pending: int = 0
     held_near_shielded: int = 0
+    in_review: int = 0
 
     def add(self, other: BatchResult) -> None:
         for f in fields(self):
@@ -73,22 +69,42 @@ class Item:
     existing: SourceRecord | None = None
     child_id: uuid.UUID | None = None
     method: str = "none"
+    match: Match | None = None
     sr_id: uuid.UUID = dataclasses.field(init=False)
     digest: bytes = dataclasses.field(init=False)
+    link: LinkRecord = dataclasses.field(init=False)
 
     def __post_init__(self) -> None:
         self.sr_id = derived_id("source-record-id/v1", self.ref)
         self.digest = content_digest(self.body)
+        self.link = from_canonical(str(self.sr_id), self.record.canonical())
 
     @property
     def held(self) -> bool:
-        """Waiting for a person: matches several children, or might be a shielded one."""
-        return self.method in ("ambiguous", "near_shielded")
+        """Waiting for a person: in review, or might be a shielded child."""
+        return self.method in ("ambiguous", "near_shielded", "review")
+
+    @property
+    def confidence(self) -> float:
+        """The model's match probability, or a fixed figure for other ways of linking."""
+        if self.child_id is None:
+            return 0.0
+        if self.method == "model" and self.match and self.match.weight is not None:
+            return probability(self.match.weight)
+        return CONFIDENCE.get(self.method, 1.0)
 
     @property
     def owner(self) -> uuid.UUID:
         """Whose data key seals this record: its child's, or its own while unlinked."""
         return self.child_id or self.sr_id
+
+
+def _founding_keys(item: Item) -> list[tuple[str, str]]:
+    ids = [(s, v) for s in ("nhs_number", "upn") if (v := getattr(item.record, s))]
+    link = item.link
+    if not ids and link.given_name and link.family_name and link.dob:
+        ids = [("demographics", f"{link.given_name}|{link.family_name}|{link.dob}")]
+    return ids
 
 
 def derived_id(purpose: str, ref: bytes) -> uuid.UUID:
@@ -121,6 +137,7 @@ class BatchLoader:
         self.result = BatchResult()
         self.quarantine: list[QuarantinedRow] = []
         self.organisations: dict[str, int] = {}  # code to id, read once per batch
+        self.matcher = Matcher()
 
     def run(self, rows: list[tuple[int, dict[str, str] | None]]) -> BatchResult:
         items = self._validate(rows)
@@ -190,19 +207,26 @@ class BatchLoader:
         return changed
 
     def _resolve(self, items: list[Item]) -> None:
-        """Find each record's child: the one it was linked to before, else by identifier."""
+        """Find each record's child: the one it was linked to before, else by the model."""
         for item in items:
             if item.existing is not None and item.existing.child_id is not None:
                 item.child_id, item.method = item.existing.child_id, item.existing.method
-        for scheme in ("nhs_number", "upn"):
-            open_items = [i for i in items if i.child_id is None and getattr(i.record, scheme)]
-            found = children.find_by_identifier(
-                scheme, {getattr(i.record, scheme) for i in open_items}
-            )
-            for item in open_items:
-                if child := found.get(getattr(item.record, scheme)):
-                    item.child_id, item.method = child, scheme
-        self._resolve_by_demographics([i for i in items if i.child_id is None])
+        open_items = [i for i in items if i.child_id is None]
+        for item, match in zip(
+            open_items,
+            self.matcher.match([(i.sr_id, i.record, i.link) for i in open_items]),
+            strict=True,
+        ):
+            item.match = match
+            if match.action == "link":
+                item.child_id, item.method = match.child_id, "model"
+            elif match.action == "hold":
+                item.method = "near_shielded"
+                self.result.held_near_shielded += 1
+            elif match.action == "review":
+                item.method = "review"
+                self.result.in_review += 1
+        fresh = [i for i in open_items if i.match is not None and i.match.action == "new"]
         linked = {
             (s, v): i.child_id
             for i in items
@@ -210,11 +234,12 @@ class BatchLoader:
             for s in ("nhs_number", "upn")
             if (v := getattr(i.record, s))
         }
-        self._hold_near_shielded([i for i in items if i.child_id is None and not i.held])
-        self._new_children([i for i in items if i.child_id is None and not i.held], linked)
+        self._hold_near_shielded(fresh)
+        self._new_children([i for i in fresh if not i.held], linked)
 
     def _hold_near_shielded(self, items: list[Item]) -> None:
-        """Never create a visible child that might be a shielded one: hold it instead."""
+        """A second, looser net: the same date of birth (or its swap) and a phonetic name of
+        a shielded child holds the record even when the model scores it low."""
         for item, near in zip(
             items, children.near_shielded([i.record for i in items]), strict=True
         ):
@@ -222,27 +247,21 @@ class BatchLoader:
                 item.method = "near_shielded"
                 self.result.held_near_shielded += 1
 
-    def _resolve_by_demographics(self, items: list[Item]) -> None:
-        found = children.find_by_demographics([i.record for i in items])
-        for item, child in zip(items, found, strict=True):
-            if child == children.AMBIGUOUS:
-                item.method = "ambiguous"  # fails safe: waits for a person or for linkage
-            elif child is not None:
-                item.child_id, item.method = child, "demographics"
-
     def _new_children(self, items: list[Item], linked: dict[tuple[str, str], uuid.UUID]) -> None:
-        """Create one child per distinct identifier among records that matched no one.
+        """Create one child per distinct person among records that matched no one.
 
-        Two records in one batch with the same NHS number (or UPN) become one child, and a
-        record sharing an identifier with one linked earlier in the batch joins that child.
+        Records in one batch with the same NHS number or UPN, or with no identifier and
+        the same standardised name and date of birth, become one child; a record sharing
+        an identifier with one linked earlier in the batch joins that child. A record with
+        neither an identifier nor a real given name waits for a person.
         """
         groups: dict[tuple[str, str], list[Item]] = {}
         for item in items:
-            ids = [(s, v) for s in ("nhs_number", "upn") if (v := getattr(item.record, s))]
+            ids = _founding_keys(item)
             if not ids:
-                continue  # no valid identifier: waits for linkage
+                continue
             if known := next((k for k in ids if k in linked), None):
-                item.child_id, item.method = linked[known], known[0]
+                item.child_id, item.method = linked[known], "model"
                 continue
             group = next((groups[k] for k in ids if k in groups), [])
             group.append(item)
@@ -254,9 +273,7 @@ class BatchLoader:
         for group, (child, _) in zip(distinct, created, strict=True):
             for n, item in enumerate(group):
                 item.child_id = child.id
-                item.method = (
-                    "new_child" if n == 0 else ("nhs_number" if item.record.nhs_number else "upn")
-                )
+                item.method = "new_child" if n == 0 else "model"
 
     def _ciphers(self, items: list[Item]) -> dict[uuid.UUID, ChildCipher]:
         """A cipher per owner; a record waiting for linkage gets a data key of its own."""
@@ -291,7 +308,7 @@ class BatchLoader:
             self._fill_record(sr, item, ciphers[item.owner])
             (updated if item.existing else new).append(sr)
             if item.child_id is not None:
-                writer.add(ciphers[item.owner], sr, item.record, CONFIDENCE[item.method])
+                writer.add(ciphers[item.owner], sr, item.record, item.confidence)
                 feed_involvements.add(ciphers[item.owner], sr, item.record)
             else:
                 self.result.pending += 1
@@ -305,12 +322,16 @@ class BatchLoader:
         shield = [i.child_id for i in items if i.child_id and i.record.sensitive]
         Child.objects.filter(id__in=shield).update(shielded=True)
         golden.refresh(i.child_id for i in items if i.child_id is not None)
+        decisions.record_automatic(
+            [(i.sr_id, i.child_id, i.method, i.match) for i in items if i.match is not None],
+            self.matcher.model,
+        )
 
     def _fill_record(self, sr: SourceRecord, item: Item, cipher: ChildCipher) -> None:
         sr.child_id = item.child_id
         sr.status = "linked" if item.child_id else "pending"
         sr.method = item.method
-        sr.confidence = CONFIDENCE[item.method]
+        sr.confidence = item.confidence
         sr.as_at = item.record.as_at
         sr.digest = item.digest
         sr.payload = cipher.seal(SourceRecord, "payload", sr.pk, item.body)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import functools
 import uuid
@@ -13,7 +12,7 @@ from django.db import models
 
 from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.keystore import service as keys
-from contactpoint.lib import names
+from contactpoint.lib import dates, names
 from contactpoint.lib.identifiers import new_cpid
 from contactpoint.registry import blind_index
 from contactpoint.registry.blind_index import Index
@@ -52,34 +51,6 @@ def create_children(ids: list[uuid.UUID]) -> list[tuple[Child, bytes]]:
     children = [Child(id=i, cpid=c) for i, c in zip(ids, issue_cpids(len(ids)), strict=True)]
     Child.objects.bulk_create(children)
     return [(c, data_keys[c.id]) for c in children]
-
-
-def find_by_identifier(scheme: str, values: set[str]) -> dict[str, uuid.UUID]:
-    """Map each identifier value to the child holding it, through the blind index.
-
-    The truncated index gives candidates; opening their sealed identifiers confirms the
-    exact value, so a bucket collision never links two children.
-    """
-    if not values:
-        return {}
-    by_digest: dict[int, set[str]] = defaultdict(set)
-    index = blind_index.Index.NHS_NUMBER if scheme == "nhs_number" else blind_index.Index.UPN
-    for value in values:
-        by_digest[blind_index.digest(index, value)].add(value)
-    candidates = set(
-        BlindIndexEntry.objects.filter(index=index, value__in=list(by_digest)).values_list(
-            "child_id", flat=True
-        )
-    )
-    rows = list(ChildIdentifier.objects.filter(scheme=scheme, child_id__in=list(candidates)))
-    ciphers = ciphers_for({r.child_id for r in rows})
-    found: dict[str, uuid.UUID] = {}
-    for row in sorted(rows, key=lambda r: str(r.child_id)):  # stable choice if duplicated
-        cipher = ciphers.get(row.child_id)
-        opened = cipher.open_field(row, "value") if cipher else None
-        if opened is not None and opened in values and opened not in found:
-            found[opened] = row.child_id
-    return found
 
 
 def ciphers_for(owner_ids: set[uuid.UUID]) -> dict[uuid.UUID, ChildCipher]:
@@ -184,89 +155,22 @@ def retire_facts(changed: dict[uuid.UUID, dt.date]) -> None:
         ).update(kind="previous", preferred=False, ended_on=as_at)
 
 
-AMBIGUOUS = uuid.UUID(int=0)
-
-
 @dataclass
 class _Known:
-    names: set[tuple[str, str]]
     births: set[str]
-    identifiers: dict[str, set[str]]
     raw_names: set[tuple[str, str]] = field(default_factory=set)
-
-
-def _exact_name(given: str, family: str) -> tuple[str, str] | None:
-    given_tokens, family_tokens = names.name_tokens(given), names.name_tokens(family)
-    if not given_tokens or not family_tokens:
-        return None  # a placeholder such as "Baby" is never evidence
-    return given_tokens[0], " ".join(family_tokens)
 
 
 def _known_children(child_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Known]:
     ciphers = ciphers_for(child_ids)
-    known = {c: _Known(set(), set(), {"nhs_number": set(), "upn": set()}) for c in ciphers}
+    known = {c: _Known(set()) for c in ciphers}
     for n in ChildName.objects.filter(child_id__in=list(ciphers)):
         given = ciphers[n.child_id].open_field(n, "given_name") or ""
         family = ciphers[n.child_id].open_field(n, "family_name") or ""
         known[n.child_id].raw_names.add((given, family))
-        if key := _exact_name(given, family):
-            known[n.child_id].names.add(key)
     for d in ChildDemographic.objects.filter(child_id__in=list(ciphers)):
         known[d.child_id].births.add(ciphers[d.child_id].open_field(d, "date_of_birth") or "")
-    for i in ChildIdentifier.objects.filter(child_id__in=list(ciphers)):
-        known[i.child_id].identifiers[i.scheme].add(
-            ciphers[i.child_id].open_field(i, "value") or ""
-        )
     return known
-
-
-def _compatible(record: FeedRecord, known: _Known) -> bool:
-    """Same name and date of birth, and no identifier that says otherwise."""
-    name = _exact_name(record.given_name, record.family_name)
-    if name not in known.names or record.date_of_birth.isoformat() not in known.births:
-        return False
-    for scheme in ("nhs_number", "upn"):
-        mine, theirs = getattr(record, scheme), known.identifiers[scheme]
-        if mine and theirs and mine not in theirs:
-            return False  # two different valid identifiers: strong evidence against
-    return True
-
-
-def find_by_demographics(records: list[FeedRecord]) -> list[uuid.UUID | None]:
-    """For each record, the one child with exactly its name and date of birth.
-
-    A stop-gap until probabilistic linkage (issue 3): exact after folding case, accents and
-    punctuation, so twins (different given names) never meet. Returns None when nobody
-    matches and AMBIGUOUS when more than one child does.
-    """
-    digests: list[set[int]] = []
-    for record in records:
-        family_key = names.phonetic("".join(names.name_tokens(record.family_name)))
-        iso = record.date_of_birth.isoformat()
-        digests.append({blind_index.digest(blind_index.Index.BIRTH_DATE_FAMILY, iso, family_key)})
-    wanted = set().union(*digests) if digests else set()
-    by_value: dict[int, set[uuid.UUID]] = defaultdict(set)
-    entries = BlindIndexEntry.objects.filter(
-        index=blind_index.Index.BIRTH_DATE_FAMILY, value__in=list(wanted)
-    ).values_list("value", "child_id")
-    for value, child in entries:
-        by_value[value].add(child)
-    known = _known_children(set().union(*by_value.values()) if by_value else set())
-    found: list[uuid.UUID | None] = []
-    for record, values in zip(records, digests, strict=True):
-        candidates = {c for v in values for c in by_value[v] if c in known}
-        matches = [c for c in candidates if _compatible(record, known[c])]
-        found.append(matches[0] if len(matches) == 1 else AMBIGUOUS if matches else None)
-    return found
-
-
-def birth_date_variants(birth: dt.date) -> set[dt.date]:
-    """The date and, where it is a real date, the date with day and month swapped."""
-    variants = {birth}
-    if birth.day <= 12:
-        with contextlib.suppress(ValueError):
-            variants.add(birth.replace(month=birth.day, day=birth.month))
-    return variants
 
 
 def near_shielded(records: list[FeedRecord]) -> list[bool]:
@@ -284,7 +188,7 @@ def near_shielded(records: list[FeedRecord]) -> list[bool]:
         )
         given = names.given_name_key(record.given_name)
         digests = set()
-        for birth in birth_date_variants(record.date_of_birth):
+        for birth in dates.birth_date_variants(record.date_of_birth):
             iso = birth.isoformat()
             digests |= {
                 (int(Index.BIRTH_DATE_FAMILY), blind_index.digest(Index.BIRTH_DATE_FAMILY, iso, k))
@@ -315,7 +219,7 @@ def near_shielded(records: list[FeedRecord]) -> list[bool]:
 
 
 def _near(record: FeedRecord, known: _Known) -> bool:
-    births = {b.isoformat() for b in birth_date_variants(record.date_of_birth)}
+    births = {b.isoformat() for b in dates.birth_date_variants(record.date_of_birth)}
     if not births & known.births:
         return False
     family = names.family_name_keys(record.family_name) | names.family_name_keys(

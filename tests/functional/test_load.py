@@ -9,6 +9,7 @@ import pytest
 from contactpoint.ingest.loader import FeedError, load_folder
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.keystore.models import DataKey
+from contactpoint.linkage.models import ReviewItem
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import BlindIndexEntry, Child, Involvement, SourceRecord
 from tests.conftest import feed_row, write_feed
@@ -51,7 +52,7 @@ def test_records_with_the_same_identifier_become_one_child(feeds: Path) -> None:
     report = load_folder(feeds)
     assert report.result.children_created == 1
     assert Child.objects.count() == 1
-    assert set(SourceRecord.objects.values_list("method", flat=True)) == {"new_child", "nhs_number"}
+    assert set(SourceRecord.objects.values_list("method", flat=True)) == {"new_child", "model"}
     roles = set(Involvement.objects.values_list("role", "organisation__code"))
     assert roles == {("gp", "A81001"), ("school", "100001")}
 
@@ -151,15 +152,31 @@ def test_bad_rows_are_quarantined_and_good_rows_go_on(feeds: Path) -> None:
     assert LoadedFile.objects.get().rows_quarantined == 3
 
 
-def test_a_record_without_a_valid_identifier_waits_instead_of_duplicating(feeds: Path) -> None:
+def test_a_nickname_links_a_record_without_identifiers(feeds: Path) -> None:
     write_feed(feeds, "nhs_demographics", [nhs()])
     benefit = {**AMELIA, "nhs_number": "", "given_name": "Millie"}
     write_feed(feeds, "child_benefit", [feed_row(record_id="CB1", as_at="2026-09-01", **benefit)])
     load_folder(feeds)
     assert Child.objects.count() == 1
+    assert SourceRecord.objects.get(source__code="child_benefit").method == "model"
+
+
+def test_a_record_the_model_cannot_decide_waits_for_review_instead_of_duplicating(
+    feeds: Path,
+) -> None:
+    write_feed(feeds, "nhs_demographics", [nhs()])
+    # Another given name, no identifier: a twin, or the same child under another name.
+    benefit = {**AMELIA, "nhs_number": "", "given_name": "Grace"}
+    write_feed(feeds, "child_benefit", [feed_row(record_id="CB1", as_at="2026-09-01", **benefit)])
+    load_folder(feeds)
+    assert Child.objects.count() == 1
     pending = SourceRecord.objects.get(status="pending")
-    assert pending.child_id is None
+    assert pending.child_id is None and pending.method == "review"
     assert DataKey.objects.filter(owner_id=pending.pk).exists()  # sealed under its own key
+    item = ReviewItem.objects.get(source_record=pending)
+    assert [c.child_id for c in item.candidates.all()] == list(
+        Child.objects.values_list("id", flat=True)
+    )
 
 
 def test_the_same_name_and_birth_date_links_a_record_without_identifiers(feeds: Path) -> None:
@@ -168,14 +185,17 @@ def test_the_same_name_and_birth_date_links_a_record_without_identifiers(feeds: 
     write_feed(feeds, "child_benefit", [feed_row(record_id="CB1", as_at="2026-09-01", **benefit)])
     load_folder(feeds)
     assert Child.objects.count() == 1
-    assert SourceRecord.objects.get(source__code="child_benefit").method == "demographics"
+    assert SourceRecord.objects.get(source__code="child_benefit").method == "model"
 
 
-def test_a_different_valid_nhs_number_is_evidence_against(feeds: Path) -> None:
+def test_a_different_valid_nhs_number_is_never_linked_by_the_model(feeds: Path) -> None:
     write_feed(feeds, "nhs_demographics", [nhs()])
     write_feed(feeds, "school_census", [school(given_name="Amelia", nhs_number="4010232145")])
     load_folder(feeds)
-    assert Child.objects.count() == 2
+    # Everything else agrees, so it is not a new child either: a person decides.
+    assert Child.objects.count() == 1
+    record = SourceRecord.objects.get(source__code="school_census")
+    assert (record.status, record.method) == ("pending", "review")
 
 
 def test_twins_stay_two_children_and_an_ambiguous_record_waits(feeds: Path) -> None:
@@ -205,7 +225,9 @@ def test_twins_stay_two_children_and_an_ambiguous_record_waits(feeds: Path) -> N
     methods = dict(
         SourceRecord.objects.filter(source__code="child_benefit").values_list("method", "status")
     )
-    assert methods == {"demographics": "linked", "ambiguous": "pending"}
+    assert methods == {"model": "linked", "review": "pending"}
+    item = ReviewItem.objects.get(status="open")
+    assert (item.reason, item.candidates.count()) == ("several", 3)
 
 
 def test_a_waiting_record_is_linked_when_an_identifier_arrives(feeds: Path) -> None:

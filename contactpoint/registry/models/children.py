@@ -28,6 +28,9 @@ class Child(models.Model):
         ACTIVE = "active", "Active"
         ARCHIVED = "archived", "Archived"
         DECEASED = "deceased", "Deceased"
+        # Identity change (adoption, protected identity): the old record, closed for good.
+        SEALED = "sealed", "Sealed after an identity change"
+        MERGED = "merged", "Merged into another child"
 
     # Internal id, used by audit and every other table; never shown to users.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
@@ -36,6 +39,8 @@ class Child(models.Model):
     # Set by a source's sensitive-record flag or by two people (oversight); a feed never
     # clears it.
     shielded = models.BooleanField(default=False)
+    # A merged child points at the child it became; its cpid is never issued again.
+    merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -42,9 +42,12 @@ class SourceRecord(models.Model):
         NHS_NUMBER = "nhs_number", "Same NHS number"
         UPN = "upn", "Same UPN"
         DEMOGRAPHICS = "demographics", "Same name and date of birth, no conflicting identifier"
+        MODEL = "model", "Linked by the model's match weight"
+        PERSON = "person", "Linked by a person in review"
         NEW_CHILD = "new_child", "New child"
         NONE = "none", "Waiting: no identifier to found a child on"
         AMBIGUOUS = "ambiguous", "Waiting: more than one child matches"
+        REVIEW = "review", "Waiting: a person must decide"
         NEAR_SHIELDED = "near_shielded", "Held: might be a shielded child"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

@@ -1,0 +1,68 @@
+"""Record linkage decisions and the review queue they open or close."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.utils import timezone
+
+from contactpoint.linkage.models import LinkDecision, ReviewCandidate, ReviewItem
+from contactpoint.linkage.realtime import Match
+from contactpoint.linkage.store import ActiveModel
+
+_ACTIONS = {
+    "model": LinkDecision.Action.AUTO_LINK,
+    "new_child": LinkDecision.Action.NEW_CHILD,
+}
+
+Entry = tuple[uuid.UUID, uuid.UUID | None, str, Match]
+
+
+def record_automatic(entries: list[Entry], model: ActiveModel) -> None:
+    """Record what the model decided for each record, and queue those a person must see.
+
+    Args:
+        entries: (source record id, child id or None, method, the model's match).
+        model: the model that decided.
+    """
+    now = timezone.now()
+    ReviewItem.objects.filter(
+        source_record_id__in=[e[0] for e in entries], status=ReviewItem.Status.OPEN
+    ).update(status=ReviewItem.Status.DECIDED, decided_at=now)
+    LinkDecision.objects.bulk_create(
+        [
+            LinkDecision(
+                action=_ACTIONS.get(method, LinkDecision.Action.HOLD),
+                source_record_id=sr,
+                child_id=child,
+                model=model.record,
+                weight=match.weight,
+                decided_by=LinkDecision.AUTOMATIC,
+            )
+            for sr, child, method, match in entries
+        ],
+        batch_size=500,
+    )
+    waiting = [(sr, match) for sr, child, _, match in entries if child is None]
+    items = [
+        ReviewItem(
+            source_record_id=sr,
+            reason=match.reason or ReviewItem.Reason.REVIEW_BAND,
+            model=model.record,
+        )
+        for sr, match in waiting
+    ]
+    ReviewItem.objects.bulk_create(items, batch_size=500)
+    ReviewCandidate.objects.bulk_create(
+        [
+            ReviewCandidate(
+                item=item,
+                child_id=c.child_id,
+                weight=c.score.weight,
+                contributions=[[p.comparison, p.level, p.weight] for p in c.score.contributions],
+            )
+            for item, (_, match) in zip(items, waiting, strict=True)
+            for c in match.candidates
+        ],
+        batch_size=500,
+    )

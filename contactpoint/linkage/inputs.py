@@ -1,0 +1,51 @@
+"""Where linkage reads records from: the registry's sealed source records, or feed files."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from collections.abc import Iterator
+from itertools import islice
+from pathlib import Path
+
+from contactpoint.ingest import loader
+from contactpoint.ingest.feeds import COLUMNS, RowParser
+from contactpoint.linkage.records import LinkRecord, from_canonical
+from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.models import SourceRecord
+
+CHUNK = 2000
+
+
+def registry_records() -> Iterator[LinkRecord]:
+    """Every source record in the registry, opened under its owner's key.
+
+    A linked record is sealed under its child's key and a waiting one under its own; a
+    record whose key was destroyed (a purged child) is skipped.
+    """
+    rows = SourceRecord.objects.order_by("id").values_list("id", "child_id", "payload")
+    iterator = rows.iterator(chunk_size=CHUNK)
+    while chunk := list(islice(iterator, CHUNK)):
+        ciphers = ciphers_for({child or sr for sr, child, _ in chunk})
+        for sr, child, payload in chunk:
+            cipher = ciphers.get(child or sr)
+            body = cipher.open(SourceRecord, "payload", sr, bytes(payload)) if cipher else None
+            if body is not None:
+                yield from_canonical(str(sr), json.loads(body))
+
+
+def feed_records(folder: Path, today: dt.date | None = None) -> Iterator[LinkRecord]:
+    """The valid records of a feed folder's files, with ids `source:record_id`."""
+    parser = RowParser(today or dt.date.today())
+    for code, path in loader.source_files(folder):
+        with path.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            if tuple(next(reader, ())) != COLUMNS:
+                continue  # not a standard feed: `contactpoint load` says why
+            for values in reader:
+                if len(values) != len(COLUMNS):
+                    continue
+                record = parser.parse(dict(zip(COLUMNS, values, strict=True)))
+                if record is not None:
+                    yield from_canonical(f"{code}:{record.record_id}", record.canonical())
