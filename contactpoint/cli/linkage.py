@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from contactpoint.cli import error
+from contactpoint.cli import error, linkage_model
 from contactpoint.linkage.evaluate import (
     evaluate,
     read_births,
@@ -27,6 +27,9 @@ from contactpoint.linkage.evaluate import (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     add_evaluate_parser(sub)
+    linkage_model.add_train_parser(sub)
+    linkage_model.add_model_parser(sub)
+    linkage_model.add_blocking_parser(sub)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -130,4 +133,9 @@ def _print_table(title: str, rows: dict[str, dict[str, Any]]) -> None:
         )
 
 
-ACTIONS: dict[str, Callable[[argparse.Namespace], int]] = {"evaluate": run_evaluate}
+ACTIONS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "evaluate": run_evaluate,
+    "train": linkage_model.run_train,
+    "model": linkage_model.run_model,
+    "blocking": linkage_model.run_blocking,
+}

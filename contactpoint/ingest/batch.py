@@ -24,7 +24,7 @@ from contactpoint.keystore.index_key import derived_key
 from contactpoint.lib import crypto
 from contactpoint.linkage import decisions
 from contactpoint.linkage.realtime import Match, Matcher
-from contactpoint.linkage.records import LinkRecord, from_canonical
+from contactpoint.linkage.records import LinkRecord, from_feed
 from contactpoint.linkage.scorer import probability
 from contactpoint.registry import children, golden, involvements
 from contactpoint.registry.cipher import ChildCipher
@@ -77,7 +77,7 @@ class Item:
     def __post_init__(self) -> None:
         self.sr_id = derived_id("source-record-id/v1", self.ref)
         self.digest = content_digest(self.body)
-        self.link = from_canonical(str(self.sr_id), self.record.canonical())
+        self.link = from_feed(str(self.sr_id), self.record)
 
     @property
     def held(self) -> bool:

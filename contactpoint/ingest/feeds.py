@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 from contactpoint.lib.identifiers import (
     InvalidIdentifier,
@@ -133,6 +134,20 @@ class FeedRecord:
             value = doc[key]
             doc[key] = value.isoformat() if value else None
         return doc
+
+    @classmethod
+    def from_canonical(cls, doc: dict[str, Any]) -> FeedRecord:
+        """The record again from its canonical form (a sealed payload, once opened)."""
+
+        def day(key: str) -> dt.date | None:
+            return dt.date.fromisoformat(doc[key]) if doc.get(key) else None
+
+        values = {f.name: doc[f.name] for f in fields(cls)}
+        values["as_at"], values["date_of_birth"] = day("as_at"), day("date_of_birth")
+        values["involvement_start"] = day("involvement_start")
+        values["postcode"] = parse_postcode(doc["postcode"]) if doc.get("postcode") else None
+        values["carers"] = tuple(CarerRecord(**c) for c in doc.get("carers") or ())
+        return cls(**values)
 
 
 class RowParser:

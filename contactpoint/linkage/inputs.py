@@ -11,7 +11,7 @@ from pathlib import Path
 
 from contactpoint.ingest import loader
 from contactpoint.ingest.feeds import COLUMNS, RowParser
-from contactpoint.linkage.records import LinkRecord, from_canonical
+from contactpoint.linkage.records import LinkRecord, from_canonical, from_feed
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import SourceRecord
 
@@ -48,4 +48,4 @@ def feed_records(folder: Path, today: dt.date | None = None) -> Iterator[LinkRec
                     continue
                 record = parser.parse(dict(zip(COLUMNS, values, strict=True)))
                 if record is not None:
-                    yield from_canonical(f"{code}:{record.record_id}", record.canonical())
+                    yield from_feed(f"{code}:{record.record_id}", record)

@@ -139,7 +139,9 @@ class Matcher:
             and runner.score.weight >= lower
             and (best is not None and best.score.weight - runner.score.weight < MARGIN)
         )
-        chosen = strong[0].child_id if len(strong) == 1 and strong[0] == best and not close else None
+        chosen = (
+            strong[0].child_id if len(strong) == 1 and strong[0] == best and not close else None
+        )
         weight = best.score.weight if best else None
         if any(
             c.protected and c.score.weight > SHIELD_FLOOR and c.child_id != chosen for c in ranked

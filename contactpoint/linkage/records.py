@@ -9,9 +9,11 @@ identifier, sex 'U') is None, and None is never evidence for or against a match.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.lib import dates, names
 from contactpoint.lib.identifiers import InvalidIdentifier, parse_postcode
 
@@ -39,22 +41,28 @@ class LinkRecord:
         return asdict(self)
 
 
-def _given(doc: dict[str, Any]) -> tuple[str | None, list[str] | None, str | None]:
-    given = names.standard_given(str(doc.get("given_name") or ""))
+# Names and postcodes repeat across millions of records: standardise each text once.
+_cached = functools.lru_cache(maxsize=1 << 17)
+
+
+@_cached
+def _given(text: str) -> tuple[str | None, tuple[str, ...] | None, str | None]:
+    given = names.standard_given(text)
     if not given:
         return None, None, None
-    return given, list(names.nickname_keys(given)), names.phonetic(given) or None
+    return given, names.nickname_keys(given), names.phonetic(given) or None
 
 
-def _family(doc: dict[str, Any]) -> tuple[str | None, list[str] | None, str | None]:
-    family = names.standard_family(str(doc.get("family_name") or ""))
+@_cached
+def _family(text: str, former: str) -> tuple[str | None, tuple[str, ...] | None, str | None]:
+    family = names.standard_family(text)
     if not family:
         return None, None, None
-    tokens = set(names.family_tokens(family))
-    tokens |= set(names.family_tokens(str(doc.get("former_family_name") or "")))
-    return family, sorted(tokens), names.phonetic(family.replace(" ", "")) or None
+    tokens = set(names.family_tokens(family)) | set(names.family_tokens(former))
+    return family, tuple(sorted(tokens)), names.phonetic(family.replace(" ", "")) or None
 
 
+@_cached
 def _postcode(text: str | None) -> tuple[str | None, str | None, str | None]:
     if not text:
         return None, None, None
@@ -67,18 +75,57 @@ def _postcode(text: str | None) -> tuple[str | None, str | None, str | None]:
 
 def from_canonical(unique_id: str, doc: dict[str, Any]) -> LinkRecord:
     """Standardise one record in its canonical form (`FeedRecord.canonical()`)."""
-    given, nicknames, given_phonetic = _given(doc)
-    family, tokens, family_phonetic = _family(doc)
     birth = dt.date.fromisoformat(str(doc["date_of_birth"])) if doc.get("date_of_birth") else None
+    return _standardise(
+        unique_id,
+        str(doc.get("given_name") or ""),
+        str(doc.get("family_name") or ""),
+        str(doc.get("former_family_name") or ""),
+        birth,
+        doc.get("postcode") or None,
+        str(doc.get("sex") or ""),
+        doc.get("nhs_number") or None,
+        doc.get("upn") or None,
+    )
+
+
+def from_feed(unique_id: str, record: FeedRecord) -> LinkRecord:
+    """Standardise one parsed feed record (the same as from_canonical of its canonical form)."""
+    return _standardise(
+        unique_id,
+        record.given_name,
+        record.family_name,
+        record.former_family_name,
+        record.date_of_birth,
+        str(record.postcode) if record.postcode else None,
+        record.sex,
+        record.nhs_number,
+        record.upn,
+    )
+
+
+def _standardise(
+    unique_id: str,
+    given_text: str,
+    family_text: str,
+    former_text: str,
+    birth: dt.date | None,
+    postcode_text: str | None,
+    sex: str,
+    nhs_number: str | None,
+    upn: str | None,
+) -> LinkRecord:
+    given, nicknames, given_phonetic = _given(given_text)
+    family, tokens, family_phonetic = _family(family_text, former_text)
     swapped = dates.day_month_swapped(birth) if birth else None
-    postcode, sector, district = _postcode(doc.get("postcode"))
+    postcode, sector, district = _postcode(postcode_text)
     return LinkRecord(
         unique_id=unique_id,
         given_name=given,
-        given_nicknames=nicknames,
+        given_nicknames=list(nicknames) if nicknames is not None else None,
         given_phonetic=given_phonetic,
         family_name=family,
-        family_tokens=tokens,
+        family_tokens=list(tokens) if tokens is not None else None,
         family_phonetic=family_phonetic,
         dob=birth.isoformat() if birth else None,
         dob_swapped=swapped.isoformat() if swapped else None,
@@ -86,7 +133,7 @@ def from_canonical(unique_id: str, doc: dict[str, Any]) -> LinkRecord:
         postcode=postcode,
         postcode_sector=sector,
         postcode_district=district,
-        sex=doc.get("sex") if doc.get("sex") in ("M", "F") else None,
-        nhs_number=doc.get("nhs_number") or None,
-        upn=doc.get("upn") or None,
+        sex=sex if sex in ("M", "F") else None,
+        nhs_number=nhs_number,
+        upn=upn,
     )
