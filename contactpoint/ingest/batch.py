@@ -23,7 +23,7 @@ from contactpoint.keystore import service as keys
 from contactpoint.keystore.index_key import derived_key
 from contactpoint.lib import crypto
 from contactpoint.linkage import decisions
-from contactpoint.linkage.realtime import Match, Matcher
+from contactpoint.linkage.realtime import SHIELD_FLOOR, Match, Matcher
 from contactpoint.linkage.records import LinkRecord, from_feed
 from contactpoint.linkage.scorer import probability
 from contactpoint.registry import children, golden, involvements
@@ -107,6 +107,19 @@ def _founding_keys(item: Item) -> list[tuple[str, str]]:
     return ids
 
 
+def _to_shield(items: list[Item]) -> set[uuid.UUID]:
+    """The children a batch's sensitive records shield: their own, and every child such a
+    record might be but was not linked to. A child already in the registry that might be
+    the same as a sensitive record is treated as shielded until a person decides."""
+    shield: set[uuid.UUID] = set()
+    for item in (i for i in items if i.record.sensitive):
+        if item.child_id:
+            shield.add(item.child_id)
+        if item.match is not None:
+            shield |= {c.child_id for c in item.match.candidates if c.score.weight > SHIELD_FLOOR}
+    return shield
+
+
 def derived_id(purpose: str, ref: bytes) -> uuid.UUID:
     """A row id derived from a record's keyed reference, so a batch run again after a crash
     recreates the same ids and reuses the data keys the first run already committed."""
@@ -144,8 +157,16 @@ class BatchLoader:
         by_ref = {i.ref: i for i in items}  # a record sent twice in a batch: the last wins
         self.result.loaded += len(items) - len(by_ref)
         items = self._changed(list(by_ref.values()))
-        self._resolve(items)
-        self._write(items)
+        # Sensitive records first, so a shielded child they create is already in the
+        # registry when the rest of the batch, which may hold its near-duplicates, is
+        # matched.
+        for part in (
+            [i for i in items if i.record.sensitive],
+            [i for i in items if not i.record.sensitive],
+        ):
+            if part:
+                self._resolve(part)
+                self._write(part)
         QuarantinedRow.objects.bulk_create(self.quarantine, ignore_conflicts=True)
         return self.result
 
@@ -319,8 +340,7 @@ class BatchLoader:
         feed_involvements.flush()
         # Only once the registry has committed: a rollback must not lose the only key.
         transaction.on_commit(lambda: keys.destroy_data_keys(released))
-        shield = [i.child_id for i in items if i.child_id and i.record.sensitive]
-        Child.objects.filter(id__in=shield).update(shielded=True)
+        Child.objects.filter(id__in=_to_shield(items)).update(shielded=True)
         golden.refresh(i.child_id for i in items if i.child_id is not None)
         decisions.record_automatic(
             [(i.sr_id, i.child_id, i.method, i.match) for i in items if i.match is not None],

@@ -151,7 +151,9 @@ class Matcher:
         if chosen is not None:
             return Match("link", chosen, weight=weight)
         if best is None or best.score.weight < lower:
-            return Match("new", weight=weight)
+            # Kept so that a sensitive record can shield every child it might be.
+            near = [c for c in ranked if c.score.weight > SHIELD_FLOOR][:KEEP]
+            return Match("new", weight=weight, candidates=near)
         reason = "several" if len(strong) > 1 else "runner_up" if close else "review_band"
         return Match("review", reason=reason, weight=weight, candidates=ranked[:KEEP])
 
