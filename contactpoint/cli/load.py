@@ -1,4 +1,9 @@
-"""`contactpoint load DIR`: load a feed folder (docs/feeds.md)."""
+"""`contactpoint load`: load a feed folder, or a local system's files (docs/feeds.md).
+
+contactpoint load FOLDER
+contactpoint load --source CODE --mapping MAPPING.toml PATH
+contactpoint load --source CODE [--source-name NAME] --fhir PATH
+"""
 
 from __future__ import annotations
 
@@ -6,22 +11,89 @@ import argparse
 from pathlib import Path
 
 from contactpoint.cli import error, progress
-from contactpoint.ingest.loader import FeedError, load_folder
+from contactpoint.ingest import fhir
+from contactpoint.ingest.loader import (
+    FeedError,
+    LoadReport,
+    LocalSource,
+    load_folder,
+    load_local,
+    local_files,
+)
+from contactpoint.ingest.mapping import read_mapping
 from contactpoint.ingest.organisations import OrganisationFileError
+from contactpoint.registry.sources import local_code_problem
+
+CSV_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("folder", type=Path, help="a folder written by `contactpoint synth`")
+    parser.add_argument(
+        "path",
+        type=Path,
+        metavar="PATH",
+        help="a feed folder (docs/feeds.md); with --mapping or --fhir, a file or a folder of them",
+    )
+    parser.add_argument("--source", metavar="CODE", help="the local source that sent PATH")
+    kind = parser.add_mutually_exclusive_group()
+    kind.add_argument(
+        "--mapping", type=Path, metavar="FILE", help="PATH is a local CSV read through this mapping"
+    )
+    kind.add_argument(
+        "--fhir", action="store_true", help="PATH is FHIR Patients: a Bundle .json or .ndjson"
+    )
+    parser.add_argument(
+        "--source-name", metavar="NAME", help="with --fhir: the source's name, the first time"
+    )
     parser.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    parser.set_defaults(usage_error=parser.error)
+
+
+def _check_combination(args: argparse.Namespace) -> None:
+    """Refuse options that do not go together, the way argparse refuses (usage, exit 2)."""
+    local = args.mapping is not None or args.fhir
+    if args.source is not None and not local:
+        args.usage_error("--source goes with --mapping or --fhir")
+    if local and args.source is None:
+        args.usage_error(f"{'--fhir' if args.fhir else '--mapping'} needs --source CODE")
+    if args.source_name is not None and not args.fhir:
+        args.usage_error("--source-name goes with --fhir (a mapping file names its source)")
+    if local and (problem := local_code_problem(args.source)):
+        args.usage_error(f"--source: {problem}")
 
 
 def run(args: argparse.Namespace) -> int:
+    _check_combination(args)
     if args.batch_size < 1:
         return error("--batch-size must be at least 1")
+    say = None if args.quiet else progress
     try:
-        report = load_folder(args.folder, None if args.quiet else progress, args.batch_size)
+        if args.mapping is not None:
+            report = _load_mapped(args)
+        elif args.fhir:
+            source = LocalSource(args.source, args.source_name or args.source)
+            files = local_files(args.path, fhir.BUNDLE_SUFFIXES + fhir.NDJSON_SUFFIXES)
+            report = load_local(source, files, fhir.reader(), say, args.batch_size)
+        else:
+            report = load_folder(args.path, say, args.batch_size)
     except (FeedError, OrganisationFileError) as exc:
         return error(str(exc))
     print(report.summary())
     return 0
+
+
+def _load_mapped(args: argparse.Namespace) -> LoadReport:
+    mapping = read_mapping(args.mapping)
+    if mapping.code != args.source:
+        raise FeedError(
+            f"the mapping {args.mapping.name} is for source {mapping.code!r}, not {args.source!r}"
+        )
+    return load_local(
+        LocalSource(mapping.code, mapping.name),
+        local_files(args.path, CSV_SUFFIXES),
+        mapping.reader(),
+        None if args.quiet else progress,
+        args.batch_size,
+        organisation=mapping.constants.get("org_code", ""),
+    )

@@ -1,15 +1,17 @@
-"""Load a feed folder: organisations first, then each source's files in batches.
+"""Load feed files: organisations first, then each source's files in batches.
 
-Each batch is one transaction that also records how far the file has got, so a load
-killed at any point and run again ends exactly where one clean run would, and loading the
-same file twice is a no-op (the file's SHA-256 is remembered; a record whose content has
-not changed is recognised by its keyed digest).
+A file is read as standard rows by a reader (`rows.py`): a standard feed (a folder of
+them, `load_folder`), or a local system's CSV through its mapping or FHIR Patient
+resources (`load_local`). Each batch is one transaction that also records how far the
+file has got, so a load killed at any point and run again ends exactly where one clean
+run would, and loading the same file twice is a no-op (the file's SHA-256 is remembered;
+a record whose content has not changed is recognised by its keyed digest).
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
+import datetime as dt
+import itertools
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -20,15 +22,16 @@ from django.utils import timezone
 
 from contactpoint.ingest import feeds, organisations
 from contactpoint.ingest.batch import BatchLoader, BatchResult
-from contactpoint.ingest.models import LoadedFile
+from contactpoint.ingest.feeds import Problem, RowParser
+from contactpoint.ingest.models import LoadedFile, QuarantinedRow
+from contactpoint.ingest.rows import STANDARD, FeedError, RowReader, SourceRow
+from contactpoint.registry import involvements
 from contactpoint.registry.models import Source
-from contactpoint.registry.sources import national_source
+from contactpoint.registry.sources import local_source, national_source
+
+__all__ = ["FeedError", "LoadReport", "load_file", "load_folder", "load_local"]
 
 Progress = Callable[[str], None]
-
-
-class FeedError(Exception):
-    """A whole file or folder cannot be loaded (the message says why); nothing was changed."""
 
 
 @dataclass
@@ -78,56 +81,112 @@ def load_folder(
     return report
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
-def _rows(path: Path) -> Iterator[tuple[int, dict[str, str] | None]]:
-    """Yield (line number, row); row is None when the line has the wrong number of fields."""
-    with path.open(newline="", encoding="utf-8") as handle:
-        reader = csv.reader(handle)
-        header = next(reader, None)
-        if header is None or tuple(h.strip() for h in header) != feeds.COLUMNS:
-            raise FeedError(
-                f"{path.name}: the header is not the standard feed header (docs/feeds.md)"
-            )
-        for values in reader:
-            if len(values) != len(feeds.COLUMNS):
-                yield reader.line_num, None
-            else:
-                yield reader.line_num, dict(zip(feeds.COLUMNS, values, strict=True))
-
-
 def load_file(
     code: str, path: Path, report: LoadReport, progress: Progress | None, batch_size: int
 ) -> None:
-    """Load one feed file, resuming after the last committed batch."""
-    source = national_source(code)
-    sha = file_sha256(path)
+    """Load one standard feed file of the national source `code`."""
+    opened = open_file(path, STANDARD)
+    load_rows(national_source(code), opened, report, progress, batch_size)
+
+
+def load_local(
+    source: LocalSource,
+    paths: list[Path],
+    reader: RowReader,
+    progress: Progress | None = None,
+    batch_size: int = 500,
+    organisation: str = "",
+) -> LoadReport:
+    """Load files of a local system (a mapped CSV, FHIR) in order, as the local source.
+
+    Each file is opened (its header or Bundle read and checked) before anything is written,
+    so a file refused whole changes nothing, not even the source. `organisation` is the
+    code every row names (a mapping's constant org_code): unknown, it would reject every
+    row, so the load is refused instead.
+    """
+    if organisation and not involvements.organisation_ids({organisation}):
+        raise FeedError(
+            f"organisation {organisation!r} is not known: load its organisations.csv first"
+        )
+    report = LoadReport()
+    registered: Source | None = None
+    for path in paths:
+        opened = open_file(path, reader)
+        try:
+            registered = registered or local_source(source.code, source.name)
+        except ValueError as exc:  # a national source's code: its message says so
+            raise FeedError(str(exc)) from None
+        load_rows(registered, opened, report, progress, batch_size)
+    return report
+
+
+def local_files(path: Path, suffixes: tuple[str, ...]) -> list[Path]:
+    """`path` itself, or the files of folder `path` ending in one of `suffixes`, by name."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise FeedError(f"{path} is neither a file nor a folder")
+    files = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in suffixes)
+    if not files:
+        raise FeedError(f"{path} holds no file ending {' or '.join(suffixes)}")
+    return files
+
+
+@dataclass(frozen=True)
+class LocalSource:
+    code: str
+    name: str
+
+
+@dataclass
+class OpenedFile:
+    path: Path
+    key: str  # the LoadedFile key: the file's SHA-256, with the reader's salt if any
+    rows: Iterator[SourceRow]
+    encoding: str
+
+
+def open_file(path: Path, reader: RowReader) -> OpenedFile:
+    """Start reading `path`: a header or document refused raises FeedError here."""
+    rows = reader.read(path)
+    try:
+        first = next(rows, None)
+    except UnicodeDecodeError:
+        raise FeedError(f"{path.name}: not {reader.encoding} in its first row") from None
+    ahead = itertools.chain([] if first is None else [first], rows)
+    return OpenedFile(path, reader.file_key(path), ahead, reader.encoding)
+
+
+def load_rows(
+    source: Source,
+    opened: OpenedFile,
+    report: LoadReport,
+    progress: Progress | None,
+    batch_size: int,
+) -> None:
+    """Load an opened file's rows in batches, resuming after the last committed batch."""
     loaded, _ = LoadedFile.objects.get_or_create(
-        source=source, sha256=sha, defaults={"file_name": path.name}
+        source=source, sha256=opened.key, defaults={"file_name": opened.path.name}
     )
     if loaded.completed_at is not None:
         report.files_already_loaded += 1
         return
-    meter = Meter(f"{code}/{path.name}", loaded.lines_done, progress)
-    batch: list[tuple[int, dict[str, str] | None]] = []
+    meter = Meter(f"{source.code}/{opened.path.name}", loaded.lines_done, progress)
+    batch: list[SourceRow] = []
     try:
-        for number, (line, row) in enumerate(_rows(path), start=1):
+        for number, row in enumerate(opened.rows, start=1):
             if number <= loaded.lines_done:
                 continue  # committed by an earlier, interrupted run
-            batch.append((line, row))
+            batch.append(row)
             if len(batch) >= batch_size:
                 _commit(loaded, batch, report)
                 batch = []
                 meter.tick(loaded.lines_done)
         _commit(loaded, batch, report, final=True)
     except UnicodeDecodeError as exc:
-        raise FeedError(f"{path.name}: not UTF-8 after row {loaded.lines_done:,}") from exc
+        raise FeedError(
+            f"{opened.path.name}: not {opened.encoding} after row {loaded.lines_done:,}"
+        ) from exc
     report.files_loaded += 1
     meter.done(loaded.lines_done)
 
@@ -157,14 +216,16 @@ class Meter:
 
 def _commit(
     loaded: LoadedFile,
-    batch: list[tuple[int, dict[str, str] | None]],
+    batch: list[SourceRow],
     report: LoadReport,
     final: bool = False,
 ) -> None:
+    clean = [(r.line, r.row) for r in batch if not r.problems]
     with transaction.atomic():
         # One loader per source at a time: a second one waits here rather than racing.
         source = Source.objects.select_for_update().get(pk=loaded.source_id)
-        result = BatchLoader(source, loaded).run(batch) if batch else BatchResult()
+        result = BatchLoader(source, loaded).run(clean) if clean else BatchResult()
+        result.add(_reject(loaded, [r for r in batch if r.problems]))
         loaded.lines_done += len(batch)
         loaded.rows_loaded += result.loaded
         loaded.rows_unchanged += result.unchanged
@@ -173,3 +234,29 @@ def _commit(
             loaded.completed_at = timezone.now()
         loaded.save()
     report.result.add(result)
+
+
+def _reject(loaded: LoadedFile, rows: list[SourceRow]) -> BatchResult:
+    """Quarantine rows that could not be translated, with the standard checks of the rest."""
+    parser = RowParser(dt.date.today())
+    entries = []
+    for r in rows:
+        more: list[Problem] = []
+        if r.row is not None:
+            parser.parse(r.row)
+            named = {p.field for p in r.problems}
+            more = [p for p in parser.problems if p.field not in named]
+        entries += [_entry(loaded, r.line, p) for p in (*r.problems, *more)]
+    QuarantinedRow.objects.bulk_create(entries, ignore_conflicts=True)
+    return BatchResult(rejected=len(rows))
+
+
+def _entry(loaded: LoadedFile, line: int, problem: Problem) -> QuarantinedRow:
+    severity = "rejected" if problem.rejects_row else "field_ignored"
+    return QuarantinedRow(
+        loaded_file=loaded,
+        line=line,
+        field=problem.field[:40],
+        reason=problem.reason[:200],
+        severity=severity,
+    )

@@ -1,6 +1,9 @@
-"""The national sources and their survivorship rank (docs/survivorship.md)."""
+"""The sources that send records, national and local, and their survivorship rank
+(docs/survivorship.md)."""
 
 from __future__ import annotations
+
+import re
 
 from contactpoint.registry.models import Source
 
@@ -12,6 +15,9 @@ NATIONAL = {
     "youth_offending": ("Youth offending services", 40),
     "child_benefit": ("Child benefit", 50),
 }
+# A local system's facts give way to every national feed's (docs/feeds.md).
+LOCAL_RANK = 60
+LOCAL_CODE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
 
 
 def national_source(code: str) -> Source:
@@ -20,4 +26,32 @@ def national_source(code: str) -> Source:
     source, _ = Source.objects.get_or_create(
         code=code, defaults={"name": name, "kind": Source.Kind.NATIONAL, "rank": rank}
     )
+    return source
+
+
+def local_code_problem(code: str) -> str | None:
+    """Why `code` cannot name a local source, or None when it can."""
+    if not LOCAL_CODE.fullmatch(code):
+        return (
+            f"source code {code!r} must be 1 to 40 lower-case letters, digits, '_' or '-', "
+            "starting with a letter"
+        )
+    if code in NATIONAL:
+        return f"source code {code!r} is a national source's; a local source needs its own"
+    return None
+
+
+def local_source(code: str, name: str) -> Source:
+    """Return the local source `code`, creating it (named `name`) the first time.
+
+    Raises ValueError for a code that is malformed or a national source's: a local system
+    must never load records as if a national feed had sent them.
+    """
+    if problem := local_code_problem(code):
+        raise ValueError(problem)
+    source, _ = Source.objects.get_or_create(
+        code=code, defaults={"name": name, "kind": Source.Kind.LOCAL, "rank": LOCAL_RANK}
+    )
+    if source.kind != Source.Kind.LOCAL:
+        raise ValueError(f"source code {code!r} belongs to a source that is not local")
     return source
