@@ -30,6 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     linkage_model.add_train_parser(sub)
     linkage_model.add_model_parser(sub)
     linkage_model.add_blocking_parser(sub)
+    linkage_model.add_run_parser(sub)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -138,4 +139,5 @@ ACTIONS: dict[str, Callable[[argparse.Namespace], int]] = {
     "train": linkage_model.run_train,
     "model": linkage_model.run_model,
     "blocking": linkage_model.run_blocking,
+    "run": linkage_model.run_run,
 }

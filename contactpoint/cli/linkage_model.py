@@ -2,7 +2,8 @@
 
 `train` fits a new model version with Splink on the registry's records (or a feed
 folder), stores it and makes it active; `model` shows the active model and can write its
-JSON; `blocking` reports how many pairs each bulk blocking rule makes (docs/linkage.md).
+JSON; `blocking` reports how many pairs each bulk blocking rule makes; `run` re-runs bulk
+linkage over the registry (docs/linkage.md).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from contactpoint.cli import error, progress
-from contactpoint.linkage import bulk, store, training
+from contactpoint.linkage import bulk, rerun, store, training
 from contactpoint.linkage.inputs import feed_records, registry_records
 from contactpoint.linkage.models import LinkageModel
 from contactpoint.linkage.records import LinkRecord
@@ -101,4 +102,24 @@ def run_blocking(args: argparse.Namespace) -> int:
     for rule, pairs in report.by_rule:
         print(f"  {pairs:>14,}  {rule}")
     print(f"  {report.comparisons:>14,}  in all: {report.per_record:.1f} per record")
+    return 0
+
+
+def add_run_parser(sub: SubParsers) -> None:
+    rerun = sub.add_parser(
+        "run",
+        help="re-run bulk linkage over the registry and apply links and merges",
+        description="Cluster every source record with Splink and the active model; link "
+        "waiting records and merge children the clusters join, conservatively "
+        "(docs/linkage.md#re-running-linkage).",
+    )
+    rerun.add_argument("--dry-run", action="store_true", help="only report what would change")
+
+
+def run_run(args: argparse.Namespace) -> int:
+    found = rerun.plan(progress)
+    print(("would make: " if args.dry_run else "") + found.summary())
+    if not args.dry_run:
+        rerun.apply(found)
+        print("done; every link and merge is a decision `contactpoint review reverse` can undo")
     return 0

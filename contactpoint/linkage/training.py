@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import duckdb
 import pyarrow as pa
+from django.conf import settings
 from splink import DuckDBAPI, Linker, block_on
 
 from contactpoint.linkage import comparisons
@@ -46,8 +48,11 @@ def as_table(records: Iterable[LinkRecord]) -> pa.Table:
 
 
 def connect() -> duckdb.DuckDBPyConnection:
-    """An in-memory DuckDB with Splink's functions, using at most the machine's cores."""
-    return duckdb.connect(":memory:")
+    """An in-memory DuckDB whose spill files, if memory runs short, go to a private folder
+    in the data directory (docs/linkage.md: that folder must be on encrypted storage)."""
+    spill = Path(settings.DATA_DIR) / "linkage-spill"
+    spill.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return duckdb.connect(":memory:", config={"temp_directory": str(spill)})
 
 
 def train(

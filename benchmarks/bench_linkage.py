@@ -1,0 +1,111 @@
+"""Benchmark bulk linkage: standardise a synthetic population's feed records, then let
+Splink (DuckDB, in memory) score the blocked pairs and cluster them into children.
+
+Prints each stage's time, records per minute, the pairs scored per record, peak memory
+of this process, and pairwise precision and recall against the synthetic ground truth.
+
+Usage: .venv/bin/python benchmarks/bench_linkage.py [--records N | --children N]
+       [--feeds DIR]  (reuse a folder written by `contactpoint synth`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from measure import REPO, SAMPLE_SECONDS, commit, machine, tree_rss
+
+RECORDS_PER_CHILD = 2.55  # what the generator writes on average (docs/synthetic-population.md)
+
+
+class Peak(threading.Thread):
+    """Samples this process's RSS until stopped."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.peak = 0
+        self.running = True
+
+    def run(self) -> None:
+        while self.running:
+            self.peak = max(self.peak, tree_rss(os.getpid()))
+            time.sleep(SAMPLE_SECONDS)
+
+
+def synth(children: int, seed: int, out: pathlib.Path) -> None:
+    command = [sys.executable, "-m", "contactpoint", "synth", "--children", str(children)]
+    command += ["--seed", str(seed), "--out", str(out)]
+    env = {**os.environ, "CONTACTPOINT_ENV": "development"}
+    subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True)
+
+
+def setup_django(tmp: pathlib.Path) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactpoint.settings")
+    os.environ.setdefault("CONTACTPOINT_ENV", "development")
+    os.environ.setdefault("CONTACTPOINT_DATA_DIR", str(tmp / "var"))
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+
+
+def run(feeds: pathlib.Path) -> None:
+    from contactpoint.linkage import bulk, store
+    from contactpoint.linkage.evaluate import pair_counts, read_truth
+    from contactpoint.linkage.inputs import feed_records
+
+    peak = Peak()
+    peak.start()
+    started = time.perf_counter()
+    records = list(feed_records(feeds))
+    standardise = time.perf_counter() - started
+    model = store.bootstrap_model()
+    started = time.perf_counter()
+    result = bulk.link(records, model, store.DEFAULT_UPPER, store.DEFAULT_LOWER)
+    linkage = time.perf_counter() - started
+    peak.running = False
+    truth = read_truth(feeds / "truth")
+    predicted = {tuple(k.split(":", 1)): v for k, v in result.clusters.items()}
+    counts = pair_counts(predicted, truth)  # type: ignore[arg-type]
+    n = len(records)
+    print(f"machine:            {machine()}")
+    print(f"commit:             {commit()}")
+    print(f"records:            {n:,} source records, {len(set(truth.values())):,} children")
+    print(f"standardise:        {standardise:,.1f} s ({n / standardise * 60:,.0f} records/min)")
+    print(
+        f"link (Splink):      {linkage:,.1f} s ({n / linkage * 60:,.0f} records/min); "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in result.seconds.items())
+    )
+    total = standardise + linkage
+    print(f"total:              {total:,.1f} s ({n / total * 60:,.0f} records/min)")
+    print(f"pairs scored:       {result.comparisons:,} above the review weight")
+    print(f"clusters:           {len(set(result.clusters.values())):,}")
+    print(f"peak RSS:           {peak.peak / 1024**2:,.0f} MiB")
+    print(f"precision / recall: {counts.precision:.4f} / {counts.recall:.4f} (pairwise)")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--children", type=int, help="instead of --records")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--feeds", type=pathlib.Path, help="an existing synth folder")
+    args = parser.parse_args()
+    children = args.children or round(args.records / RECORDS_PER_CHILD)
+    with tempfile.TemporaryDirectory(prefix="bench-linkage-") as tmp:
+        feeds = args.feeds or pathlib.Path(tmp) / "feeds"
+        if not args.feeds:
+            synth(children, args.seed, feeds)
+        setup_django(pathlib.Path(tmp))
+        run(feeds)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Re-running bulk linkage links what waits and merges duplicates, and renumbers no one.
+
+The registry is loaded with an over-cautious model (it links nothing on its own), so
+every record of a child arriving later waits or founds a duplicate; a re-run with the
+usual thresholds must then put each true child back together, keep the first child's
+contactpoint ID, record every change, and change nothing when run again.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from contactpoint.ingest.loader import load_folder
+from contactpoint.linkage import rerun, store
+from contactpoint.linkage.models import LinkageModel, LinkDecision
+from contactpoint.registry.models import Child, SourceRecord
+from tests.conftest import feed_row, write_feed
+
+pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
+
+AMELIA = dict(
+    as_at="2026-11-01",
+    given_name="Amelia",
+    family_name="Hartley",
+    date_of_birth="2015-03-04",
+    sex="F",
+    address_line1="3 Elm Road",
+    town="London",
+    postcode="NW1 3AB",
+)
+OSCAR = {
+    **AMELIA,
+    "given_name": "Oscar",
+    "family_name": "Bell",
+    "date_of_birth": "2013-07-21",
+    "sex": "M",
+    "postcode": "E2 7QA",
+}
+
+
+def _cautious() -> None:
+    """Make the active model link nothing and send nothing to review."""
+    store.active()
+    LinkageModel.objects.filter(active=True).update(upper_weight=1000.0, lower_weight=999.0)
+    store._cache.clear()
+
+
+def _usual() -> None:
+    LinkageModel.objects.filter(active=True).update(
+        upper_weight=store.DEFAULT_UPPER, lower_weight=store.DEFAULT_LOWER
+    )
+    store._cache.clear()
+
+
+def test_a_rerun_merges_duplicates_into_the_first_child_and_is_idempotent(feeds: Path) -> None:
+    _cautious()
+    write_feed(
+        feeds,
+        "nhs_demographics",
+        [
+            feed_row(record_id="N1", nhs_number="4010232137", **AMELIA),
+            feed_row(record_id="N2", nhs_number="4010232145", **OSCAR),
+        ],
+    )
+    load_folder(feeds)
+    first = dict(Child.objects.values_list("id", "cpid"))
+    write_feed(
+        feeds,
+        "school_census",
+        [
+            feed_row(record_id="S1", upn="B801200005001", **{**AMELIA, "given_name": "Millie"}),
+            feed_row(record_id="S2", upn="A801200005010", **OSCAR),
+        ],
+    )
+    load_folder(feeds)
+    assert Child.objects.count() == 4  # the cautious model made duplicates
+    _usual()
+    found = rerun.plan()
+    assert (len(found.merges), found.possible_splits, found.untrusted) == (2, 0, 0)
+    rerun.apply(found)
+    active = Child.objects.filter(status=Child.Status.ACTIVE)
+    assert dict(active.values_list("id", "cpid")) == first  # the first children, same IDs
+    assert Child.objects.filter(status=Child.Status.MERGED).count() == 2
+    assert SourceRecord.objects.filter(child__in=active).count() == 4
+    merges = LinkDecision.objects.filter(action=LinkDecision.Action.MERGE)
+    assert {d.decided_by for d in merges} == {LinkDecision.AUTOMATIC} and merges.count() == 2
+    again = rerun.plan()
+    assert (again.links, again.merges) == ([], [])
+
+
+def test_a_rerun_leaves_shielded_duplicates_to_a_person(feeds: Path) -> None:
+    _cautious()
+    write_feed(feeds, "school_census", [feed_row(record_id="S1", upn="B801200005001", **AMELIA)])
+    load_folder(feeds)
+    write_feed(
+        feeds,
+        "nhs_demographics",
+        [feed_row(record_id="N1", nhs_number="4010232137", sensitive="Y", **AMELIA)],
+    )
+    load_folder(feeds)
+    # Two children, both shielded: the sensitive record shields what it might be.
+    assert Child.objects.filter(shielded=True).count() == 2
+    _usual()
+    found = rerun.plan()
+    assert found.merges == [] and found.left_for_people == 1
