@@ -23,6 +23,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from django.db.models import Q
+
 from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.lib import dates
 from contactpoint.linkage import store
@@ -72,11 +74,17 @@ def blocking_entries(record: FeedRecord) -> set[tuple[int, int]]:
 
 
 def _candidate_children(wanted: list[set[tuple[int, int]]]) -> list[set[uuid.UUID]]:
-    values = {v for entries in wanted for _, v in entries}
+    by_index: dict[int, set[int]] = defaultdict(set)
+    for entries in wanted:
+        for index, value in entries:
+            by_index[index].add(value)
+    # One condition per index, so the (index, value) unique index serves every lookup.
+    where = Q()
+    for index, values in by_index.items():
+        where |= Q(index=index, value__in=list(values))
     hits: dict[tuple[int, int], set[uuid.UUID]] = defaultdict(set)
-    for index, value, child in BlindIndexEntry.objects.filter(value__in=list(values)).values_list(
-        "index", "value", "child_id"
-    ):
+    rows = BlindIndexEntry.objects.filter(where).values_list("index", "value", "child_id")
+    for index, value, child in rows if by_index else ():
         hits[(index, value)].add(child)
     return [{c for e in entries for c in hits.get(e, ())} for entries in wanted]
 
@@ -103,13 +111,15 @@ class Matcher:
         """Decide each record's child. Each entry is (source record id, record, linkage form)."""
         candidates = _candidate_children([blocking_entries(r) for _, r, _ in records])
         everyone = set().union(*candidates) if candidates else set()
-        status = dict(Child.objects.filter(id__in=list(everyone)).values_list("id", "status"))
-        protected = set(
-            Child.objects.filter(id__in=list(everyone), shielded=True).values_list("id", flat=True)
-        ) | {c for c, s in status.items() if s == Child.Status.SEALED}
-        live = {c for c, s in status.items() if s in (Child.Status.ACTIVE, Child.Status.SEALED)}
+        rows = Child.objects.filter(id__in=list(everyone)).values_list("id", "status", "shielded")
+        live, protected = set(), set()
+        for child, status, shielded in rows:
+            if status in (Child.Status.ACTIVE, Child.Status.SEALED):
+                live.add(child)
+            if shielded or status == Child.Status.SEALED:
+                protected.add(child)
         opened = _child_records(live)
-        blocked = _blocks([sr for sr, _, _ in records])
+        blocked = _blocks([sr for sr, _, _ in records]) if everyone else {}
         matches = []
         for (sr_id, _, link), children in zip(records, candidates, strict=True):
             scored = [

@@ -1,0 +1,176 @@
+"""Benchmark real-time matching: one incoming record against a registry of N children.
+
+Builds the registry with `contactpoint load --bulk` from a synthetic population (or reuses
+a data directory with --data), then matches records one at a time through the same
+Matcher a load uses, and times, side by side on the same records, Splink's own
+`predict_between` against the population's records held in DuckDB.
+
+Prints server-side p50, p95 and p99 in milliseconds, the candidates per record, and the
+machine and commit.
+
+Usage: .venv/bin/python benchmarks/bench_realtime.py [--children N] [--queries Q]
+       [--data DIR --feeds DIR]  (reuse a loaded data directory and its feed folder)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from measure import REPO, commit, machine
+
+if TYPE_CHECKING:
+    from contactpoint.ingest.feeds import FeedRecord
+
+
+def contactpoint(env: dict[str, str], *args: str) -> None:
+    command = [sys.executable, "-m", "contactpoint", *args]
+    subprocess.run(command, env=env, cwd=REPO, check=True, capture_output=True, text=True)
+
+
+def build(children: int, seed: int, data: pathlib.Path, feeds: pathlib.Path) -> float:
+    env = {**os.environ, "CONTACTPOINT_ENV": "development", "CONTACTPOINT_DATA_DIR": str(data)}
+    contactpoint(
+        env, "synth", "--children", str(children), "--seed", str(seed), "--out", str(feeds)
+    )
+    contactpoint(env, "init", "--quiet")
+    started = time.monotonic()
+    contactpoint(env, "load", "--bulk", "--quiet", str(feeds))
+    return time.monotonic() - started
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def queries(feeds: pathlib.Path, count: int, seed: int) -> list[FeedRecord]:
+    """Records as a delta would bring them: real rows with a typo in the given name."""
+    import csv
+    import datetime as dt
+
+    from contactpoint.ingest.feeds import COLUMNS, RowParser
+
+    rows = []
+    for part in sorted((feeds / "child_benefit").glob("*.csv"))[:1]:
+        with part.open(newline="", encoding="utf-8") as handle:
+            reader = csv.reader(handle)
+            next(reader)
+            for n, values in enumerate(reader):
+                if n >= 20 * count:
+                    break
+                rows.append(dict(zip(COLUMNS, values, strict=True)))
+    picked = random.Random(seed).sample(rows, count)
+    parser = RowParser(dt.date.today())
+    found: list[FeedRecord] = []
+    for row in picked:
+        name = row["given_name"]
+        row["given_name"] = name[:-1] + ("a" if name[-1] != "a" else "e")
+        if (record := parser.parse(row)) is not None:
+            found.append(record)
+    return found
+
+
+def run(feeds: pathlib.Path, count: int, seed: int) -> dict[str, Any]:
+    from contactpoint.linkage.realtime import Matcher, _candidate_children, blocking_entries
+    from contactpoint.linkage.records import from_feed
+
+    records = queries(feeds, count, seed)
+    matcher = Matcher()
+    times: list[float] = []
+    candidates: list[int] = []
+    actions: list[str] = []
+    for record in records:
+        sr_id = uuid.uuid4()
+        link = from_feed(str(sr_id), record)
+        started = time.perf_counter()
+        match = matcher.match([(sr_id, record, link)])[0]
+        times.append((time.perf_counter() - started) * 1000)
+        candidates.append(len(_candidate_children([blocking_entries(record)])[0]))
+        actions.append(match.action)
+    return {"times": times, "candidates": candidates, "actions": actions, "records": records}
+
+
+def splink_side(feeds: pathlib.Path, records: list[FeedRecord], repeat: int) -> list[float]:
+    """Splink's predict_between for one record at a time, against every feed record."""
+    from splink import DuckDBAPI, Linker
+
+    from contactpoint.linkage import store, training
+    from contactpoint.linkage.inputs import feed_records
+    from contactpoint.linkage.records import from_feed
+
+    db_api = DuckDBAPI(training.connect())
+    registry = db_api.register(
+        training.as_table(feed_records(feeds)), dataset_display_name="registry"
+    )
+    linker = Linker(registry, store.active().record.model, log_level=None)
+    for column in ("given_name", "family_name"):
+        linker.table_management.compute_tf_table(column)
+    times = []
+    for n, record in enumerate(records[:repeat]):
+        one = db_api.register(
+            training.as_table([from_feed(f"q{n}", record)]),
+            dataset_display_name=f"q{n}",
+        )
+        started = time.perf_counter()
+        linker.inference.predict_between(one, registry).as_record_list()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--children", type=int, default=1_000_000)
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--splink-queries", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--data", type=pathlib.Path)
+    parser.add_argument("--feeds", type=pathlib.Path)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-realtime-") as tmp:
+        data = args.data or pathlib.Path(tmp) / "var"
+        feeds = args.feeds or pathlib.Path(tmp) / "feeds"
+        load_seconds = None if args.data else build(args.children, args.seed, data, feeds)
+        os.environ.update(
+            DJANGO_SETTINGS_MODULE="contactpoint.settings",
+            CONTACTPOINT_ENV="development",
+            CONTACTPOINT_DATA_DIR=str(data),
+        )
+        sys.path.insert(0, str(REPO))
+        import django
+
+        django.setup()
+        result = run(feeds, args.queries, args.seed)
+        ours: list[float] = result["times"]
+        theirs = splink_side(feeds, result["records"], args.splink_queries)
+    cands: list[int] = result["candidates"]
+    print(f"machine:          {machine()}")
+    print(f"commit:           {commit()}")
+    print(
+        f"registry:         {args.children:,} children (SQLite), bulk load {load_seconds:,.0f} s"
+        if load_seconds
+        else f"registry: {data}"
+    )
+    print(f"queries:          {len(ours):,} records, one at a time, a typo in each given name")
+    p50, p95, p99 = (percentile(ours, share) for share in (0.5, 0.95, 0.99))
+    print(f"in process:       p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms")
+    print(f"candidates:       median {statistics.median(cands):.0f}, max {max(cands)}")
+    actions: list[str] = result["actions"]
+    print("decisions:        " + ", ".join(f"{a} {actions.count(a)}" for a in sorted(set(actions))))
+    print(
+        f"Splink predict_between: p50 {percentile(theirs, 0.5):.1f} ms over {len(theirs)} records"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
