@@ -37,6 +37,8 @@ demo: setup ## run the service on SQLite with about 20,000 synthetic children
 	@echo
 	@echo "contactpoint is starting at http://127.0.0.1:8000 (Ctrl-C stops it)."
 	@echo "Next: CONTACTPOINT_ENV=development $(BIN)/contactpoint quarantine list"
+	@echo "      CONTACTPOINT_ENV=development $(BIN)/contactpoint review list"
+	@echo "      CONTACTPOINT_ENV=development $(BIN)/contactpoint linkage evaluate --truth $(DEMO_FEEDS)/truth"
 	@echo "      CONTACTPOINT_ENV=development $(BIN)/contactpoint keys status"
 	@echo "      CONTACTPOINT_ENV=development $(BIN)/contactpoint backup --out var/backup.jsonl.gz"
 	@echo
@@ -59,9 +61,11 @@ format: setup ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: setup ## run the benchmarks (about 15 minutes; see docs/benchmarks.md)
+bench: setup ## run the benchmarks (about an hour; see docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_synth.py
 	$(BIN)/python benchmarks/bench_load.py
+	$(BIN)/python benchmarks/bench_linkage.py
+	$(BIN)/python benchmarks/bench_realtime.py
 
 clean: ## remove the virtual environment, front-end packages and var/
 	rm -rf $(VENV) node_modules var
