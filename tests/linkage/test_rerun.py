@@ -17,19 +17,12 @@ from contactpoint.linkage import rerun, store
 from contactpoint.linkage.models import LinkageModel, LinkDecision
 from contactpoint.registry.models import Child, SourceRecord
 from tests.conftest import feed_row, write_feed
+from tests.linkage import scenarios
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
-AMELIA = dict(
-    as_at="2026-11-01",
-    given_name="Amelia",
-    family_name="Hartley",
-    date_of_birth="2015-03-04",
-    sex="F",
-    address_line1="3 Elm Road",
-    town="London",
-    postcode="NW1 3AB",
-)
+# The scenarios' Amelia, without her NHS number: each test gives her the identifiers it needs.
+AMELIA = {k: v for k, v in scenarios.AMELIA.items() if k != "nhs_number"} | {"as_at": "2026-11-01"}
 OSCAR = {
     **AMELIA,
     "given_name": "Oscar",
