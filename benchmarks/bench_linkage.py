@@ -58,12 +58,12 @@ def setup_django(tmp: pathlib.Path) -> None:
 def run(feeds: pathlib.Path) -> None:
     from contactpoint.linkage import bulk, store
     from contactpoint.linkage.evaluate import pair_counts, read_truth
-    from contactpoint.linkage.inputs import feed_records
+    from contactpoint.linkage.inputs import feed_table
 
     peak = Peak()
     peak.start()
     started = time.perf_counter()
-    records = list(feed_records(feeds))
+    records = feed_table(feeds, workers=os.cpu_count() or 1)
     standardise = time.perf_counter() - started
     model = store.bootstrap_model()
     started = time.perf_counter()
@@ -73,7 +73,7 @@ def run(feeds: pathlib.Path) -> None:
     truth = read_truth(feeds / "truth")
     predicted = {tuple(k.split(":", 1)): v for k, v in result.clusters.items()}
     counts = pair_counts(predicted, truth)  # type: ignore[arg-type]
-    n = len(records)
+    n = records.num_rows
     print(f"machine:            {machine()}")
     print(f"commit:             {commit()}")
     print(f"records:            {n:,} source records, {len(set(truth.values())):,} children")

@@ -106,19 +106,17 @@ def splink_side(feeds: pathlib.Path, records: list[FeedRecord], repeat: int) -> 
 
     from contactpoint.linkage import store, training
     from contactpoint.linkage.inputs import feed_records
-    from contactpoint.linkage.records import from_feed
+    from contactpoint.linkage.records import as_table, from_feed
 
     db_api = DuckDBAPI(training.connect())
-    registry = db_api.register(
-        training.as_table(feed_records(feeds)), dataset_display_name="registry"
-    )
+    registry = db_api.register(as_table(feed_records(feeds)), dataset_display_name="registry")
     linker = Linker(registry, store.active().record.model, log_level=None)
     for column in ("given_name", "family_name"):
         linker.table_management.compute_tf_table(column)
     times = []
     for n, record in enumerate(records[:repeat]):
         one = db_api.register(
-            training.as_table([from_feed(f"q{n}", record)]),
+            as_table([from_feed(f"q{n}", record)]),
             dataset_display_name=f"q{n}",
         )
         started = time.perf_counter()

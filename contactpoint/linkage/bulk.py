@@ -2,24 +2,27 @@
 
 Splink scores the pairs the blocking rules find (comparisons.BLOCKING_RULES); pairs at or
 above the upper threshold that are `eligible` (not twin-like, no two different valid
-identifiers, the same rules as real-time matching) join records into clusters; a cluster
-holding two different valid NHS numbers or UPNs is not trusted and goes to review whole.
+identifiers, the same rules as real-time matching) join records into clusters, except
+through a record strongly like two records that cannot be one child; a cluster holding two
+different valid NHS numbers or UPNs is not trusted and goes to review whole.
 Pairs between the thresholds, and strong but ineligible pairs, become review candidates.
 """
 
 from __future__ import annotations
 
+import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+import pyarrow as pa
 from splink import DuckDBAPI, Linker
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
+from splink.clustering import cluster_pairwise_predictions_at_threshold
 
 from contactpoint.linkage import comparisons, training
-from contactpoint.linkage.records import LinkRecord
+from contactpoint.linkage.records import LinkRecord, as_table
 from contactpoint.linkage.scorer import Scorer
 
 Progress = Callable[[str], None]
@@ -46,27 +49,8 @@ class BulkResult:
     clusters: dict[str, str]  # record id to its cluster (the smallest record id in it)
     review: list[tuple[str, str, float]] = field(default_factory=list)
     untrusted: set[str] = field(default_factory=set)  # clusters with conflicting ids
+    hubs: set[str] = field(default_factory=set)  # records that would join unlike records
     seconds: dict[str, float] = field(default_factory=dict)
-
-
-class _Clusters:
-    """Union-find over record ids."""
-
-    def __init__(self, ids: Iterable[str]) -> None:
-        self.parent = {i: i for i in ids}
-
-    def find(self, i: str) -> str:
-        root = i
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[i] != root:
-            self.parent[i], i = root, self.parent[i]
-        return root
-
-    def join(self, a: str, b: str) -> None:
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            self.parent[max(ra, rb)] = min(ra, rb)
 
 
 def _eligible_sql(scorer: Scorer) -> str:
@@ -92,7 +76,7 @@ def _eligible_sql(scorer: Scorer) -> str:
 def blocking_report(records: Iterable[LinkRecord], sample: float = 1.0) -> BlockingReport:
     """How many pairs each blocking rule adds, before any is scored (from a sample of
     records on each side of the join when `sample` < 1: Splink scales the count up)."""
-    table = training.as_table(records)
+    table = as_table(records)
     db_api = DuckDBAPI(training.connect())
     frame = db_api.register(table, dataset_display_name="records")
     counts = count_comparisons_from_blocking_rules(
@@ -106,7 +90,7 @@ def blocking_report(records: Iterable[LinkRecord], sample: float = 1.0) -> Block
 
 
 def link(
-    records: Iterable[LinkRecord],
+    records: Iterable[LinkRecord] | pa.Table,
     model: dict[str, Any],
     upper: float,
     lower: float,
@@ -115,7 +99,8 @@ def link(
     """Cluster records into children.
 
     Args:
-        records: standardised records with unique ids.
+        records: standardised records with unique ids, or them as an Arrow table
+            (records.as_table, inputs.feed_table).
         model: a trained Splink model (store.LinkageModel.model).
         upper: match weight at or above which an eligible pair joins two records.
         lower: match weight from which a pair is worth a person's look.
@@ -125,9 +110,10 @@ def link(
         Each record's cluster, the pairs for review, and the time each step took.
     """
     say = progress or (lambda line: None)
+    logging.getLogger("splink").setLevel(logging.WARNING)
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
-    table = training.as_table(records)
+    table = records if isinstance(records, pa.Table) else as_table(records)
     con = training.connect()
     frame = DuckDBAPI(con).register(table, dataset_display_name="records")
     # The comparison levels (gamma columns) are needed to apply the eligibility rules.
@@ -147,42 +133,77 @@ def link(
     seconds["predict"] = time.perf_counter() - clock
     say(f"link: {scored[0] if scored else 0:,} pairs above {lower} in {seconds['predict']:.1f} s")
     clock = time.perf_counter()
-    clusters = _Clusters(str(i) for i in table.column("unique_id").to_pylist())
-    strong = con.execute(
-        f"SELECT unique_id_l, unique_id_r FROM {name} "  # noqa: S608
-        f"WHERE match_weight >= {upper} AND {eligible}"
-    ).fetchall()
-    for left, right in strong:
-        clusters.join(left, right)
-    result = BulkResult(
-        records=table.num_rows,
-        comparisons=int(scored[0]) if scored else 0,
-        clusters={i: clusters.find(i) for i in clusters.parent},
-    )
-    result.untrusted = _untrusted(result.clusters, table)
-    result.review = [
-        (left, right, float(weight))
-        for left, right, weight in con.execute(
-            f"SELECT unique_id_l, unique_id_r, match_weight FROM {name} "  # noqa: S608
-            f"WHERE match_weight < {upper} OR NOT ({eligible})"
-        ).fetchall()
-        if result.clusters[left] != result.clusters[right]
-    ]
+    result = _cluster(con, DuckDBAPI(con), frame.physical_name, name, upper, eligible)
+    result.records, result.comparisons = table.num_rows, int(scored[0]) if scored else 0
     seconds["cluster"] = time.perf_counter() - clock
     result.seconds = seconds
     say(
-        f"link: {len(set(result.clusters.values())):,} clusters, "
-        f"{len(result.untrusted):,} untrusted, {len(result.review):,} pairs for review"
+        f"link: {len(set(result.clusters.values())):,} clusters, {len(result.hubs):,} records "
+        f"joining children that disagree, {len(result.untrusted):,} untrusted clusters, "
+        f"{len(result.review):,} pairs for review"
     )
     return result
 
 
-def _untrusted(clusters: dict[str, str], table: Any) -> set[str]:
-    """Clusters holding two different valid NHS numbers or UPNs."""
-    seen: dict[tuple[str, str], set[str]] = defaultdict(set)
-    ids = table.column("unique_id").to_pylist()
-    for column in ("nhs_number", "upn"):
-        for record, value in zip(ids, table.column(column).to_pylist(), strict=True):
-            if value is not None:
-                seen[(column, clusters[record])].add(value)
-    return {cluster for (_, cluster), values in seen.items() if len(values) > 1}
+# Every statement below names only Splink's tables and ours, with float thresholds.
+_EDGES = """
+CREATE OR REPLACE TEMP TABLE cp_strong AS
+  SELECT unique_id_l AS l, unique_id_r AS r FROM {predictions}
+  WHERE match_weight >= {upper} AND {eligible};
+CREATE OR REPLACE TEMP TABLE cp_weak AS
+  SELECT unique_id_l AS l, unique_id_r AS r, match_weight FROM {predictions}
+  WHERE NOT (match_weight >= {upper} AND {eligible});
+CREATE OR REPLACE TEMP TABLE cp_near AS
+  SELECT l AS x, r AS y FROM cp_strong UNION ALL SELECT r AS x, l AS y FROM cp_strong;
+CREATE OR REPLACE TEMP TABLE cp_hubs AS
+  SELECT DISTINCT a.x AS unique_id FROM cp_near a
+  JOIN cp_near b ON a.x = b.x AND a.y < b.y
+  JOIN {records} ra ON ra.unique_id = a.y
+  JOIN {records} rb ON rb.unique_id = b.y
+  WHERE ra.nhs_number <> rb.nhs_number OR ra.upn <> rb.upn
+     OR (ra.given_name <> rb.given_name AND ra.given_phonetic <> rb.given_phonetic
+         AND len(list_intersect(ra.given_nicknames, rb.given_nicknames)) = 0
+         AND damerau_levenshtein(ra.given_name, rb.given_name) > 1);
+CREATE OR REPLACE TEMP TABLE cp_edges AS
+  SELECT l AS unique_id_l, r AS unique_id_r FROM cp_strong
+  WHERE l NOT IN (SELECT unique_id FROM cp_hubs) AND r NOT IN (SELECT unique_id FROM cp_hubs);
+"""
+
+
+def _cluster(
+    con: Any, db_api: Any, records: str, predictions: str, upper: float, eligible: str
+) -> BulkResult:
+    """Connected components over the strong, eligible pairs, in DuckDB.
+
+    A record strongly like two records that cannot be one child (two different valid
+    identifiers, or given names that share no form: a nameless record beside twins)
+    would chain them into one: such a *hub* joins no one and its pairs go to review
+    instead, as two strong candidates do in real time.
+    """
+    con.execute(
+        _EDGES.format(predictions=predictions, records=records, upper=upper, eligible=eligible)
+    )
+    clustered = cluster_pairwise_predictions_at_threshold(
+        nodes=records, edges="cp_edges", db_api=db_api, node_id_column_name="unique_id"
+    )
+    rows = con.execute(f"SELECT unique_id, cluster_id FROM {clustered.physical_name}")  # noqa: S608
+    clusters = {str(u): str(c) for u, c in rows.fetchall()}
+    untrusted = con.execute(
+        f"SELECT c.cluster_id FROM {clustered.physical_name} c "  # noqa: S608
+        f"JOIN {records} r USING (unique_id) GROUP BY c.cluster_id "
+        "HAVING count(DISTINCT r.nhs_number) > 1 OR count(DISTINCT r.upn) > 1"
+    ).fetchall()
+    hubs = {str(h) for (h,) in con.execute("SELECT unique_id FROM cp_hubs").fetchall()}
+    review = con.execute(
+        "SELECT l, r, match_weight FROM cp_weak UNION ALL "
+        "SELECT l, r, 1e9 FROM cp_strong WHERE l IN (SELECT unique_id FROM cp_hubs) "
+        "OR r IN (SELECT unique_id FROM cp_hubs)"
+    ).fetchall()
+    return BulkResult(
+        records=len(clusters),
+        comparisons=0,
+        clusters=clusters,
+        review=[(a, b, float(w)) for a, b, w in review if clusters[a] != clusters[b]],
+        untrusted={str(c) for (c,) in untrusted},
+        hubs=hubs,
+    )

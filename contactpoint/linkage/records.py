@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
+
+import pyarrow as pa
 
 from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.lib import dates, names
@@ -137,3 +140,23 @@ def _standardise(
         nhs_number=nhs_number,
         upn=upn,
     )
+
+
+_TEXT = pa.string()
+_LIST = pa.list_(pa.string())
+SCHEMA = pa.schema(
+    [
+        (name, _LIST if name in ("given_nicknames", "family_tokens") else _TEXT)
+        for name in LinkRecord.__dataclass_fields__
+    ]
+)
+
+
+def as_table(records: Iterable[LinkRecord]) -> pa.Table:
+    """The records as an Arrow table, built column by column (no dict per record)."""
+    columns: dict[str, list[Any]] = {name: [] for name in SCHEMA.names}
+    appends = [(name, columns[name].append) for name in SCHEMA.names]
+    for record in records:
+        for name, append in appends:
+            append(getattr(record, name))
+    return pa.Table.from_pydict(columns, schema=SCHEMA)

@@ -15,25 +15,15 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-import pyarrow as pa
 from django.conf import settings
 from splink import DuckDBAPI, Linker, block_on
 
 from contactpoint.linkage import comparisons
-from contactpoint.linkage.records import LinkRecord
+from contactpoint.linkage.records import LinkRecord, as_table
 
 Progress = Callable[[str], None]
 M_FLOOR = 1e-4
 U_FLOOR = 1e-7
-
-_TEXT = pa.string()
-_LIST = pa.list_(pa.string())
-SCHEMA = pa.schema(
-    [
-        (name, _LIST if name in ("given_nicknames", "family_tokens") else _TEXT)
-        for name in LinkRecord.__dataclass_fields__
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -41,10 +31,6 @@ class Trained:
     model: dict[str, Any]  # Splink's saved-model JSON
     term_frequencies: dict[str, dict[str, float]]  # column to value to frequency
     records: int
-
-
-def as_table(records: Iterable[LinkRecord]) -> pa.Table:
-    return pa.Table.from_pylist([r.as_row() for r in records], schema=SCHEMA)
 
 
 def connect() -> duckdb.DuckDBPyConnection:

@@ -16,7 +16,7 @@ from splink import DuckDBAPI, Linker
 
 from contactpoint.linkage import comparisons, training
 from contactpoint.linkage.inputs import feed_records
-from contactpoint.linkage.records import LinkRecord, from_canonical
+from contactpoint.linkage.records import LinkRecord, as_table, from_canonical
 from contactpoint.linkage.scorer import Scorer
 from contactpoint.synth.generate import generate
 
@@ -37,7 +37,7 @@ def trained(records: list[LinkRecord]) -> training.Trained:
 
 def _linker(trained: training.Trained, records: list[LinkRecord]) -> Linker:
     db_api = DuckDBAPI(training.connect())
-    frame = db_api.register(training.as_table(records), dataset_display_name="records")
+    frame = db_api.register(as_table(records), dataset_display_name="records")
     linker = Linker(frame, trained.model, log_level=None)
     for column in comparisons.TF_COLUMNS:
         linker.table_management.compute_tf_table(column)

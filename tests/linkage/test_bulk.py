@@ -1,0 +1,71 @@
+"""Bulk linkage on hand-made records: the clusters, the hub rule, untrusted clusters."""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+
+from contactpoint.linkage import bulk, store
+from contactpoint.linkage.inputs import feed_records, feed_table
+from contactpoint.linkage.records import LinkRecord, as_table, from_canonical
+from contactpoint.synth.generate import generate
+
+TWIN = {
+    "family_name": "Hartley",
+    "date_of_birth": "2015-03-04",
+    "sex": "F",
+    "postcode": "NW1 3AB",
+}
+
+
+def _record(unique_id: str, **values: str) -> LinkRecord:
+    return from_canonical(unique_id, {**TWIN, **values})
+
+
+def _link(records: list[LinkRecord]) -> bulk.BulkResult:
+    return bulk.link(records, store.bootstrap_model(), store.DEFAULT_UPPER, store.DEFAULT_LOWER)
+
+
+def test_records_of_one_child_cluster_and_twins_stay_apart() -> None:
+    result = _link(
+        [
+            _record("a1", given_name="Amelia", nhs_number="4010232137"),
+            _record("a2", given_name="Millie"),  # a nickname, no identifier
+            _record("b1", given_name="Isla", nhs_number="4010232145"),
+            _record("b2", given_name="Isla", upn="Z801234567890"),
+        ]
+    )
+    c = result.clusters
+    assert c["a1"] == c["a2"] and c["b1"] == c["b2"] and c["a1"] != c["b1"]
+    assert result.untrusted == set()
+
+
+def test_a_nameless_record_beside_twins_joins_neither() -> None:
+    result = _link(
+        [
+            _record("a1", given_name="Amelia", nhs_number="4010232137"),
+            _record("b1", given_name="Isla", nhs_number="4010232145"),
+            _record("x", given_name="Baby"),  # strongly like both twins
+        ]
+    )
+    c = result.clusters
+    assert len({c["a1"], c["b1"], c["x"]}) == 3
+    assert result.hubs == {"x"}
+    assert {frozenset((a, b)) for a, b, _ in result.review} >= {
+        frozenset(("x", "a1")),
+        frozenset(("x", "b1")),
+    }
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
+    out = tmp_path_factory.mktemp("bulk") / "feeds"
+    generate(children=400, seed=5, out=out, workers=1, shard_size=150)
+    return out
+
+
+def test_the_parallel_reader_gives_the_same_table(folder: pathlib.Path) -> None:
+    one = as_table(feed_records(folder))
+    assert feed_table(folder, workers=2).equals(one)
+    assert one.num_rows > 900
