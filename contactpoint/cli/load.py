@@ -1,6 +1,7 @@
 """`contactpoint load`: load a feed folder, or a local system's files (docs/feeds.md).
 
 contactpoint load FOLDER
+contactpoint load --bulk [--chunk-size N] FOLDER   (a first load into an empty registry)
 contactpoint load --source CODE --mapping MAPPING.toml PATH
 contactpoint load --source CODE [--source-name NAME] --fhir PATH
 """
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from contactpoint.cli import error, progress
 from contactpoint.ingest import fhir
+from contactpoint.ingest.bulkload import CHUNK, bulk_load_folder
 from contactpoint.ingest.loader import (
     FeedError,
     LoadReport,
@@ -46,6 +48,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--source-name", metavar="NAME", help="with --fhir: the source's name, the first time"
     )
     parser.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
+    parser.add_argument(
+        "--bulk",
+        action="store_true",
+        help="a first load into an empty registry: cluster every record at once (docs/loading.md)",
+    )
+    parser.add_argument(
+        "--chunk-size", type=int, default=CHUNK, help="with --bulk: clusters per transaction"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(usage_error=parser.error)
 
@@ -53,6 +63,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _check_combination(args: argparse.Namespace) -> None:
     """Refuse options that do not go together, the way argparse refuses (usage, exit 2)."""
     local = args.mapping is not None or args.fhir
+    if args.bulk and (local or args.source is not None):
+        args.usage_error("--bulk loads a feed folder: not with --source, --mapping or --fhir")
     if args.source is not None and not local:
         args.usage_error("--source goes with --mapping or --fhir")
     if local and args.source is None:
@@ -65,8 +77,8 @@ def _check_combination(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check_combination(args)
-    if args.batch_size < 1:
-        return error("--batch-size must be at least 1")
+    if args.batch_size < 1 or args.chunk_size < 1:
+        return error("--batch-size and --chunk-size must be at least 1")
     say = None if args.quiet else progress
     try:
         if args.mapping is not None:
@@ -75,6 +87,8 @@ def run(args: argparse.Namespace) -> int:
             source = LocalSource(args.source, args.source_name or args.source)
             files = local_files(args.path, fhir.BUNDLE_SUFFIXES + fhir.NDJSON_SUFFIXES)
             report = load_local(source, files, fhir.reader(), say, args.batch_size)
+        elif args.bulk:
+            report = bulk_load_folder(args.path, say, args.chunk_size)
         else:
             report = load_folder(args.path, say, args.batch_size)
     except (FeedError, OrganisationFileError) as exc:

@@ -8,6 +8,7 @@ was trained on a synthetic population and holds no data.
 
 from __future__ import annotations
 
+import copy
 import json
 from dataclasses import dataclass
 from importlib import resources
@@ -115,3 +116,22 @@ def _load(pk: int) -> ActiveModel:
         return table.get((column, tf_key(column, value)))
 
     return ActiveModel(record, Scorer(record.model, tf), record.upper_weight, record.lower_weight)
+
+
+def splink_model(model: ActiveModel) -> dict[str, Any]:
+    """The active model as Splink is to apply it: as real-time matching applies it.
+
+    A model stored without term frequencies (the bootstrap model) is scored in real time
+    with no frequency adjustment; Splink would compute frequencies from the records being
+    loaded instead, and on a small load every name looks common (a child's own records
+    repeat it), which would split children real-time matching joins.
+    """
+    stored: dict[str, Any] = model.record.model
+    if TermFrequency.objects.filter(model=model.record).exists():
+        return stored
+    plain: dict[str, Any] = copy.deepcopy(stored)
+    for comparison in plain["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            for key in [k for k in level if k.startswith("tf_")]:
+                del level[key]
+    return plain

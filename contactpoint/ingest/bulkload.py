@@ -1,0 +1,295 @@
+"""`contactpoint load --bulk FOLDER`: a first load into an empty registry, clustered at once.
+
+The row loader (loader.py, batch.py) matches each record against the registry in real time,
+a few hundred rows a second. Into an empty registry there is nothing to match against yet,
+so this reads every feed file of the folder, clusters all records at once with Splink
+(contactpoint/linkage/bulk.py), and writes the children set-based, in chunks of clusters
+(bulkplan.py says what becomes of each cluster).
+
+Resumable: every id is derived from the records (source record ids as batch.py derives
+them, a child's from the record that founds it), the clusters are the same for the same
+records and model, and each chunk is one transaction. A run killed part-way and run again
+skips the chunks already committed; data keys left by a chunk that did not commit are
+reused, so there are no duplicates and no orphan keys. The files are marked loaded only at
+the very end, so a later `contactpoint load` of the same folder is then a no-op.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.db import transaction
+from django.utils import timezone
+
+from contactpoint.ingest import bulkplan, organisations
+from contactpoint.ingest.batch import canonical_json, derived_id, record_ref
+from contactpoint.ingest.bulkplan import Parsed, Unit
+from contactpoint.ingest.bulkwrite import ChunkWriter, Written
+from contactpoint.ingest.feeds import Problem, RowParser
+from contactpoint.ingest.loader import LoadReport, Meter, open_file, source_files
+from contactpoint.ingest.models import LoadedFile, QuarantinedRow
+from contactpoint.ingest.rows import STANDARD, FeedError, SourceRow
+from contactpoint.linkage import bulk, store
+from contactpoint.linkage.models import LinkDecision
+from contactpoint.linkage.records import LinkRecord, from_canonical, from_feed
+from contactpoint.registry.models import Child, Organisation, SourceRecord
+from contactpoint.registry.sources import national_source
+
+Progress = Callable[[str], None]
+CHUNK = 2000  # clusters per transaction
+
+
+class BulkRefused(FeedError):
+    """The registry is not empty (or holds another load): nothing was changed."""
+
+
+@dataclass
+class BulkReport(LoadReport):
+    clusters: int = 0
+    chunks_written: int = 0
+    chunks_skipped: int = 0  # committed by an earlier, interrupted run
+
+    def summary(self) -> str:
+        if self.files_loaded == 0:
+            return super().summary()
+        return (
+            f"{super().summary()}; bulk: {self.clusters:,} clusters in "
+            f"{self.chunks_written + self.chunks_skipped:,} chunk(s), "
+            f"{self.chunks_skipped:,} of them written by an earlier run"
+        )
+
+
+@dataclass
+class Reading:
+    """Every feed file of a folder, read and checked; nothing written yet."""
+
+    files: list[tuple[str, Path, str]]  # source code, path, SHA-256
+    records: dict[str, Parsed] = field(default_factory=dict)  # by Parsed.uid
+    quarantine: list[tuple[int, int, Problem]] = field(default_factory=list)  # file, line
+    lines: list[int] = field(default_factory=list)  # per file: rows read
+    valid: list[int] = field(default_factory=list)  # per file: rows loaded
+    rejected: list[int] = field(default_factory=list)  # per file: rows quarantined
+    fields_ignored: int = 0
+
+
+def bulk_load_folder(
+    folder: Path, progress: Progress | None = None, chunk_size: int = CHUNK
+) -> BulkReport:
+    """Load a feed folder into an empty registry (or finish a bulk load of it killed part-way).
+
+    Raises:
+        BulkRefused: the registry holds children or source records from anything but an
+            unfinished bulk load of exactly this folder, with the same linkage model.
+        FeedError: a file cannot be read (nothing was changed but the organisations).
+    """
+    say = progress or (lambda line: None)
+    files = _folder_files(folder)
+    report = BulkReport()
+    if _already_loaded(files):
+        report.files_already_loaded = len(files)
+        return report
+    _refuse_unless_empty(files, folder)
+    model = store.active()
+    if (folder / "organisations.csv").exists():
+        organisations.load(folder / "organisations.csv", progress)
+    reading = read_folder(files, say)
+    loaded = _register(reading)
+    clock = time.monotonic()
+    result = bulk.link(
+        _link_records(reading.records),
+        store.splink_model(model),
+        model.upper,
+        model.lower,
+        progress,
+    )
+    say(f"bulk: {len(reading.records):,} records clustered in {time.monotonic() - clock:.0f} s")
+    units = bulkplan.plan(reading.records, result)
+    report.clusters = len(units)
+    del result
+    _write(units, ChunkWriter(model, loaded, reading.records), chunk_size, report, progress)
+    _complete(loaded, reading)
+    report.files_loaded = len(files)
+    report.result.loaded = sum(reading.valid)
+    report.result.rejected = sum(reading.rejected)
+    report.result.fields_ignored = reading.fields_ignored
+    return report
+
+
+def _folder_files(folder: Path) -> list[tuple[str, Path, str]]:
+    """The folder's feed files in load order, each with its SHA-256 (the LoadedFile key)."""
+    if not folder.is_dir():
+        raise FeedError(f"{folder} is not a folder")
+    files = source_files(folder)
+    if not files:
+        raise FeedError(f"{folder} holds no source feed (docs/feeds.md)")
+    return [(code, path, STANDARD.file_key(path)) for code, path in files]
+
+
+def _already_loaded(files: list[tuple[str, Path, str]]) -> bool:
+    done = set(
+        LoadedFile.objects.filter(completed_at__isnull=False).values_list("source__code", "sha256")
+    )
+    return all((code, sha) in done for code, _, sha in files)
+
+
+def _refuse_unless_empty(files: list[tuple[str, Path, str]], folder: Path) -> None:
+    """Refuse a registry that holds anything but an unfinished bulk load of these files.
+
+    A bulk load marks its files loaded only at the end and never counts lines before that,
+    while the row loader counts them with every batch it commits: files begun and none
+    counted, exactly this folder's, mean an interrupted bulk load of it.
+    """
+    children, records = Child.objects.count(), SourceRecord.objects.count()
+    if not children and not records:
+        return
+    begun = set(LoadedFile.objects.values_list("source__code", "sha256", "lines_done"))
+    mine = {(code, sha, 0) for code, _, sha in files}
+    other_model = LinkDecision.objects.exclude(model__active=True).exists()
+    if begun != mine or other_model:
+        raise BulkRefused(
+            f"the registry already holds {children:,} children and {records:,} source "
+            "records: --bulk is only for a first load into an empty registry (or to finish "
+            f"one of this folder); load into it with `contactpoint load {folder}`"
+        )
+
+
+def read_folder(files: list[tuple[str, Path, str]], say: Progress) -> Reading:
+    """Read and check every row of every file; a file refused whole raises FeedError."""
+    reading = Reading(files)
+    parser = RowParser(dt.date.today())
+    orgs = set(Organisation.objects.values_list("code", flat=True))
+    clock, seq = time.monotonic(), 0
+    for index, (code, path, _) in enumerate(files):
+        opened = open_file(path, STANDARD)
+        reading.lines.append(0)
+        reading.valid.append(0)
+        reading.rejected.append(0)
+        try:
+            for row in opened.rows:
+                seq += 1
+                reading.lines[index] += 1
+                _read_row(reading, parser, orgs, index, code, row, seq)
+        except UnicodeDecodeError as exc:
+            raise FeedError(
+                f"{path.name}: not UTF-8 after row {reading.lines[index]:,}; nothing was loaded"
+            ) from exc
+    rate = seq / max(time.monotonic() - clock, 1e-9)
+    say(f"bulk: {seq:,} rows read from {len(files):,} file(s), {rate:,.0f} rows/s")
+    return reading
+
+
+def _read_row(
+    reading: Reading,
+    parser: RowParser,
+    orgs: set[str],
+    index: int,
+    code: str,
+    row: SourceRow,
+    seq: int,
+) -> None:
+    """Check one row as batch.py does: a record, or its problems quarantined."""
+    record = parser.parse(row.row) if row.row is not None else None
+    problems = [*row.problems, *(parser.problems if row.row is not None else [])]
+    if row.row is None:
+        problems.append(Problem("row", "has the wrong number of fields"))
+    if record is not None and record.org_code and record.org_code not in orgs:
+        problems.append(Problem("org_code", "is not a known organisation"))
+        record = None
+    if row.problems:  # could not be translated to the standard format (loader._reject)
+        record = None
+    reading.quarantine += [(index, row.line, p) for p in problems]
+    if record is None:
+        reading.rejected[index] += 1
+        return
+    reading.valid[index] += 1
+    reading.fields_ignored += len(problems)
+    ref = record_ref(code, record.record_id)
+    sr_id = derived_id("source-record-id/v1", ref)
+    link = from_feed(str(sr_id), record)
+    has_id = bool(record.nhs_number or record.upn)
+    founding = has_id or bool(link.given_name and link.family_name and link.dob)
+    parsed = Parsed(
+        seq, index, row.line, ref, sr_id, canonical_json(record), founding, record.sensitive
+    )
+    reading.records[parsed.uid] = parsed  # a record sent twice: the last wins
+
+
+def _register(reading: Reading) -> list[LoadedFile]:
+    """Record the files as begun, and quarantine their bad rows: one transaction."""
+    with transaction.atomic():
+        loaded = [
+            LoadedFile.objects.get_or_create(
+                source=national_source(code), sha256=sha, defaults={"file_name": path.name}
+            )[0]
+            for code, path, sha in reading.files
+        ]
+        QuarantinedRow.objects.bulk_create(
+            [
+                QuarantinedRow(
+                    loaded_file=loaded[index],
+                    line=line,
+                    field=p.field[:40],
+                    reason=p.reason[:200],
+                    severity="rejected" if p.rejects_row else "field_ignored",
+                )
+                for index, line, p in reading.quarantine
+            ],
+            batch_size=2000,
+            ignore_conflicts=True,
+        )
+    return loaded
+
+
+def _link_records(records: dict[str, Parsed]) -> Iterator[LinkRecord]:
+    """The linkage form of each record, in load order, made again from its canonical JSON
+    rather than kept: millions of them would double the memory the load needs."""
+    for parsed in sorted(records.values(), key=lambda p: p.seq):
+        yield from_canonical(parsed.uid, json.loads(parsed.body))
+
+
+def _write(
+    units: list[Unit],
+    writer: ChunkWriter,
+    chunk_size: int,
+    report: BulkReport,
+    progress: Progress | None,
+) -> None:
+    meter = Meter("bulk write", 0, progress)
+    rows = 0
+    for chunk in bulkplan.chunks(units, chunk_size):
+        written = writer.write(chunk)
+        rows += sum(len(u.records) for u in chunk)
+        if written is None:
+            report.chunks_skipped += 1
+        else:
+            report.chunks_written += 1
+            _count(report, written)
+        meter.tick(rows)
+    meter.done(rows)
+
+
+def _count(report: BulkReport, written: Written) -> None:
+    r = report.result
+    r.children_created += written.children
+    r.pending += written.waiting
+    r.in_review += written.waiting - written.held
+    r.held_near_shielded += written.held
+
+
+def _complete(loaded: list[LoadedFile], reading: Reading) -> None:
+    """Mark every file loaded, with its counts: the last step, in one transaction."""
+    now = timezone.now()
+    with transaction.atomic():
+        for index, lf in enumerate(loaded):
+            lf.lines_done = reading.lines[index]
+            lf.rows_loaded = reading.valid[index]
+            lf.rows_quarantined = reading.rejected[index]
+            lf.completed_at = now
+        LoadedFile.objects.bulk_update(
+            loaded, ["lines_done", "rows_loaded", "rows_quarantined", "completed_at"]
+        )

@@ -1,0 +1,125 @@
+"""What a bulk first load makes of Splink's clusters: children, and records left waiting.
+
+Pure: no database. `plan` turns `bulk.link`'s clusters into units written together, in an
+order that never changes for the same records and model, so a bulk load killed part-way
+and run again writes exactly the units the first run did not (contactpoint/ingest/bulkload.py):
+
+- a cluster with a record flagged sensitive becomes a shielded child;
+- a cluster holding two different valid NHS numbers or UPNs (`untrusted`), or with no record
+  that could found a child (no identifier, and no real given name, family name and date of
+  birth, as in batch.py), stays waiting for a person: every record pending, in review;
+- a cluster with a review pair to a shielded child's record is held (it might be that
+  child: a visible duplicate of a child in hiding must never be published);
+- every other cluster becomes one child.
+
+Shielded children come first, then the other children, then the waiting records, so the
+children a waiting record's review candidates name are always written before it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from contactpoint.linkage.bulk import BulkResult
+from contactpoint.linkage.realtime import KEEP
+
+REVIEW, HELD = "review", "near_shielded"  # SourceRecord.method of a waiting record
+
+
+@dataclass(slots=True)
+class Parsed:
+    """One valid record of the folder as read; everything else is in its canonical JSON."""
+
+    seq: int  # load order across the folder: the NHS feed first, files by name, lines
+    file: int  # index of the file it came from
+    line: int
+    ref: bytes  # batch.record_ref: the source's record id as a keyed digest
+    sr_id: uuid.UUID  # the source record's id, derived from ref as batch.py does
+    body: str  # canonical JSON: digested, and sealed as the payload
+    founding: bool  # could found a child on its own
+    sensitive: bool
+
+    @property
+    def uid(self) -> str:
+        return str(self.sr_id)
+
+
+@dataclass
+class Unit:
+    """One cluster: a child, or records waiting for a person. Written in one chunk."""
+
+    key: str  # the cluster's id: its smallest record id, the record that founds the child
+    records: list[Parsed]  # in load order
+    shielded: bool = False
+    waiting: str | None = None  # REVIEW or HELD when its records wait for a person
+    # For waiting records: record id to its candidate children, best first, each as
+    # (the child's cluster key, Splink's weight, the record of that child it paired with).
+    candidates: dict[str, list[tuple[str, float, str]]] = field(default_factory=dict)
+
+    @property
+    def is_child(self) -> bool:
+        return self.waiting is None
+
+    @property
+    def reason(self) -> str:
+        """The ReviewItem reason of its waiting records."""
+        return "shielded" if self.waiting == HELD else "review_band"
+
+
+def plan(records: Mapping[str, Parsed], result: BulkResult) -> list[Unit]:
+    """Every record of `result` in exactly one unit, in the order they are to be written.
+
+    Args:
+        records: record id (`Parsed.uid`) to the record.
+        result: `bulk.link` over exactly these records.
+
+    Returns:
+        Shielded children, then children, then waiting units; each group by cluster id.
+    """
+    members: dict[str, list[Parsed]] = defaultdict(list)
+    for uid, cluster in result.clusters.items():
+        members[cluster].append(records[uid])
+    units = [Unit(key, sorted(rs, key=lambda r: r.seq)) for key, rs in members.items()]
+    for unit in units:
+        unit.shielded = any(r.sensitive for r in unit.records)
+        if unit.key in result.untrusted or not any(r.founding for r in unit.records):
+            unit.waiting = REVIEW
+    _hold_near_shielded(units, result)
+    _add_candidates(units, result)
+    return sorted(units, key=lambda u: (2 if u.waiting else 0 if u.shielded else 1, u.key))
+
+
+def _hold_near_shielded(units: list[Unit], result: BulkResult) -> None:
+    """Hold a would-be child with a review pair to a shielded child's record."""
+    by_key = {u.key: u for u in units}
+    shielded = {u.key for u in units if u.shielded and u.is_child}
+    for left, right, _ in result.review:
+        a, b = result.clusters[left], result.clusters[right]
+        for mine, other in ((a, b), (b, a)):
+            if other in shielded and mine not in shielded and by_key[mine].is_child:
+                by_key[mine].waiting = HELD
+
+
+def _add_candidates(units: list[Unit], result: BulkResult) -> None:
+    """Give each waiting record the children its review pairs reach, best first."""
+    by_key = {u.key: u for u in units}
+    best: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
+    for left, right, weight in result.review:
+        for mine, other in ((left, right), (right, left)):
+            unit, theirs = by_key[result.clusters[mine]], by_key[result.clusters[other]]
+            if unit.waiting and theirs.is_child:
+                seen = best[mine].get(theirs.key)
+                if seen is None or (weight, other) > seen:
+                    best[mine][theirs.key] = (weight, other)
+    for uid, children in best.items():
+        ranked = sorted(children.items(), key=lambda kv: (-kv[1][0], kv[0]))[:KEEP]
+        by_key[result.clusters[uid]].candidates[uid] = [(k, w, o) for k, (w, o) in ranked]
+
+
+def chunks(units: Sequence[Unit], size: int) -> Iterator[list[Unit]]:
+    """Consecutive units, `size` at a time: each chunk is one transaction."""
+    for start in range(0, len(units), size):
+        yield list(units[start : start + size])

@@ -1,0 +1,199 @@
+"""Write one chunk of a bulk first load (bulkload.py) set-based, in one transaction.
+
+Each unit of the chunk (bulkplan.py) becomes a child with every fact its records state,
+or waiting records with a review item each. The rows are those the row loader writes
+(batch.py): source records filled as `BatchLoader._fill_record` fills them, sealed facts
+through `children.FactWriter`, involvements through `involvements.FeedInvolvements`, one
+`LinkDecision` per record, and the golden record chosen by `golden.refresh`.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from contactpoint.ingest.batch import content_digest, derived_id
+from contactpoint.ingest.bulkplan import Parsed, Unit
+from contactpoint.ingest.feeds import FeedRecord
+from contactpoint.ingest.models import LoadedFile
+from contactpoint.keystore import service as keys
+from contactpoint.linkage.models import LinkDecision, ReviewCandidate, ReviewItem
+from contactpoint.linkage.records import LinkRecord, from_canonical
+from contactpoint.linkage.scorer import probability
+from contactpoint.linkage.store import ActiveModel
+from contactpoint.registry import children, golden, involvements
+from contactpoint.registry.cipher import ChildCipher
+from contactpoint.registry.models import Child, Organisation, Source, SourceRecord
+
+BATCH = 2000  # rows per INSERT (the backend lowers it where it must)
+Action = LinkDecision.Action
+
+
+@dataclass
+class Written:
+    children: int = 0
+    waiting: int = 0
+    held: int = 0  # of the waiting: might be a shielded child
+
+
+@dataclass
+class _Rows:
+    """What a chunk inserts, gathered before any of it is written."""
+
+    records: list[SourceRecord] = field(default_factory=list)
+    decisions: list[LinkDecision] = field(default_factory=list)
+    items: list[ReviewItem] = field(default_factory=list)
+    candidates: list[ReviewCandidate] = field(default_factory=list)
+    facts: children.FactWriter = field(default_factory=children.FactWriter)
+
+
+def child_id(founder: Parsed) -> uuid.UUID:
+    """The id of the child a record founds: the same in every run."""
+    return derived_id("child-id/v1", founder.ref)
+
+
+class ChunkWriter:
+    def __init__(
+        self, model: ActiveModel, loaded: list[LoadedFile], records: dict[str, Parsed]
+    ) -> None:
+        """Args: loaded: the LoadedFile of each file, by `Parsed.file`; records: by uid."""
+        self.model = model
+        self.sources = [lf.source_id for lf in loaded]
+        self.records = records
+        self.organisations = dict(Organisation.objects.values_list("code", "id"))
+        # Splink joined the record to its cluster by a pair at least this strong; the
+        # weight of that pair is not kept, so this is a floor, never an overstatement.
+        self.linked_confidence = probability(model.upper)
+
+    def write(self, units: list[Unit]) -> Written | None:
+        """Write the chunk, or return None when an earlier run committed it already."""
+        if SourceRecord.objects.filter(pk=units[0].records[0].sr_id).exists():
+            return None
+        ciphers = self._ciphers(units)  # committed to the key store before the registry
+        written = Written()
+        with transaction.atomic():
+            source_ids = sorted(set(self.sources))
+            list(Source.objects.select_for_update().filter(pk__in=source_ids))
+            if SourceRecord.objects.filter(pk=units[0].records[0].sr_id).exists():
+                return None  # another run got here first
+            born = self._children(units)
+            rows = _Rows()
+            feed_involvements = involvements.FeedInvolvements(self.organisations)
+            for unit in units:
+                for parsed, record in self._opened(unit):
+                    owner = born.get(unit.key, parsed.sr_id)
+                    self._record(rows, unit, parsed, record, ciphers[owner], born.get(unit.key))
+                    if unit.is_child:
+                        feed_involvements.add(ciphers[owner], rows.records[-1], record)
+                written.children += unit.is_child
+                written.waiting += 0 if unit.is_child else len(unit.records)
+                written.held += len(unit.records) if unit.reason == "shielded" else 0
+            self._insert(rows)
+            feed_involvements.flush()
+            golden.refresh(born.values())
+        return written
+
+    def _ciphers(self, units: list[Unit]) -> dict[uuid.UUID, ChildCipher]:
+        """A data key per owner: a child's, or a waiting record's own; an existing key (from
+        a run killed before its chunk committed) is reused, so no key is left orphaned."""
+        owners = [child_id(self.records[u.key]) for u in units if u.is_child]
+        owners += [r.sr_id for u in units if not u.is_child for r in u.records]
+        return {o: ChildCipher(o, k) for o, k in keys.ensure_data_keys(owners).items()}
+
+    def _children(self, units: list[Unit]) -> dict[str, uuid.UUID]:
+        """Create the chunk's children; return cluster key to child id."""
+        founders = [u for u in units if u.is_child]
+        ids = [child_id(self.records[u.key]) for u in founders]
+        cpids = children.issue_cpids(len(founders))
+        Child.objects.bulk_create(
+            [
+                Child(id=i, cpid=c, shielded=u.shielded)
+                for i, c, u in zip(ids, cpids, founders, strict=True)
+            ],
+            batch_size=BATCH,
+        )
+        return {u.key: i for u, i in zip(founders, ids, strict=True)}
+
+    def _opened(self, unit: Unit) -> Iterator[tuple[Parsed, FeedRecord]]:
+        for parsed in unit.records:
+            yield parsed, FeedRecord.from_canonical(json.loads(parsed.body))
+
+    def _record(
+        self,
+        rows: _Rows,
+        unit: Unit,
+        parsed: Parsed,
+        record: FeedRecord,
+        cipher: ChildCipher,
+        child: uuid.UUID | None,
+    ) -> None:
+        """The source record and its decision; its facts, or its review item."""
+        founder = parsed.uid == unit.key
+        method = unit.waiting or ("new_child" if founder else "model")
+        confidence = 0.0 if child is None else 1.0 if founder else self.linked_confidence
+        sr = SourceRecord(
+            id=parsed.sr_id,
+            source_id=self.sources[parsed.file],
+            record_ref=parsed.ref,
+            child_id=child,
+            status="linked" if child else "pending",
+            method=method,
+            confidence=confidence,
+            as_at=record.as_at,
+            digest=content_digest(parsed.body),
+            payload=cipher.seal(SourceRecord, "payload", parsed.sr_id, parsed.body),
+            updated_at=timezone.now(),
+        )
+        rows.records.append(sr)
+        action = Action.NEW_CHILD if founder else Action.AUTO_LINK
+        rows.decisions.append(
+            LinkDecision(
+                action=Action.HOLD if child is None else action,
+                source_record_id=parsed.sr_id,
+                child_id=child,
+                model=self.model.record,
+                decided_by=LinkDecision.AUTOMATIC,
+            )
+        )
+        if child is not None:
+            rows.facts.add(cipher, sr, record, confidence)
+            return
+        item = ReviewItem(
+            source_record_id=parsed.sr_id, reason=unit.reason, model=self.model.record
+        )
+        rows.items.append(item)
+        rows.candidates += self._candidates(item, parsed, unit.candidates.get(parsed.uid, []))
+
+    def _candidates(
+        self, item: ReviewItem, parsed: Parsed, found: list[tuple[str, float, str]]
+    ) -> list[ReviewCandidate]:
+        """The children a waiting record's review pairs reach, scored as real-time matching
+        scores them (weight and the contribution of each comparison)."""
+        mine = self._link(parsed)
+        made = []
+        for key, _, other in found:
+            score = self.model.scorer.score(mine, self._link(self.records[other]))
+            made.append(
+                ReviewCandidate(
+                    item=item,
+                    child_id=child_id(self.records[key]),
+                    weight=score.weight,
+                    contributions=[[p.comparison, p.level, p.weight] for p in score.contributions],
+                )
+            )
+        return made
+
+    def _link(self, parsed: Parsed) -> LinkRecord:
+        return from_canonical(parsed.uid, json.loads(parsed.body))
+
+    def _insert(self, rows: _Rows) -> None:
+        SourceRecord.objects.bulk_create(rows.records, batch_size=BATCH)
+        rows.facts.flush()
+        LinkDecision.objects.bulk_create(rows.decisions, batch_size=BATCH)
+        ReviewItem.objects.bulk_create(rows.items, batch_size=BATCH)
+        ReviewCandidate.objects.bulk_create(rows.candidates, batch_size=BATCH)

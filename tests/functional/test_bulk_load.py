@@ -1,0 +1,250 @@
+"""`contactpoint load --bulk`: a first load clustered at once, as good as the row loader."""
+
+from __future__ import annotations
+
+import dataclasses
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contactpoint.ingest.bulkload import BulkRefused, bulk_load_folder
+from contactpoint.ingest.loader import load_folder, source_files
+from contactpoint.ingest.models import LoadedFile, QuarantinedRow
+from contactpoint.keystore.models import DataKey
+from contactpoint.linkage.evaluate import PairCounts, evaluate, read_truth, registry_states
+from contactpoint.linkage.models import LinkDecision, ReviewItem
+from contactpoint.registry.golden import golden_record
+from contactpoint.registry.models import Child, SourceRecord
+from tests.conftest import cli_env, feed_row, run_cli, write_feed
+from tests.functional.test_resume import empty_everything as empty_registry
+from tests.functional.test_resume import fingerprint
+
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.django_db(databases=["default", "keys"], transaction=True),
+]
+
+
+@pytest.fixture(scope="module")
+def small_population(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """300 synthetic children and their feeds, with two rows that must be quarantined."""
+    from contactpoint.synth import generate
+
+    out = tmp_path_factory.mktemp("bulk") / "feeds"
+    generate(children=300, seed=20261126, out=out, workers=1)
+    part = next((out / "child_benefit").glob("*.csv"))
+    with part.open("a", encoding="utf-8") as handle:
+        handle.write("CB-BAD-1,2025-05-15,Zed,,Quarantine,,2013-02-30" + "," * 23 + "\n")
+        handle.write("CB-BAD-2,2025-05-15\n")
+    return out
+
+
+def empty_everything() -> None:
+    """The registry and the key store emptied, with every linkage decision and review."""
+    empty_registry()
+    LinkDecision.objects.all().delete()
+    ReviewItem.objects.all().delete()
+
+
+def quality(population: Path) -> PairCounts:
+    truth = read_truth(population / "truth")
+    return evaluate(truth, registry_states(truth.keys())).overall.counts
+
+
+def goldens_by_records() -> dict[frozenset[tuple[str, str]], dict[str, Any]]:
+    """Each child's golden record, keyed by its source records, without ids or confidence
+    (a bulk link keeps no pair weight, so its confidence is a floor, not the row loader's)."""
+    refs: dict[Any, set[tuple[str, str]]] = {}
+    for child, source, ref in SourceRecord.objects.filter(child__isnull=False).values_list(
+        "child_id", "source__code", "record_ref"
+    ):
+        refs.setdefault(child, set()).add((source, bytes(ref).hex()))
+    found = {}
+    for child, records in refs.items():
+        golden = dataclasses.asdict(golden_record(child))  # type: ignore[arg-type]
+        del golden["child_id"]
+        found[frozenset(records)] = _without_confidence(golden)
+    return found
+
+
+def _without_confidence(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _without_confidence(v) for k, v in value.items() if k != "confidence"}
+    if isinstance(value, list | tuple):
+        return [_without_confidence(v) for v in value]
+    return value
+
+
+def test_a_bulk_load_links_children_as_well_as_the_row_loader(small_population: Path) -> None:
+    load_folder(small_population)
+    rows = quality(small_population)
+    empty_everything()
+
+    report = bulk_load_folder(small_population)
+    bulk = quality(small_population)
+
+    assert report.files_loaded == len(source_files(small_population))
+    assert bulk.precision >= 0.999 and bulk.recall >= 0.98
+    assert bulk.precision >= rows.precision - 0.001 and bulk.recall >= rows.recall - 0.01
+    assert report.result.children_created == Child.objects.count() > 250
+
+
+def test_golden_records_match_the_row_loaders_for_the_same_children(
+    small_population: Path,
+) -> None:
+    load_folder(small_population)
+    rows = goldens_by_records()
+    empty_everything()
+    bulk_load_folder(small_population)
+    bulk = goldens_by_records()
+
+    same = rows.keys() & bulk.keys()
+    assert len(same) >= 0.95 * len(rows)
+    assert {k: bulk[k] for k in same} == {k: rows[k] for k in same}
+
+
+def test_bad_rows_are_quarantined_as_the_row_loader_quarantines_them(
+    small_population: Path,
+) -> None:
+    def quarantine() -> set[tuple[Any, ...]]:
+        return set(
+            QuarantinedRow.objects.values_list(
+                "loaded_file__sha256", "line", "field", "severity", "reason"
+            )
+        )
+
+    load_folder(small_population)
+    by_rows = quarantine()
+    empty_everything()
+    report = bulk_load_folder(small_population)
+
+    assert quarantine() == by_rows and len(by_rows) >= 2
+    assert report.result.rejected == QuarantinedRow.objects.filter(severity="rejected").count()
+    assert not LoadedFile.objects.filter(completed_at__isnull=True).exists()
+
+
+def test_a_registry_with_children_is_refused_and_left_unchanged(
+    feeds: Path, tmp_path: Path
+) -> None:
+    write_feed(feeds, "nhs_demographics", [feed_row(**_child("N1", "4010232137"))])
+    load_folder(feeds)
+    other = tmp_path / "other"
+    write_feed(other, "nhs_demographics", [feed_row(**_child("N2", "9434765919"))])
+    before = fingerprint()
+
+    with pytest.raises(BulkRefused, match="already holds 1 children"):
+        bulk_load_folder(other)
+    cli = run_cli("load", "--bulk", str(other), check=False)
+
+    assert cli.returncode == 2 and "only for a first load" in cli.stderr
+    assert fingerprint() == before
+
+
+def test_running_the_same_bulk_load_twice_changes_nothing(small_population: Path) -> None:
+    bulk_load_folder(small_population)
+    first = fingerprint()
+
+    again = bulk_load_folder(small_population)
+    rows = load_folder(small_population)
+
+    assert again.files_loaded == 0 and again.files_already_loaded > 0
+    assert rows.result.loaded == 0 and rows.files_already_loaded == again.files_already_loaded
+    assert fingerprint() == first
+
+
+def test_a_bulk_load_killed_after_a_chunk_and_run_again_ends_as_one_clean_run(
+    small_population: Path,
+) -> None:
+    run_cli("load", "--bulk", "--chunk-size", "5", "--quiet", str(small_population))
+    clean, decisions = fingerprint(), _counts()
+    total = SourceRecord.objects.count()
+    empty_everything()
+
+    _bulk_load_and_kill_after_a_chunk(small_population)
+    partial = SourceRecord.objects.count()
+    assert 0 < partial < total
+    done = run_cli("load", "--bulk", "--chunk-size", "5", "--quiet", str(small_population))
+
+    assert "written by an earlier run" in done.stdout
+    assert fingerprint() == clean and _counts() == decisions
+
+
+def test_a_row_load_on_top_finds_the_bulk_loaded_children(feeds: Path, tmp_path: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [feed_row(**_child("N1", "4010232137"))])
+    write_feed(feeds, "school_census", [feed_row(**_child("S1", "", upn="B801200005001"))])
+    bulk_load_folder(feeds)
+    assert Child.objects.count() == 1
+    delta = tmp_path / "delta"
+    later = _child("S2", "", upn="B801200005001", as_at="2026-12-01", given_name="Olga")
+    write_feed(delta, "school_census", [feed_row(**later)])
+
+    report = load_folder(delta)
+
+    assert report.result.children_created == 0 and Child.objects.count() == 1
+    methods = SourceRecord.objects.filter(child=Child.objects.get()).values_list("method")
+    assert sorted(m for (m,) in methods) == ["model", "model", "new_child"]
+
+
+def test_a_sensitive_record_makes_a_shielded_child(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [feed_row(**_child("N1", "4010232137"))])
+    hidden = _child("C1", "4010232137", sensitive="Y", given_name="")
+    write_feed(feeds, "council_social_care", [feed_row(**hidden)])
+
+    bulk_load_folder(feeds)
+
+    assert list(Child.objects.values_list("shielded", flat=True)) == [True]
+
+
+def _child(record_id: str, nhs_number: str, **values: str) -> dict[str, str]:
+    return {
+        "record_id": record_id,
+        "as_at": "2026-11-01",
+        "given_name": "Ola",
+        "family_name": "Nowak",
+        "date_of_birth": "2016-05-05",
+        "sex": "F",
+        "postcode": "NW1 1AA",
+        "nhs_number": nhs_number,
+        **values,
+    }
+
+
+def _counts() -> tuple[int, int, int]:
+    return (
+        LinkDecision.objects.count(),
+        ReviewItem.objects.count(),
+        DataKey.objects.count(),
+    )
+
+
+def _bulk_load_and_kill_after_a_chunk(population: Path) -> None:
+    """Start a bulk load and SIGKILL it once its first chunk has committed."""
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "contactpoint",
+            "load",
+            "--bulk",
+            "--chunk-size",
+            "5",
+            "--quiet",
+            str(population),
+        ],
+        env=cli_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while (
+        not SourceRecord.objects.exists() and process.poll() is None and time.monotonic() < deadline
+    ):
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL, "the load finished before it could be killed"

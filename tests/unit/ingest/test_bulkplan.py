@@ -1,0 +1,93 @@
+"""What a bulk first load makes of clusters: hand-made clusters, no database."""
+
+from __future__ import annotations
+
+import uuid
+
+from contactpoint.ingest.bulkplan import HELD, REVIEW, Parsed, Unit, chunks, plan
+from contactpoint.linkage.bulk import BulkResult
+
+
+def record(n: int, founding: bool = True, sensitive: bool = False) -> Parsed:
+    sr_id = uuid.UUID(int=n)
+    return Parsed(n, 0, n + 1, bytes([n]), sr_id, "{}", founding, sensitive)
+
+
+def uid(n: int) -> str:
+    return str(uuid.UUID(int=n))
+
+
+def planned(
+    clusters: dict[int, int],
+    records: list[Parsed],
+    review: list[tuple[int, int, float]] | None = None,
+    untrusted: set[int] | None = None,
+) -> dict[str, Unit]:
+    result = BulkResult(
+        records=len(records),
+        comparisons=0,
+        clusters={uid(r): uid(c) for r, c in clusters.items()},
+        review=[(uid(a), uid(b), w) for a, b, w in review or []],
+        untrusted={uid(c) for c in untrusted or set()},
+    )
+    units = plan({r.uid: r for r in records}, result)
+    return {u.key: u for u in units}
+
+
+def test_each_cluster_is_one_child_founded_by_its_smallest_record() -> None:
+    units = planned({1: 1, 2: 1, 3: 3}, [record(2), record(1), record(3)])
+
+    assert [r.seq for r in units[uid(1)].records] == [1, 2]  # load order
+    assert all(u.is_child and not u.shielded for u in units.values())
+
+
+def test_a_sensitive_record_shields_its_whole_cluster() -> None:
+    units = planned({1: 1, 2: 1}, [record(1), record(2, sensitive=True)])
+
+    assert units[uid(1)].shielded and units[uid(1)].is_child
+
+
+def test_untrusted_clusters_and_clusters_that_cannot_found_a_child_wait_for_review() -> None:
+    units = planned(
+        {1: 1, 2: 1, 3: 3, 4: 4},
+        [record(1), record(2), record(3, founding=False), record(4)],
+        untrusted={1},
+    )
+
+    assert units[uid(1)].waiting == REVIEW and units[uid(3)].waiting == REVIEW
+    assert units[uid(1)].reason == "review_band"
+    assert units[uid(4)].is_child
+
+
+def test_a_cluster_near_a_shielded_child_is_held_with_that_child_as_candidate() -> None:
+    units = planned(
+        {1: 1, 2: 2, 3: 3},
+        [record(1, sensitive=True), record(2), record(3)],
+        review=[(1, 2, -1.5), (2, 3, 0.5)],
+    )
+
+    assert units[uid(2)].waiting == HELD and units[uid(2)].reason == "shielded"
+    assert units[uid(2)].candidates[uid(2)] == [(uid(3), 0.5, uid(3)), (uid(1), -1.5, uid(1))]
+    assert units[uid(3)].is_child and not units[uid(3)].shielded
+
+
+def test_shielded_children_come_first_and_waiting_records_last() -> None:
+    units = plan_order({1: 1, 2: 2, 3: 3}, [record(1), record(2, sensitive=True), record(3)])
+
+    assert units == [uid(2), uid(1), uid(3)]
+
+
+def plan_order(clusters: dict[int, int], records: list[Parsed]) -> list[str]:
+    result = BulkResult(
+        records=len(records),
+        comparisons=0,
+        clusters={uid(r): uid(c) for r, c in clusters.items()},
+        untrusted={uid(3)},
+    )
+    return [u.key for u in plan({r.uid: r for r in records}, result)]
+
+
+def test_chunks_keep_the_order_and_cover_every_unit() -> None:
+    units = [Unit(str(n), []) for n in range(5)]
+
+    assert [[u.key for u in c] for c in chunks(units, 2)] == [["0", "1"], ["2", "3"], ["4"]]
