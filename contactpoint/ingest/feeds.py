@@ -85,6 +85,7 @@ RELATIONSHIPS = frozenset(
 ORG_ROLES = frozenset({"school", "gp", "social_worker", "youth_offending_worker"})
 OLDEST_CHILD_YEARS = 26  # in scope to 25 for care leavers and young people with SEN
 MAX_TEXT = 100
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # below space, but tab, CR and LF
 
 
 @dataclass(frozen=True)
@@ -169,10 +170,12 @@ class RowParser:
         self.problems.append(Problem(column, reason, rejects_row))
 
     def _text(self, column: str, raw: str) -> str:
+        if not raw:
+            return raw
         value = " ".join(raw.split())
         if len(value) > MAX_TEXT:
             self._fail(column, f"longer than {MAX_TEXT} characters")
-        elif any(ord(c) < 32 for c in raw if c not in "\t\r\n"):
+        elif CONTROL.search(raw):
             self._fail(column, "contains control characters")
         return value
 

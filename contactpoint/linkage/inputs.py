@@ -19,6 +19,7 @@ from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import SourceRecord
 
 CHUNK = 2000
+BLOCK = 20_000  # rows a worker parses at a stretch when feed_table shares a file
 
 
 def registry_records() -> Iterator[LinkRecord]:
@@ -41,37 +42,60 @@ def registry_records() -> Iterator[LinkRecord]:
 def feed_records(folder: Path, today: dt.date | None = None) -> Iterator[LinkRecord]:
     """The valid records of a feed folder's files, with ids `source:record_id`."""
     for code, path in loader.source_files(folder):
-        yield from _file_records(code, path, today or dt.date.today())
+        for _, record in _file_records(code, path, today or dt.date.today()):
+            yield record
 
 
-def _file_records(code: str, path: Path, today: dt.date) -> Iterator[LinkRecord]:
+def _file_records(
+    code: str, path: Path, today: dt.date, part: int = 0, parts: int = 1
+) -> Iterator[tuple[int, LinkRecord]]:
+    """The file's valid records with their block number; with `parts` > 1, only the
+    blocks of BLOCK rows numbered `part` modulo `parts` are parsed (the rest are skipped)."""
     parser = RowParser(today)
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
         if tuple(next(reader, ())) != COLUMNS:
             return  # not a standard feed: `contactpoint load` says why
-        for values in reader:
-            if len(values) != len(COLUMNS):
+        for n, values in enumerate(reader):
+            block = n // BLOCK
+            if block % parts != part or len(values) != len(COLUMNS):
                 continue
             record = parser.parse(dict(zip(COLUMNS, values, strict=True)))
             if record is not None:
-                yield from_feed(f"{code}:{record.record_id}", record)
+                yield block, from_feed(f"{code}:{record.record_id}", record)
 
 
-def _file_table(job: tuple[str, Path, dt.date]) -> pa.Table:
-    return as_table(_file_records(*job))
+Job = tuple[int, str, Path, dt.date, int, int]  # file number, source, path, today, part, parts
+
+
+def _blocks(job: Job) -> list[tuple[int, int, pa.Table]]:
+    """One worker's share of one file, as a table per block: (file, block, table)."""
+    number, code, path, today, part, parts = job
+    found: dict[int, list[LinkRecord]] = {}
+    for block, record in _file_records(code, path, today, part, parts):
+        found.setdefault(block, []).append(record)
+    return [(number, block, as_table(records)) for block, records in found.items()]
 
 
 def feed_table(folder: Path, workers: int = 2, today: dt.date | None = None) -> pa.Table:
-    """feed_records as one Arrow table, standardising several files at a time.
+    """feed_records as one Arrow table, standardising with several processes.
 
-    The same records as feed_records, in the same order; `workers` processes (forked, so
-    they share this one's set-up) each take whole files.
+    The same records as feed_records, in the same order. Each of `workers` processes
+    (forked, so they share this one's set-up) reads every file but parses only its own
+    blocks of rows, so one large file is shared as evenly as many small ones.
     """
-    jobs = [(code, path, today or dt.date.today()) for code, path in loader.source_files(folder)]
-    if workers <= 1 or len(jobs) <= 1:
-        tables = [_file_table(job) for job in jobs]
+    day = today or dt.date.today()
+    files = loader.source_files(folder)
+    parts = max(workers, 1)
+    jobs: list[Job] = [
+        (n, code, path, day, part, parts)
+        for n, (code, path) in enumerate(files)
+        for part in range(parts)
+    ]
+    if parts == 1:
+        results = [_blocks(job) for job in jobs]
     else:
-        with multiprocessing.get_context("fork").Pool(workers) as pool:
-            tables = pool.map(_file_table, jobs, chunksize=1)
-    return pa.concat_tables(tables) if tables else as_table([])
+        with multiprocessing.get_context("fork").Pool(parts) as pool:
+            results = pool.map(_blocks, jobs, chunksize=1)
+    blocks = sorted((b for result in results for b in result), key=lambda b: (b[0], b[1]))
+    return pa.concat_tables([t for _, _, t in blocks]) if blocks else as_table([])

@@ -6,7 +6,7 @@ import pathlib
 
 import pytest
 
-from contactpoint.linkage import bulk, store
+from contactpoint.linkage import bulk, inputs, store
 from contactpoint.linkage.inputs import feed_records, feed_table
 from contactpoint.linkage.records import LinkRecord, as_table, from_canonical
 from contactpoint.synth.generate import generate
@@ -65,7 +65,11 @@ def folder(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     return out
 
 
-def test_the_parallel_reader_gives_the_same_table(folder: pathlib.Path) -> None:
+def test_the_parallel_reader_gives_the_same_table(
+    folder: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     one = as_table(feed_records(folder))
+    monkeypatch.setattr(inputs, "BLOCK", 97)  # many blocks per file, shared by two workers
     assert feed_table(folder, workers=2).equals(one)
+    assert feed_table(folder, workers=3).equals(one)
     assert one.num_rows > 900
