@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from contactpoint.lib.identifiers import (
@@ -129,11 +129,14 @@ class FeedRecord:
 
     def canonical(self) -> dict[str, object]:
         """A JSON-ready form with a stable key order, for the digest and the sealed payload."""
-        doc = asdict(self)
+        # What dataclasses.asdict gives, without its deep copy of every value (hot in loads).
+        doc: dict[str, object] = {f: getattr(self, f) for f in _FEED_FIELDS}
+        doc["carers"] = [dict(vars(c)) for c in self.carers]
         doc["postcode"] = str(self.postcode) if self.postcode else None
-        for key in ("as_at", "date_of_birth", "involvement_start"):
-            value = doc[key]
-            doc[key] = value.isoformat() if value else None
+        doc["as_at"] = self.as_at.isoformat()
+        doc["date_of_birth"] = self.date_of_birth.isoformat()
+        start = self.involvement_start
+        doc["involvement_start"] = start.isoformat() if start else None
         return doc
 
     @classmethod
@@ -149,6 +152,9 @@ class FeedRecord:
         values["postcode"] = parse_postcode(doc["postcode"]) if doc.get("postcode") else None
         values["carers"] = tuple(CarerRecord(**c) for c in doc.get("carers") or ())
         return cls(**values)
+
+
+_FEED_FIELDS = tuple(f.name for f in fields(FeedRecord))
 
 
 class RowParser:

@@ -144,12 +144,21 @@ def rebuild_indexes(child_ids: Sequence[uuid.UUID]) -> None:
                 entries[child] |= blind_index.name_entries(
                     given or "", family or "", birth, postcode
                 )
-    BlindIndexEntry.objects.filter(child_id__in=child_ids).delete()
+    wanted = {(child, int(i), v) for child, pairs in entries.items() for i, v in pairs}
+    # Most refreshes change few entries: delete and add only the difference.
+    stored = {
+        (child, index, value): pk
+        for pk, child, index, value in BlindIndexEntry.objects.filter(
+            child_id__in=child_ids
+        ).values_list("pk", "child_id", "index", "value")
+    }
+    stale = [pk for key, pk in stored.items() if key not in wanted]
+    for start in range(0, len(stale), 500):
+        BlindIndexEntry.objects.filter(pk__in=stale[start : start + 500]).delete()
     BlindIndexEntry.objects.bulk_create(
         [
-            BlindIndexEntry(child_id=child, index=i, value=v)
-            for child, pairs in entries.items()
-            for i, v in pairs
+            BlindIndexEntry(child_id=child, index=index, value=value)
+            for child, index, value in wanted - stored.keys()
         ],
         batch_size=1000,
     )
