@@ -106,4 +106,3 @@ def test_a_child_nobody_might_be_stays_visible(feeds: Path) -> None:
     write_feed(feeds, "child_benefit", [feed_row(record_id="B1", **other)])
     load_folder(feeds)
     assert Child.objects.filter(shielded=False).count() == 1
-
