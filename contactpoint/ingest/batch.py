@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import json
 import uuid
+from collections.abc import Container
 from dataclasses import dataclass, fields
 
 from django.db import transaction
@@ -99,9 +100,23 @@ class Item:
         return self.child_id or self.sr_id
 
 
-def _founding_keys(item: Item) -> list[tuple[str, str]]:
-    ids = [(s, v) for s in ("nhs_number", "upn") if (v := getattr(item.record, s))]
-    link = item.link
+def check_row(
+    parser: RowParser, row: dict[str, str] | None, organisations: Container[str]
+) -> tuple[FeedRecord | None, list[Problem]]:
+    """A row as both loaders take it: its record (None when rejected) and every problem."""
+    if row is None:
+        return None, [Problem("row", "has the wrong number of fields")]
+    record, problems = parser.parse(row), list(parser.problems)
+    if record is not None and record.org_code and record.org_code not in organisations:
+        problems.append(Problem("org_code", "is not a known organisation"))
+        record = None
+    return record, problems
+
+
+def founding_keys(record: FeedRecord, link: LinkRecord) -> list[tuple[str, str]]:
+    """What a new child can be founded on: a valid identifier, else a real given name,
+    family name and date of birth; none, and the record waits for a person."""
+    ids = [(s, v) for s in ("nhs_number", "upn") if (v := getattr(record, s))]
     if not ids and link.given_name and link.family_name and link.dob:
         ids = [("demographics", f"{link.given_name}|{link.family_name}|{link.dob}")]
     return ids
@@ -170,35 +185,14 @@ class BatchLoader:
         QuarantinedRow.objects.bulk_create(self.quarantine, ignore_conflicts=True)
         return self.result
 
-    def _quarantine(self, line: int, problem: Problem) -> None:
-        severity = "rejected" if problem.rejects_row else "field_ignored"
-        self.quarantine.append(
-            QuarantinedRow(
-                loaded_file=self.loaded,
-                line=line,
-                field=problem.field,
-                reason=problem.reason,
-                severity=severity,
-            )
-        )
-
     def _validate(self, rows: list[tuple[int, dict[str, str] | None]]) -> list[Item]:
         self.organisations = orgs = involvements.organisation_ids(
             {r["org_code"].strip() for _, r in rows if r and r["org_code"].strip()}
         )
         items = []
         for line, row in rows:
-            record = self.parser.parse(row) if row is not None else None
-            problems = (
-                self.parser.problems
-                if row is not None
-                else [Problem("row", "has the wrong number of fields")]
-            )
-            if record is not None and record.org_code and record.org_code not in orgs:
-                problems = [*problems, Problem("org_code", "is not a known organisation")]
-                record = None
-            for problem in problems:
-                self._quarantine(line, problem)
+            record, problems = check_row(self.parser, row, orgs)
+            self.quarantine += [QuarantinedRow.for_problem(self.loaded, line, p) for p in problems]
             if record is None:
                 self.result.rejected += 1
                 continue
@@ -278,7 +272,7 @@ class BatchLoader:
         """
         groups: dict[tuple[str, str], list[Item]] = {}
         for item in items:
-            ids = _founding_keys(item)
+            ids = founding_keys(item.record, item.link)
             if not ids:
                 continue
             if known := next((k for k in ids if k in linked), None):
@@ -307,7 +301,8 @@ class BatchLoader:
         ciphers = self._ciphers(items)
         for item in items:
             if item.owner not in ciphers:  # the child's key was destroyed: purged
-                self._quarantine(item.line, Problem("record_id", "matches a purged child"))
+                purged = Problem("record_id", "matches a purged child")
+                self.quarantine.append(QuarantinedRow.for_problem(self.loaded, item.line, purged))
                 self.result.rejected += 1
         items = [i for i in items if i.owner in ciphers]
         children.retire_facts(

@@ -27,7 +27,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from contactpoint.ingest import bulkplan, organisations
-from contactpoint.ingest.batch import canonical_json, derived_id, record_ref
+from contactpoint.ingest.batch import (
+    canonical_json,
+    check_row,
+    derived_id,
+    founding_keys,
+    record_ref,
+)
 from contactpoint.ingest.bulkplan import Parsed, Unit
 from contactpoint.ingest.bulkwrite import ChunkWriter, Written
 from contactpoint.ingest.feeds import Problem, RowParser
@@ -193,13 +199,8 @@ def _read_row(
     seq: int,
 ) -> None:
     """Check one row as batch.py does: a record, or its problems quarantined."""
-    record = parser.parse(row.row) if row.row is not None else None
-    problems = [*row.problems, *(parser.problems if row.row is not None else [])]
-    if row.row is None:
-        problems.append(Problem("row", "has the wrong number of fields"))
-    if record is not None and record.org_code and record.org_code not in orgs:
-        problems.append(Problem("org_code", "is not a known organisation"))
-        record = None
+    record, problems = check_row(parser, row.row, orgs)
+    problems = [*row.problems, *problems]
     if row.problems:  # could not be translated to the standard format (loader._reject)
         record = None
     reading.quarantine += [(index, row.line, p) for p in problems]
@@ -210,9 +211,7 @@ def _read_row(
     reading.fields_ignored += len(problems)
     ref = record_ref(code, record.record_id)
     sr_id = derived_id("source-record-id/v1", ref)
-    link = from_feed(str(sr_id), record)
-    has_id = bool(record.nhs_number or record.upn)
-    founding = has_id or bool(link.given_name and link.family_name and link.dob)
+    founding = bool(founding_keys(record, from_feed(str(sr_id), record)))
     parsed = Parsed(
         seq, index, row.line, ref, sr_id, canonical_json(record), founding, record.sensitive
     )
@@ -230,13 +229,7 @@ def _register(reading: Reading) -> list[LoadedFile]:
         ]
         QuarantinedRow.objects.bulk_create(
             [
-                QuarantinedRow(
-                    loaded_file=loaded[index],
-                    line=line,
-                    field=p.field[:40],
-                    reason=p.reason[:200],
-                    severity="rejected" if p.rejects_row else "field_ignored",
-                )
+                QuarantinedRow.for_problem(loaded[index], line, p)
                 for index, line, p in reading.quarantine
             ],
             batch_size=2000,

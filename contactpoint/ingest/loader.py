@@ -246,17 +246,6 @@ def _reject(loaded: LoadedFile, rows: list[SourceRow]) -> BatchResult:
             parser.parse(r.row)
             named = {p.field for p in r.problems}
             more = [p for p in parser.problems if p.field not in named]
-        entries += [_entry(loaded, r.line, p) for p in (*r.problems, *more)]
+        entries += [QuarantinedRow.for_problem(loaded, r.line, p) for p in (*r.problems, *more)]
     QuarantinedRow.objects.bulk_create(entries, ignore_conflicts=True)
     return BatchResult(rejected=len(rows))
-
-
-def _entry(loaded: LoadedFile, line: int, problem: Problem) -> QuarantinedRow:
-    severity = "rejected" if problem.rejects_row else "field_ignored"
-    return QuarantinedRow(
-        loaded_file=loaded,
-        line=line,
-        field=problem.field[:40],
-        reason=problem.reason[:200],
-        severity=severity,
-    )

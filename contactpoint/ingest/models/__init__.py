@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from django.db import models
 
+from contactpoint.ingest.feeds import Problem
+
 
 class LoadedFile(models.Model):
     """How far a feed file has been loaded; what makes a killed load resumable.
@@ -59,3 +61,14 @@ class QuarantinedRow(models.Model):
 
     def __str__(self) -> str:
         return f"{self.loaded_file} line {self.line}: {self.field}"
+
+    @classmethod
+    def for_problem(cls, loaded_file: LoadedFile, line: int, problem: Problem) -> QuarantinedRow:
+        """The entry for one problem of one row, cut to the columns' lengths."""
+        return cls(
+            loaded_file=loaded_file,
+            line=line,
+            field=problem.field[:40],
+            reason=problem.reason[:200],
+            severity=cls.Severity.REJECTED if problem.rejects_row else cls.Severity.FIELD_IGNORED,
+        )
