@@ -41,8 +41,6 @@ RECORD_FIELDS = [
     "payload",
     "updated_at",
 ]
-# How sure we are that a record belongs to its child, when the model's score does not say.
-CONFIDENCE = {"nhs_number": 0.99, "upn": 0.98, "demographics": 0.9, "new_child": 1.0}
 
 
 @dataclass
@@ -87,12 +85,16 @@ class Item:
 
     @property
     def confidence(self) -> float:
-        """The model's match probability, or a fixed figure for other ways of linking."""
+        """How sure the link is: 0 while waiting; for an update of a linked record, what it
+        was linked with; the model's probability for its own link; 1 for a founding record
+        and one joining it by the same identifier or name and birth date in its batch."""
         if self.child_id is None:
             return 0.0
+        if self.existing is not None and self.existing.child_id == self.child_id:
+            return self.existing.confidence
         if self.method == "model" and self.match and self.match.weight is not None:
             return probability(self.match.weight)
-        return CONFIDENCE.get(self.method, 1.0)
+        return 1.0
 
     @property
     def owner(self) -> uuid.UUID:

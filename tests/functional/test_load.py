@@ -161,6 +161,25 @@ def test_a_nickname_links_a_record_without_identifiers(feeds: Path) -> None:
     assert SourceRecord.objects.get(source__code="child_benefit").method == "model"
 
 
+def test_an_update_keeps_the_confidence_its_record_was_linked_with(feeds: Path) -> None:
+    write_feed(feeds, "nhs_demographics", [nhs()])
+    benefit = {**AMELIA, "nhs_number": "", "given_name": "Millie"}
+    write_feed(feeds, "child_benefit", [feed_row(record_id="CB1", as_at="2026-09-01", **benefit)])
+    load_folder(feeds)
+    first = SourceRecord.objects.get(source__code="child_benefit").confidence
+    moved = {**benefit, "address_line1": "9 Oak Street", "postcode": "NW1 4AA"}
+    write_feed(
+        feeds,
+        "child_benefit",
+        [feed_row(record_id="CB1", as_at="2026-10-01", **moved)],
+        part=1,
+    )
+    load_folder(feeds)
+    record = SourceRecord.objects.get(source__code="child_benefit")
+    assert record.as_at.isoformat() == "2026-10-01"  # the update was loaded
+    assert 0.5 < first < 1.0 and record.confidence == first
+
+
 def test_a_record_the_model_cannot_decide_waits_for_review_instead_of_duplicating(
     feeds: Path,
 ) -> None:
