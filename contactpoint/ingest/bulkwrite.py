@@ -178,14 +178,7 @@ class ChunkWriter:
         made = []
         for key, _, other in found:
             score = self.model.scorer.score(mine, self._link(self.records[other]))
-            made.append(
-                ReviewCandidate(
-                    item=item,
-                    child_id=child_id(self.records[key]),
-                    weight=score.weight,
-                    contributions=[[p.comparison, p.level, p.weight] for p in score.contributions],
-                )
-            )
+            made.append(ReviewCandidate.for_score(item, child_id(self.records[key]), score))
         return made
 
     def _link(self, parsed: Parsed) -> LinkRecord:

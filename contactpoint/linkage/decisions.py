@@ -55,12 +55,7 @@ def record_automatic(entries: list[Entry], model: ActiveModel) -> None:
     ReviewItem.objects.bulk_create(items, batch_size=500)
     ReviewCandidate.objects.bulk_create(
         [
-            ReviewCandidate(
-                item=item,
-                child_id=c.child_id,
-                weight=c.score.weight,
-                contributions=[[p.comparison, p.level, p.weight] for p in c.score.contributions],
-            )
+            ReviewCandidate.for_score(item, c.child_id, c.score)
             for item, (_, match) in zip(items, waiting, strict=True)
             for c in match.candidates
         ],

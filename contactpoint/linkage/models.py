@@ -8,8 +8,12 @@ hold internal ids, weights and the labels of comparison levels.
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.db import models
+
+if TYPE_CHECKING:  # not at run time: models load with Django, Splink only when matching
+    from contactpoint.linkage.scorer import Score
 
 
 class LinkageModel(models.Model):
@@ -91,6 +95,15 @@ class ReviewCandidate(models.Model):
     weight = models.FloatField()
     # [[comparison, level label, weight], ...]: why the model scored it so.
     contributions = models.JSONField(default=list)
+
+    @classmethod
+    def for_score(cls, item: ReviewItem, child_id: uuid.UUID, score: Score) -> ReviewCandidate:
+        return cls(
+            item=item,
+            child_id=child_id,
+            weight=score.weight,
+            contributions=[[p.comparison, p.level, p.weight] for p in score.contributions],
+        )
 
 
 class LinkDecision(models.Model):

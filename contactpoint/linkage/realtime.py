@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from django.db.models import Q
@@ -30,7 +30,7 @@ from contactpoint.lib import dates
 from contactpoint.linkage import store
 from contactpoint.linkage.models import LinkBlock
 from contactpoint.linkage.records import LinkRecord, from_canonical
-from contactpoint.linkage.scorer import Score
+from contactpoint.linkage.scorer import Score, Scorer
 from contactpoint.registry import blind_index
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import BlindIndexEntry, Child, SourceRecord
@@ -103,6 +103,23 @@ def _child_records(child_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[LinkRecord
     return found
 
 
+def best_scores(
+    scorer: Scorer, link: LinkRecord, records: Mapping[uuid.UUID, list[LinkRecord]]
+) -> dict[uuid.UUID, Score]:
+    """Each child's score against a record: the best of its own records' (a child with no
+    record that can be opened has none)."""
+    return {
+        child: max((scorer.score(link, o) for o in others), key=lambda s: s.weight)
+        for child, others in records.items()
+        if others
+    }
+
+
+def scores_for(link: LinkRecord, child_ids: set[uuid.UUID]) -> dict[uuid.UUID, Score]:
+    """best_scores against these children, their records opened here."""
+    return best_scores(store.active().scorer, link, _child_records(child_ids))
+
+
 class Matcher:
     def __init__(self) -> None:
         self.model = store.active()
@@ -122,19 +139,11 @@ class Matcher:
         blocked = _blocks([sr for sr, _, _ in records]) if everyone else {}
         matches = []
         for (sr_id, _, link), children in zip(records, candidates, strict=True):
-            scored = [
-                Candidate(
-                    c,
-                    max(
-                        (self.model.scorer.score(link, o) for o in opened[c]),
-                        key=lambda s: s.weight,
-                    ),
-                    c in protected,
-                )
-                for c in children & live
-                if opened.get(c) and c not in blocked.get(sr_id, ())
-            ]
-            matches.append(self.decide(scored))
+            wanted = children & live - blocked.get(sr_id, set())
+            scores = best_scores(self.model.scorer, link, {c: opened[c] for c in wanted})
+            matches.append(
+                self.decide(Candidate(c, score, c in protected) for c, score in scores.items())
+            )
         return matches
 
     def decide(self, scored: Iterable[Candidate]) -> Match:

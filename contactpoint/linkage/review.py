@@ -21,10 +21,9 @@ from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.linkage import store
 from contactpoint.linkage.models import LinkBlock, LinkDecision, ReviewCandidate, ReviewItem
-from contactpoint.linkage.realtime import SHIELD_FLOOR, Matcher
-from contactpoint.linkage.records import LinkRecord, from_canonical
+from contactpoint.linkage.realtime import SHIELD_FLOOR, Matcher, scores_for
+from contactpoint.linkage.records import from_feed
 from contactpoint.linkage.relink import Opened, PayloadGone, open_records, relink_many
-from contactpoint.linkage.scorer import Score
 from contactpoint.registry import children
 from contactpoint.registry.golden import GoldenRecord, golden_record
 from contactpoint.registry.models import Child, SourceRecord
@@ -372,39 +371,16 @@ def queue(sr: SourceRecord, record: FeedRecord, came_from: uuid.UUID | None) -> 
     would link), so a person can always put it back.
     """
     model = store.active()
-    link_record = from_canonical(str(sr.pk), record.canonical())
+    link_record = from_feed(str(sr.pk), record)
     match = Matcher().match([(sr.pk, record, link_record)])[0]
     scores = {c.child_id: c.score for c in match.candidates}
     blocked = record_blocks(sr.pk)
-    for extra in {came_from, match.child_id} - {None} - scores.keys() - blocked:
-        assert extra is not None
-        if (score := _best_score(link_record, extra)) is not None:
-            scores[extra] = score
+    extra = {came_from, match.child_id} - {None} - scores.keys() - blocked
+    scores |= scores_for(link_record, {c for c in extra if c is not None})
     item = ReviewItem.objects.create(
         source_record=sr, reason=match.reason or ReviewItem.Reason.REVIEW_BAND, model=model.record
     )
     ReviewCandidate.objects.bulk_create(
-        ReviewCandidate(
-            item=item,
-            child_id=child,
-            weight=s.weight,
-            contributions=[[p.comparison, p.level, p.weight] for p in s.contributions],
-        )
-        for child, s in scores.items()
+        ReviewCandidate.for_score(item, child, score) for child, score in scores.items()
     )
     return item
-
-
-def _best_score(record: LinkRecord, child_id: uuid.UUID) -> Score | None:
-    others = list(SourceRecord.objects.filter(child_id=child_id, status="linked"))
-    if not others:
-        return None
-    scorer = store.active().scorer
-    opened = open_records(others)
-    return max(
-        (
-            scorer.score(record, from_canonical(str(o.pk), opened[o.pk].record.canonical()))
-            for o in others
-        ),
-        key=lambda s: s.weight,
-    )
