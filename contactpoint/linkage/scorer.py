@@ -73,15 +73,13 @@ def _scored_levels(spec: Comparison, saved: Mapping[str, Any]) -> tuple[ScoredLe
         for lv, mine in zip(levels, spec.levels, strict=True)
     ):
         raise ModelMismatch(f"comparison {spec.name} has different levels in the saved model")
-    exact_u = {
-        lv["sql_condition"]: lv.get("u_probability") for lv in levels if "u_probability" in lv
-    }
     scored = []
     for lv in levels:
         tf_column = lv.get("tf_adjustment_column")
-        u_exact = None
-        if tf_column:
-            u_exact = float(exact_u[f'"{tf_column}_l" = "{tf_column}_r"'])
+        # Splink bases the adjustment on the u of the exact match of the same column; our
+        # comparisons put frequencies only on exact levels (comparisons.exact), so that is
+        # the level's own u.
+        u_exact = float(lv["u_probability"]) if tf_column else None
         scored.append(
             ScoredLevel(
                 weight=_level_weight(lv),
