@@ -9,52 +9,23 @@ Usage: .venv/bin/python benchmarks/bench_bulk_load.py [--children N] [--chunk-si
 from __future__ import annotations
 
 import argparse
-import json
 import pathlib
-import subprocess
 import sys
 import tempfile
-import time
 
-from bench_load import contactpoint, environment
-from measure import REPO, SAMPLE_SECONDS, commit, machine, tree_rss
+from bench_load import environment
+from measure import commit, contactpoint, machine, run_timed, synth
 
 
-def timed_bulk_load(
-    env: dict[str, str], feeds: pathlib.Path, chunk: int
-) -> tuple[float, int, str, str]:
-    """Run the bulk load in a subprocess; return (seconds, peak tree RSS, summary, progress)."""
-    command = [
-        sys.executable,
-        "-m",
-        "contactpoint",
-        "load",
-        "--bulk",
-        "--chunk-size",
-        str(chunk),
-        str(feeds),
+def steps(stderr: str) -> str:
+    """The load's progress lines worth keeping: each step, and the write only when done."""
+    kept = [
+        line
+        for line in stderr.splitlines()
+        if line.startswith(("bulk:", "link:", "load:"))
+        and ("done" in line or not line.startswith("load: bulk write:"))
     ]
-    started = time.monotonic()
-    with tempfile.TemporaryFile("w+") as err:
-        child = subprocess.Popen(
-            command, env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=err, text=True
-        )
-        peak = 0
-        while child.poll() is None:
-            peak = max(peak, tree_rss(child.pid))
-            time.sleep(SAMPLE_SECONDS)
-        seconds = time.monotonic() - started
-        err.seek(0)
-        lines = [
-            ln
-            for ln in err.read().splitlines()
-            if ln.startswith(("bulk:", "link:", "load:"))
-            and ("done" in ln or not ln.startswith("load: bulk write:"))  # not every tick
-        ]
-    summary = child.stdout.read().strip() if child.stdout else ""
-    if child.returncode != 0:
-        raise SystemExit(f"bulk load failed with status {child.returncode}: {lines[-1:]}")
-    return seconds, peak, summary, "\n".join(f"                {ln}" for ln in lines)
+    return "\n".join(f"                {line}" for line in kept)
 
 
 def main() -> int:
@@ -66,33 +37,21 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-bulk-") as tmp:
         data, feeds = pathlib.Path(tmp) / "var", pathlib.Path(tmp) / "feeds"
         env = environment(data, postgres=False)
-        contactpoint(
-            env,
-            "synth",
-            "--children",
-            str(args.children),
-            "--seed",
-            str(args.seed),
-            "--out",
-            str(feeds),
-        )
+        rows = synth(env, args.children, args.seed, feeds)
         contactpoint(env, "init", "--quiet")
-        seconds, peak, summary, steps = timed_bulk_load(env, feeds, args.chunk_size)
-        rows = sum(
-            s["rows"] for s in json.loads((feeds / "manifest.json").read_text())["sources"].values()
-        )
+        load = run_timed(env, "load", "--bulk", "--chunk-size", str(args.chunk_size), str(feeds))
     print(f"machine:        {machine()}")
-    print(f"commit:         {commit()} (with uncommitted work)")
+    print(f"commit:         {commit()}")
     print("database:       SQLite (WAL)")
     print(
         f"children:       {args.children:,} (seed {args.seed}), {rows:,} feed rows, "
         f"chunk size {args.chunk_size} clusters"
     )
-    print(f"wall time:      {seconds:,.1f} s")
-    print(f"rows/s:         {rows / seconds:,.0f}")
-    print(f"peak RSS:       {peak / 1024**2:,.0f} MiB (load process tree)")
-    print(f"steps:\n{steps}")
-    print(f"summary:        {summary}")
+    print(f"wall time:      {load.seconds:,.1f} s")
+    print(f"rows/s:         {rows / load.seconds:,.0f}")
+    print(f"peak RSS:       {load.peak / 1024**2:,.0f} MiB (load process tree)")
+    print(f"steps:\n{steps(load.stderr)}")
+    print(f"summary:        {load.stdout}")
     return 0
 
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 import argparse
 import os
 import pathlib
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from measure import REPO, SAMPLE_SECONDS, commit, machine, tree_rss
+from measure import SAMPLE_SECONDS, commit, machine, setup_django, synth, tree_rss
 
 RECORDS_PER_CHILD = 2.55  # what the generator writes on average (docs/synthetic-population.md)
 
@@ -36,23 +35,6 @@ class Peak(threading.Thread):
         while self.running:
             self.peak = max(self.peak, tree_rss(os.getpid()))
             time.sleep(SAMPLE_SECONDS)
-
-
-def synth(children: int, seed: int, out: pathlib.Path) -> None:
-    command = [sys.executable, "-m", "contactpoint", "synth", "--children", str(children)]
-    command += ["--seed", str(seed), "--out", str(out)]
-    env = {**os.environ, "CONTACTPOINT_ENV": "development"}
-    subprocess.run(command, cwd=REPO, env=env, check=True, capture_output=True)
-
-
-def setup_django(tmp: pathlib.Path) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactpoint.settings")
-    os.environ.setdefault("CONTACTPOINT_ENV", "development")
-    os.environ.setdefault("CONTACTPOINT_DATA_DIR", str(tmp / "var"))
-    sys.path.insert(0, str(REPO))
-    import django
-
-    django.setup()
 
 
 def run(feeds: pathlib.Path) -> None:
@@ -101,8 +83,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-linkage-") as tmp:
         feeds = args.feeds or pathlib.Path(tmp) / "feeds"
         if not args.feeds:
-            synth(children, args.seed, feeds)
-        setup_django(pathlib.Path(tmp))
+            synth({**os.environ, "CONTACTPOINT_ENV": "development"}, children, args.seed, feeds)
+        setup_django(pathlib.Path(tmp) / "var")
         run(feeds)
     return 0
 

@@ -19,29 +19,21 @@ import os
 import pathlib
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from measure import REPO, commit, machine
+from measure import commit, contactpoint, machine, setup_django, synth
 
 if TYPE_CHECKING:
     from contactpoint.ingest.feeds import FeedRecord
 
 
-def contactpoint(env: dict[str, str], *args: str) -> None:
-    command = [sys.executable, "-m", "contactpoint", *args]
-    subprocess.run(command, env=env, cwd=REPO, check=True, capture_output=True, text=True)
-
-
 def build(children: int, seed: int, data: pathlib.Path, feeds: pathlib.Path) -> float:
     env = {**os.environ, "CONTACTPOINT_ENV": "development", "CONTACTPOINT_DATA_DIR": str(data)}
-    contactpoint(
-        env, "synth", "--children", str(children), "--seed", str(seed), "--out", str(feeds)
-    )
+    synth(env, children, seed, feeds)
     contactpoint(env, "init", "--quiet")
     started = time.monotonic()
     contactpoint(env, "load", "--bulk", "--quiet", str(feeds))
@@ -138,26 +130,18 @@ def main() -> int:
         data = args.data or pathlib.Path(tmp) / "var"
         feeds = args.feeds or pathlib.Path(tmp) / "feeds"
         load_seconds = None if args.data else build(args.children, args.seed, data, feeds)
-        os.environ.update(
-            DJANGO_SETTINGS_MODULE="contactpoint.settings",
-            CONTACTPOINT_ENV="development",
-            CONTACTPOINT_DATA_DIR=str(data),
-        )
-        sys.path.insert(0, str(REPO))
-        import django
+        setup_django(data)
+        from contactpoint.registry.models import Child
 
-        django.setup()
+        children = Child.objects.count()
         result = run(feeds, args.queries, args.seed)
         ours: list[float] = result["times"]
         theirs = splink_side(feeds, result["records"], args.splink_queries)
     cands: list[int] = result["candidates"]
     print(f"machine:          {machine()}")
     print(f"commit:           {commit()}")
-    print(
-        f"registry:         {args.children:,} children (SQLite), bulk load {load_seconds:,.0f} s"
-        if load_seconds
-        else f"registry: {data}"
-    )
+    built = f"bulk load {load_seconds:,.0f} s" if load_seconds else f"from {data}"
+    print(f"registry:         {children:,} children (SQLite), {built}")
     print(f"queries:          {len(ours):,} records, one at a time, a typo in each given name")
     p50, p95, p99 = (percentile(ours, share) for share in (0.5, 0.95, 0.99))
     print(f"in process:       p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms")

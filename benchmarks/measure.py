@@ -1,11 +1,17 @@
-"""What every benchmark prints: the machine, the commit, and the peak memory of a process tree."""
+"""What every benchmark shares: the machine, the commit, the peak memory of a process tree,
+and running `contactpoint` (a synthetic population, a timed command, Django in-process)."""
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import platform
 import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
 
 SAMPLE_SECONDS = 0.5
 REPO = pathlib.Path(__file__).resolve().parent.parent
@@ -68,3 +74,58 @@ def commit() -> str:
     except OSError:
         return "(no git)"
     return done.stdout.strip() or "(no commit)"
+
+
+def contactpoint(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """Run a `contactpoint` command to the end; its failure ends the benchmark."""
+    command = [sys.executable, "-m", "contactpoint", *args]
+    return subprocess.run(command, env=env, cwd=REPO, check=True, capture_output=True, text=True)
+
+
+def synth(env: dict[str, str], children: int, seed: int, out: pathlib.Path) -> int:
+    """Write a synthetic population's feeds to `out`; return how many feed rows it wrote."""
+    contactpoint(env, "synth", "--children", str(children), "--seed", str(seed), "--out", str(out))
+    sources = json.loads((out / "manifest.json").read_text())["sources"]
+    return sum(int(s["rows"]) for s in sources.values())
+
+
+@dataclass(frozen=True)
+class Timed:
+    seconds: float
+    peak: int  # bytes: the process tree's largest summed RSS
+    stdout: str
+    stderr: str
+
+
+def run_timed(env: dict[str, str], *args: str) -> Timed:
+    """Run a `contactpoint` command, sampling its process tree's memory as it goes.
+
+    Its output goes to files, not pipes, so a chatty command never blocks on a full pipe.
+    """
+    command = [sys.executable, "-m", "contactpoint", *args]
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        started = time.monotonic()
+        child = subprocess.Popen(command, env=env, cwd=REPO, stdout=out, stderr=err, text=True)
+        peak = 0
+        while child.poll() is None:
+            peak = max(peak, tree_rss(child.pid))
+            time.sleep(SAMPLE_SECONDS)
+        seconds = time.monotonic() - started
+        out.seek(0)
+        err.seek(0)
+        stdout, stderr = out.read().strip(), err.read()
+    if child.returncode != 0:
+        tail = stderr.strip().splitlines()[-1:]
+        raise SystemExit(f"contactpoint {args[0]} failed with status {child.returncode}: {tail}")
+    return Timed(seconds, peak, stdout, stderr)
+
+
+def setup_django(data: pathlib.Path) -> None:
+    """Set Django up in this process on the data directory `data` (development settings)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactpoint.settings")
+    os.environ.setdefault("CONTACTPOINT_ENV", "development")
+    os.environ.setdefault("CONTACTPOINT_DATA_DIR", str(data))
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
