@@ -19,6 +19,7 @@ from contactpoint.linkage.review import (
     Action,
     ReviewError,
     blocked_pairs,
+    by_id,
     child_by_cpid,
     close_items_of,
     decide,
@@ -247,13 +248,7 @@ def _unmerge(decision: LinkDecision, by: str) -> LinkDecision:
 
 
 def _decision(decision_id: str) -> LinkDecision:
-    found = (
-        LinkDecision.objects.select_for_update()
-        .filter(pk=parse_id(decision_id, "decision"))
-        .first()
-    )
-    if found is None:
-        raise ReviewError(f"unknown decision {decision_id!r}")
+    found = by_id(LinkDecision.objects.select_for_update(), decision_id, "decision")
     later = LinkDecision.objects.filter(reverses=found).first()
     if later is not None:
         raise ReviewError(f"decision {found.pk} was already reversed by {later.pk}")

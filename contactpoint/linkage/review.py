@@ -12,9 +12,10 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.db import transaction
-from django.db.models import Count, Max, Q
+from django.db.models import Count, Max, Model, Q, QuerySet
 from django.utils import timezone
 
 from contactpoint.ingest.feeds import FeedRecord
@@ -297,6 +298,9 @@ def record_blocks(sr_id: uuid.UUID) -> set[uuid.UUID]:
     return set(LinkBlock.objects.filter(source_record_id=sr_id).values_list("child_id", flat=True))
 
 
+M = TypeVar("M", bound=Model)
+
+
 def parse_id(text: str, what: str) -> uuid.UUID:
     try:
         return uuid.UUID(text.strip())
@@ -304,12 +308,17 @@ def parse_id(text: str, what: str) -> uuid.UUID:
         raise ReviewError(f"unknown {what} {text!r}") from None
 
 
+def by_id(rows: QuerySet[M], text: str, what: str) -> M:
+    """The row whose id the person typed, or a ReviewError naming what was not found."""
+    found = rows.filter(pk=parse_id(text, what)).first()
+    if found is None:
+        raise ReviewError(f"unknown {what} {text!r}")
+    return found
+
+
 def _item(item_id: str, for_update: bool = True) -> ReviewItem:
     rows = ReviewItem.objects.select_for_update() if for_update else ReviewItem.objects.all()
-    item = rows.filter(pk=parse_id(item_id, "review item")).first()
-    if item is None:
-        raise ReviewError(f"unknown review item {item_id!r}")
-    return item
+    return by_id(rows, item_id, "review item")
 
 
 def _open_item(item_id: str) -> tuple[ReviewItem, SourceRecord]:
@@ -323,14 +332,7 @@ def _open_item(item_id: str) -> tuple[ReviewItem, SourceRecord]:
 
 
 def source_record(record_id: str) -> SourceRecord:
-    sr = (
-        SourceRecord.objects.select_for_update()
-        .filter(pk=parse_id(record_id, "source record"))
-        .first()
-    )
-    if sr is None:
-        raise ReviewError(f"unknown source record {record_id!r}")
-    return sr
+    return by_id(SourceRecord.objects.select_for_update(), record_id, "source record")
 
 
 def child_by_cpid(text: str) -> Child:
