@@ -81,7 +81,7 @@ class Item:
     @property
     def held(self) -> bool:
         """Waiting for a person: in review, or might be a shielded child."""
-        return self.method in ("ambiguous", "near_shielded", "review")
+        return self.method in ("near_shielded", "review")
 
     @property
     def confidence(self) -> float:

@@ -9,6 +9,7 @@ import pytest
 from contactpoint.ingest.loader import FeedError, load_folder
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.keystore.models import DataKey
+from contactpoint.linkage.comparisons import COMPARISONS
 from contactpoint.linkage.models import ReviewItem
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import BlindIndexEntry, Child, Involvement, SourceRecord
@@ -196,6 +197,12 @@ def test_a_record_the_model_cannot_decide_waits_for_review_instead_of_duplicatin
     assert [c.child_id for c in item.candidates.all()] == list(
         Child.objects.values_list("id", flat=True)
     )
+    # What a review candidate stores is the model's own vocabulary and numbers, nothing else.
+    labels = {(c.name, level.label) for c in COMPARISONS for level in c.levels}
+    for candidate in item.candidates.all():
+        parts = candidate.contributions
+        assert len(parts) == len(COMPARISONS)
+        assert all((name, level) in labels and isinstance(w, float) for name, level, w in parts)
 
 
 def test_the_same_name_and_birth_date_links_a_record_without_identifiers(feeds: Path) -> None:

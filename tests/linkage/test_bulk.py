@@ -5,10 +5,13 @@ from __future__ import annotations
 import pathlib
 
 import pytest
+from splink import DuckDBAPI, Linker
 
-from contactpoint.linkage import bulk, inputs, store
+from contactpoint.linkage import bulk, comparisons, inputs, store, training
 from contactpoint.linkage.inputs import feed_records, feed_table
+from contactpoint.linkage.realtime import eligible
 from contactpoint.linkage.records import LinkRecord, as_table, from_canonical
+from contactpoint.linkage.scorer import Scorer
 from contactpoint.synth.generate import generate
 
 TWIN = {
@@ -73,3 +76,30 @@ def test_the_parallel_reader_gives_the_same_table(
     assert feed_table(folder, workers=2).equals(one)
     assert feed_table(folder, workers=3).equals(one)
     assert one.num_rows > 900
+
+
+def test_bulk_eligibility_is_the_real_time_rule_on_every_scored_pair(
+    folder: pathlib.Path,
+) -> None:
+    """The SQL that bulk linkage applies over Splink's weights (bulk._eligible_sql) and
+    realtime.eligible over the scorer's levels must agree, or the two paths would link
+    differently."""
+    model = store.bootstrap_model()
+    scorer = Scorer(model)
+    records = list(feed_records(folder))
+    by_id = {r.unique_id: r for r in records}
+    con = training.connect()
+    frame = DuckDBAPI(con).register(as_table(records), dataset_display_name="records")
+    linker = Linker(frame, {**model, "retain_intermediate_calculation_columns": True})
+    for column in comparisons.TF_COLUMNS:
+        linker.table_management.compute_tf_table(column)
+    name = linker.inference.predict().physical_name
+    rule = bulk._eligible_sql(scorer)
+    query = f"SELECT unique_id_l, unique_id_r, {rule} FROM {name}"  # noqa: S608 (ours)
+    rows = con.execute(query).fetchall()
+    verdicts = [
+        (bool(ok), eligible(scorer.score(by_id[left], by_id[right]))) for left, right, ok in rows
+    ]
+    assert len(verdicts) > 500
+    assert {sql for sql, _ in verdicts} == {True, False}  # both outcomes are exercised
+    assert all(sql == python for sql, python in verdicts)

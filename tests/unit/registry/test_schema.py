@@ -23,7 +23,7 @@ ALLOWED_TEXT = {
 # Keyed digests: fixed-length HMACs, not text.
 DIGESTS = {"registry.SourceRecord": {"record_ref", "digest"}}
 # Written by the service, never typed by a person: a list of [comparison, level label,
-# weight] (tests/linkage/test_realtime.py checks the labels are the model's own), who
+# weight] (tests/functional/test_load.py checks the labels are the model's own), who
 # decided (a user's account name or "contactpoint"), and the ids of records a merge moved.
 MACHINE_WRITTEN = {
     "linkage.ReviewCandidate": {"contributions"},
