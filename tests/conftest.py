@@ -47,6 +47,19 @@ def feed_row(**values: str) -> dict[str, str]:
     return row
 
 
+# A made-up child the loading and linkage tests share.
+AMELIA = dict(
+    given_name="Amelia",
+    family_name="Hartley",
+    date_of_birth="2015-03-04",
+    sex="F",
+    address_line1="3 Elm Road",
+    town="London",
+    postcode="NW1 3AB",
+    nhs_number="4010232137",
+)
+
+
 def child_row(record_id: str = "N1", **values: str) -> dict[str, str]:
     """An NHS demographics row for a made-up child, Ola Nowak; `values` change any field."""
     base = {

@@ -13,20 +13,9 @@ from contactpoint.linkage.comparisons import COMPARISONS
 from contactpoint.linkage.models import ReviewItem
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import BlindIndexEntry, Child, Involvement, SourceRecord
-from tests.conftest import feed_row, write_feed
+from tests.conftest import AMELIA, feed_row, write_feed
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
-
-AMELIA = dict(
-    given_name="Amelia",
-    family_name="Hartley",
-    date_of_birth="2015-03-04",
-    sex="F",
-    address_line1="3 Elm Road",
-    town="London",
-    postcode="NW1 3AB",
-    nhs_number="4010232137",
-)
 
 
 def nhs(record_id: str = "N1", **values: str) -> dict[str, str]:

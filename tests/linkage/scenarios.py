@@ -27,18 +27,8 @@ from contactpoint.registry.models import (
     Involvement,
     SourceRecord,
 )
-from tests.conftest import feed_row, write_feed
+from tests.conftest import AMELIA, feed_row, write_feed
 
-AMELIA = dict(
-    given_name="Amelia",
-    family_name="Hartley",
-    date_of_birth="2015-03-04",
-    sex="F",
-    address_line1="3 Elm Road",
-    town="London",
-    postcode="NW1 3AB",
-    nhs_number="4010232137",
-)
 ISLA_NHS = "4010232145"
 OLA_NHS = "4010232153"
 
