@@ -4,7 +4,9 @@ Each unit of the chunk (bulkplan.py) becomes a child with every fact its records
 or waiting records with a review item each. The rows are those the row loader writes
 (batch.py): source records filled as `BatchLoader._fill_record` fills them, sealed facts
 through `children.FactWriter`, involvements through `involvements.FeedInvolvements`, one
-`LinkDecision` per record, and the golden record chosen by `golden.refresh`.
+`LinkDecision` per record, and the golden record chosen by `golden.write_new` from the
+values in memory. Rows go in as tuples (registry/inserts.py): building a model instance and
+preparing each value through Django cost more than the database's own work.
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
 
-from contactpoint.ingest.batch import content_digest, derived_id
+from contactpoint.ingest.batch import RECORD_FIELDS, content_digest, derived_id
 from contactpoint.ingest.bulkplan import Parsed, Unit
 from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.ingest.models import LoadedFile
@@ -28,9 +29,18 @@ from contactpoint.linkage.scorer import probability
 from contactpoint.linkage.store import ActiveModel
 from contactpoint.registry import children, golden, involvements
 from contactpoint.registry.cipher import ChildCipher
+from contactpoint.registry.inserts import Inserter
 from contactpoint.registry.models import Child, Organisation, Source, SourceRecord
 
 BATCH = 2000  # rows per INSERT (the backend lowers it where it must)
+# What the row loader fills (batch.RECORD_FIELDS), by attribute name, with the record's ids.
+RECORD_COLUMNS = (
+    "id",
+    "source_id",
+    "record_ref",
+    "child_id",
+    *(f for f in RECORD_FIELDS if f not in {"child", "updated_at"}),
+)
 Action = LinkDecision.Action
 
 
@@ -46,7 +56,11 @@ class _Rows:
     """What a chunk inserts, gathered before any of it is written."""
 
     records: list[SourceRecord] = field(default_factory=list)
-    decisions: list[LinkDecision] = field(default_factory=list)
+    decisions: Inserter = field(
+        default_factory=lambda: Inserter(
+            LinkDecision, ("action", "source_record_id", "child_id", "model_id", "decided_by")
+        )
+    )
     items: list[ReviewItem] = field(default_factory=list)
     candidates: list[ReviewCandidate] = field(default_factory=list)
     facts: children.FactWriter = field(default_factory=children.FactWriter)
@@ -66,6 +80,7 @@ class ChunkWriter:
         self.sources = [lf.source_id for lf in loaded]
         self.records = records
         self.organisations = dict(Organisation.objects.values_list("code", "id"))
+        self.ranks = dict(Source.objects.values_list("id", "rank"))
         # Splink joined the record to its cluster by a pair at least this strong; the
         # weight of that pair is not kept, so this is a floor, never an overstatement.
         self.linked_confidence = probability(model.upper)
@@ -95,7 +110,6 @@ class ChunkWriter:
                 written.held += len(unit.records) if unit.reason == "shielded" else 0
             self._insert(rows)
             feed_involvements.flush()
-            golden.refresh(born.values())
         return written
 
     def _ciphers(self, units: list[Unit]) -> dict[uuid.UUID, ChildCipher]:
@@ -110,13 +124,11 @@ class ChunkWriter:
         founders = [u for u in units if u.is_child]
         ids = [child_id(self.records[u.key]) for u in founders]
         cpids = children.issue_cpids(len(founders))
-        Child.objects.bulk_create(
-            [
-                Child(id=i, cpid=c, shielded=u.shielded)
-                for i, c, u in zip(ids, cpids, founders, strict=True)
-            ],
-            batch_size=BATCH,
+        inserter = Inserter(Child, ("id", "cpid_id", "shielded"))
+        inserter.add_many(
+            (i, c.cpid, u.shielded) for i, c, u in zip(ids, cpids, founders, strict=True)
         )
+        inserter.flush()
         return {u.key: i for u, i in zip(founders, ids, strict=True)}
 
     def _opened(self, unit: Unit) -> Iterator[tuple[Parsed, FeedRecord]]:
@@ -147,18 +159,15 @@ class ChunkWriter:
             as_at=record.as_at,
             digest=content_digest(parsed.body),
             payload=cipher.seal(SourceRecord, "payload", parsed.sr_id, parsed.body),
-            updated_at=timezone.now(),
         )
         rows.records.append(sr)
         action = Action.NEW_CHILD if founder else Action.AUTO_LINK
-        rows.decisions.append(
-            LinkDecision(
-                action=Action.HOLD if child is None else action,
-                source_record_id=parsed.sr_id,
-                child_id=child,
-                model=self.model.record,
-                decided_by=LinkDecision.AUTOMATIC,
-            )
+        rows.decisions.add(
+            Action.HOLD if child is None else action,
+            parsed.sr_id,
+            child,
+            self.model.record.pk,
+            LinkDecision.AUTOMATIC,
         )
         if child is not None:
             rows.facts.add(cipher, sr, record, confidence)
@@ -185,8 +194,11 @@ class ChunkWriter:
         return from_canonical(parsed.uid, json.loads(parsed.body))
 
     def _insert(self, rows: _Rows) -> None:
-        SourceRecord.objects.bulk_create(rows.records, batch_size=BATCH)
-        rows.facts.flush()
-        LinkDecision.objects.bulk_create(rows.decisions, batch_size=BATCH)
+        records = Inserter(SourceRecord, RECORD_COLUMNS)
+        for sr in rows.records:
+            records.add_instance(sr)
+        records.flush()
+        golden.write_new(rows.facts, self.ranks)  # every fact of a new child is in this chunk
+        rows.decisions.flush()
         ReviewItem.objects.bulk_create(rows.items, batch_size=BATCH)
         ReviewCandidate.objects.bulk_create(rows.candidates, batch_size=BATCH)

@@ -7,6 +7,7 @@ import functools
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.db import models
 
@@ -17,6 +18,7 @@ from contactpoint.lib.identifiers import new_cpid
 from contactpoint.registry import blind_index
 from contactpoint.registry.blind_index import Index
 from contactpoint.registry.cipher import ChildCipher
+from contactpoint.registry.inserts import Inserter
 from contactpoint.registry.models import (
     BlindIndexEntry,
     Carer,
@@ -40,7 +42,10 @@ def issue_cpids(count: int) -> list[IssuedCpid]:
     while len(issued) < count:
         fresh = {new_cpid() for _ in range(count - len(issued))}
         fresh -= set(IssuedCpid.objects.filter(cpid__in=list(fresh)).values_list("cpid", flat=True))
-        issued += IssuedCpid.objects.bulk_create([IssuedCpid(cpid=c) for c in fresh])
+        inserter = Inserter(IssuedCpid, ("cpid",))
+        inserter.add_many((c,) for c in fresh)
+        inserter.flush()
+        issued += [IssuedCpid(cpid=c) for c in fresh]
     return issued
 
 
@@ -58,11 +63,22 @@ def ciphers_for(owner_ids: set[uuid.UUID]) -> dict[uuid.UUID, ChildCipher]:
     return {o: ChildCipher(o, k) for o, k in keys.data_keys(owner_ids).items()}
 
 
+@dataclass
+class PendingFact:
+    """A fact row not yet written: its columns, and the plain values it seals."""
+
+    model: type[models.Model]
+    values: dict[str, Any]  # attribute name to value, as the row is written
+    opened: dict[str, str | None]  # each sealed column's value, as opening it would give
+    source_id: int
+    as_at: dt.date
+
+
 class FactWriter:
     """Collects the fact rows of many source records and writes them in bulk."""
 
     def __init__(self) -> None:
-        self.rows: dict[type[models.Model], list[models.Model]] = defaultdict(list)
+        self.pending: list[PendingFact] = []
 
     def add(
         self, cipher: ChildCipher, sr: SourceRecord, record: FeedRecord, confidence: float
@@ -83,6 +99,7 @@ class FactWriter:
                 ChildName,
                 {"kind": "former"},
                 given_name=record.given_name,
+                middle_names=None,
                 family_name=record.former_family_name,
             )
         if record.address_line1 or record.postcode:
@@ -121,22 +138,28 @@ class FactWriter:
         **sealed: str | None,
     ) -> None:
         row_id = uuid.uuid4()
-        values = {k: cipher.seal(model, k, row_id, v) for k, v in sealed.items()}
-        self.rows[model].append(
-            model(
-                id=row_id,
-                child_id=cipher.owner_id,
-                source_record=sr,
-                confidence=confidence,
-                **plain,
-                **values,
-            )
-        )
+        values: dict[str, Any] = {
+            "id": row_id,
+            "child_id": cipher.owner_id,
+            "source_record_id": sr.pk,
+            "confidence": confidence,
+            **plain,
+        }
+        values |= {k: cipher.seal(model, k, row_id, v) for k, v in sealed.items()}
+        opened = {k: v or None for k, v in sealed.items()}  # seal keeps no empty value
+        self.pending.append(PendingFact(model, values, opened, sr.source_id, sr.as_at))
 
     def flush(self) -> None:
-        for model, rows in self.rows.items():
-            model._default_manager.bulk_create(rows, batch_size=500)
-        self.rows.clear()
+        """Insert every pending fact (`preferred` as each row says, else false)."""
+        inserters: dict[tuple[type[models.Model], tuple[str, ...]], Inserter] = {}
+        for fact in self.pending:
+            key = (fact.model, tuple(fact.values))
+            if key not in inserters:
+                inserters[key] = Inserter(fact.model, key[1])
+            inserters[key].add(*fact.values.values())
+        for inserter in inserters.values():
+            inserter.flush()
+        self.pending.clear()
 
 
 def retire_facts(changed: dict[uuid.UUID, dt.date]) -> None:

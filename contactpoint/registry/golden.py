@@ -19,7 +19,8 @@ from django.db import models
 
 from contactpoint.lib.identifiers import InvalidIdentifier, parse_postcode
 from contactpoint.registry import blind_index
-from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.children import FactWriter, PendingFact, ciphers_for
+from contactpoint.registry.inserts import Inserter
 from contactpoint.registry.models import (
     BlindIndexEntry,
     Carer,
@@ -53,7 +54,9 @@ class _Rank:
     child_id: uuid.UUID
     group: str | None
     preferred: bool
-    key: tuple[int, int, float]
+    # Source rank, then the latest as-at date, the highest confidence, and at last the
+    # source record's id (derived from the source's reference: the same in every load).
+    key: tuple[int, int, float, uuid.UUID]
 
 
 def _ranking(
@@ -68,6 +71,7 @@ def _ranking(
         "confidence",
         "source_record__source__rank",
         "source_record__as_at",
+        "source_record_id",
     )
     return [
         _Rank(
@@ -75,25 +79,31 @@ def _ranking(
             child,
             group if group_by else None,
             preferred,
-            (rank, -as_at.toordinal(), -confidence),
+            (rank, -as_at.toordinal(), -confidence, record),
         )
-        for pk, child, group, preferred, confidence, rank, as_at in rows
+        for pk, child, group, preferred, confidence, rank, as_at, record in rows
     ]
 
 
 def choose_preferred(child_ids: Sequence[uuid.UUID]) -> None:
     """Mark the survivor of each fact kind for each child, clearing the rest."""
     for model, filters, group_by in RANKED:
-        groups: dict[tuple[Any, ...], list[_Rank]] = defaultdict(list)
-        for fact in _ranking(model, child_ids, group_by, **filters):
-            groups[(fact.child_id, fact.group)].append(fact)
-        winners = {min(group, key=lambda f: f.key).pk for group in groups.values()}
-        losers = [f.pk for g in groups.values() for f in g if f.preferred and f.pk not in winners]
-        gained = [f.pk for g in groups.values() for f in g if not f.preferred and f.pk in winners]
+        ranking = _ranking(model, child_ids, group_by, **filters)
+        winners = _survivors(ranking)
+        losers = [f.pk for f in ranking if f.preferred and f.pk not in winners]
+        gained = [f.pk for f in ranking if not f.preferred and f.pk in winners]
         manager = model._default_manager
         for start in range(0, max(len(losers), len(gained)), 500):
             manager.filter(pk__in=losers[start : start + 500]).update(preferred=False)
             manager.filter(pk__in=gained[start : start + 500]).update(preferred=True)
+
+
+def _survivors(ranking: Iterable[_Rank]) -> set[uuid.UUID]:
+    """The preferred fact of each child and group: the one with the lowest key."""
+    groups: dict[tuple[Any, ...], list[_Rank]] = defaultdict(list)
+    for fact in ranking:
+        groups[(fact.child_id, fact.group)].append(fact)
+    return {min(group, key=lambda f: f.key).pk for group in groups.values()}
 
 
 def _opened(
@@ -122,29 +132,12 @@ def _opened(
 def rebuild_indexes(child_ids: Sequence[uuid.UUID]) -> None:
     """Recompute every blind index entry of these children from their facts."""
     ciphers = ciphers_for(set(child_ids))
-    entries: dict[uuid.UUID, set[tuple[blind_index.Index, int]]] = defaultdict(set)
-    births: dict[uuid.UUID, set[dt.date]] = defaultdict(set)
-    districts: dict[uuid.UUID, set[Any]] = defaultdict(set)
-    for child, iso in _opened(ChildDemographic, child_ids, ciphers, ("date_of_birth",)):
-        if iso:
-            births[child].add(dt.date.fromisoformat(iso))
-    for child, pc in _opened(ChildAddress, child_ids, ciphers, ("postcode",), kind="current"):
-        with contextlib.suppress(InvalidIdentifier):
-            districts[child].add(parse_postcode(pc or ""))
-    for child, scheme, value in _opened(
-        ChildIdentifier, child_ids, ciphers, ("value",), ("scheme",)
-    ):
-        if value:
-            entries[child] |= blind_index.identifier_entries(scheme, value)
-    for child, given, family in _opened(
-        ChildName, child_ids, ciphers, ("given_name", "family_name")
-    ):
-        for birth in births[child] or [None]:
-            for postcode in districts[child] or [None]:
-                entries[child] |= blind_index.name_entries(
-                    given or "", family or "", birth, postcode
-                )
-    wanted = {(child, int(i), v) for child, pairs in entries.items() for i, v in pairs}
+    wanted = index_entries(
+        _opened(ChildDemographic, child_ids, ciphers, ("date_of_birth",)),
+        _opened(ChildAddress, child_ids, ciphers, ("postcode",), kind="current"),
+        _opened(ChildIdentifier, child_ids, ciphers, ("value",), ("scheme",)),
+        _opened(ChildName, child_ids, ciphers, ("given_name", "family_name")),
+    )
     # Most refreshes change few entries: delete and add only the difference.
     stored = {
         (child, index, value): pk
@@ -155,13 +148,101 @@ def rebuild_indexes(child_ids: Sequence[uuid.UUID]) -> None:
     stale = [pk for key, pk in stored.items() if key not in wanted]
     for start in range(0, len(stale), 500):
         BlindIndexEntry.objects.filter(pk__in=stale[start : start + 500]).delete()
-    BlindIndexEntry.objects.bulk_create(
-        [
-            BlindIndexEntry(child_id=child, index=index, value=value)
-            for child, index, value in wanted - stored.keys()
-        ],
-        batch_size=1000,
-    )
+    _insert_entries(wanted - stored.keys())
+
+
+def index_entries(
+    births: Iterable[tuple[Any, ...]],
+    addresses: Iterable[tuple[Any, ...]],
+    identifiers: Iterable[tuple[Any, ...]],
+    child_names: Iterable[tuple[Any, ...]],
+) -> set[tuple[uuid.UUID, int, int]]:
+    """Every blind index entry (child, index, value) of the children these facts are about.
+
+    Args:
+        births: (child, ISO date of birth or None) of each demographic fact.
+        addresses: (child, postcode or None) of each current address.
+        identifiers: (child, scheme, value or None) of each identifier.
+        child_names: (child, given name, family name) of each name, current or former.
+    """
+    entries: dict[uuid.UUID, set[tuple[blind_index.Index, int]]] = defaultdict(set)
+    dates: dict[uuid.UUID, set[dt.date]] = defaultdict(set)
+    districts: dict[uuid.UUID, set[Any]] = defaultdict(set)
+    for child, iso in births:
+        if iso:
+            dates[child].add(dt.date.fromisoformat(iso))
+    for child, pc in addresses:
+        with contextlib.suppress(InvalidIdentifier):
+            districts[child].add(parse_postcode(pc or ""))
+    for child, scheme, value in identifiers:
+        if value:
+            entries[child] |= blind_index.identifier_entries(scheme, value)
+    for child, given, family in child_names:
+        for birth in dates[child] or [None]:
+            for postcode in districts[child] or [None]:
+                entries[child] |= blind_index.name_entries(
+                    given or "", family or "", birth, postcode
+                )
+    return {(child, int(i), v) for child, pairs in entries.items() for i, v in pairs}
+
+
+def write_new(writer: FactWriter, source_ranks: dict[int, int]) -> None:
+    """Write the facts of children whose every fact is in `writer`, with their golden record.
+
+    For a bulk first load: the survivors and the blind index entries are chosen from the
+    values in memory, exactly as `refresh` chooses them from the database afterwards
+    (tests/functional/test_bulk_load.py proves it), without reading anything back.
+
+    Args:
+        writer: the pending facts, of new children only.
+        source_ranks: each source id's survivorship rank.
+    """
+    winners: set[uuid.UUID] = set()
+    for model, filters, group_by in RANKED:
+        ranking = [
+            _Rank(
+                fact.values["id"],
+                fact.values["child_id"],
+                fact.values[group_by] if group_by else None,
+                False,
+                (
+                    source_ranks[fact.source_id],
+                    -fact.as_at.toordinal(),
+                    -fact.values["confidence"],
+                    fact.values["source_record_id"],
+                ),
+            )
+            for fact in writer.pending
+            if fact.model is model and all(fact.values[k] == v for k, v in filters.items())
+        ]
+        winners |= _survivors(ranking)
+    for fact in writer.pending:
+        fact.values["preferred"] = fact.values["id"] in winners
+    entries = index_entries(*_pending_facts(writer.pending))
+    writer.flush()
+    _insert_entries(entries)
+
+
+def _pending_facts(pending: list[PendingFact]) -> tuple[list[tuple[Any, ...]], ...]:
+    """The arguments of index_entries from facts not yet written."""
+    births, addresses, identifiers, child_names = [], [], [], []
+    for fact in pending:
+        child, v, opened = fact.values["child_id"], fact.values, fact.opened
+        if fact.model is ChildDemographic:
+            births.append((child, opened["date_of_birth"]))
+        elif fact.model is ChildAddress and v["kind"] == "current":
+            addresses.append((child, opened["postcode"]))
+        elif fact.model is ChildIdentifier:
+            identifiers.append((child, v["scheme"], opened["value"]))
+        elif fact.model is ChildName:
+            child_names.append((child, opened["given_name"], opened["family_name"]))
+    return births, addresses, identifiers, child_names
+
+
+def _insert_entries(entries: Iterable[tuple[uuid.UUID, int, int]]) -> None:
+    inserter = Inserter(BlindIndexEntry, ("child_id", "index", "value"))
+    inserter.add_many(entries)
+    inserter.flush()
 
 
 def refresh(child_ids: Iterable[uuid.UUID]) -> None:

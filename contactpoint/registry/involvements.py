@@ -8,9 +8,19 @@ from collections import defaultdict
 
 from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.registry.cipher import ChildCipher
+from contactpoint.registry.inserts import Inserter
 from contactpoint.registry.models import Involvement, Organisation, SourceRecord
 
 Key = tuple[uuid.UUID, int, str]  # child, organisation, role
+COLUMNS = (
+    "id",
+    "child_id",
+    "organisation_id",
+    "role",
+    "start_date",
+    "last_confirmed",
+    "source_record_id",
+)
 
 
 def organisation_ids(codes: set[str]) -> dict[str, int]:
@@ -65,7 +75,10 @@ class FeedInvolvements:
                 confirmed[current.pk] = current
         for as_at, ids in ended.items():
             Involvement.objects.filter(pk__in=list(ids)).update(end_date=as_at)
-        Involvement.objects.bulk_create(new, batch_size=500)
+        inserter = Inserter(Involvement, COLUMNS)
+        for inv in new:
+            inserter.add_instance(inv)
+        inserter.flush()
         Involvement.objects.bulk_update(confirmed.values(), ["last_confirmed"], batch_size=500)
         self.items.clear()
 
