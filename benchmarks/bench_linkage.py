@@ -39,26 +39,31 @@ class Peak(threading.Thread):
 
 def run(feeds: pathlib.Path) -> None:
     from contactpoint.linkage import bulk, store
-    from contactpoint.linkage.evaluate import pair_counts, read_truth
+    from contactpoint.linkage.evaluate import pair_counts_of, truth_rows
     from contactpoint.linkage.inputs import feed_table
 
     peak = Peak()
     peak.start()
     started = time.perf_counter()
-    records = feed_table(feeds, workers=os.cpu_count() or 1)
+    records = [feed_table(feeds, workers=os.cpu_count() or 1)]
     standardise = time.perf_counter() - started
+    n = records[0].num_rows
     model = store.bootstrap_model()
     started = time.perf_counter()
-    result = bulk.link(records, model, store.DEFAULT_UPPER, store.DEFAULT_LOWER)
+    # Handed over, not kept: link copies the table into DuckDB and lets it go.
+    result = bulk.link(records.pop(), model, store.DEFAULT_UPPER, store.DEFAULT_LOWER)
     linkage = time.perf_counter() - started
     peak.running = False
-    truth = read_truth(feeds / "truth")
-    predicted = {tuple(k.split(":", 1)): v for k, v in result.clusters.items()}
-    counts = pair_counts(predicted, truth)  # type: ignore[arg-type]
-    n = records.num_rows
+    clusters = result.clusters
+    counts = pair_counts_of(
+        (clusters[key], child)
+        for source, record, child in truth_rows(feeds / "truth")
+        if (key := f"{source}:{record}") in clusters
+    )
     print(f"machine:            {machine()}")
     print(f"commit:             {commit()}")
-    print(f"records:            {n:,} source records, {len(set(truth.values())):,} children")
+    children = len({c for _, _, c in truth_rows(feeds / "truth")})
+    print(f"records:            {n:,} source records, {children:,} children")
     print(f"standardise:        {standardise:,.1f} s ({n / standardise * 60:,.0f} records/min)")
     print(
         f"link (Splink):      {linkage:,.1f} s ({n / linkage * 60:,.0f} records/min); "
@@ -67,7 +72,7 @@ def run(feeds: pathlib.Path) -> None:
     total = standardise + linkage
     print(f"total:              {total:,.1f} s ({n / total * 60:,.0f} records/min)")
     print(f"pairs scored:       {result.comparisons:,} above the review weight")
-    print(f"clusters:           {len(set(result.clusters.values())):,}")
+    print(f"clusters:           {len(set(clusters.values())):,}")
     print(f"peak RSS:           {peak.peak / 1024**2:,.0f} MiB")
     print(f"precision / recall: {counts.precision:.4f} / {counts.recall:.4f} (pairwise)")
 

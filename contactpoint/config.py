@@ -6,6 +6,7 @@ Read once by settings.py and by the CLI before Django starts. Nothing here logs 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 DEVELOPMENT_ENVIRONMENTS = frozenset({"development", "test"})
@@ -71,6 +72,22 @@ def require_real_secret(name: str, value: str | None) -> str | None:
         )
     if len(value.strip()) < MIN_SECRET_LENGTH:
         raise ConfigurationError(f"{name} is shorter than {MIN_SECRET_LENGTH} characters")
+    return value
+
+
+MEMORY = re.compile(r"\d{1,6}(\.\d{1,3})?\s?(MB|GB|TB|MiB|GiB|TiB)", re.IGNORECASE)
+
+
+def linkage_memory() -> str | None:
+    """CONTACTPOINT_LINKAGE_MEMORY: how much memory DuckDB may use for bulk linkage before it
+    spills to disk ('12GB'); None leaves DuckDB's own limit, 80% of the machine's memory."""
+    value = os.environ.get("CONTACTPOINT_LINKAGE_MEMORY", "").strip()
+    if not value:
+        return None
+    if not MEMORY.fullmatch(value):
+        raise ConfigurationError(
+            "CONTACTPOINT_LINKAGE_MEMORY must be a size such as 12GB or 8000MiB"
+        )
     return value
 
 

@@ -13,6 +13,7 @@ from contactpoint import config
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = config.data_dir()
 ENVIRONMENT = config.environment()
+LINKAGE_MEMORY = config.linkage_memory()
 
 SECRET_KEY = config.require_real_secret(
     "CONTACTPOINT_SECRET_KEY", config.secret("CONTACTPOINT_SECRET_KEY")

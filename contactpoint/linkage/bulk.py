@@ -114,8 +114,17 @@ def link(
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
     table = records if isinstance(records, pa.Table) else as_table(records)
+    del records
+    count = table.num_rows
     con = training.connect()
-    frame = DuckDBAPI(con).register(table, dataset_display_name="records")
+    # Copied into DuckDB, which spills past CONTACTPOINT_LINKAGE_MEMORY, and the Arrow
+    # table let go: at national scale it is gigabytes (a caller that keeps no reference
+    # of its own frees it here).
+    con.register("cp_input", table)
+    con.execute("CREATE TABLE cp_records AS SELECT * FROM cp_input")
+    con.unregister("cp_input")
+    del table
+    frame = DuckDBAPI(con).register("cp_records", dataset_display_name="records")
     # The comparison levels (gamma columns) are needed to apply the eligibility rules.
     linker = Linker(
         frame, {**model, "retain_intermediate_calculation_columns": True}, log_level=None
@@ -124,7 +133,7 @@ def link(
         linker.table_management.compute_tf_table(column)
     eligible = _eligible_sql(Scorer(model))
     seconds["prepare"] = time.perf_counter() - clock
-    say(f"link: {table.num_rows:,} records ready in {seconds['prepare']:.1f} s")
+    say(f"link: {count:,} records ready in {seconds['prepare']:.1f} s")
     clock = time.perf_counter()
     predictions = linker.inference.predict(threshold_match_weight=lower)
     name = predictions.physical_name
@@ -134,7 +143,7 @@ def link(
     say(f"link: {scored[0] if scored else 0:,} pairs above {lower} in {seconds['predict']:.1f} s")
     clock = time.perf_counter()
     result = _cluster(con, DuckDBAPI(con), frame.physical_name, name, upper, eligible)
-    result.records, result.comparisons = table.num_rows, int(scored[0]) if scored else 0
+    result.records, result.comparisons = count, int(scored[0]) if scored else 0
     seconds["cluster"] = time.perf_counter() - clock
     result.seconds = seconds
     say(
@@ -187,7 +196,9 @@ def _cluster(
         nodes=records, edges="cp_edges", db_api=db_api, node_id_column_name="unique_id"
     )
     rows = con.execute(f"SELECT unique_id, cluster_id FROM {clustered.physical_name}")  # noqa: S608
-    clusters = {str(u): str(c) for u, c in rows.fetchall()}
+    clusters: dict[str, str] = {}
+    while batch := rows.fetchmany(100_000):  # not all at once: millions of tuples
+        clusters.update((str(u), str(c)) for u, c in batch)
     untrusted = con.execute(
         f"SELECT c.cluster_id FROM {clustered.physical_name} c "  # noqa: S608
         f"JOIN {records} r USING (unique_id) GROUP BY c.cluster_id "

@@ -31,7 +31,7 @@ import csv
 import datetime as dt
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from itertools import combinations
 from pathlib import Path
@@ -120,11 +120,22 @@ def pair_counts(
         time on millions of records).
     """
     keys = predicted.keys() & truth.keys()
-    both = Counter((predicted[k], truth[k]) for k in keys)
+    return pair_counts_of((predicted[k], truth[k]) for k in keys)
+
+
+def pair_counts_of(records: Iterable[tuple[Hashable, Hashable]]) -> PairCounts:
+    """pair_counts from (predicted cluster, true person) of each record, read once: for
+    populations too large to hold two maps of every record."""
+    both: Counter[tuple[Hashable, Hashable]] = Counter(records)
+    predicted: Counter[Hashable] = Counter()
+    actual: Counter[Hashable] = Counter()
+    for (cluster, person), n in both.items():
+        predicted[cluster] += n
+        actual[person] += n
     return PairCounts(
         true_positive=sum(_pairs(n) for n in both.values()),
-        predicted=sum(_pairs(n) for n in Counter(predicted[k] for k in keys).values()),
-        actual=sum(_pairs(n) for n in Counter(truth[k] for k in keys).values()),
+        predicted=sum(_pairs(n) for n in predicted.values()),
+        actual=sum(_pairs(n) for n in actual.values()),
     )
 
 
@@ -385,13 +396,16 @@ def record_bands(
 
 def read_truth(path: Path) -> dict[RecordKey, str]:
     """Read `source,record_id,child_key` rows from a file, or from every CSV in a folder."""
+    return {(source, record): child for source, record, child in truth_rows(path)}
+
+
+def truth_rows(path: Path) -> Iterator[tuple[str, str, str]]:
+    """(source, record id, child key) of each row of read_truth's files, one at a time."""
     files = sorted(path.glob("*.csv")) if path.is_dir() else [path]
-    truth: dict[RecordKey, str] = {}
     for file in files:
         with file.open(encoding="utf-8", newline="") as handle:
             for row in csv.DictReader(handle):
-                truth[(row["source"], row["record_id"])] = row["child_key"]
-    return truth
+                yield row["source"], row["record_id"], row["child_key"]
 
 
 def read_births(folder: Path, keys: Iterable[RecordKey]) -> dict[RecordKey, dt.date]:

@@ -35,10 +35,14 @@ class Trained:
 
 def connect() -> duckdb.DuckDBPyConnection:
     """An in-memory DuckDB whose spill files, if memory runs short, go to a private folder
-    in the data directory (docs/linkage.md: that folder must be on encrypted storage)."""
+    in the data directory (docs/linkage.md: that folder must be on encrypted storage), past
+    CONTACTPOINT_LINKAGE_MEMORY when it is set."""
     spill = Path(settings.DATA_DIR) / "linkage-spill"
     spill.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return duckdb.connect(":memory:", config={"temp_directory": str(spill)})
+    config: dict[str, str | bool | int | float | list[str]] = {"temp_directory": str(spill)}
+    if settings.LINKAGE_MEMORY:
+        config["memory_limit"] = settings.LINKAGE_MEMORY
+    return duckdb.connect(":memory:", config=config)
 
 
 def train(

@@ -101,3 +101,24 @@ def test_keyring_files_are_private(tmp_path: Path) -> None:
     path = tmp_path / "kek.json"
     provider.create_demo_keyring(path)
     assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_linkage_memory_limit_is_a_size_or_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONTACTPOINT_LINKAGE_MEMORY", raising=False)
+    assert config.linkage_memory() is None
+    monkeypatch.setenv("CONTACTPOINT_LINKAGE_MEMORY", "12GB")
+    assert config.linkage_memory() == "12GB"
+    for wrong in ("12", "lots", "12GB; SET threads=64", "-1GB"):
+        monkeypatch.setenv("CONTACTPOINT_LINKAGE_MEMORY", wrong)
+        with pytest.raises(config.ConfigurationError, match="must be a size such as 12GB"):
+            config.linkage_memory()
+
+
+def test_duckdb_takes_the_linkage_memory_limit(monkeypatch: pytest.MonkeyPatch) -> None:
+    from django.conf import settings
+
+    from contactpoint.linkage.training import connect
+
+    monkeypatch.setattr(settings, "LINKAGE_MEMORY", "300MiB")
+    limit = connect().execute("SELECT current_setting('memory_limit')").fetchone()
+    assert limit is not None and limit[0] in {"300.0 MiB", "314.5 MB"}
