@@ -107,7 +107,7 @@ def bulk_load_folder(
     loaded = _register(reading)
     clock = time.monotonic()
     result = bulk.link(
-        _link_records(reading.records),
+        _link_records(reading.records, Meter("bulk standardise", 0, progress)),
         store.splink_model(model),
         model.upper,
         model.lower,
@@ -170,6 +170,7 @@ def read_folder(files: list[tuple[str, Path, str]], say: Progress) -> Reading:
     parser = RowParser(dt.date.today())
     orgs = set(Organisation.objects.values_list("code", flat=True))
     clock, seq = time.monotonic(), 0
+    meter = Meter("bulk read", 0, say)
     for index, (code, path, _) in enumerate(files):
         opened = open_file(path, STANDARD)
         reading.lines.append(0)
@@ -180,6 +181,7 @@ def read_folder(files: list[tuple[str, Path, str]], say: Progress) -> Reading:
                 seq += 1
                 reading.lines[index] += 1
                 _read_row(reading, parser, orgs, index, code, row, seq)
+                meter.tick(seq)
         except UnicodeDecodeError as exc:
             raise FeedError(
                 f"{path.name}: not UTF-8 after row {reading.lines[index]:,}; nothing was loaded"
@@ -238,11 +240,13 @@ def _register(reading: Reading) -> list[LoadedFile]:
     return loaded
 
 
-def _link_records(records: dict[str, Parsed]) -> Iterator[LinkRecord]:
+def _link_records(records: dict[str, Parsed], meter: Meter) -> Iterator[LinkRecord]:
     """The linkage form of each record, in load order, made again from its canonical JSON
     rather than kept: millions of them would double the memory the load needs."""
-    for parsed in sorted(records.values(), key=lambda p: p.seq):
+    for n, parsed in enumerate(sorted(records.values(), key=lambda p: p.seq), start=1):
         yield from_canonical(parsed.uid, json.loads(parsed.body))
+        meter.tick(n)
+    meter.done(len(records))
 
 
 def _write(
