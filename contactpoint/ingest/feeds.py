@@ -7,9 +7,11 @@ the rule it broke. Messages never contain the value.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ParamSpec, TypeVar, cast
 
 from contactpoint.lib.identifiers import (
     InvalidIdentifier,
@@ -86,6 +88,38 @@ ORG_ROLES = frozenset({"school", "gp", "social_worker", "youth_offending_worker"
 OLDEST_CHILD_YEARS = 26  # in scope to 25 for care leavers and young people with SEN
 MAX_TEXT = 100
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # below space, but tab, CR and LF
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TEN_DIGITS = re.compile(r"\d{10}")
+_UPN_SHAPE = re.compile(r"[A-Za-z]\d{11}[A-Za-z\d]")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+_YES_NO = {"Y": True, "N": False}
+
+_P = ParamSpec("_P")
+_T = TypeVar("_T")
+
+
+def fast_constructor(cls: Callable[_P, _T]) -> Callable[_P, _T]:
+    """A frozen dataclass's constructor, for calls that give every field by keyword, in order.
+
+    Builds the same instance without the `object.__setattr__` per field that makes a frozen
+    dataclass's `__init__` slow (a tenth of parsing a feed row). A field left out, which
+    would take its default in `__init__`, is an error here.
+    """
+    kind = cast("type[Any]", cls)
+    names = [f.name for f in fields(kind)]
+    if hasattr(kind, "__post_init__") or hasattr(kind, "__slots__"):
+        raise TypeError(f"{kind.__name__} needs its own __init__")
+    new = object.__new__
+
+    def construct(*args: _P.args, **kwargs: _P.kwargs) -> _T:
+        instance: _T = new(kind)
+        values = vars(instance)
+        values.update(kwargs)
+        if args or list(values) != names:
+            raise TypeError(f"{kind.__name__}: give every field by keyword, in order")
+        return instance
+
+    return construct
 
 
 @dataclass(frozen=True)
@@ -130,7 +164,10 @@ class FeedRecord:
     def canonical(self) -> dict[str, object]:
         """A JSON-ready form with a stable key order, for the digest and the sealed payload."""
         # What dataclasses.asdict gives, without its deep copy of every value (hot in loads).
-        doc: dict[str, object] = {f: getattr(self, f) for f in _FEED_FIELDS}
+        # The instance's own dict holds the fields, in order (__init__ sets only those).
+        doc: dict[str, object] = dict(vars(self))
+        if len(doc) != len(_FEED_FIELDS):
+            raise TypeError("FeedRecord holds attributes that are not fields")
         doc["carers"] = [dict(vars(c)) for c in self.carers]
         doc["postcode"] = str(self.postcode) if self.postcode else None
         doc["as_at"] = self.as_at.isoformat()
@@ -155,6 +192,10 @@ class FeedRecord:
 
 
 _FEED_FIELDS = tuple(f.name for f in fields(FeedRecord))
+_new_feed_record = fast_constructor(FeedRecord)
+_new_carer_record = fast_constructor(CarerRecord)
+_CARERS = len(CARER_FIELDS)
+_EMPTY = ("",) * len(COLUMNS)
 
 
 class RowParser:
@@ -164,16 +205,42 @@ class RowParser:
         self.today = today
         self.problems: list[Problem] = []
 
-    def parse(self, row: dict[str, str]) -> FeedRecord | None:
+    def parse(self, row: Mapping[str, str]) -> FeedRecord | None:
+        values = list(map(row.get, COLUMNS, _EMPTY))
+        if None in values:  # a None where a string belongs counts as empty, as a missing one
+            values = [v or "" for v in values]
+        return self.parse_values(values)
+
+    def parse_values(self, values: Sequence[str]) -> FeedRecord | None:
+        """parse for a row given as its values in COLUMNS order, as a feed file holds it."""
         self.problems = []
-        text = {k: self._text(k, row.get(k) or "") for k in COLUMNS}
-        record = self._record(text)
+        record = self._record(self._texts(values))
         if any(p.rejects_row for p in self.problems):
             return None
         return record
 
     def _fail(self, column: str, reason: str, rejects_row: bool = True) -> None:
         self.problems.append(Problem(column, reason, rejects_row))
+
+    def _texts(self, values: Sequence[str]) -> Sequence[str]:
+        """Each value as `_text` gives it, looking at the whole row at once: most rows have
+        nothing to report and nothing to tidy."""
+        row = "|".join(values)
+        # Printable means no control character and no whitespace but the space; with no
+        # space doubled or at either end of a value, every value is already tidy.
+        if (
+            row.isprintable()
+            and "  " not in row
+            and " |" not in row
+            and "| " not in row
+            and not row.startswith(" ")
+            and not row.endswith(" ")
+            and max(map(len, values)) <= MAX_TEXT
+        ):
+            return values
+        if CONTROL.search(row) or max(map(len, values)) > MAX_TEXT:
+            return [self._text(c, v) for c, v in zip(COLUMNS, values, strict=True)]
+        return [" ".join(v.split()) for v in values]
 
     def _text(self, column: str, raw: str) -> str:
         if not raw:
@@ -185,37 +252,59 @@ class RowParser:
             self._fail(column, "contains control characters")
         return value
 
-    def _record(self, t: dict[str, str]) -> FeedRecord:
-        if not t["record_id"]:
+    def _record(self, t: Sequence[str]) -> FeedRecord:
+        # The values named in COLUMNS order (a dict of them would cost a tenth of the row).
+        (
+            record_id,
+            as_at,
+            given_name,
+            middle_names,
+            family_name,
+            former_family_name,
+            date_of_birth,
+            sex,
+            address_line1,
+            address_line2,
+            town,
+            postcode,
+            nhs_number,
+            upn,
+            org_code,
+            org_role,
+            involvement_start,
+            sensitive,
+            *carers,
+        ) = t
+        if not record_id:
             self._fail("record_id", "is empty")
-        if not t["family_name"]:
+        if not family_name:
             self._fail("family_name", "is empty")
-        as_at = self._date("as_at", t["as_at"], required=True)
-        birth = self._birth_date(t["date_of_birth"])
-        if t["sex"] not in ("M", "F", "U", ""):
+        as_at_day = self._date("as_at", as_at, required=True)
+        birth = self._birth_date(date_of_birth)
+        if sex not in ("M", "F", "U", ""):
             self._fail("sex", "must be M, F, U or empty")
-        if t["sensitive"] not in ("Y", "N", ""):
+        if sensitive not in ("Y", "N", ""):
             self._fail("sensitive", "must be Y, N or empty")
-        return FeedRecord(
-            record_id=t["record_id"],
-            as_at=as_at or self.today,
-            given_name=t["given_name"],
-            middle_names=t["middle_names"],
-            family_name=t["family_name"],
-            former_family_name=t["former_family_name"],
+        return _new_feed_record(
+            record_id=record_id,
+            as_at=as_at_day or self.today,
+            given_name=given_name,
+            middle_names=middle_names,
+            family_name=family_name,
+            former_family_name=former_family_name,
             date_of_birth=birth or self.today,
-            sex=t["sex"],
-            address_line1=t["address_line1"],
-            address_line2=t["address_line2"],
-            town=t["town"],
-            postcode=self._postcode(t["postcode"]),
-            nhs_number=self._nhs(t["nhs_number"]),
-            upn=self._upn(t["upn"]),
-            org_code=t["org_code"],
-            org_role=self._org_role(t["org_code"], t["org_role"]),
-            involvement_start=self._date("involvement_start", t["involvement_start"]),
-            sensitive=t["sensitive"] == "Y",
-            carers=self._carers(t),
+            sex=sex,
+            address_line1=address_line1,
+            address_line2=address_line2,
+            town=town,
+            postcode=self._postcode(postcode),
+            nhs_number=self._nhs(nhs_number),
+            upn=self._upn(upn),
+            org_code=org_code,
+            org_role=self._org_role(org_code, org_role),
+            involvement_start=self._date("involvement_start", involvement_start),
+            sensitive=sensitive == "Y",
+            carers=self._carers(carers),
         )
 
     def _date(self, column: str, value: str, required: bool = False) -> dt.date | None:
@@ -223,14 +312,11 @@ class RowParser:
             if required:
                 self._fail(column, "is empty")
             return None
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
-            self._fail(column, "must be a date written YYYY-MM-DD")
+        day = _read_date(value)
+        if isinstance(day, str):
+            self._fail(column, day)
             return None
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            self._fail(column, "is not a real date")
-            return None
+        return day
 
     def _birth_date(self, value: str) -> dt.date | None:
         birth = self._date("date_of_birth", value, required=True)
@@ -238,27 +324,28 @@ class RowParser:
             return None
         if birth > self.today:
             self._fail("date_of_birth", "is in the future")
-        elif birth < self.today.replace(year=self.today.year - OLDEST_CHILD_YEARS):
+        elif birth < _oldest_birth(self.today):
             self._fail("date_of_birth", f"is more than {OLDEST_CHILD_YEARS} years ago")
         return birth
 
     def _postcode(self, value: str) -> Postcode | None:
         if not value:
             return None
-        try:
-            return parse_postcode(value)
-        except InvalidIdentifier as exc:
-            self._fail("postcode", str(exc))
+        postcode = _read_postcode(value)
+        if isinstance(postcode, str):
+            self._fail("postcode", postcode)
             return None
+        return postcode
 
     def _nhs(self, value: str) -> str | None:
         if not value:
             return None
-        if not re.fullmatch(r"\d{10}", normalise_nhs_number(value)):
+        number = normalise_nhs_number(value)
+        if not _TEN_DIGITS.fullmatch(number):
             self._fail("nhs_number", "must be 10 digits")
             return None
         try:
-            return validate_nhs_number(value)
+            return validate_nhs_number(number)  # the same as of value: normalising is idempotent
         except InvalidIdentifier as exc:
             # A mistyped number is common and not a reason to lose the row; it is never used
             # as evidence either.
@@ -268,7 +355,7 @@ class RowParser:
     def _upn(self, value: str) -> str | None:
         if not value:
             return None
-        if not re.fullmatch(r"[A-Za-z]\d{11}[A-Za-z\d]", value):
+        if not _UPN_SHAPE.fullmatch(value):
             self._fail("upn", "must be a letter, 11 digits and a digit or letter")
             return None
         try:
@@ -284,27 +371,56 @@ class RowParser:
             self._fail("org_role", "is not a known role")
         return role
 
-    def _carers(self, t: dict[str, str]) -> tuple[CarerRecord, ...]:
+    def _carers(self, values: Sequence[str]) -> tuple[CarerRecord, ...]:
+        """The carers in the carer1_ and carer2_ columns' values (CARER_FIELDS each)."""
         carers = []
         for n in (1, 2):
-            c = {f: t[f"carer{n}_{f}"] for f in CARER_FIELDS}
-            if not any(c.values()):
+            carer = values[(n - 1) * _CARERS : n * _CARERS]
+            if not any(carer):
                 continue
-            if c["relationship"] not in RELATIONSHIPS:
+            given, family, relationship, responsibility, phone, email = carer
+            if relationship not in RELATIONSHIPS:
                 self._fail(f"carer{n}_relationship", "is not a known relationship")
-            if c["parental_responsibility"] not in ("Y", "N", ""):
+            if responsibility not in ("Y", "N", ""):
                 self._fail(f"carer{n}_parental_responsibility", "must be Y, N or empty")
-            if c["email"] and not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", c["email"]):
+            if email and not _EMAIL.fullmatch(email):
                 self._fail(f"carer{n}_email", "is not an e-mail address")
-            responsibility = {"Y": True, "N": False}.get(c["parental_responsibility"])
             carers.append(
-                CarerRecord(
-                    c["given_name"],
-                    c["family_name"],
-                    c["relationship"],
-                    responsibility,
-                    c["phone"],
-                    c["email"],
+                _new_carer_record(
+                    given_name=given,
+                    family_name=family,
+                    relationship=relationship,
+                    parental_responsibility=_YES_NO.get(responsibility),
+                    phone=phone,
+                    email=email,
                 )
             )
         return tuple(carers)
+
+
+# Dates, postcodes and the cut-off for a birth date repeat from row to row: work each out once.
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _read_date(value: str) -> dt.date | str:
+    """The date written YYYY-MM-DD, or why the text is not one."""
+    if not _DATE.fullmatch(value):
+        return "must be a date written YYYY-MM-DD"
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return "is not a real date"
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _read_postcode(value: str) -> Postcode | str:
+    """The postcode, or why the text is not one."""
+    try:
+        return parse_postcode(value)
+    except InvalidIdentifier as exc:
+        return str(exc)
+
+
+@functools.lru_cache(maxsize=8)
+def _oldest_birth(today: dt.date) -> dt.date:
+    return today.replace(year=today.year - OLDEST_CHILD_YEARS)

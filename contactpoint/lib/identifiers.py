@@ -37,9 +37,14 @@ def nhs_check_digit(first_nine: str) -> int | None:
     return None if check == 10 else check
 
 
+_NHS_SEPARATORS = re.compile(r"[\s-]")
+_TEN_DIGITS = re.compile(r"\d{10}")
+
+
 def normalise_nhs_number(raw: str) -> str:
     """Strip the spaces and hyphens people type inside an NHS number."""
-    return re.sub(r"[\s-]", "", raw)
+    # Most numbers arrive as bare digits (\d, like isdecimal, is any Unicode decimal digit).
+    return raw if raw.isdecimal() else _NHS_SEPARATORS.sub("", raw)
 
 
 def validate_nhs_number(raw: str, *, allow_test_range: bool = False) -> str:
@@ -53,7 +58,7 @@ def validate_nhs_number(raw: str, *, allow_test_range: bool = False) -> str:
         The number as ten digits.
     """
     value = normalise_nhs_number(raw)
-    if not re.fullmatch(r"\d{10}", value):
+    if not _TEN_DIGITS.fullmatch(value):
         raise InvalidIdentifier("NHS number must be 10 digits")
     check = nhs_check_digit(value[:9])
     if check is None or check != int(value[9]):
@@ -78,6 +83,7 @@ def is_valid_nhs_number(raw: str) -> bool:
 # --- Unique Pupil Number ------------------------------------------------------------------
 
 UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"  # 23 letters: no I, O or S
+_UPN = re.compile(rf"[{UPN_ALPHABET}]\d{{11}}[\d{UPN_ALPHABET}]")
 
 
 def upn_check_letter(last_twelve: str) -> str:
@@ -103,8 +109,7 @@ def validate_upn(raw: str) -> str:
         (940, 941) are missing from some published lists.
     """
     value = raw.strip().upper()
-    letters = UPN_ALPHABET
-    if not re.fullmatch(rf"[{letters}]\d{{11}}[\d{letters}]", value):
+    if not _UPN.fullmatch(value):
         raise InvalidIdentifier("UPN must be a letter, 11 digits and a digit or letter")
     if upn_check_letter(value[1:]) != value[0]:
         raise InvalidIdentifier("UPN check letter does not match")
@@ -150,7 +155,7 @@ def normalise_postcode(raw: str) -> str:
 
     The inward code always starts with a digit, so an 'O' typed there becomes '0'.
     """
-    compact = re.sub(r"\s+", "", raw).upper()
+    compact = "".join(raw.split()).upper()  # str.split's whitespace is exactly re's \s
     if len(compact) < 5:
         return compact
     outward, inward = compact[:-3], compact[-3:]

@@ -32,17 +32,25 @@ PARTICLES = frozenset(
 )
 
 
+_NOT_KEPT = re.compile(r"[^a-z\s-]")
+_SPACES = re.compile(r"\s+")
+_SEPARATORS = re.compile(r"[\s-]+")
+
+
 def fold(text: str) -> str:
     """Lower-case, strip accents and keep letters, spaces and hyphens."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
-    cleaned = re.sub(r"[^a-z\s-]", "", ascii_only.lower().replace("'", ""))
-    return re.sub(r"\s+", " ", cleaned).strip()
+    if text.isascii():  # NFKD leaves ASCII as it is, and none of it is a combining mark
+        ascii_only = text
+    else:
+        decomposed = unicodedata.normalize("NFKD", text)
+        ascii_only = "".join(c for c in decomposed if not unicodedata.combining(c))
+    cleaned = _NOT_KEPT.sub("", ascii_only.lower().replace("'", ""))
+    return _SPACES.sub(" ", cleaned).strip()
 
 
 def name_tokens(text: str) -> list[str]:
     """Split a name into its parts, dropping titles and placeholders ('Baby', 'Unknown')."""
-    parts = [t for t in re.split(r"[\s-]+", fold(text)) if t]
+    parts = [t for t in _SEPARATORS.split(fold(text)) if t]
     return [t for t in parts if t not in TITLES and t not in PLACEHOLDERS]
 
 

@@ -60,7 +60,7 @@ def _file_records(
             block = n // BLOCK
             if block % parts != part or len(values) != len(COLUMNS):
                 continue
-            record = parser.parse(dict(zip(COLUMNS, values, strict=True)))
+            record = parser.parse_values(values)
             if record is not None:
                 yield block, from_feed(f"{code}:{record.record_id}", record)
 

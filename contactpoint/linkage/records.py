@@ -16,9 +16,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from contactpoint.ingest.feeds import FeedRecord
+from contactpoint.ingest.feeds import FeedRecord, fast_constructor
 from contactpoint.lib import dates, names
-from contactpoint.lib.identifiers import InvalidIdentifier, parse_postcode
+from contactpoint.lib.identifiers import InvalidIdentifier, Postcode, parse_postcode
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,8 @@ class LinkRecord:
         return asdict(self)
 
 
+_new_link_record = fast_constructor(LinkRecord)
+
 # Names and postcodes repeat across millions of records: standardise each text once.
 _cached = functools.lru_cache(maxsize=1 << 17)
 
@@ -65,15 +67,31 @@ def _family(text: str, former: str) -> tuple[str | None, tuple[str, ...] | None,
     return family, tuple(sorted(tokens)), names.phonetic(family.replace(" ", "")) or None
 
 
+_Parts = tuple[str | None, str | None, str | None]
+_NONE: _Parts = (None, None, None)
+
+
 @_cached
-def _postcode(text: str | None) -> tuple[str | None, str | None, str | None]:
+def _postcode(text: str | None) -> _Parts:
     if not text:
-        return None, None, None
+        return _NONE
     try:
         postcode = parse_postcode(text)
     except InvalidIdentifier:
-        return None, None, None
+        return _NONE
+    return _postcode_parts(postcode)
+
+
+def _postcode_parts(postcode: Postcode) -> _Parts:
+    """The postcode, its sector and its district. The same as _postcode(str(postcode)): a
+    Postcode is only ever made by parse_postcode, which gives it back from its text."""
     return str(postcode), f"{postcode.outward} {postcode.inward[0]}", postcode.district
+
+
+@_cached
+def _birth(birth: dt.date) -> tuple[str, str | None, str]:
+    swapped = dates.day_month_swapped(birth)
+    return birth.isoformat(), swapped.isoformat() if swapped else None, str(birth.year)
 
 
 def from_canonical(unique_id: str, doc: dict[str, Any]) -> LinkRecord:
@@ -85,7 +103,7 @@ def from_canonical(unique_id: str, doc: dict[str, Any]) -> LinkRecord:
         str(doc.get("family_name") or ""),
         str(doc.get("former_family_name") or ""),
         birth,
-        doc.get("postcode") or None,
+        _postcode(doc.get("postcode") or None),
         str(doc.get("sex") or ""),
         doc.get("nhs_number") or None,
         doc.get("upn") or None,
@@ -100,7 +118,7 @@ def from_feed(unique_id: str, record: FeedRecord) -> LinkRecord:
         record.family_name,
         record.former_family_name,
         record.date_of_birth,
-        str(record.postcode) if record.postcode else None,
+        _postcode_parts(record.postcode) if record.postcode else _NONE,
         record.sex,
         record.nhs_number,
         record.upn,
@@ -113,16 +131,16 @@ def _standardise(
     family_text: str,
     former_text: str,
     birth: dt.date | None,
-    postcode_text: str | None,
+    postcode_parts: _Parts,
     sex: str,
     nhs_number: str | None,
     upn: str | None,
 ) -> LinkRecord:
     given, nicknames, given_phonetic = _given(given_text)
     family, tokens, family_phonetic = _family(family_text, former_text)
-    swapped = dates.day_month_swapped(birth) if birth else None
-    postcode, sector, district = _postcode(postcode_text)
-    return LinkRecord(
+    dob, dob_swapped, birth_year = _birth(birth) if birth else (None, None, None)
+    postcode, sector, district = postcode_parts
+    return _new_link_record(
         unique_id=unique_id,
         given_name=given,
         given_nicknames=list(nicknames) if nicknames is not None else None,
@@ -130,9 +148,9 @@ def _standardise(
         family_name=family,
         family_tokens=list(tokens) if tokens is not None else None,
         family_phonetic=family_phonetic,
-        dob=birth.isoformat() if birth else None,
-        dob_swapped=swapped.isoformat() if swapped else None,
-        birth_year=str(birth.year) if birth else None,
+        dob=dob,
+        dob_swapped=dob_swapped,
+        birth_year=birth_year,
         postcode=postcode,
         postcode_sector=sector,
         postcode_district=district,
