@@ -97,11 +97,12 @@ def splink_side(feeds: pathlib.Path, records: list[FeedRecord], repeat: int) -> 
     from splink import DuckDBAPI, Linker
 
     from contactpoint.linkage import store, training
-    from contactpoint.linkage.inputs import feed_records
+    from contactpoint.linkage.inputs import feed_table
     from contactpoint.linkage.records import as_table, from_feed
 
     db_api = DuckDBAPI(training.connect())
-    registry = db_api.register(as_table(feed_records(feeds)), dataset_display_name="registry")
+    table = feed_table(feeds, workers=os.cpu_count() or 1)
+    registry = db_api.register(table, dataset_display_name="registry")
     linker = Linker(registry, store.active().record.model, log_level=None)
     for column in ("given_name", "family_name"):
         linker.table_management.compute_tf_table(column)
