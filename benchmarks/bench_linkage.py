@@ -37,6 +37,11 @@ class Peak(threading.Thread):
             time.sleep(SAMPLE_SECONDS)
 
 
+def say(line: str) -> None:
+    """Each stage as it ends, on stderr: a national run takes most of an hour."""
+    print(f"{time.strftime('%H:%M:%S')} {line}", file=sys.stderr, flush=True)
+
+
 def run(feeds: pathlib.Path) -> None:
     from contactpoint.linkage import bulk, store
     from contactpoint.linkage.evaluate import pair_counts_of, truth_rows
@@ -48,10 +53,11 @@ def run(feeds: pathlib.Path) -> None:
     records = [feed_table(feeds, workers=os.cpu_count() or 1)]
     standardise = time.perf_counter() - started
     n = records[0].num_rows
+    say(f"standardise: {n:,} records in {standardise:,.1f} s")
     model = store.bootstrap_model()
     started = time.perf_counter()
     # Handed over, not kept: link copies the table into DuckDB and lets it go.
-    result = bulk.link(records.pop(), model, store.DEFAULT_UPPER, store.DEFAULT_LOWER)
+    result = bulk.link(records.pop(), model, store.DEFAULT_UPPER, store.DEFAULT_LOWER, say)
     linkage = time.perf_counter() - started
     peak.running = False
     clusters = result.clusters
