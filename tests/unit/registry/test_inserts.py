@@ -24,7 +24,10 @@ from contactpoint.registry.models import (
 from contactpoint.registry.models.involvements import Involvement
 from contactpoint.registry.sources import national_source
 
-pytestmark = pytest.mark.django_db
+# Transactional like every other database test here: a test in a transaction runs first
+# and keeps the session's SQLite connection open, and later tests that replace or kill
+# writers of the database files then fail with "disk I/O error" (seen under `make test`).
+pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture
