@@ -78,7 +78,7 @@ def run(feeds: pathlib.Path) -> None:
     total = standardise + linkage
     print(f"total:              {total:,.1f} s ({n / total * 60:,.0f} records/min)")
     print(f"pairs scored:       {result.comparisons:,} above the review weight")
-    print(f"clusters:           {len(set(clusters.values())):,}")
+    print(f"clusters:           {result.cluster_count:,}; {len(result.review):,} pairs for review")
     print(f"peak RSS:           {peak.peak / 1024**2:,.0f} MiB")
     print(f"precision / recall: {counts.precision:.4f} / {counts.recall:.4f} (pairwise)")
 

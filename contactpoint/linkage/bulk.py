@@ -47,6 +47,7 @@ class BulkResult:
     records: int
     comparisons: int
     clusters: dict[str, str]  # record id to its cluster (the smallest record id in it)
+    cluster_count: int = 0
     review: list[tuple[str, str, float]] = field(default_factory=list)
     untrusted: set[str] = field(default_factory=set)  # clusters with conflicting ids
     hubs: set[str] = field(default_factory=set)  # records that would join unlike records
@@ -89,12 +90,16 @@ def blocking_report(records: Iterable[LinkRecord], sample: float = 1.0) -> Block
     return BlockingReport(table.num_rows, by_rule)
 
 
+CHUNK = 2_000_000  # records on the left-hand side of one predict step
+
+
 def link(
     records: Iterable[LinkRecord] | pa.Table,
     model: dict[str, Any],
     upper: float,
     lower: float,
     progress: Progress | None = None,
+    chunk: int = CHUNK,
 ) -> BulkResult:
     """Cluster records into children.
 
@@ -105,6 +110,9 @@ def link(
         upper: match weight at or above which an eligible pair joins two records.
         lower: match weight from which a pair is worth a person's look.
         progress: called with a line for people at each step.
+        chunk: records on the left of each pair scored in one step. Splink's scored pairs
+            (every comparison's weight) exist for one step at a time; only each pair's ids
+            and weight are kept between steps.
 
     Returns:
         Each record's cluster, the pairs for review, and the time each step took.
@@ -119,49 +127,83 @@ def link(
     con = training.connect()
     # Copied into DuckDB, which spills past CONTACTPOINT_LINKAGE_MEMORY, and the Arrow
     # table let go: at national scale it is gigabytes (a caller that keeps no reference
-    # of its own frees it here).
+    # of its own frees it here). Splink sees each record by a number given in the order
+    # of its id, so the pairs it keeps are two integers, not two strings.
     con.register("cp_input", table)
-    con.execute("CREATE TABLE cp_records AS SELECT * FROM cp_input")
+    con.execute(
+        "CREATE TABLE cp_records AS SELECT row_number() OVER (ORDER BY unique_id) AS unique_id,"
+        " unique_id AS record_id, * EXCLUDE (unique_id) FROM cp_input"
+    )
     con.unregister("cp_input")
     del table
     frame = DuckDBAPI(con).register("cp_records", dataset_display_name="records")
-    # The comparison levels (gamma columns) are needed to apply the eligibility rules.
+    # Each comparison's weight (mw_ columns) is needed to apply the eligibility rules; the
+    # compared values are not.
     linker = Linker(
-        frame, {**model, "retain_intermediate_calculation_columns": True}, log_level=None
+        frame,
+        {
+            **model,
+            "retain_matching_columns": False,
+            "retain_intermediate_calculation_columns": True,
+        },
+        log_level=None,
     )
     for column in comparisons.TF_COLUMNS:
         linker.table_management.compute_tf_table(column)
-    eligible = _eligible_sql(Scorer(model))
     seconds["prepare"] = time.perf_counter() - clock
     say(f"link: {count:,} records ready in {seconds['prepare']:.1f} s")
     clock = time.perf_counter()
-    predictions = linker.inference.predict(threshold_match_weight=lower)
-    name = predictions.physical_name
-    # The table name is Splink's own and the thresholds are floats: nothing from input.
-    scored = con.execute(f"SELECT count(*) FROM {name}").fetchone()  # noqa: S608
+    scored = _predict(con, linker, upper, lower, _eligible_sql(Scorer(model)), chunk, say)
     seconds["predict"] = time.perf_counter() - clock
-    say(f"link: {scored[0] if scored else 0:,} pairs above {lower} in {seconds['predict']:.1f} s")
+    say(f"link: {scored:,} pairs above {lower} in {seconds['predict']:.1f} s")
     clock = time.perf_counter()
-    result = _cluster(con, DuckDBAPI(con), frame.physical_name, name, upper, eligible)
-    result.records, result.comparisons = count, int(scored[0]) if scored else 0
+    result = _cluster(con, DuckDBAPI(con), frame.physical_name)
+    result.records, result.comparisons = count, scored
     seconds["cluster"] = time.perf_counter() - clock
     result.seconds = seconds
     say(
-        f"link: {len(set(result.clusters.values())):,} clusters, {len(result.hubs):,} records "
+        f"link: {result.cluster_count:,} clusters, {len(result.hubs):,} records "
         f"joining children that disagree, {len(result.untrusted):,} untrusted clusters, "
         f"{len(result.review):,} pairs for review"
     )
     return result
 
 
-# Every statement below names only Splink's tables and ours, with float thresholds.
+def _predict(
+    con: Any, linker: Linker, upper: float, lower: float, eligible: str, chunk: int, say: Progress
+) -> int:
+    """Score the blocked pairs a share of the records at a time, keeping the strong
+    eligible ones (cp_strong) and the rest above `lower` (cp_weak); return how many."""
+    con.execute("CREATE OR REPLACE TEMP TABLE cp_strong (l BIGINT, r BIGINT)")
+    con.execute("CREATE OR REPLACE TEMP TABLE cp_weak (l BIGINT, r BIGINT, match_weight DOUBLE)")
+    [(count,)] = con.execute("SELECT count(*) FROM cp_records").fetchall()
+    steps = max(1, -(-int(count) // chunk))
+    for step in range(1, steps + 1):
+        part = linker.inference.predict_chunk(
+            left_chunk=(step, steps),
+            right_chunk=(1, 1),
+            threshold_match_weight=lower,
+            warning_mode="never",
+        )
+        name = part.physical_name  # Splink's own table; thresholds are floats
+        strong = f"match_weight >= {upper} AND {eligible}"
+        con.execute(
+            f"INSERT INTO cp_strong SELECT unique_id_l, unique_id_r FROM {name} WHERE {strong}"  # noqa: S608
+        )
+        con.execute(
+            f"INSERT INTO cp_weak SELECT unique_id_l, unique_id_r, match_weight FROM {name} "  # noqa: S608
+            f"WHERE NOT ({strong})"
+        )
+        part.drop_table_from_database_and_remove_from_cache()
+        if steps > 1:
+            say(f"link: scored step {step} of {steps}")
+    [(strong,)] = con.execute("SELECT count(*) FROM cp_strong").fetchall()
+    [(weak,)] = con.execute("SELECT count(*) FROM cp_weak").fetchall()
+    return int(strong) + int(weak)
+
+
+# Every statement below names only Splink's tables and ours.
 _EDGES = """
-CREATE OR REPLACE TEMP TABLE cp_strong AS
-  SELECT unique_id_l AS l, unique_id_r AS r FROM {predictions}
-  WHERE match_weight >= {upper} AND {eligible};
-CREATE OR REPLACE TEMP TABLE cp_weak AS
-  SELECT unique_id_l AS l, unique_id_r AS r, match_weight FROM {predictions}
-  WHERE NOT (match_weight >= {upper} AND {eligible});
 CREATE OR REPLACE TEMP TABLE cp_near AS
   SELECT l AS x, r AS y FROM cp_strong UNION ALL SELECT r AS x, l AS y FROM cp_strong;
 CREATE OR REPLACE TEMP TABLE cp_hubs AS
@@ -173,48 +215,70 @@ CREATE OR REPLACE TEMP TABLE cp_hubs AS
      OR (ra.given_name <> rb.given_name AND ra.given_phonetic <> rb.given_phonetic
          AND len(list_intersect(ra.given_nicknames, rb.given_nicknames)) = 0
          AND damerau_levenshtein(ra.given_name, rb.given_name) > 1);
+DROP TABLE cp_near;
 CREATE OR REPLACE TEMP TABLE cp_edges AS
   SELECT l AS unique_id_l, r AS unique_id_r FROM cp_strong
   WHERE l NOT IN (SELECT unique_id FROM cp_hubs) AND r NOT IN (SELECT unique_id FROM cp_hubs);
 """
 
+# Pairs for review: the weak ones and a hub's strong ones, between two clusters.
+_REVIEW = """
+WITH pairs AS (
+  SELECT l, r, match_weight FROM cp_weak UNION ALL
+  SELECT l, r, 1e9 FROM cp_strong
+  WHERE l IN (SELECT unique_id FROM cp_hubs) OR r IN (SELECT unique_id FROM cp_hubs))
+SELECT a.record_id, b.record_id, p.match_weight FROM pairs p
+JOIN {clustered} ca ON ca.unique_id = p.l
+JOIN {clustered} cb ON cb.unique_id = p.r
+JOIN {records} a ON a.unique_id = p.l
+JOIN {records} b ON b.unique_id = p.r
+WHERE ca.cluster_id <> cb.cluster_id
+ORDER BY p.l, p.r
+"""
 
-def _cluster(
-    con: Any, db_api: Any, records: str, predictions: str, upper: float, eligible: str
-) -> BulkResult:
-    """Connected components over the strong, eligible pairs, in DuckDB.
+
+def _cluster(con: Any, db_api: Any, records: str) -> BulkResult:
+    """Connected components over the strong, eligible pairs (cp_strong), in DuckDB.
 
     A record strongly like two records that cannot be one child (two different valid
     identifiers, or given names that share no form: a nameless record beside twins)
     would chain them into one: such a *hub* joins no one and its pairs go to review
     instead, as two strong candidates do in real time.
     """
-    con.execute(
-        _EDGES.format(predictions=predictions, records=records, upper=upper, eligible=eligible)
-    )
+    con.execute(_EDGES.format(records=records))
     clustered = cluster_pairwise_predictions_at_threshold(
         nodes=records, edges="cp_edges", db_api=db_api, node_id_column_name="unique_id"
+    ).physical_name
+    # A cluster is named by its smallest record id: records are numbered in id order and
+    # a cluster's id is its smallest number.
+    rows = con.execute(
+        f"SELECT r.record_id, k.record_id FROM {clustered} c "  # noqa: S608
+        f"JOIN {records} r ON r.unique_id = c.unique_id "
+        f"JOIN {records} k ON k.unique_id = c.cluster_id ORDER BY c.cluster_id"
     )
-    rows = con.execute(f"SELECT unique_id, cluster_id FROM {clustered.physical_name}")  # noqa: S608
     clusters: dict[str, str] = {}
+    count, name = 0, ""
     while batch := rows.fetchmany(100_000):  # not all at once: millions of tuples
-        clusters.update((str(u), str(c)) for u, c in batch)
+        for record, cluster in batch:
+            if cluster != name:  # one string per cluster, not one per record
+                count, name = count + 1, cluster
+            clusters[record] = name
     untrusted = con.execute(
-        f"SELECT c.cluster_id FROM {clustered.physical_name} c "  # noqa: S608
-        f"JOIN {records} r USING (unique_id) GROUP BY c.cluster_id "
+        f"SELECT k.record_id FROM {clustered} c "  # noqa: S608
+        f"JOIN {records} r ON r.unique_id = c.unique_id "
+        f"JOIN {records} k ON k.unique_id = c.cluster_id GROUP BY k.record_id "
         "HAVING count(DISTINCT r.nhs_number) > 1 OR count(DISTINCT r.upn) > 1"
     ).fetchall()
-    hubs = {str(h) for (h,) in con.execute("SELECT unique_id FROM cp_hubs").fetchall()}
-    review = con.execute(
-        "SELECT l, r, match_weight FROM cp_weak UNION ALL "
-        "SELECT l, r, 1e9 FROM cp_strong WHERE l IN (SELECT unique_id FROM cp_hubs) "
-        "OR r IN (SELECT unique_id FROM cp_hubs)"
+    hubs = con.execute(
+        f"SELECT r.record_id FROM cp_hubs JOIN {records} r USING (unique_id)"  # noqa: S608
     ).fetchall()
+    review = con.execute(_REVIEW.format(clustered=clustered, records=records)).fetchall()
     return BulkResult(
         records=len(clusters),
         comparisons=0,
         clusters=clusters,
-        review=[(a, b, float(w)) for a, b, w in review if clusters[a] != clusters[b]],
+        cluster_count=count,
+        review=[(a, b, float(w)) for a, b, w in review],
         untrusted={str(c) for (c,) in untrusted},
-        hubs=hubs,
+        hubs={str(h) for (h,) in hubs},
     )

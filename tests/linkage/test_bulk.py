@@ -103,3 +103,24 @@ def test_bulk_eligibility_is_the_real_time_rule_on_every_scored_pair(
     assert len(verdicts) > 500
     assert {sql for sql, _ in verdicts} == {True, False}  # both outcomes are exercised
     assert all(sql == python for sql, python in verdicts)
+
+
+def test_scoring_a_share_of_the_records_at_a_time_links_the_same(folder: pathlib.Path) -> None:
+    """Splink's scored pairs exist for one step at a time (bulk.CHUNK records on the left);
+    however many steps, the clusters and the pairs for review are the same."""
+    model = store.bootstrap_model()
+    table = feed_table(folder, workers=1)
+
+    def run(chunk: int) -> bulk.BulkResult:
+        return bulk.link(table, model, store.DEFAULT_UPPER, store.DEFAULT_LOWER, chunk=chunk)
+
+    whole, steps = run(bulk.CHUNK), run(97)
+    assert steps.clusters == whole.clusters
+    assert sorted(steps.review) == sorted(whole.review)
+    assert (steps.hubs, steps.untrusted, steps.comparisons) == (
+        whole.hubs,
+        whole.untrusted,
+        whole.comparisons,
+    )
+    assert whole.cluster_count == len(set(whole.clusters.values())) < table.num_rows
+    assert whole.review  # the population has pairs for review, so they are compared
