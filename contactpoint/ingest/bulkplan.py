@@ -9,7 +9,10 @@ and run again writes exactly the units the first run did not (contactpoint/inges
   that could found a child (no identifier, and no real given name, family name and date of
   birth, as in batch.py), stays waiting for a person: every record pending, in review;
 - a cluster with a review pair to a shielded child's record is held (it might be that
-  child: a visible duplicate of a child in hiding must never be published);
+  child: a visible duplicate of a child in hiding must never be published), and so is one
+  caught by the row loader's looser net (children.near_shielded): a record born on a
+  shielded child's birth date, or its day-month swap, sharing a name key with it, however
+  low Splink scored the pair;
 - every other cluster becomes one child.
 
 Shielded children come first, then the other children, then the waiting records, so the
@@ -18,11 +21,15 @@ children a waiting record's review candidates name are always written before it.
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from contactpoint.lib import dates, names
 from contactpoint.linkage.bulk import BulkResult
 from contactpoint.linkage.realtime import KEEP
 
@@ -88,7 +95,11 @@ def plan(records: Mapping[str, Parsed], result: BulkResult) -> list[Unit]:
         if unit.key in result.untrusted or not any(r.founding for r in unit.records):
             unit.waiting = REVIEW
     _hold_near_shielded(units, result)
+    near = _hold_near_shielded_loosely(units)
     _add_candidates(units, result)
+    for unit in units:
+        for uid, found in near.get(unit.key, {}).items():
+            unit.candidates[uid] = _with_near(unit.candidates.get(uid, []), found)
     return sorted(units, key=lambda u: (2 if u.waiting else 0 if u.shielded else 1, u.key))
 
 
@@ -101,6 +112,65 @@ def _hold_near_shielded(units: list[Unit], result: BulkResult) -> None:
         for mine, other in ((a, b), (b, a)):
             if other in shielded and mine not in shielded and by_key[mine].is_child:
                 by_key[mine].waiting = HELD
+
+
+NEAR = float("-inf")  # the weight given a loose net's candidate: Splink kept no pair
+
+
+def _hold_near_shielded_loosely(units: list[Unit]) -> dict[str, dict[str, list[tuple[str, str]]]]:
+    """Hold every would-be child with a record near a shielded cluster's: born on one of
+    its birth dates or the swap (dates.birth_date_variants), and sharing a name key with
+    it (names.loose_keys), as children.near_shielded does for the row loader.
+
+    Returns: unit key to record id to the shielded children it is near, as (child's cluster
+    key, its first record): the held record's candidates.
+    """
+    known: dict[str, list[tuple[Unit, set[str]]]] = defaultdict(list)  # by birth date
+    for unit in units:
+        if unit.shielded:  # waiting too: a sensitive record no one has placed yet
+            docs = [json.loads(r.body) for r in unit.records]
+            keys = set().union(*(_loose_keys(d) for d in docs))
+            for birth in {d.get("date_of_birth") for d in docs} - {None, ""}:
+                known[str(birth)].append((unit, keys))
+    near: dict[str, dict[str, list[tuple[str, str]]]] = defaultdict(dict)
+    for unit in units if known else ():
+        if unit.shielded or not unit.is_child:
+            continue
+        for record in unit.records:
+            doc = json.loads(record.body)
+            others = [o for b in _births(doc.get("date_of_birth")) for o in known.get(b, ())]
+            mine = _loose_keys(doc) if others else set()
+            found = [(other, other.records[0].uid) for other, keys in others if keys & mine]
+            if found:  # candidates only among children: a waiting unit has none to name
+                near[unit.key][record.uid] = [(o.key, r) for o, r in found if o.is_child]
+        if unit.key in near:
+            unit.waiting = HELD
+    return near
+
+
+def _loose_keys(doc: dict[str, str | None]) -> set[str]:
+    return names.loose_keys(
+        doc.get("given_name") or "",
+        doc.get("family_name") or "",
+        doc.get("former_family_name") or "",
+    )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _births(text: str | None) -> frozenset[str]:
+    """A birth date and its swap; a few thousand dates, each asked for by many records."""
+    if not text:
+        return frozenset()
+    return frozenset(b.isoformat() for b in dates.birth_date_variants(dt.date.fromisoformat(text)))
+
+
+def _with_near(
+    found: list[tuple[str, float, str]], near: list[tuple[str, str]]
+) -> list[tuple[str, float, str]]:
+    """A held record's candidates: its review pairs' children, best first, and every
+    shielded child the loose net found it near, always kept."""
+    extra = [(key, NEAR, other) for key, other in near if key not in {k for k, _, _ in found}]
+    return found[: max(KEEP - len(extra), 0)] + extra
 
 
 def _add_candidates(units: list[Unit], result: BulkResult) -> None:

@@ -76,6 +76,18 @@ def given_name_key(given_name: str) -> str:
     return phonetic(tokens[0]) if tokens else ""
 
 
+def loose_keys(given_name: str, family_name: str, former_family_name: str = "") -> set[str]:
+    """What the loose net for shielded children compares, beside the date of birth
+    (registry/children.near_shielded, ingest/bulkplan.py): the family name keys of both
+    family names, tagged `f:`, and the given name key, tagged `g:`. Two people "might be
+    one" when they share any."""
+    keys = {f"f:{k}" for k in family_name_keys(family_name) | family_name_keys(former_family_name)}
+    given = given_name_key(given_name)
+    if given:
+        keys.add(f"g:{given}")
+    return keys
+
+
 # --- Standard forms for comparing two records ---------------------------------------------
 
 

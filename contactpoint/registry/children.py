@@ -245,11 +245,5 @@ def _near(record: FeedRecord, known: _Known) -> bool:
     births = {b.isoformat() for b in dates.birth_date_variants(record.date_of_birth)}
     if not births & known.births:
         return False
-    family = names.family_name_keys(record.family_name) | names.family_name_keys(
-        record.former_family_name
-    )
-    given = names.given_name_key(record.given_name)
-    return any(
-        family & names.family_name_keys(f) or (given and given == names.given_name_key(g))
-        for g, f in known.raw_names
-    )
+    mine = names.loose_keys(record.given_name, record.family_name, record.former_family_name)
+    return any(mine & names.loose_keys(g, f) for g, f in known.raw_names)

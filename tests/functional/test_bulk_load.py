@@ -233,6 +233,29 @@ def test_a_sensitive_record_makes_a_shielded_child(feeds: Path) -> None:
     assert list(Child.objects.values_list("shielded", flat=True)) == [True]
 
 
+def test_a_record_near_a_shielded_child_is_held_however_low_it_scores(feeds: Path) -> None:
+    """The row loader's loose net (children.near_shielded) in a bulk load: a record born
+    on the day the shielded child was, with day and month swapped, and sharing its family
+    name but nothing else, scores far below the review weight and still founds no visible
+    child; a record with other names born that day founds one."""
+    hidden = _child("C1", "4010232137", sensitive="Y", date_of_birth="2016-05-07")
+    write_feed(feeds, "council_social_care", [feed_row(**hidden)])
+    near = _child("N1", "", given_name="Zuzanna", date_of_birth="2016-07-05", sex="M")
+    near["postcode"] = "LS1 4AP"
+    apart = {**near, "record_id": "N2", "given_name": "Maja", "family_name": "Quayle"}
+    apart["postcode"] = "M1 1AE"
+    write_feed(feeds, "nhs_demographics", [feed_row(**near), feed_row(**apart)])
+
+    bulk_load_folder(feeds)
+
+    assert sorted(Child.objects.values_list("shielded", flat=True)) == [False, True]
+    held = SourceRecord.objects.get(child__isnull=True)
+    assert held.method == "near_shielded" and held.status == "pending"
+    item = ReviewItem.objects.get(source_record=held)
+    assert item.reason == "shielded"
+    assert list(item.candidates.values_list("child__shielded", flat=True)) == [True]
+
+
 def _child(record_id: str, nhs_number: str, **values: str) -> dict[str, str]:
     return {
         "record_id": record_id,

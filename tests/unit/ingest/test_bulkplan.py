@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
-from contactpoint.ingest.bulkplan import HELD, REVIEW, Parsed, Unit, chunks, plan
+from contactpoint.ingest.bulkplan import HELD, NEAR, REVIEW, Parsed, Unit, chunks, plan
 from contactpoint.linkage.bulk import BulkResult
 
 
-def record(n: int, founding: bool = True, sensitive: bool = False) -> Parsed:
+def record(
+    n: int, founding: bool = True, sensitive: bool = False, doc: dict[str, str] | None = None
+) -> Parsed:
     sr_id = uuid.UUID(int=n)
-    return Parsed(n, 0, n + 1, bytes([n]), sr_id, "{}", founding, sensitive)
+    return Parsed(n, 0, n + 1, bytes([n]), sr_id, json.dumps(doc or {}), founding, sensitive)
 
 
 def uid(n: int) -> str:
@@ -69,6 +72,33 @@ def test_a_cluster_near_a_shielded_child_is_held_with_that_child_as_candidate() 
     assert units[uid(2)].waiting == HELD and units[uid(2)].reason == "shielded"
     assert units[uid(2)].candidates[uid(2)] == [(uid(3), 0.5, uid(3)), (uid(1), -1.5, uid(1))]
     assert units[uid(3)].is_child and not units[uid(3)].shielded
+
+
+def test_the_loose_net_holds_a_record_near_a_shielded_child_that_splink_kept_apart() -> None:
+    """No pair between them at all (Splink scored it below the review weight), yet born on
+    the shielded child's birth date or its swap and sharing a name key: held, as the row
+    loader's children.near_shielded holds it, with the shielded child as its candidate."""
+    shielded = {"given_name": "Amelia", "family_name": "Hartley", "date_of_birth": "2015-03-04"}
+    units = planned(
+        {1: 1, 2: 2, 3: 3, 4: 4, 5: 5},
+        [
+            record(1, sensitive=True, doc=shielded),
+            record(
+                2, doc=dict(given_name="Zoe", family_name="Hartlee", date_of_birth="2015-04-03")
+            ),
+            record(3, doc=dict(given_name="Zoe", family_name="Smith", date_of_birth="2015-03-04")),
+            record(4, doc={**shielded, "date_of_birth": "2016-03-04"}),
+            record(
+                5, doc=dict(given_name="Amelia", family_name="Smith", date_of_birth="2015-03-04")
+            ),
+        ],
+        review=[(2, 3, -2.0)],
+    )
+
+    assert units[uid(2)].waiting == HELD and units[uid(5)].waiting == HELD
+    assert units[uid(2)].candidates[uid(2)] == [(uid(3), -2.0, uid(3)), (uid(1), NEAR, uid(1))]
+    assert units[uid(5)].candidates[uid(5)] == [(uid(1), NEAR, uid(1))]
+    assert units[uid(3)].is_child and units[uid(4)].is_child  # other names; other year
 
 
 def test_shielded_children_come_first_and_waiting_records_last() -> None:
