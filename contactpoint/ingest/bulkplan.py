@@ -21,8 +21,6 @@ children a waiting record's review candidates name are always written before it.
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import json
 import uuid
 from collections import defaultdict
@@ -138,7 +136,9 @@ def _hold_near_shielded_loosely(units: list[Unit]) -> dict[str, dict[str, list[t
             continue
         for record in unit.records:
             doc = json.loads(record.body)
-            others = [o for b in _births(doc.get("date_of_birth")) for o in known.get(b, ())]
+            birth = doc.get("date_of_birth")
+            births = dates.birth_date_texts(birth) if birth else frozenset()
+            others = [o for b in births for o in known.get(b, ())]
             mine = _loose_keys(doc) if others else set()
             found = [(other, other.records[0].uid) for other, keys in others if keys & mine]
             if found:  # candidates only among children: a waiting unit has none to name
@@ -156,20 +156,13 @@ def _loose_keys(doc: dict[str, str | None]) -> set[str]:
     )
 
 
-@functools.lru_cache(maxsize=1 << 16)
-def _births(text: str | None) -> frozenset[str]:
-    """A birth date and its swap; a few thousand dates, each asked for by many records."""
-    if not text:
-        return frozenset()
-    return frozenset(b.isoformat() for b in dates.birth_date_variants(dt.date.fromisoformat(text)))
-
-
 def _with_near(
     found: list[tuple[str, float, str]], near: list[tuple[str, str]]
 ) -> list[tuple[str, float, str]]:
     """A held record's candidates: its review pairs' children, best first, and every
     shielded child the loose net found it near, always kept."""
-    extra = [(key, NEAR, other) for key, other in near if key not in {k for k, _, _ in found}]
+    named = {k for k, _, _ in found}
+    extra = [(key, NEAR, other) for key, other in near if key not in named]
     return found[: max(KEEP - len(extra), 0)] + extra
 
 

@@ -7,6 +7,7 @@ caller decides what a match on a variant is worth. docs/standardisation.md expla
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 # How far from the recorded year a one-digit variant may land and still be looked for.
 DEFAULT_YEAR_SPAN = 30
@@ -60,6 +61,13 @@ def birth_date_variants(d: dt.date, *, one_digit: bool = False) -> set[dt.date]:
     if one_digit:
         variants |= one_digit_variants(d)
     return variants
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def birth_date_texts(text: str) -> frozenset[str]:
+    """birth_date_variants (the date and its day-month swap) of an ISO date, as ISO texts;
+    cached, since a population has a few thousand birth dates and millions of records."""
+    return frozenset(b.isoformat() for b in birth_date_variants(dt.date.fromisoformat(text)))
 
 
 def _span(year: int, span: int) -> range:

@@ -153,7 +153,8 @@ def link(
     seconds["prepare"] = time.perf_counter() - clock
     say(f"link: {count:,} records ready in {seconds['prepare']:.1f} s")
     clock = time.perf_counter()
-    scored = _predict(con, linker, upper, lower, _eligible_sql(Scorer(model)), chunk, say)
+    steps = max(1, -(-count // chunk))
+    scored = _predict(con, linker, upper, lower, _eligible_sql(Scorer(model)), steps, say)
     seconds["predict"] = time.perf_counter() - clock
     say(f"link: {scored:,} pairs above {lower} in {seconds['predict']:.1f} s")
     clock = time.perf_counter()
@@ -170,14 +171,12 @@ def link(
 
 
 def _predict(
-    con: Any, linker: Linker, upper: float, lower: float, eligible: str, chunk: int, say: Progress
+    con: Any, linker: Linker, upper: float, lower: float, eligible: str, steps: int, say: Progress
 ) -> int:
-    """Score the blocked pairs a share of the records at a time, keeping the strong
+    """Score the blocked pairs in `steps` shares of the records, keeping the strong
     eligible ones (cp_strong) and the rest above `lower` (cp_weak); return how many."""
     con.execute("CREATE OR REPLACE TEMP TABLE cp_strong (l BIGINT, r BIGINT)")
     con.execute("CREATE OR REPLACE TEMP TABLE cp_weak (l BIGINT, r BIGINT, match_weight DOUBLE)")
-    [(count,)] = con.execute("SELECT count(*) FROM cp_records").fetchall()
-    steps = max(1, -(-int(count) // chunk))
     for step in range(1, steps + 1):
         part = linker.inference.predict_chunk(
             left_chunk=(step, steps),

@@ -242,8 +242,7 @@ def near_shielded(records: list[FeedRecord]) -> list[bool]:
 
 
 def _near(record: FeedRecord, known: _Known) -> bool:
-    births = {b.isoformat() for b in dates.birth_date_variants(record.date_of_birth)}
-    if not births & known.births:
+    if not dates.birth_date_texts(record.date_of_birth.isoformat()) & known.births:
         return False
     mine = names.loose_keys(record.given_name, record.family_name, record.former_family_name)
     return any(mine & names.loose_keys(g, f) for g, f in known.raw_names)
