@@ -24,9 +24,9 @@ from contactpoint.registry.models import (
 from contactpoint.registry.models.involvements import Involvement
 from contactpoint.registry.sources import national_source
 
-# Transactional like every other database test here: a test in a transaction runs first
-# and keeps the session's SQLite connection open, and later tests that replace or kill
-# writers of the database files then fail with "disk I/O error" (seen under `make test`).
+# Transactional like every other database test here. Run in a transaction instead, this
+# module was followed under `make test` by "disk I/O error" on SQLite in later tests that
+# restore backups or kill writers; the exact mechanism was not pinned down.
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
