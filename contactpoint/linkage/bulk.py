@@ -90,7 +90,7 @@ def blocking_report(records: Iterable[LinkRecord], sample: float = 1.0) -> Block
     return BlockingReport(table.num_rows, by_rule)
 
 
-CHUNK = 2_000_000  # records on the left-hand side of one predict step
+CHUNK = 16_000_000  # blocked pairs scored in one predict step
 
 
 def link(
@@ -110,9 +110,9 @@ def link(
         upper: match weight at or above which an eligible pair joins two records.
         lower: match weight from which a pair is worth a person's look.
         progress: called with a line for people at each step.
-        chunk: records on the left of each pair scored in one step. Splink's scored pairs
-            (every comparison's weight) exist for one step at a time; only each pair's ids
-            and weight are kept between steps.
+        chunk: blocked pairs scored in one step. The pairs are found once; Splink's scored
+            pairs (every comparison's weight) exist for one step at a time, and only each
+            kept pair's ids and weight outlive it.
 
     Returns:
         Each record's cluster, the pairs for review, and the time each step took.
@@ -153,8 +153,7 @@ def link(
     seconds["prepare"] = time.perf_counter() - clock
     say(f"link: {count:,} records ready in {seconds['prepare']:.1f} s")
     clock = time.perf_counter()
-    steps = max(1, -(-count // chunk))
-    scored = _predict(con, linker, upper, lower, _eligible_sql(Scorer(model)), steps, say)
+    scored = _predict(con, linker, upper, lower, _eligible_sql(Scorer(model)), chunk, say)
     seconds["predict"] = time.perf_counter() - clock
     say(f"link: {scored:,} pairs above {lower} in {seconds['predict']:.1f} s")
     clock = time.perf_counter()
@@ -171,21 +170,32 @@ def link(
 
 
 def _predict(
-    con: Any, linker: Linker, upper: float, lower: float, eligible: str, steps: int, say: Progress
+    con: Any, linker: Linker, upper: float, lower: float, eligible: str, chunk: int, say: Progress
 ) -> int:
-    """Score the blocked pairs in `steps` shares of the records, keeping the strong
-    eligible ones (cp_strong) and the rest above `lower` (cp_weak); return how many."""
+    """Score the blocked pairs, `chunk` of them at a time, keeping the strong eligible ones
+    (cp_strong) and the rest above `lower` (cp_weak); return how many were kept.
+
+    The blocking rules are applied once, to integer ids (Splink's blocked-pairs table);
+    each step registers a share of those pairs and Splink scores exactly that share.
+    """
+    clock = time.perf_counter()
+    blocked = linker.inference.compute_blocked_pairs_for_predict()
+    [(pairs,)] = con.execute(f"SELECT count(*) FROM {blocked.physical_name}").fetchall()  # noqa: S608
+    steps = max(1, -(-int(pairs) // chunk))
+    say(f"link: {pairs:,} blocked pairs in {time.perf_counter() - clock:.1f} s, {steps} steps")
     con.execute("CREATE OR REPLACE TEMP TABLE cp_strong (l BIGINT, r BIGINT)")
     con.execute("CREATE OR REPLACE TEMP TABLE cp_weak (l BIGINT, r BIGINT, match_weight DOUBLE)")
-    for step in range(1, steps + 1):
-        part = linker.inference.predict_chunk(
-            left_chunk=(step, steps),
-            right_chunk=(1, 1),
-            threshold_match_weight=lower,
-            warning_mode="never",
+    db_api = DuckDBAPI(con)
+    strong = f"match_weight >= {upper} AND {eligible}"  # thresholds are floats
+    for step in range(steps):
+        con.execute(
+            f"CREATE TEMP TABLE cp_share_{step} AS SELECT * FROM "  # noqa: S608
+            f"{blocked.physical_name} WHERE join_key_l % {steps} = {step}"
         )
-        name = part.physical_name  # Splink's own table; thresholds are floats
-        strong = f"match_weight >= {upper} AND {eligible}"
+        share = db_api.register(f"cp_share_{step}", dataset_display_name=f"share_{step}")
+        linker.table_management.register_blocked_pairs_for_predict(share)
+        part = linker.inference.predict(threshold_match_weight=lower, warning_mode="never")
+        name = part.physical_name  # Splink's own table
         con.execute(
             f"INSERT INTO cp_strong SELECT unique_id_l, unique_id_r FROM {name} WHERE {strong}"  # noqa: S608
         )
@@ -194,11 +204,13 @@ def _predict(
             f"WHERE NOT ({strong})"
         )
         part.drop_table_from_database_and_remove_from_cache()
+        con.execute(f"DROP TABLE cp_share_{step}")
         if steps > 1:
-            say(f"link: scored step {step} of {steps}")
-    [(strong,)] = con.execute("SELECT count(*) FROM cp_strong").fetchall()
-    [(weak,)] = con.execute("SELECT count(*) FROM cp_weak").fetchall()
-    return int(strong) + int(weak)
+            say(f"link: scored step {step + 1} of {steps}")
+    blocked.drop_table_from_database_and_remove_from_cache()
+    [(strong_count,)] = con.execute("SELECT count(*) FROM cp_strong").fetchall()
+    [(weak_count,)] = con.execute("SELECT count(*) FROM cp_weak").fetchall()
+    return int(strong_count) + int(weak_count)
 
 
 # Every statement below names only Splink's tables and ours.

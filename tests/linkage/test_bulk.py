@@ -105,16 +105,23 @@ def test_bulk_eligibility_is_the_real_time_rule_on_every_scored_pair(
     assert all(sql == python for sql, python in verdicts)
 
 
-def test_scoring_a_share_of_the_records_at_a_time_links_the_same(folder: pathlib.Path) -> None:
-    """Splink's scored pairs exist for one step at a time (bulk.CHUNK records on the left);
+def test_scoring_a_share_of_the_pairs_at_a_time_links_the_same(folder: pathlib.Path) -> None:
+    """Splink's scored pairs exist for one step at a time (bulk.CHUNK blocked pairs);
     however many steps, the clusters and the pairs for review are the same."""
     model = store.bootstrap_model()
     table = feed_table(folder, workers=1)
 
-    def run(chunk: int) -> bulk.BulkResult:
-        return bulk.link(table, model, store.DEFAULT_UPPER, store.DEFAULT_LOWER, chunk=chunk)
+    lines: list[str] = []
 
-    whole, steps = run(bulk.CHUNK), run(97)
+    def run(chunk: int) -> bulk.BulkResult:
+        return bulk.link(
+            table, model, store.DEFAULT_UPPER, store.DEFAULT_LOWER, lines.append, chunk=chunk
+        )
+
+    whole = run(bulk.CHUNK)
+    assert not any("scored step" in line for line in lines)  # one step
+    steps = run(97)
+    assert any("scored step 3 of" in line for line in lines)  # several steps
     assert steps.clusters == whole.clusters
     assert sorted(steps.review) == sorted(whole.review)
     assert (steps.hubs, steps.untrusted, steps.comparisons) == (
