@@ -11,9 +11,12 @@ Pairs between the thresholds, and strong but ineligible pairs, become review can
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -182,35 +185,65 @@ def _predict(
     blocked = linker.inference.compute_blocked_pairs_for_predict()
     [(pairs,)] = con.execute(f"SELECT count(*) FROM {blocked.physical_name}").fetchall()  # noqa: S608
     steps = max(1, -(-int(pairs) // chunk))
-    say(f"link: {pairs:,} blocked pairs in {time.perf_counter() - clock:.1f} s, {steps} steps")
-    con.execute("CREATE OR REPLACE TEMP TABLE cp_strong (l BIGINT, r BIGINT)")
-    con.execute("CREATE OR REPLACE TEMP TABLE cp_weak (l BIGINT, r BIGINT, match_weight DOUBLE)")
-    db_api = DuckDBAPI(con)
-    strong = f"match_weight >= {upper} AND {eligible}"  # thresholds are floats
-    for step in range(steps):
+    # Cut into shares in one pass, as Parquet files beside DuckDB's own spill files (ids and
+    # rule numbers only): at national scale the pairs are a billion rows, and reading them
+    # all again for each share cost more than scoring it.
+    [(spill,)] = con.execute("SELECT current_setting('temp_directory')").fetchall()
+    folder = Path(tempfile.mkdtemp(prefix="pairs-", dir=spill))
+    try:
         con.execute(
-            f"CREATE TEMP TABLE cp_share_{step} AS SELECT * FROM "  # noqa: S608
-            f"{blocked.physical_name} WHERE join_key_l % {steps} = {step}"
+            f"COPY (SELECT *, join_key_l % {steps} AS share FROM {blocked.physical_name}) "  # noqa: S608
+            f"TO '{folder}' (FORMAT parquet, PARTITION_BY (share), OVERWRITE_OR_IGNORE)"
         )
-        share = db_api.register(f"cp_share_{step}", dataset_display_name=f"share_{step}")
-        linker.table_management.register_blocked_pairs_for_predict(share)
-        part = linker.inference.predict(threshold_match_weight=lower, warning_mode="never")
-        name = part.physical_name  # Splink's own table
+        blocked.drop_table_from_database_and_remove_from_cache()
+        say(f"link: {pairs:,} blocked pairs in {time.perf_counter() - clock:.1f} s, {steps} steps")
+        con.execute("CREATE OR REPLACE TEMP TABLE cp_strong (l BIGINT, r BIGINT)")
         con.execute(
-            f"INSERT INTO cp_strong SELECT unique_id_l, unique_id_r FROM {name} WHERE {strong}"  # noqa: S608
+            "CREATE OR REPLACE TEMP TABLE cp_weak (l BIGINT, r BIGINT, match_weight DOUBLE)"
         )
-        con.execute(
-            f"INSERT INTO cp_weak SELECT unique_id_l, unique_id_r, match_weight FROM {name} "  # noqa: S608
-            f"WHERE NOT ({strong})"
-        )
-        part.drop_table_from_database_and_remove_from_cache()
-        con.execute(f"DROP TABLE cp_share_{step}")
-        if steps > 1:
-            say(f"link: scored step {step + 1} of {steps}")
-    blocked.drop_table_from_database_and_remove_from_cache()
+        for step in range(steps):
+            _score_share(con, linker, folder / f"share={step}", upper, lower, eligible, step)
+            if steps > 1:
+                say(f"link: scored step {step + 1} of {steps}")
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
     [(strong_count,)] = con.execute("SELECT count(*) FROM cp_strong").fetchall()
     [(weak_count,)] = con.execute("SELECT count(*) FROM cp_weak").fetchall()
     return int(strong_count) + int(weak_count)
+
+
+def _score_share(
+    con: Any,
+    linker: Linker,
+    share: Path,
+    upper: float,
+    lower: float,
+    eligible: str,
+    step: int,
+) -> None:
+    """Score the blocked pairs in the folder `share` into cp_strong and cp_weak."""
+    if not share.exists():  # no pair has its left-hand record in this share
+        return
+    table = f"cp_share_{step}"  # Splink wants a new name for each table it is given
+    con.execute(
+        f"CREATE TEMP TABLE {table} AS SELECT * FROM "  # noqa: S608
+        f"read_parquet('{share}/*.parquet', hive_partitioning = false)"
+    )
+    db_api = DuckDBAPI(con)
+    registered = db_api.register(table, dataset_display_name=f"share_{step}")
+    linker.table_management.register_blocked_pairs_for_predict(registered)
+    part = linker.inference.predict(threshold_match_weight=lower, warning_mode="never")
+    name = part.physical_name  # Splink's own table; thresholds are floats
+    strong = f"match_weight >= {upper} AND {eligible}"
+    con.execute(
+        f"INSERT INTO cp_strong SELECT unique_id_l, unique_id_r FROM {name} WHERE {strong}"  # noqa: S608
+    )
+    con.execute(
+        f"INSERT INTO cp_weak SELECT unique_id_l, unique_id_r, match_weight FROM {name} "  # noqa: S608
+        f"WHERE NOT ({strong})"
+    )
+    part.drop_table_from_database_and_remove_from_cache()
+    con.execute(f"DROP TABLE {table}")
 
 
 # Every statement below names only Splink's tables and ours.

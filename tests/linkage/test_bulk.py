@@ -5,6 +5,7 @@ from __future__ import annotations
 import pathlib
 
 import pytest
+from django.conf import settings
 from splink import DuckDBAPI, Linker
 
 from contactpoint.linkage import bulk, comparisons, inputs, store, training
@@ -131,3 +132,5 @@ def test_scoring_a_share_of_the_pairs_at_a_time_links_the_same(folder: pathlib.P
     )
     assert whole.cluster_count == len(set(whole.clusters.values())) < table.num_rows
     assert whole.review  # the population has pairs for review, so they are compared
+    # The shares of pairs written beside DuckDB's spill files are gone.
+    assert not list((pathlib.Path(settings.DATA_DIR) / "linkage-spill").iterdir())
