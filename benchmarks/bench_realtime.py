@@ -8,13 +8,22 @@ Matcher a load uses, and times, side by side on the same records, Splink's own
 Prints server-side p50, p95 and p99 in milliseconds, the candidates per record, and the
 machine and commit.
 
+With --occupancy M, every blind index is truncated to fewer bits (round(log2(M / N))),
+for the load and the matching alike, so that the buckets of a registry of N children hold
+about as many children as they would at M children with the real sizes. That measures
+the cost of a national registry's full buckets on a registry that can be built in a
+session; it does not reproduce everything else about a larger registry (deeper B-trees,
+more children truly sharing a birth date and name).
+
 Usage: .venv/bin/python benchmarks/bench_realtime.py [--children N] [--queries Q]
-       [--data DIR --feeds DIR]  (reuse a loaded data directory and its feed folder)
+       [--occupancy M] [--data DIR --feeds DIR]  (reuse a loaded data directory and its
+       feed folder: give the --children and --occupancy it was loaded with)
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import pathlib
 import random
@@ -25,14 +34,16 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from measure import commit, contactpoint, machine, setup_django, synth
+from measure import NARROW, commit, contactpoint, machine, narrow_indexes, setup_django, synth
 
 if TYPE_CHECKING:
     from contactpoint.ingest.feeds import FeedRecord
 
 
-def build(children: int, seed: int, data: pathlib.Path, feeds: pathlib.Path) -> float:
+def build(children: int, seed: int, data: pathlib.Path, feeds: pathlib.Path, less: int) -> float:
     env = {**os.environ, "CONTACTPOINT_ENV": "development", "CONTACTPOINT_DATA_DIR": str(data)}
+    if less:
+        env[NARROW] = str(less)
     synth(env, children, seed, feeds)
     contactpoint(env, "init", "--quiet")
     started = time.monotonic()
@@ -126,12 +137,17 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data", type=pathlib.Path)
     parser.add_argument("--feeds", type=pathlib.Path)
+    parser.add_argument("--occupancy", type=int, help="buckets as full as at this many children")
     args = parser.parse_args()
+    less = round(math.log2(args.occupancy / args.children)) if args.occupancy else 0
+    if less < 0:
+        parser.error("--occupancy must be at least --children")
     with tempfile.TemporaryDirectory(prefix="bench-realtime-") as tmp:
         data = args.data or pathlib.Path(tmp) / "var"
         feeds = args.feeds or pathlib.Path(tmp) / "feeds"
-        load_seconds = None if args.data else build(args.children, args.seed, data, feeds)
+        built = None if args.data else build(args.children, args.seed, data, feeds, less)
         setup_django(data)
+        narrow_indexes(less)
         from contactpoint.registry.models import Child
 
         children = Child.objects.count()
@@ -141,8 +157,13 @@ def main() -> int:
     cands: list[int] = result["candidates"]
     print(f"machine:          {machine()}")
     print(f"commit:           {commit()}")
-    built = f"bulk load {load_seconds:,.0f} s" if load_seconds else f"from {data}"
-    print(f"registry:         {children:,} children (SQLite), {built}")
+    source = f"bulk load {built:,.0f} s" if built else f"from {data}"
+    print(f"registry:         {children:,} children (SQLite), {source}")
+    if less:
+        scale = children * 2**less
+        print(
+            f"buckets:          every index {less} bits narrower: as full as at {scale:,} children"
+        )
     print(f"queries:          {len(ours):,} records, one at a time, a typo in each given name")
     p50, p95, p99 = (percentile(ours, share) for share in (0.5, 0.95, 0.99))
     print(f"in process:       p50 {p50:.1f} ms, p95 {p95:.1f} ms, p99 {p99:.1f} ms")

@@ -76,9 +76,29 @@ def commit() -> str:
     return done.stdout.strip() or "(no commit)"
 
 
+# Benchmarks only: blind indexes truncated to this many fewer bits (see narrow_indexes).
+NARROW = "CONTACTPOINT_BENCH_INDEX_BITS_LESS"
+
+
+def narrow_indexes(less: int) -> None:
+    """Truncate every blind index to `less` fewer bits in this process, so that a registry
+    of N children has buckets as full as one of N * 2**less children has with the real
+    sizes (docs/blind-indexes.md). For measuring the cost of full buckets on a registry
+    small enough to build; never for data anyone keeps."""
+    import dataclasses
+
+    from contactpoint.registry import blind_index
+
+    for index, spec in list(blind_index.SPECS.items()):
+        blind_index.SPECS[index] = dataclasses.replace(spec, bits=spec.bits - less)
+
+
 def contactpoint(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """Run a `contactpoint` command to the end; its failure ends the benchmark."""
+    """Run a `contactpoint` command to the end; its failure ends the benchmark. With
+    NARROW in `env`, the command runs with narrowed indexes (narrow_indexes)."""
     command = [sys.executable, "-m", "contactpoint", *args]
+    if env.get(NARROW):
+        command = [sys.executable, str(REPO / "benchmarks" / "narrowed.py"), *args]
     return subprocess.run(command, env=env, cwd=REPO, check=True, capture_output=True, text=True)
 
 
