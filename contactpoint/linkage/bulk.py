@@ -193,7 +193,7 @@ def _predict(
     try:
         con.execute(
             f"COPY (SELECT *, join_key_l % {steps} AS share FROM {blocked.physical_name}) "  # noqa: S608
-            f"TO '{folder}' (FORMAT parquet, PARTITION_BY (share), OVERWRITE_OR_IGNORE)"
+            f"TO {_quoted(folder)} (FORMAT parquet, PARTITION_BY (share), OVERWRITE_OR_IGNORE)"
         )
         blocked.drop_table_from_database_and_remove_from_cache()
         say(f"link: {pairs:,} blocked pairs in {time.perf_counter() - clock:.1f} s, {steps} steps")
@@ -212,6 +212,11 @@ def _predict(
     return int(strong_count) + int(weak_count)
 
 
+def _quoted(path: Path) -> str:
+    """A path as an SQL string literal (the data directory is the operator's choice)."""
+    return "'" + str(path).replace("'", "''") + "'"
+
+
 def _score_share(
     con: Any,
     linker: Linker,
@@ -227,7 +232,7 @@ def _score_share(
     table = f"cp_share_{step}"  # Splink wants a new name for each table it is given
     con.execute(
         f"CREATE TEMP TABLE {table} AS SELECT * FROM "  # noqa: S608
-        f"read_parquet('{share}/*.parquet', hive_partitioning = false)"
+        f"read_parquet({_quoted(share / '*.parquet')}, hive_partitioning = false)"
     )
     db_api = DuckDBAPI(con)
     registered = db_api.register(table, dataset_display_name=f"share_{step}")
