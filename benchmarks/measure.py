@@ -96,9 +96,10 @@ def narrow_indexes(less: int) -> None:
 def contactpoint(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """Run a `contactpoint` command to the end; its failure ends the benchmark. With
     NARROW in `env`, the command runs with narrowed indexes (narrow_indexes)."""
-    command = [sys.executable, "-m", "contactpoint", *args]
-    if env.get(NARROW):
-        command = [sys.executable, str(REPO / "benchmarks" / "narrowed.py"), *args]
+    entry = (
+        [str(REPO / "benchmarks" / "narrowed.py")] if env.get(NARROW) else ["-m", "contactpoint"]
+    )
+    command = [sys.executable, *entry, *args]
     return subprocess.run(command, env=env, cwd=REPO, check=True, capture_output=True, text=True)
 
 

@@ -139,7 +139,8 @@ def link(
     )
     con.unregister("cp_input")
     del table
-    frame = DuckDBAPI(con).register("cp_records", dataset_display_name="records")
+    db_api = DuckDBAPI(con)
+    frame = db_api.register("cp_records", dataset_display_name="records")
     # Each comparison's weight (mw_ columns) is needed to apply the eligibility rules; the
     # compared values are not.
     linker = Linker(
@@ -156,11 +157,12 @@ def link(
     seconds["prepare"] = time.perf_counter() - clock
     say(f"link: {count:,} records ready in {seconds['prepare']:.1f} s")
     clock = time.perf_counter()
-    scored = _predict(con, linker, upper, lower, _eligible_sql(Scorer(model)), chunk, say)
+    strong = f"match_weight >= {upper} AND {_eligible_sql(Scorer(model))}"
+    scored = _predict(con, db_api, linker, lower, strong, chunk, say)
     seconds["predict"] = time.perf_counter() - clock
     say(f"link: {scored:,} pairs above {lower} in {seconds['predict']:.1f} s")
     clock = time.perf_counter()
-    result = _cluster(con, DuckDBAPI(con), frame.physical_name)
+    result = _cluster(con, db_api, frame.physical_name)
     result.records, result.comparisons = count, scored
     seconds["cluster"] = time.perf_counter() - clock
     result.seconds = seconds
@@ -173,10 +175,11 @@ def link(
 
 
 def _predict(
-    con: Any, linker: Linker, upper: float, lower: float, eligible: str, chunk: int, say: Progress
+    con: Any, db_api: Any, linker: Linker, lower: float, strong: str, chunk: int, say: Progress
 ) -> int:
-    """Score the blocked pairs, `chunk` of them at a time, keeping the strong eligible ones
-    (cp_strong) and the rest above `lower` (cp_weak); return how many were kept.
+    """Score the blocked pairs, `chunk` of them at a time, keeping those the SQL condition
+    `strong` holds for (cp_strong) and the rest above `lower` (cp_weak); return how many
+    were kept.
 
     The blocking rules are applied once, to integer ids (Splink's blocked-pairs table);
     each step registers a share of those pairs and Splink scores exactly that share.
@@ -202,7 +205,7 @@ def _predict(
             "CREATE OR REPLACE TEMP TABLE cp_weak (l BIGINT, r BIGINT, match_weight DOUBLE)"
         )
         for step in range(steps):
-            _score_share(con, linker, folder / f"share={step}", upper, lower, eligible, step)
+            _score_share(con, db_api, linker, folder / f"share={step}", lower, strong, step)
             if steps > 1:
                 say(f"link: scored step {step + 1} of {steps}")
     finally:
@@ -218,13 +221,7 @@ def _quoted(path: Path) -> str:
 
 
 def _score_share(
-    con: Any,
-    linker: Linker,
-    share: Path,
-    upper: float,
-    lower: float,
-    eligible: str,
-    step: int,
+    con: Any, db_api: Any, linker: Linker, share: Path, lower: float, strong: str, step: int
 ) -> None:
     """Score the blocked pairs in the folder `share` into cp_strong and cp_weak."""
     if not share.exists():  # no pair has its left-hand record in this share
@@ -234,12 +231,10 @@ def _score_share(
         f"CREATE TEMP TABLE {table} AS SELECT * FROM "  # noqa: S608
         f"read_parquet({_quoted(share / '*.parquet')}, hive_partitioning = false)"
     )
-    db_api = DuckDBAPI(con)
     registered = db_api.register(table, dataset_display_name=f"share_{step}")
     linker.table_management.register_blocked_pairs_for_predict(registered)
     part = linker.inference.predict(threshold_match_weight=lower, warning_mode="never")
     name = part.physical_name  # Splink's own table; thresholds are floats
-    strong = f"match_weight >= {upper} AND {eligible}"
     con.execute(
         f"INSERT INTO cp_strong SELECT unique_id_l, unique_id_r FROM {name} WHERE {strong}"  # noqa: S608
     )

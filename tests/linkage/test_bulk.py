@@ -62,6 +62,18 @@ def test_a_nameless_record_beside_twins_joins_neither() -> None:
     }
 
 
+def test_records_no_rule_pairs_stay_apart_with_nothing_to_score() -> None:
+    """No blocked pair at all: no share of pairs is written, and each record is a child."""
+    result = _link(
+        [
+            _record("a1", given_name="Amelia", nhs_number="4010232137"),
+            from_canonical("z1", {"given_name": "Oscar", "family_name": "Quint"}),
+        ]
+    )
+    assert result.comparisons == 0
+    assert result.clusters == {"a1": "a1", "z1": "z1"} and result.review == []
+
+
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
     out = tmp_path_factory.mktemp("bulk") / "feeds"
