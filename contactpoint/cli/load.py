@@ -1,7 +1,7 @@
 """`contactpoint load`: load a feed folder, or a local system's files (docs/feeds.md).
 
 contactpoint load FOLDER
-contactpoint load --bulk [--chunk-size N] FOLDER   (a first load into an empty registry)
+contactpoint load --bulk [--chunk-size N] [--workers N] FOLDER   (a first load, empty registry)
 contactpoint load --source CODE --mapping MAPPING.toml PATH
 contactpoint load --source CODE [--source-name NAME] --fhir PATH
 """
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from contactpoint.cli import error, progress
 from contactpoint.ingest import fhir
-from contactpoint.ingest.bulkload import CHUNK, bulk_load_folder
+from contactpoint.ingest.bulkload import CHUNK, WORKERS, bulk_load_folder
 from contactpoint.ingest.loader import (
     FeedError,
     LoadReport,
@@ -56,6 +56,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--chunk-size", type=int, default=CHUNK, help="with --bulk: clusters per transaction"
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=WORKERS,
+        help=f"with --bulk: processes writing chunks at once (default {WORKERS}, the cores)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     parser.set_defaults(usage_error=parser.error)
 
@@ -77,8 +83,8 @@ def _check_combination(args: argparse.Namespace) -> None:
 
 def run(args: argparse.Namespace) -> int:
     _check_combination(args)
-    if args.batch_size < 1 or args.chunk_size < 1:
-        return error("--batch-size and --chunk-size must be at least 1")
+    if args.batch_size < 1 or args.chunk_size < 1 or args.workers < 1:
+        return error("--batch-size, --chunk-size and --workers must be at least 1")
     say = None if args.quiet else progress
     try:
         if args.mapping is not None:
@@ -88,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
             files = local_files(args.path, fhir.BUNDLE_SUFFIXES + fhir.NDJSON_SUFFIXES)
             report = load_local(source, files, fhir.reader(), say, args.batch_size)
         elif args.bulk:
-            report = bulk_load_folder(args.path, say, args.chunk_size)
+            report = bulk_load_folder(args.path, say, args.chunk_size, args.workers)
         else:
             report = load_folder(args.path, say, args.batch_size)
     except (FeedError, OrganisationFileError) as exc:

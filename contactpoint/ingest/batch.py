@@ -151,11 +151,11 @@ def record_ref(source_code: str, record_id: str) -> bytes:
     )
 
 
-_CANONICAL_JSON = json.JSONEncoder(sort_keys=True)  # what json.dumps(..., sort_keys=True) makes
+CANONICAL_JSON = json.JSONEncoder(sort_keys=True)  # what json.dumps(..., sort_keys=True) makes
 
 
 def canonical_json(record: FeedRecord) -> str:
-    return _CANONICAL_JSON.encode(record.canonical())
+    return CANONICAL_JSON.encode(record.canonical())
 
 
 def content_digest(body: str) -> bytes:

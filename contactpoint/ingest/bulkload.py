@@ -6,6 +6,11 @@ so this reads every feed file of the folder, clusters all records at once with S
 (contactpoint/linkage/bulk.py), and writes the children set-based, in chunks of clusters
 (bulkplan.py says what becomes of each cluster).
 
+Memory does not grow with the folder: each record is staged in the linkage DuckDB as it is
+read (which spills past CONTACTPOINT_LINKAGE_MEMORY to the linkage spill folder), Splink
+links it there, and the clusters are streamed back one chunk at a time. Only the bad rows
+and the waiting records' candidates are held in Python.
+
 Resumable: every id is derived from the records (source record ids as batch.py derives
 them, a child's from the record that founds it), the clusters are the same for the same
 records and model, and each chunk is one transaction. A run killed part-way and run again
@@ -17,37 +22,42 @@ the very end, so a later `contactpoint load` of the same folder is then a no-op.
 from __future__ import annotations
 
 import datetime as dt
-import json
+import multiprocessing
+import os
+import pickle
 import time
+from collections import deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from django.db import transaction
+from django.db import connections, transaction
 from django.utils import timezone
 
-from contactpoint.ingest import bulkplan, organisations
+from contactpoint.ingest import bulkplan, bulkworker, organisations
 from contactpoint.ingest.batch import (
-    canonical_json,
+    CANONICAL_JSON,
     check_row,
     derived_id,
     founding_keys,
     record_ref,
 )
-from contactpoint.ingest.bulkplan import Parsed, Unit
+from contactpoint.ingest.bulkplan import Parsed, Staging, Unit
 from contactpoint.ingest.bulkwrite import ChunkWriter, Written
 from contactpoint.ingest.feeds import Problem, RowParser
 from contactpoint.ingest.loader import LoadReport, Meter, open_file, source_files
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.ingest.rows import STANDARD, FeedError, SourceRow
-from contactpoint.linkage import bulk, store
+from contactpoint.linkage import bulk, store, training
 from contactpoint.linkage.models import LinkDecision
-from contactpoint.linkage.records import LinkRecord, from_canonical, from_feed
+from contactpoint.linkage.records import from_feed
 from contactpoint.registry.models import Child, Organisation, SourceRecord
 from contactpoint.registry.sources import national_source
 
 Progress = Callable[[str], None]
 CHUNK = 2000  # clusters per transaction
+WORKERS = os.cpu_count() or 1  # processes writing chunks at once
 
 
 class BulkRefused(FeedError):
@@ -75,7 +85,8 @@ class Reading:
     """Every feed file of a folder, read and checked; nothing written yet."""
 
     files: list[tuple[str, Path, str]]  # source code, path, SHA-256
-    records: dict[str, Parsed] = field(default_factory=dict)  # by Parsed.uid
+    staging: Staging
+    records: int = 0  # staged, a record sent twice counted once
     quarantine: list[tuple[int, int, Problem]] = field(default_factory=list)  # file, line
     lines: list[int] = field(default_factory=list)  # per file: rows read
     valid: list[int] = field(default_factory=list)  # per file: rows loaded
@@ -84,9 +95,14 @@ class Reading:
 
 
 def bulk_load_folder(
-    folder: Path, progress: Progress | None = None, chunk_size: int = CHUNK
+    folder: Path,
+    progress: Progress | None = None,
+    chunk_size: int = CHUNK,
+    workers: int = WORKERS,
 ) -> BulkReport:
     """Load a feed folder into an empty registry (or finish a bulk load of it killed part-way).
+
+    `workers` processes write chunks at once (one: all in this process).
 
     Raises:
         BulkRefused: the registry holds children or source records from anything but an
@@ -103,21 +119,19 @@ def bulk_load_folder(
     model = store.active()
     if (folder / "organisations.csv").exists():
         organisations.load(folder / "organisations.csv", progress)
-    reading = read_folder(files, say)
-    loaded = _register(reading)
-    clock = time.monotonic()
-    result = bulk.link(
-        _link_records(reading.records, Meter("bulk standardise", 0, progress)),
-        store.splink_model(model),
-        model.upper,
-        model.lower,
-        progress,
-    )
-    say(f"bulk: {len(reading.records):,} records clustered in {time.monotonic() - clock:.0f} s")
-    units = bulkplan.plan(reading.records, result)
-    report.clusters = len(units)
-    del result
-    _write(units, ChunkWriter(model, loaded, reading.records), chunk_size, report, progress)
+    with training.connect() as con:
+        reading = read_folder(files, say, Staging(con))
+        loaded = _register(reading)
+        clock = time.monotonic()
+        splink = store.splink_model(model)
+        bulk.link_in(con, "cp_input", splink, model.upper, model.lower, progress)
+        say(f"bulk: {reading.records:,} records clustered in {time.monotonic() - clock:.0f} s")
+        planned = bulkplan.plan(con)
+        report.clusters = planned.units
+        writer = ChunkWriter(model, loaded, planned.named)
+        chunks = bulkplan.chunks(con, planned, chunk_size)
+        needed = -(-planned.units // chunk_size)  # no more workers than chunks
+        _write(chunks, writer, report, progress, min(workers, needed))
     _complete(loaded, reading)
     report.files_loaded = len(files)
     report.result.loaded = sum(reading.valid)
@@ -164,9 +178,10 @@ def _refuse_unless_empty(files: list[tuple[str, Path, str]], folder: Path) -> No
         )
 
 
-def read_folder(files: list[tuple[str, Path, str]], say: Progress) -> Reading:
-    """Read and check every row of every file; a file refused whole raises FeedError."""
-    reading = Reading(files)
+def read_folder(files: list[tuple[str, Path, str]], say: Progress, staging: Staging) -> Reading:
+    """Read and check every row of every file, staging the valid records; a file refused
+    whole raises FeedError."""
+    reading = Reading(files, staging)
     parser = RowParser(dt.date.today())
     orgs = set(Organisation.objects.values_list("code", flat=True))
     clock, seq = time.monotonic(), 0
@@ -186,6 +201,7 @@ def read_folder(files: list[tuple[str, Path, str]], say: Progress) -> Reading:
             raise FeedError(
                 f"{path.name}: not UTF-8 after row {reading.lines[index]:,}; nothing was loaded"
             ) from exc
+    reading.records = staging.close()
     rate = seq / max(time.monotonic() - clock, 1e-9)
     say(f"bulk: {seq:,} rows read from {len(files):,} file(s), {rate:,.0f} rows/s")
     return reading
@@ -213,11 +229,13 @@ def _read_row(
     reading.fields_ignored += len(problems)
     ref = record_ref(code, record.record_id)
     sr_id = derived_id("source-record-id/v1", ref)
-    founding = bool(founding_keys(record, from_feed(str(sr_id), record)))
+    link = from_feed(str(sr_id), record)
+    doc = record.canonical()
+    body = CANONICAL_JSON.encode(doc)
     parsed = Parsed(
-        seq, index, row.line, ref, sr_id, canonical_json(record), founding, record.sensitive
+        seq, index, row.line, ref, sr_id, body, bool(founding_keys(record, link)), record.sensitive
     )
-    reading.records[parsed.uid] = parsed  # a record sent twice: the last wins
+    reading.staging.add(parsed, doc, link)  # a record sent twice: the last wins
 
 
 def _register(reading: Reading) -> list[LoadedFile]:
@@ -240,34 +258,86 @@ def _register(reading: Reading) -> list[LoadedFile]:
     return loaded
 
 
-def _link_records(records: dict[str, Parsed], meter: Meter) -> Iterator[LinkRecord]:
-    """The linkage form of each record, in load order, made again from its canonical JSON
-    rather than kept: millions of them would double the memory the load needs."""
-    for n, parsed in enumerate(sorted(records.values(), key=lambda p: p.seq), start=1):
-        yield from_canonical(parsed.uid, json.loads(parsed.body))
-        meter.tick(n)
-    meter.done(len(records))
-
-
 def _write(
-    units: list[Unit],
+    chunks: Iterator[list[Unit]],
     writer: ChunkWriter,
-    chunk_size: int,
     report: BulkReport,
     progress: Progress | None,
+    workers: int,
 ) -> None:
+    """Write every chunk: in this process, or in `workers` processes at once.
+
+    A worker prepares its chunk (the sealing, digests and golden records: most of the
+    work) outside any transaction and holds the database's write lock only for the
+    inserts. Chunks with waiting records, whose review candidates name children, start
+    only once every chunk before them has committed.
+    """
     meter = Meter("bulk write", 0, progress)
     rows = 0
-    for chunk in bulkplan.chunks(units, chunk_size):
-        written = writer.write(chunk)
-        rows += sum(len(u.records) for u in chunk)
+
+    def done(count: int, written: Written | None) -> None:
+        nonlocal rows
+        rows += count
         if written is None:
             report.chunks_skipped += 1
         else:
             report.chunks_written += 1
             _count(report, written)
         meter.tick(rows)
+
+    in_transaction = any(c.in_atomic_block for c in connections.all(initialized_only=True))
+    if workers < 2 or in_transaction:  # a caller's transaction cannot span processes
+        for chunk in chunks:
+            done(*write_chunk(writer, chunk))
+        meter.done(rows)
+        return
+    if progress:
+        progress(f"bulk: writing chunks in {workers} processes at once")
+    with _pool(writer, workers) as pool:
+        pending: deque[Future[tuple[int, Written | None]]] = deque()
+        try:
+            for chunk in chunks:
+                if any(not u.is_child for u in chunk):
+                    while pending:  # the children it may name are all committed first
+                        done(*pending.popleft().result())
+                pending.append(pool.submit(bulkworker.write, chunk))
+                while len(pending) > 2 * workers:  # a few chunks in memory, not all
+                    done(*pending.popleft().result())
+            while pending:
+                done(*pending.popleft().result())
+        except BaseException:
+            pool.shutdown(cancel_futures=True)
+            raise
     meter.done(rows)
+
+
+def _pool(writer: ChunkWriter, workers: int) -> ProcessPoolExecutor:
+    """Worker processes started afresh (not forked: this process holds DuckDB and Arrow
+    state that a forked child must not touch), each with this load's writer and databases
+    (under test, the test databases). bulkworker.py is what they run."""
+    names = {alias: connections[alias].settings_dict["NAME"] for alias in connections}
+    made = pickle.dumps((writer.model.record.pk, writer.loaded, writer.named))
+    return ProcessPoolExecutor(
+        workers,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=bulkworker.start,
+        initargs=(os.getpid(), names, made),
+    )
+
+
+def writer_in_worker(made: bytes) -> ChunkWriter:
+    """The writer `_pool` described, made again in a worker process."""
+    model_id, loaded_ids, named = pickle.loads(made)  # noqa: S301 (from the parent process)
+    model = store.active()
+    if model.record.pk != model_id:
+        raise FeedError("the active linkage model changed during the bulk load: run it again")
+    files = LoadedFile.objects.in_bulk(loaded_ids)
+    return ChunkWriter(model, [files[i] for i in loaded_ids], named)
+
+
+def write_chunk(writer: ChunkWriter, chunk: list[Unit]) -> tuple[int, Written | None]:
+    """Write one chunk; return how many records it holds, and what was written."""
+    return sum(len(u.records) for u in chunk), writer.write(chunk)
 
 
 def _count(report: BulkReport, written: Written) -> None:

@@ -1,8 +1,11 @@
 """What a bulk first load makes of Splink's clusters: children, and records left waiting.
 
-Pure: no database. `plan` turns `bulk.link`'s clusters into units written together, in an
-order that never changes for the same records and model, so a bulk load killed part-way
-and run again writes exactly the units the first run did not (contactpoint/ingest/bulkload.py):
+No registry database: the records are staged in the linkage DuckDB (`Staging`), beside the
+tables `bulk.link_in` leaves there, because a national first load (28 million records)
+cannot be held in Python. `plan` decides, in SQL, what each cluster becomes, and `chunks`
+streams the clusters back in an order that never changes for the same records and model,
+so a bulk load killed part-way and run again writes exactly the units the first run did
+not (contactpoint/ingest/bulkload.py):
 
 - a cluster with a record flagged sensitive becomes a shielded child;
 - a cluster holding two different valid NHS numbers or UPNs (`untrusted`), or with no record
@@ -21,17 +24,20 @@ children a waiting record's review candidates name are always written before it.
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+import pyarrow as pa
 
 from contactpoint.lib import dates, names
-from contactpoint.linkage.bulk import BulkResult
 from contactpoint.linkage.realtime import KEEP
+from contactpoint.linkage.records import LinkRecord, as_table
 
 REVIEW, HELD = "review", "near_shielded"  # SourceRecord.method of a waiting record
+BATCH = 20_000  # records staged at a time
 
 
 @dataclass(slots=True)
@@ -73,87 +79,201 @@ class Unit:
         """The ReviewItem reason of its waiting records."""
         return "shielded" if self.waiting == HELD else "review_band"
 
-
-def plan(records: Mapping[str, Parsed], result: BulkResult) -> list[Unit]:
-    """Every record of `result` in exactly one unit, in the order they are to be written.
-
-    Args:
-        records: record id (`Parsed.uid`) to the record.
-        result: `bulk.link` over exactly these records.
-
-    Returns:
-        Shielded children, then children, then waiting units; each group by cluster id.
-    """
-    members: dict[str, list[Parsed]] = defaultdict(list)
-    for uid, cluster in result.clusters.items():
-        members[cluster].append(records[uid])
-    units = [Unit(key, sorted(rs, key=lambda r: r.seq)) for key, rs in members.items()]
-    for unit in units:
-        unit.shielded = any(r.sensitive for r in unit.records)
-        if unit.key in result.untrusted or not any(r.founding for r in unit.records):
-            unit.waiting = REVIEW
-    _hold_near_shielded(units, result)
-    near = _hold_near_shielded_loosely(units)
-    _add_candidates(units, result)
-    for unit in units:
-        for uid, found in near.get(unit.key, {}).items():
-            unit.candidates[uid] = _with_near(unit.candidates.get(uid, []), found)
-    return sorted(units, key=lambda u: (2 if u.waiting else 0 if u.shielded else 1, u.key))
+    @property
+    def founder(self) -> Parsed:
+        """The record whose id names the cluster (and derives the child's id)."""
+        return next(r for r in self.records if r.uid == self.key)
 
 
-def _hold_near_shielded(units: list[Unit], result: BulkResult) -> None:
-    """Hold a would-be child with a review pair to a shielded child's record."""
-    by_key = {u.key: u for u in units}
-    shielded = {u.key for u in units if u.shielded and u.is_child}
-    for left, right, _ in result.review:
-        a, b = result.clusters[left], result.clusters[right]
-        for mine, other in ((a, b), (b, a)):
-            if other in shielded and mine not in shielded and by_key[mine].is_child:
-                by_key[mine].waiting = HELD
+_STAGED = pa.schema(
+    [
+        ("seq", pa.int64()),
+        ("file", pa.int32()),
+        ("line", pa.int64()),
+        ("uid", pa.string()),
+        ("ref", pa.binary()),
+        ("founding", pa.bool_()),
+        ("sensitive", pa.bool_()),
+        ("body", pa.string()),
+        ("birth", pa.string()),  # date of birth as ISO text, or null
+        ("births", pa.list_(pa.string())),  # it and its day-month swap (the loose net)
+        ("loose", pa.list_(pa.string())),  # names.loose_keys
+    ]
+)
+
+
+class Staging:
+    """Records of a folder, appended to the DuckDB tables cp_staged (what is written) and
+    cp_input (what Splink links: records.as_table's columns), BATCH at a time."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        self.rows: list[tuple[Any, ...]] = []
+        self.links: list[LinkRecord] = []
+        self._append("cp_staged", _STAGED.empty_table(), create=True)
+        self._append("cp_input", _links([], []), create=True)
+
+    def add(self, parsed: Parsed, doc: Mapping[str, object], link: LinkRecord) -> None:
+        """Stage one record: `doc` is its canonical form, `link` its linkage form."""
+        birth = str(doc.get("date_of_birth") or "") or None
+        self.rows.append(
+            (
+                parsed.seq,
+                parsed.file,
+                parsed.line,
+                parsed.uid,
+                parsed.ref,
+                parsed.founding,
+                parsed.sensitive,
+                parsed.body,
+                birth,
+                sorted(dates.birth_date_texts(birth)) if birth else [],
+                sorted(_loose_keys(doc)),
+            )
+        )
+        self.links.append(link)
+        if len(self.rows) >= BATCH:
+            self._flush()
+
+    def _flush(self) -> None:
+        if self.rows:
+            columns = list(zip(*self.rows, strict=True))
+            staged = pa.table(
+                [pa.array(c, f.type) for c, f in zip(columns, _STAGED, strict=True)],
+                schema=_STAGED,
+            )
+            self._append("cp_staged", staged)
+            self._append("cp_input", _links(self.links, list(columns[0])))
+        self.rows, self.links = [], []
+
+    def _append(self, table: str, arrow: pa.Table, create: bool = False) -> None:
+        self.con.register("cp_arrow", arrow)
+        verb = f"CREATE TABLE {table} AS" if create else f"INSERT INTO {table}"
+        self.con.execute(f"{verb} SELECT * FROM cp_arrow")  # noqa: S608 (our table names)
+        self.con.unregister("cp_arrow")
+
+    def close(self) -> int:
+        """Stage what is left and keep the last of a record sent twice; return how many
+        records there are. cp_input is then ready for bulk.link_in."""
+        self._flush()
+        self.con.execute(
+            "CREATE TEMP TABLE cp_last AS SELECT uid, max(seq) AS seq FROM cp_staged "
+            "GROUP BY uid HAVING count(*) > 1"
+        )
+        for table, key in (("cp_staged", "uid"), ("cp_input", "unique_id")):
+            self.con.execute(
+                f"DELETE FROM {table} t USING cp_last l "  # noqa: S608
+                f"WHERE l.uid = t.{key} AND t.seq < l.seq"
+            )
+        self.con.execute("DROP TABLE cp_last")
+        self.con.execute("ALTER TABLE cp_input DROP COLUMN seq")
+        [(count,)] = self.con.execute("SELECT count(*) FROM cp_staged").fetchall()
+        return int(count)
+
+
+def _links(records: list[LinkRecord], seqs: list[int]) -> pa.Table:
+    return as_table(records).append_column("seq", pa.array(seqs, pa.int64()))
+
+
+def _loose_keys(doc: Mapping[str, object]) -> set[str]:
+    return names.loose_keys(
+        str(doc.get("given_name") or ""),
+        str(doc.get("family_name") or ""),
+        str(doc.get("former_family_name") or ""),
+    )
+
+
+# What each cluster becomes. Tables cp_staged (Staging), cp_clusters, cp_review and
+# cp_untrusted (bulk.link_in) are read; cp_units and cp_near are made. Statement by
+# statement, as the module docstring says.
+_PLAN = """
+CREATE OR REPLACE TABLE cp_units AS
+  SELECT c.cluster AS key, bool_or(s.sensitive) AS shielded,
+         NOT bool_or(s.founding) OR c.cluster IN (SELECT cluster FROM cp_untrusted) AS review,
+         false AS held
+  FROM cp_clusters c JOIN cp_staged s ON s.uid = c.record_id GROUP BY c.cluster;
+CREATE OR REPLACE TEMP TABLE cp_pairs AS
+  SELECT a AS mine, b AS other, weight FROM cp_review
+  UNION ALL SELECT b, a, weight FROM cp_review;
+UPDATE cp_units SET held = true WHERE key IN (
+  SELECT cm.cluster FROM cp_pairs p
+  JOIN cp_clusters cm ON cm.record_id = p.mine JOIN cp_units um ON um.key = cm.cluster
+  JOIN cp_clusters co ON co.record_id = p.other JOIN cp_units uo ON uo.key = co.cluster
+  WHERE uo.shielded AND NOT uo.review AND NOT um.shielded AND NOT um.review);
+CREATE OR REPLACE TEMP TABLE cp_known AS
+  SELECT u.key, NOT u.review AS child, min_by(s.uid, s.seq) AS first,
+         list_distinct(flatten(list(s.loose))) AS keys,
+         list_distinct(list(s.birth) FILTER (WHERE s.birth IS NOT NULL)) AS births
+  FROM cp_units u JOIN cp_clusters c ON c.cluster = u.key JOIN cp_staged s ON s.uid = c.record_id
+  WHERE u.shielded GROUP BY u.key, u.review;
+CREATE OR REPLACE TEMP TABLE cp_known_births AS
+  SELECT key, unnest(births) AS birth FROM cp_known;
+CREATE OR REPLACE TABLE cp_near AS
+  SELECT DISTINCT p.uid, p.unit, k.key AS shielded, k.first, k.child FROM (
+    SELECT s.uid, c.cluster AS unit, unnest(s.births) AS birth, s.loose
+    FROM cp_units u JOIN cp_clusters c ON c.cluster = u.key JOIN cp_staged s ON s.uid = c.record_id
+    WHERE NOT u.shielded AND NOT u.review AND NOT u.held) p
+  JOIN cp_known_births kb ON kb.birth = p.birth
+  JOIN cp_known k ON k.key = kb.key
+  WHERE len(list_intersect(p.loose, k.keys)) > 0;
+UPDATE cp_units SET held = true WHERE key IN (SELECT unit FROM cp_near);
+ALTER TABLE cp_units ADD COLUMN grp INTEGER;
+UPDATE cp_units SET grp = CASE WHEN review OR held THEN 2 WHEN shielded THEN 0 ELSE 1 END;
+DROP TABLE cp_known; DROP TABLE cp_known_births;
+"""
+
+# A waiting record's review pairs to children: (record, child's cluster, weight, the
+# child's record it paired with).
+_CANDIDATES = """
+SELECT p.mine, co.cluster, p.weight, p.other FROM cp_pairs p
+JOIN cp_clusters cm ON cm.record_id = p.mine JOIN cp_units um ON um.key = cm.cluster
+JOIN cp_clusters co ON co.record_id = p.other JOIN cp_units uo ON uo.key = co.cluster
+WHERE um.grp = 2 AND uo.grp < 2
+"""
+
+_ORDERED = """
+SELECT u.key, u.grp, u.shielded, u.review, s.seq, s.file, s.line, s.ref, s.uid, s.body,
+       s.founding, s.sensitive
+FROM cp_units u JOIN cp_clusters c ON c.cluster = u.key JOIN cp_staged s ON s.uid = c.record_id
+ORDER BY u.grp, u.key, s.seq
+"""
+
+
+@dataclass
+class Plan:
+    """What `plan` decided: counts, the waiting records' candidates, and the records those
+    candidates name (their bodies are scored again when the review item is written)."""
+
+    units: int
+    candidates: dict[str, list[tuple[str, float, str]]]
+    named: dict[str, Parsed]  # by uid: candidates' records and their children's founders
 
 
 NEAR = float("-inf")  # the weight given a loose net's candidate: Splink kept no pair
 
 
-def _hold_near_shielded_loosely(units: list[Unit]) -> dict[str, dict[str, list[tuple[str, str]]]]:
-    """Hold every would-be child with a record near a shielded cluster's: born on one of
-    its birth dates or the swap (dates.birth_date_variants), and sharing a name key with
-    it (names.loose_keys), as children.near_shielded does for the row loader.
-
-    Returns: unit key to record id to the shielded children it is near, as (child's cluster
-    key, its first record): the held record's candidates.
-    """
-    known: dict[str, list[tuple[Unit, set[str]]]] = defaultdict(list)  # by birth date
-    for unit in units:
-        if unit.shielded:  # waiting too: a sensitive record no one has placed yet
-            docs = [json.loads(r.body) for r in unit.records]
-            keys = set().union(*(_loose_keys(d) for d in docs))
-            for birth in {d.get("date_of_birth") for d in docs} - {None, ""}:
-                known[str(birth)].append((unit, keys))
-    near: dict[str, dict[str, list[tuple[str, str]]]] = defaultdict(dict)
-    for unit in units if known else ():
-        if unit.shielded or not unit.is_child:
-            continue
-        for record in unit.records:
-            doc = json.loads(record.body)
-            birth = doc.get("date_of_birth")
-            births = dates.birth_date_texts(birth) if birth else frozenset()
-            others = [o for b in births for o in known.get(b, ())]
-            mine = _loose_keys(doc) if others else set()
-            found = [(other, other.records[0].uid) for other, keys in others if keys & mine]
-            if found:  # candidates only among children: a waiting unit has none to name
-                near[unit.key][record.uid] = [(o.key, r) for o, r in found if o.is_child]
-        if unit.key in near:
-            unit.waiting = HELD
-    return near
-
-
-def _loose_keys(doc: dict[str, str | None]) -> set[str]:
-    return names.loose_keys(
-        doc.get("given_name") or "",
-        doc.get("family_name") or "",
-        doc.get("former_family_name") or "",
+def plan(con: Any) -> Plan:
+    """Decide what every cluster becomes (cp_units), and the waiting records' candidates."""
+    con.execute(_PLAN)
+    [(units,)] = con.execute("SELECT count(*) FROM cp_units").fetchall()
+    best: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
+    for mine, child, weight, other in con.execute(_CANDIDATES).fetchall():
+        seen = best[mine].get(child)
+        if seen is None or (weight, other) > seen:
+            best[mine][child] = (float(weight), other)
+    candidates: dict[str, list[tuple[str, float, str]]] = {}
+    for uid, children in best.items():
+        ranked = sorted(children.items(), key=lambda kv: (-kv[1][0], kv[0]))[:KEEP]
+        candidates[uid] = [(k, w, o) for k, (w, o) in ranked]
+    near: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    rows = con.execute(
+        "SELECT uid, shielded, first FROM cp_near WHERE child ORDER BY uid, shielded"
     )
+    for uid, shielded, first in rows.fetchall():
+        near[uid].append((shielded, first))
+    for uid, found in near.items():
+        candidates[uid] = _with_near(candidates.get(uid, []), found)
+    return Plan(int(units), candidates, _named(con, candidates))
 
 
 def _with_near(
@@ -166,23 +286,41 @@ def _with_near(
     return found[: max(KEEP - len(extra), 0)] + extra
 
 
-def _add_candidates(units: list[Unit], result: BulkResult) -> None:
-    """Give each waiting record the children its review pairs reach, best first."""
-    by_key = {u.key: u for u in units}
-    best: dict[str, dict[str, tuple[float, str]]] = defaultdict(dict)
-    for left, right, weight in result.review:
-        for mine, other in ((left, right), (right, left)):
-            unit, theirs = by_key[result.clusters[mine]], by_key[result.clusters[other]]
-            if unit.waiting and theirs.is_child:
-                seen = best[mine].get(theirs.key)
-                if seen is None or (weight, other) > seen:
-                    best[mine][theirs.key] = (weight, other)
-    for uid, children in best.items():
-        ranked = sorted(children.items(), key=lambda kv: (-kv[1][0], kv[0]))[:KEEP]
-        by_key[result.clusters[uid]].candidates[uid] = [(k, w, o) for k, (w, o) in ranked]
+def _named(con: Any, candidates: dict[str, list[tuple[str, float, str]]]) -> dict[str, Parsed]:
+    """The staged records the candidates name: each child's founder and the paired record."""
+    uids = sorted({u for found in candidates.values() for k, _, o in found for u in (k, o)})
+    con.register("cp_wanted", pa.table({"uid": pa.array(uids, pa.string())}))
+    rows = con.execute(
+        "SELECT s.seq, s.file, s.line, s.ref, s.uid, s.body, s.founding, s.sensitive "
+        "FROM cp_staged s JOIN cp_wanted USING (uid)"
+    ).fetchall()
+    con.unregister("cp_wanted")
+    return {row[4]: _parsed(row) for row in rows}
 
 
-def chunks(units: Sequence[Unit], size: int) -> Iterator[list[Unit]]:
-    """Consecutive units, `size` at a time: each chunk is one transaction."""
-    for start in range(0, len(units), size):
-        yield list(units[start : start + size])
+def _parsed(row: tuple[Any, ...]) -> Parsed:
+    seq, file, line, ref, uid, body, founding, sensitive = row
+    return Parsed(seq, file, line, bytes(ref), uuid.UUID(uid), body, founding, sensitive)
+
+
+def chunks(con: Any, planned: Plan, size: int) -> Iterator[list[Unit]]:
+    """Every unit, in order (shielded children, children, waiting; each by cluster id),
+    `size` at a time: each chunk is one transaction. Streamed: one chunk in memory."""
+    rows = con.execute(_ORDERED)
+    chunk: list[Unit] = []
+    unit: Unit | None = None
+    while batch := rows.fetchmany(10_000):
+        for key, grp, shielded, review, *record in batch:
+            if unit is None or unit.key != key:
+                if unit is not None and len(chunk) == size:
+                    yield chunk
+                    chunk = []
+                waiting = None if grp < 2 else REVIEW if review else HELD
+                unit = Unit(key, [], shielded, waiting)
+                chunk.append(unit)
+            parsed = _parsed(tuple(record))
+            unit.records.append(parsed)
+            if unit.waiting:
+                unit.candidates[parsed.uid] = planned.candidates.get(parsed.uid, [])
+    if chunk:
+        yield chunk

@@ -4,9 +4,10 @@ Each unit of the chunk (bulkplan.py) becomes a child with every fact its records
 or waiting records with a review item each. The rows are those the row loader writes
 (batch.py): source records filled as `BatchLoader._fill_record` fills them, sealed facts
 through `children.FactWriter`, involvements through `involvements.FeedInvolvements`, one
-`LinkDecision` per record, and the golden record chosen by `golden.write_new` from the
-values in memory. Rows go in as tuples (registry/inserts.py): building a model instance and
-preparing each value through Django cost more than the database's own work.
+`LinkDecision` per record, and the golden record chosen by `golden.choose_new` from the
+values in memory, all prepared before the chunk's transaction opens. Rows go in as tuples
+(registry/inserts.py): building a model instance and preparing each value through Django
+cost more than the database's own work.
 """
 
 from __future__ import annotations
@@ -73,12 +74,14 @@ def child_id(founder: Parsed) -> uuid.UUID:
 
 class ChunkWriter:
     def __init__(
-        self, model: ActiveModel, loaded: list[LoadedFile], records: dict[str, Parsed]
+        self, model: ActiveModel, loaded: list[LoadedFile], named: dict[str, Parsed]
     ) -> None:
-        """Args: loaded: the LoadedFile of each file, by `Parsed.file`; records: by uid."""
+        """Args: loaded: the LoadedFile of each file, by `Parsed.file`; named: by uid, the
+        records waiting records' candidates name (bulkplan.Plan.named)."""
         self.model = model
+        self.loaded = [lf.pk for lf in loaded]
         self.sources = [lf.source_id for lf in loaded]
-        self.records = records
+        self.named = named
         self.organisations = dict(Organisation.objects.values_list("code", "id"))
         self.ranks = dict(Source.objects.values_list("id", "rank"))
         # Splink joined the record to its cluster by a pair at least this strong; the
@@ -86,50 +89,68 @@ class ChunkWriter:
         self.linked_confidence = probability(model.upper)
 
     def write(self, units: list[Unit]) -> Written | None:
-        """Write the chunk, or return None when an earlier run committed it already."""
+        """Write the chunk, or return None when an earlier run committed it already.
+
+        Everything is prepared (sealed, digested, chosen) before the transaction opens, so
+        several processes can write chunks at once and hold the database's write lock
+        only for the inserts (bulkload.py).
+        """
         if SourceRecord.objects.filter(pk=units[0].records[0].sr_id).exists():
             return None
         ciphers = self._ciphers(units)  # committed to the key store before the registry
+        born = {u.key: child_id(u.founder) for u in units if u.is_child}
+        rows = _Rows()
+        feed_involvements = involvements.FeedInvolvements(self.organisations)
         written = Written()
+        for unit in units:
+            for parsed, record in self._opened(unit):
+                owner = born.get(unit.key, parsed.sr_id)
+                self._record(rows, unit, parsed, record, ciphers[owner], born.get(unit.key))
+                if unit.is_child:
+                    feed_involvements.add(ciphers[owner], rows.records[-1], record)
+            written.children += unit.is_child
+            written.waiting += 0 if unit.is_child else len(unit.records)
+            written.held += len(unit.records) if unit.reason == "shielded" else 0
+        records = Inserter(SourceRecord, RECORD_COLUMNS)
+        for sr in rows.records:
+            records.add_instance(sr)
+        # Every fact of a new child is in this chunk: its golden record is chosen here.
+        entries = golden.choose_new(rows.facts, self.ranks)
+        ready = [
+            records,
+            *rows.facts.inserters(),
+            entries,
+            rows.decisions,
+            feed_involvements.new_children(),
+        ]
         with transaction.atomic():
             source_ids = sorted(set(self.sources))
             list(Source.objects.select_for_update().filter(pk__in=source_ids))
             if SourceRecord.objects.filter(pk=units[0].records[0].sr_id).exists():
                 return None  # another run got here first
-            born = self._children(units)
-            rows = _Rows()
-            feed_involvements = involvements.FeedInvolvements(self.organisations)
-            for unit in units:
-                for parsed, record in self._opened(unit):
-                    owner = born.get(unit.key, parsed.sr_id)
-                    self._record(rows, unit, parsed, record, ciphers[owner], born.get(unit.key))
-                    if unit.is_child:
-                        feed_involvements.add(ciphers[owner], rows.records[-1], record)
-                written.children += unit.is_child
-                written.waiting += 0 if unit.is_child else len(unit.records)
-                written.held += len(unit.records) if unit.reason == "shielded" else 0
-            self._insert(rows)
-            feed_involvements.flush()
+            self._children(units, born)
+            for inserter in ready:
+                inserter.flush()
+            ReviewItem.objects.bulk_create(rows.items, batch_size=BATCH)
+            ReviewCandidate.objects.bulk_create(rows.candidates, batch_size=BATCH)
         return written
 
     def _ciphers(self, units: list[Unit]) -> dict[uuid.UUID, ChildCipher]:
         """A data key per owner: a child's, or a waiting record's own; an existing key (from
         a run killed before its chunk committed) is reused, so no key is left orphaned."""
-        owners = [child_id(self.records[u.key]) for u in units if u.is_child]
+        owners = [child_id(u.founder) for u in units if u.is_child]
         owners += [r.sr_id for u in units if not u.is_child for r in u.records]
         return {o: ChildCipher(o, k) for o, k in keys.ensure_data_keys(owners).items()}
 
-    def _children(self, units: list[Unit]) -> dict[str, uuid.UUID]:
-        """Create the chunk's children; return cluster key to child id."""
+    def _children(self, units: list[Unit], born: dict[str, uuid.UUID]) -> None:
+        """Create the chunk's children: `born` is cluster key to child id."""
         founders = [u for u in units if u.is_child]
-        ids = [child_id(self.records[u.key]) for u in founders]
         cpids = children.issue_cpids(len(founders))
         inserter = Inserter(Child, ("id", "cpid_id", "shielded"))
         inserter.add_many(
-            (i, c.cpid, u.shielded) for i, c, u in zip(ids, cpids, founders, strict=True)
+            (born[u.key], c.cpid, u.shielded) for c, u in zip(cpids, founders, strict=True)
         )
         inserter.flush()
-        return {u.key: i for u, i in zip(founders, ids, strict=True)}
 
     def _opened(self, unit: Unit) -> Iterator[tuple[Parsed, FeedRecord]]:
         for parsed in unit.records:
@@ -186,19 +207,9 @@ class ChunkWriter:
         mine = self._link(parsed)
         made = []
         for key, _, other in found:
-            score = self.model.scorer.score(mine, self._link(self.records[other]))
-            made.append(ReviewCandidate.for_score(item, child_id(self.records[key]), score))
+            score = self.model.scorer.score(mine, self._link(self.named[other]))
+            made.append(ReviewCandidate.for_score(item, child_id(self.named[key]), score))
         return made
 
     def _link(self, parsed: Parsed) -> LinkRecord:
         return from_canonical(parsed.uid, json.loads(parsed.body))
-
-    def _insert(self, rows: _Rows) -> None:
-        records = Inserter(SourceRecord, RECORD_COLUMNS)
-        for sr in rows.records:
-            records.add_instance(sr)
-        records.flush()
-        golden.write_new(rows.facts, self.ranks)  # every fact of a new child is in this chunk
-        rows.decisions.flush()
-        ReviewItem.objects.bulk_create(rows.items, batch_size=BATCH)
-        ReviewCandidate.objects.bulk_create(rows.candidates, batch_size=BATCH)

@@ -96,6 +96,24 @@ def blocking_report(records: Iterable[LinkRecord], sample: float = 1.0) -> Block
 CHUNK = 16_000_000  # blocked pairs scored in one predict step
 
 
+@dataclass
+class Linked:
+    """What `link_in` leaves in its DuckDB connection, counted.
+
+    Tables: cp_clusters (record_id, cluster: the smallest record id in it), cp_review
+    (a, b, weight: pairs for review between two clusters), cp_untrusted (cluster) and
+    cp_hub_ids (record_id).
+    """
+
+    records: int
+    comparisons: int
+    clusters: int
+    review: int
+    untrusted: int
+    hubs: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+
 def link(
     records: Iterable[LinkRecord] | pa.Table,
     model: dict[str, Any],
@@ -113,32 +131,79 @@ def link(
         upper: match weight at or above which an eligible pair joins two records.
         lower: match weight from which a pair is worth a person's look.
         progress: called with a line for people at each step.
-        chunk: blocked pairs scored in one step. The pairs are found once; Splink's scored
-            pairs (every comparison's weight) exist for one step at a time, and only each
-            kept pair's ids and weight outlive it.
+        chunk: blocked pairs scored in one step (link_in).
 
     Returns:
         Each record's cluster, the pairs for review, and the time each step took.
+    """
+    table = records if isinstance(records, pa.Table) else as_table(records)
+    del records
+    con = training.connect()
+    # Copied into DuckDB, which spills past CONTACTPOINT_LINKAGE_MEMORY, and the Arrow
+    # table let go: at national scale it is gigabytes (a caller that keeps no reference
+    # of its own frees it here).
+    con.register("cp_arrow", table)
+    con.execute("CREATE TABLE cp_input AS SELECT * FROM cp_arrow")
+    con.unregister("cp_arrow")
+    del table
+    linked = link_in(con, "cp_input", model, upper, lower, progress, chunk)
+    clusters: dict[str, str] = {}
+    rows = con.execute("SELECT record_id, cluster FROM cp_clusters ORDER BY cluster")
+    name = ""
+    while batch := rows.fetchmany(100_000):  # not all at once: millions of tuples
+        for record, cluster in batch:
+            if cluster != name:  # one string per cluster, not one per record
+                name = cluster
+            clusters[record] = name
+    review = con.execute("SELECT a, b, weight FROM cp_review ORDER BY l, r").fetchall()
+    untrusted = con.execute("SELECT cluster FROM cp_untrusted").fetchall()
+    hubs = con.execute("SELECT record_id FROM cp_hub_ids").fetchall()
+    return BulkResult(
+        records=linked.records,
+        comparisons=linked.comparisons,
+        clusters=clusters,
+        cluster_count=linked.clusters,
+        review=[(a, b, float(w)) for a, b, w in review],
+        untrusted={str(c) for (c,) in untrusted},
+        hubs={str(h) for (h,) in hubs},
+        seconds=linked.seconds,
+    )
+
+
+def link_in(
+    con: Any,
+    table: str,
+    model: dict[str, Any],
+    upper: float,
+    lower: float,
+    progress: Progress | None = None,
+    chunk: int = CHUNK,
+) -> Linked:
+    """Cluster the records of a table in `con` into children, leaving the result there.
+
+    For callers whose records are too many to hold in Python (a national first load):
+    nothing per record comes back, only counts (`Linked` names the tables).
+
+    Args:
+        con: a DuckDB connection (training.connect).
+        table: its table of standardised records (records.as_table's columns), unique ids.
+        model, upper, lower, progress: as for `link`.
+        chunk: blocked pairs scored in one step. The pairs are found once; Splink's scored
+            pairs (every comparison's weight) exist for one step at a time, and only each
+            kept pair's ids and weight outlive it.
     """
     say = progress or (lambda line: None)
     logging.getLogger("splink").setLevel(logging.WARNING)
     clock = time.perf_counter()
     seconds: dict[str, float] = {}
-    table = records if isinstance(records, pa.Table) else as_table(records)
-    del records
-    count = table.num_rows
-    con = training.connect()
-    # Copied into DuckDB, which spills past CONTACTPOINT_LINKAGE_MEMORY, and the Arrow
-    # table let go: at national scale it is gigabytes (a caller that keeps no reference
-    # of its own frees it here). Splink sees each record by a number given in the order
-    # of its id, so the pairs it keeps are two integers, not two strings.
-    con.register("cp_input", table)
+    # Splink sees each record by a number given in the order of its id, so the pairs it
+    # keeps are two integers, not two strings.
     con.execute(
-        "CREATE TABLE cp_records AS SELECT row_number() OVER (ORDER BY unique_id) AS unique_id,"
-        " unique_id AS record_id, * EXCLUDE (unique_id) FROM cp_input"
+        "CREATE TABLE cp_records AS SELECT row_number() OVER (ORDER BY unique_id) AS unique_id,"  # noqa: S608
+        f" unique_id AS record_id, * EXCLUDE (unique_id) FROM {table}"
     )
-    con.unregister("cp_input")
-    del table
+    con.execute(f"DROP TABLE {table}")
+    [(count,)] = con.execute("SELECT count(*) FROM cp_records").fetchall()
     db_api = DuckDBAPI(con)
     frame = db_api.register("cp_records", dataset_display_name="records")
     # Each comparison's weight (mw_ columns) is needed to apply the eligibility rules; the
@@ -162,16 +227,16 @@ def link(
     seconds["predict"] = time.perf_counter() - clock
     say(f"link: {scored:,} pairs above {lower} in {seconds['predict']:.1f} s")
     clock = time.perf_counter()
-    result = _cluster(con, db_api, frame.physical_name)
-    result.records, result.comparisons = count, scored
+    linked = _cluster(con, db_api, frame.physical_name)
+    linked.records, linked.comparisons = int(count), scored
     seconds["cluster"] = time.perf_counter() - clock
-    result.seconds = seconds
+    linked.seconds = seconds
     say(
-        f"link: {result.cluster_count:,} clusters, {len(result.hubs):,} records "
-        f"joining children that disagree, {len(result.untrusted):,} untrusted clusters, "
-        f"{len(result.review):,} pairs for review"
+        f"link: {linked.clusters:,} clusters, {linked.hubs:,} records "
+        f"joining children that disagree, {linked.untrusted:,} untrusted clusters, "
+        f"{linked.review:,} pairs for review"
     )
-    return result
+    return linked
 
 
 def _predict(
@@ -265,23 +330,38 @@ CREATE OR REPLACE TEMP TABLE cp_edges AS
   WHERE l NOT IN (SELECT unique_id FROM cp_hubs) AND r NOT IN (SELECT unique_id FROM cp_hubs);
 """
 
-# Pairs for review: the weak ones and a hub's strong ones, between two clusters.
-_REVIEW = """
-WITH pairs AS (
-  SELECT l, r, match_weight FROM cp_weak UNION ALL
-  SELECT l, r, 1e9 FROM cp_strong
-  WHERE l IN (SELECT unique_id FROM cp_hubs) OR r IN (SELECT unique_id FROM cp_hubs))
-SELECT a.record_id, b.record_id, p.match_weight FROM pairs p
-JOIN {clustered} ca ON ca.unique_id = p.l
-JOIN {clustered} cb ON cb.unique_id = p.r
-JOIN {records} a ON a.unique_id = p.l
-JOIN {records} b ON b.unique_id = p.r
-WHERE ca.cluster_id <> cb.cluster_id
-ORDER BY p.l, p.r
+# The result, by record id: each record's cluster, the pairs for review (the weak ones and a
+# hub's strong ones, between two clusters), untrusted clusters (two different valid NHS
+# numbers or UPNs) and hubs.
+_RESULT = """
+CREATE OR REPLACE TABLE cp_clusters AS
+  SELECT r.record_id, k.record_id AS cluster FROM {clustered} c
+  JOIN {records} r ON r.unique_id = c.unique_id
+  JOIN {records} k ON k.unique_id = c.cluster_id;
+CREATE OR REPLACE TABLE cp_review AS
+  WITH pairs AS (
+    SELECT l, r, match_weight FROM cp_weak UNION ALL
+    SELECT l, r, 1e9 FROM cp_strong
+    WHERE l IN (SELECT unique_id FROM cp_hubs) OR r IN (SELECT unique_id FROM cp_hubs))
+  SELECT p.l, p.r, a.record_id AS a, b.record_id AS b, p.match_weight AS weight FROM pairs p
+  JOIN {clustered} ca ON ca.unique_id = p.l
+  JOIN {clustered} cb ON cb.unique_id = p.r
+  JOIN {records} a ON a.unique_id = p.l
+  JOIN {records} b ON b.unique_id = p.r
+  WHERE ca.cluster_id <> cb.cluster_id;
+CREATE OR REPLACE TABLE cp_untrusted AS
+  SELECT k.record_id AS cluster FROM {clustered} c
+  JOIN {records} r ON r.unique_id = c.unique_id
+  JOIN {records} k ON k.unique_id = c.cluster_id GROUP BY k.record_id
+  HAVING count(DISTINCT r.nhs_number) > 1 OR count(DISTINCT r.upn) > 1;
+CREATE OR REPLACE TABLE cp_hub_ids AS
+  SELECT r.record_id FROM cp_hubs JOIN {records} r USING (unique_id);
+DROP TABLE cp_strong; DROP TABLE cp_weak; DROP TABLE cp_edges; DROP TABLE cp_hubs;
+DROP TABLE {clustered};
 """
 
 
-def _cluster(con: Any, db_api: Any, records: str) -> BulkResult:
+def _cluster(con: Any, db_api: Any, records: str) -> Linked:
     """Connected components over the strong, eligible pairs (cp_strong), in DuckDB.
 
     A record strongly like two records that cannot be one child (two different valid
@@ -295,34 +375,11 @@ def _cluster(con: Any, db_api: Any, records: str) -> BulkResult:
     ).physical_name
     # A cluster is named by its smallest record id: records are numbered in id order and
     # a cluster's id is its smallest number.
-    rows = con.execute(
-        f"SELECT r.record_id, k.record_id FROM {clustered} c "  # noqa: S608
-        f"JOIN {records} r ON r.unique_id = c.unique_id "
-        f"JOIN {records} k ON k.unique_id = c.cluster_id ORDER BY c.cluster_id"
-    )
-    clusters: dict[str, str] = {}
-    count, name = 0, ""
-    while batch := rows.fetchmany(100_000):  # not all at once: millions of tuples
-        for record, cluster in batch:
-            if cluster != name:  # one string per cluster, not one per record
-                count, name = count + 1, cluster
-            clusters[record] = name
-    untrusted = con.execute(
-        f"SELECT k.record_id FROM {clustered} c "  # noqa: S608
-        f"JOIN {records} r ON r.unique_id = c.unique_id "
-        f"JOIN {records} k ON k.unique_id = c.cluster_id GROUP BY k.record_id "
-        "HAVING count(DISTINCT r.nhs_number) > 1 OR count(DISTINCT r.upn) > 1"
+    con.execute(_RESULT.format(clustered=clustered, records=records))
+    counted = con.execute(
+        "SELECT (SELECT count(DISTINCT cluster) FROM cp_clusters),"
+        " (SELECT count(*) FROM cp_review), (SELECT count(*) FROM cp_untrusted),"
+        " (SELECT count(*) FROM cp_hub_ids)"
     ).fetchall()
-    hubs = con.execute(
-        f"SELECT r.record_id FROM cp_hubs JOIN {records} r USING (unique_id)"  # noqa: S608
-    ).fetchall()
-    review = con.execute(_REVIEW.format(clustered=clustered, records=records)).fetchall()
-    return BulkResult(
-        records=len(clusters),
-        comparisons=0,
-        clusters=clusters,
-        cluster_count=count,
-        review=[(a, b, float(w)) for a, b, w in review],
-        untrusted={str(c) for (c,) in untrusted},
-        hubs={str(h) for (h,) in hubs},
-    )
+    [(clusters, review, untrusted, hubs)] = counted
+    return Linked(0, 0, int(clusters), int(review), int(untrusted), int(hubs))

@@ -151,15 +151,20 @@ class FactWriter:
 
     def flush(self) -> None:
         """Insert every pending fact (`preferred` as each row says, else false)."""
+        for inserter in self.inserters():
+            inserter.flush()
+
+    def inserters(self) -> list[Inserter]:
+        """Every pending fact as rows ready to insert (nothing is written yet), and none
+        pending any more: the preparation, apart from the database's own work."""
         inserters: dict[tuple[type[models.Model], tuple[str, ...]], Inserter] = {}
         for fact in self.pending:
             key = (fact.model, tuple(fact.values))
             if key not in inserters:
                 inserters[key] = Inserter(fact.model, key[1])
             inserters[key].add(*fact.values.values())
-        for inserter in inserters.values():
-            inserter.flush()
         self.pending.clear()
+        return list(inserters.values())
 
 
 def retire_facts(changed: dict[uuid.UUID, dt.date]) -> None:

@@ -186,16 +186,20 @@ def index_entries(
     return {(child, int(i), v) for child, pairs in entries.items() for i, v in pairs}
 
 
-def write_new(writer: FactWriter, source_ranks: dict[int, int]) -> None:
-    """Write the facts of children whose every fact is in `writer`, with their golden record.
+def choose_new(writer: FactWriter, source_ranks: dict[int, int]) -> Inserter:
+    """The golden record of children whose every fact is in `writer`, chosen in memory.
 
     For a bulk first load: the survivors and the blind index entries are chosen from the
     values in memory, exactly as `refresh` chooses them from the database afterwards
-    (tests/functional/test_bulk_load.py proves it), without reading anything back.
+    (tests/functional/test_bulk_load.py proves it), without reading anything back. Each
+    pending fact's `preferred` is set; nothing is written.
 
     Args:
         writer: the pending facts, of new children only.
         source_ranks: each source id's survivorship rank.
+
+    Returns:
+        The children's blind index entries, ready to insert after their facts.
     """
     winners: set[uuid.UUID] = set()
     for model, filters, group_by in RANKED:
@@ -218,9 +222,7 @@ def write_new(writer: FactWriter, source_ranks: dict[int, int]) -> None:
         winners |= _survivors(ranking)
     for fact in writer.pending:
         fact.values["preferred"] = fact.values["id"] in winners
-    entries = index_entries(*_pending_facts(writer.pending))
-    writer.flush()
-    _insert_entries(entries)
+    return _entries(index_entries(*_pending_facts(writer.pending)))
 
 
 def _pending_facts(pending: list[PendingFact]) -> tuple[list[tuple[Any, ...]], ...]:
@@ -240,9 +242,13 @@ def _pending_facts(pending: list[PendingFact]) -> tuple[list[tuple[Any, ...]], .
 
 
 def _insert_entries(entries: Iterable[tuple[uuid.UUID, int, int]]) -> None:
+    _entries(entries).flush()
+
+
+def _entries(entries: Iterable[tuple[uuid.UUID, int, int]]) -> Inserter:
     inserter = Inserter(BlindIndexEntry, ("child_id", "index", "value"))
     inserter.add_many(entries)
-    inserter.flush()
+    return inserter
 
 
 def refresh(child_ids: Iterable[uuid.UUID]) -> None:

@@ -46,9 +46,26 @@ class FeedInvolvements:
         self.items.append((cipher, sr, record))
 
     def flush(self) -> None:
-        orgs = self.organisations
         children = {c.owner_id for c, _, _ in self.items}
         open_rows = Involvement.objects.filter(child_id__in=list(children), end_date__isnull=True)
+        new, confirmed, ended = self._changes(list(open_rows))
+        for as_at, ids in ended.items():
+            Involvement.objects.filter(pk__in=list(ids)).update(end_date=as_at)
+        _inserter(new).flush()
+        Involvement.objects.bulk_update(confirmed.values(), ["last_confirmed"], batch_size=500)
+
+    def new_children(self) -> Inserter:
+        """For records of children created in the same transaction (a bulk first load): no
+        involvement can be open yet, so nothing is read; the new rows, ready to insert."""
+        new, _, _ = self._changes([])
+        return _inserter(new)
+
+    def _changes(
+        self, open_rows: list[Involvement]
+    ) -> tuple[list[Involvement], dict[uuid.UUID, Involvement], dict[dt.date, set[uuid.UUID]]]:
+        """What the records do to the children's open involvements: new ones, confirmed
+        ones and, by end date, ended ones. The items are used up."""
+        orgs = self.organisations
         by_key: dict[Key, Involvement] = {}
         by_record: dict[uuid.UUID, list[Involvement]] = defaultdict(list)
         for inv in open_rows:
@@ -73,14 +90,15 @@ class FeedInvolvements:
             elif current.last_confirmed < record.as_at:
                 current.last_confirmed = record.as_at
                 confirmed[current.pk] = current
-        for as_at, ids in ended.items():
-            Involvement.objects.filter(pk__in=list(ids)).update(end_date=as_at)
-        inserter = Inserter(Involvement, COLUMNS)
-        for inv in new:
-            inserter.add_instance(inv)
-        inserter.flush()
-        Involvement.objects.bulk_update(confirmed.values(), ["last_confirmed"], batch_size=500)
         self.items.clear()
+        return new, confirmed, ended
+
+
+def _inserter(new: list[Involvement]) -> Inserter:
+    inserter = Inserter(Involvement, COLUMNS)
+    for inv in new:
+        inserter.add_instance(inv)
+    return inserter
 
 
 def _new(cipher: ChildCipher, sr: SourceRecord, record: FeedRecord, org_id: int) -> Involvement:

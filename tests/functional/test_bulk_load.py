@@ -122,7 +122,7 @@ def test_the_golden_records_written_from_memory_are_those_refresh_chooses(
     small_population: Path,
 ) -> None:
     """The bulk writer picks survivors and blind index entries from the values in memory
-    (golden.write_new); rebuilding them from the database must change nothing."""
+    (golden.choose_new); rebuilding them from the database must change nothing."""
 
     def chosen() -> tuple[set[tuple[Any, ...]], set[tuple[Any, ...]]]:
         preferred = {
@@ -188,6 +188,21 @@ def test_running_the_same_bulk_load_twice_changes_nothing(small_population: Path
     assert again.files_loaded == 0 and again.files_already_loaded > 0
     assert rows.result.loaded == 0 and rows.files_already_loaded == again.files_already_loaded
     assert fingerprint() == first
+
+
+def test_chunks_written_by_two_processes_at_once_make_the_same_registry_as_one(
+    small_population: Path,
+) -> None:
+    lines: list[str] = []
+    bulk_load_folder(small_population, chunk_size=7, workers=1)
+    alone, decisions = fingerprint(), _counts()
+    empty_everything()
+
+    report = bulk_load_folder(small_population, lines.append, chunk_size=7, workers=2)
+
+    assert "bulk: writing chunks in 2 processes at once" in lines
+    assert report.chunks_written > 2 * 2  # more chunks than the workers hold at once
+    assert fingerprint() == alone and _counts() == decisions
 
 
 def test_a_bulk_load_killed_after_a_chunk_and_run_again_ends_as_one_clean_run(

@@ -1,12 +1,16 @@
-"""What a bulk first load makes of clusters: hand-made clusters, no database."""
+"""What a bulk first load makes of clusters: hand-made clusters, staged in an in-memory
+DuckDB beside hand-made linkage tables (what bulk.link_in leaves), no registry database."""
 
 from __future__ import annotations
 
 import json
 import uuid
+from typing import Any
 
-from contactpoint.ingest.bulkplan import HELD, NEAR, REVIEW, Parsed, Unit, chunks, plan
-from contactpoint.linkage.bulk import BulkResult
+import duckdb
+
+from contactpoint.ingest.bulkplan import HELD, NEAR, REVIEW, Parsed, Staging, Unit, chunks, plan
+from contactpoint.linkage.records import from_canonical
 
 
 def record(
@@ -20,20 +24,43 @@ def uid(n: int) -> str:
     return str(uuid.UUID(int=n))
 
 
+def staged(
+    clusters: dict[int, int],
+    records: list[Parsed],
+    review: list[tuple[int, int, float]] | None = None,
+    untrusted: set[int] | None = None,
+) -> Any:
+    """A DuckDB connection holding the records staged and the linkage tables."""
+    con = duckdb.connect()
+    staging = Staging(con)
+    for r in records:
+        doc = json.loads(r.body)
+        staging.add(r, doc, from_canonical(r.uid, doc))
+    staging.close()
+    con.execute("CREATE TABLE cp_clusters (record_id VARCHAR, cluster VARCHAR)")
+    con.executemany(
+        "INSERT INTO cp_clusters VALUES (?, ?)", [(uid(r), uid(c)) for r, c in clusters.items()]
+    )
+    con.execute("CREATE TABLE cp_review (l BIGINT, r BIGINT, a VARCHAR, b VARCHAR, weight DOUBLE)")
+    for a, b, w in review or []:
+        con.execute("INSERT INTO cp_review VALUES (0, 0, ?, ?, ?)", [uid(a), uid(b), w])
+    con.execute("CREATE TABLE cp_untrusted (cluster VARCHAR)")
+    for c in untrusted or set():
+        con.execute("INSERT INTO cp_untrusted VALUES (?)", [uid(c)])
+    return con
+
+
+def planned_chunks(con: Any, size: int = 1000) -> list[list[Unit]]:
+    return list(chunks(con, plan(con), size))
+
+
 def planned(
     clusters: dict[int, int],
     records: list[Parsed],
     review: list[tuple[int, int, float]] | None = None,
     untrusted: set[int] | None = None,
 ) -> dict[str, Unit]:
-    result = BulkResult(
-        records=len(records),
-        comparisons=0,
-        clusters={uid(r): uid(c) for r, c in clusters.items()},
-        review=[(uid(a), uid(b), w) for a, b, w in review or []],
-        untrusted={uid(c) for c in untrusted or set()},
-    )
-    units = plan({r.uid: r for r in records}, result)
+    units = [u for c in planned_chunks(staged(clusters, records, review, untrusted)) for u in c]
     return {u.key: u for u in units}
 
 
@@ -108,16 +135,24 @@ def test_shielded_children_come_first_and_waiting_records_last() -> None:
 
 
 def plan_order(clusters: dict[int, int], records: list[Parsed]) -> list[str]:
-    result = BulkResult(
-        records=len(records),
-        comparisons=0,
-        clusters={uid(r): uid(c) for r, c in clusters.items()},
-        untrusted={uid(3)},
-    )
-    return [u.key for u in plan({r.uid: r for r in records}, result)]
+    con = staged(clusters, records, untrusted={3})
+    return [u.key for c in planned_chunks(con) for u in c]
 
 
 def test_chunks_keep_the_order_and_cover_every_unit() -> None:
-    units = [Unit(str(n), []) for n in range(5)]
+    con = staged({n: n for n in range(1, 6)} | {6: 1}, [record(n) for n in range(1, 7)])
 
-    assert [[u.key for u in c] for c in chunks(units, 2)] == [["0", "1"], ["2", "3"], ["4"]]
+    keys = [[u.key for u in c] for c in planned_chunks(con, size=2)]
+
+    assert keys == [[uid(1), uid(2)], [uid(3), uid(4)], [uid(5)]]
+
+
+def test_a_record_sent_twice_is_staged_once_as_last_sent() -> None:
+    first, last = record(1, doc={"given_name": "Amy"}), record(1, doc={"given_name": "Ava"})
+    last.seq = 9
+    con = staged({1: 1}, [first, last])
+
+    [[unit]] = planned_chunks(con)
+
+    assert [r.body for r in unit.records] == [last.body]
+    assert con.execute("SELECT given_name FROM cp_input").fetchall() == [("ava",)]
