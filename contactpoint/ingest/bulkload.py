@@ -21,7 +21,7 @@ the very end, so a later `contactpoint load` of the same folder is then a no-op.
 
 from __future__ import annotations
 
-import datetime as dt
+import contextlib
 import multiprocessing
 import os
 import pickle
@@ -29,35 +29,27 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.db import connections, transaction
 from django.utils import timezone
 
 from contactpoint.ingest import bulkplan, bulkworker, organisations
-from contactpoint.ingest.batch import (
-    CANONICAL_JSON,
-    check_row,
-    derived_id,
-    founding_keys,
-    record_ref,
-)
-from contactpoint.ingest.bulkplan import Parsed, Staging, Unit
+from contactpoint.ingest.bulkplan import Staging, Unit
+from contactpoint.ingest.bulkread import Readers, Reading, read_folder
 from contactpoint.ingest.bulkwrite import ChunkWriter, Written
-from contactpoint.ingest.feeds import Problem, RowParser
-from contactpoint.ingest.loader import LoadReport, Meter, open_file, source_files
+from contactpoint.ingest.loader import LoadReport, Meter, source_files
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
-from contactpoint.ingest.rows import STANDARD, FeedError, SourceRow
+from contactpoint.ingest.rows import STANDARD, FeedError
 from contactpoint.linkage import bulk, store, training
 from contactpoint.linkage.models import LinkDecision
-from contactpoint.linkage.records import from_feed
-from contactpoint.registry.models import Child, Organisation, SourceRecord
+from contactpoint.registry.models import Child, SourceRecord
 from contactpoint.registry.sources import national_source
 
 Progress = Callable[[str], None]
 CHUNK = 2000  # clusters per transaction
-WORKERS = os.cpu_count() or 1  # processes writing chunks at once
+WORKERS = os.cpu_count() or 1  # processes reading, then writing, at once
 
 
 class BulkRefused(FeedError):
@@ -80,20 +72,6 @@ class BulkReport(LoadReport):
         )
 
 
-@dataclass
-class Reading:
-    """Every feed file of a folder, read and checked; nothing written yet."""
-
-    files: list[tuple[str, Path, str]]  # source code, path, SHA-256
-    staging: Staging
-    records: int = 0  # staged, a record sent twice counted once
-    quarantine: list[tuple[int, int, Problem]] = field(default_factory=list)  # file, line
-    lines: list[int] = field(default_factory=list)  # per file: rows read
-    valid: list[int] = field(default_factory=list)  # per file: rows loaded
-    rejected: list[int] = field(default_factory=list)  # per file: rows quarantined
-    fields_ignored: int = 0
-
-
 def bulk_load_folder(
     folder: Path,
     progress: Progress | None = None,
@@ -102,7 +80,8 @@ def bulk_load_folder(
 ) -> BulkReport:
     """Load a feed folder into an empty registry (or finish a bulk load of it killed part-way).
 
-    `workers` processes write chunks at once (one: all in this process).
+    `workers` processes check rows, and then write chunks, at once (one: all in this
+    process).
 
     Raises:
         BulkRefused: the registry holds children or source records from anything but an
@@ -119,8 +98,11 @@ def bulk_load_folder(
     model = store.active()
     if (folder / "organisations.csv").exists():
         organisations.load(folder / "organisations.csv", progress)
-    with training.connect() as con:
-        reading = read_folder(files, say, Staging(con))
+    with contextlib.ExitStack() as stack:
+        readers = stack.enter_context(Readers(workers))
+        con = stack.enter_context(training.connect())  # after the readers are forked
+        reading = read_folder(files, say, Staging(con), readers)
+        readers.close()
         loaded = _register(reading)
         clock = time.monotonic()
         splink = store.splink_model(model)
@@ -176,66 +158,6 @@ def _refuse_unless_empty(files: list[tuple[str, Path, str]], folder: Path) -> No
             "records: --bulk is only for a first load into an empty registry (or to finish "
             f"one of this folder); load into it with `contactpoint load {folder}`"
         )
-
-
-def read_folder(files: list[tuple[str, Path, str]], say: Progress, staging: Staging) -> Reading:
-    """Read and check every row of every file, staging the valid records; a file refused
-    whole raises FeedError."""
-    reading = Reading(files, staging)
-    parser = RowParser(dt.date.today())
-    orgs = set(Organisation.objects.values_list("code", flat=True))
-    clock, seq = time.monotonic(), 0
-    meter = Meter("bulk read", 0, say)
-    for index, (code, path, _) in enumerate(files):
-        opened = open_file(path, STANDARD)
-        reading.lines.append(0)
-        reading.valid.append(0)
-        reading.rejected.append(0)
-        try:
-            for row in opened.rows:
-                seq += 1
-                reading.lines[index] += 1
-                _read_row(reading, parser, orgs, index, code, row, seq)
-                meter.tick(seq)
-        except UnicodeDecodeError as exc:
-            raise FeedError(
-                f"{path.name}: not UTF-8 after row {reading.lines[index]:,}; nothing was loaded"
-            ) from exc
-    reading.records = staging.close()
-    rate = seq / max(time.monotonic() - clock, 1e-9)
-    say(f"bulk: {seq:,} rows read from {len(files):,} file(s), {rate:,.0f} rows/s")
-    return reading
-
-
-def _read_row(
-    reading: Reading,
-    parser: RowParser,
-    orgs: set[str],
-    index: int,
-    code: str,
-    row: SourceRow,
-    seq: int,
-) -> None:
-    """Check one row as batch.py does: a record, or its problems quarantined."""
-    record, problems = check_row(parser, row.row, orgs)
-    problems = [*row.problems, *problems]
-    if row.problems:  # could not be translated to the standard format (loader._reject)
-        record = None
-    reading.quarantine += [(index, row.line, p) for p in problems]
-    if record is None:
-        reading.rejected[index] += 1
-        return
-    reading.valid[index] += 1
-    reading.fields_ignored += len(problems)
-    ref = record_ref(code, record.record_id)
-    sr_id = derived_id("source-record-id/v1", ref)
-    link = from_feed(str(sr_id), record)
-    doc = record.canonical()
-    body = CANONICAL_JSON.encode(doc)
-    parsed = Parsed(
-        seq, index, row.line, ref, sr_id, body, bool(founding_keys(record, link)), record.sensitive
-    )
-    reading.staging.add(parsed, doc, link)  # a record sent twice: the last wins
 
 
 def _register(reading: Reading) -> list[LoadedFile]:

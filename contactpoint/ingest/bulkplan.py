@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +37,6 @@ from contactpoint.linkage.realtime import KEEP
 from contactpoint.linkage.records import LinkRecord, as_table
 
 REVIEW, HELD = "review", "near_shielded"  # SourceRecord.method of a waiting record
-BATCH = 20_000  # records staged at a time
 
 
 @dataclass(slots=True)
@@ -102,16 +101,13 @@ _STAGED = pa.schema(
 )
 
 
-class Staging:
-    """Records of a folder, appended to the DuckDB tables cp_staged (what is written) and
-    cp_input (what Splink links: records.as_table's columns), BATCH at a time."""
+class Batch:
+    """Records staged together, as the two tables `Staging.append` takes. Pure: a reading
+    process builds it, and only the tables travel to the process that holds DuckDB."""
 
-    def __init__(self, con: Any) -> None:
-        self.con = con
+    def __init__(self) -> None:
         self.rows: list[tuple[Any, ...]] = []
         self.links: list[LinkRecord] = []
-        self._append("cp_staged", _STAGED.empty_table(), create=True)
-        self._append("cp_input", _links([], []), create=True)
 
     def add(self, parsed: Parsed, doc: Mapping[str, object], link: LinkRecord) -> None:
         """Stage one record: `doc` is its canonical form, `link` its linkage form."""
@@ -132,19 +128,32 @@ class Staging:
             )
         )
         self.links.append(link)
-        if len(self.rows) >= BATCH:
-            self._flush()
 
-    def _flush(self) -> None:
-        if self.rows:
-            columns = list(zip(*self.rows, strict=True))
-            staged = pa.table(
-                [pa.array(c, f.type) for c, f in zip(columns, _STAGED, strict=True)],
-                schema=_STAGED,
-            )
-            self._append("cp_staged", staged)
-            self._append("cp_input", _links(self.links, list(columns[0])))
-        self.rows, self.links = [], []
+    def tables(self) -> tuple[pa.Table, pa.Table]:
+        """cp_staged's rows and cp_input's (records.as_table's columns, and seq)."""
+        columns: list[Sequence[Any]] = list(zip(*self.rows, strict=True)) or [[]] * len(_STAGED)
+        staged = pa.table(
+            [pa.array(c, f.type) for c, f in zip(columns, _STAGED, strict=True)], schema=_STAGED
+        )
+        links = as_table(self.links).append_column("seq", pa.array(columns[0], pa.int64()))
+        return staged, links
+
+
+class Staging:
+    """The DuckDB tables cp_staged (what is written) and cp_input (what Splink links), to
+    which batches of records are appended."""
+
+    def __init__(self, con: Any) -> None:
+        self.con = con
+        staged, links = Batch().tables()
+        self._append("cp_staged", staged, create=True)
+        self._append("cp_input", links, create=True)
+
+    def append(self, tables: tuple[pa.Table, pa.Table]) -> None:
+        """Append a batch's tables (`Batch.tables`)."""
+        staged, links = tables
+        self._append("cp_staged", staged)
+        self._append("cp_input", links)
 
     def _append(self, table: str, arrow: pa.Table, create: bool = False) -> None:
         self.con.register("cp_arrow", arrow)
@@ -153,9 +162,8 @@ class Staging:
         self.con.unregister("cp_arrow")
 
     def close(self) -> int:
-        """Stage what is left and keep the last of a record sent twice; return how many
-        records there are. cp_input is then ready for bulk.link_in."""
-        self._flush()
+        """Keep the last of a record sent twice; return how many records there are.
+        cp_input is then ready for bulk.link_in."""
         self.con.execute(
             "CREATE TEMP TABLE cp_last AS SELECT uid, max(seq) AS seq FROM cp_staged "
             "GROUP BY uid HAVING count(*) > 1"
@@ -169,10 +177,6 @@ class Staging:
         self.con.execute("ALTER TABLE cp_input DROP COLUMN seq")
         [(count,)] = self.con.execute("SELECT count(*) FROM cp_staged").fetchall()
         return int(count)
-
-
-def _links(records: list[LinkRecord], seqs: list[int]) -> pa.Table:
-    return as_table(records).append_column("seq", pa.array(seqs, pa.int64()))
 
 
 def _loose_keys(doc: Mapping[str, object]) -> set[str]:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from contactpoint.ingest import bulkread
 from contactpoint.ingest.bulkload import BulkRefused, bulk_load_folder
 from contactpoint.ingest.loader import load_folder, source_files
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
@@ -190,9 +191,10 @@ def test_running_the_same_bulk_load_twice_changes_nothing(small_population: Path
     assert fingerprint() == first
 
 
-def test_chunks_written_by_two_processes_at_once_make_the_same_registry_as_one(
-    small_population: Path,
+def test_rows_read_and_chunks_written_by_two_processes_make_the_same_registry_as_one(
+    small_population: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(bulkread, "BATCH", 37)  # many batches of rows, as at scale
     lines: list[str] = []
     bulk_load_folder(small_population, chunk_size=7, workers=1)
     alone, decisions = fingerprint(), _counts()
@@ -200,6 +202,7 @@ def test_chunks_written_by_two_processes_at_once_make_the_same_registry_as_one(
 
     report = bulk_load_folder(small_population, lines.append, chunk_size=7, workers=2)
 
+    assert "bulk: checking rows in 2 processes at once" in lines
     assert "bulk: writing chunks in 2 processes at once" in lines
     assert report.chunks_written > 2 * 2  # more chunks than the workers hold at once
     assert fingerprint() == alone and _counts() == decisions

@@ -9,7 +9,17 @@ from typing import Any
 
 import duckdb
 
-from contactpoint.ingest.bulkplan import HELD, NEAR, REVIEW, Parsed, Staging, Unit, chunks, plan
+from contactpoint.ingest.bulkplan import (
+    HELD,
+    NEAR,
+    REVIEW,
+    Batch,
+    Parsed,
+    Staging,
+    Unit,
+    chunks,
+    plan,
+)
 from contactpoint.linkage.records import from_canonical
 
 
@@ -32,10 +42,11 @@ def staged(
 ) -> Any:
     """A DuckDB connection holding the records staged and the linkage tables."""
     con = duckdb.connect()
-    staging = Staging(con)
+    staging, batch = Staging(con), Batch()
     for r in records:
         doc = json.loads(r.body)
-        staging.add(r, doc, from_canonical(r.uid, doc))
+        batch.add(r, doc, from_canonical(r.uid, doc))
+    staging.append(batch.tables())
     staging.close()
     con.execute("CREATE TABLE cp_clusters (record_id VARCHAR, cluster VARCHAR)")
     con.executemany(
