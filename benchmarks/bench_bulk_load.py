@@ -40,6 +40,8 @@ def main() -> int:
         rows = synth(env, args.children, args.seed, feeds)
         contactpoint(env, "init", "--quiet")
         load = run_timed(env, "load", "--bulk", "--chunk-size", str(args.chunk_size), str(feeds))
+        registry = sum(f.stat().st_size for f in data.glob("contactpoint.sqlite3*"))
+        keystore = sum(f.stat().st_size for f in data.glob("keystore.sqlite3*"))
     print(f"machine:        {machine()}")
     print(f"commit:         {commit()}")
     print("database:       SQLite (WAL)")
@@ -50,6 +52,10 @@ def main() -> int:
     print(f"wall time:      {load.seconds:,.1f} s")
     print(f"rows/s:         {rows / load.seconds:,.0f}")
     print(f"peak RSS:       {load.peak / 1024**2:,.0f} MiB (load process tree)")
+    print(
+        f"on disk:        registry {registry / 1e9:,.2f} GB ({registry / args.children:,.0f} "
+        f"bytes a child), key store {keystore / 1e9:,.2f} GB"
+    )
     print(f"steps:\n{steps(load.stderr)}")
     print(f"summary:        {load.stdout}")
     return 0
