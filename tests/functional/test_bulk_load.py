@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import connection
 
 from contactpoint.ingest import bulkread
 from contactpoint.ingest.bulkload import BulkRefused, bulk_load_folder
@@ -206,6 +207,9 @@ def test_rows_read_and_chunks_written_by_two_processes_make_the_same_registry_as
     assert "bulk: writing chunks in 2 processes at once" in lines
     assert report.chunks_written > 2 * 2  # more chunks than the workers hold at once
     assert fingerprint() == alone and _counts() == decisions
+    if connection.vendor == "sqlite":  # the write-ahead log was emptied after the chunks
+        wal = Path(f"{connection.settings_dict['NAME']}-wal")
+        assert wal.stat().st_size < 64 * 1024  # what marking the files loaded wrote
 
 
 def test_a_bulk_load_killed_after_a_chunk_and_run_again_ends_as_one_clean_run(
