@@ -265,6 +265,7 @@ def plan(con: Any) -> Plan:
         seen = best[mine].get(child)
         if seen is None or (weight, other) > seen:
             best[mine][child] = (float(weight), other)
+    con.execute("DROP TABLE cp_pairs")
     candidates: dict[str, list[tuple[str, float, str]]] = {}
     for uid, children in best.items():
         ranked = sorted(children.items(), key=lambda kv: (-kv[1][0], kv[0]))[:KEEP]
@@ -324,7 +325,7 @@ def chunks(con: Any, planned: Plan, size: int) -> Iterator[list[Unit]]:
                 chunk.append(unit)
             parsed = _parsed(tuple(record))
             unit.records.append(parsed)
-            if unit.waiting:
-                unit.candidates[parsed.uid] = planned.candidates.get(parsed.uid, [])
+            if unit.waiting and parsed.uid in planned.candidates:
+                unit.candidates[parsed.uid] = planned.candidates[parsed.uid]
     if chunk:
         yield chunk

@@ -80,14 +80,12 @@ class Readers:
         self.pool: multiprocessing.pool.Pool | None = None
 
     def __enter__(self) -> Readers:
-        orgs = set(Organisation.objects.values_list("code", flat=True))
-        _start(orgs, dt.date.today())
+        orgs, today = set(Organisation.objects.values_list("code", flat=True)), dt.date.today()
+        _start(orgs, today)
         if self.workers > 1:
             connections.close_all()  # not shared with the children; reopened on next use
             context = multiprocessing.get_context("fork")
-            self.pool = context.Pool(
-                self.workers, initializer=_start, initargs=(orgs, dt.date.today())
-            )
+            self.pool = context.Pool(self.workers, initializer=_start, initargs=(orgs, today))
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -178,18 +176,17 @@ def _check(job: Job) -> Checked:
     """Check one batch of rows as batch.py checks them: records, or problems quarantined."""
     index, code, seq, rows = job
     assert _PARSER is not None, "_start runs first"
-    checked, batch = Checked(index, (pa.table({}), pa.table({})), []), Batch()
+    batch, quarantine, rejected, ignored = Batch(), [], 0, 0
     for n, row in enumerate(rows):
         record, problems = check_row(_PARSER, row.row, _ORGS)
         problems = [*row.problems, *problems]
         if row.problems:  # could not be translated to the standard format (loader._reject)
             record = None
-        checked.quarantine += [(row.line, p) for p in problems]
+        quarantine += [(row.line, p) for p in problems]
         if record is None:
-            checked.rejected += 1
+            rejected += 1
             continue
-        checked.valid += 1
-        checked.fields_ignored += len(problems)
+        ignored += len(problems)
         ref = record_ref(code, record.record_id)
         sr_id = derived_id("source-record-id/v1", ref)
         link = from_feed(str(sr_id), record)
@@ -198,5 +195,5 @@ def _check(job: Job) -> Checked:
         body = CANONICAL_JSON.encode(doc)
         parsed = Parsed(seq + n, index, row.line, ref, sr_id, body, founding, record.sensitive)
         batch.add(parsed, doc, link)  # a record sent twice: the last wins (Staging.close)
-    checked.tables = batch.tables()
-    return checked
+    valid = len(rows) - rejected
+    return Checked(index, batch.tables(), quarantine, valid, rejected, ignored)

@@ -97,8 +97,8 @@ class ChunkWriter:
         """
         if SourceRecord.objects.filter(pk=units[0].records[0].sr_id).exists():
             return None
-        ciphers = self._ciphers(units)  # committed to the key store before the registry
         born = {u.key: child_id(u.founder) for u in units if u.is_child}
+        ciphers = self._ciphers(units, born)  # committed to the key store before the registry
         rows = _Rows()
         feed_involvements = involvements.FeedInvolvements(self.organisations)
         written = Written()
@@ -135,10 +135,13 @@ class ChunkWriter:
             ReviewCandidate.objects.bulk_create(rows.candidates, batch_size=BATCH)
         return written
 
-    def _ciphers(self, units: list[Unit]) -> dict[uuid.UUID, ChildCipher]:
-        """A data key per owner: a child's, or a waiting record's own; an existing key (from
-        a run killed before its chunk committed) is reused, so no key is left orphaned."""
-        owners = [child_id(u.founder) for u in units if u.is_child]
+    def _ciphers(
+        self, units: list[Unit], born: dict[str, uuid.UUID]
+    ) -> dict[uuid.UUID, ChildCipher]:
+        """A data key per owner: a child's (`born`: cluster key to child id), or a waiting
+        record's own; an existing key (from a run killed before its chunk committed) is
+        reused, so no key is left orphaned."""
+        owners = list(born.values())
         owners += [r.sr_id for u in units if not u.is_child for r in u.records]
         return {o: ChildCipher(o, k) for o, k in keys.ensure_data_keys(owners).items()}
 

@@ -182,7 +182,9 @@ def link_in(
     """Cluster the records of a table in `con` into children, leaving the result there.
 
     For callers whose records are too many to hold in Python (a national first load):
-    nothing per record comes back, only counts (`Linked` names the tables).
+    nothing per record comes back, only counts (`Linked` names the tables). The input
+    table, and every table Splink made from it, is dropped once the result is made: at
+    national scale they are gigabytes the caller's next steps do not need.
 
     Args:
         con: a DuckDB connection (training.connect).
@@ -357,7 +359,7 @@ CREATE OR REPLACE TABLE cp_untrusted AS
 CREATE OR REPLACE TABLE cp_hub_ids AS
   SELECT r.record_id FROM cp_hubs JOIN {records} r USING (unique_id);
 DROP TABLE cp_strong; DROP TABLE cp_weak; DROP TABLE cp_edges; DROP TABLE cp_hubs;
-DROP TABLE {clustered};
+DROP TABLE {clustered}; DROP TABLE {records};
 """
 
 
