@@ -94,3 +94,13 @@ def linkage_memory() -> str | None:
 def path_setting(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).resolve() if value else default
+
+
+def seconds(name: str, default: int) -> int:
+    """A whole number of seconds from the environment (tests shorten session limits)."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit() or int(value) < 1:
+        raise ConfigurationError(f"{name} must be a whole number of seconds, at least 1")
+    return int(value)

@@ -34,16 +34,19 @@ INSTALLED_APPS = [
     "contactpoint.registry",
     "contactpoint.ingest",
     "contactpoint.linkage",
+    "contactpoint.access",
     "contactpoint.web",
 ]
 
 MIDDLEWARE = [
+    "contactpoint.access.middleware.SecurityHeaders",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "contactpoint.access.middleware.SessionLifetime",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -106,22 +109,53 @@ STATIC_URL = "/assets/"
 STATIC_ROOT = DATA_DIR / "static"
 # GOV.UK Frontend from npm: its CSS asks for fonts and images under /assets/.
 _GOVUK = BASE_DIR.parent / "node_modules" / "govuk-frontend" / "dist" / "govuk"
-STATICFILES_DIRS: list[Path | tuple[str, Path]] = (
-    [_GOVUK / "assets", ("govuk", _GOVUK)] if _GOVUK.is_dir() else []
-)
+STATICFILES_DIRS: list[Path | tuple[str, Path]] = [("contactpoint", BASE_DIR / "web" / "static")]
+if _GOVUK.is_dir():
+    STATICFILES_DIRS += [_GOVUK / "assets", ("govuk", _GOVUK)]
 WHITENOISE_USE_FINDERS = True
 INSTALLED_APPS.append("django.contrib.staticfiles")
 
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
+# Users and sign-in (docs/access.md). Passwords are hashed with Argon2id.
+AUTH_USER_MODEL = "access.User"
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 12},
+    },
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+# Sessions live in the database: 15 minutes idle (the expiry moves on with every request),
+# 10 hours at most (contactpoint.access.middleware), and the second factor is asked for
+# again before a sensitive action when it is older than 5 minutes.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_COOKIE_AGE = config.seconds("CONTACTPOINT_SESSION_IDLE_SECONDS", 15 * 60)
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+CONTACTPOINT_SESSION_ABSOLUTE_SECONDS = config.seconds(
+    "CONTACTPOINT_SESSION_ABSOLUTE_SECONDS", 10 * 60 * 60
+)
+CONTACTPOINT_STEP_UP_SECONDS = config.seconds("CONTACTPOINT_STEP_UP_SECONDS", 5 * 60)
+# __Host- cookies: Secure, no Domain, Path=/. Browsers accept Secure cookies from
+# http://localhost, so the demo works without TLS; anything else needs HTTPS.
+SESSION_COOKIE_NAME = "__Host-session"
+SESSION_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Strict"
+CSRF_COOKIE_NAME = "__Host-csrftoken"
+CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
-if not config.is_development():
-    SECURE_HSTS_SECONDS = 31536000
-    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+CSRF_COOKIE_SAMESITE = "Strict"
+CSRF_FAILURE_VIEW = "contactpoint.web.views.errors.csrf_failure"
+# contactpoint.access.middleware.SecurityHeaders sets HSTS, CSP, no-store and the rest.
+X_FRAME_OPTIONS = "DENY"
+LOGIN_URL = "/sign-in"
+# Behind a TLS-terminating proxy, say so, so redirects and Secure cookies are right.
+if os.environ.get("CONTACTPOINT_BEHIND_TLS_PROXY") == "1":
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 LOGGING = {
     "version": 1,

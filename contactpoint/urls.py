@@ -1,8 +1,12 @@
-from django.urls import path
+"""The URL map: each module's `urlpatterns`, then the API. Every view declares its rule."""
 
-from contactpoint.web import views
+from django.urls import URLPattern, URLResolver
 
-urlpatterns = [
-    path("", views.home, name="home"),
-    path("health", views.health, name="health"),
-]
+from contactpoint.web.views import errors, status
+
+urlpatterns: list[URLPattern | URLResolver] = [*status.urlpatterns]
+
+handler400 = errors.bad_request
+handler403 = errors.forbidden
+handler404 = errors.not_found
+handler500 = errors.server_error

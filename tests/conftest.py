@@ -176,3 +176,11 @@ def server() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def actors(db: None) -> Any:
+    """The standard access actors (tests/actors.py), made in this test's database."""
+    from tests.actors import make_actors
+
+    return make_actors()

@@ -4,11 +4,30 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from django.templatetags.static import static
 from jinja2 import Environment
+
+from contactpoint.access.permissions import Permission, decide
+
+
+def nav(request: HttpRequest) -> list[dict[str, str]]:
+    """The header links a signed-in user may follow; nothing they would be refused."""
+    principal = getattr(request, "principal", None)
+    items = [{"href": "/account", "text": "Your account"}]
+    if principal is not None and any(
+        decide(principal, p)
+        for p in (
+            Permission.AREA_USERS_READ,
+            Permission.ORGANISATION_USERS_READ,
+            Permission.NATIONAL_USERS_MANAGE,
+        )
+    ):
+        items.append({"href": "/users", "text": "Users"})
+    return items
 
 
 def environment(**options: Any) -> Environment:
     env = Environment(**options)  # noqa: S701 - autoescape comes from Django's backend
-    env.globals.update(static=static)
+    env.globals.update(static=static, nav=nav)
     return env

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import path
 from django.views.decorators.http import require_GET
 
 from contactpoint.registry.models import Child, SourceRecord
@@ -33,3 +34,9 @@ def health(request: HttpRequest) -> JsonResponse:
         with connections[alias].cursor() as cursor:
             cursor.execute("SELECT 1")
     return JsonResponse({"status": "ok", **_counts()})
+
+
+urlpatterns = [
+    path("", home, name="home"),
+    path("health", health, name="health"),
+]

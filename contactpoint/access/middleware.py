@@ -1,0 +1,84 @@
+"""Session lifetime, the request's principal, and the security headers on every response."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+
+from contactpoint.access.models import User
+
+Handler = Callable[[HttpRequest], HttpResponse]
+
+SIGNED_IN_AT = "cp_signed_in_at"
+FACTOR_AT = "cp_factor_at"
+
+
+class SessionLifetime:
+    """End a session past its absolute lifetime; give the request its principal.
+
+    The idle limit is the session's own expiry (SESSION_COOKIE_AGE, refreshed on every
+    request, held server-side). Sessions of a disabled user, or one whose role changed, end
+    through the session hash (`User.get_session_auth_hash`) before this runs.
+    """
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        request.principal = None  # type: ignore[attr-defined]
+        user = request.user
+        if isinstance(user, User):
+            started = float(request.session.get(SIGNED_IN_AT, 0))
+            if time.time() - started > settings.CONTACTPOINT_SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+            else:
+                today = dt.date.today()
+                principal = user.principal(second_factor=True, today=today)
+                request.principal = principal  # type: ignore[attr-defined]
+                if principal.active and user.last_active_on != today:
+                    User.objects.filter(pk=user.pk).update(last_active_on=today)
+        return self.get_response(request)
+
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data:",
+        "font-src 'self'",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+class SecurityHeaders:
+    """Headers every response carries, whatever made it (a page, an error, the API)."""
+
+    def __init__(self, get_response: Handler) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        # Sent on plain HTTP too (browsers ignore it there), so no deployment forgets it.
+        response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
+        response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
+        # Nothing but static assets may be kept by a browser or proxy: pages may hold child
+        # data and always hold someone's account.
+        if not request.path.startswith(settings.STATIC_URL):
+            response.headers["Cache-Control"] = "no-store"
+            response.headers["Pragma"] = "no-cache"
+        return response

@@ -1,0 +1,17 @@
+"""Access models: accreditation, users and their second factors, machine clients, throttles."""
+
+from contactpoint.access.models.clients import ApiClient, ApiToken
+from contactpoint.access.models.factors import SecurityKey, TotpDevice
+from contactpoint.access.models.throttles import Throttle
+from contactpoint.access.models.users import Accreditation, ResetRequest, User
+
+__all__ = [
+    "Accreditation",
+    "ApiClient",
+    "ApiToken",
+    "ResetRequest",
+    "SecurityKey",
+    "Throttle",
+    "TotpDevice",
+    "User",
+]

@@ -1,0 +1,125 @@
+"""Organisations' accreditation and the users who sign in. Not child data."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils.crypto import salted_hmac
+
+from contactpoint.access.permissions import Principal, Role
+from contactpoint.access.standing import Facts, suspensions
+from contactpoint.registry.models import Organisation
+
+
+class Accreditation(models.Model):
+    """An organisation's permission to have users; lapsed or withdrawn, nobody signs in."""
+
+    class Status(models.TextChoices):
+        ACCREDITED = "accredited", "Accredited"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    organisation = models.OneToOneField(
+        Organisation, on_delete=models.CASCADE, related_name="accreditation"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices)
+    expires_on = models.DateField()
+    recorded_by = models.ForeignKey("access.User", on_delete=models.SET_NULL, null=True)
+    recorded_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.organisation_id}: {self.status} until {self.expires_on}"
+
+
+class UserManager(BaseUserManager["User"]):
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(email=(username or "").strip().lower())
+
+
+class User(AbstractBaseUser):
+    """A vetted person at an accredited organisation, with one role."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    email = models.EmailField(unique=True)  # stored lower-case; the sign-in name
+    name = models.CharField(max_length=120)
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    role = models.CharField(max_length=16, choices=[(r.value, r.label) for r in Role])
+    enabled = models.BooleanField(default=False)
+    vetting_checked_on = models.DateField(null=True)
+    training_completed_on = models.DateField(null=True)
+    certified_on = models.DateField(null=True)  # enabled or last recertified
+    authorised_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True)
+    last_active_on = models.DateField(null=True)
+    # Raised to end every session and token of the user at once (disable, role change).
+    session_epoch = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["name"]
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["email"]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def role_enum(self) -> Role:
+        return Role(self.role)
+
+    @property
+    def area_code(self) -> str | None:
+        area = self.organisation.council_area
+        return area.code if area is not None else None
+
+    def facts(self) -> Facts:
+        accreditation: Accreditation | None = getattr(self.organisation, "accreditation", None)
+        return Facts(
+            enabled=self.enabled,
+            vetting_checked_on=self.vetting_checked_on,
+            training_completed_on=self.training_completed_on,
+            certified_on=self.certified_on,
+            last_active_on=self.last_active_on,
+            accredited=accreditation is not None
+            and accreditation.status == Accreditation.Status.ACCREDITED,
+            accreditation_expires_on=accreditation.expires_on if accreditation else None,
+        )
+
+    def suspensions(self, today: dt.date | None = None) -> list[str]:
+        return suspensions(self.facts(), today or dt.date.today())
+
+    def principal(self, *, second_factor: bool, today: dt.date | None = None) -> Principal:
+        return Principal(
+            kind="user",
+            id=str(self.id),
+            role=self.role_enum,
+            organisation_id=self.organisation_id,
+            area_code=self.area_code,
+            active=not self.suspensions(today),
+            second_factor=second_factor,
+        )
+
+    def get_session_auth_hash(self) -> str:
+        # Django signs each session with this; a new epoch ends every session at once.
+        return salted_hmac(
+            "contactpoint.access.session",
+            f"{self.password}:{self.session_epoch}",
+            algorithm="sha256",
+        ).hexdigest()
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = self.email.strip().lower()
+        super().save(*args, **kwargs)
+
+
+class ResetRequest(models.Model):
+    """Someone asked for a password reset; the user's index team sees it and acts."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField(auto_now_add=True)
+    handled_at = models.DateTimeField(null=True)

@@ -1,0 +1,195 @@
+"""The permissions vocabulary (`scope:resource:action`) and the one place that decides.
+
+Every page and API operation names one `Permission`; `decide` alone says whether a
+principal holds it for a target. Nothing else in the code compares roles.
+
+Scopes:
+  self          the principal's own account (target user must be the principal)
+  organisation  things of the principal's own organisation
+  area          things of the principal's council area
+  national      anything, anywhere
+  child         a child's contacts: needs a relationship (an active involvement of the
+                principal's organisation with the child)
+
+A role granted `national:R:A` holds `area:R:A` and `organisation:R:A` everywhere.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Role(enum.StrEnum):
+    PRACTITIONER = "practitioner"
+    INDEX_TEAM = "index_team"
+    PRIVACY_OFFICER = "privacy_officer"
+    NATIONAL_ADMIN = "national_admin"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.PRACTITIONER: "Practitioner",
+    Role.INDEX_TEAM: "Local index team",
+    Role.PRIVACY_OFFICER: "Privacy officer",
+    Role.NATIONAL_ADMIN: "National administrator",
+}
+
+
+class Permission(enum.StrEnum):
+    SELF_ACCOUNT_READ = "self:account:read"
+    SELF_ACCOUNT_UPDATE = "self:account:update"
+    SELF_SECOND_FACTOR_MANAGE = "self:second-factor:manage"
+    ORGANISATION_USERS_READ = "organisation:users:read"
+    AREA_USERS_READ = "area:users:read"
+    AREA_USERS_MANAGE = "area:users:manage"
+    AREA_ORGANISATIONS_READ = "area:organisations:read"
+    AREA_ORGANISATIONS_MANAGE = "area:organisations:manage"
+    NATIONAL_USERS_MANAGE = "national:users:manage"
+    NATIONAL_ORGANISATIONS_MANAGE = "national:organisations:manage"
+    NATIONAL_CLIENTS_MANAGE = "national:clients:manage"
+    CHILD_CONTACTS_READ = "child:contacts:read"
+
+    @property
+    def scope(self) -> str:
+        return self.value.split(":")[0]
+
+    @property
+    def resource(self) -> str:
+        return self.value.split(":")[1]
+
+    @property
+    def action(self) -> str:
+        return self.value.split(":")[2]
+
+
+_SELF = {
+    Permission.SELF_ACCOUNT_READ,
+    Permission.SELF_ACCOUNT_UPDATE,
+    Permission.SELF_SECOND_FACTOR_MANAGE,
+}
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.PRACTITIONER: frozenset(_SELF | {Permission.CHILD_CONTACTS_READ}),
+    Role.INDEX_TEAM: frozenset(
+        _SELF
+        | {
+            Permission.AREA_USERS_READ,
+            Permission.AREA_USERS_MANAGE,
+            Permission.AREA_ORGANISATIONS_READ,
+            Permission.AREA_ORGANISATIONS_MANAGE,
+            Permission.CHILD_CONTACTS_READ,
+        }
+    ),
+    # A privacy officer watches their own organisation's users (the audit issue adds alerts).
+    Role.PRIVACY_OFFICER: frozenset(_SELF | {Permission.ORGANISATION_USERS_READ}),
+    Role.NATIONAL_ADMIN: frozenset(
+        _SELF
+        | {
+            Permission.NATIONAL_USERS_MANAGE,
+            Permission.NATIONAL_ORGANISATIONS_MANAGE,
+            Permission.NATIONAL_CLIENTS_MANAGE,
+        }
+    ),
+}
+
+# Which roles each role may give. The index team cannot make national administrators.
+ASSIGNABLE: dict[Role, frozenset[Role]] = {
+    Role.PRACTITIONER: frozenset(),
+    Role.INDEX_TEAM: frozenset({Role.PRACTITIONER, Role.INDEX_TEAM, Role.PRIVACY_OFFICER}),
+    Role.PRIVACY_OFFICER: frozenset(),
+    Role.NATIONAL_ADMIN: frozenset(Role),
+}
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a signed-in user or a machine client, as the decider sees them."""
+
+    kind: str  # "user" or "client"
+    id: str
+    role: Role
+    organisation_id: int
+    area_code: str | None
+    active: bool = True  # not suspended (see contactpoint.access.standing)
+    second_factor: bool = True  # a user proved a second factor in this session
+
+
+@dataclass(frozen=True)
+class Target:
+    """What is asked about. Fields left None are not part of the question."""
+
+    user_id: str | None = None
+    organisation_id: int | None = None
+    area_code: str | None = None
+    role: Role | None = None  # the role a user would hold (creating, changing a role)
+    relationship: bool = False  # the principal's organisation is involved with the child
+
+
+@dataclass(frozen=True)
+class Decision:
+    allowed: bool
+    reason: str
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+ALLOW = Decision(True, "allowed")
+
+
+def _national(permission: Permission) -> str:
+    return f"national:{permission.resource}:{permission.action}"
+
+
+def holds(role: Role, permission: Permission) -> bool:
+    """Whether a role holds a permission somewhere (the coarse check a page makes first)."""
+    grants = {p.value for p in GRANTS[role]}
+    if permission.value in grants:
+        return True
+    if permission.scope in ("area", "organisation"):
+        if _national(permission) in grants:
+            return True
+        if permission.scope == "organisation":
+            return f"area:{permission.resource}:{permission.action}" in grants
+    return False
+
+
+def decide(principal: Principal, permission: Permission, target: Target | None = None) -> Decision:
+    """Say whether `principal` may use `permission` on `target` (None: anywhere at all).
+
+    Refuses a suspended principal and a user without a second factor before anything else.
+    """
+    if not principal.active:
+        return Decision(False, "access is suspended")
+    if not principal.second_factor:
+        return Decision(False, "a second factor is needed")
+    if not holds(principal.role, permission):
+        return Decision(False, f"the {principal.role.label.lower()} role does not have it")
+    if target is None:
+        return ALLOW
+    if target.role is not None and target.role not in ASSIGNABLE[principal.role]:
+        return Decision(False, "this role cannot give that role")
+    if _national(permission) in {p.value for p in GRANTS[principal.role]}:
+        return ALLOW
+    return _in_scope(principal, permission, target)
+
+
+def _in_scope(principal: Principal, permission: Permission, target: Target) -> Decision:
+    scope = permission.scope
+    if scope == "self":
+        same = target.user_id is None or target.user_id == principal.id
+        return ALLOW if same else Decision(False, "only for your own account")
+    if scope == "child":
+        return ALLOW if target.relationship else Decision(False, "no involvement with the child")
+    if scope == "organisation" and permission.value in {p.value for p in GRANTS[principal.role]}:
+        same = target.organisation_id in (None, principal.organisation_id)
+        return ALLOW if same else Decision(False, "another organisation")
+    # area scope, or an organisation permission held through an area grant
+    if principal.area_code is None:
+        return Decision(False, "no council area")
+    same = target.area_code is not None and target.area_code == principal.area_code
+    return ALLOW if same else Decision(False, "another council area")

@@ -1,0 +1,200 @@
+"""What an authoriser does to users and organisations. Each change asks the decider first.
+
+The web pages, the JSON API and `contactpoint users` all call these functions, so the
+rules are the same whichever way a change arrives.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from django.contrib.auth.password_validation import validate_password
+from django.db import transaction
+from django.db.models import F, QuerySet
+
+from contactpoint.access.models import Accreditation, ApiClient, ResetRequest, User
+from contactpoint.access.permissions import Permission, Principal, Role, Target, decide
+from contactpoint.registry.models import Organisation
+
+
+class Refused(Exception):
+    """The actor may not make this change; the message says why, and names no one."""
+
+
+class Invalid(Exception):
+    """The change is not possible as asked (a missing date, a duplicate e-mail)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who makes a change: the decider's view, and the user to record as authoriser."""
+
+    principal: Principal
+    user: User | None = None
+
+    @classmethod
+    def of(cls, user: User) -> Actor:
+        return cls(user.principal(second_factor=True), user)
+
+
+def user_target(user: User, role: Role | None = None) -> Target:
+    return Target(
+        user_id=str(user.id),
+        organisation_id=user.organisation_id,
+        area_code=user.area_code,
+        role=role,
+    )
+
+
+def organisation_target(organisation: Organisation) -> Target:
+    area = organisation.council_area
+    return Target(organisation_id=organisation.pk, area_code=area.code if area else None)
+
+
+def require(actor: Actor, permission: Permission, target: Target | None = None) -> None:
+    decision = decide(actor.principal, permission, target)
+    if not decision:
+        raise Refused(decision.reason)
+
+
+def visible_users(actor: Actor) -> QuerySet[User]:
+    """The users the actor may see: everyone, their area's, or their organisation's."""
+    users = User.objects.select_related("organisation__council_area", "organisation__accreditation")
+    p = actor.principal
+    if decide(p, Permission.NATIONAL_USERS_MANAGE):
+        return users.all()
+    if decide(p, Permission.AREA_USERS_READ):
+        return users.filter(organisation__council_area__code=p.area_code)
+    if decide(p, Permission.ORGANISATION_USERS_READ):
+        return users.filter(organisation_id=p.organisation_id)
+    return users.none()
+
+
+def new_password() -> str:
+    """A first password the user changes: 4 groups of 5 letters and digits (~100 bits)."""
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
+
+
+def create_user(
+    actor: Actor, *, email: str, name: str, organisation: Organisation, role: Role
+) -> tuple[User, str]:
+    """Create a user, not yet enabled; return them and a first password to hand over."""
+    email = email.strip().lower()
+    area = organisation.council_area
+    target = Target(
+        organisation_id=organisation.pk, area_code=area.code if area else None, role=role
+    )
+    require(actor, Permission.AREA_USERS_MANAGE, target)
+    if not name.strip():
+        raise Invalid("enter the user's full name")
+    if User.objects.filter(email=email).exists():
+        raise Invalid("a user with that e-mail address already exists")
+    password = new_password()
+    user = User(email=email, name=name.strip(), organisation=organisation, role=role.value)
+    user.set_password(password)
+    user.save()
+    return user, password
+
+
+def enable(
+    actor: Actor, user: User, *, vetting_checked_on: dt.date, training_completed_on: dt.date
+) -> None:
+    """Record the vetting check and training, and let the user sign in."""
+    require(actor, Permission.AREA_USERS_MANAGE, user_target(user))
+    _not_self(actor, user)
+    today = dt.date.today()
+    if vetting_checked_on > today or training_completed_on > today:
+        raise Invalid("the vetting check and training dates cannot be in the future")
+    user.vetting_checked_on = vetting_checked_on
+    user.training_completed_on = training_completed_on
+    user.enabled = True
+    user.certified_on = today
+    user.last_active_on = today  # a fresh start for the 60-day rule
+    user.authorised_by = actor.user
+    user.save()
+
+
+def recertify(actor: Actor, user: User) -> None:
+    """The 4-monthly confirmation that the user still needs access."""
+    require(actor, Permission.AREA_USERS_MANAGE, user_target(user))
+    _not_self(actor, user)
+    if not user.enabled:
+        raise Invalid("enable the user first")
+    user.certified_on = dt.date.today()
+    user.authorised_by = actor.user
+    user.save(update_fields=["certified_on", "authorised_by"])
+
+
+def disable(actor: Actor, user: User) -> None:
+    """Stop the user at once: every session and token they hold ends now."""
+    require(actor, Permission.AREA_USERS_MANAGE, user_target(user))
+    user.enabled = False
+    user.save(update_fields=["enabled"])
+    end_sessions(user)
+
+
+def change_role(actor: Actor, user: User, role: Role) -> None:
+    """Give the user another role; their sessions end, so the new role starts clean."""
+    require(actor, Permission.AREA_USERS_MANAGE, user_target(user, role))
+    _not_self(actor, user)
+    user.role = role.value
+    user.save(update_fields=["role"])
+    end_sessions(user)
+
+
+def reset_password(actor: Actor, user: User) -> str:
+    """Set a new first password and remove the second factors; the user enrols again."""
+    require(actor, Permission.AREA_USERS_MANAGE, user_target(user))
+    _not_self(actor, user)
+    password = new_password()
+    with transaction.atomic():
+        user.set_password(password)
+        user.save(update_fields=["password"])
+        user.totp_devices.all().delete()
+        user.security_keys.all().delete()
+        ResetRequest.objects.filter(user=user, handled_at=None).update(
+            handled_at=dt.datetime.now(dt.UTC)
+        )
+        end_sessions(user)
+    return password
+
+
+def change_own_password(user: User, current: str, new: str) -> None:
+    if not user.check_password(current):
+        raise Invalid("your current password is not right")
+    validate_password(new, user)  # raises django ValidationError with the reasons
+    user.set_password(new)
+    user.save(update_fields=["password"])
+
+
+def end_sessions(user: User) -> None:
+    User.objects.filter(pk=user.pk).update(session_epoch=F("session_epoch") + 1)
+    user.refresh_from_db(fields=["session_epoch"])
+
+
+def accredit(
+    actor: Actor, organisation: Organisation, *, expires_on: dt.date, withdrawn: bool = False
+) -> Accreditation:
+    """Record an organisation's accreditation (or its withdrawal) and its expiry."""
+    require(actor, Permission.AREA_ORGANISATIONS_MANAGE, organisation_target(organisation))
+    status = Accreditation.Status.WITHDRAWN if withdrawn else Accreditation.Status.ACCREDITED
+    accreditation, _ = Accreditation.objects.update_or_create(
+        organisation=organisation,
+        defaults={"status": status, "expires_on": expires_on, "recorded_by": actor.user},
+    )
+    if withdrawn or expires_on < dt.date.today():
+        for user in User.objects.filter(organisation=organisation):
+            end_sessions(user)
+        ApiClient.objects.filter(organisation=organisation).update(
+            session_epoch=F("session_epoch") + 1
+        )
+    return accreditation
+
+
+def _not_self(actor: Actor, user: User) -> None:
+    # Nobody vouches for themselves: another authoriser enables, recertifies or promotes.
+    if actor.principal.kind == "user" and actor.principal.id == str(user.id):
+        raise Refused("another authoriser must do this for your own account")

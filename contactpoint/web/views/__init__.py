@@ -1,0 +1,1 @@
+"""Web pages, one module per audience: status, sign-in, account, user management, errors."""
