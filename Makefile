@@ -34,8 +34,11 @@ demo: setup ## run the service on SQLite with about 20,000 synthetic children
 	@test -f $(DEMO_FEEDS)/manifest.json || \
 		CONTACTPOINT_ENV=development $(BIN)/contactpoint synth --children $(DEMO_CHILDREN) --seed 1 --out $(DEMO_FEEDS)
 	CONTACTPOINT_ENV=development $(BIN)/contactpoint load $(DEMO_FEEDS)
+	CONTACTPOINT_ENV=development $(BIN)/contactpoint demo-users
 	@echo
-	@echo "contactpoint is starting at http://127.0.0.1:8000 (Ctrl-C stops it)."
+	@echo "contactpoint is starting at http://localhost:8000 (Ctrl-C stops it). Use that address:"
+	@echo "browsers keep its secure session cookies over plain http from localhost only."
+	@echo "Sign in as a demo user: the throw-away credentials are in var/demo-users.txt."
 	@echo "Next: CONTACTPOINT_ENV=development $(BIN)/contactpoint quarantine list"
 	@echo "      CONTACTPOINT_ENV=development $(BIN)/contactpoint review list"
 	@echo "      CONTACTPOINT_ENV=development $(BIN)/contactpoint linkage evaluate --truth $(DEMO_FEEDS)/truth"

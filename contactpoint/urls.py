@@ -1,10 +1,16 @@
 """The URL map: each module's `urlpatterns`, then the API. Every view declares its rule."""
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, include, path
 
-from contactpoint.web.views import errors, status
+from contactpoint.web.views import account, errors, signin, status, users
 
-urlpatterns: list[URLPattern | URLResolver] = [*status.urlpatterns]
+urlpatterns: list[URLPattern | URLResolver] = [
+    *status.urlpatterns,
+    *signin.urlpatterns,
+    *account.urlpatterns,
+    *users.urlpatterns,
+    path("api/v1/", include("contactpoint.api.urls")),
+]
 
 handler400 = errors.bad_request
 handler403 = errors.forbidden

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import socket
@@ -143,9 +144,13 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-@pytest.fixture
-def server() -> Iterator[str]:
-    """`contactpoint serve` on a free port, using this run's test databases."""
+@contextlib.contextmanager
+def serving(env_extra: dict[str, str] | None = None) -> Iterator[str]:
+    """`contactpoint serve` on a free port, using this run's test databases.
+
+    The address is http://localhost:PORT: the session cookies are `__Host-` and Secure,
+    which browsers accept over plain HTTP from localhost only.
+    """
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
@@ -160,11 +165,11 @@ def server() -> Iterator[str]:
             "--workers",
             "1",
         ],
-        env=cli_env(),
+        env={**cli_env(), **(env_extra or {})},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://localhost:{port}"
     try:
         for _ in range(150):
             try:
@@ -176,6 +181,12 @@ def server() -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def server() -> Iterator[str]:
+    with serving() as url:
+        yield url
 
 
 @pytest.fixture

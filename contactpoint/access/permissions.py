@@ -48,7 +48,9 @@ class Permission(enum.StrEnum):
     AREA_USERS_MANAGE = "area:users:manage"
     AREA_ORGANISATIONS_READ = "area:organisations:read"
     AREA_ORGANISATIONS_MANAGE = "area:organisations:manage"
+    NATIONAL_USERS_READ = "national:users:read"
     NATIONAL_USERS_MANAGE = "national:users:manage"
+    NATIONAL_ORGANISATIONS_READ = "national:organisations:read"
     NATIONAL_ORGANISATIONS_MANAGE = "national:organisations:manage"
     NATIONAL_CLIENTS_MANAGE = "national:clients:manage"
     CHILD_CONTACTS_READ = "child:contacts:read"
@@ -89,7 +91,9 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     Role.NATIONAL_ADMIN: frozenset(
         _SELF
         | {
+            Permission.NATIONAL_USERS_READ,
             Permission.NATIONAL_USERS_MANAGE,
+            Permission.NATIONAL_ORGANISATIONS_READ,
             Permission.NATIONAL_ORGANISATIONS_MANAGE,
             Permission.NATIONAL_CLIENTS_MANAGE,
         }

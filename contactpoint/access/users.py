@@ -178,8 +178,18 @@ def end_sessions(user: User) -> None:
 def accredit(
     actor: Actor, organisation: Organisation, *, expires_on: dt.date, withdrawn: bool = False
 ) -> Accreditation:
-    """Record an organisation's accreditation (or its withdrawal) and its expiry."""
-    require(actor, Permission.AREA_ORGANISATIONS_MANAGE, organisation_target(organisation))
+    """Record an organisation's accreditation (or its withdrawal) and its expiry.
+
+    Only the national team grants or extends accreditation: ContactPoint let councils
+    certify themselves. A local index team may withdraw it in its own area at once.
+    """
+    granting = not withdrawn
+    permission = (
+        Permission.NATIONAL_ORGANISATIONS_MANAGE
+        if granting
+        else Permission.AREA_ORGANISATIONS_MANAGE
+    )
+    require(actor, permission, organisation_target(organisation))
     status = Accreditation.Status.WITHDRAWN if withdrawn else Accreditation.Status.ACCREDITED
     accreditation, _ = Accreditation.objects.update_or_create(
         organisation=organisation,

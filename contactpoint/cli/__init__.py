@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, bool, str]] = {
     "review": ("contactpoint.cli.review", True, "the review queue and linkage decisions"),
     "backup": ("contactpoint.cli.backup", True, "write a backup of the registry (ciphertext)"),
     "restore": ("contactpoint.cli.restore", True, "restore a backup into an empty registry"),
+    "users": ("contactpoint.cli.users", True, "create, enable, recertify and disable users"),
+    "organisations": ("contactpoint.cli.organisations", True, "organisations' accreditation"),
+    "clients": ("contactpoint.cli.clients", True, "API clients for case-management systems"),
+    "demo-users": ("contactpoint.cli.demo_users", True, "demo users for every role (development)"),
     "serve": ("contactpoint.cli.serve", True, "run the web application under gunicorn"),
 }
 

@@ -23,10 +23,10 @@ from django.shortcuts import render
 
 from contactpoint.access.middleware import FACTOR_AT
 from contactpoint.access.permissions import Permission, Principal, decide
+from contactpoint.access.signin import PENDING
 
 PUBLIC = "public"
 SIGNING_IN = "signing-in"
-PENDING = "cp_pending"  # the session key for a user between password and second factor
 
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
@@ -36,7 +36,9 @@ def principal_of(request: HttpRequest) -> Principal | None:
 
 
 def _sign_in_first(request: HttpRequest) -> HttpResponse:
-    return HttpResponseRedirect("/sign-in?" + urlencode({"next": request.get_full_path()}))
+    return HttpResponseRedirect(
+        "/sign-in?" + urlencode({"next": request.get_full_path()}, safe="/")
+    )
 
 
 def refused(request: HttpRequest, reason: str | None = None, status: int = 403) -> HttpResponse:
@@ -89,7 +91,7 @@ def step_up(view: V) -> V:
         given = float(request.session.get(FACTOR_AT, 0))
         if time.time() - given > settings.CONTACTPOINT_STEP_UP_SECONDS:
             return HttpResponseRedirect(
-                "/sign-in/confirm?" + urlencode({"next": request.get_full_path()})
+                "/sign-in/confirm?" + urlencode({"next": request.get_full_path()}, safe="/")
             )
         return view(request, *args, **kwargs)
 

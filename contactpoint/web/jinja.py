@@ -15,15 +15,10 @@ def nav(request: HttpRequest) -> list[dict[str, str]]:
     """The header links a signed-in user may follow; nothing they would be refused."""
     principal = getattr(request, "principal", None)
     items = [{"href": "/account", "text": "Your account"}]
-    if principal is not None and any(
-        decide(principal, p)
-        for p in (
-            Permission.AREA_USERS_READ,
-            Permission.ORGANISATION_USERS_READ,
-            Permission.NATIONAL_USERS_MANAGE,
-        )
-    ):
+    if principal is not None and decide(principal, Permission.ORGANISATION_USERS_READ):
         items.append({"href": "/users", "text": "Users"})
+    if principal is not None and decide(principal, Permission.AREA_ORGANISATIONS_READ):
+        items.append({"href": "/organisations", "text": "Organisations"})
     return items
 
 

@@ -1,0 +1,91 @@
+"""The NinjaAPI: bearer authentication, the routers, and errors as JSON that names no one.
+
+Only a bearer token from `POST /oauth/token` authenticates: a web session cookie does not,
+so CSRF does not arise (Ninja checks CSRF only for cookie authentication). The interactive
+docs page is off, since its scripts come from a CDN our Content-Security-Policy refuses;
+the OpenAPI document is served as JSON.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.security import HttpBearer
+
+from contactpoint.access.clients import authenticate_token
+from contactpoint.access.models import ApiClient
+from contactpoint.access.users import Invalid, Refused
+from contactpoint.api import oauth, organisations, users
+
+MAX_TOKEN_LENGTH = 100  # ours are 43 characters; do not hash anything much longer
+
+
+class ClientBearer(HttpBearer):
+    """`Authorization: Bearer <token>` from the token endpoint; nothing else."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> ApiClient | None:
+        if not token or len(token) > MAX_TOKEN_LENGTH:
+            return None
+        return authenticate_token(token)
+
+
+api = NinjaAPI(
+    title="contactpoint",
+    version="1",
+    description="Account operations for case-management systems and source feeds. "
+    "Get a token at /oauth/token (OAuth 2 client credentials); it lives ten minutes.",
+    auth=ClientBearer(),
+    docs_url=None,
+    openapi_url="/openapi.json",
+    urls_namespace="api-v1",
+)
+# (prefix, router): each module's operations, mounted under /api/v1/.
+MOUNTS = [("/oauth", oauth.router), ("", users.router), ("", organisations.router)]
+for prefix, router in MOUNTS:
+    api.add_router(prefix, router)
+
+
+@api.exception_handler(AuthenticationError)
+def _not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = api.create_response(
+        request, {"detail": "a valid bearer token is needed"}, status=401
+    )
+    challenge = 'Bearer realm="contactpoint"'
+    if request.headers.get("Authorization"):
+        challenge += ', error="invalid_token"'
+    response["WWW-Authenticate"] = challenge
+    return response
+
+
+@api.exception_handler(Refused)
+def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+    # The decider's reasons name roles and scopes, never a person or a child.
+    return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(Invalid)
+def _invalid(request: HttpRequest, exc: Invalid) -> HttpResponse:
+    return api.create_response(request, {"detail": str(exc)}, status=422)
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str  # under /api/v1, as in the OpenAPI document
+    url_name: str
+    rule: str | None  # None: the operation's function declares no rule
+
+
+def operations() -> Iterator[Operation]:
+    """Every operation of the API with the rule its function declares."""
+    for prefix, router in MOUNTS:
+        for path, view in router.path_operations.items():
+            for op in view.operations:
+                rule: Any = getattr(op.view_func, "access_rule", None)
+                for method in op.methods:
+                    yield Operation(method, prefix + path, getattr(op, "url_name", ""), rule)

@@ -1,0 +1,96 @@
+"""What the API reads and answers, as published in its OpenAPI document.
+
+No schema carries a password hash, a second-factor device or child data. The one secret
+that leaves the service, a new user's first password, is in `CreatedUser` only.
+"""
+
+import datetime as dt
+import uuid
+
+from ninja import Field, Schema
+
+from contactpoint.access.permissions import Permission, Role
+
+
+class Problem(Schema):
+    detail: str
+
+
+class TokenAnswer(Schema):
+    """RFC 6749 section 5.1."""
+
+    access_token: str
+    token_type: str = "Bearer"  # noqa: S105 (the scheme's name, not a secret)
+    expires_in: int
+
+
+class TokenProblem(Schema):
+    """RFC 6749 section 5.2."""
+
+    error: str
+    error_description: str
+
+
+class Account(Schema):
+    client_id: str
+    name: str
+    organisation_code: str
+    organisation_name: str
+    role: Role
+    permissions: list[Permission]
+
+
+class UserOut(Schema):
+    id: uuid.UUID
+    email: str
+    name: str
+    organisation_code: str
+    role: Role
+    enabled: bool
+    suspensions: list[str]
+
+
+class UserPage(Schema):
+    count: int
+    limit: int
+    offset: int
+    items: list[UserOut]
+
+
+class PageQuery(Schema):
+    limit: int = Field(50, ge=1, le=100)
+    offset: int = Field(0, ge=0)
+
+
+class NewUser(Schema):
+    email: str = Field(..., max_length=254)
+    name: str = Field(..., max_length=120)
+    organisation_code: str = Field(..., max_length=20)
+    role: Role
+
+
+class CreatedUser(Schema):
+    user: UserOut
+    first_password: str = Field(
+        ..., description="Shown this once: hand it to the user, who changes it at sign-in."
+    )
+
+
+class Enablement(Schema):
+    vetting_checked_on: dt.date
+    training_completed_on: dt.date
+
+
+class RoleChange(Schema):
+    role: Role
+
+
+class AccreditationIn(Schema):
+    expires_on: dt.date
+    withdrawn: bool = False
+
+
+class AccreditationOut(Schema):
+    organisation_code: str
+    status: str
+    expires_on: dt.date

@@ -1,0 +1,274 @@
+"""`contactpoint demo-users`: one signed-in-ready user per role, for a development demo.
+
+After `make demo` has loaded the synthetic organisations, this picks the two council
+areas with most organisations (among those with a school), gives each a council team if
+it has none, accredits what it uses for a year, and makes a practitioner and a privacy
+officer at a school, an index team member at the council team, and one national
+administrator, each enabled with a confirmed authenticator app. The credentials go to
+var/demo-users.txt (mode 0600) and the terminal, with QR codes to scan.
+
+Run again, it reprints the file; with the file gone, it gives the same users new
+passwords and authenticator secrets. It refuses to run outside development.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils.text import slugify
+
+from contactpoint import config
+from contactpoint.access import totp, users
+from contactpoint.access.models import TotpDevice, User
+from contactpoint.access.permissions import Role
+from contactpoint.access.standing import add_years
+from contactpoint.access.users import Actor
+from contactpoint.cli import error, progress
+from contactpoint.cli.users import accredit_for_a_year, make_enabled_user
+from contactpoint.registry.models import CouncilArea, Organisation
+
+DOMAIN = "demo.contactpoint.invalid"
+NATIONAL_CODE = "DEMO-NATIONAL"
+FILE_NAME = "demo-users.txt"
+# Which organisation of an area each role works at.
+AREA_ROLES = (
+    (Role.PRACTITIONER, "school"),
+    (Role.INDEX_TEAM, "team"),
+    (Role.PRIVACY_OFFICER, "school"),
+)
+HEADER = """\
+# contactpoint demo users: THROW-AWAY demo credentials for a development environment.
+# Made by `contactpoint demo-users` for this database only; never use them, or this
+# file, anywhere real. Sign in at http://localhost:8000 with an e-mail and password,
+# then a code from an authenticator app set up with the TOTP secret (scan the QR code
+# that `contactpoint demo-users` prints, or type the secret). Delete this file and run
+# `contactpoint demo-users` again for new passwords and secrets.
+"""
+
+
+class NoAreas(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Credential:
+    email: str
+    role: str
+    organisation: str
+    area: str
+    password: str
+    totp_secret: str
+    totp_uri: str
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.epilog = f"The credentials are written to {FILE_NAME} in the data directory."
+
+
+def run(args: argparse.Namespace) -> int:
+    if not config.is_development():
+        return error(
+            "demo-users makes throw-away users whose passwords it prints, so it runs only "
+            "in development (CONTACTPOINT_ENV=development)"
+        )
+    path = config.data_dir() / FILE_NAME
+    existing = _demo_users()
+    saved = read(path)
+    if existing and saved and {c.email for c in saved} == {u.email for u in existing}:
+        _keep_fresh(existing)
+        progress(f"demo-users: the demo users exist already; their credentials are in {path}")
+        show(saved)
+        return 0
+    try:
+        credentials = _renew(existing) if existing else _create()
+    except NoAreas as exc:
+        return error(str(exc))
+    write(path, credentials)
+    progress(f"demo-users: {len(credentials)} demo users; their credentials are in {path}")
+    show(credentials)
+    return 0
+
+
+def _demo_users() -> list[User]:
+    found = User.objects.select_related("organisation__council_area")
+    return list(found.filter(email__endswith=f"@{DOMAIN}").order_by("email"))
+
+
+def _create() -> list[Credential]:
+    """Make the national administrator directly, then the rest through the services."""
+    today = dt.date.today()
+    vetting, training = today - dt.timedelta(days=30), today - dt.timedelta(days=20)
+    with transaction.atomic():
+        places = _choose_areas()
+        national, _ = Organisation.objects.get_or_create(
+            code=NATIONAL_CODE,
+            defaults={
+                "kind": Organisation.Kind.COUNCIL_TEAM,
+                "name": "contactpoint national team (demo)",
+            },
+        )
+        accredit_for_a_year(national, None)
+        admin, password = make_enabled_user(
+            f"national-admin@{DOMAIN}",
+            "Demo National Administrator",
+            national,
+            Role.NATIONAL_ADMIN,
+            vetting,
+            training,
+        )
+        made = [(admin, password)]
+        actor = Actor.of(admin)
+        for (area, school, team), slug in zip(places, _slugs([p[0] for p in places]), strict=True):
+            for organisation in (school, team):
+                users.accredit(actor, organisation, expires_on=add_years(today, 1))
+            for role, where in AREA_ROLES:
+                user, password = users.create_user(
+                    actor,
+                    email=f"{role.value.replace('_', '-')}.{slug}@{DOMAIN}",
+                    name=f"Demo {role.label} ({area.name})",
+                    organisation=school if where == "school" else team,
+                    role=role,
+                )
+                users.enable(
+                    actor, user, vetting_checked_on=vetting, training_completed_on=training
+                )
+                made.append((user, password))
+        return [_credential(user, password) for user, password in made]
+
+
+def _choose_areas() -> list[tuple[CouncilArea, Organisation, Organisation]]:
+    """The two areas with most organisations that have a school; ties go by area code."""
+    ranked = (
+        CouncilArea.objects.annotate(
+            organisations=Count("organisation"),
+            schools=Count("organisation", filter=Q(organisation__kind=Organisation.Kind.SCHOOL)),
+        )
+        .filter(schools__gt=0)
+        .order_by("-organisations", "code")[:2]
+    )
+    areas = list(ranked)
+    if len(areas) < 2:
+        raise NoAreas(
+            "demo-users needs two council areas with schools; load the demo population "
+            "first (`make demo`, or `contactpoint load var/demo-feeds`)"
+        )
+    places: list[tuple[CouncilArea, Organisation, Organisation]] = []
+    for area in areas:
+        in_area = Organisation.objects.filter(council_area=area).order_by("code")
+        school = in_area.filter(kind=Organisation.Kind.SCHOOL).first()
+        assert school is not None  # the query above counted one
+        places.append((area, school, _council_team(area)))
+    return places
+
+
+def _council_team(area: CouncilArea) -> Organisation:
+    kind = Organisation.Kind.COUNCIL_TEAM
+    team = Organisation.objects.filter(council_area=area, kind=kind).order_by("code").first()
+    if team is not None:
+        return team
+    return Organisation.objects.create(
+        code=f"DEMO-{area.code}", kind=kind, name=f"{area.name} local index team", council_area=area
+    )
+
+
+def _slugs(areas: list[CouncilArea]) -> list[str]:
+    """Short names for the e-mail addresses: the area's name, or its code if names clash."""
+    names = [slugify(a.name) for a in areas]
+    if len(set(names)) == len(names) and all(names):
+        return names
+    return [a.code.lower() for a in areas]
+
+
+def _renew(existing: list[User]) -> list[Credential]:
+    """New passwords and authenticator secrets for the demo users (the file was lost)."""
+    made = []
+    with transaction.atomic():
+        _keep_fresh(existing)
+        for user in existing:
+            password = users.new_password()
+            user.set_password(password)
+            user.save(update_fields=["password"])
+            user.totp_devices.all().delete()
+            user.security_keys.all().delete()
+            users.end_sessions(user)
+            made.append((user, password))
+        return [_credential(user, password) for user, password in made]
+
+
+def _keep_fresh(existing: list[User]) -> None:
+    """Keep demo users able to sign in months later: certified, active, accredited."""
+    today = dt.date.today()
+    for user in existing:
+        accredit_for_a_year(user.organisation, None)
+        if user.vetting_checked_on is None or user.suspensions(today):
+            user.vetting_checked_on = today - dt.timedelta(days=30)
+            user.training_completed_on = today - dt.timedelta(days=20)
+        user.enabled, user.certified_on, user.last_active_on = True, today, today
+        user.save()
+
+
+def _credential(user: User, password: str) -> Credential:
+    device, secret = totp.start(user)
+    TotpDevice.objects.filter(pk=device.pk).update(confirmed=True)
+    area = user.organisation.council_area
+    return Credential(
+        email=user.email,
+        role=user.role,
+        organisation=f"{user.organisation.name} ({user.organisation.code})",
+        area=f"{area.name} ({area.code})" if area else "national",
+        password=password,
+        totp_secret=secret,
+        totp_uri=totp.provisioning_uri(user, secret),
+    )
+
+
+LABELS = {f.name: f.name.replace("_", " ") for f in fields(Credential)}
+
+
+def write(path: Path, credentials: list[Credential]) -> None:
+    """Write the file readable by its owner alone, replacing any old one in one step."""
+    text = HEADER + "".join(
+        "\n" + "".join(f"{LABELS[k]}: {v}\n" for k, v in asdict(c).items()) for c in credentials
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # in case an old temporary file had wider permissions
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+
+
+def read(path: Path) -> list[Credential] | None:
+    """The credentials in the file, or None when it is missing or not in our format."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError:
+        return None
+    by_label = {label: name for name, label in LABELS.items()}
+    found = []
+    for block in text.split("\n\n")[1:]:
+        values = dict(line.split(": ", 1) for line in block.strip().splitlines() if ": " in line)
+        if set(values) != set(by_label):
+            return None
+        found.append(Credential(**{by_label[k]: v for k, v in values.items()}))
+    return found or None
+
+
+def show(credentials: list[Credential]) -> None:
+    print("Throw-away demo users: sign in at http://localhost:8000 (details in the data dir's")
+    print(f"{FILE_NAME}). Scan a QR code with an authenticator app, or type its secret.")
+    for c in credentials:
+        print()
+        print(f"{Role(c.role).label}: {c.email}")
+        print(f"  area:         {c.area}")
+        print(f"  organisation: {c.organisation}")
+        print(f"  password:     {c.password}")
+        print(f"  TOTP secret:  {c.totp_secret}")
+        print(totp.qr_terminal(c.totp_uri), end="")

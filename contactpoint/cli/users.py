@@ -1,0 +1,393 @@
+"""`contactpoint users`: a local index team manages its area's users (docs/users.md).
+
+Every change goes through `contactpoint.access.users`, which asks the decider; this module
+finds people by e-mail and prints. A password is printed once, when it is made. A user the
+actor may not manage gets the same answer as an unknown e-mail, so nobody learns who exists.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import re
+from collections.abc import Callable
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.db.models import QuerySet
+
+from contactpoint.access import users
+from contactpoint.access.models import Accreditation, User
+from contactpoint.access.permissions import Role
+from contactpoint.access.standing import RECERTIFY_MONTHS, add_months, add_years
+from contactpoint.access.users import Actor, Invalid, Refused
+from contactpoint.cli import error
+from contactpoint.registry.models import Organisation
+
+HAND_OVER = (
+    "Hand this password to the user securely (in person or by phone, never by e-mail or "
+    "chat); they change it and set up a second factor when they first sign in."
+)
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+class Stop(Exception):
+    """A problem the operator can fix; the message says what it is."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", required=True)
+    listing = sub.add_parser("list", help="the users you may see (everyone without --by)")
+    listing.add_argument("--by", help="the e-mail of the user asking")
+    _by(sub, "show", "one user's record and standing").add_argument("email")
+    create = _by(sub, "create", "create a user (not enabled yet); prints a first password")
+    _person(create)
+    create.add_argument("--role", required=True, help=f"one of {_roles()}")
+    enable = _by(sub, "enable", "record vetting and training, and let the user sign in")
+    enable.add_argument("email")
+    _dates(enable)
+    _by(sub, "recertify", "confirm the user still needs access").add_argument("email")
+    _by(sub, "disable", "stop the user at once; their sessions end").add_argument("email")
+    role = _by(sub, "role", "give the user another role; their sessions end")
+    role.add_argument("email")
+    role.add_argument("role", help=f"one of {_roles()}")
+    reset = _by(sub, "reset-password", "a new first password; second factors are removed")
+    reset.add_argument("email")
+    bootstrap = sub.add_parser("bootstrap", help="the first national administrator")
+    _person(bootstrap)
+    bootstrap.add_argument(
+        "--organisation-name",
+        help="create the organisation with this name when CODE is not known yet",
+    )
+    _dates(bootstrap)
+
+
+def _by(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser], name: str, text: str
+) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=text)
+    p.add_argument("--by", required=True, help="the e-mail of the user making the change")
+    return p
+
+
+def _person(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True, help="the user's full name")
+    p.add_argument("--organisation", required=True, metavar="CODE", help="organisation code")
+
+
+def _dates(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--vetting-date", required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--training-date", required=True, metavar="YYYY-MM-DD")
+
+
+def _roles() -> str:
+    return ", ".join(r.value for r in Role)
+
+
+def run(args: argparse.Namespace) -> int:
+    return answered(_ACTIONS[args.action], args)
+
+
+def answered(action: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
+    """Run an action; a refusal or a mistake becomes one clear line and exit code 2."""
+    try:
+        return action(args)
+    except Stop as exc:
+        return error(str(exc))
+    except Refused as exc:
+        return error(f"refused: {exc}")
+    except Invalid as exc:
+        return error(str(exc))
+
+
+# Shared with `contactpoint organisations`, `clients` and `demo-users`.
+
+
+def actor_by(email: str) -> Actor:
+    """The acting user named by --by: they must exist, be enabled and not be suspended."""
+    user = _users().filter(email=email.strip().lower()).first()
+    if user is None:
+        raise Stop(f"--by: no user {email}")
+    if not user.enabled:
+        raise Stop(f"--by: {user.email} is not enabled, so cannot act")
+    reasons = user.suspensions()
+    if reasons:
+        raise Stop(f"--by: {user.email}'s access is suspended ({'; '.join(reasons)})")
+    return Actor.of(user)
+
+
+def parse_date(option: str, value: str) -> dt.date:
+    try:
+        if not DATE.fullmatch(value):
+            raise ValueError
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise Stop(f"{option}: {value!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def parse_role(value: str) -> Role:
+    try:
+        return Role(value.strip().lower().replace("-", "_"))
+    except ValueError:
+        raise Stop(f"unknown role {value!r}; choose from {_roles()}") from None
+
+
+def organisation_by(code: str) -> Organisation:
+    found = Organisation.objects.select_related("council_area").filter(code=code.strip()).first()
+    if found is None:
+        raise Stop(f"no organisation with code {code} (`contactpoint organisations list`)")
+    return found
+
+
+def standing(user: User) -> str:
+    reasons = user.suspensions()
+    return "enabled" if not reasons else "suspended: " + "; ".join(reasons)
+
+
+def _users() -> QuerySet[User]:
+    return User.objects.select_related("organisation__council_area", "organisation__accreditation")
+
+
+def _managed(actor: Actor, email: str, verb: str = "manage") -> User:
+    # One message for unknown and out-of-reach alike: the answer must not say who exists.
+    user = users.visible_users(actor).filter(email=email.strip().lower()).first()
+    if user is None:
+        raise Stop(f"no user {email} that you can {verb}")
+    return user
+
+
+def _list(args: argparse.Namespace) -> int:
+    shown = users.visible_users(actor_by(args.by)) if args.by else _users().all()
+    count = 0
+    print("email\tname\torganisation\trole\tstatus")
+    for u in shown.order_by("email"):
+        print(f"{u.email}\t{u.name}\t{u.organisation.code}\t{u.role}\t{standing(u)}")
+        count += 1
+    print(f"{count} user(s)")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    u = _managed(actor_by(args.by), args.email, "see")
+    area = u.organisation.council_area
+    due = add_months(u.certified_on, RECERTIFY_MONTHS) if u.certified_on else None
+    rows = [
+        ("email", u.email),
+        ("name", u.name),
+        ("organisation", f"{u.organisation.name} ({u.organisation.code})"),
+        ("council area", f"{area.name} ({area.code})" if area else "none (national)"),
+        ("role", f"{u.role_enum.label} ({u.role})"),
+        ("status", standing(u)),
+        ("vetting checked", _day(u.vetting_checked_on)),
+        ("training completed", _day(u.training_completed_on)),
+        ("certified", f"{_day(u.certified_on)} (next due {_day(due)})"),
+        ("last active", _day(u.last_active_on)),
+        ("authorised by", u.authorised_by.email if u.authorised_by else "-"),
+        ("authenticator apps", str(u.totp_devices.filter(confirmed=True).count())),
+        ("security keys", str(u.security_keys.count())),
+    ]
+    for label, value in rows:
+        print(f"{label + ':':<20}{value}")
+    return 0
+
+
+def _day(day: dt.date | None) -> str:
+    return day.isoformat() if day else "-"
+
+
+def _create(args: argparse.Namespace) -> int:
+    actor = actor_by(args.by)
+    organisation = organisation_by(args.organisation)
+    role = parse_role(args.role)
+    email = _email(args.email)
+    user, password = users.create_user(
+        actor, email=email, name=args.name, organisation=organisation, role=role
+    )
+    print(f"created {user.email}, {role.label.lower()} at {organisation.name}; not enabled yet")
+    print(f"first password: {password}")
+    print(HAND_OVER)
+    print(
+        f"Next: contactpoint users enable {user.email} --by {actor_email(actor)} "
+        "--vetting-date YYYY-MM-DD --training-date YYYY-MM-DD"
+    )
+    return 0
+
+
+def actor_email(actor: Actor) -> str:
+    return actor.user.email if actor.user else actor.principal.id
+
+
+def _email(value: str) -> str:
+    email = value.strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError:
+        raise Stop(f"{value!r} is not an e-mail address") from None
+    return email
+
+
+def _enable(args: argparse.Namespace) -> int:
+    actor = actor_by(args.by)
+    vetting = parse_date("--vetting-date", args.vetting_date)
+    training = parse_date("--training-date", args.training_date)
+    user = _managed(actor, args.email)
+    users.enable(actor, user, vetting_checked_on=vetting, training_completed_on=training)
+    reasons = user.suspensions()
+    if reasons:
+        print(f"enabled {user.email}, but still suspended: {'; '.join(reasons)}")
+    else:
+        print(f"enabled {user.email}; they may sign in")
+    return 0
+
+
+def _recertify(args: argparse.Namespace) -> int:
+    actor = actor_by(args.by)
+    user = _managed(actor, args.email)
+    users.recertify(actor, user)
+    due = add_months(dt.date.today(), RECERTIFY_MONTHS)
+    print(f"recertified {user.email}; next due by {due.isoformat()}")
+    return 0
+
+
+def _disable(args: argparse.Namespace) -> int:
+    actor = actor_by(args.by)
+    user = _managed(actor, args.email)
+    users.disable(actor, user)
+    print(f"disabled {user.email}; every session they held has ended")
+    return 0
+
+
+def _role(args: argparse.Namespace) -> int:
+    actor = actor_by(args.by)
+    role = parse_role(args.role)
+    user = _managed(actor, args.email)
+    users.change_role(actor, user, role)
+    print(f"{user.email} is now a {role.label.lower()}; their sessions have ended")
+    return 0
+
+
+def _reset_password(args: argparse.Namespace) -> int:
+    actor = actor_by(args.by)
+    user = _managed(actor, args.email)
+    password = users.reset_password(actor, user)
+    print(f"new first password for {user.email}: {password}")
+    print(HAND_OVER)
+    print("Their second factors were removed: they set one up again when they sign in.")
+    return 0
+
+
+def _bootstrap(args: argparse.Namespace) -> int:
+    vetting = parse_date("--vetting-date", args.vetting_date)
+    training = parse_date("--training-date", args.training_date)
+    email = _email(args.email)
+    with transaction.atomic():
+        if User.objects.filter(role=Role.NATIONAL_ADMIN.value).exists():
+            raise Stop(
+                "a national administrator already exists; bootstrap only starts a new "
+                "installation (they create further users with `contactpoint users create`)"
+            )
+        organisation = _bootstrap_organisation(args.organisation, args.organisation_name)
+        if User.objects.filter(email=email).exists():
+            raise Stop("a user with that e-mail address already exists")
+        user, password = make_enabled_user(
+            email, args.name, organisation, Role.NATIONAL_ADMIN, vetting, training
+        )
+        accredited = accredit_for_a_year(organisation, user)
+        reasons = User.objects.get(pk=user.pk).suspensions()
+        if reasons:  # rolls the whole bootstrap back
+            raise Stop(f"the administrator would be suspended at once: {'; '.join(reasons)}")
+    print(f"created the first national administrator, {user.email}, enabled")
+    if accredited:
+        print(
+            f"accredited {organisation.name} ({organisation.code}) until {accredited.isoformat()}"
+            " (renew with `contactpoint organisations accredit`)"
+        )
+    else:
+        print(f"{organisation.name} ({organisation.code}) was accredited already")
+    print(f"first password: {password}")
+    print(HAND_OVER)
+    return 0
+
+
+def _bootstrap_organisation(code: str, name: str | None) -> Organisation:
+    try:
+        return organisation_by(code)
+    except Stop:
+        if not name or not name.strip():
+            raise Stop(
+                f"no organisation with code {code}; load organisations.csv first, or add "
+                "--organisation-name NAME to create it"
+            ) from None
+    return Organisation.objects.create(
+        code=code.strip(), kind=Organisation.Kind.COUNCIL_TEAM, name=name.strip()
+    )
+
+
+def make_enabled_user(
+    email: str,
+    name: str,
+    organisation: Organisation,
+    role: Role,
+    vetting: dt.date,
+    training: dt.date,
+    authorised_by: User | None = None,
+) -> tuple[User, str]:
+    """Create a user enabled and certified today, with no authoriser to ask (bootstrap, demo)."""
+    today = dt.date.today()
+    if vetting > today or training > today:
+        raise Stop("the vetting check and training dates cannot be in the future")
+    if not name.strip():
+        raise Stop("enter the user's full name")
+    password = users.new_password()
+    user = User(
+        email=email,
+        name=name.strip(),
+        organisation=organisation,
+        role=role.value,
+        enabled=True,
+        vetting_checked_on=vetting,
+        training_completed_on=training,
+        certified_on=today,
+        last_active_on=today,
+        authorised_by=authorised_by,
+    )
+    user.set_password(password)
+    user.save()
+    return user, password
+
+
+def accredit_for_a_year(organisation: Organisation, by: User | None) -> dt.date | None:
+    """Accredit the organisation for a year unless it is accredited now; return the expiry."""
+    today = dt.date.today()
+    current = Accreditation.objects.filter(organisation=organisation).first()
+    if (
+        current
+        and current.status == Accreditation.Status.ACCREDITED
+        and current.expires_on >= today
+    ):
+        return None
+    expires = add_years(today, 1)
+    Accreditation.objects.update_or_create(
+        organisation=organisation,
+        defaults={
+            "status": Accreditation.Status.ACCREDITED,
+            "expires_on": expires,
+            "recorded_by": by,
+        },
+    )
+    return expires
+
+
+_ACTIONS = {
+    "list": _list,
+    "show": _show,
+    "create": _create,
+    "enable": _enable,
+    "recertify": _recertify,
+    "disable": _disable,
+    "role": _role,
+    "reset-password": _reset_password,
+    "bootstrap": _bootstrap,
+}
