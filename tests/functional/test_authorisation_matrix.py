@@ -1,0 +1,333 @@
+"""The authorisation matrix: every endpoint, tried by every kind of caller.
+
+Web pages are tried by each role, by a user of another area, by a suspended user, by a
+user who has given a password but no second factor, and by nobody. API operations are
+tried by machine clients of each role and area, a disabled client, and no token. The
+expected answers are written out here by hand, independently of the decider, so a
+wrong grant in `contactpoint.access.permissions` shows up as a mismatch.
+
+Each request runs in a savepoint that is rolled back, so the cases do not disturb one
+another (a disabled user, a withdrawn accreditation, a signed-out session).
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.db import transaction
+from django.test import Client
+from django.urls import get_resolver, resolve
+
+from contactpoint.access import clients
+from contactpoint.access.models import TotpDevice, User
+from contactpoint.access.permissions import Role
+from contactpoint.access.signin import PENDING
+from contactpoint.api.api import operations
+from tests.actors import Actors, signed_in, user
+from tests.functional.test_urls import walk
+
+pytestmark = pytest.mark.django_db(databases=["default", "keys"])
+
+EVERYONE = frozenset(
+    {"anonymous", "pending", "suspended", "alice", "charlie", "petra", "ian", "isla", "nadia"}
+)
+SIGNED_IN = frozenset({"alice", "charlie", "petra", "ian", "isla", "nadia"})
+NOBODY: frozenset[str] = frozenset()
+
+
+def only(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+@dataclass(frozen=True)
+class Case:
+    method: str
+    path: str  # {bob}, {charlie}, {self}, {own_app}, {school_a}, {council_b} are filled in
+    allowed: frozenset[str]
+    data: dict[str, str] | None = None
+
+
+TODAY = dt.date.today()
+EXPIRES = {"expires-day": "1", "expires-month": "1", "expires-year": str(TODAY.year + 1)}
+MANAGE_A = only("ian", "nadia")
+MANAGE_B = only("isla", "nadia")
+
+WEB: list[Case] = [
+    Case("GET", "/", EVERYONE),
+    Case("GET", "/health", EVERYONE),
+    Case("GET", "/sign-in", EVERYONE),
+    Case("POST", "/sign-in", EVERYONE, {"email": "x@example.org", "password": "wrong"}),
+    Case("GET", "/sign-in/forgotten-password", EVERYONE),
+    Case("POST", "/sign-in/forgotten-password", EVERYONE, {"email": "x@example.org"}),
+    Case("POST", "/sign-out", EVERYONE),
+    Case("GET", "/sign-in/second-factor", only("pending")),
+    Case("POST", "/sign-in/second-factor", only("pending"), {"code": "000000"}),
+    Case("GET", "/sign-in/set-up", only("pending")),
+    Case("POST", "/sign-in/set-up", only("pending"), {"code": "000000"}),
+    Case("POST", "/sign-in/key/options", only("pending")),
+    Case("POST", "/sign-in/key/verify", only("pending")),
+    Case("GET", "/sign-in/confirm", SIGNED_IN),
+    Case("POST", "/sign-in/confirm", SIGNED_IN, {"code": "000000"}),
+    Case("POST", "/sign-in/confirm/key/options", SIGNED_IN),
+    Case("POST", "/sign-in/confirm/key/verify", SIGNED_IN),
+    Case("GET", "/account", SIGNED_IN),
+    Case("GET", "/account/password", SIGNED_IN),
+    Case("POST", "/account/password", SIGNED_IN, {"current_password": "wrong"}),
+    Case("GET", "/account/authenticator", SIGNED_IN),
+    Case("POST", "/account/authenticator", SIGNED_IN, {"code": "000000"}),
+    Case("GET", "/account/security-key", SIGNED_IN),
+    Case("POST", "/account/security-key/options", SIGNED_IN),
+    Case("POST", "/account/security-key/verify", SIGNED_IN),
+    Case("POST", "/account/factors/app/{own_app}/remove", SIGNED_IN),
+    Case("POST", "/account/factors/app/{bobs_app}/remove", NOBODY),  # someone else's
+    Case("GET", "/users", only("petra", "ian", "isla", "nadia")),
+    Case("GET", "/users/new", only("ian", "isla", "nadia")),
+    Case("POST", "/users/new", only("ian", "isla", "nadia"), {"email": ""}),
+    Case("GET", "/users/{bob}", only("petra", "ian", "nadia")),
+    Case("GET", "/users/{charlie}", only("isla", "nadia")),
+    *[
+        Case(method, f"/users/{{{who}}}/{action}", allowed)
+        for who, allowed in (("bob", MANAGE_A), ("charlie", MANAGE_B))
+        for action in ("enable", "recertify", "disable", "role", "reset-password")
+        for method in ("GET", "POST")
+    ],
+    Case("POST", "/users/{self}/recertify", NOBODY),  # nobody vouches for themselves
+    Case("POST", "/users/{self}/role", NOBODY, {"role": "national_admin"}),
+    Case("POST", "/users/{bob}/role", only("nadia"), {"role": "national_admin"}),
+    Case("GET", "/organisations", only("ian", "isla", "nadia")),
+    Case("GET", "/organisations/{school_a}/accreditation", MANAGE_A),
+    Case("GET", "/organisations/{council_b}/accreditation", MANAGE_B),
+    Case("POST", "/organisations/{school_a}/accreditation", MANAGE_A, {"decision": "withdraw"}),
+    Case("POST", "/organisations/{council_b}/accreditation", MANAGE_B, {"decision": "withdraw"}),
+    # Granting or extending accreditation is national: councils do not certify themselves.
+    Case("POST", "/organisations/{school_a}/accreditation", only("nadia"), EXPIRES),
+]
+
+
+def refused(response: Any) -> bool:
+    """A refusal: sent to sign in, forbidden, not found, or unauthorised."""
+    if response.status_code in (401, 403, 404):
+        return True
+    if response.status_code == 302:
+        return bool(urlsplit(response["Location"]).path == "/sign-in")
+    return False
+
+
+def fill(path: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        path = path.replace("{" + key + "}", value)
+    return path
+
+
+def web_callers(actors: Actors) -> dict[str, tuple[Client, User | None]]:
+    ivan = user("ivan@council-a.example", "Ivan Ives", actors.council_a, Role.INDEX_TEAM, {})
+    User.objects.filter(pk=ivan.pk).update(vetting_checked_on=TODAY - dt.timedelta(days=4 * 365))
+    pending = Client()
+    session = pending.session
+    session[PENDING] = {"user": str(actors.alice.id), "at": time.time(), "epoch": 0}
+    session.save()
+    callers: dict[str, tuple[Client, User | None]] = {
+        "anonymous": (Client(), None),
+        "pending": (pending, actors.alice),
+        "suspended": (signed_in(ivan), ivan),
+    }
+    for name in ("alice", "charlie", "petra", "ian", "isla", "nadia"):
+        someone: User = getattr(actors, name)
+        callers[name] = (signed_in(someone), someone)
+    return callers
+
+
+def attempt(client: Client, case: Case, path: str, json: bool = False) -> Any:
+    """Make one request inside a savepoint that is rolled back, keeping the cookies."""
+    cookies = copy.deepcopy(client.cookies)
+    with transaction.atomic():
+        sid = transaction.savepoint()
+        send: Callable[..., Any] = getattr(client, case.method.lower())
+        response = send(path, case.data or {})
+        transaction.savepoint_rollback(sid)
+    client.cookies = cookies
+    return response
+
+
+def run_matrix(
+    cases: list[Case], callers: dict[str, Any], fill_for: Callable[[str, str], str]
+) -> tuple[int, int, list[str], list[str]]:
+    tried = expected_refusals = 0
+    leaks: list[str] = []
+    wrongly_refused: list[str] = []
+    for case in cases:
+        for name, caller in callers.items():
+            path = fill_for(case.path, name)
+            response = caller(case, path)
+            tried += 1
+            should_refuse = name not in case.allowed
+            expected_refusals += should_refuse
+            label = f"{case.method} {case.path} as {name}: {response.status_code}"
+            if should_refuse and not refused(response):
+                leaks.append(label)
+            if not should_refuse and refused(response):
+                wrongly_refused.append(label)
+    return tried, expected_refusals, leaks, wrongly_refused
+
+
+def test_every_web_endpoint_refuses_exactly_whom_it_should(actors: Actors) -> None:
+    callers = web_callers(actors)
+    bobs_app = TotpDevice.objects.get(user=actors.bob).pk
+    common = {
+        "bob": str(actors.bob.id),
+        "charlie": str(actors.charlie.id),
+        "school_a": actors.school_a.code,
+        "council_b": actors.council_b.code,
+        "bobs_app": str(bobs_app),
+    }
+
+    def fill_for(path: str, name: str) -> str:
+        who = callers[name][1]
+        own = TotpDevice.objects.filter(user=who).first() if who else None
+        values = {
+            **common,
+            "self": str(who.id) if who else str(actors.alice.id),
+            "own_app": str(own.pk if own else bobs_app),
+        }
+        return fill(path, values)
+
+    tried, expected, leaks, wrong = run_matrix(
+        WEB,
+        {n: (lambda case, path, c=c: attempt(c, case, path)) for n, (c, _) in callers.items()},
+        fill_for,
+    )
+    print(f"web matrix: {tried} cases, {expected} refusals expected, {len(leaks)} leaks")
+    assert leaks == []
+    assert wrong == []
+    assert tried == len(WEB) * 9 and expected > tried // 2
+
+
+def test_the_matrix_covers_every_web_route() -> None:
+    sample = {k: "00000000-0000-0000-0000-000000000001" for k in ("bob", "charlie", "self")}
+    sample |= {"own_app": "1", "bobs_app": "2", "school_a": "T1", "council_b": "T2"}
+    tried = {resolve(fill(c.path, sample)).route for c in WEB}
+    routes = {
+        route for route, _ in walk(get_resolver().url_patterns) if not route.startswith("api/")
+    }
+    assert routes - tried == set()
+
+
+API_CASES: list[Case] = [
+    Case("GET", "/api/v1/account", only("practitioner", "privacy", "index_a", "index_b", "nat")),
+    Case("GET", "/api/v1/users", only("privacy", "index_a", "index_b", "nat")),
+    Case("GET", "/api/v1/users/{bob}", only("privacy", "index_a", "nat")),
+    Case("GET", "/api/v1/users/{charlie}", only("index_b", "nat")),
+    Case("POST", "/api/v1/users", only("index_a", "nat"), {"role": "practitioner"}),
+    Case("POST", "/api/v1/users/{bob}/enable", only("index_a", "nat")),
+    Case("POST", "/api/v1/users/{bob}/recertify", only("index_a", "nat")),
+    Case("POST", "/api/v1/users/{bob}/disable", only("index_a", "nat")),
+    Case("POST", "/api/v1/users/{charlie}/disable", only("index_b", "nat")),
+    Case("POST", "/api/v1/users/{bob}/role", only("index_a", "nat"), {"role": "index_team"}),
+    Case("POST", "/api/v1/users/{bob}/role", only("nat"), {"role": "national_admin"}),
+    Case("POST", "/api/v1/organisations/{school_a}/accreditation", only("index_a", "nat")),
+    Case(
+        "POST",
+        "/api/v1/organisations/{school_a}/accreditation",
+        only("nat"),
+        {"withdrawn": "false"},
+    ),
+]
+
+API_CALLERS = ("practitioner", "privacy", "index_a", "index_b", "nat", "disabled", "anonymous")
+
+
+def api_body(case: Case, actors: Actors) -> dict[str, Any]:
+    """A valid body for each operation: validation must not answer before the rule does."""
+    if case.path == "/api/v1/users":
+        return {
+            "email": "new@school-a.example",
+            "name": "New Person",
+            "organisation_code": actors.school_a.code,
+            "role": "practitioner",
+        }
+    if case.path.endswith("/enable"):
+        day = (TODAY - dt.timedelta(days=1)).isoformat()
+        return {"vetting_checked_on": day, "training_completed_on": day}
+    if case.path.endswith("/role"):
+        return {"role": (case.data or {})["role"]}
+    if case.path.endswith("/accreditation"):
+        withdrawn = (case.data or {}).get("withdrawn", "true") == "true"
+        return {"expires_on": (TODAY + dt.timedelta(days=90)).isoformat(), "withdrawn": withdrawn}
+    return {}
+
+
+def api_tokens(actors: Actors) -> dict[str, str]:
+    from contactpoint.access.users import Actor
+
+    nadia = Actor.of(actors.nadia)
+    made = {
+        "practitioner": (actors.school_a, Role.PRACTITIONER),
+        "privacy": (actors.school_a, Role.PRIVACY_OFFICER),
+        "index_a": (actors.council_a, Role.INDEX_TEAM),
+        "index_b": (actors.council_b, Role.INDEX_TEAM),
+        "nat": (actors.national, Role.NATIONAL_ADMIN),
+        "disabled": (actors.council_a, Role.INDEX_TEAM),
+    }
+    tokens = {}
+    for name, (organisation, role) in made.items():
+        client, secret = clients.create_client(
+            nadia, name=name, organisation=organisation, role=role
+        )
+        tokens[name] = clients.issue_token(client.client_id, secret)[0]
+        if name == "disabled":
+            clients.disable_client(nadia, client)
+    return tokens
+
+
+def test_every_api_operation_refuses_exactly_whom_it_should(actors: Actors) -> None:
+    tokens = api_tokens(actors)
+    http = Client()
+
+    def caller(name: str) -> Callable[[Case, str], Any]:
+        headers = {"Authorization": f"Bearer {tokens[name]}"} if name in tokens else {}
+
+        def call(case: Case, path: str) -> Any:
+            with transaction.atomic():
+                sid = transaction.savepoint()
+                send: Callable[..., Any] = getattr(http, case.method.lower())
+                if case.method == "GET":
+                    response = send(path, headers=headers)
+                else:
+                    body = api_body(case, actors)
+                    response = send(path, body, content_type="application/json", headers=headers)
+                transaction.savepoint_rollback(sid)
+            assert response.status_code != 422, (path, response.content)
+            return response
+
+        return call
+
+    values = {
+        "bob": str(actors.bob.id),
+        "charlie": str(actors.charlie.id),
+        "school_a": actors.school_a.code,
+    }
+    tried, expected, leaks, wrong = run_matrix(
+        API_CASES, {n: caller(n) for n in API_CALLERS}, lambda path, _: fill(path, values)
+    )
+    print(f"api matrix: {tried} cases, {expected} refusals expected, {len(leaks)} leaks")
+    assert leaks == []
+    assert wrong == []
+    assert tried == len(API_CASES) * len(API_CALLERS)
+
+
+def test_the_api_matrix_covers_every_operation() -> None:
+    covered = {(c.method, c.path.removeprefix("/api/v1").split("{")[0]) for c in API_CASES}
+    public = {("POST", "/oauth/token")}
+    missing = {
+        (op.method, op.path)
+        for op in operations()
+        if (op.method, op.path.split("{")[0]) not in covered and (op.method, op.path) not in public
+    }
+    assert missing == set()
