@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
+import pyotp
 import pytest
 
+from contactpoint.access.models import TotpDevice, User
 from tests.actors import PASSWORD, make_actors
 from tests.browser.conftest import axe_violations
 
@@ -56,4 +59,59 @@ def test_every_page_has_no_accessibility_violations(browser: Any, server: str) -
         f"/users/{actors.charlie.id}",  # another area: not found
     ):
         check(page, server + path, checked)
-    assert len(checked) == 14
+    # The pages that follow an action: a new user's first password, a reset password.
+    page.goto(server + "/users/new")
+    page.fill("#name", "Dana Doe")
+    page.fill("#email", "dana@school-a.example")
+    page.select_option("#organisation", label=actors.school_a.name)
+    page.check("input[name=role][value=practitioner]")
+    page.click("button:has-text('Add user')")
+    page.wait_for_load_state()
+    assert "Dana Doe" in page.locator("main").inner_text()
+    assert axe_violations(page) == []
+    page.goto(f"{server}/users/{actors.bob.id}")
+    page.click("button:has-text('Reset password')")
+    page.wait_for_load_state()
+    assert axe_violations(page) == []
+    check(page, server + "/sign-in/confirm", checked)
+    page.click("button:has-text('Sign out')")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "You have signed out"
+    assert axe_violations(page) == []
+    assert len(checked) == 15
+
+
+def test_the_first_sign_in_and_refusal_pages_have_no_violations(browser: Any, server: str) -> None:
+    actors = make_actors()
+    TotpDevice.objects.filter(user=actors.bob).delete()
+    page = browser.new_context().new_page()
+    page.goto(server + "/sign-in")
+    page.fill("#email", actors.bob.email)
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Continue')")
+    page.wait_for_url("**/sign-in/set-up**")
+    assert page.locator("img.cp-qr").is_visible()
+    assert axe_violations(page) == []
+    secret = page.locator("#totp-secret").inner_text().replace(" ", "")
+    page.fill("#code", pyotp.TOTP(secret).now())
+    page.click("button:has-text('Finish setting up')")
+    page.wait_for_url("**/account")
+    page.goto(server + "/users")  # a practitioner: refused
+    assert page.locator("h1").inner_text() == "You cannot do this"
+    assert axe_violations(page) == []
+    page.context.close()
+
+    User.objects.filter(pk=actors.alice.pk).update(vetting_checked_on=dt.date(2020, 1, 1))
+    page = browser.new_context().new_page()
+    page.goto(server + "/sign-in")
+    page.fill("#email", actors.alice.email)
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Continue')")
+    page.wait_for_url("**/second-factor**")
+    page.fill("#code", actors.code(actors.alice))
+    page.click("button:has-text('Continue')")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "Your access is suspended"
+    assert "vetting check over 3 years old" in page.locator("main").inner_text()
+    assert axe_violations(page) == []
+    page.context.close()

@@ -87,3 +87,18 @@ def test_a_user_disabled_by_the_index_team_is_thrown_out(browser: Any, server: s
     assert alice.locator("h1").inner_text() == "Sign in to contactpoint"
     alice.context.close()
     ian.context.close()
+
+
+def test_signing_in_works_without_javascript(browser: Any, server: str) -> None:
+    actors = make_actors()
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    sign_in(page, server, actors, actors.petra)
+    page.wait_for_url("**/account")
+    assert page.locator("#account-name").inner_text() == "Petra Price"
+    page.goto(server + "/users")
+    assert actors.alice.email in page.locator("main").inner_text()
+    page.click("button:has-text('Sign out')")
+    page.wait_for_load_state()
+    assert page.locator("h1").inner_text() == "You have signed out"
+    context.close()

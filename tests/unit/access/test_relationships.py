@@ -1,0 +1,49 @@
+"""The relationship rule against real involvements: open, ended, another organisation."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import pytest
+
+from contactpoint.access.relationships import contacts_decision
+from contactpoint.registry.models import Child, IssuedCpid
+from contactpoint.registry.models.involvements import Involvement
+from tests.actors import Actors
+
+pytestmark = pytest.mark.django_db(databases=["default", "keys"])
+
+
+def a_child(n: int) -> Child:
+    return Child.objects.create(id=uuid.uuid4(), cpid=IssuedCpid.objects.create(cpid=f"CP-REL-{n}"))
+
+
+def test_contacts_follow_an_open_involvement_of_the_users_organisation(actors: Actors) -> None:
+    at_school_a, ended, elsewhere = a_child(1), a_child(2), a_child(3)
+    today = dt.date.today()
+    Involvement.objects.create(
+        child=at_school_a, organisation=actors.school_a, role="school", last_confirmed=today
+    )
+    Involvement.objects.create(
+        child=ended,
+        organisation=actors.school_a,
+        role="school",
+        last_confirmed=today,
+        end_date=today,
+    )
+    Involvement.objects.create(
+        child=elsewhere, organisation=actors.council_b, role="social_worker", last_confirmed=today
+    )
+    alice = actors.alice.principal(second_factor=True)
+    charlie = actors.charlie.principal(second_factor=True)
+    assert contacts_decision(alice, at_school_a.id)
+    assert not contacts_decision(alice, ended.id)
+    assert not contacts_decision(alice, elsewhere.id)
+    assert contacts_decision(charlie, elsewhere.id)
+    # Bob works at school A too: the relationship is his organisation's, not Alice's own.
+    assert contacts_decision(actors.bob.principal(second_factor=True), at_school_a.id)
+    # A privacy officer at school A is not a practitioner: the role does not hold it.
+    assert not contacts_decision(actors.petra.principal(second_factor=True), at_school_a.id)
+    # Without a second factor, or suspended, nothing.
+    assert not contacts_decision(actors.alice.principal(second_factor=False), at_school_a.id)
