@@ -11,6 +11,8 @@ import secrets
 from dataclasses import dataclass
 
 from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, QuerySet
 
@@ -90,6 +92,10 @@ def create_user(
     require(actor, Permission.AREA_USERS_MANAGE, target)
     if not name.strip():
         raise Invalid("enter the user's full name")
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise Invalid("enter a work e-mail address, like name@example.org") from exc
     if User.objects.filter(email=email).exists():
         raise Invalid("a user with that e-mail address already exists")
     password = new_password()

@@ -100,5 +100,7 @@ def _form(
         "accreditation": getattr(organisation, "accreditation", None),
         "errors": errors or {},
         "values": request.POST,
+        # Only the national team grants accreditation; an index team may only withdraw it.
+        "grants": bool(decide(actor_of(request).principal, NATIONAL)),
     }
     return page(request, "organisations/accreditation.html", context, 400 if errors else 200)
