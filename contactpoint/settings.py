@@ -18,6 +18,13 @@ LINKAGE_MEMORY = config.linkage_memory()
 SECRET_KEY = config.require_real_secret(
     "CONTACTPOINT_SECRET_KEY", config.secret("CONTACTPOINT_SECRET_KEY")
 ) or ("django-insecure-development-only-" + str(DATA_DIR))
+# Earlier secret keys, newest first (one per line): sessions signed with them and TOTP
+# secrets sealed under them still open while users move to the new key (docs/access.md).
+SECRET_KEY_FALLBACKS = [
+    k.strip()
+    for k in (config.secret("CONTACTPOINT_SECRET_KEY_FALLBACKS") or "").splitlines()
+    if k.strip()
+]
 # Error pages must leak nothing, so DEBUG stays off even in development.
 DEBUG = False
 ALLOWED_HOSTS = [

@@ -18,8 +18,9 @@ STEP_SECONDS = 30
 VALID_WINDOW = 1
 
 
-def _key() -> bytes:
-    return crypto.derive_key(settings.SECRET_KEY.encode(), "contactpoint totp secret v1")
+def _key(root: str | None = None) -> bytes:
+    secret = settings.SECRET_KEY if root is None else root
+    return crypto.derive_key(secret.encode(), "contactpoint totp secret v1")
 
 
 def _associated(device_user_id: str) -> bytes:
@@ -36,9 +37,21 @@ def start(user: User) -> tuple[TotpDevice, str]:
 
 
 def secret_of(device: TotpDevice) -> str:
-    return crypto.open_sealed(
-        _key(), bytes(device.secret_sealed), _associated(str(device.user_id))
-    ).decode()
+    """Open the device's secret; one sealed under an earlier secret key is sealed again
+    under the current one, so a key rotation completes as users sign in."""
+    sealed, associated = bytes(device.secret_sealed), _associated(str(device.user_id))
+    try:
+        return crypto.open_sealed(_key(), sealed, associated).decode()
+    except crypto.DecryptionError:
+        for old in settings.SECRET_KEY_FALLBACKS:
+            try:
+                secret = crypto.open_sealed(_key(old), sealed, associated)
+            except crypto.DecryptionError:
+                continue
+            device.secret_sealed = crypto.seal(_key(), secret, associated)
+            TotpDevice.objects.filter(pk=device.pk).update(secret_sealed=device.secret_sealed)
+            return secret.decode()
+        raise
 
 
 def provisioning_uri(user: User, secret: str) -> str:
