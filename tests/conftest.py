@@ -190,8 +190,14 @@ def server() -> Iterator[str]:
 
 
 @pytest.fixture
-def actors(db: None) -> Any:
-    """The standard access actors (tests/actors.py), made in this test's database."""
+def actors() -> Any:
+    """The standard access actors (tests/actors.py), made in this test's database.
+
+    Tests that use them are marked `django_db(transaction=True)`, like every database test
+    here: a test run inside a transaction, followed in the same run by tests whose
+    subprocesses write the same SQLite file, left later tests with "disk I/O error"
+    (seen with tests/unit/registry/test_inserts.py before, and again with issue 4's tests).
+    """
     from tests.actors import make_actors
 
     return make_actors()

@@ -33,7 +33,7 @@ from contactpoint.api.api import operations
 from tests.actors import Actors, signed_in, user
 from tests.functional.test_urls import walk
 
-pytestmark = pytest.mark.django_db(databases=["default", "keys"])
+pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
 EVERYONE = frozenset(
     {"anonymous", "pending", "suspended", "alice", "charlie", "petra", "ian", "isla", "nadia"}

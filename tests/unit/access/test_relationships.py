@@ -12,7 +12,7 @@ from contactpoint.registry.models import Child, IssuedCpid
 from contactpoint.registry.models.involvements import Involvement
 from tests.actors import Actors
 
-pytestmark = pytest.mark.django_db(databases=["default", "keys"])
+pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
 
 def a_child(n: int) -> Child:

@@ -13,7 +13,7 @@ from contactpoint.access.models import TotpDevice
 from contactpoint.lib.crypto import DecryptionError
 from tests.actors import Actors
 
-pytestmark = pytest.mark.django_db(databases=["default", "keys"])
+pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 AT = dt.datetime(2026, 11, 26, 12, 0, 15, tzinfo=dt.UTC)
 
 

@@ -20,7 +20,7 @@ from contactpoint.access.users import (
 )
 from tests.actors import Actors
 
-pytestmark = pytest.mark.django_db(databases=["default", "keys"])
+pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
 
 def test_a_malformed_email_or_a_duplicate_is_refused_with_a_reason(actors: Actors) -> None:
