@@ -14,7 +14,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer
 
 from contactpoint.access.clients import authenticate_token
@@ -66,6 +66,17 @@ def _not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
     # The decider's reasons name roles and scopes, never a person or a child.
     return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(ValidationError)
+def _malformed(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """A request the document does not allow: where and what, never the value sent."""
+    problems = []
+    for error in exc.errors:
+        where = ".".join(str(part) for part in error.get("loc", ()) if part not in ("body",))
+        problems.append(f"{where}: {error.get('msg', 'is not valid')}")
+    detail = "; ".join(problems) or "the request does not match the API's document"
+    return api.create_response(request, {"detail": detail}, status=422)
 
 
 @api.exception_handler(Invalid)

@@ -20,7 +20,14 @@ router = Router(tags=["organisations"])
 
 @router.post(
     "/organisations/{code}/accreditation",
-    response={200: AccreditationOut, 401: Problem, 403: Problem, 404: Problem, 422: Problem},
+    response={
+        200: AccreditationOut,
+        400: Problem,
+        401: Problem,
+        403: Problem,
+        404: Problem,
+        422: Problem,
+    },
     url_name="accreditation",
 )
 @api_rule(Permission.AREA_ORGANISATIONS_MANAGE)

@@ -37,7 +37,8 @@ router = Router(tags=["users"])
 # the index team through its area grant; `visible_users` narrows the list to match.
 READ_USERS = Permission.ORGANISATION_USERS_READ
 MANAGE_USERS = Permission.AREA_USERS_MANAGE
-REFUSALS = {401: Problem, 403: Problem, 404: Problem, 422: Problem}
+# 400: the body is not JSON at all; 422: it is, but not what the operation takes.
+REFUSALS = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 422: Problem}
 
 
 def user_out(user: User) -> UserOut:
