@@ -36,6 +36,8 @@ def test_a_practitioner_signs_in_with_password_and_authenticator_code(
     assert page.locator("h1").inner_text() == "Your account"
     assert page.locator("#account-name").inner_text() == "Alice Adams"
     assert page.locator("#account-role").inner_text() == "Practitioner"
+    # The sign-out form sits inside the banner's text (a <form> inside a <p> would not).
+    assert page.locator(".govuk-phase-banner__text button:has-text('Sign out')").count() == 1
     assert axe_violations(page) == []
     cookies = {c["name"]: c for c in page.context.cookies()}
     session = cookies["__Host-session"]
