@@ -157,7 +157,13 @@ CSRF_COOKIE_SECURE = True
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Strict"
 CSRF_FAILURE_VIEW = "contactpoint.web.views.errors.csrf_failure"
-# contactpoint.access.middleware.SecurityHeaders sets HSTS, CSP, no-store and the rest.
+# Django's SecurityMiddleware sets these; contactpoint.access.middleware.SecurityHeaders
+# adds CSP, HSTS on every response, Permissions-Policy and no-store.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+# same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on form posts,
+# which Django's CSRF check rightly refuses. No other site ever sees one of our URLs.
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 LOGIN_URL = "/sign-in"
 # Behind a TLS-terminating proxy, say so, so redirects and Secure cookies are right.

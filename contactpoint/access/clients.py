@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from contactpoint.access import throttle
-from contactpoint.access.models import Accreditation, ApiClient, ApiToken
+from contactpoint.access.models import ApiClient, ApiToken, accreditation_of
 from contactpoint.access.permissions import Permission, Principal, Role
 from contactpoint.access.users import Actor, Invalid, require
 from contactpoint.registry.models import Organisation
@@ -134,12 +134,11 @@ def client_principal(client: ApiClient, today: dt.date | None = None) -> Princip
 
 def _active(client: ApiClient, today: dt.date | None = None) -> bool:
     """Enabled, and its organisation accredited and not past the accreditation's expiry."""
-    accreditation: Accreditation | None = getattr(client.organisation, "accreditation", None)
+    accreditation = accreditation_of(client.organisation)
     return (
         client.enabled
         and accreditation is not None
-        and accreditation.status == Accreditation.Status.ACCREDITED
-        and accreditation.expires_on >= (today or dt.date.today())
+        and accreditation.in_force(today or dt.date.today())
     )
 
 

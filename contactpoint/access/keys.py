@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
+from django.http.request import split_domain_port
 from django.utils import timezone
 from webauthn import (
     generate_authentication_options,
@@ -40,9 +41,8 @@ class KeyRefused(Exception):
 
 
 def _rp(request: HttpRequest) -> tuple[str, str]:
-    host = request.get_host().rsplit(":", 1)[0] if ":" in request.get_host() else request.get_host()
-    origin = f"{request.scheme}://{request.get_host()}"
-    return host, origin
+    host = request.get_host()  # checked against ALLOWED_HOSTS; the RP id is it without a port
+    return split_domain_port(host)[0], f"{request.scheme}://{host}"
 
 
 def _take_challenge(request: HttpRequest) -> bytes:

@@ -62,7 +62,9 @@ CSP = "; ".join(
 
 
 class SecurityHeaders:
-    """Headers every response carries, whatever made it (a page, an error, the API)."""
+    """Headers every response carries, whatever made it (a page, an error, the API), beyond
+    those Django's SecurityMiddleware sets from settings (nosniff, Referrer-Policy,
+    Cross-Origin-Opener-Policy) and XFrameOptionsMiddleware (X-Frame-Options)."""
 
     def __init__(self, get_response: Handler) -> None:
         self.get_response = get_response
@@ -72,11 +74,6 @@ class SecurityHeaders:
         response.headers.setdefault("Content-Security-Policy", CSP)
         # Sent on plain HTTP too (browsers ignore it there), so no deployment forgets it.
         response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        # same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on form
-        # posts, which Django's CSRF check rightly refuses. No other site ever sees a URL.
-        response.headers["Referrer-Policy"] = "same-origin"
-        response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
         response.headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
         # Nothing but static assets may be kept by a browser or proxy: pages may hold child
         # data and always hold someone's account.

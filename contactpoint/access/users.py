@@ -201,12 +201,12 @@ def accredit(
         organisation=organisation,
         defaults={"status": status, "expires_on": expires_on, "recorded_by": actor.user},
     )
-    if withdrawn or expires_on < dt.date.today():
-        for user in User.objects.filter(organisation=organisation):
-            end_sessions(user)
-        ApiClient.objects.filter(organisation=organisation).update(
-            session_epoch=F("session_epoch") + 1
-        )
+    if not accreditation.in_force(dt.date.today()):
+        # Every session and token of the organisation ends now, in two statements.
+        for model in (User, ApiClient):
+            model.objects.filter(organisation=organisation).update(
+                session_epoch=F("session_epoch") + 1
+            )
     return accreditation
 
 

@@ -11,7 +11,7 @@ import argparse
 import datetime as dt
 
 from contactpoint.access import users
-from contactpoint.access.models import Accreditation
+from contactpoint.access.models import Accreditation, accreditation_of
 from contactpoint.cli.users import Stop, actor_by, answered, organisation_by, parse_date
 from contactpoint.registry.models import CouncilArea, Organisation
 
@@ -55,14 +55,14 @@ def _list(args: argparse.Namespace) -> int:
 
 def status(organisation: Organisation, today: dt.date) -> str:
     """The accreditation in words: accredited until, lapsed on, withdrawn, or none."""
-    a: Accreditation | None = getattr(organisation, "accreditation", None)
+    a = accreditation_of(organisation)
     if a is None:
         return "not accredited"
     if a.status == Accreditation.Status.WITHDRAWN:
         return f"withdrawn (recorded {a.recorded_at.date().isoformat()})"
-    if a.expires_on < today:
-        return f"lapsed on {a.expires_on.isoformat()}"
-    return f"accredited until {a.expires_on.isoformat()}"
+    if a.in_force(today):
+        return f"accredited until {a.expires_on.isoformat()}"
+    return f"lapsed on {a.expires_on.isoformat()}"
 
 
 def _accredit(args: argparse.Namespace) -> int:

@@ -3,7 +3,7 @@
 from contactpoint.access.models.clients import ApiClient, ApiToken
 from contactpoint.access.models.factors import SecurityKey, TotpDevice
 from contactpoint.access.models.throttles import Throttle
-from contactpoint.access.models.users import Accreditation, ResetRequest, User
+from contactpoint.access.models.users import Accreditation, ResetRequest, User, accreditation_of
 
 __all__ = [
     "Accreditation",
@@ -14,4 +14,5 @@ __all__ = [
     "Throttle",
     "TotpDevice",
     "User",
+    "accreditation_of",
 ]

@@ -33,8 +33,25 @@ class Accreditation(models.Model):
     def __str__(self) -> str:
         return f"{self.organisation_id}: {self.status} until {self.expires_on}"
 
+    def in_force(self, today: dt.date) -> bool:
+        return self.status == self.Status.ACCREDITED and self.expires_on >= today
+
+
+def accreditation_of(organisation: Organisation) -> Accreditation | None:
+    """The organisation's accreditation, or None when it never had one."""
+    return getattr(organisation, "accreditation", None)
+
 
 class UserManager(BaseUserManager["User"]):
+    def get_queryset(self) -> models.QuerySet[User]:
+        # Every request reads the user's organisation, area and accreditation (standing and
+        # the decider): one query with the user instead of three more.
+        return (
+            super()
+            .get_queryset()
+            .select_related("organisation__council_area", "organisation__accreditation")
+        )
+
     def get_by_natural_key(self, username: str | None) -> User:
         return self.get(email=(username or "").strip().lower())
 
@@ -78,7 +95,7 @@ class User(AbstractBaseUser):
         return area.code if area is not None else None
 
     def facts(self) -> Facts:
-        accreditation: Accreditation | None = getattr(self.organisation, "accreditation", None)
+        accreditation = accreditation_of(self.organisation)
         return Facts(
             enabled=self.enabled,
             vetting_checked_on=self.vetting_checked_on,

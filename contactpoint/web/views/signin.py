@@ -98,11 +98,12 @@ def _factor_context(request: HttpRequest, user: User) -> dict[str, Any]:
     }
 
 
-def _check_code(user: User, code: str) -> str | None:
-    """None when the code is right; otherwise the message to show."""
+def _check_code(user: User, code: str, device: TotpDevice | None = None) -> str | None:
+    """None when the code is right (for `device`, or any confirmed one); else the message."""
     if signin.code_throttled(user):
         return CODE_THROTTLED
-    if totp.verify_any(user, code[:16]):
+    right = totp.verify(device, code[:16]) if device else totp.verify_any(user, code[:16])
+    if right:
         return None
     signin.code_failed(user)
     return WRONG_CODE
@@ -122,21 +123,12 @@ def set_up(request: HttpRequest) -> HttpResponse:
         device, _ = totp.start(user)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        error = _check_new_code(user, device, request.POST.get("code", ""))
+        error = _check_code(user, request.POST.get("code", ""), device)
         if error is None:
             TotpDevice.objects.filter(user=user, confirmed=False).delete()
             return _finish(request, user)
         errors = {"code": error}
     return render(request, "signin/set_up.html", _set_up_context(request, user, device, errors))
-
-
-def _check_new_code(user: User, device: TotpDevice, code: str) -> str | None:
-    if signin.code_throttled(user):
-        return CODE_THROTTLED
-    if totp.verify(device, code[:16]):
-        return None
-    signin.code_failed(user)
-    return WRONG_CODE
 
 
 def _set_up_context(

@@ -12,7 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_GET, require_http_methods
 
-from contactpoint.access.models import Accreditation
+from contactpoint.access.models import Accreditation, accreditation_of
 from contactpoint.access.permissions import Permission, decide
 from contactpoint.access.users import Actor, Refused, accredit
 from contactpoint.registry.models import Organisation
@@ -32,12 +32,12 @@ NATIONAL = Permission.NATIONAL_ORGANISATIONS_MANAGE
 
 def standing(organisation: Organisation, today: dt.date) -> str:
     """Accredited, Lapsed, Withdrawn or Not accredited."""
-    accreditation: Accreditation | None = getattr(organisation, "accreditation", None)
+    accreditation = accreditation_of(organisation)
     if accreditation is None:
         return "Not accredited"
     if accreditation.status == Accreditation.Status.WITHDRAWN:
         return "Withdrawn"
-    return "Lapsed" if accreditation.expires_on < today else "Accredited"
+    return "Accredited" if accreditation.in_force(today) else "Lapsed"
 
 
 @access_rule(Permission.AREA_ORGANISATIONS_READ)
