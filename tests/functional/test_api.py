@@ -312,6 +312,8 @@ def test_the_user_list_is_paged_at_most_100(actors: Actors, index_a: Caller) -> 
     assert page["count"] == 4 and len(page["items"]) == 2
     assert page["items"][0]["email"] == "bob@school-a.example"
     assert index_a.get("/users", limit=101).status_code == 422
+    huge = index_a.get("/users", offset=2**80)  # past what the database can hold
+    assert huge.status_code == 422 and "offset" in huge.json()["detail"]
 
 
 @pytest.mark.django_db(transaction=True)
