@@ -98,9 +98,14 @@ def path_setting(name: str, default: Path) -> Path:
 
 def seconds(name: str, default: int) -> int:
     """A whole number of seconds from the environment (tests shorten session limits)."""
+    return count(name, default, "a whole number of seconds")
+
+
+def count(name: str, default: int, what: str = "a whole number") -> int:
+    """A positive whole number from the environment (a quota, a limit, a duration)."""
     value = os.environ.get(name, "").strip()
     if not value:
         return default
     if not value.isdigit() or int(value) < 1:
-        raise ConfigurationError(f"{name} must be a whole number of seconds, at least 1")
+        raise ConfigurationError(f"{name} must be {what}, at least 1")
     return int(value)

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "contactpoint.ingest",
     "contactpoint.linkage",
     "contactpoint.access",
+    "contactpoint.practice",
     "contactpoint.web",
 ]
 
@@ -169,6 +170,28 @@ LOGIN_URL = "/sign-in"
 # Behind a TLS-terminating proxy, say so, so redirects and Secure cookies are right.
 if os.environ.get("CONTACTPOINT_BEHIND_TLS_PROXY") == "1":
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# The practitioner journey (docs/practice.md): search quotas per user (or API client), how
+# long emergency access lasts, and mail. Alert e-mails hold no child data; without SMTP
+# settings they are written as files under the data directory.
+CONTACTPOINT_SEARCHES_PER_HOUR = config.count("CONTACTPOINT_SEARCHES_PER_HOUR", 30)
+CONTACTPOINT_SEARCHES_PER_DAY = config.count("CONTACTPOINT_SEARCHES_PER_DAY", 100)
+CONTACTPOINT_EMERGENCY_ACCESS_SECONDS = config.seconds(
+    "CONTACTPOINT_EMERGENCY_ACCESS_SECONDS", 30 * 60
+)
+# The address users reach the service at, for links in e-mails.
+CONTACTPOINT_BASE_URL = os.environ.get("CONTACTPOINT_BASE_URL", "http://localhost:8000").rstrip("/")
+DEFAULT_FROM_EMAIL = os.environ.get("CONTACTPOINT_MAIL_FROM", "contactpoint <no-reply@localhost>")
+if smtp_host := os.environ.get("CONTACTPOINT_SMTP_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = smtp_host
+    EMAIL_PORT = int(os.environ.get("CONTACTPOINT_SMTP_PORT", "587"))
+    EMAIL_HOST_USER = os.environ.get("CONTACTPOINT_SMTP_USER", "")
+    EMAIL_HOST_PASSWORD = config.secret("CONTACTPOINT_SMTP_PASSWORD") or ""
+    EMAIL_USE_TLS = True
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = DATA_DIR / "mail"
 
 LOGGING = {
     "version": 1,

@@ -54,6 +54,15 @@ class Permission(enum.StrEnum):
     NATIONAL_ORGANISATIONS_MANAGE = "national:organisations:manage"
     NATIONAL_CLIENTS_MANAGE = "national:clients:manage"
     CHILD_CONTACTS_READ = "child:contacts:read"
+    # The practitioner journey (contactpoint.search, contactpoint.practice).
+    SELF_ALERTS_READ = "self:alerts:read"
+    CHILD_RECORDS_SEARCH = "child:records:search"
+    CHILD_RECORD_READ = "child:record:read"
+    CHILD_INVOLVEMENT_REGISTER = "child:involvement:register"
+    CHILD_INVOLVEMENT_MANAGE = "child:involvement:manage"
+    CHILD_EMERGENCY_ACCESS = "child:emergency-access:use"
+    AREA_SHIELDED_CHILDREN_READ = "area:shielded-children:read"
+    ORGANISATION_EMERGENCY_ACCESS_REVIEW = "organisation:emergency-access:review"
 
     @property
     def scope(self) -> str:
@@ -72,10 +81,21 @@ _SELF = {
     Permission.SELF_ACCOUNT_READ,
     Permission.SELF_ACCOUNT_UPDATE,
     Permission.SELF_SECOND_FACTOR_MANAGE,
+    Permission.SELF_ALERTS_READ,
+}
+# Finding a child and working with them. Searching and reading a record's identity need
+# no relationship; contacts and changing an involvement need one (scope `child`).
+_CHILDREN = {
+    Permission.CHILD_RECORDS_SEARCH,
+    Permission.CHILD_RECORD_READ,
+    Permission.CHILD_CONTACTS_READ,
+    Permission.CHILD_INVOLVEMENT_REGISTER,
+    Permission.CHILD_INVOLVEMENT_MANAGE,
+    Permission.CHILD_EMERGENCY_ACCESS,
 }
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.PRACTITIONER: frozenset(_SELF | {Permission.CHILD_CONTACTS_READ}),
+    Role.PRACTITIONER: frozenset(_SELF | _CHILDREN),
     Role.INDEX_TEAM: frozenset(
         _SELF
         | {
@@ -83,11 +103,17 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.AREA_USERS_MANAGE,
             Permission.AREA_ORGANISATIONS_READ,
             Permission.AREA_ORGANISATIONS_MANAGE,
-            Permission.CHILD_CONTACTS_READ,
+            # The local index team alone sees a shielded child of its area in full.
+            Permission.AREA_SHIELDED_CHILDREN_READ,
         }
+        | _CHILDREN
     ),
-    # A privacy officer watches their own organisation's users (the audit issue adds alerts).
-    Role.PRIVACY_OFFICER: frozenset(_SELF | {Permission.ORGANISATION_USERS_READ}),
+    # A privacy officer watches their own organisation's users and reviews their emergency
+    # access (the audit issue adds misuse alerts).
+    Role.PRIVACY_OFFICER: frozenset(
+        _SELF
+        | {Permission.ORGANISATION_USERS_READ, Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW}
+    ),
     Role.NATIONAL_ADMIN: frozenset(
         _SELF
         | {

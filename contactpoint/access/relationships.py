@@ -1,15 +1,19 @@
 """The relationship rule: a user may see a child's contacts when their organisation has an
-active (not ended) involvement with the child.
+active (not ended) involvement with the child, or while their own emergency access to the
+child lasts.
 
-Everything else (registering an involvement, emergency access) is the practitioner issue's;
-it builds on `contacts_decision`, which asks the one decider like every other check.
+`contacts_decision` asks the one decider like every other check; contactpoint.practice
+builds the record, registration and emergency access on it.
 """
 
 from __future__ import annotations
 
 import uuid
 
+from django.utils import timezone
+
 from contactpoint.access.permissions import Decision, Permission, Principal, Target, decide
+from contactpoint.practice.models import EmergencyAccess
 from contactpoint.registry.models import Involvement
 
 
@@ -20,7 +24,18 @@ def involved(organisation_id: int, child_id: uuid.UUID) -> bool:
     ).exists()
 
 
+def in_emergency(principal: Principal, child_id: uuid.UUID) -> bool:
+    """Whether this user's emergency access to the child is still running."""
+    if principal.kind != "user":
+        return False
+    return EmergencyAccess.objects.filter(
+        user_id=principal.id, child_id=child_id, expires_at__gt=timezone.now()
+    ).exists()
+
+
 def contacts_decision(principal: Principal, child_id: uuid.UUID) -> Decision:
     """May the principal see the child's contacts? Asks the decider with the relationship."""
-    relationship = involved(principal.organisation_id, child_id)
+    relationship = involved(principal.organisation_id, child_id) or in_emergency(
+        principal, child_id
+    )
     return decide(principal, Permission.CHILD_CONTACTS_READ, Target(relationship=relationship))

@@ -46,6 +46,18 @@ def exceeded(limit: Limit, *parts: str) -> bool:
 
 def record_failure(limit: Limit, *parts: str) -> None:
     """Count one failed attempt, opening a new window when the last one has passed."""
+    _count(limit, parts, capped=False)
+
+
+def take(limit: Limit, *parts: str) -> bool:
+    """Count one use if the window has room; False (nothing counted) when it is full.
+
+    For quotas, where every use counts, not only failures.
+    """
+    return _count(limit, parts, capped=True)
+
+
+def _count(limit: Limit, parts: tuple[str, ...], *, capped: bool) -> bool:
     now = timezone.now()
     with transaction.atomic():
         row, _ = Throttle.objects.select_for_update().get_or_create(
@@ -53,8 +65,11 @@ def record_failure(limit: Limit, *parts: str) -> None:
         )
         if row.window_start + limit.window <= now:
             row.window_start, row.count = now, 0
+        if capped and row.count >= limit.attempts:
+            return False
         row.count += 1
         row.save(update_fields=["window_start", "count"])
+    return True
 
 
 def clear(limit: Limit, *parts: str) -> None:

@@ -73,7 +73,7 @@ def blocking_entries(record: FeedRecord) -> set[tuple[int, int]]:
     return entries
 
 
-def _candidate_children(wanted: list[set[tuple[int, int]]]) -> list[set[uuid.UUID]]:
+def candidate_children(wanted: list[set[tuple[int, int]]]) -> list[set[uuid.UUID]]:
     by_index: dict[int, set[int]] = defaultdict(set)
     for entries in wanted:
         for index, value in entries:
@@ -126,7 +126,7 @@ class Matcher:
 
     def match(self, records: list[tuple[uuid.UUID, FeedRecord, LinkRecord]]) -> list[Match]:
         """Decide each record's child. Each entry is (source record id, record, linkage form)."""
-        candidates = _candidate_children([blocking_entries(r) for _, r, _ in records])
+        candidates = candidate_children([blocking_entries(r) for _, r, _ in records])
         everyone = set().union(*candidates) if candidates else set()
         rows = Child.objects.filter(id__in=list(everyone)).values_list("id", "status", "shielded")
         live, protected = set(), set()

@@ -50,7 +50,7 @@ class FeedInvolvements:
         open_rows = Involvement.objects.filter(child_id__in=list(children), end_date__isnull=True)
         new, confirmed, ended = self._changes(list(open_rows))
         for as_at, ids in ended.items():
-            Involvement.objects.filter(pk__in=list(ids)).update(end_date=as_at)
+            Involvement.objects.filter(pk__in=list(ids)).update(end_date=as_at, ending="moved")
         _inserter(new).flush()
         Involvement.objects.bulk_update(confirmed.values(), ["last_confirmed"], batch_size=500)
 

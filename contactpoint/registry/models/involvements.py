@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 
+from django.conf import settings
 from django.db import models
 
 from contactpoint.registry.fields import Sealed
@@ -19,6 +20,10 @@ class Practitioner(models.Model):
     job_title = models.CharField(max_length=120, blank=True)
     phone = models.CharField(max_length=30, blank=True)
     email = models.EmailField(blank=True)
+    # The contactpoint user this is, when a user registered the involvement themselves.
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
 
     def __str__(self) -> str:
         return self.name
@@ -47,6 +52,11 @@ class Involvement(models.Model):
         PARENT = "parental_consent", "A person with parental responsibility consented"
         SIGNIFICANT_HARM = "risk_of_significant_harm", "Risk of significant harm"
 
+    class Ending(models.TextChoices):
+        ENDED = "ended", "Ended by the service"
+        MOVED = "moved", "The child moved to another service (from a feed)"
+        EXPIRED = "expired", "Not confirmed for 24 months"
+
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="involvements")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT)
@@ -56,6 +66,10 @@ class Involvement(models.Model):
     start_date = Sealed()
     last_confirmed = models.DateField()
     end_date = models.DateField(null=True)
+    ending = models.CharField(max_length=8, choices=Ending.choices, blank=True, default="")
+    # When the practitioner was last reminded to confirm (expiry comes 24 months after
+    # last_confirmed; the reminder a month before).
+    reminded_on = models.DateField(null=True)
     lead_professional = models.BooleanField(default=False)
     caf_exists = models.BooleanField(default=False)
     # Null, not "": a sensitive service is a different kind of involvement, not a blank one.

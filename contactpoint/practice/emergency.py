@@ -1,0 +1,113 @@
+"""Emergency access: a user with no involvement sees a child's contacts for a short time.
+
+They give a reason code and an explanation, prove their second factor again (the page is
+behind step-up), and the view lasts CONTACTPOINT_EMERGENCY_ACCESS_SECONDS (30 minutes).
+Their organisation's privacy officers are alerted at once, and each use waits for a
+privacy officer's review. A shielded child is never opened this way: only its local index
+team sees it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from contactpoint.access.permissions import Permission, Target
+from contactpoint.access.users import Actor, Invalid, Refused, require
+from contactpoint.practice import alerts
+from contactpoint.practice.involvements import SHIELDED
+from contactpoint.practice.models import Alert, EmergencyAccess
+from contactpoint.practice.record import View, view_for
+from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.models import Child
+
+MIN_EXPLANATION = 20  # characters: enough to say what is happening, for the review
+
+
+def open_access(actor: Actor, child: Child, reason: str, explanation: str) -> EmergencyAccess:
+    """Start emergency access; the caller has had the second factor confirmed just now.
+
+    Raises:
+        Refused: not a user, not allowed, or the child is shielded from them.
+        Invalid: no reason code, or too short an explanation.
+    """
+    require(actor, Permission.CHILD_EMERGENCY_ACCESS)
+    user = actor.user
+    if user is None:
+        raise Refused("Emergency access is for a person, with their second factor")
+    view = view_for(actor.principal, child)
+    if view is View.WITHHELD:
+        raise Refused(SHIELDED)
+    if reason not in EmergencyAccess.Reason.values:
+        raise Invalid("Select why you need emergency access")
+    explanation = explanation.strip()
+    if len(explanation) < MIN_EXPLANATION:
+        raise Invalid(f"Explain what is happening, in at least {MIN_EXPLANATION} characters")
+    if len(explanation) > 2000:
+        raise Invalid("Keep the explanation under 2,000 characters")
+    now = timezone.now()
+    row_id = uuid.uuid4()
+    cipher = ciphers_for({child.pk})[child.pk]
+    with transaction.atomic():
+        access = EmergencyAccess.objects.create(
+            id=row_id,
+            user=user,
+            organisation_id=user.organisation_id,
+            child=child,
+            reason=reason,
+            explanation=cipher.seal(EmergencyAccess, "explanation", row_id, explanation),
+            granted_at=now,
+            expires_at=now + dt.timedelta(seconds=settings.CONTACTPOINT_EMERGENCY_ACCESS_SECONDS),
+        )
+        alerts.raise_alert(
+            alerts.privacy_officers_of(user.organisation_id),
+            Alert.Kind.EMERGENCY_ACCESS,
+            child=child,
+            emergency=access,
+        )
+    return access
+
+
+def explanation_of(access: EmergencyAccess) -> str:
+    """The explanation, opened for its reviewer ("" when the child's key is gone)."""
+    cipher = ciphers_for({access.child_id}).get(access.child_id)
+    if cipher is None:
+        return ""
+    return cipher.open_field(access, "explanation") or ""
+
+
+def to_review(actor: Actor) -> QuerySet[EmergencyAccess]:
+    """The emergency accesses of the actor's organisation waiting for review, oldest first."""
+    require(actor, Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW)
+    return (
+        EmergencyAccess.objects.filter(
+            organisation_id=actor.principal.organisation_id, reviewed_at__isnull=True
+        )
+        .select_related("user", "child")
+        .order_by("granted_at")
+    )
+
+
+def review(actor: Actor, access_id: uuid.UUID, outcome: str) -> EmergencyAccess:
+    """Record a privacy officer's review of one emergency access of their organisation."""
+    access = EmergencyAccess.objects.filter(pk=access_id).first()
+    target = Target(organisation_id=access.organisation_id if access else -1)
+    require(actor, Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW, target)
+    if access is None:
+        raise Invalid("No such emergency access")
+    if access.reviewed_at is not None:
+        raise Invalid("This emergency access has been reviewed already")
+    if outcome not in EmergencyAccess.Outcome.values:
+        raise Invalid("Select the outcome of your review")
+    if actor.user is None or access.user_id == actor.user.pk:
+        raise Refused("Someone else must review your own emergency access")
+    access.outcome = outcome
+    access.reviewed_by = actor.user
+    access.reviewed_at = timezone.now()
+    access.save(update_fields=["outcome", "reviewed_by", "reviewed_at"])
+    return access

@@ -1,0 +1,310 @@
+"""What a practitioner does with a child: register, confirm and end an involvement, take or
+hand over the lead professional role, record that a CAF / early-help assessment exists,
+and ask a sensitive service to get in touch. Web pages and the API both call these.
+
+Registering is open to any practitioner who found the child (it is how they earn the
+child's contacts, and everyone already involved is told at once); every other change
+needs the user's organisation to be involved (the relationship rule).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from contactpoint.access.permissions import Permission, Target
+from contactpoint.access.users import Actor, Invalid, Refused, require
+from contactpoint.practice import alerts
+from contactpoint.practice.models import Alert, ContactRequest, Handover
+from contactpoint.practice.record import View, child_areas, view_for
+from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.models import Child, Involvement, Practitioner
+
+SHIELDED = "This child's record is shielded: contact the local index team"
+
+
+@dataclass(frozen=True)
+class Details:
+    """How to reach the practitioner who registers (a user's name and e-mail come from
+    their account; an API client gives them all)."""
+
+    role: str
+    job_title: str
+    phone: str
+    name: str = ""
+    email: str = ""
+    sensitive_category: str | None = None
+    consent_basis: str | None = None
+
+
+def _check_details(details: Details) -> None:
+    if details.role not in Involvement.Role.values:
+        raise Invalid("Select the role your service has with the child")
+    if not details.phone.strip() and not details.email.strip():
+        raise Invalid("Give a phone number or e-mail address others can reach you on")
+    if details.sensitive_category is not None:
+        if details.sensitive_category not in Involvement.SensitiveCategory.values:
+            raise Invalid("Select the kind of sensitive service")
+        if details.consent_basis not in Involvement.ConsentBasis.values:
+            raise Invalid("A sensitive service can be recorded only with a consent basis")
+    for text, most in ((details.job_title, 120), (details.phone, 30), (details.name, 120)):
+        if len(text) > most:
+            raise Invalid("An answer is too long")
+
+
+def _visible(actor: Actor, child: Child) -> None:
+    """A shielded child's involvements are for the local index team alone."""
+    if view_for(actor.principal, child) is View.WITHHELD:
+        raise Refused(SHIELDED)
+
+
+def register(actor: Actor, child: Child, details: Details) -> Involvement:
+    """Record that the actor's organisation works with the child, and tell the others.
+
+    Raises:
+        Refused: the actor may not register, or the child is shielded from them.
+        Invalid: the details are incomplete, or this service is already registered.
+    """
+    require(actor, Permission.CHILD_INVOLVEMENT_REGISTER)
+    _visible(actor, child)
+    _check_details(details)
+    if child.status != Child.Status.ACTIVE:
+        raise Invalid("This record is closed")
+    organisation_id = actor.principal.organisation_id
+    today = timezone.localdate()
+    with transaction.atomic():
+        person = _practitioner(actor, details, organisation_id)
+        cipher = ciphers_for({child.pk})[child.pk]
+        row_id = uuid.uuid4()
+        involvement = Involvement(
+            id=row_id,
+            child=child,
+            organisation_id=organisation_id,
+            role=details.role,
+            practitioner=person,
+            start_date=cipher.seal(Involvement, "start_date", row_id, today.isoformat()),
+            last_confirmed=today,
+            sensitive_category=details.sensitive_category,
+            consent_basis=details.consent_basis if details.sensitive_category else None,
+        )
+        try:
+            with transaction.atomic():
+                involvement.save(force_insert=True)
+        except IntegrityError:
+            raise Invalid(
+                "Your service is already registered with this child in that role"
+            ) from None
+        _tell_others(child, involvement)
+    return involvement
+
+
+def _practitioner(actor: Actor, details: Details, organisation_id: int) -> Practitioner:
+    user = actor.user
+    name = user.name if user else details.name.strip()
+    email = user.email if user else details.email.strip()
+    if not name:
+        raise Invalid("Give the name of the practitioner others should contact")
+    fields = {
+        "organisation_id": organisation_id,
+        "name": name,
+        "job_title": details.job_title.strip(),
+        "phone": details.phone.strip(),
+        "email": email,
+    }
+    if user is None:
+        return Practitioner.objects.create(**fields)
+    person, _ = Practitioner.objects.update_or_create(user=user, defaults=fields)
+    return person
+
+
+def _tell_others(child: Child, joined: Involvement) -> None:
+    """Everyone already involved learns who joined, so they can agree who coordinates.
+
+    A sensitive service joining is told to no one; a shielded child's joiner is told to
+    its local index team only.
+    """
+    if joined.sensitive_category:
+        return
+    if child.shielded:
+        alerts.raise_alert(
+            alerts.index_team_of(child_areas(child.pk)),
+            Alert.Kind.SHIELDED_JOINED,
+            child=child,
+            involvement=joined,
+        )
+        return
+    others = Involvement.objects.filter(child=child, end_date__isnull=True).exclude(
+        organisation_id=joined.organisation_id
+    )
+    recipients = [u for inv in others.select_related("practitioner") for u in alerts.people_of(inv)]
+    alerts.raise_alert(recipients, Alert.Kind.JOINED, child=child, involvement=joined)
+
+
+def own_involvement(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
+    """An open involvement of the actor's organisation (anything else: Refused, naming
+    nothing about it)."""
+    involvement = (
+        Involvement.objects.select_related("child", "organisation")
+        .filter(pk=involvement_id, end_date__isnull=True)
+        .first()
+    )
+    if involvement is None or involvement.organisation_id != actor.principal.organisation_id:
+        raise Refused("Only a service involved with the child can change its involvement")
+    require(actor, Permission.CHILD_INVOLVEMENT_MANAGE, Target(relationship=True))
+    return involvement
+
+
+def confirm(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
+    involvement = own_involvement(actor, involvement_id)
+    involvement.last_confirmed = timezone.localdate()
+    involvement.reminded_on = None
+    involvement.save(update_fields=["last_confirmed", "reminded_on"])
+    return involvement
+
+
+def end(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
+    with transaction.atomic():
+        involvement = own_involvement(actor, involvement_id)
+        involvement.end_date = timezone.localdate()
+        involvement.ending = Involvement.Ending.ENDED
+        involvement.lead_professional = False
+        involvement.save(update_fields=["end_date", "ending", "lead_professional"])
+        Handover.objects.filter(
+            status=Handover.Status.PROPOSED, from_involvement=involvement
+        ).update(status=Handover.Status.WITHDRAWN)
+        Handover.objects.filter(status=Handover.Status.PROPOSED, to_involvement=involvement).update(
+            status=Handover.Status.WITHDRAWN
+        )
+    return involvement
+
+
+def record_caf(actor: Actor, involvement_id: uuid.UUID, exists: bool) -> Involvement:
+    """Record whether a CAF / early-help assessment exists (never the assessment itself)."""
+    involvement = own_involvement(actor, involvement_id)
+    involvement.caf_exists = exists
+    involvement.save(update_fields=["caf_exists"])
+    return involvement
+
+
+def become_lead(actor: Actor, involvement_id: uuid.UUID) -> Handover | None:
+    """Make the actor's involvement the lead: at once when there is none, otherwise by a
+    handover the current lead's service agrees to (returned, proposed)."""
+    with transaction.atomic():
+        involvement = own_involvement(actor, involvement_id)
+        if involvement.sensitive_category:
+            raise Invalid("A sensitive service is not shown to others, so it cannot lead")
+        if involvement.lead_professional:
+            raise Invalid("Your service is already the lead professional")
+        current = (
+            Involvement.objects.select_for_update()
+            .filter(child_id=involvement.child_id, end_date__isnull=True, lead_professional=True)
+            .first()
+        )
+        if current is None:
+            involvement.lead_professional = True
+            involvement.save(update_fields=["lead_professional"])
+            _lead_changed(involvement)
+            return None
+        if actor.user is None:
+            raise Invalid("A handover is agreed between people: use the web service")
+        try:
+            with transaction.atomic():
+                handover = Handover.objects.create(
+                    child_id=involvement.child_id,
+                    from_involvement=current,
+                    to_involvement=involvement,
+                    proposed_by=actor.user,
+                )
+        except IntegrityError:
+            raise Invalid("A handover of the lead professional role is already waiting") from None
+        alerts.raise_alert(
+            alerts.people_of(current),
+            Alert.Kind.HANDOVER,
+            child=involvement.child,
+            handover=handover,
+        )
+        return handover
+
+
+def decide_handover(actor: Actor, handover_id: uuid.UUID, agree: bool) -> Handover:
+    """The current lead's service agrees (the role moves) or declines."""
+    with transaction.atomic():
+        handover = (
+            Handover.objects.select_for_update()
+            .select_related("from_involvement", "to_involvement")
+            .filter(pk=handover_id, status=Handover.Status.PROPOSED)
+            .first()
+        )
+        if handover is None:
+            raise Invalid("That handover is no longer waiting")
+        own_involvement(actor, handover.from_involvement_id)
+        handover.decided_by = actor.user
+        if not agree:
+            handover.status = Handover.Status.DECLINED
+            handover.save(update_fields=["status", "decided_by"])
+            return handover
+        handover.status = Handover.Status.AGREED
+        handover.save(update_fields=["status", "decided_by"])
+        old, new = handover.from_involvement, handover.to_involvement
+        old.lead_professional = False
+        old.save(update_fields=["lead_professional"])
+        new.lead_professional = True
+        new.save(update_fields=["lead_professional"])
+        _lead_changed(new)
+        return handover
+
+
+def _lead_changed(lead: Involvement) -> None:
+    others = Involvement.objects.filter(
+        child_id=lead.child_id, end_date__isnull=True, sensitive_category__isnull=True
+    ).exclude(pk=lead.pk)
+    recipients = [u for inv in others.select_related("practitioner") for u in alerts.people_of(inv)]
+    alerts.raise_alert(
+        recipients, Alert.Kind.LEAD_CHANGED, child_id=lead.child_id, involvement=lead
+    )
+
+
+def request_contact(actor: Actor, involvement_id: uuid.UUID) -> ContactRequest:
+    """Ask a sensitive service to get in touch; it decides. Says nothing about the service."""
+    if actor.user is None:
+        raise Invalid("A request to be put in touch comes from a person: use the web service")
+    involvement = (
+        Involvement.objects.select_related("child", "practitioner")
+        .filter(pk=involvement_id, end_date__isnull=True, sensitive_category__isnull=False)
+        .first()
+    )
+    if involvement is None:
+        raise Invalid("That service is no longer involved")
+    require(actor, Permission.CHILD_RECORD_READ)
+    _visible(actor, involvement.child)
+    if view_for(actor.principal, involvement.child) is not View.FULL:
+        raise Refused("Register your involvement with the child first")
+    try:
+        with transaction.atomic():
+            request = ContactRequest.objects.create(requester=actor.user, involvement=involvement)
+    except IntegrityError:
+        raise Invalid("You have already asked this service to get in touch") from None
+    alerts.raise_alert(
+        alerts.people_of(involvement),
+        Alert.Kind.CONTACT_REQUEST,
+        child=involvement.child,
+        contact_request=request,
+    )
+    return request
+
+
+def answer_contact(actor: Actor, request_id: uuid.UUID, contacted: bool) -> ContactRequest:
+    """The sensitive service records what it decided."""
+    request = ContactRequest.objects.filter(pk=request_id, status="open").first()
+    if request is None:
+        raise Invalid("That request is no longer waiting")
+    own_involvement(actor, request.involvement_id)
+    request.status = (
+        ContactRequest.Status.CONTACTED if contacted else ContactRequest.Status.DECLINED
+    )
+    request.decided_at = timezone.now()
+    request.save(update_fields=["status", "decided_at"])
+    return request

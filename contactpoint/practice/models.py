@@ -1,0 +1,150 @@
+"""What the practitioner journey records besides involvements themselves (registry).
+
+Alerts name organisations and roles, never a child: the child is a foreign key, shown only
+on a page that applies the record's rules. Free text a user types about a child (an
+emergency reason) is sealed under the child's data key.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from contactpoint.registry.fields import Sealed
+from contactpoint.registry.models import Child, Involvement, Organisation
+
+
+class Alert(models.Model):
+    """Something a user should know, shown in the service (and, without child data, mailed)."""
+
+    class Kind(models.TextChoices):
+        JOINED = "joined", "Another service has started working with a child"
+        EMERGENCY_ACCESS = "emergency_access", "Emergency access to a child's record"
+        HANDOVER = "handover", "Asked to hand over the lead professional role"
+        LEAD_CHANGED = "lead_changed", "The lead professional has changed"
+        CONTACT_REQUEST = "contact_request", "A practitioner asks to be put in touch"
+        CONFIRM_DUE = "confirm_due", "An involvement needs confirming"
+        EXPIRED = "expired", "An involvement expired"
+        SHIELDED_JOINED = "shielded_joined", "A service registered with a shielded child"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, null=True, related_name="+")
+    # Who the alert is about: an involvement (who joined, how to reach them) or a request.
+    involvement = models.ForeignKey(
+        Involvement, on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    emergency = models.ForeignKey(
+        "practice.EmergencyAccess", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    contact_request = models.ForeignKey(
+        "practice.ContactRequest", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    handover = models.ForeignKey(
+        "practice.Handover", on_delete=models.CASCADE, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["recipient", "read_at"], name="alert_inbox")]
+
+    def __str__(self) -> str:
+        return self.kind
+
+
+class EmergencyAccess(models.Model):
+    """A time-limited view of a child's contacts without an involvement, reviewed afterwards."""
+
+    class Reason(models.TextChoices):
+        IMMEDIATE_RISK = "immediate_risk", "The child is at immediate risk of harm"
+        MISSING = "missing", "The child is missing"
+        OUT_OF_HOURS = "out_of_hours", "Out-of-hours safeguarding response"
+        MEDICAL = "medical", "A medical emergency"
+
+    class Outcome(models.TextChoices):
+        JUSTIFIED = "justified", "Justified"
+        NOT_JUSTIFIED = "not_justified", "Not justified: take it further"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    reason = models.CharField(max_length=20, choices=Reason.choices)
+    explanation = Sealed()  # under the child's key: it may say why the child is at risk
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+
+    def __str__(self) -> str:
+        return f"emergency access {self.pk}"
+
+
+class ContactRequest(models.Model):
+    """A brokered request to a sensitive service: the service decides whether to get in touch."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Waiting for the service"
+        CONTACTED = "contacted", "The service got in touch"
+        DECLINED = "declined", "The service decided not to get in touch"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    involvement = models.ForeignKey(Involvement, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    decided_at = models.DateTimeField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["requester", "involvement"],
+                condition=models.Q(status="open"),
+                name="one_open_contact_request",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"contact request {self.pk}"
+
+
+class Handover(models.Model):
+    """A proposal that another involvement takes over as lead professional; agreed or not."""
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        AGREED = "agreed", "Agreed"
+        DECLINED = "declined", "Declined"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    from_involvement = models.ForeignKey(Involvement, on_delete=models.CASCADE, related_name="+")
+    to_involvement = models.ForeignKey(Involvement, on_delete=models.CASCADE, related_name="+")
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PROPOSED)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["child"], condition=models.Q(status="proposed"), name="one_open_handover"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"handover {self.pk}"

@@ -1,0 +1,272 @@
+"""A child's record as one principal may see it: the only place that decides what shows.
+
+Three views, from least to most:
+- withheld: a shielded child, for anyone but the local index team of the child's area:
+  name, sex, date of birth and contactpoint ID, and "contact the local index team";
+- identity: no relationship: the same identity fields, and how many services are involved
+  (so the user knows there is someone to reach), with the choice to register their own
+  involvement or to use emergency access;
+- full: the user's organisation is involved, or their emergency access runs, or they are
+  the local index team of a shielded child: identity with the source and date of each
+  field, address, identifiers, parents and carers, and every involvement with how to
+  reach it. A sensitive service (sexual health, mental health, substance misuse) shows
+  only to itself; everyone else sees "an additional service is involved".
+
+Pages, the API, alerts and e-mails all take what they show from here or show less.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import uuid
+from dataclasses import dataclass, replace
+
+from django.utils import timezone
+
+from contactpoint.access.permissions import Permission, Principal, Target, decide
+from contactpoint.access.relationships import contacts_decision
+from contactpoint.practice.models import EmergencyAccess
+from contactpoint.registry import golden
+from contactpoint.registry.models import Child, Involvement, Organisation, Source
+
+STALE_AFTER = dt.timedelta(days=365)  # not confirmed for a year: shown as possibly out of date
+ADDITIONAL_SERVICE = "An additional service is involved"
+
+
+class NotFound(Exception):
+    """No child with that contactpoint ID is on the index (or it is closed for good)."""
+
+
+class View(enum.StrEnum):
+    WITHHELD = "withheld"
+    IDENTITY = "identity"
+    FULL = "full"
+
+
+@dataclass(frozen=True)
+class Shown:
+    """A value and where it came from: the source's name and the date it was true."""
+
+    value: str
+    source: str
+    as_at: dt.date
+
+
+@dataclass(frozen=True)
+class CarerShown:
+    relationship: str
+    parental_responsibility: bool | None
+    name: Shown | None
+    phone: Shown | None
+    email: Shown | None
+
+
+@dataclass(frozen=True)
+class InvolvementShown:
+    id: uuid.UUID
+    sensitive: bool  # others see only ADDITIONAL_SERVICE (and may ask to be put in touch)
+    mine: bool  # the viewer's own organisation's
+    organisation: str = ""
+    organisation_code: str = ""
+    organisation_phone: str = ""
+    organisation_email: str = ""
+    organisation_address: str = ""
+    role: str = ""
+    practitioner: str = ""
+    job_title: str = ""
+    phone: str = ""
+    email: str = ""
+    last_confirmed: dt.date | None = None
+    stale: bool = False
+    lead: bool = False
+    caf: bool = False
+    kept_by: str = ""  # the feed that keeps it current, or "Registered in contactpoint"
+
+
+@dataclass(frozen=True)
+class Record:
+    child_id: uuid.UUID
+    cpid: str
+    view: View
+    shielded: bool
+    given_name: Shown | None
+    family_name: Shown | None
+    date_of_birth: Shown | None
+    sex: Shown | None
+    services_involved: int = 0
+    emergency_until: dt.datetime | None = None
+    former_family_names: tuple[Shown, ...] = ()
+    address: Shown | None = None
+    postcode: Shown | None = None
+    nhs_number: Shown | None = None
+    upn: Shown | None = None
+    carers: tuple[CarerShown, ...] = ()
+    involvements: tuple[InvolvementShown, ...] = ()
+    # Of the involvements this viewer may see in full.
+    lead: InvolvementShown | None = None
+    caf: bool = False
+
+    @property
+    def school(self) -> InvolvementShown | None:
+        return next((i for i in self.involvements if i.role == "School"), None)
+
+    @property
+    def gp(self) -> InvolvementShown | None:
+        return next((i for i in self.involvements if i.role == "GP practice"), None)
+
+
+def child_by_cpid(cpid: str) -> Child:
+    """The child with this contactpoint ID; a merged child's survivor.
+
+    Raises:
+        NotFound: no such child, or one sealed, archived or deceased (closed to searches).
+    """
+    child = Child.objects.filter(cpid_id=cpid.strip().upper()).first()
+    for _ in range(5):  # a merge chain is short; a loop in one is a bug, not a child
+        if child is None or child.status != Child.Status.MERGED or child.merged_into_id is None:
+            break
+        child = Child.objects.filter(pk=child.merged_into_id).first()
+    if child is None or child.status != Child.Status.ACTIVE:
+        raise NotFound
+    return child
+
+
+def child_areas(child_id: uuid.UUID) -> set[str]:
+    """The council areas of the organisations that have worked with the child: its local
+    index teams."""
+    return set(
+        Involvement.objects.filter(child_id=child_id, organisation__council_area__isnull=False)
+        .values_list("organisation__council_area__code", flat=True)
+        .distinct()
+    )
+
+
+def sees_shielded(principal: Principal, child: Child) -> bool:
+    """Whether the principal is the local index team of this (shielded) child."""
+    return any(
+        decide(principal, Permission.AREA_SHIELDED_CHILDREN_READ, Target(area_code=area))
+        for area in child_areas(child.pk)
+    )
+
+
+def view_for(principal: Principal, child: Child) -> View:
+    if child.shielded:
+        return View.FULL if sees_shielded(principal, child) else View.WITHHELD
+    return View.FULL if contacts_decision(principal, child.pk) else View.IDENTITY
+
+
+def record_for(principal: Principal, child: Child) -> Record:
+    """The child's record as `principal` may see it. The caller has checked that the
+    principal may read records at all (Permission.CHILD_RECORD_READ)."""
+    view = view_for(principal, child)
+    gold = golden.golden_record(child.pk)
+    if gold is None:  # the data key is gone: nothing can be shown
+        raise NotFound
+    names = _source_names()
+
+    def shown(field: golden.Field | None) -> Shown | None:
+        if field is None:
+            return None
+        p = field.provenance
+        return Shown(field.value, names.get(p.source, p.source), p.as_at)
+
+    identity = Record(
+        child_id=child.pk,
+        cpid=child.cpid_id,
+        view=view,
+        shielded=child.shielded,
+        given_name=shown(gold.given_name),
+        family_name=shown(gold.family_name),
+        date_of_birth=shown(gold.date_of_birth),
+        sex=shown(gold.sex),
+    )
+    if view is View.WITHHELD:
+        return identity
+    open_involvements = list(
+        Involvement.objects.filter(child=child, end_date__isnull=True)
+        .select_related("organisation", "practitioner", "source_record__source")
+        .order_by("role", "organisation__name")
+    )
+    if view is View.IDENTITY:
+        return replace(identity, services_involved=len(open_involvements))
+    today = timezone.localdate()
+    involvements = tuple(
+        _involvement(inv, principal.organisation_id, today) for inv in open_involvements
+    )
+    return replace(
+        identity,
+        services_involved=len(open_involvements),
+        emergency_until=_emergency_until(principal, child),
+        former_family_names=tuple(s for f in gold.former_family_names if (s := shown(f))),
+        address=shown(gold.address_line1),
+        postcode=shown(gold.postcode),
+        nhs_number=shown(gold.nhs_number),
+        upn=shown(gold.upn),
+        carers=tuple(
+            CarerShown(
+                c.relationship.replace("_", " ").capitalize(),
+                c.parental_responsibility,
+                _name(shown(c.given_name), shown(c.family_name)),
+                shown(c.phone),
+                shown(c.email),
+            )
+            for c in gold.carers
+        ),
+        involvements=involvements,
+        lead=next((i for i in involvements if i.lead and not i.sensitive), None),
+        caf=any(i.caf for i in involvements if not i.sensitive),
+    )
+
+
+def _involvement(inv: Involvement, viewer_org: int, today: dt.date) -> InvolvementShown:
+    mine = inv.organisation_id == viewer_org
+    if inv.sensitive_category and not mine:
+        return InvolvementShown(inv.pk, sensitive=True, mine=False)
+    org: Organisation = inv.organisation
+    person = inv.practitioner
+    source = inv.source_record.source.name if inv.source_record else "Registered in contactpoint"
+    return InvolvementShown(
+        inv.pk,
+        sensitive=bool(inv.sensitive_category),
+        mine=mine,
+        organisation=org.name,
+        organisation_code=org.code,
+        organisation_phone=org.phone,
+        organisation_email=org.email,
+        organisation_address=", ".join(p for p in (org.address_line1, org.town, org.postcode) if p),
+        role=Involvement.Role(inv.role).label,
+        practitioner=person.name if person else "",
+        job_title=person.job_title if person else "",
+        phone=person.phone if person else "",
+        email=person.email if person else "",
+        last_confirmed=inv.last_confirmed,
+        stale=today - inv.last_confirmed > STALE_AFTER,
+        lead=inv.lead_professional,
+        caf=inv.caf_exists,
+        kept_by=source,
+    )
+
+
+def _name(given: Shown | None, family: Shown | None) -> Shown | None:
+    parts = [s for s in (given, family) if s]
+    if not parts:
+        return None
+    return Shown(" ".join(s.value for s in parts), parts[0].source, parts[0].as_at)
+
+
+def _emergency_until(principal: Principal, child: Child) -> dt.datetime | None:
+    if principal.kind != "user":
+        return None
+    return (
+        EmergencyAccess.objects.filter(
+            user_id=principal.id, child=child, expires_at__gt=timezone.now()
+        )
+        .order_by("-expires_at")
+        .values_list("expires_at", flat=True)
+        .first()
+    )
+
+
+def _source_names() -> dict[str, str]:
+    return dict(Source.objects.values_list("code", "name"))

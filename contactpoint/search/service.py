@@ -1,0 +1,178 @@
+"""Search: find a child from criteria that meet the minimum, through the blind indexes only.
+
+The criteria become blind-index keys here, in the application (every error variant the
+linkage blocking allows: phonetic names, each part of a double-barrelled family name, the
+day/month swap); the database sees only truncated keyed digests. The children those keys
+find are scored in process with the active linkage model, as a feed record would be
+(contactpoint.linkage.realtime), and the answer is:
+
+- nothing, with "too many or too weak matches: add a detail", unless the best child's
+  evidence is at least CONFIDENT_BITS; and also when more than KEEP children come within
+  WINDOW_BITS of the best (the criteria do not tell them apart);
+- otherwise those children, best first, each with a name, a year of birth and a postcode
+  district only (no district for a shielded child).
+
+Evidence is the sum of the model's match weights for each comparison (bits), without the
+model's prior: the linkage prior says how rare a match is between two random records in
+the population, but a search already names one child the practitioner knows exists, and
+the blind indexes have narrowed the population to those sharing a key. 15 bits is one in
+32,768: a typo in the given name with a swapped date of birth and an exact family name
+scores about 16, and an exact name and date of birth about 29 (docs/search.md).
+
+No match and a weak match give the same answer, so a search does not say whether a child
+is on the index. Every search counts against the user's hourly and daily quota.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.conf import settings
+
+from contactpoint.access import throttle
+from contactpoint.lib import dates, names
+from contactpoint.linkage import realtime
+from contactpoint.linkage.records import LinkRecord, from_canonical
+from contactpoint.linkage.scorer import Score
+from contactpoint.registry import blind_index
+from contactpoint.registry.blind_index import Index
+from contactpoint.registry.golden import summaries
+from contactpoint.registry.models import Child
+from contactpoint.search.criteria import Criteria
+
+KEEP = 5
+CONFIDENT_BITS = 15.0
+WINDOW_BITS = 10.0
+_HOUR, _DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
+TOO_WEAK = "Too many or too weak matches: add a detail, such as a postcode or an NHS number"
+
+
+class QuotaExceeded(Exception):
+    """The user has made as many searches as the hour or the day allows."""
+
+
+@dataclass(frozen=True)
+class Candidate:
+    child_id: uuid.UUID
+    cpid: str
+    given_name: str
+    family_name: str
+    birth_year: int | None
+    district: str | None  # None for a shielded child
+    shielded: bool
+
+
+@dataclass(frozen=True)
+class Result:
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def message(self) -> str | None:
+        return None if self.candidates else TOO_WEAK
+
+
+def quota_limits() -> tuple[throttle.Limit, throttle.Limit]:
+    return (
+        throttle.Limit("search-hour", settings.CONTACTPOINT_SEARCHES_PER_HOUR, _HOUR),
+        throttle.Limit("search-day", settings.CONTACTPOINT_SEARCHES_PER_DAY, _DAY),
+    )
+
+
+def search(searcher: str, criteria: Criteria) -> Result:
+    """Search for a child. `searcher` names whose quota counts (a user or client id).
+
+    Raises:
+        QuotaExceeded: the hour's or the day's searches are used up (nothing is searched).
+    """
+    hourly, daily = quota_limits()
+    # The day's count is only taken when the hour has room, so a refused search costs none.
+    if throttle.exceeded(hourly, searcher) or not throttle.take(daily, searcher):
+        raise QuotaExceeded
+    throttle.take(hourly, searcher)
+    return find(criteria)
+
+
+def find(criteria: Criteria) -> Result:
+    """The search itself, without the quota (the benchmark and the tests measure this)."""
+    found = realtime.candidate_children([blocking_entries(criteria)])[0]
+    status = dict(
+        Child.objects.filter(id__in=list(found), status=Child.Status.ACTIVE).values_list(
+            "id", "shielded"
+        )
+    )
+    scores = realtime.scores_for(query_record(criteria), set(status))
+    ranked = sorted(((evidence(s), c) for c, s in scores.items()), reverse=True)
+    if not ranked or ranked[0][0] < CONFIDENT_BITS:
+        return Result(())
+    near = [child for bits, child in ranked if bits >= ranked[0][0] - WINDOW_BITS]
+    if len(near) > KEEP:
+        return Result(())
+    shown = summaries(near)
+    cpids = dict(Child.objects.filter(id__in=near).values_list("id", "cpid"))
+    return Result(
+        tuple(
+            Candidate(
+                child,
+                cpids[child],
+                shown[child].given_name,
+                shown[child].family_name,
+                born.year if (born := shown[child].date_of_birth) else None,
+                None if status[child] else _district(shown[child].postcode),
+                status[child],
+            )
+            for child in near
+            if child in shown
+        )
+    )
+
+
+def evidence(score: Score) -> float:
+    """The bits of evidence the comparisons give, without the model's prior."""
+    return sum(c.weight for c in score.contributions)
+
+
+def blocking_entries(criteria: Criteria) -> set[tuple[int, int]]:
+    """Every blind-index key the child could be under, given these criteria."""
+    entries: set[tuple[int, int]] = set()
+    for scheme in ("nhs_number", "upn"):
+        if value := getattr(criteria, scheme):
+            entries |= {(int(i), v) for i, v in blind_index.identifier_entries(scheme, value)}
+    if not criteria.family_name:
+        return entries
+    family_keys = names.family_name_keys(criteria.family_name)
+    for birth in dates.birth_date_variants(criteria.date_of_birth):
+        pairs = blind_index.name_entries(
+            criteria.given_name, criteria.family_name, birth, criteria.postcode
+        )
+        entries |= {(int(i), v) for i, v in pairs}
+    if criteria.district and criteria.postcode is None:
+        index = Index.DISTRICT_FAMILY
+        entries |= {
+            (int(index), blind_index.digest(index, criteria.district, k)) for k in family_keys
+        }
+    return entries
+
+
+def query_record(criteria: Criteria) -> LinkRecord:
+    """The criteria as a linkage record, standardised as every source record is."""
+    link = from_canonical(
+        "search",
+        {
+            "given_name": criteria.given_name,
+            "family_name": criteria.family_name,
+            "date_of_birth": criteria.date_of_birth.isoformat(),
+            "postcode": str(criteria.postcode) if criteria.postcode else None,
+            "nhs_number": criteria.nhs_number or None,
+            "upn": criteria.upn or None,
+        },
+    )
+    if criteria.district and criteria.postcode is None:
+        link = dataclasses.replace(link, postcode_district=criteria.district)
+    return link
+
+
+def _district(postcode: str | None) -> str | None:
+    return postcode.split()[0] if postcode else None

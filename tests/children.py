@@ -1,0 +1,66 @@
+"""Made-up children loaded through the real feed loader, for the practitioner-journey tests.
+
+Each child has an NHS demographics record and a school census record (so the school, a
+Camden organisation from tests/conftest.py ORGANISATIONS, is involved through the feed).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from contactpoint.ingest.loader import load_folder
+from contactpoint.lib.identifiers import nhs_check_digit
+from contactpoint.registry.golden import golden_record
+from contactpoint.registry.models import Child
+from tests.conftest import feed_row, write_feed
+
+# given, family, date of birth, sex, postcode
+PEOPLE = {
+    "amelia": ("Amelia", "Hartley", "2015-03-04", "F", "NW1 3AB"),
+    "oliver": ("Oliver", "Smith-Jones", "2014-11-09", "M", "NW5 2RT"),
+    "maya": ("Maya", "Okafor", "2017-06-21", "F", "NW1 8QP"),
+    "jacob": ("Jacob", "Wright", "2012-01-15", "M", "N16 7AB"),
+}
+
+
+def nhs_number(n: int) -> str:
+    """A valid NHS number, different for each n (check digit 10 skipped)."""
+    while True:
+        first = f"{401023000 + n:09d}"
+        digit = nhs_check_digit(first)
+        if digit is not None:
+            return first + str(digit)
+        n += 1000
+
+
+def load_children(folder: Path) -> dict[str, Child]:
+    """Load PEOPLE, and give back each child by its key."""
+    numbers = {key: nhs_number(i * 7) for i, key in enumerate(PEOPLE)}
+    nhs_rows, school_rows = [], []
+    for i, (key, (given, family, born, sex, postcode)) in enumerate(PEOPLE.items()):
+        common = dict(
+            as_at="2026-10-01",
+            given_name=given,
+            family_name=family,
+            date_of_birth=born,
+            sex=sex,
+            address_line1=f"{i + 1} Test Road",
+            town="London",
+            postcode=postcode,
+            nhs_number=numbers[key],
+        )
+        nhs_rows.append(feed_row(record_id=f"N{i}", org_code="A81001", org_role="gp", **common))
+        school_rows.append(
+            feed_row(record_id=f"S{i}", org_code="100001", org_role="school", **common)
+        )
+    write_feed(folder, "nhs_demographics", nhs_rows)
+    write_feed(folder, "school_census", school_rows)
+    load_folder(folder)
+    found: dict[str, Child] = {}
+    by_number = {v: k for k, v in numbers.items()}
+    for child in Child.objects.all():
+        record = golden_record(child.pk)
+        if record and record.nhs_number and record.nhs_number.value in by_number:
+            found[by_number[record.nhs_number.value]] = child
+    assert len(found) == len(PEOPLE), "every made-up child is loaded as one child"
+    return found
