@@ -148,3 +148,22 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"handover {self.pk}"
+
+
+class Finding(models.Model):
+    """A child a search showed to a user or API client: what lets them open its record.
+
+    No browsing: a record opens only for a child the principal found in the last
+    FINDING_SECONDS, or one their organisation is involved with (or has emergency access
+    to, or is the local index team of). `principal` is "user:<id>" or "client:<id>".
+    """
+
+    principal = models.CharField(max_length=64)
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    found_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["principal", "child", "found_at"], name="finding_lookup")]
+
+    def __str__(self) -> str:
+        return f"finding {self.pk}"

@@ -12,6 +12,9 @@ Three views, from least to most:
   reach it. A sensitive service (sexual health, mental health, substance misuse) shows
   only to itself; everyone else sees "an additional service is involved".
 
+A record opens only for a child the user found by a search, or may see in full
+(`may_open`): there is no way to browse from one ID to the next.
+
 Pages, the API, alerts and e-mails all take what they show from here or show less.
 """
 
@@ -26,10 +29,11 @@ from django.utils import timezone
 
 from contactpoint.access.permissions import Permission, Principal, Target, decide
 from contactpoint.access.relationships import contacts_decision
-from contactpoint.practice.models import EmergencyAccess
+from contactpoint.practice.models import EmergencyAccess, Finding
 from contactpoint.registry import golden
 from contactpoint.registry.models import Child, Involvement, Organisation, Source
 
+FINDING_LASTS = dt.timedelta(hours=10)  # a working day: the longest a session lasts
 STALE_AFTER = dt.timedelta(days=365)  # not confirmed for a year: shown as possibly out of date
 ADDITIONAL_SERVICE = "An additional service is involved"
 
@@ -148,6 +152,18 @@ def sees_shielded(principal: Principal, child: Child) -> bool:
         decide(principal, Permission.AREA_SHIELDED_CHILDREN_READ, Target(area_code=area))
         for area in child_areas(child.pk)
     )
+
+
+def may_open(principal: Principal, child: Child) -> bool:
+    """No browsing: a record opens for a child the principal found by a search within
+    FINDING_LASTS, or one they may see in full (involved, in emergency, local index team).
+    The caller has checked Permission.CHILD_RECORD_READ."""
+    found = Finding.objects.filter(
+        principal=f"{principal.kind}:{principal.id}",
+        child=child,
+        found_at__gt=timezone.now() - FINDING_LASTS,
+    ).exists()
+    return found or view_for(principal, child) is View.FULL
 
 
 def view_for(principal: Principal, child: Child) -> View:

@@ -31,12 +31,15 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.utils import timezone
 
 from contactpoint.access import throttle
+from contactpoint.access.permissions import Principal
 from contactpoint.lib import dates, names
 from contactpoint.linkage import realtime
 from contactpoint.linkage.records import LinkRecord, from_canonical
 from contactpoint.linkage.scorer import Score
+from contactpoint.practice.models import Finding
 from contactpoint.registry import blind_index
 from contactpoint.registry.blind_index import Index
 from contactpoint.registry.golden import summaries
@@ -82,7 +85,10 @@ def quota_limits() -> tuple[throttle.Limit, throttle.Limit]:
 
 
 def search(searcher: str, criteria: Criteria) -> Result:
-    """Search for a child. `searcher` names whose quota counts (a user or client id).
+    """Search for a child, counted against `searcher`'s quota; the candidates shown are
+    recorded as found by them (which is what lets them open a record: practice.record).
+
+    `searcher` is a principal's key ("user:<id>" or "client:<id>", `principal_key`).
 
     Raises:
         QuotaExceeded: the hour's or the day's searches are used up (nothing is searched).
@@ -92,7 +98,16 @@ def search(searcher: str, criteria: Criteria) -> Result:
     if throttle.exceeded(hourly, searcher) or not throttle.take(daily, searcher):
         raise QuotaExceeded
     throttle.take(hourly, searcher)
-    return find(criteria)
+    result = find(criteria)
+    now = timezone.now()
+    Finding.objects.bulk_create(
+        Finding(principal=searcher, child_id=c.child_id, found_at=now) for c in result.candidates
+    )
+    return result
+
+
+def principal_key(principal: Principal) -> str:
+    return f"{principal.kind}:{principal.id}"
 
 
 def find(criteria: Criteria) -> Result:

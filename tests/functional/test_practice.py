@@ -10,12 +10,13 @@ from pathlib import Path
 import pytest
 from django.core import mail
 from django.test import override_settings
+from django.utils import timezone
 
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import emergency, expiry, involvements
 from contactpoint.practice.involvements import Details
-from contactpoint.practice.models import Alert, EmergencyAccess
-from contactpoint.practice.record import View, record_for
+from contactpoint.practice.models import Alert, EmergencyAccess, Finding
+from contactpoint.practice.record import View, may_open, record_for
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.search import service
 from contactpoint.search.criteria import parse
@@ -273,3 +274,22 @@ def test_every_made_up_child_is_searchable(children: dict[str, Child]) -> None:
     for key, (given, family, born, _, _postcode) in PEOPLE.items():
         asked = parse(criteria(family_name=family, given_name=given, **dob(born)), TODAY)
         assert [c.child_id for c in service.find(asked).candidates] == [children[key].pk]
+
+
+def test_a_record_opens_only_after_finding_the_child_or_for_those_involved(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    child = children["oliver"]
+    alice = actors.alice.principal(second_factor=True)
+    bob = actors.bob.principal(second_factor=True)
+    assert not may_open(alice, child)  # no browsing by contactpoint ID
+    asked = parse(
+        criteria(family_name="Smith-Jones", given_name="Oliver", **dob("2014-11-09")), TODAY
+    )
+    service.search(service.principal_key(alice), asked)
+    assert may_open(alice, child)
+    assert not may_open(bob, child)  # what alice found is hers
+    Finding.objects.update(found_at=timezone.now() - dt.timedelta(hours=11))
+    assert not may_open(alice, child)
+    involvements.register(Actor.of(actors.bob), child, Details("school_nurse", "Nurse", "1"))
+    assert may_open(alice, child)  # bob's registration involves their organisation
