@@ -29,6 +29,7 @@ COMMANDS: dict[str, tuple[str, bool, str]] = {
     "users": ("contactpoint.cli.users", True, "create, enable, recertify and disable users"),
     "organisations": ("contactpoint.cli.organisations", True, "organisations' accreditation"),
     "clients": ("contactpoint.cli.clients", True, "API clients for case-management systems"),
+    "involvements": ("contactpoint.cli.involvements", True, "remind, then expire, involvements"),
     "demo-users": ("contactpoint.cli.demo_users", True, "demo users for every role (development)"),
     "serve": ("contactpoint.cli.serve", True, "run the web application under gunicorn"),
 }

@@ -4,7 +4,9 @@ After `make demo` has loaded the synthetic organisations, this picks the two cou
 areas with most organisations (among those with a school), gives each a council team if
 it has none, accredits what it uses for a year, and makes a practitioner and a privacy
 officer at a school, an index team member at the council team, and one national
-administrator, each enabled with a confirmed authenticator app. The credentials go to
+administrator, each enabled with a confirmed authenticator app; and a social worker at each
+council team, the first of whom is registered with a few pupils of the first school (their
+names, to search for, go to var/demo-children.txt). The credentials go to
 var/demo-users.txt (mode 0600) and the terminal, with QR codes to scan.
 
 Run again, it reprints the file; with the file gone, it gives the same users new
@@ -31,17 +33,23 @@ from contactpoint.access.standing import add_years
 from contactpoint.access.users import Actor
 from contactpoint.cli import error, progress
 from contactpoint.cli.users import accredit_for_a_year, make_enabled_user
-from contactpoint.registry.models import CouncilArea, Organisation
+from contactpoint.practice import involvements
+from contactpoint.practice.involvements import Details
+from contactpoint.registry import golden
+from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation
 
 DOMAIN = "demo.contactpoint.invalid"
 NATIONAL_CODE = "DEMO-NATIONAL"
 FILE_NAME = "demo-users.txt"
-# Which organisation of an area each role works at.
+# Each area's demo users: role, where they work, the start of their e-mail, their title.
 AREA_ROLES = (
-    (Role.PRACTITIONER, "school"),
-    (Role.INDEX_TEAM, "team"),
-    (Role.PRIVACY_OFFICER, "school"),
+    (Role.PRACTITIONER, "school", "practitioner", "Practitioner"),
+    (Role.PRACTITIONER, "team", "social-worker", "Social worker"),
+    (Role.INDEX_TEAM, "team", "index-team", "Local index team"),
+    (Role.PRIVACY_OFFICER, "school", "privacy-officer", "Privacy officer"),
 )
+CASELOAD = 3  # children of the first area's school each demo social worker is involved with
+CHILDREN_FILE = "demo-children.txt"
 HEADER = """\
 # contactpoint demo users: THROW-AWAY demo credentials for a development environment.
 # Made by `contactpoint demo-users` for this database only; never use them, or this
@@ -84,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
         _keep_fresh(existing)
         progress(f"demo-users: the demo users exist already; their credentials are in {path}")
         show(saved)
+        _children_note()
         return 0
     try:
         credentials = _renew(existing) if existing else _create()
@@ -92,7 +101,14 @@ def run(args: argparse.Namespace) -> int:
     write(path, credentials)
     progress(f"demo-users: {len(credentials)} demo users; their credentials are in {path}")
     show(credentials)
+    _children_note()
     return 0
+
+
+def _children_note() -> None:
+    path = config.data_dir() / CHILDREN_FILE
+    count = write_children(path)
+    progress(f"demo-users: {count} children to search for are listed in {path}")
 
 
 def _demo_users() -> list[User]:
@@ -127,11 +143,11 @@ def _create() -> list[Credential]:
         for (area, school, team), slug in zip(places, _slugs([p[0] for p in places]), strict=True):
             for organisation in (school, team):
                 users.accredit(actor, organisation, expires_on=add_years(today, 1))
-            for role, where in AREA_ROLES:
+            for role, where, prefix, title in AREA_ROLES:
                 user, password = users.create_user(
                     actor,
-                    email=f"{role.value.replace('_', '-')}.{slug}@{DOMAIN}",
-                    name=f"Demo {role.label} ({area.name})",
+                    email=f"{prefix}.{slug}@{DOMAIN}",
+                    name=f"Demo {title} ({area.name})",
                     organisation=school if where == "school" else team,
                     role=role,
                 )
@@ -139,7 +155,45 @@ def _create() -> list[Credential]:
                     actor, user, vetting_checked_on=vetting, training_completed_on=training
                 )
                 made.append((user, password))
+        first_social_worker = next(u for u, _ in made if u.email.startswith("social-worker."))
+        _caseload(first_social_worker, places[0][1])
         return [_credential(user, password) for user, password in made]
+
+
+def _caseload(social_worker: User, school: Organisation) -> None:
+    """Register the social worker with a few of the school's pupils, so that the demo has
+    children whom two services already work with (the school through its feed)."""
+    pupils = (
+        Involvement.objects.filter(organisation=school, end_date__isnull=True)
+        .order_by("child__cpid")
+        .values_list("child_id", flat=True)[:CASELOAD]
+    )
+    details = Details("social_worker", "Social worker", "020 7946 0999")
+    for child in Child.objects.filter(pk__in=list(pupils)):
+        involvements.register(Actor.of(social_worker), child, details)
+
+
+def write_children(path: Path) -> int:
+    """Write what to type to find each demo social worker's children (0600, like the
+    credentials; the population is synthetic: var/demo-feeds holds it all)."""
+    registered = Involvement.objects.filter(
+        practitioner__user__email__startswith="social-worker.",
+        practitioner__user__email__endswith=f"@{DOMAIN}",
+        end_date__isnull=True,
+    ).values_list("child_id", flat=True)
+    found = golden.summaries(registered)
+    lines = [
+        "# Synthetic children the demo social worker works with. Search for one as another",
+        "# demo practitioner (a typo in the name, or the day and month swapped, still finds",
+        "# them); the social worker and the school's practitioner get an alert when you",
+        "# register your involvement.",
+    ]
+    for child in found.values():
+        born = child.date_of_birth.isoformat() if child.date_of_birth else "?"
+        district = (child.postcode or "").split(" ")[0]
+        lines.append(f"{child.given_name} {child.family_name}, born {born}, postcode {district}")
+    _write_private(path, "\n".join(lines) + "\n")
+    return len(found)
 
 
 def _choose_areas() -> list[tuple[CouncilArea, Organisation, Organisation]]:
@@ -160,8 +214,15 @@ def _choose_areas() -> list[tuple[CouncilArea, Organisation, Organisation]]:
         )
     places: list[tuple[CouncilArea, Organisation, Organisation]] = []
     for area in areas:
-        in_area = Organisation.objects.filter(council_area=area).order_by("code")
-        school = in_area.filter(kind=Organisation.Kind.SCHOOL).first()
+        in_area = Organisation.objects.filter(council_area=area, kind=Organisation.Kind.SCHOOL)
+        # The school with most pupils on the index, so the demo has children to find.
+        school = (
+            in_area.annotate(
+                pupils=Count("involvement", filter=Q(involvement__end_date__isnull=True))
+            )
+            .order_by("-pupils", "code")
+            .first()
+        )
         assert school is not None  # the query above counted one
         places.append((area, school, _council_team(area)))
     return places
@@ -236,6 +297,10 @@ def write(path: Path, credentials: list[Credential]) -> None:
     text = HEADER + "".join(
         "\n" + "".join(f"{LABELS[k]}: {v}\n" for k, v in asdict(c).items()) for c in credentials
     )
+    _write_private(path, text)
+
+
+def _write_private(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")
     fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

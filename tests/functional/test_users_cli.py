@@ -7,6 +7,7 @@ import re
 import secrets
 import stat
 from collections.abc import Iterator
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -15,8 +16,10 @@ from contactpoint import config
 from contactpoint.access import totp
 from contactpoint.access.models import Accreditation, ApiClient, User
 from contactpoint.access.permissions import Role
-from contactpoint.registry.models import CouncilArea, Organisation
+from contactpoint.practice.models import Alert
+from contactpoint.registry.models import CouncilArea, Involvement, Organisation
 from tests.actors import Actors
+from tests.children import load_children
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -317,7 +320,7 @@ def test_demo_users_makes_one_user_per_role_per_area_who_can_sign_in(
 ) -> None:
     out = run_cli("demo-users").stdout
     users = User.objects.select_related("organisation__council_area").order_by("email")
-    assert len(users) == 7
+    assert len(users) == 9
     by_area = {(u.area_code, u.role) for u in users}
     assert by_area == {
         *(
@@ -334,7 +337,13 @@ def test_demo_users_makes_one_user_per_role_per_area_who_can_sign_in(
         users.get(role="index_team", organisation__council_area__code="E06000014").organisation.code
         == "YCSC"
     )
-    practitioner = users.get(role="practitioner", organisation__council_area__code="E08000035")
+    practitioner = users.get(
+        role="practitioner",
+        organisation__council_area__code="E08000035",
+        organisation__kind="school",
+    )
+    social_worker = users.get(role="practitioner", organisation=team)
+    assert social_worker.email.startswith("social-worker.")
     officer = users.get(role="privacy_officer", organisation__council_area__code="E08000035")
     assert (
         practitioner.organisation == officer.organisation
@@ -361,11 +370,11 @@ def test_demo_users_again_reprints_and_without_the_file_renews(
 ) -> None:
     first = demo_credentials(run_cli("demo-users").stdout)
     second = demo_credentials(run_cli("demo-users").stdout)
-    assert second == first and User.objects.count() == 7
+    assert second == first and User.objects.count() == 9
 
     (config.data_dir() / "demo-users.txt").unlink()
     third = demo_credentials(run_cli("demo-users").stdout)
-    assert User.objects.count() == 7 and set(third) == set(first)
+    assert User.objects.count() == 9 and set(third) == set(first)
     for email, (password, secret) in third.items():
         user = User.objects.get(email=email)
         assert password != first[email][0] and user.check_password(password)
@@ -388,3 +397,23 @@ def test_demo_users_refuses_outside_development(places: dict[str, CouncilArea]) 
     assert "runs only in development" in result.stderr
     assert not User.objects.exists()
     assert not (config.data_dir() / "demo-users.txt").exists()
+
+
+def test_demo_social_worker_works_with_pupils_of_the_first_school(
+    demo_file: None, feeds: Path
+) -> None:
+    children = load_children(feeds)  # four pupils of a Camden school, and a Camden GP
+    york = CouncilArea.objects.create(code="E06000014", name="York")
+    Organisation.objects.create(code="Y1", kind="school", name="York School", council_area=york)
+    run_cli("demo-users")
+    worker = User.objects.get(email__startswith="social-worker.camden")
+    registered = Involvement.objects.filter(practitioner__user=worker, end_date__isnull=True)
+    assert registered.count() == 3
+    assert {i.child_id for i in registered} <= {c.pk for c in children.values()}
+    school_practitioner = User.objects.get(email__startswith="practitioner.camden")
+    assert Alert.objects.filter(recipient=school_practitioner, kind="joined").count() == 3
+    path = config.data_dir() / "demo-children.txt"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    listed = [line for line in path.read_text().splitlines() if not line.startswith("#")]
+    assert len(listed) == 3 and all(", born 20" in line for line in listed)
+    path.unlink()
