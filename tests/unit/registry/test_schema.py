@@ -19,6 +19,10 @@ ALLOWED_TEXT = {
     "registry.Involvement": {"start_date"},
     # The source record as it came, sealed for re-linkage; its fields are the ones above.
     "registry.SourceRecord": {"payload"},
+    # The one text a person types about a child: why they needed emergency access (the
+    # issue asks for a reason code and text). Sealed, so the privacy officer's review can
+    # read it and a purge shreds it; never shown to anyone else.
+    "practice.EmergencyAccess": {"explanation"},
 }
 # Keyed digests: fixed-length HMACs, not text.
 DIGESTS = {"registry.SourceRecord": {"record_ref", "digest"}}
@@ -28,6 +32,8 @@ DIGESTS = {"registry.SourceRecord": {"record_ref", "digest"}}
 MACHINE_WRITTEN = {
     "linkage.ReviewCandidate": {"contributions"},
     "linkage.LinkDecision": {"decided_by", "moved"},
+    # Who found a child by a search: "user:<uuid>" or "client:<id>" (practice.record).
+    "practice.Finding": {"principal"},
 }
 TEXT_FIELDS = (models.CharField, models.TextField, models.BinaryField, models.JSONField)
 
