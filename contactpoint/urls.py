@@ -2,13 +2,14 @@
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from contactpoint.web.views import account, errors, signin, status, users
+from contactpoint.web.views import account, children, errors, signin, status, users
 
 urlpatterns: list[URLPattern | URLResolver] = [
     *status.urlpatterns,
     *signin.urlpatterns,
     *account.urlpatterns,
     *users.urlpatterns,
+    *children.urlpatterns,
     path("api/v1/", include("contactpoint.api.urls")),
 ]
 

@@ -145,7 +145,7 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @contextlib.contextmanager
-def serving(env_extra: dict[str, str] | None = None) -> Iterator[str]:
+def serving(env_extra: dict[str, str] | None = None, log: Path | None = None) -> Iterator[str]:
     """`contactpoint serve` on a free port, using this run's test databases.
 
     The address is http://localhost:PORT: the session cookies are `__Host-` and Secure,
@@ -154,6 +154,7 @@ def serving(env_extra: dict[str, str] | None = None) -> Iterator[str]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
+    output: Any = log.open("ab") if log else subprocess.DEVNULL
     process = subprocess.Popen(
         [
             sys.executable,
@@ -166,8 +167,8 @@ def serving(env_extra: dict[str, str] | None = None) -> Iterator[str]:
             "1",
         ],
         env={**cli_env(), **(env_extra or {})},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=output,
+        stderr=subprocess.STDOUT if log else subprocess.DEVNULL,
     )
     url = f"http://localhost:{port}"
     try:
@@ -181,6 +182,8 @@ def serving(env_extra: dict[str, str] | None = None) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=30)
+        if log:
+            output.close()
 
 
 @pytest.fixture

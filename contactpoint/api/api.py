@@ -20,7 +20,7 @@ from ninja.security import HttpBearer
 from contactpoint.access.clients import authenticate_token
 from contactpoint.access.models import ApiClient
 from contactpoint.access.users import Invalid, Refused
-from contactpoint.api import oauth, organisations, users
+from contactpoint.api import children, oauth, organisations, users
 
 MAX_TOKEN_LENGTH = 100  # ours are 43 characters; do not hash anything much longer
 
@@ -37,7 +37,8 @@ class ClientBearer(HttpBearer):
 api = NinjaAPI(
     title="contactpoint",
     version="1",
-    description="Account operations for case-management systems and source feeds. "
+    description="Accounts and the practitioner journey for case-management systems and "
+    "source feeds. "
     "Get a token at /oauth/token (OAuth 2 client credentials); it lives ten minutes.",
     auth=ClientBearer(),
     docs_url=None,
@@ -45,7 +46,12 @@ api = NinjaAPI(
     urls_namespace="api-v1",
 )
 # (prefix, router): each module's operations, mounted under /api/v1/.
-MOUNTS = [("/oauth", oauth.router), ("", users.router), ("", organisations.router)]
+MOUNTS = [
+    ("/oauth", oauth.router),
+    ("", users.router),
+    ("", organisations.router),
+    ("", children.router),
+]
 for prefix, router in MOUNTS:
     api.add_router(prefix, router)
 

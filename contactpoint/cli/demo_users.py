@@ -23,6 +23,7 @@ from pathlib import Path
 
 from django.db import transaction
 from django.db.models import Count, Q
+from django.utils import timezone
 from django.utils.text import slugify
 
 from contactpoint import config
@@ -35,8 +36,10 @@ from contactpoint.cli import error, progress
 from contactpoint.cli.users import accredit_for_a_year, make_enabled_user
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
+from contactpoint.practice.models import Finding
 from contactpoint.registry import golden
 from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation
+from contactpoint.search.service import principal_key
 
 DOMAIN = "demo.contactpoint.invalid"
 NATIONAL_CODE = "DEMO-NATIONAL"
@@ -169,8 +172,13 @@ def _caseload(social_worker: User, school: Organisation) -> None:
         .values_list("child_id", flat=True)[:CASELOAD]
     )
     details = Details("social_worker", "Social worker", "020 7946 0999")
+    actor = Actor.of(social_worker)
     for child in Child.objects.filter(pk__in=list(pupils)):
-        involvements.register(Actor.of(social_worker), child, details)
+        # As though they had found the child by a search, which registering needs.
+        Finding.objects.create(
+            principal=principal_key(actor.principal), child=child, found_at=timezone.now()
+        )
+        involvements.register(actor, child, details)
 
 
 def write_children(path: Path) -> int:

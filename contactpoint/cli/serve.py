@@ -25,8 +25,9 @@ def run(args: argparse.Namespace) -> int:
         args.bind,
         "--workers",
         str(args.workers),
-        "--access-logfile",
-        "-",
+        # Access log to stdout, every log through the contactpoint-ID redaction.
+        "--config",
+        "python:contactpoint.gunicorn_conf",
         "--graceful-timeout",
         "20",
     ]

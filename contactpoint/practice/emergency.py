@@ -22,7 +22,7 @@ from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.practice import alerts
 from contactpoint.practice.involvements import SHIELDED
 from contactpoint.practice.models import Alert, EmergencyAccess
-from contactpoint.practice.record import View, view_for
+from contactpoint.practice.record import NotFound, View, may_open, view_for
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import Child
 
@@ -33,6 +33,7 @@ def open_access(actor: Actor, child: Child, reason: str, explanation: str) -> Em
     """Start emergency access; the caller has had the second factor confirmed just now.
 
     Raises:
+        NotFound: the actor has not found the child by a search (no opening by ID).
         Refused: not a user, not allowed, or the child is shielded from them.
         Invalid: no reason code, or too short an explanation.
     """
@@ -40,8 +41,9 @@ def open_access(actor: Actor, child: Child, reason: str, explanation: str) -> Em
     user = actor.user
     if user is None:
         raise Refused("Emergency access is for a person, with their second factor")
-    view = view_for(actor.principal, child)
-    if view is View.WITHHELD:
+    if not may_open(actor.principal, child):
+        raise NotFound
+    if view_for(actor.principal, child) is View.WITHHELD:
         raise Refused(SHIELDED)
     if reason not in EmergencyAccess.Reason.values:
         raise Invalid("Select why you need emergency access")

@@ -19,11 +19,16 @@ from contactpoint.access.permissions import Permission, Target
 from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.practice import alerts
 from contactpoint.practice.models import Alert, ContactRequest, Handover
-from contactpoint.practice.record import View, child_areas, view_for
+from contactpoint.practice.record import NotFound, View, child_areas, may_open, view_for
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import Child, Involvement, Practitioner
 
 SHIELDED = "This child's record is shielded: contact the local index team"
+
+
+class Conflict(Invalid):
+    """Not possible in the record's present state (already registered, already the lead, a
+    handover needed), as opposed to details given wrongly: the API answers 409, not 400."""
 
 
 @dataclass(frozen=True)
@@ -56,7 +61,15 @@ def _check_details(details: Details) -> None:
 
 
 def _visible(actor: Actor, child: Child) -> None:
-    """A shielded child's involvements are for the local index team alone."""
+    """The actor found the child (no registering by a guessed ID), and a shielded child's
+    involvements are for the local index team alone.
+
+    Raises:
+        NotFound: the actor may not open the child's record (as for an unknown ID).
+        Refused: the child is shielded from the actor.
+    """
+    if not may_open(actor.principal, child):
+        raise NotFound
     if view_for(actor.principal, child) is View.WITHHELD:
         raise Refused(SHIELDED)
 
@@ -72,7 +85,7 @@ def register(actor: Actor, child: Child, details: Details) -> Involvement:
     _visible(actor, child)
     _check_details(details)
     if child.status != Child.Status.ACTIVE:
-        raise Invalid("This record is closed")
+        raise Conflict("This record is closed")
     organisation_id = actor.principal.organisation_id
     today = timezone.localdate()
     with transaction.atomic():
@@ -94,7 +107,7 @@ def register(actor: Actor, child: Child, details: Details) -> Involvement:
             with transaction.atomic():
                 involvement.save(force_insert=True)
         except IntegrityError:
-            raise Invalid(
+            raise Conflict(
                 "Your service is already registered with this child in that role"
             ) from None
         _tell_others(child, involvement)
@@ -195,9 +208,9 @@ def become_lead(actor: Actor, involvement_id: uuid.UUID) -> Handover | None:
     with transaction.atomic():
         involvement = own_involvement(actor, involvement_id)
         if involvement.sensitive_category:
-            raise Invalid("A sensitive service is not shown to others, so it cannot lead")
+            raise Conflict("A sensitive service is not shown to others, so it cannot lead")
         if involvement.lead_professional:
-            raise Invalid("Your service is already the lead professional")
+            raise Conflict("Your service is already the lead professional")
         current = (
             Involvement.objects.select_for_update()
             .filter(child_id=involvement.child_id, end_date__isnull=True, lead_professional=True)
@@ -205,11 +218,15 @@ def become_lead(actor: Actor, involvement_id: uuid.UUID) -> Handover | None:
         )
         if current is None:
             involvement.lead_professional = True
-            involvement.save(update_fields=["lead_professional"])
+            try:
+                with transaction.atomic():
+                    involvement.save(update_fields=["lead_professional"])
+            except IntegrityError:  # another service became the lead a moment ago
+                raise Conflict("Another service has just become the lead professional") from None
             _lead_changed(involvement)
             return None
         if actor.user is None:
-            raise Invalid("A handover is agreed between people: use the web service")
+            raise Conflict("A handover is agreed between people: use the web service")
         try:
             with transaction.atomic():
                 handover = Handover.objects.create(
@@ -219,7 +236,7 @@ def become_lead(actor: Actor, involvement_id: uuid.UUID) -> Handover | None:
                     proposed_by=actor.user,
                 )
         except IntegrityError:
-            raise Invalid("A handover of the lead professional role is already waiting") from None
+            raise Conflict("A handover of the lead professional role is already waiting") from None
         alerts.raise_alert(
             alerts.people_of(current),
             Alert.Kind.HANDOVER,

@@ -50,11 +50,15 @@ class View(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Shown:
-    """A value and where it came from: the source's name and the date it was true."""
+    """A value and where it came from: the source's name and the date it was true.
+
+    Only the full view names sources: "youth offending services" alone would tell someone
+    with no relationship which service knows the child. Otherwise both are empty.
+    """
 
     value: str
-    source: str
-    as_at: dt.date
+    source: str = ""
+    as_at: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -184,6 +188,8 @@ def record_for(principal: Principal, child: Child) -> Record:
     def shown(field: golden.Field | None) -> Shown | None:
         if field is None:
             return None
+        if view is not View.FULL:
+            return Shown(field.value)
         p = field.provenance
         return Shown(field.value, names.get(p.source, p.source), p.as_at)
 

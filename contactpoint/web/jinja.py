@@ -8,13 +8,23 @@ from django.http import HttpRequest
 from django.templatetags.static import static
 from jinja2 import Environment
 
+from contactpoint.access.models import User
 from contactpoint.access.permissions import Permission, decide
+from contactpoint.practice import alerts
 
 
 def nav(request: HttpRequest) -> list[dict[str, str]]:
     """The header links a signed-in user may follow; nothing they would be refused."""
     principal = getattr(request, "principal", None)
-    items = [{"href": "/account", "text": "Your account"}]
+    items: list[dict[str, str]] = []
+    if principal is not None and decide(principal, Permission.CHILD_RECORDS_SEARCH):
+        items.append({"href": "/search", "text": "Find a child"})
+    if principal is not None and decide(principal, Permission.SELF_ALERTS_READ):
+        count = alerts.unread(request.user) if isinstance(request.user, User) else 0
+        items.append({"href": "/alerts", "text": f"Alerts ({count} new)" if count else "Alerts"})
+    if principal is not None and decide(principal, Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW):
+        items.append({"href": "/emergency-access", "text": "Emergency access reviews"})
+    items.append({"href": "/account", "text": "Your account"})
     if principal is not None and decide(principal, Permission.ORGANISATION_USERS_READ):
         items.append({"href": "/users", "text": "Users"})
     if principal is not None and decide(principal, Permission.AREA_ORGANISATIONS_READ):

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Any
 
 import pyotp
 import pytest
 
 from contactpoint.access.models import TotpDevice, User
+from contactpoint.access.users import Actor
+from contactpoint.practice import emergency
 from tests.actors import PASSWORD, make_actors
 from tests.browser.conftest import axe_violations
+from tests.children import found, load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -115,3 +119,72 @@ def test_the_first_sign_in_and_refusal_pages_have_no_violations(browser: Any, se
     assert "vetting check over 3 years old" in page.locator("main").inner_text()
     assert axe_violations(page) == []
     page.context.close()
+
+
+def sign_in(browser: Any, server: str, actors: Any, who: User) -> Any:
+    page = browser.new_context().new_page()
+    page.goto(server + "/sign-in")
+    page.fill("#email", who.email)
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Continue')")
+    page.wait_for_url("**/second-factor**")
+    page.fill("#code", actors.code(who))
+    page.click("button:has-text('Continue')")
+    page.wait_for_url("**/account")
+    return page
+
+
+def test_the_practitioner_pages_have_no_violations(browser: Any, server: str, feeds: Path) -> None:
+    actors = make_actors()
+    children = load_children(feeds)
+    found(Actor.of(actors.alice), children["oliver"])
+    emergency.open_access(
+        Actor.of(actors.alice), children["oliver"], "missing", "Not home tonight, police searching"
+    )
+    page = sign_in(browser, server, actors, actors.alice)
+    checked: list[str] = []
+    check(page, server + "/search", checked)
+    page.click("button:has-text('Search')")  # nothing entered: every field's error
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert axe_violations(page) == []
+    page.check("input[name=purpose][value=starting_work]")
+    page.fill("#family_name", "Hartley")
+    page.fill("#given_name", "Amelia")
+    page.fill("#dob-day", "4")
+    page.fill("#dob-month", "3")
+    page.fill("#dob-year", "2015")
+    page.click("button:has-text('Search')")
+    page.wait_for_load_state()
+    assert page.locator("#results").is_visible()
+    assert axe_violations(page) == []
+    page.click("#results a")
+    page.wait_for_load_state()
+    assert "services are involved" in page.locator("main").inner_text()
+    assert axe_violations(page) == []  # the identity view and the register form
+    record = page.url
+    check(page, record + "/emergency-access", checked)
+    page.goto(record)
+    page.select_option("#role", "school_nurse")
+    page.click("button:has-text('Register your involvement')")  # no phone: errors at fields
+    page.wait_for_load_state()
+    assert page.locator(".govuk-error-summary").is_visible()
+    assert axe_violations(page) == []
+    page.fill("#job_title", "School nurse")
+    page.fill("#phone", "020 7946 0101")
+    page.click("button:has-text('Register your involvement')")
+    page.wait_for_load_state()
+    assert "Services involved" in page.locator("main").inner_text()
+    assert axe_violations(page) == []  # the full view, with the user's own buttons
+    check(page, server + f"/children/{children['oliver'].cpid_id}", checked)  # emergency
+    check(page, server + f"/children/{children['maya'].cpid_id}", checked)  # not found
+    check(page, server + "/alerts", checked)
+    page.context.close()
+
+    petra = sign_in(browser, server, actors, actors.petra)
+    check(petra, server + "/alerts", checked)
+    check(petra, server + "/emergency-access", checked)
+    petra.click("button:has-text('Record the review')")  # no outcome: the error
+    petra.wait_for_load_state()
+    assert petra.locator(".govuk-error-summary").is_visible()
+    assert axe_violations(petra) == []
+    assert len(checked) == 7

@@ -17,6 +17,7 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -24,6 +25,7 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import get_resolver, resolve
+from django.utils import timezone
 
 from contactpoint.access import clients
 from contactpoint.access.models import TotpDevice, User
@@ -58,6 +60,18 @@ TODAY = dt.date.today()
 EXPIRES = {"expires-day": "1", "expires-month": "1", "expires-year": str(TODAY.year + 1)}
 MANAGE_A = only("ian", "nadia")
 MANAGE_B = only("isla", "nadia")
+# Practitioners and the local index teams hold the child permissions; petra (privacy
+# officer) only the review of emergency access; nadia (national administrator) none.
+CHILD_USERS = only("alice", "charlie", "ian", "isla")
+SEARCH = {
+    "purpose": "starting_work",
+    "family_name": "Hartley",
+    "given_name": "Amelia",
+    **{"dob-day": "4", "dob-month": "3", "dob-year": "2015"},
+}
+REGISTER = {"role": "early_help", "job_title": "Early help worker", "phone": "020 7946 0999"}
+EMERGENCY = {"reason": "missing", "explanation": "The child has not come home; police searching"}
+ANSWER = {"answer": "contacted"}
 
 WEB: list[Case] = [
     Case("GET", "/", EVERYONE),
@@ -108,6 +122,37 @@ WEB: list[Case] = [
     Case("POST", "/organisations/{council_b}/accreditation", MANAGE_B, {"decision": "withdraw"}),
     # Granting or extending accreditation is national: councils do not certify themselves.
     Case("POST", "/organisations/{school_a}/accreditation", only("nadia"), EXPIRES),
+    # The practitioner journey (web_children): {found} is a child every user found by a
+    # search, {unfound} one nobody found nor works with (no browsing by ID). School A (alice)
+    # and council B (charlie, isla) are involved with {found}; council B's {sensitive} too.
+    Case("GET", "/search", CHILD_USERS),
+    Case("POST", "/search", CHILD_USERS, SEARCH),
+    Case("GET", "/children/{found}", CHILD_USERS),
+    Case("GET", "/children/{unfound}", NOBODY),
+    Case("GET", "/children/{found}/involvements", CHILD_USERS),
+    Case("POST", "/children/{found}/involvements", CHILD_USERS, REGISTER),
+    Case("POST", "/children/{unfound}/involvements", NOBODY, REGISTER),
+    Case("GET", "/children/{found}/emergency-access", CHILD_USERS),
+    Case("POST", "/children/{found}/emergency-access", CHILD_USERS, EMERGENCY),
+    Case("POST", "/children/{unfound}/emergency-access", NOBODY, EMERGENCY),
+    *[
+        Case("POST", f"/involvements/{{{involvement}}}/{action}", allowed, {"exists": "yes"})
+        for involvement, allowed in (
+            ("school_a_inv", only("alice")),
+            ("council_b_inv", only("charlie", "isla")),
+            ("unfound_inv", NOBODY),
+        )
+        for action in ("confirm", "end", "lead", "caf")
+    ],
+    Case("GET", "/involvements/{school_a_inv}/end", CHILD_USERS),  # back to the record
+    # Asking to be put in touch needs the full record: ian has only found the child.
+    Case("POST", "/involvements/{sensitive}/contact-request", only("alice", "charlie", "isla")),
+    Case("POST", "/handovers/{handover}", only("alice"), {"decision": "decline"}),
+    Case("POST", "/contact-requests/{contact_request}", only("charlie", "isla"), ANSWER),
+    Case("GET", "/alerts", SIGNED_IN),
+    Case("GET", "/emergency-access", only("petra")),
+    Case("GET", "/emergency-access/{emergency}", only("petra")),
+    Case("POST", "/emergency-access/{emergency}", only("petra"), {"outcome": "justified"}),
 ]
 
 
@@ -177,7 +222,58 @@ def run_matrix(
     return tried, expected_refusals, leaks, wrongly_refused
 
 
-def test_every_web_endpoint_refuses_exactly_whom_it_should(actors: Actors) -> None:
+def web_children(actors: Actors, feeds: Path, users: list[User]) -> dict[str, str]:
+    """What the practitioner pages' cases name: {found}, found by every user; {unfound},
+    found by nobody; involvements with them; a handover and a contact request waiting for
+    alice's and council B's answers; alice's emergency access to a third child."""
+    from contactpoint.access.users import Actor
+    from contactpoint.practice import emergency, involvements
+    from contactpoint.practice.involvements import Details
+    from contactpoint.practice.models import Finding
+    from contactpoint.registry.models import Involvement
+    from contactpoint.search.service import principal_key
+    from tests.children import found as found_by
+    from tests.children import load_children
+
+    children = load_children(feeds)
+    found, unfound = children["amelia"], children["maya"]
+    now = timezone.now()
+    Finding.objects.bulk_create(
+        Finding(principal=principal_key(u.principal(second_factor=True)), child=found, found_at=now)
+        for u in users
+    )
+    alice, charlie = Actor.of(actors.alice), Actor.of(actors.charlie)
+    school = involvements.register(alice, found, Details("school_nurse", "Nurse", "1"))
+    council = involvements.register(charlie, found, Details("social_worker", "SW", "2"))
+    camhs = Details(
+        "health_service",
+        "CAMHS",
+        "3",
+        sensitive_category="mental_health",
+        consent_basis="parental_consent",
+    )
+    sensitive = involvements.register(charlie, found, camhs)
+    involvements.become_lead(alice, school.pk)
+    handover = involvements.become_lead(charlie, council.pk)
+    request = involvements.request_contact(alice, sensitive.pk)
+    found_by(alice, children["oliver"])
+    access = emergency.open_access(alice, children["oliver"], "missing", EMERGENCY["explanation"])
+    feed = Involvement.objects.filter(child=unfound).first()
+    made = {
+        "school_a_inv": school.pk,
+        "council_b_inv": council.pk,
+        "sensitive": sensitive.pk,
+        "unfound_inv": feed.pk if feed else None,
+        "handover": handover.pk if handover else None,
+        "contact_request": request.pk,
+        "emergency": access.pk,
+    }
+    return {"found": found.cpid_id, "unfound": unfound.cpid_id} | {
+        k: str(v) for k, v in made.items()
+    }
+
+
+def test_every_web_endpoint_refuses_exactly_whom_it_should(actors: Actors, feeds: Path) -> None:
     callers = web_callers(actors)
     bobs_app = TotpDevice.objects.get(user=actors.bob).pk
     common = {
@@ -186,6 +282,7 @@ def test_every_web_endpoint_refuses_exactly_whom_it_should(actors: Actors) -> No
         "school_a": actors.school_a.code,
         "council_b": actors.council_b.code,
         "bobs_app": str(bobs_app),
+        **web_children(actors, feeds, [u for _, u in callers.values() if u]),
     }
 
     def fill_for(path: str, name: str) -> str:
@@ -213,12 +310,19 @@ def test_every_web_endpoint_refuses_exactly_whom_it_should(actors: Actors) -> No
 def test_the_matrix_covers_every_web_route() -> None:
     sample = {k: "00000000-0000-0000-0000-000000000001" for k in ("bob", "charlie", "self")}
     sample |= {"own_app": "1", "bobs_app": "2", "school_a": "T1", "council_b": "T2"}
+    sample |= {"found": "CP-1", "unfound": "CP-2"}
+    journey = ("school_a_inv", "council_b_inv", "unfound_inv", "sensitive", "handover")
+    sample |= dict.fromkeys((*journey, "contact_request", "emergency"), sample["bob"])
     tried = {resolve(fill(c.path, sample)).route for c in WEB}
     routes = {
         route for route, _ in walk(get_resolver().url_patterns) if not route.startswith("api/")
     }
     assert routes - tried == set()
 
+
+# Practitioner and index-team clients hold the child permissions; privacy officers and
+# national administrators none.
+CHILD_CLIENTS = only("practitioner", "index_a", "index_b")
 
 API_CASES: list[Case] = [
     Case("GET", "/api/v1/account", only("practitioner", "privacy", "index_a", "index_b", "nat")),
@@ -239,6 +343,22 @@ API_CASES: list[Case] = [
         only("nat"),
         {"withdrawn": "false"},
     ),
+    # The practitioner journey. {found}: a child every client found by a search; {unfound}:
+    # one no client found nor works with (no browsing by ID). {school_a_inv}, {council_b_inv}:
+    # involvements of school A and council B with {found}; only their own clients change them.
+    Case("POST", "/api/v1/children/search", CHILD_CLIENTS),
+    Case("GET", "/api/v1/children/{found}", CHILD_CLIENTS),
+    Case("GET", "/api/v1/children/{unfound}", NOBODY),
+    Case("POST", "/api/v1/children/{found}/involvements", CHILD_CLIENTS),
+    Case("POST", "/api/v1/children/{unfound}/involvements", NOBODY),
+    *[
+        Case("POST", f"/api/v1/involvements/{{{involvement}}}/{action}", allowed)
+        for involvement, allowed in (
+            ("school_a_inv", only("practitioner")),
+            ("council_b_inv", only("index_b")),
+        )
+        for action in ("confirm", "end", "lead", "caf")
+    ],
 ]
 
 API_CALLERS = ("practitioner", "privacy", "index_a", "index_b", "nat", "disabled", "anonymous")
@@ -261,6 +381,13 @@ def api_body(case: Case, actors: Actors) -> dict[str, Any]:
     if case.path.endswith("/accreditation"):
         withdrawn = (case.data or {}).get("withdrawn", "true") == "true"
         return {"expires_on": (TODAY + dt.timedelta(days=90)).isoformat(), "withdrawn": withdrawn}
+    if case.path.endswith("/search"):
+        named = {"family_name": "Hartley", "given_name": "Amelia"}
+        return {"purpose": "starting_work", "date_of_birth": "2015-03-04", **named}
+    if case.path.endswith("/involvements"):
+        return {"role": "social_worker", "name": "Sam Worker", "phone": "0207 555 0101"}
+    if case.path.endswith("/caf"):
+        return {"exists": True}
     return {}
 
 
@@ -287,8 +414,42 @@ def api_tokens(actors: Actors) -> dict[str, str]:
     return tokens
 
 
-def test_every_api_operation_refuses_exactly_whom_it_should(actors: Actors) -> None:
+def api_children(actors: Actors, feeds: Path) -> dict[str, str]:
+    """The children and involvements the practitioner journey's cases name, every client
+    having found {found}."""
+    from contactpoint.access.models import ApiClient
+    from contactpoint.access.users import Actor
+    from contactpoint.practice import involvements
+    from contactpoint.practice.involvements import Details
+    from contactpoint.practice.models import Finding
+    from contactpoint.search.service import principal_key
+    from tests.children import found as found_by
+    from tests.children import load_children
+
+    children = load_children(feeds)
+    found, unfound = children["amelia"], children["maya"]
+    now = timezone.now()
+    Finding.objects.bulk_create(
+        Finding(principal=principal_key(clients.client_principal(c)), child=found, found_at=now)
+        for c in ApiClient.objects.all()
+    )
+    for someone in (actors.alice, actors.charlie):
+        found_by(Actor.of(someone), found)
+    ours = {
+        name: involvements.register(Actor.of(someone), found, Details(role, "Worker", "1")).pk
+        for name, someone, role in (
+            ("school_a_inv", actors.alice, "school_nurse"),
+            ("council_b_inv", actors.charlie, "early_help"),
+        )
+    }
+    return {"found": found.cpid_id, "unfound": unfound.cpid_id} | {
+        k: str(v) for k, v in ours.items()
+    }
+
+
+def test_every_api_operation_refuses_exactly_whom_it_should(actors: Actors, feeds: Path) -> None:
     tokens = api_tokens(actors)
+    journey = api_children(actors, feeds)
     http = Client()
 
     def caller(name: str) -> Callable[[Case, str], Any]:
@@ -313,6 +474,7 @@ def test_every_api_operation_refuses_exactly_whom_it_should(actors: Actors) -> N
         "bob": str(actors.bob.id),
         "charlie": str(actors.charlie.id),
         "school_a": actors.school_a.code,
+        **journey,
     }
     tried, expected, leaks, wrong = run_matrix(
         API_CASES, {n: caller(n) for n in API_CALLERS}, lambda path, _: fill(path, values)

@@ -16,12 +16,12 @@ from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import emergency, expiry, involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import Alert, EmergencyAccess, Finding
-from contactpoint.practice.record import View, may_open, record_for
+from contactpoint.practice.record import NotFound, View, may_open, record_for
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.search import service
 from contactpoint.search.criteria import parse
 from tests.actors import Actors
-from tests.children import PEOPLE, load_children
+from tests.children import PEOPLE, found, load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -31,6 +31,16 @@ TODAY = dt.date(2026, 11, 26)
 @pytest.fixture
 def children(feeds: Path) -> dict[str, Child]:
     return load_children(feeds)
+
+
+def register(actor: Actor, child: Child, details: Details) -> Involvement:
+    found(actor, child)
+    return involvements.register(actor, child, details)
+
+
+def open_emergency(actor: Actor, child: Child, reason: str, text: str) -> EmergencyAccess:
+    found(actor, child)
+    return emergency.open_access(actor, child, reason, text)
 
 
 def criteria(**form: str) -> dict[str, str]:
@@ -110,9 +120,9 @@ def test_contacts_only_after_registering_and_everyone_involved_is_told(
     assert first.address is None and first.involvements == () and first.carers == ()
     assert first.services_involved == 2  # the GP and the school, from the feeds
 
-    involvements.register(charlie, child, Details("social_worker", "Social worker", "0207 1"))
+    register(charlie, child, Details("social_worker", "Social worker", "0207 1"))
     mail.outbox.clear()
-    joined = involvements.register(alice, child, Details("school_nurse", "School nurse", "0207 2"))
+    joined = register(alice, child, Details("school_nurse", "School nurse", "0207 2"))
 
     full = record_for(alice.principal, child)
     assert full.view is View.FULL
@@ -137,7 +147,7 @@ def test_contacts_only_after_registering_and_everyone_involved_is_told(
         assert secret not in f"{sent.subject} {sent.body}"
 
     with pytest.raises(Invalid, match="already registered"):
-        involvements.register(alice, child, Details("school_nurse", "Nurse", "0207 2"))
+        register(alice, child, Details("school_nurse", "Nurse", "0207 2"))
 
 
 def test_emergency_access_is_timed_alerts_the_privacy_officer_and_waits_for_review(
@@ -146,8 +156,8 @@ def test_emergency_access_is_timed_alerts_the_privacy_officer_and_waits_for_revi
     child = children["maya"]
     alice = Actor.of(actors.alice)
     with pytest.raises(Invalid, match="at least"):
-        emergency.open_access(alice, child, "immediate_risk", "too short")
-    access = emergency.open_access(
+        open_emergency(alice, child, "immediate_risk", "too short")
+    access = open_emergency(
         alice, child, "immediate_risk", "Police called about the child at the address tonight"
     )
     assert record_for(alice.principal, child).view is View.FULL
@@ -169,7 +179,7 @@ def test_a_shielded_child_is_withheld_from_all_but_its_local_index_team(
     children: dict[str, Child], actors: Actors
 ) -> None:
     child = children["jacob"]
-    involvements.register(Actor.of(actors.alice), child, Details("school_nurse", "Nurse", "1"))
+    register(Actor.of(actors.alice), child, Details("school_nurse", "Nurse", "1"))
     Child.objects.filter(pk=child.pk).update(shielded=True)
     child.refresh_from_db()
     withheld = record_for(actors.alice.principal(second_factor=True), child)
@@ -186,9 +196,9 @@ def test_a_shielded_child_is_withheld_from_all_but_its_local_index_team(
     assert record_for(actors.isla.principal(second_factor=True), child).view is View.WITHHELD
     for who in (actors.charlie, actors.bob):
         with pytest.raises(Refused, match="shielded"):
-            involvements.register(Actor.of(who), child, Details("social_worker", "SW", "1"))
+            register(Actor.of(who), child, Details("social_worker", "SW", "1"))
         with pytest.raises(Refused, match="shielded"):
-            emergency.open_access(Actor.of(who), child, "missing", "x" * 30)
+            open_emergency(Actor.of(who), child, "missing", "x" * 30)
     found = service.find(
         parse(criteria(family_name="Wright", given_name="Jacob", **dob("2012-01-15")), TODAY)
     )
@@ -202,12 +212,12 @@ def test_a_sensitive_service_shows_to_others_only_as_an_additional_service(
     child = children["oliver"]
     charlie, alice = Actor.of(actors.charlie), Actor.of(actors.alice)
     with pytest.raises(Invalid, match="consent"):
-        involvements.register(
+        register(
             charlie,
             child,
             Details("health_service", "CAMHS worker", "1", sensitive_category="mental_health"),
         )
-    sensitive = involvements.register(
+    sensitive = register(
         charlie,
         child,
         Details(
@@ -218,7 +228,7 @@ def test_a_sensitive_service_shows_to_others_only_as_an_additional_service(
             consent_basis="young_person_consent",
         ),
     )
-    involvements.register(alice, child, Details("school_nurse", "Nurse", "0207 2"))
+    register(alice, child, Details("school_nurse", "Nurse", "0207 2"))
     assert not Alert.objects.filter(recipient=actors.alice, kind=Alert.Kind.JOINED).exists()
     seen = record_for(alice.principal, child)
     hidden = next(i for i in seen.involvements if i.id == sensitive.pk)
@@ -235,8 +245,8 @@ def test_lead_professional_is_one_per_child_and_moves_by_agreement(
 ) -> None:
     child = children["amelia"]
     alice, charlie = Actor.of(actors.alice), Actor.of(actors.charlie)
-    mine = involvements.register(alice, child, Details("school_nurse", "Nurse", "1"))
-    theirs = involvements.register(charlie, child, Details("social_worker", "SW", "2"))
+    mine = register(alice, child, Details("school_nurse", "Nurse", "1"))
+    theirs = register(charlie, child, Details("social_worker", "SW", "2"))
     assert involvements.become_lead(alice, mine.pk) is None
     handover = involvements.become_lead(charlie, theirs.pk)
     assert handover is not None
@@ -255,7 +265,7 @@ def test_unconfirmed_involvements_are_reminded_then_expire(
     children: dict[str, Child], actors: Actors
 ) -> None:
     child = children["maya"]
-    mine = involvements.register(Actor.of(actors.alice), child, Details("school_nurse", "N", "1"))
+    mine = register(Actor.of(actors.alice), child, Details("school_nurse", "N", "1"))
     Involvement.objects.filter(pk=mine.pk).update(last_confirmed=dt.date(2024, 12, 1))
     today = dt.date(2026, 11, 2)  # 23 months on
     assert expiry.run(today, dry_run=True).reminded >= 1
@@ -276,6 +286,18 @@ def test_every_made_up_child_is_searchable(children: dict[str, Child]) -> None:
         assert [c.child_id for c in service.find(asked).candidates] == [children[key].pk]
 
 
+def test_registering_and_emergency_access_need_the_child_found_first(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    alice, child = Actor.of(actors.alice), children["maya"]
+    with pytest.raises(NotFound):
+        involvements.register(alice, child, Details("school_nurse", "Nurse", "1"))
+    with pytest.raises(NotFound):
+        emergency.open_access(alice, child, "missing", "x" * 30)
+    assert not Involvement.objects.filter(organisation=actors.school_a).exists()
+    assert not EmergencyAccess.objects.exists() and not Alert.objects.exists()
+
+
 def test_a_record_opens_only_after_finding_the_child_or_for_those_involved(
     children: dict[str, Child], actors: Actors
 ) -> None:
@@ -291,5 +313,5 @@ def test_a_record_opens_only_after_finding_the_child_or_for_those_involved(
     assert not may_open(bob, child)  # what alice found is hers
     Finding.objects.update(found_at=timezone.now() - dt.timedelta(hours=11))
     assert not may_open(alice, child)
-    involvements.register(Actor.of(actors.bob), child, Details("school_nurse", "Nurse", "1"))
+    register(Actor.of(actors.bob), child, Details("school_nurse", "Nurse", "1"))
     assert may_open(alice, child)  # bob's registration involves their organisation

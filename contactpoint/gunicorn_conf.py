@@ -1,0 +1,35 @@
+"""gunicorn's settings for `contactpoint serve`: its logs go through the same redaction as
+Django's (contactpoint.lib.logs), access log to stdout, errors to stderr."""
+
+from __future__ import annotations
+
+_REDACT = {"redact": {"()": "contactpoint.lib.logs.Redact"}}
+
+logconfig_dict = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": _REDACT,
+    "formatters": {
+        "generic": {"format": "%(asctime)s [%(process)d] [%(levelname)s] %(message)s"},
+        "access": {"format": "%(message)s"},
+    },
+    "handlers": {
+        "access": {
+            "class": "logging.StreamHandler",
+            "formatter": "access",
+            "filters": ["redact"],
+            "stream": "ext://sys.stdout",
+        },
+        "error": {
+            "class": "logging.StreamHandler",
+            "formatter": "generic",
+            "filters": ["redact"],
+            "stream": "ext://sys.stderr",
+        },
+    },
+    "loggers": {
+        "gunicorn.access": {"handlers": ["access"], "level": "INFO", "propagate": False},
+        "gunicorn.error": {"handlers": ["error"], "level": "INFO", "propagate": False},
+    },
+    "root": {"handlers": ["error"], "level": "INFO"},
+}

@@ -1,0 +1,153 @@
+"""The user's alerts: what happened, who it was, and what they can do about it.
+
+An alert points at a child; the child's name shows only when this user may see the
+record in full (it comes from the record), otherwise "a child" and its contactpoint ID.
+Who joined, asked or took over is a service and its practitioner's work contacts, shown
+as the involvement holds them, except a sensitive service, which only its own
+organisation sees. Opening the page marks the alerts read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.http import require_GET
+
+from contactpoint.access.models import User
+from contactpoint.access.permissions import Permission, Principal, decide
+from contactpoint.practice import alerts
+from contactpoint.practice.models import Alert, ContactRequest, EmergencyAccess, Handover
+from contactpoint.practice.record import NotFound, View, record_for, view_for
+from contactpoint.registry.models import Child, Involvement
+from contactpoint.web.access import access_rule
+from contactpoint.web.views.children.common import full_name, helpers, record_url
+from contactpoint.web.views.users.common import actor_of, page
+
+SHOWN = 50  # the newest; older alerts stay in the service
+
+
+@dataclass(frozen=True)
+class Who:
+    """A service and how to reach it (work contacts, not child data)."""
+
+    organisation: str
+    role: str = ""
+    practitioner: str = ""
+    job_title: str = ""
+    phone: str = ""
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Row:
+    id: uuid.UUID
+    kind: str
+    title: str
+    at: dt.datetime
+    unread: bool
+    child: str  # the child's name, or "a child"
+    cpid: str
+    link: str | None  # the record, when the user may read records
+    who: Who | None = None
+    emergency: EmergencyAccess | None = None
+    review_link: bool = False
+    handover: Handover | None = None  # only while it waits for this user
+    contact_request: ContactRequest | None = None  # only while it waits for this user
+
+
+def _who(involvement: Involvement | None, principal: Principal) -> Who | None:
+    if involvement is None:
+        return None
+    if involvement.sensitive_category and involvement.organisation_id != principal.organisation_id:
+        return Who("An additional service")
+    person = involvement.practitioner
+    return Who(
+        involvement.organisation.name,
+        Involvement.Role(involvement.role).label,
+        person.name if person else "",
+        person.job_title if person else "",
+        person.phone if person else involvement.organisation.phone,
+        person.email if person else involvement.organisation.email,
+    )
+
+
+def _requester(request: ContactRequest) -> Who:
+    person: User = request.requester
+    return Who(person.organisation.name, practitioner=person.name, email=person.email)
+
+
+class Names:
+    """The child's name from the record, for a child this user may see in full."""
+
+    def __init__(self, principal: Principal) -> None:
+        self.principal = principal
+        self.reads = bool(decide(principal, Permission.CHILD_RECORD_READ))
+        self.known: dict[uuid.UUID, str] = {}
+
+    def of(self, child: Child) -> str:
+        if child.pk not in self.known:
+            self.known[child.pk] = self._look_up(child)
+        return self.known[child.pk]
+
+    def _look_up(self, child: Child) -> str:
+        if not self.reads or child.status != Child.Status.ACTIVE:
+            return "a child"
+        if view_for(self.principal, child) is not View.FULL:
+            return "a child"
+        try:
+            return full_name(record_for(self.principal, child))
+        except NotFound:
+            return "a child"
+
+
+def row(alert: Alert, principal: Principal, names: Names, reviews: bool) -> Row:
+    child = alert.child
+    who = _who(alert.involvement, principal)
+    if alert.handover is not None:  # who asks to take over the lead
+        who = _who(alert.handover.to_involvement, principal)
+    request = alert.contact_request
+    if request is not None:  # who asks to be put in touch
+        who = _requester(request)
+    handover = alert.handover
+    emergency = alert.emergency
+    return Row(
+        id=alert.pk,
+        kind=alert.kind,
+        title=Alert.Kind(alert.kind).label,
+        at=alert.created_at,
+        unread=alert.read_at is None,
+        child=names.of(child) if child else "a child",
+        cpid=child.cpid_id if child else "",
+        link=record_url(child) if child and names.reads else None,
+        who=who,
+        emergency=emergency,
+        review_link=reviews and emergency is not None and emergency.reviewed_at is None,
+        handover=handover if handover and handover.status == Handover.Status.PROPOSED else None,
+        contact_request=request
+        if request and request.status == ContactRequest.Status.OPEN
+        else None,
+    )
+
+
+@access_rule(Permission.SELF_ALERTS_READ)
+@require_GET
+def alert_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    user = actor.user
+    if user is None:  # actor_of gives a signed-in user
+        raise PermissionDenied
+    principal = actor.principal
+    names = Names(principal)
+    reviews = bool(decide(principal, Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW))
+    inbox = alerts.inbox(user).select_related(
+        "involvement__practitioner", "handover__to_involvement__practitioner"
+    )
+    rows = [row(a, principal, names, reviews) for a in inbox[:SHOWN]]
+    for shown in rows:
+        if shown.unread:
+            alerts.mark_read(user, shown.id)
+    return page(request, "alerts/list.html", {**helpers(), "rows": rows})
