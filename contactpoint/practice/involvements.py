@@ -158,7 +158,8 @@ def _tell_others(child: Child, joined: Involvement) -> None:
 
 def own_involvement(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
     """An open involvement of the actor's organisation (anything else: Refused, naming
-    nothing about it)."""
+    nothing about it). A shielded child's involvements change only through its local index
+    team: an answer would show the involvement, and a lead or handover would alert others."""
     involvement = (
         Involvement.objects.select_related("child", "organisation")
         .filter(pk=involvement_id, end_date__isnull=True)
@@ -167,6 +168,8 @@ def own_involvement(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
     if involvement is None or involvement.organisation_id != actor.principal.organisation_id:
         raise Refused("Only a service involved with the child can change its involvement")
     require(actor, Permission.CHILD_INVOLVEMENT_MANAGE, Target(relationship=True))
+    if view_for(actor.principal, involvement.child) is View.WITHHELD:
+        raise Refused(SHIELDED)
     return involvement
 
 

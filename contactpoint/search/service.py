@@ -118,7 +118,14 @@ def find(criteria: Criteria) -> Result:
             "id", "shielded"
         )
     )
-    scores = realtime.scores_for(query_record(criteria), set(status))
+    asked = query_record(criteria)
+    scores = realtime.scores_for(asked, {c for c, shielded in status.items() if not shielded})
+    # A shielded child is scored without the postcode: otherwise a right guess at the
+    # address would find the child where a wrong one does not, and so confirm it.
+    placeless = dataclasses.replace(
+        asked, postcode=None, postcode_sector=None, postcode_district=None
+    )
+    scores |= realtime.scores_for(placeless, {c for c, shielded in status.items() if shielded})
     ranked = sorted(((evidence(s), c) for c, s in scores.items()), reverse=True)
     if not ranked or ranked[0][0] < CONFIDENT_BITS:
         return Result(())

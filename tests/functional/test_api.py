@@ -149,6 +149,13 @@ def test_a_client_trades_its_secret_for_a_token_and_calls_with_it(actors: Actors
             "area:organisations:read",
             "area:organisations:manage",
             "child:contacts:read",
+            "self:alerts:read",
+            "child:records:search",
+            "child:record:read",
+            "child:involvement:register",
+            "child:involvement:manage",
+            "child:emergency-access:use",
+            "area:shielded-children:read",
         ],
     }
 

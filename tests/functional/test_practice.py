@@ -315,3 +315,16 @@ def test_a_record_opens_only_after_finding_the_child_or_for_those_involved(
     assert not may_open(alice, child)
     register(Actor.of(actors.bob), child, Details("school_nurse", "Nurse", "1"))
     assert may_open(alice, child)  # bob's registration involves their organisation
+
+
+def test_a_search_cannot_confirm_a_guessed_address_of_a_shielded_child(
+    children: dict[str, Child],
+) -> None:
+    def answer(postcode: str) -> tuple[object, ...]:
+        asked = criteria(family_name="Wright", postcode=postcode, **dob("2012-01-15"))
+        return tuple(c.child_id for c in service.find(parse(asked, TODAY)).candidates)
+
+    right, wrong = answer("N16 7AB"), answer("E1 6AN")
+    assert right != wrong  # not shielded: the postcode counts
+    Child.objects.filter(pk=children["jacob"].pk).update(shielded=True)
+    assert answer("N16 7AB") == answer("E1 6AN") == answer("N16")

@@ -87,11 +87,21 @@ class Names:
         self.principal = principal
         self.reads = bool(decide(principal, Permission.CHILD_RECORD_READ))
         self.known: dict[uuid.UUID, str] = {}
+        self.shielded_from: dict[uuid.UUID, bool] = {}
 
     def of(self, child: Child) -> str:
         if child.pk not in self.known:
             self.known[child.pk] = self._look_up(child)
         return self.known[child.pk]
+
+    def withheld(self, child: Child) -> bool:
+        """A shielded child this user may not see: its alerts name no service or person
+        (whoever they were when the alert was raised, the child is shielded now)."""
+        if child.pk not in self.shielded_from:
+            self.shielded_from[child.pk] = (
+                child.shielded and view_for(self.principal, child) is View.WITHHELD
+            )
+        return self.shielded_from[child.pk]
 
     def _look_up(self, child: Child) -> str:
         if not self.reads or child.status != Child.Status.ACTIVE:
@@ -113,6 +123,8 @@ def row(alert: Alert, principal: Principal, names: Names, reviews: bool) -> Row:
     if request is not None:  # who asks to be put in touch
         who = _requester(request)
     handover = alert.handover
+    if child is not None and names.withheld(child):
+        who, request, handover = None, None, None
     emergency = alert.emergency
     return Row(
         id=alert.pk,
