@@ -278,6 +278,7 @@ def test_a_pupil_who_moves_school_ends_the_old_involvement(feeds: Path) -> None:
         ("100001", "2026-11-15"),
         ("200002", None),
     }
+    assert Involvement.objects.get(organisation__code="100001").ending == "moved"
 
 
 def test_a_file_with_the_wrong_header_is_refused_whole(feeds: Path) -> None:
