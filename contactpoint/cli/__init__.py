@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, bool, str]] = {
     "keys": ("contactpoint.cli.keys", True, "key status, rotation and retirement"),
     "linkage": ("contactpoint.cli.linkage", True, "train the linkage model, evaluate links"),
     "review": ("contactpoint.cli.review", True, "the review queue and linkage decisions"),
+    "indexes": ("contactpoint.cli.indexes", True, "rebuild the blind indexes from the facts"),
     "backup": ("contactpoint.cli.backup", True, "write a backup of the registry (ciphertext)"),
     "restore": ("contactpoint.cli.restore", True, "restore a backup into an empty registry"),
     "users": ("contactpoint.cli.users", True, "create, enable, recertify and disable users"),

@@ -22,6 +22,7 @@ class Index(IntEnum):
     BIRTH_DATE_FAMILY = 3
     BIRTH_DATE_GIVEN = 4
     DISTRICT_FAMILY = 5
+    BIRTH_DATE_DISTRICT = 6
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ SPECS: dict[Index, IndexSpec] = {
         IndexSpec(Index.BIRTH_DATE_FAMILY, 20, "birth_date+family_phonetic/v1"),
         IndexSpec(Index.BIRTH_DATE_GIVEN, 20, "birth_date+given_phonetic/v1"),
         IndexSpec(Index.DISTRICT_FAMILY, 18, "postcode_district+family_phonetic/v1"),
+        IndexSpec(Index.BIRTH_DATE_DISTRICT, 21, "birth_date+postcode_district/v1"),
     )
 }
 
@@ -75,3 +77,12 @@ def name_entries(
             for k in family_keys
         }
     return entries
+
+
+def place_entries(birth_date: dt.date, district: str) -> set[tuple[Index, int]]:
+    """The entry for a child born on this date living in this postcode district: how a
+    search by family name and postcode finds a child whose family name is misspelt (the
+    family-name keys change with the spelling). Written for every child; read by search
+    only, not by linkage blocking."""
+    index = Index.BIRTH_DATE_DISTRICT
+    return {(index, digest(index, birth_date.isoformat(), district))}

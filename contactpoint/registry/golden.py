@@ -183,6 +183,10 @@ def index_entries(
                 entries[child] |= blind_index.name_entries(
                     given or "", family or "", birth, postcode
                 )
+    for child, days in dates.items():
+        for day in days:
+            for place in districts[child]:
+                entries[child] |= blind_index.place_entries(day, place.district)
     return {(child, int(i), v) for child, pairs in entries.items() for i, v in pairs}
 
 

@@ -175,6 +175,9 @@ def blocking_entries(criteria: Criteria) -> set[tuple[int, int]]:
         entries |= {
             (int(index), blind_index.digest(index, criteria.district, k)) for k in family_keys
         }
+    if criteria.district:  # a misspelt family name changes its keys; the place does not
+        for birth in dates.birth_date_variants(criteria.date_of_birth):
+            entries |= {(int(i), v) for i, v in blind_index.place_entries(birth, criteria.district)}
     return entries
 
 
@@ -192,7 +195,12 @@ def query_record(criteria: Criteria) -> LinkRecord:
         },
     )
     if criteria.district and criteria.postcode is None:
-        link = dataclasses.replace(link, postcode_district=criteria.district)
+        # The district stands for the postcode too: it equals no full postcode or sector,
+        # so the comparison reaches its district level (agreeing or not) instead of
+        # counting the postcode as missing.
+        link = dataclasses.replace(
+            link, postcode=criteria.district, postcode_district=criteria.district
+        )
     return link
 
 

@@ -328,3 +328,25 @@ def test_a_search_cannot_confirm_a_guessed_address_of_a_shielded_child(
     assert right != wrong  # not shielded: the postcode counts
     Child.objects.filter(pk=children["jacob"].pk).update(shielded=True)
     assert answer("N16 7AB") == answer("E1 6AN") == answer("N16")
+
+
+@pytest.mark.parametrize("postcode", ["NW1 3AB", "NW1"])
+def test_a_misspelt_family_name_with_a_postcode_finds_the_child(
+    children: dict[str, Child], postcode: str
+) -> None:
+    # "Harltey": the letters swapped change the phonetic key, so only the place finds her.
+    asked = criteria(family_name="Harltey", postcode=postcode, **dob("2015-03-04"))
+    found = service.find(parse(asked, TODAY))
+    assert [c.child_id for c in found.candidates] == [children["amelia"].pk]
+
+
+def test_indexes_rebuild_restores_every_entry(children: dict[str, Child]) -> None:
+    from contactpoint.registry.models import BlindIndexEntry
+    from tests.conftest import run_cli
+
+    before = set(BlindIndexEntry.objects.values_list("child_id", "index", "value"))
+    BlindIndexEntry.objects.filter(index=6).delete()  # as loaded before index 6 existed
+    out = run_cli("indexes", "rebuild").stdout
+    assert "rebuilt the blind-index entries of 4 children" in out
+    assert set(BlindIndexEntry.objects.values_list("child_id", "index", "value")) == before
+    assert sum(1 for _, index, _ in before if index == 6) == 4
