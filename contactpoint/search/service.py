@@ -31,6 +31,7 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from contactpoint.access import throttle
@@ -94,10 +95,10 @@ def search(searcher: str, criteria: Criteria) -> Result:
         QuotaExceeded: the hour's or the day's searches are used up (nothing is searched).
     """
     hourly, daily = quota_limits()
-    # The day's count is only taken when the hour has room, so a refused search costs none.
-    if throttle.exceeded(hourly, searcher) or not throttle.take(daily, searcher):
-        raise QuotaExceeded
-    throttle.take(hourly, searcher)
+    # Both counts in one transaction (one commit): a search refused by either costs none.
+    with transaction.atomic():
+        if not (throttle.take(hourly, searcher) and throttle.take(daily, searcher)):
+            raise QuotaExceeded  # leaving the block rolls the hour's count back too
     result = find(criteria)
     now = timezone.now()
     Finding.objects.bulk_create(
