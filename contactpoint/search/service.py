@@ -113,26 +113,8 @@ def principal_key(principal: Principal) -> str:
 
 def find(criteria: Criteria) -> Result:
     """The search itself, without the quota (the benchmark and the tests measure this)."""
-    found = realtime.candidate_children([blocking_entries(criteria)])[0]
-    status = dict(
-        Child.objects.filter(id__in=list(found), status=Child.Status.ACTIVE).values_list(
-            "id", "shielded"
-        )
-    )
-    asked = query_record(criteria)
-    scores = realtime.scores_for(asked, {c for c, shielded in status.items() if not shielded})
-    # A shielded child is scored without the postcode: otherwise a right guess at the
-    # address would find the child where a wrong one does not, and so confirm it.
-    placeless = dataclasses.replace(
-        asked, postcode=None, postcode_sector=None, postcode_district=None
-    )
-    scores |= realtime.scores_for(placeless, {c for c, shielded in status.items() if shielded})
-    ranked = sorted(((evidence(s), c) for c, s in scores.items()), reverse=True)
-    if not ranked or ranked[0][0] < CONFIDENT_BITS:
-        return Result(())
-    near = [child for bits, child in ranked if bits >= ranked[0][0] - WINDOW_BITS]
-    if len(near) > KEEP:
-        return Result(())
+    ranked, shielded = scored(criteria)
+    near = chosen(ranked)
     shown = summaries(near)
     cpids = dict(Child.objects.filter(id__in=near).values_list("id", "cpid"))
     return Result(
@@ -143,13 +125,48 @@ def find(criteria: Criteria) -> Result:
                 shown[child].given_name,
                 shown[child].family_name,
                 born.year if (born := shown[child].date_of_birth) else None,
-                None if status[child] else _district(shown[child].postcode),
-                status[child],
+                None if child in shielded else _district(shown[child].postcode),
+                child in shielded,
             )
             for child in near
             if child in shown
         )
     )
+
+
+def scored(criteria: Criteria) -> tuple[list[tuple[float, uuid.UUID]], set[uuid.UUID]]:
+    """Every active child the criteria's keys reach, with its evidence, best first; and
+    which of them are shielded."""
+    found = realtime.candidate_children([blocking_entries(criteria)])[0]
+    status = dict(
+        Child.objects.filter(id__in=list(found), status=Child.Status.ACTIVE).values_list(
+            "id", "shielded"
+        )
+    )
+    shielded = {c for c, s in status.items() if s}
+    asked = query_record(criteria)
+    scores = realtime.scores_for(asked, set(status) - shielded)
+    # A shielded child is scored without the postcode: otherwise a right guess at the
+    # address would find the child where a wrong one does not, and so confirm it.
+    placeless = dataclasses.replace(
+        asked, postcode=None, postcode_sector=None, postcode_district=None
+    )
+    scores |= realtime.scores_for(placeless, shielded)
+    return sorted(((evidence(s), c) for c, s in scores.items()), reverse=True), shielded
+
+
+def chosen(
+    ranked: list[tuple[float, uuid.UUID]],
+    confident: float = CONFIDENT_BITS,
+    window: float = WINDOW_BITS,
+    keep: int = KEEP,
+) -> list[uuid.UUID]:
+    """The children to show: none unless the best is confident; then those within
+    `window` bits of it, unless there are more than `keep` (the benchmark tries others)."""
+    if not ranked or ranked[0][0] < confident:
+        return []
+    near = [child for bits, child in ranked if bits >= ranked[0][0] - window]
+    return near if len(near) <= keep else []
 
 
 def evidence(score: Score) -> float:
