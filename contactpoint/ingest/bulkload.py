@@ -115,11 +115,24 @@ def bulk_load_folder(
         needed = -(-planned.units // chunk_size)  # no more workers than chunks
         _write(chunks, writer, report, progress, min(workers, needed))
     _complete(loaded, reading)
+    _analyze()
     report.files_loaded = len(files)
     report.result.loaded = sum(reading.valid)
     report.result.rejected = sum(reading.rejected)
     report.result.fields_ignored = reading.fields_ignored
     return report
+
+
+def _analyze() -> None:
+    """Give the query planner statistics of the tables a bulk load has just filled.
+
+    Without them PostgreSQL planned searches as though the registry were empty (full scans
+    of the source records: search p95 95 ms at 100,000 children, 30 ms after ANALYZE,
+    docs/benchmarks.md), until autovacuum got round to it, or never where it is off.
+    """
+    connection = connections["default"]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def _folder_files(folder: Path) -> list[tuple[str, Path, str]]:

@@ -152,7 +152,21 @@ def scored(criteria: Criteria) -> tuple[list[tuple[float, uuid.UUID]], set[uuid.
         asked, postcode=None, postcode_sector=None, postcode_district=None
     )
     scores |= realtime.scores_for(placeless, shielded)
-    return sorted(((evidence(s), c) for c, s in scores.items()), reverse=True), shielded
+    kept = {c: s for c, s in scores.items() if not contradicts(criteria, s)}
+    return sorted(((evidence(s), c) for c, s in kept.items()), reverse=True), shielded
+
+
+def contradicts(criteria: Criteria, score: Score) -> bool:
+    """Whether a child's best record disagrees wholly with a name the user typed (not
+    equal, no shared part, nickname, single edit or phonetic match), with no identifier
+    agreeing. Such a child is never shown: otherwise a made-up family name with a real
+    given name and date of birth would list every child with that given name born that
+    day, which is browsing by date of birth."""
+    levels = {c.comparison: c.level for c in score.contributions}
+    if any(levels.get(i, "").endswith("equal") for i in ("nhs_number", "upn")):
+        return False
+    typed = [f for f in ("given_name", "family_name") if getattr(criteria, f)]
+    return any(levels.get(f) == "all other comparisons" for f in typed)
 
 
 def chosen(

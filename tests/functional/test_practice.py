@@ -350,3 +350,15 @@ def test_indexes_rebuild_restores_every_entry(children: dict[str, Child]) -> Non
     assert "rebuilt the blind-index entries of 4 children" in out
     assert set(BlindIndexEntry.objects.values_list("child_id", "index", "value")) == before
     assert sum(1 for _, index, _ in before if index == 6) == 4
+
+
+def test_a_made_up_family_name_lists_no_one(children: dict[str, Child]) -> None:
+    """A real given name and date of birth with a family name no child has: no one, even
+    though the given name and date agree (that would be browsing by date of birth)."""
+    real = parse(criteria(family_name="Hartley", given_name="Amelia", **dob("2015-03-04")), TODAY)
+    made_up = parse(
+        criteria(family_name="Quarrington", given_name="Amelia", **dob("2015-03-04")), TODAY
+    )
+    assert service.find(real).candidates
+    ranked, _ = service.scored(made_up)
+    assert ranked == [] and service.find(made_up).candidates == ()
