@@ -34,26 +34,19 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from measure import NARROW, commit, contactpoint, machine, narrow_indexes, setup_django, synth
+from measure import (
+    build_registry,
+    check_narrowed,
+    commit,
+    machine,
+    narrow_indexes,
+    percentile,
+    registry_env,
+    setup_django,
+)
 
 if TYPE_CHECKING:
     from contactpoint.ingest.feeds import FeedRecord
-
-
-def build(children: int, seed: int, data: pathlib.Path, feeds: pathlib.Path, less: int) -> float:
-    env = {**os.environ, "CONTACTPOINT_ENV": "development", "CONTACTPOINT_DATA_DIR": str(data)}
-    if less:
-        env[NARROW] = str(less)
-    synth(env, children, seed, feeds)
-    contactpoint(env, "init", "--quiet")
-    started = time.monotonic()
-    contactpoint(env, "load", "--bulk", "--quiet", str(feeds))
-    return time.monotonic() - started
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def queries(feeds: pathlib.Path, count: int, seed: int) -> list[FeedRecord]:
@@ -145,9 +138,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-realtime-") as tmp:
         data = args.data or pathlib.Path(tmp) / "var"
         feeds = args.feeds or pathlib.Path(tmp) / "feeds"
-        built = None if args.data else build(args.children, args.seed, data, feeds, less)
+        env = registry_env(data, less)
+        built = None if args.data else build_registry(env, args.children, args.seed, feeds)
         setup_django(data)
         narrow_indexes(less)
+        check_narrowed(less)
         from contactpoint.registry.models import Child
 
         children = Child.objects.count()

@@ -93,6 +93,37 @@ def narrow_indexes(less: int) -> None:
         blind_index.SPECS[index] = dataclasses.replace(spec, bits=spec.bits - less)
 
 
+def narrow_everywhere(less: int) -> None:
+    """narrow_indexes in this process and in the processes a bulk load starts afresh to
+    write its chunks (spawned: they would otherwise write full-width indexes)."""
+    narrow_indexes(less)
+    from contactpoint.ingest import bulkworker
+
+    bulkworker.start = _narrowed_worker_start
+
+
+def _narrowed_worker_start(parent: int, names: dict[str, str], made: bytes) -> None:
+    """bulkworker.start, then narrow_indexes by NARROW's bits (a spawned process has this
+    module's directory on its path, and the parent's environment)."""
+    from contactpoint.ingest import bulkworker
+
+    bulkworker.start(parent, names, made)
+    narrow_indexes(int(os.environ[NARROW]))
+
+
+def check_narrowed(less: int) -> None:
+    """Refuse a registry whose blind indexes are wider than `less` bits narrower."""
+    from contactpoint.registry import blind_index
+    from contactpoint.registry.models import BlindIndexEntry
+
+    for index, spec in blind_index.SPECS.items():
+        if BlindIndexEntry.objects.filter(index=int(index), value__gte=2**spec.bits).exists():
+            raise SystemExit(
+                f"the registry's {spec.name} index is wider than {spec.bits} bits: it was not "
+                f"built with indexes {less} bits narrower (--occupancy)"
+            )
+
+
 def contactpoint(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     """Run a `contactpoint` command to the end; its failure ends the benchmark. With
     NARROW in `env`, the command runs with narrowed indexes (narrow_indexes)."""
@@ -139,6 +170,37 @@ def run_timed(env: dict[str, str], *args: str) -> Timed:
         tail = stderr.strip().splitlines()[-1:]
         raise SystemExit(f"contactpoint {args[0]} failed with status {child.returncode}: {tail}")
     return Timed(seconds, peak, stdout, stderr)
+
+
+def percentile(values: list[float], share: float) -> float:
+    """Return the value at this share of the sorted values (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def registry_env(data: pathlib.Path, less: int, database_url: str | None = None) -> dict[str, str]:
+    """The environment of `contactpoint` commands on the registry in `data` (development
+    keys), with indexes `less` bits narrower and, with `database_url`, on PostgreSQL (the
+    key store in the database of the same name plus `_keys`)."""
+    env = {**os.environ, "CONTACTPOINT_ENV": "development", "CONTACTPOINT_DATA_DIR": str(data)}
+    if less:
+        env[NARROW] = str(less)
+    for name in ("DATABASE_URL", "CONTACTPOINT_KEYSTORE_URL"):
+        env.pop(name, None)  # never the caller's databases
+    if database_url:
+        env["DATABASE_URL"] = database_url
+        env["CONTACTPOINT_KEYSTORE_URL"] = database_url + "_keys"
+    return env
+
+
+def build_registry(env: dict[str, str], children: int, seed: int, feeds: pathlib.Path) -> float:
+    """Write a synthetic population to `feeds` and bulk load it into new databases (as set
+    in `env`, see registry_env); return the seconds the load took."""
+    synth(env, children, seed, feeds)
+    contactpoint(env, "init", "--quiet")
+    started = time.monotonic()
+    contactpoint(env, "load", "--bulk", "--quiet", str(feeds))
+    return time.monotonic() - started
 
 
 def setup_django(data: pathlib.Path) -> None:
