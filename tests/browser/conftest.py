@@ -63,3 +63,20 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
     )
     violations: list[dict[str, Any]] = result["violations"]
     return violations
+
+
+def signed_in_page(browser: Any, server: str, actors: Any, who: Any) -> Any:
+    """A new browser context signed in as `who` (password, then a current TOTP code),
+    on their account page."""
+    from tests.actors import PASSWORD
+
+    page = browser.new_context().new_page()
+    page.goto(server + "/sign-in")
+    page.fill("#email", who.email)
+    page.fill("#password", PASSWORD)
+    page.click("button:has-text('Continue')")
+    page.wait_for_url("**/second-factor**")
+    page.fill("#code", actors.code(who))
+    page.click("button:has-text('Continue')")
+    page.wait_for_url("**/account")
+    return page

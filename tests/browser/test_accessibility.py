@@ -13,7 +13,7 @@ from contactpoint.access.models import TotpDevice, User
 from contactpoint.access.users import Actor
 from contactpoint.practice import emergency
 from tests.actors import PASSWORD, make_actors
-from tests.browser.conftest import axe_violations
+from tests.browser.conftest import axe_violations, signed_in_page
 from tests.children import found, load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -121,19 +121,6 @@ def test_the_first_sign_in_and_refusal_pages_have_no_violations(browser: Any, se
     page.context.close()
 
 
-def sign_in(browser: Any, server: str, actors: Any, who: User) -> Any:
-    page = browser.new_context().new_page()
-    page.goto(server + "/sign-in")
-    page.fill("#email", who.email)
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Continue')")
-    page.wait_for_url("**/second-factor**")
-    page.fill("#code", actors.code(who))
-    page.click("button:has-text('Continue')")
-    page.wait_for_url("**/account")
-    return page
-
-
 def test_the_practitioner_pages_have_no_violations(browser: Any, server: str, feeds: Path) -> None:
     actors = make_actors()
     children = load_children(feeds)
@@ -141,7 +128,7 @@ def test_the_practitioner_pages_have_no_violations(browser: Any, server: str, fe
     emergency.open_access(
         Actor.of(actors.alice), children["oliver"], "missing", "Not home tonight, police searching"
     )
-    page = sign_in(browser, server, actors, actors.alice)
+    page = signed_in_page(browser, server, actors, actors.alice)
     checked: list[str] = []
     check(page, server + "/search", checked)
     page.click("button:has-text('Search')")  # nothing entered: every field's error
@@ -180,7 +167,7 @@ def test_the_practitioner_pages_have_no_violations(browser: Any, server: str, fe
     check(page, server + "/alerts", checked)
     page.context.close()
 
-    petra = sign_in(browser, server, actors, actors.petra)
+    petra = signed_in_page(browser, server, actors, actors.petra)
     check(petra, server + "/alerts", checked)
     check(petra, server + "/emergency-access", checked)
     petra.click("button:has-text('Record the review')")  # no outcome: the error

@@ -20,8 +20,8 @@ from contactpoint.access.users import Actor
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import Alert, EmergencyAccess
-from tests.actors import PASSWORD, Actors, make_actors, user
-from tests.browser.conftest import axe_violations
+from tests.actors import make_actors, user
+from tests.browser.conftest import axe_violations, signed_in_page
 from tests.children import found, load_children
 from tests.conftest import serving
 
@@ -29,19 +29,6 @@ pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=Tr
 
 CHARLIE_PHONE = "020 7946 0555"
 ALICE_PHONE = "020 7946 0101"
-
-
-def sign_in(browser: Any, server: str, actors: Actors, who: Any) -> Any:
-    page = browser.new_context().new_page()
-    page.goto(server + "/sign-in")
-    page.fill("#email", who.email)
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Continue')")
-    page.wait_for_url("**/second-factor**")
-    page.fill("#code", actors.code(who))
-    page.click("button:has-text('Continue')")
-    page.wait_for_url("**/account")
-    return page
 
 
 def search(page: Any, family: str, given: str, day: str, month: str, year: str) -> None:
@@ -77,7 +64,7 @@ def test_find_register_alert_and_emergency_access(browser: Any, feeds: Path) -> 
     # A short step-up window, so emergency access asks for the second factor again.
     with serving({"CONTACTPOINT_STEP_UP_SECONDS": "2"}) as server:
         # Practitioner A: a typo in the given name and the day and month swapped.
-        alice = sign_in(browser, server, actors, actors.alice)
+        alice = signed_in_page(browser, server, actors, actors.alice)
         search(alice, "Hartley", "Amelai", "3", "4", "2015")
         results = alice.locator("#results")
         assert results.inner_text().count("Hartley") == 1
@@ -99,7 +86,7 @@ def test_find_register_alert_and_emergency_access(browser: Any, feeds: Path) -> 
         alice.context.close()
 
         # Practitioner B, already involved, is told who joined and how to reach them.
-        bee = sign_in(browser, server, actors, actors.charlie)
+        bee = signed_in_page(browser, server, actors, actors.charlie)
         assert "1 new" in bee.locator("header").inner_text()
         bee.click("header a:has-text('Alerts')")
         bee.wait_for_url("**/alerts")
@@ -110,7 +97,7 @@ def test_find_register_alert_and_emergency_access(browser: Any, feeds: Path) -> 
         bee.context.close()
 
         # A third user, not involved: no contacts, then emergency access.
-        third = sign_in(browser, server, actors, dana)
+        third = signed_in_page(browser, server, actors, dana)
         search(third, "Hartley", "Amelia", "4", "3", "2015")
         third.click("#results a:has-text('Amelia Hartley')")
         third.wait_for_load_state()
@@ -133,7 +120,7 @@ def test_find_register_alert_and_emergency_access(browser: Any, feeds: Path) -> 
         third.context.close()
 
         # Her organisation's privacy officer has the alert, and reviews it.
-        officer = sign_in(browser, server, actors, priya)
+        officer = signed_in_page(browser, server, actors, priya)
         officer.click("header a:has-text('Alerts')")
         officer.wait_for_url("**/alerts")
         assert "Dana Doe" in officer.locator("main").inner_text()
