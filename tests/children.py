@@ -8,14 +8,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from django.utils import timezone
-
 from contactpoint.access.users import Actor
 from contactpoint.ingest.loader import load_folder
 from contactpoint.lib.identifiers import nhs_check_digit
-from contactpoint.practice.models import Finding
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child
+from contactpoint.search.service import principal_key, remember
 from tests.conftest import feed_row, write_feed
 
 # given, family, date of birth, sex, postcode
@@ -72,7 +70,4 @@ def load_children(folder: Path) -> dict[str, Child]:
 
 def found(actor: Actor, child: Child) -> None:
     """As if the actor had just found the child by a search (what lets them act on it)."""
-    principal = actor.principal
-    Finding.objects.create(
-        principal=f"{principal.kind}:{principal.id}", child=child, found_at=timezone.now()
-    )
+    remember(principal_key(actor.principal), [child.pk])

@@ -16,8 +16,6 @@ a handover to take the lead professional role is told so (409).
 
 import uuid
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import P, PathEx, Router, Status
@@ -46,7 +44,6 @@ from contactpoint.api.child_schemas import (
 )
 from contactpoint.api.rules import actor_of, api_rule
 from contactpoint.api.schemas import Problem
-from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.practice import involvements, record
 from contactpoint.practice.involvements import Conflict, Details
 from contactpoint.registry.models import Child, Involvement
@@ -136,11 +133,6 @@ def register(
     in full, and every service already involved is told."""
     actor = actor_of(request)
     child = openable_child(actor.principal, cpid)
-    if new.email:
-        try:
-            validate_email(new.email)
-        except DjangoValidationError:
-            return Status(400, Problem(detail="Enter a valid e-mail address"))
     details = Details(
         role=new.role,
         job_title=new.job_title,
@@ -203,12 +195,9 @@ def caf(request: HttpRequest, involvement_id: uuid.UUID, caf: CafIn) -> Involvem
 def openable_child(principal: Principal, cpid: str) -> Child:
     """The child, if the client may open its record; otherwise 404, as for an unknown ID."""
     try:
-        child = record.child_by_cpid(validate_cpid(cpid))
-    except (InvalidIdentifier, record.NotFound) as error:
+        return record.openable(principal, cpid)
+    except record.NotFound as error:
         raise Http404 from error
-    if not record.may_open(principal, child):
-        raise Http404
-    return child
 
 
 def state_of(involvement: Involvement) -> InvolvementState:

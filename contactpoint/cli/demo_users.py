@@ -23,7 +23,6 @@ from pathlib import Path
 
 from django.db import transaction
 from django.db.models import Count, Q
-from django.utils import timezone
 from django.utils.text import slugify
 
 from contactpoint import config
@@ -36,10 +35,9 @@ from contactpoint.cli import error, progress
 from contactpoint.cli.users import accredit_for_a_year, make_enabled_user
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
-from contactpoint.practice.models import Finding
 from contactpoint.registry import golden
 from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation
-from contactpoint.search.service import principal_key
+from contactpoint.search.service import principal_key, remember
 
 DOMAIN = "demo.contactpoint.invalid"
 NATIONAL_CODE = "DEMO-NATIONAL"
@@ -175,9 +173,7 @@ def _caseload(social_worker: User, school: Organisation) -> None:
     actor = Actor.of(social_worker)
     for child in Child.objects.filter(pk__in=list(pupils)):
         # As though they had found the child by a search, which registering needs.
-        Finding.objects.create(
-            principal=principal_key(actor.principal), child=child, found_at=timezone.now()
-        )
+        remember(principal_key(actor.principal), [child.pk])
         involvements.register(actor, child, details)
 
 

@@ -31,9 +31,9 @@ def people_of(involvement: Involvement) -> list[User]:
     otherwise the organisation's practitioners (a school kept current by a feed)."""
     person = involvement.practitioner
     if person is not None and person.user_id is not None:
-        named = User.objects.filter(pk=person.user_id, enabled=True)
-        if named.exists():
-            return list(named)
+        named = list(User.objects.filter(pk=person.user_id, enabled=True))
+        if named:
+            return named
     return list(
         User.objects.filter(
             organisation_id=involvement.organisation_id,
@@ -41,6 +41,11 @@ def people_of(involvement: Involvement) -> list[User]:
             enabled=True,
         )
     )
+
+
+def people_involved(involvements: QuerySet[Involvement]) -> list[User]:
+    """Everyone to tell about these involvements (people_of each)."""
+    return [u for inv in involvements.select_related("practitioner") for u in people_of(inv)]
 
 
 def index_team_of(areas: Iterable[str]) -> list[User]:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -58,6 +60,11 @@ def _check_details(details: Details) -> None:
     for text, most in ((details.job_title, 120), (details.phone, 30), (details.name, 120)):
         if len(text) > most:
             raise Invalid("An answer is too long")
+    if details.email.strip():  # an API client's practitioner (a user's comes from the account)
+        try:
+            validate_email(details.email.strip())
+        except ValidationError:
+            raise Invalid("Enter a valid e-mail address") from None
 
 
 def _visible(actor: Actor, child: Child) -> None:
@@ -152,8 +159,9 @@ def _tell_others(child: Child, joined: Involvement) -> None:
     others = Involvement.objects.filter(child=child, end_date__isnull=True).exclude(
         organisation_id=joined.organisation_id
     )
-    recipients = [u for inv in others.select_related("practitioner") for u in alerts.people_of(inv)]
-    alerts.raise_alert(recipients, Alert.Kind.JOINED, child=child, involvement=joined)
+    alerts.raise_alert(
+        alerts.people_involved(others), Alert.Kind.JOINED, child=child, involvement=joined
+    )
 
 
 def own_involvement(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
@@ -281,9 +289,11 @@ def _lead_changed(lead: Involvement) -> None:
     others = Involvement.objects.filter(
         child_id=lead.child_id, end_date__isnull=True, sensitive_category__isnull=True
     ).exclude(pk=lead.pk)
-    recipients = [u for inv in others.select_related("practitioner") for u in alerts.people_of(inv)]
     alerts.raise_alert(
-        recipients, Alert.Kind.LEAD_CHANGED, child_id=lead.child_id, involvement=lead
+        alerts.people_involved(others),
+        Alert.Kind.LEAD_CHANGED,
+        child_id=lead.child_id,
+        involvement=lead,
     )
 
 

@@ -29,9 +29,11 @@ from django.utils import timezone
 
 from contactpoint.access.permissions import Permission, Principal, Target, decide
 from contactpoint.access.relationships import contacts_decision
+from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.practice.models import EmergencyAccess, Finding
 from contactpoint.registry import golden
 from contactpoint.registry.models import Child, Involvement, Organisation, Source
+from contactpoint.search.service import principal_key
 
 FINDING_LASTS = dt.timedelta(hours=10)  # a working day: the longest a session lasts
 STALE_AFTER = dt.timedelta(days=365)  # not confirmed for a year: shown as possibly out of date
@@ -140,6 +142,23 @@ def child_by_cpid(cpid: str) -> Child:
     return child
 
 
+def openable(principal: Principal, cpid: str) -> Child:
+    """The child with this contactpoint ID, if the principal may open its record.
+
+    Raises:
+        NotFound: the ID is malformed or unknown, the record is closed, or the principal
+            neither found the child nor may see it in full: one answer for all, so IDs
+            cannot be tried one by one.
+    """
+    try:
+        child = child_by_cpid(validate_cpid(cpid))
+    except InvalidIdentifier:
+        raise NotFound from None
+    if not may_open(principal, child):
+        raise NotFound
+    return child
+
+
 def child_areas(child_id: uuid.UUID) -> set[str]:
     """The council areas of the organisations that have worked with the child: its local
     index teams."""
@@ -163,7 +182,7 @@ def may_open(principal: Principal, child: Child) -> bool:
     FINDING_LASTS, or one they may see in full (involved, in emergency, local index team).
     The caller has checked Permission.CHILD_RECORD_READ."""
     found = Finding.objects.filter(
-        principal=f"{principal.kind}:{principal.id}",
+        principal=principal_key(principal),
         child=child,
         found_at__gt=timezone.now() - FINDING_LASTS,
     ).exists()

@@ -100,11 +100,16 @@ def search(searcher: str, criteria: Criteria) -> Result:
         if not (throttle.take(hourly, searcher) and throttle.take(daily, searcher)):
             raise QuotaExceeded  # leaving the block rolls the hour's count back too
     result = find(criteria)
+    remember(searcher, [c.child_id for c in result.candidates])
+    return result
+
+
+def remember(searcher: str, child_ids: list[uuid.UUID]) -> None:
+    """Record that `searcher` found these children (what lets them open the records)."""
     now = timezone.now()
     Finding.objects.bulk_create(
-        Finding(principal=searcher, child_id=c.child_id, found_at=now) for c in result.candidates
+        Finding(principal=searcher, child_id=child, found_at=now) for child in child_ids
     )
-    return result
 
 
 def principal_key(principal: Principal) -> str:

@@ -137,11 +137,12 @@ def test_a_search_past_the_quota_is_refused_with_429(
 def test_a_record_opens_only_after_a_search(children: dict[str, Child], actors: Actors) -> None:
     child = children["oliver"]
     alice = signed_in(actors.alice)
-    for path in (record_of(child), "/children/CP-0000-0000-0000-0"):
+    for path in (record_of(child), "/children/CP-0000-0000-0000-0", "/children/not-an-id"):
         page = html(alice, path, 404)
         assert "Search for the child first" in page and "Oliver" not in page
     find(alice, "oliver")
     assert "Oliver Smith-Jones" in html(alice, record_of(child))
+    assert "Oliver Smith-Jones" in html(alice, record_of(child).lower())  # as typed
     html(signed_in(actors.bob), record_of(child), 404)  # what alice found is hers
     html(signed_in(actors.petra), record_of(child), 403)  # no record:read at all
 

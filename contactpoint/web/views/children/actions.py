@@ -22,16 +22,10 @@ from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import involvements as service
 from contactpoint.practice.models import ContactRequest, Handover
-from contactpoint.practice.record import NotFound, may_open, record_for
+from contactpoint.practice.record import NotFound, may_open, openable, record_for
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.access import access_rule, refused
-from contactpoint.web.views.children.common import (
-    Missing,
-    not_found,
-    openable_child,
-    record_url,
-    render_record,
-)
+from contactpoint.web.views.children.common import not_found, record_url, render_record
 from contactpoint.web.views.users.common import actor_of, notify, sentence
 
 # What an action does, given the posted form: the message for the banner.
@@ -65,9 +59,9 @@ def action(permission: Permission, find: Finder) -> Callable[[Change], Callable[
             involvement = find(pk)
             try:
                 if involvement is None:
-                    raise Missing
-                child = openable_child(actor.principal, involvement.child.cpid_id)
-            except Missing:
+                    raise NotFound
+                child = openable(actor.principal, involvement.child.cpid_id)
+            except NotFound:
                 return not_found(request)
             if request.method != "POST":
                 return HttpResponseRedirect(record_url(child))

@@ -15,32 +15,13 @@ from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 
-from contactpoint.access.permissions import Permission, Principal, decide
+from contactpoint.access.permissions import Permission, decide
 from contactpoint.access.users import Actor
-from contactpoint.practice.record import NotFound, Record, Shown, View, child_by_cpid, may_open
+from contactpoint.practice.record import Record, Shown, View
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.views.users.common import long_date, page
 
 SEX = {"F": "Female", "M": "Male", "U": "Not known"}
-
-
-class Missing(Exception):
-    """The child is not on the index, or not one this user may open."""
-
-
-def openable_child(principal: Principal, cpid: str) -> Child:
-    """The child with this contactpoint ID, if the principal may open its record.
-
-    Raises:
-        Missing: no such child, a closed one, or one they neither found nor may see in full.
-    """
-    try:
-        child = child_by_cpid(cpid)
-    except NotFound:
-        raise Missing from None
-    if not may_open(principal, child):
-        raise Missing
-    return child
 
 
 def not_found(request: HttpRequest) -> HttpResponse:

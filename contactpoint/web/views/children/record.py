@@ -17,15 +17,13 @@ from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import emergency, involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import EmergencyAccess
-from contactpoint.practice.record import NotFound, Record, View, record_for
+from contactpoint.practice.record import NotFound, Record, View, openable, record_for
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.access import access_rule, refused, step_up
 from contactpoint.web.views.children.common import (
-    Missing,
     emergency_minutes,
     helpers,
     not_found,
-    openable_child,
     record_url,
     render_record,
 )
@@ -40,9 +38,9 @@ REASONS = list(EmergencyAccess.Reason.choices)
 def record(request: HttpRequest, cpid: str) -> HttpResponse:
     actor = actor_of(request)
     try:
-        child = openable_child(actor.principal, cpid)
+        child = openable(actor.principal, cpid)
         shown = record_for(actor.principal, child)
-    except (Missing, NotFound):
+    except NotFound:
         return not_found(request)
     return render_record(request, actor, shown)
 
@@ -90,8 +88,8 @@ def register(request: HttpRequest, cpid: str) -> HttpResponse:
     """Record that the user's organisation works with the child; the others are told."""
     actor = actor_of(request)
     try:
-        child = openable_child(actor.principal, cpid)
-    except Missing:
+        child = openable(actor.principal, cpid)
+    except NotFound:
         return not_found(request)
     if request.method != "POST":
         return HttpResponseRedirect(record_url(child))
@@ -127,9 +125,9 @@ def emergency_access(request: HttpRequest, cpid: str) -> HttpResponse:
     """See a child's contacts for a short time without an involvement; reviewed later."""
     actor = actor_of(request)
     try:
-        child = openable_child(actor.principal, cpid)
+        child = openable(actor.principal, cpid)
         shown = record_for(actor.principal, child)
-    except (Missing, NotFound):
+    except NotFound:
         return not_found(request)
     if shown.view is View.WITHHELD:
         return refused(request, "this record is shielded: contact the local index team")
