@@ -12,7 +12,12 @@ from __future__ import annotations
 import logging
 import re
 
-CPID = re.compile(r"CP-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]", re.IGNORECASE)
+# The 12-character body is what identifies a child; the check symbol may be one of
+# Crockford's * ~ $ = (or its percent-encoding, as a path or a ?next= holds it).
+CPID = re.compile(
+    r"CP-?[0-9A-Z]{4}-?[0-9A-Z]{4}-?[0-9A-Z]{4}(?:-?(?:%25|%)[0-9A-F]{2}|-?[0-9A-Z*~$=])?",
+    re.IGNORECASE,
+)
 MARK = "CP-[redacted]"
 
 
