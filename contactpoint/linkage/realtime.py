@@ -33,6 +33,7 @@ from contactpoint.linkage.records import LinkRecord, from_canonical
 from contactpoint.linkage.scorer import Score, Scorer
 from contactpoint.registry import blind_index
 from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.models import BlindIndexEntry, Child, SourceRecord
 
 MARGIN = 6.0  # bits: a runner-up closer than this to the best goes to review
@@ -91,7 +92,12 @@ def candidate_children(wanted: list[set[tuple[int, int]]]) -> list[set[uuid.UUID
 
 def _child_records(child_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[LinkRecord]]:
     """Open every linked source record of these children, as linkage records."""
-    ciphers = ciphers_for(child_ids)
+    return open_records(ciphers_for(child_ids))
+
+
+def open_records(ciphers: Mapping[uuid.UUID, ChildCipher]) -> dict[uuid.UUID, list[LinkRecord]]:
+    """Open every linked source record of the children these ciphers are for, as linkage
+    records (a caller that needs the ciphers again, as search does, unwraps the keys once)."""
     found: dict[uuid.UUID, list[LinkRecord]] = defaultdict(list)
     rows = SourceRecord.objects.filter(child_id__in=list(ciphers), status="linked").values_list(
         "id", "child_id", "payload"

@@ -11,7 +11,7 @@ import contextlib
 import datetime as dt
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from django.db import models
 from contactpoint.lib.identifiers import InvalidIdentifier, parse_postcode
 from contactpoint.registry import blind_index
 from contactpoint.registry.children import FactWriter, PendingFact, ciphers_for
+from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.inserts import Inserter
 from contactpoint.registry.models import (
     BlindIndexEntry,
@@ -109,7 +110,7 @@ def _survivors(ranking: Iterable[_Rank]) -> set[uuid.UUID]:
 def _opened(
     model: type[models.Model],
     child_ids: Sequence[uuid.UUID],
-    ciphers: dict[uuid.UUID, Any],
+    ciphers: Mapping[uuid.UUID, Any],
     columns: tuple[str, ...],
     extra: tuple[str, ...] = (),
     **filters: Any,
@@ -366,13 +367,19 @@ class Summary:
     postcode: str | None
 
 
-def summaries(child_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, Summary]:
+def summaries(
+    child_ids: Iterable[uuid.UUID], ciphers: Mapping[uuid.UUID, ChildCipher] | None = None
+) -> dict[uuid.UUID, Summary]:
     """The preferred name, date of birth and postcode of each child, in three queries.
 
-    A child whose data key is gone (shredded) is left out.
+    A child whose data key is gone (shredded) is left out. `ciphers`, when the caller has
+    them already (search), saves unwrapping the same data keys again.
     """
     ids = list(set(child_ids))
-    ciphers = ciphers_for(set(ids))
+    if ciphers is None:
+        ciphers = ciphers_for(set(ids))
+    else:
+        ciphers = {c: ciphers[c] for c in ids if c in ciphers}
     named = {
         child: (given or "", family or "")
         for child, given, family in _opened(

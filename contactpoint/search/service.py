@@ -37,12 +37,14 @@ from django.utils import timezone
 from contactpoint.access import throttle
 from contactpoint.access.permissions import Principal
 from contactpoint.lib import dates, names
-from contactpoint.linkage import realtime
+from contactpoint.linkage import realtime, store
 from contactpoint.linkage.records import LinkRecord, from_canonical
 from contactpoint.linkage.scorer import Score
 from contactpoint.practice.models import Finding
 from contactpoint.registry import blind_index
 from contactpoint.registry.blind_index import Index
+from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.golden import summaries
 from contactpoint.registry.models import Child
 from contactpoint.search.criteria import Criteria
@@ -118,20 +120,19 @@ def principal_key(principal: Principal) -> str:
 
 def find(criteria: Criteria) -> Result:
     """The search itself, without the quota (the benchmark and the tests measure this)."""
-    ranked, shielded = scored(criteria)
-    near = chosen(ranked)
-    shown = summaries(near)
-    cpids = dict(Child.objects.filter(id__in=near).values_list("id", "cpid"))
+    reached = scored(criteria)
+    near = chosen(reached.ranked)
+    shown = summaries(near, reached.ciphers)
     return Result(
         tuple(
             Candidate(
                 child,
-                cpids[child],
+                reached.cpids[child],
                 shown[child].given_name,
                 shown[child].family_name,
                 born.year if (born := shown[child].date_of_birth) else None,
-                None if child in shielded else _district(shown[child].postcode),
-                child in shielded,
+                None if child in reached.shielded else _district(shown[child].postcode),
+                child in reached.shielded,
             )
             for child in near
             if child in shown
@@ -139,26 +140,47 @@ def find(criteria: Criteria) -> Result:
     )
 
 
-def scored(criteria: Criteria) -> tuple[list[tuple[float, uuid.UUID]], set[uuid.UUID]]:
-    """Every active child the criteria's keys reach, with its evidence, best first; and
-    which of them are shielded."""
+@dataclass(frozen=True)
+class Reached:
+    """The active children a search's keys reach: each with its evidence, best first; which
+    are shielded; their contactpoint IDs; and their ciphers (kept so that the children
+    shown are opened without unwrapping their keys again)."""
+
+    ranked: list[tuple[float, uuid.UUID]]
+    shielded: set[uuid.UUID]
+    cpids: dict[uuid.UUID, str]
+    ciphers: dict[uuid.UUID, ChildCipher]
+
+
+def scored(criteria: Criteria) -> Reached:
+    """Every active child the criteria's keys reach, scored (one query for the children,
+    one for their keys, one for their records)."""
     found = realtime.candidate_children([blocking_entries(criteria)])[0]
-    status = dict(
+    rows = list(
         Child.objects.filter(id__in=list(found), status=Child.Status.ACTIVE).values_list(
-            "id", "shielded"
+            "id", "shielded", "cpid"
         )
     )
-    shielded = {c for c, s in status.items() if s}
+    cpids = {child: cpid for child, _, cpid in rows}
+    shielded = {child for child, is_shielded, _ in rows if is_shielded}
+    ciphers = ciphers_for(set(cpids))
+    records = realtime.open_records(ciphers)
+    scorer = store.active().scorer
     asked = query_record(criteria)
-    scores = realtime.scores_for(asked, set(status) - shielded)
+    scores = realtime.best_scores(
+        scorer, asked, {c: r for c, r in records.items() if c not in shielded}
+    )
     # A shielded child is scored without the postcode: otherwise a right guess at the
     # address would find the child where a wrong one does not, and so confirm it.
     placeless = dataclasses.replace(
         asked, postcode=None, postcode_sector=None, postcode_district=None
     )
-    scores |= realtime.scores_for(placeless, shielded)
+    scores |= realtime.best_scores(
+        scorer, placeless, {c: r for c, r in records.items() if c in shielded}
+    )
     kept = {c: s for c, s in scores.items() if not contradicts(criteria, s)}
-    return sorted(((evidence(s), c) for c, s in kept.items()), reverse=True), shielded
+    ranked = sorted(((evidence(s), c) for c, s in kept.items()), reverse=True)
+    return Reached(ranked, shielded, cpids, ciphers)
 
 
 def contradicts(criteria: Criteria, score: Score) -> bool:

@@ -360,5 +360,5 @@ def test_a_made_up_family_name_lists_no_one(children: dict[str, Child]) -> None:
         criteria(family_name="Quarrington", given_name="Amelia", **dob("2015-03-04")), TODAY
     )
     assert service.find(real).candidates
-    ranked, _ = service.scored(made_up)
-    assert ranked == [] and service.find(made_up).candidates == ()
+    assert service.scored(made_up).ranked == []
+    assert service.find(made_up).candidates == ()
