@@ -20,16 +20,6 @@ ROOT = root([leaf_hash(b"a"), leaf_hash(b"b"), leaf_hash(b"c")])
 EM_DASH = "\u2014"
 
 
-@pytest.fixture
-def log_key() -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.generate()
-
-
-@pytest.fixture
-def witness_key() -> Ed25519PrivateKey:
-    return Ed25519PrivateKey.generate()
-
-
 def a_checkpoint(size: int = 3, root_hash: bytes = ROOT) -> Checkpoint:
     return Checkpoint(ORIGIN, size, root_hash, WHEN)
 
