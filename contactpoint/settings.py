@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "contactpoint.linkage",
     "contactpoint.access",
     "contactpoint.practice",
+    "contactpoint.audit",
     "contactpoint.web",
 ]
 
@@ -55,6 +56,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "contactpoint.access.middleware.SessionLifetime",
+    "contactpoint.audit.middleware.RequestId",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -179,6 +181,9 @@ CONTACTPOINT_SEARCHES_PER_DAY = config.count("CONTACTPOINT_SEARCHES_PER_DAY", 10
 CONTACTPOINT_EMERGENCY_ACCESS_SECONDS = config.seconds(
     "CONTACTPOINT_EMERGENCY_ACCESS_SECONDS", 30 * 60
 )
+# The audit log signs a checkpoint on an append when its last is older than this
+# (docs/audit.md); `contactpoint audit checkpoint` covers quiet minutes.
+CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS = config.seconds("CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS", 60)
 # The address users reach the service at, for links in e-mails.
 CONTACTPOINT_BASE_URL = os.environ.get("CONTACTPOINT_BASE_URL", "http://localhost:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("CONTACTPOINT_MAIL_FROM", "contactpoint <no-reply@localhost>")

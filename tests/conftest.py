@@ -18,6 +18,7 @@ import pytest
 from django.db import connections
 
 from contactpoint import config
+from contactpoint.audit import keys as audit_keys
 from contactpoint.ingest.feeds import COLUMNS
 from contactpoint.keystore import index_key, provider
 
@@ -39,7 +40,16 @@ def _test_keys() -> None:
         provider.create_demo_keyring(provider.kek_path())
     if not index_key.demo_index_key_path().exists():
         index_key.create_demo_index_key(index_key.demo_index_key_path())
+    if not audit_keys.demo_signing_key_path().exists():
+        audit_keys.create_demo_signing_key(audit_keys.demo_signing_key_path())
     provider.reset_provider()
+
+
+@pytest.fixture(autouse=True)
+def _audit_checkpoint_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's audit log keeps its checkpoints outside the database in a file of its
+    own (the databases are emptied between tests; the data directory is not)."""
+    monkeypatch.setenv("CONTACTPOINT_AUDIT_CHECKPOINT_FILE", str(tmp_path / "checkpoints.jsonl"))
 
 
 def feed_row(**values: str) -> dict[str, str]:

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, bool, str]] = {
     "organisations": ("contactpoint.cli.organisations", True, "organisations' accreditation"),
     "clients": ("contactpoint.cli.clients", True, "API clients for case-management systems"),
     "involvements": ("contactpoint.cli.involvements", True, "remind, then expire, involvements"),
+    "audit": ("contactpoint.cli.audit", True, "verify the audit log, sign and export checkpoints"),
     "demo-users": ("contactpoint.cli.demo_users", True, "demo users for every role (development)"),
     "serve": ("contactpoint.cli.serve", True, "run the web application under gunicorn"),
 }

@@ -8,6 +8,7 @@ import os
 from django.core.management import call_command
 
 from contactpoint import config
+from contactpoint.audit import keys as audit_keys
 from contactpoint.cli import progress
 from contactpoint.keystore import index_key, provider
 
@@ -24,6 +25,7 @@ def run(args: argparse.Namespace) -> int:
     provider.reset_provider()
     provider.get_provider()
     index_key.index_root_key()
+    audit_keys.signing_key()
     for alias in ("default", "keys"):
         call_command("migrate", database=alias, verbosity=0, interactive=False)
     if not args.quiet:
@@ -42,3 +44,8 @@ def _demo_keys(quiet: bool) -> None:
         index_key.create_demo_index_key(idx)
         if not quiet:
             progress(f"init: wrote a throw-away demo index key to {idx}")
+    signing = audit_keys.demo_signing_key_path()
+    if not signing.exists() and config.secret(audit_keys.SIGNING_KEY) is None:
+        audit_keys.create_demo_signing_key(signing)
+        if not quiet:
+            progress(f"init: wrote a throw-away demo audit signing key to {signing}")

@@ -1,0 +1,266 @@
+"""Append audit events to the log and sign its checkpoints (docs/audit.md).
+
+Every access that may show a child's data calls `append` first and shows nothing if it
+raises `AuditUnavailable` (fail-closed). An append takes the log's head row for update,
+so events get consecutive indexes, one writer at a time; the head keeps the tree's
+frontier, so an append reads no other event. A checkpoint is signed in the same
+transaction when the last is older than CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS, and by
+`contactpoint audit checkpoint` (run every minute) when the log is quiet. Each new
+checkpoint is also appended to a file outside the database (`outside_path`), so that a
+database restored from an old copy cannot quietly rewrite history (`contactpoint audit
+verify` checks the log against every checkpoint in it).
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import json
+import os
+import uuid
+from collections.abc import Mapping, Sequence
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError, IntegrityError, transaction
+from django.utils import timezone
+
+from contactpoint import config
+from contactpoint.access.permissions import Principal
+from contactpoint.audit import checkpoint as notes
+from contactpoint.audit import keys, merkle
+from contactpoint.audit.models import Checkpoint, Event, Head
+from contactpoint.keystore import service as keystore
+from contactpoint.lib import crypto
+
+SALT_BYTES = 32
+ALLOWED, REFUSED = Event.Outcome.ALLOWED.value, Event.Outcome.REFUSED.value
+_PERIOD_NAMESPACE = uuid.UUID("5b0c6d8e-7f3a-4c1e-9a52-3d7c0f1e2a94")
+
+
+class AuditUnavailable(Exception):
+    """The audit log could not be written: the access must show nothing."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """What happened, as the caller knows it. `details` is sealed (e.g. the fields shown)."""
+
+    action: str  # "<source>:<subject>:<action>", e.g. "child:record:view"
+    outcome: str  # Event.Outcome
+    principal: str = ""
+    role: str = ""
+    organisation_id: int | None = None
+    purpose: str = ""
+    child_id: uuid.UUID | None = None
+    request_id: str = ""
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+# The request being served, set by contactpoint.audit.middleware.RequestId.
+REQUEST_ID: ContextVar[str] = ContextVar("contactpoint_audit_request_id", default="")
+
+
+def entry(
+    principal: Principal | None,
+    action: str,
+    outcome: str = Event.Outcome.ALLOWED,
+    **fields: Any,
+) -> Entry:
+    """An Entry for `principal` (None before anyone is known), in the current request."""
+    who: dict[str, Any] = {}
+    if principal is not None:
+        who = {
+            "principal": f"{principal.kind}:{principal.id}",
+            "role": principal.role.value,
+            "organisation_id": principal.organisation_id,
+        }
+    return Entry(action, outcome, request_id=REQUEST_ID.get(), **who, **fields)
+
+
+def audit_refusal(principal: Principal, rule: str, reason: str | None) -> None:
+    """Record that `principal` was refused an operation guarded by `rule` (a Permission)."""
+    details = {"reason": reason} if reason else {}
+    append(entry(principal, f"access:{rule}", Event.Outcome.REFUSED, details=details))
+
+
+def append(entry: Entry, now: dt.datetime | None = None) -> int:
+    """Write one event durably (when not inside the caller's transaction) and return its
+    index in the log.
+
+    Raises:
+        AuditUnavailable: the log or its key could not be written; nothing was recorded.
+    """
+    return append_many([entry], now)[0]
+
+
+def append_many(entries: Sequence[Entry], now: dt.datetime | None = None) -> list[int]:
+    """append, for several events of one access, in one transaction (all or none)."""
+    at = now or timezone.now()
+    try:
+        with transaction.atomic():
+            head = _locked_head()
+            indexes = [_append(head, e, at) for e in entries]
+            head.save()
+            if _checkpoint_due(at):
+                _sign(head, at)
+            return indexes
+    except (DatabaseError, keystore.MissingDataKey, crypto.DecryptionError) as exc:
+        raise AuditUnavailable("the audit log cannot be written") from exc
+
+
+def _append(head: Head, entry: Entry, now: dt.datetime) -> int:
+    """Write the event at the head's size and move the head (not saved) past it."""
+    index = head.size
+    salt = os.urandom(SALT_BYTES)
+    period = now.astimezone(dt.UTC).strftime("%Y-%m")
+    event = Event(
+        index=index,
+        at=now,
+        action=entry.action,
+        outcome=entry.outcome,
+        principal=entry.principal,
+        role=entry.role,
+        organisation_id=entry.organisation_id,
+        purpose=entry.purpose,
+        child_id=entry.child_id,
+        request_id=entry.request_id,
+        period=period,
+    )
+    details = dict(entry.details)
+    event.commitment = commitment(salt, event, details)
+    body = json.dumps({"salt": base64.b64encode(salt).decode(), "details": details})
+    event.sealed = crypto.seal(period_key(period), body.encode(), sealed_context(index))
+    event.save(force_insert=True)
+    frontier = stored_frontier(head).append(merkle.leaf_hash(event.commitment))
+    head.size, head.root = frontier.size, frontier.root()
+    head.frontier = b"".join(frontier.hashes)
+    return index
+
+
+def _locked_head() -> Head:
+    # get_or_create: a test database flushed between tests has no head row yet.
+    head, _ = Head.objects.select_for_update().get_or_create(
+        pk=1, defaults={"size": 0, "frontier": b"", "root": merkle.EMPTY_ROOT}
+    )
+    return head
+
+
+def stored_frontier(head: Head) -> merkle.Frontier:
+    raw = bytes(head.frontier)
+    size = merkle.HASH_SIZE
+    return merkle.Frontier(head.size, tuple(raw[i : i + size] for i in range(0, len(raw), size)))
+
+
+def commitment(salt: bytes, event: Event, details: Mapping[str, Any]) -> bytes:
+    """SHA-256 of the salt and the event's canonical form: the leaf's data. The salt stays
+    sealed, so the commitment cannot be tested against guessed events."""
+    return hashlib.sha256(salt + canonical(event, details)).digest()
+
+
+def canonical(event: Event, details: Mapping[str, Any]) -> bytes:
+    """The event as one deterministic JSON text: every column and the details."""
+    doc = {
+        "v": 1,
+        "index": event.index,
+        "at": event.at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "action": event.action,
+        "outcome": event.outcome,
+        "principal": event.principal,
+        "role": event.role,
+        "organisation": event.organisation_id,
+        "purpose": event.purpose,
+        "child": str(event.child_id) if event.child_id else None,
+        "request": event.request_id,
+        "period": event.period,
+        "details": details,
+    }
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+
+def sealed_context(index: int) -> bytes:
+    # Binds sealed details to their place in the log: moved to another row, they won't open.
+    return f"contactpoint/audit/v1|{index}".encode()
+
+
+def period_key(period: str) -> bytes:
+    """The data key a month's event details are sealed under (made on first use).
+
+    Read from the key store on every append, never kept: a month whose key was destroyed
+    (crypto-shredding its details, which leaves every proof intact) must not be written to.
+    """
+    owner = period_owner(period)
+    if (found := keystore.data_keys([owner]).get(owner)) is not None:
+        return found
+    try:
+        return keystore.create_data_keys([owner])[owner]
+    except IntegrityError:  # another process made it first
+        return keystore.data_key(owner)
+
+
+def period_owner(period: str) -> uuid.UUID:
+    return uuid.uuid5(_PERIOD_NAMESPACE, f"audit-period:{period}")
+
+
+def _checkpoint_due(now: dt.datetime) -> bool:
+    last = Checkpoint.objects.order_by("-at").values_list("at", flat=True).first()
+    return (
+        last is None
+        or (now - last).total_seconds() >= settings.CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS
+    )
+
+
+def sign_checkpoint(now: dt.datetime | None = None) -> Checkpoint:
+    """Sign a checkpoint of the log as it is now (for `contactpoint audit checkpoint`)."""
+    with transaction.atomic():
+        return _sign(_locked_head(), now or timezone.now())
+
+
+def _sign(head: Head, now: dt.datetime) -> Checkpoint:
+    stated = notes.Checkpoint(keys.log_name(), head.size, bytes(head.root), now)
+    note = notes.sign(stated, keys.signing_key()).decode()
+    row = Checkpoint.objects.create(size=head.size, root=bytes(head.root), at=now, note=note)
+    transaction.on_commit(lambda: remember_outside(note))
+    return row
+
+
+def outside_path() -> Path:
+    """CONTACTPOINT_AUDIT_CHECKPOINT_FILE, by default $DATA_DIR/audit/checkpoints.jsonl."""
+    named = os.environ.get("CONTACTPOINT_AUDIT_CHECKPOINT_FILE")
+    return Path(named) if named else config.data_dir() / "audit" / "checkpoints.jsonl"
+
+
+def remember_outside(note: str) -> None:
+    """Append a checkpoint to the file outside the database: one JSON line per checkpoint,
+    never rewritten, so a database restored from an old copy cannot take back what was
+    signed (contactpoint audit verify checks the log against every line)."""
+    path = outside_path()
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    line = json.dumps({"note": note}) + "\n"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.write(fd, line.encode())
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def outside_notes() -> list[tuple[str, bytes]]:
+    """The checkpoints kept outside the database, each with where it is (line number)."""
+    path = outside_path()
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except FileNotFoundError:
+        return []
+    found = []
+    for n, line in enumerate(lines, 1):
+        try:
+            note = json.loads(line)["note"].encode()
+        except (ValueError, KeyError, TypeError, AttributeError):
+            note = b""  # verify reports it as not validly signed
+        found.append((f"the checkpoint on line {n:,} of {path}", note))
+    return found
