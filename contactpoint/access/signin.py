@@ -93,13 +93,22 @@ def code_failed(user: User) -> None:
     throttle.record_failure(throttle.CODE_PER_USER, str(user.id))
 
 
+SIGN_IN = "access:sign-in:complete"
+
+
 def complete(request: HttpRequest, user: User) -> list[str]:
     """The second factor is right. Sign in unless suspended; return the suspensions."""
+    from contactpoint.audit import log as audit_log  # audit imports access: not at the top
+
     request.session.pop(PENDING, None)
     reasons = user.suspensions()
+    who = user.principal(second_factor=True)
     if reasons:
+        suspended = {"suspended": reasons}
+        audit_log.append(audit_log.entry(who, SIGN_IN, audit_log.REFUSED, details=suspended))
         request.session.cycle_key()
         return reasons
+    audit_log.append(audit_log.entry(who, SIGN_IN))
     throttle.clear(throttle.CODE_PER_USER, str(user.id))
     login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # new id
     now = time.time()

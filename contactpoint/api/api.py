@@ -21,6 +21,7 @@ from contactpoint.access.clients import authenticate_token
 from contactpoint.access.models import ApiClient
 from contactpoint.access.users import Invalid, Refused
 from contactpoint.api import children, oauth, organisations, users
+from contactpoint.audit.log import AuditUnavailable
 
 MAX_TOKEN_LENGTH = 100  # ours are 43 characters; do not hash anything much longer
 
@@ -83,6 +84,13 @@ def _malformed(request: HttpRequest, exc: ValidationError) -> HttpResponse:
         problems.append(f"{where}: {error.get('msg', 'is not valid')}")
     detail = "; ".join(problems) or "the request does not match the API's document"
     return api.create_response(request, {"detail": detail}, status=422)
+
+
+@api.exception_handler(AuditUnavailable)
+def _unaudited(request: HttpRequest, exc: AuditUnavailable) -> HttpResponse:
+    # Fail-closed: nothing is shown that the audit log could not record.
+    detail = "the access cannot be recorded in the audit log just now, so nothing is shown"
+    return api.create_response(request, {"detail": detail}, status=503)
 
 
 @api.exception_handler(Invalid)

@@ -52,7 +52,8 @@ from contactpoint.search import service
 
 router = Router(tags=["children"])
 
-DENIED = {401: Problem, 403: Problem}
+# 503: the audit log cannot be written, so nothing is done or shown (docs/audit.md).
+DENIED = {401: Problem, 403: Problem, 503: Problem}
 # 400: not JSON at all, or refused by the service with a reason; 422: not the document's.
 REFUSALS = {400: Problem, **DENIED, 404: Problem, 422: Problem}
 # The criteria's error keys, as the API's fields are named.
@@ -89,9 +90,8 @@ def search(request: HttpRequest, asked: SearchIn) -> Status[SearchAnswer | Searc
     except search_criteria.Refused as refused:
         errors = {SEARCH_FIELDS.get(k, k): v for k, v in refused.errors.items()}
         return Status(400, SearchProblem(detail="; ".join(errors.values()), errors=errors))
-    searcher = service.principal_key(actor_of(request).principal)
     try:
-        result = service.search(searcher, criteria)
+        result = service.search(actor_of(request).principal, criteria)
     except service.QuotaExceeded:
         return Status(429, Problem(detail=QUOTA))
     candidates = [

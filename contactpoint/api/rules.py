@@ -23,6 +23,7 @@ from contactpoint.access.clients import client_principal
 from contactpoint.access.models import ApiClient
 from contactpoint.access.permissions import Permission, decide
 from contactpoint.access.users import Actor
+from contactpoint.audit.log import audit_refusal
 
 PUBLIC = "public"
 
@@ -53,8 +54,10 @@ def _guard(rule: str, operation: F) -> F:
 
     @wraps(operation)
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        decision = decide(client_principal(client_of(request)), permission)
+        principal = client_principal(client_of(request))
+        decision = decide(principal, permission)
         if not decision:
+            audit_refusal(principal, rule, decision.reason)
             return refusal(decision.reason)
         return operation(request, *args, **kwargs)
 

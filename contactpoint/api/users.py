@@ -38,7 +38,8 @@ router = Router(tags=["users"])
 READ_USERS = Permission.ORGANISATION_USERS_READ
 MANAGE_USERS = Permission.AREA_USERS_MANAGE
 # 400: the body is not JSON at all; 422: it is, but not what the operation takes.
-REFUSALS = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 422: Problem}
+# 503: a refusal that cannot be written to the audit log (docs/audit.md).
+REFUSALS = {400: Problem, 401: Problem, 403: Problem, 404: Problem, 422: Problem, 503: Problem}
 
 
 def user_out(user: User) -> UserOut:

@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from contactpoint.access.permissions import Permission, Target
 from contactpoint.access.users import Actor, Invalid, Refused, require
+from contactpoint.audit import log as audit_log
 from contactpoint.practice import alerts
 from contactpoint.practice.involvements import SHIELDED
 from contactpoint.practice.models import Alert, EmergencyAccess
@@ -72,6 +73,14 @@ def open_access(actor: Actor, child: Child, reason: str, explanation: str) -> Em
             child=child,
             emergency=access,
         )
+        event = audit_log.entry(
+            actor.principal,
+            "child:emergency-access:open",
+            purpose=reason,
+            child_id=child.pk,
+            details={"emergency_access": str(row_id)},
+        )
+        audit_log.append(event)
     return access
 
 
@@ -111,5 +120,13 @@ def review(actor: Actor, access_id: uuid.UUID, outcome: str) -> EmergencyAccess:
     access.outcome = outcome
     access.reviewed_by = actor.user
     access.reviewed_at = timezone.now()
-    access.save(update_fields=["outcome", "reviewed_by", "reviewed_at"])
+    with transaction.atomic():
+        access.save(update_fields=["outcome", "reviewed_by", "reviewed_at"])
+        event = audit_log.entry(
+            actor.principal,
+            "organisation:emergency-access:review",
+            child_id=access.child_id,
+            details={"emergency_access": str(access.pk), "outcome": outcome},
+        )
+        audit_log.append(event)
     return access

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from contactpoint.access.permissions import Permission, Target
 from contactpoint.access.users import Actor, Invalid, Refused, require
+from contactpoint.audit import log as audit_log
 from contactpoint.practice import alerts
 from contactpoint.practice.models import Alert, ContactRequest, Handover
 from contactpoint.practice.record import NotFound, View, child_areas, may_open, view_for
@@ -118,6 +120,7 @@ def register(actor: Actor, child: Child, details: Details) -> Involvement:
                 "Your service is already registered with this child in that role"
             ) from None
         _tell_others(child, involvement)
+        audited(actor, "register", involvement, role=details.role)
     return involvement
 
 
@@ -181,11 +184,25 @@ def own_involvement(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
     return involvement
 
 
+def audited(actor: Actor, action: str, involvement: Involvement, **details: Any) -> None:
+    """Write the audit event of a change, inside the change's transaction: if the event
+    cannot be written (AuditUnavailable), the change is not made either."""
+    event = audit_log.entry(
+        actor.principal,
+        f"child:involvement:{action}",
+        child_id=involvement.child_id,
+        details={"involvement": str(involvement.pk), **details},
+    )
+    audit_log.append(event)
+
+
 def confirm(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
-    involvement = own_involvement(actor, involvement_id)
-    involvement.last_confirmed = timezone.localdate()
-    involvement.reminded_on = None
-    involvement.save(update_fields=["last_confirmed", "reminded_on"])
+    with transaction.atomic():
+        involvement = own_involvement(actor, involvement_id)
+        involvement.last_confirmed = timezone.localdate()
+        involvement.reminded_on = None
+        involvement.save(update_fields=["last_confirmed", "reminded_on"])
+        audited(actor, "confirm", involvement)
     return involvement
 
 
@@ -202,14 +219,17 @@ def end(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
         Handover.objects.filter(status=Handover.Status.PROPOSED, to_involvement=involvement).update(
             status=Handover.Status.WITHDRAWN
         )
+        audited(actor, "end", involvement)
     return involvement
 
 
 def record_caf(actor: Actor, involvement_id: uuid.UUID, exists: bool) -> Involvement:
     """Record whether a CAF / early-help assessment exists (never the assessment itself)."""
-    involvement = own_involvement(actor, involvement_id)
-    involvement.caf_exists = exists
-    involvement.save(update_fields=["caf_exists"])
+    with transaction.atomic():
+        involvement = own_involvement(actor, involvement_id)
+        involvement.caf_exists = exists
+        involvement.save(update_fields=["caf_exists"])
+        audited(actor, "caf", involvement, exists=exists)
     return involvement
 
 
@@ -235,6 +255,7 @@ def become_lead(actor: Actor, involvement_id: uuid.UUID) -> Handover | None:
             except IntegrityError:  # another service became the lead a moment ago
                 raise Conflict("Another service has just become the lead professional") from None
             _lead_changed(involvement)
+            audited(actor, "lead", involvement)
             return None
         if actor.user is None:
             raise Conflict("A handover is agreed between people: use the web service")
@@ -254,6 +275,7 @@ def become_lead(actor: Actor, involvement_id: uuid.UUID) -> Handover | None:
             child=involvement.child,
             handover=handover,
         )
+        audited(actor, "handover-proposed", involvement)
         return handover
 
 
@@ -273,6 +295,7 @@ def decide_handover(actor: Actor, handover_id: uuid.UUID, agree: bool) -> Handov
         if not agree:
             handover.status = Handover.Status.DECLINED
             handover.save(update_fields=["status", "decided_by"])
+            audited(actor, "handover-declined", handover.from_involvement)
             return handover
         handover.status = Handover.Status.AGREED
         handover.save(update_fields=["status", "decided_by"])
@@ -282,6 +305,7 @@ def decide_handover(actor: Actor, handover_id: uuid.UUID, agree: bool) -> Handov
         new.lead_professional = True
         new.save(update_fields=["lead_professional"])
         _lead_changed(new)
+        audited(actor, "handover-agreed", old)
         return handover
 
 
@@ -312,17 +336,21 @@ def request_contact(actor: Actor, involvement_id: uuid.UUID) -> ContactRequest:
     _visible(actor, involvement.child)
     if view_for(actor.principal, involvement.child) is not View.FULL:
         raise Refused("Register your involvement with the child first")
-    try:
-        with transaction.atomic():
-            request = ContactRequest.objects.create(requester=actor.user, involvement=involvement)
-    except IntegrityError:
-        raise Invalid("You have already asked this service to get in touch") from None
-    alerts.raise_alert(
-        alerts.people_of(involvement),
-        Alert.Kind.CONTACT_REQUEST,
-        child=involvement.child,
-        contact_request=request,
-    )
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                request = ContactRequest.objects.create(
+                    requester=actor.user, involvement=involvement
+                )
+        except IntegrityError:
+            raise Invalid("You have already asked this service to get in touch") from None
+        alerts.raise_alert(
+            alerts.people_of(involvement),
+            Alert.Kind.CONTACT_REQUEST,
+            child=involvement.child,
+            contact_request=request,
+        )
+        audited(actor, "contact-requested", involvement)
     return request
 
 
@@ -331,10 +359,12 @@ def answer_contact(actor: Actor, request_id: uuid.UUID, contacted: bool) -> Cont
     request = ContactRequest.objects.filter(pk=request_id, status="open").first()
     if request is None:
         raise Invalid("That request is no longer waiting")
-    own_involvement(actor, request.involvement_id)
-    request.status = (
-        ContactRequest.Status.CONTACTED if contacted else ContactRequest.Status.DECLINED
-    )
-    request.decided_at = timezone.now()
-    request.save(update_fields=["status", "decided_at"])
+    with transaction.atomic():
+        involvement = own_involvement(actor, request.involvement_id)
+        request.status = (
+            ContactRequest.Status.CONTACTED if contacted else ContactRequest.Status.DECLINED
+        )
+        request.decided_at = timezone.now()
+        request.save(update_fields=["status", "decided_at"])
+        audited(actor, "contact-answered", involvement, contacted=contacted)
     return request

@@ -23,12 +23,13 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import uuid
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 
 from django.utils import timezone
 
 from contactpoint.access.permissions import Permission, Principal, Target, decide
 from contactpoint.access.relationships import contacts_decision
+from contactpoint.audit import log as audit_log
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.practice.models import EmergencyAccess, Finding
 from contactpoint.registry import golden
@@ -196,8 +197,33 @@ def view_for(principal: Principal, child: Child) -> View:
 
 
 def record_for(principal: Principal, child: Child) -> Record:
-    """The child's record as `principal` may see it. The caller has checked that the
-    principal may read records at all (Permission.CHILD_RECORD_READ)."""
+    """The child's record as `principal` may see it, audited before it is returned. The
+    caller has checked that the principal may read records at all
+    (Permission.CHILD_RECORD_READ).
+
+    Raises:
+        NotFound: the child's data key is gone.
+        AuditUnavailable: the view could not be audited (nothing may be shown).
+    """
+    shown = _record_for(principal, child)
+    details = {"view": shown.view.value, "fields": fields_shown(shown)}
+    audit_log.append(audit_log.entry(principal, VIEW, child_id=child.pk, details=details))
+    return shown
+
+
+VIEW = "child:record:view"
+
+
+def fields_shown(shown: Record) -> list[str]:
+    """The names of the record's fields that hold something (for the audit event)."""
+    return [
+        f.name
+        for f in fields(shown)
+        if f.name not in ("child_id", "view", "shielded") and getattr(shown, f.name)
+    ]
+
+
+def _record_for(principal: Principal, child: Child) -> Record:
     view = view_for(principal, child)
     gold = golden.golden_record(child.pk)
     if gold is None:  # the data key is gone: nothing can be shown

@@ -36,6 +36,7 @@ from django.utils import timezone
 
 from contactpoint.access import throttle
 from contactpoint.access.permissions import Principal
+from contactpoint.audit import log as audit_log
 from contactpoint.lib import dates, names
 from contactpoint.linkage import realtime, store
 from contactpoint.linkage.records import LinkRecord, from_canonical
@@ -54,6 +55,18 @@ CONFIDENT_BITS = 15.0
 WINDOW_BITS = 10.0
 _HOUR, _DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
 TOO_WEAK = "Too many or too weak matches: add a detail, such as a postcode or an NHS number"
+
+
+SEARCH = "child:records:search"
+SEARCH_FIELDS = (
+    "given_name",
+    "family_name",
+    "date_of_birth",
+    "postcode",
+    "district",
+    "nhs_number",
+    "upn",
+)
 
 
 class QuotaExceeded(Exception):
@@ -87,23 +100,50 @@ def quota_limits() -> tuple[throttle.Limit, throttle.Limit]:
     )
 
 
-def search(searcher: str, criteria: Criteria) -> Result:
-    """Search for a child, counted against `searcher`'s quota; the candidates shown are
-    recorded as found by them (which is what lets them open a record: practice.record).
-
-    `searcher` is a principal's key ("user:<id>" or "client:<id>", `principal_key`).
+def search(searcher: Principal, criteria: Criteria) -> Result:
+    """Search for a child, counted against `searcher`'s quota and audited; the candidates
+    shown are recorded as found by them (which is what lets them open a record:
+    practice.record).
 
     Raises:
-        QuotaExceeded: the hour's or the day's searches are used up (nothing is searched).
+        QuotaExceeded: the hour's or the day's searches are used up (nothing is searched;
+            the refusal is audited).
+        AuditUnavailable: the search could not be audited (nothing is shown or found).
     """
+    key = principal_key(searcher)
     hourly, daily = quota_limits()
     # Both counts in one transaction (one commit): a search refused by either costs none.
     with transaction.atomic():
-        if not (throttle.take(hourly, searcher) and throttle.take(daily, searcher)):
-            raise QuotaExceeded  # leaving the block rolls the hour's count back too
+        allowed = throttle.take(hourly, key) and throttle.take(daily, key)
+        if not allowed:
+            transaction.set_rollback(True)  # the hour's count back too
+    if not allowed:
+        audit_log.append(
+            audit_log.entry(searcher, SEARCH, audit_log.REFUSED, purpose=criteria.purpose)
+        )
+        raise QuotaExceeded
     result = find(criteria)
-    remember(searcher, [c.child_id for c in result.candidates])
+    audit(searcher, criteria, result)
+    remember(key, [c.child_id for c in result.candidates])
     return result
+
+
+def audit(searcher: Principal, criteria: Criteria, result: Result) -> None:
+    """One event for each child shown (so a child's access history lists the searches that
+    showed it), or one with no child; what was searched by, never the values."""
+    given = [f for f in SEARCH_FIELDS if getattr(criteria, f)]
+    shown: list[uuid.UUID | None] = [c.child_id for c in result.candidates]
+    events = [
+        audit_log.entry(
+            searcher,
+            SEARCH,
+            purpose=criteria.purpose,
+            child_id=child,
+            details={"searched_by": given, "shown": len(result.candidates)},
+        )
+        for child in shown or [None]
+    ]
+    audit_log.append_many(events)
 
 
 def remember(searcher: str, child_ids: list[uuid.UUID]) -> None:

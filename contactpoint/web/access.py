@@ -24,6 +24,7 @@ from django.shortcuts import render
 from contactpoint.access.middleware import FACTOR_AT
 from contactpoint.access.permissions import Permission, Principal, decide
 from contactpoint.access.signin import PENDING
+from contactpoint.audit.log import audit_refusal
 
 PUBLIC = "public"
 SIGNING_IN = "signing-in"
@@ -60,9 +61,11 @@ def _guard(rule: str, view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
         if principal is None:
             return _sign_in_first(request)
         if not principal.active:
+            audit_refusal(principal, rule, "suspended")
             return render(request, "errors/suspended.html", status=403)
         decision = decide(principal, Permission(rule))
         if not decision:
+            audit_refusal(principal, rule, decision.reason)
             return refused(request, decision.reason)
         return view(request, *args, **kwargs)
 

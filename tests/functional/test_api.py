@@ -121,7 +121,7 @@ def new_user(
 # --- tokens --------------------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_client_trades_its_secret_for_a_token_and_calls_with_it(actors: Actors) -> None:
     m = machine(actors, actors.council_a, Role.INDEX_TEAM)
     response = grant(m.id, m.secret)
@@ -160,7 +160,7 @@ def test_a_client_trades_its_secret_for_a_token_and_calls_with_it(actors: Actors
     }
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_form_fields_may_authenticate_the_client_instead(actors: Actors) -> None:
     m = machine(actors, actors.council_a, Role.INDEX_TEAM)
     form = {"grant_type": "client_credentials", "client_id": m.id, "client_secret": m.secret}
@@ -168,14 +168,14 @@ def test_form_fields_may_authenticate_the_client_instead(actors: Actors) -> None
     assert response.status_code == 200 and response.json()["access_token"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_client_authenticating_two_ways_at_once_is_a_bad_request(actors: Actors) -> None:
     m = machine(actors, actors.council_a, Role.INDEX_TEAM)
     response = grant(m.id, m.secret, client_id=m.id, client_secret=m.secret)
     assert response.status_code == 400 and response.json()["error"] == "invalid_request"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_only_the_client_credentials_grant_is_supported(actors: Actors) -> None:
     m = machine(actors, actors.council_a, Role.INDEX_TEAM)
     response = grant(m.id, m.secret, grant_type="password")
@@ -186,7 +186,7 @@ def test_only_the_client_credentials_grant_is_supported(actors: Actors) -> None:
     assert missing.status_code == 400 and missing.json()["error"] == "invalid_request"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_wrong_secret_and_an_unknown_client_get_the_same_answer(actors: Actors) -> None:
     m = machine(actors, actors.council_a, Role.INDEX_TEAM)
     wrong = grant(m.id, m.secret + "x")
@@ -198,7 +198,7 @@ def test_a_wrong_secret_and_an_unknown_client_get_the_same_answer(actors: Actors
     assert m.secret not in wrong.content.decode()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_grants_are_refused_for_a_while_after_ten_failures(actors: Actors) -> None:
     m = machine(actors, actors.council_a, Role.INDEX_TEAM)
     for _ in range(throttle.TOKEN_PER_CLIENT.attempts):
@@ -209,7 +209,7 @@ def test_grants_are_refused_for_a_while_after_ten_failures(actors: Actors) -> No
     assert int(refused["Retry-After"]) > 0
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_an_expired_token_is_refused(actors: Actors, index_a: Caller) -> None:
     assert index_a.get("/account").status_code == 200
     ApiToken.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
@@ -218,7 +218,7 @@ def test_an_expired_token_is_refused(actors: Actors, index_a: Caller) -> None:
     assert response["WWW-Authenticate"].startswith("Bearer")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_token_ends_when_its_client_is_disabled(actors: Actors, index_a: Caller) -> None:
     assert index_a.get("/account").status_code == 200
     disable_client(Actor.of(actors.nadia), index_a.machine.client)
@@ -227,7 +227,7 @@ def test_a_token_ends_when_its_client_is_disabled(actors: Actors, index_a: Calle
     assert again.status_code == 401 and again.json()["error"] == "invalid_client"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_withdrawing_accreditation_ends_the_organisations_tokens(
     actors: Actors, index_a: Caller, national: Caller
 ) -> None:
@@ -240,7 +240,7 @@ def test_withdrawing_accreditation_ends_the_organisations_tokens(
     assert grant(index_a.machine.id, index_a.machine.secret).status_code == 401
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_no_token_or_a_made_up_token_is_401_with_a_bearer_challenge(actors: Actors) -> None:
     none = Client().get(f"{API}/users")
     made_up = Client().get(f"{API}/users", headers={"Authorization": "Bearer not-a-token"})
@@ -249,7 +249,7 @@ def test_no_token_or_a_made_up_token_is_401_with_a_bearer_challenge(actors: Acto
     assert made_up["WWW-Authenticate"] == 'Bearer realm="contactpoint", error="invalid_token"'
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_web_session_does_not_authenticate_the_api(actors: Actors) -> None:
     browser = signed_in(actors.ian)
     assert browser.get(f"{API}/users").status_code == 401
@@ -262,7 +262,7 @@ def test_a_web_session_does_not_authenticate_the_api(actors: Actors) -> None:
     assert not User.objects.filter(email="x@school-a.example").exists()
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_bearer_requests_need_no_csrf_token(actors: Actors) -> None:
     caller = Caller(machine(actors, actors.council_a, Role.INDEX_TEAM))
     caller.http = Client(enforce_csrf_checks=True)
@@ -273,7 +273,7 @@ def test_bearer_requests_need_no_csrf_token(actors: Actors) -> None:
 # --- the OpenAPI document ------------------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_the_openapi_document_lists_every_operation_with_its_rule() -> None:
     response = Client().get(f"{API}/openapi.json")
     assert response.status_code == 200
@@ -286,7 +286,7 @@ def test_the_openapi_document_lists_every_operation_with_its_rule() -> None:
         assert ("security" in described) == (op.rule != "public")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_the_interactive_docs_page_is_off() -> None:
     assert Client().get(f"{API}/docs").status_code == 404
 
@@ -294,7 +294,7 @@ def test_the_interactive_docs_page_is_off() -> None:
 # --- the same rules as the pages -----------------------------------------------------------
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_an_index_team_client_lists_its_areas_users_only(actors: Actors, index_a: Caller) -> None:
     response = index_a.get("/users")
     assert response.status_code == 200
@@ -313,7 +313,7 @@ def test_an_index_team_client_lists_its_areas_users_only(actors: Actors, index_a
     }
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_the_user_list_is_paged_at_most_100(actors: Actors, index_a: Caller) -> None:
     page = index_a.get("/users", limit=2, offset=1).json()
     assert page["count"] == 4 and len(page["items"]) == 2
@@ -323,7 +323,7 @@ def test_the_user_list_is_paged_at_most_100(actors: Actors, index_a: Caller) -> 
     assert huge.status_code == 422 and "offset" in huge.json()["detail"]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_users_of_another_area_are_not_found(actors: Actors, index_a: Caller) -> None:
     assert index_a.get(f"/users/{actors.alice.id}").json()["email"] == actors.alice.email
     assert index_a.get(f"/users/{actors.isla.id}").status_code == 404
@@ -333,7 +333,7 @@ def test_users_of_another_area_are_not_found(actors: Actors, index_a: Caller) ->
     assert actors.charlie.enabled
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_an_index_team_client_creates_and_enables_a_user_in_its_area(
     actors: Actors, index_a: Caller
 ) -> None:
@@ -348,7 +348,7 @@ def test_an_index_team_client_creates_and_enables_a_user_in_its_area(
     assert enabled.json()["enabled"] is True and enabled.json()["suspensions"] == []
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_an_index_team_client_cannot_reach_beyond_its_area_or_role(
     actors: Actors, index_a: Caller
 ) -> None:
@@ -372,7 +372,7 @@ def test_an_index_team_client_cannot_reach_beyond_its_area_or_role(
     assert nowhere.status_code == 404
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_practitioner_client_is_refused_the_user_operations(actors: Actors) -> None:
     practitioner = Caller(machine(actors, actors.school_a, Role.PRACTITIONER))
     listed = practitioner.get("/users")
@@ -383,7 +383,7 @@ def test_a_practitioner_client_is_refused_the_user_operations(actors: Actors) ->
     assert practitioner.get("/account").status_code == 200
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_privacy_officer_client_sees_its_own_organisation(actors: Actors) -> None:
     officer = Caller(machine(actors, actors.school_a, Role.PRIVACY_OFFICER))
     emails = {u["email"] for u in officer.get("/users").json()["items"]}
@@ -391,7 +391,7 @@ def test_a_privacy_officer_client_sees_its_own_organisation(actors: Actors) -> N
     assert officer.post(f"/users/{actors.alice.id}/recertify").status_code == 403
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_mistakes_are_422_with_a_reason(actors: Actors, index_a: Caller) -> None:
     bad_email = index_a.post("/users", new_user("not an address", actors.school_a))
     assert bad_email.status_code == 422 and bad_email.json() == {
@@ -413,7 +413,7 @@ def test_mistakes_are_422_with_a_reason(actors: Actors, index_a: Caller) -> None
     assert no_role.status_code == 422
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_national_admin_client_manages_users_and_organisations_anywhere(
     actors: Actors, national: Caller
 ) -> None:
@@ -435,7 +435,7 @@ def test_a_national_admin_client_manages_users_and_organisations_anywhere(
     assert renewed.status_code == 200 and renewed.json()["status"] == "accredited"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_national_admin_client_lists_and_reads_every_user(
     actors: Actors, national: Caller
 ) -> None:

@@ -49,7 +49,7 @@ def bearer(actors: Actors) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 @schema.parametrize()
 @settings(
     max_examples=15,

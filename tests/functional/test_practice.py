@@ -104,10 +104,12 @@ def test_the_hourly_quota_stops_the_third_search(
 ) -> None:
     asked = parse(criteria(family_name="Wright", given_name="Jacob", **dob("2012-01-15")), TODAY)
     for _ in range(2):
-        assert service.search(str(actors.alice.pk), asked).candidates
+        assert service.search(actors.alice.principal(second_factor=True), asked).candidates
     with pytest.raises(service.QuotaExceeded):
-        service.search(str(actors.alice.pk), asked)
-    assert service.search(str(actors.bob.pk), asked).candidates  # bob's own quota
+        service.search(actors.alice.principal(second_factor=True), asked)
+    assert service.search(
+        actors.bob.principal(second_factor=True), asked
+    ).candidates  # bob's own quota
 
 
 def test_contacts_only_after_registering_and_everyone_involved_is_told(
@@ -308,7 +310,7 @@ def test_a_record_opens_only_after_finding_the_child_or_for_those_involved(
     asked = parse(
         criteria(family_name="Smith-Jones", given_name="Oliver", **dob("2014-11-09")), TODAY
     )
-    service.search(service.principal_key(alice), asked)
+    service.search(alice, asked)
     assert may_open(alice, child)
     assert not may_open(bob, child)  # what alice found is hers
     Finding.objects.update(found_at=timezone.now() - dt.timedelta(hours=11))

@@ -18,7 +18,7 @@ from contactpoint.access.models import Accreditation, ResetRequest, TotpDevice, 
 from contactpoint.web.views.signin import CODE_THROTTLED, THROTTLED, WRONG, WRONG_CODE
 from tests.actors import PASSWORD, Actors, signed_in
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
 
 def password_step(client: Client, email: str, password: str = PASSWORD) -> Any:

@@ -16,7 +16,7 @@ from contactpoint.access.models import Accreditation, ResetRequest, User
 from contactpoint.access.permissions import Role
 from tests.actors import Actors, signed_in
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
 
 def date_fields(name: str, day: dt.date) -> dict[str, str]:

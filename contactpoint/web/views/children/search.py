@@ -58,7 +58,7 @@ def search(request: HttpRequest) -> HttpResponse:
         context["errors"] = field_errors(refusal, request.POST)
         return page(request, "children/search.html", context, status=400)
     try:
-        context["result"] = service.search(service.principal_key(actor.principal), asked)
+        context["result"] = service.search(actor.principal, asked)
     except service.QuotaExceeded:
         context["quota"] = QUOTA
         return page(request, "children/search.html", context, status=429)

@@ -1,0 +1,170 @@
+"""Every search, record view and refusal writes an audit event before anything is shown;
+when the audit log cannot be written, pages and the API answer 503 and show nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from contactpoint.access.models import Accreditation, User
+from contactpoint.access.permissions import Role
+from contactpoint.access.users import Actor
+from contactpoint.audit.models import Event
+from contactpoint.audit.verify import verify
+from contactpoint.practice import emergency
+from contactpoint.registry.models import Child, Involvement
+from tests.actors import PASSWORD, Actors, signed_in
+from tests.children import found, load_children
+from tests.functional.test_api import Caller, machine
+
+pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
+
+NURSE = {"role": "school_nurse", "job_title": "School nurse", "phone": "020 7946 0101"}
+EXPLANATION = "Police called about the child at the address tonight"
+AMELIA = {
+    "purpose": "starting_work",
+    "family_name": "Hartley",
+    "given_name": "Amelie",  # a typo: found all the same
+    "dob-day": "4",
+    "dob-month": "3",
+    "dob-year": "2015",
+}
+
+
+def sign_in(client: Client, actors: Actors, user: User, expect: str = "/account") -> None:
+    """Password, then the authenticator code, as test_sign_in does."""
+    client.post("/sign-in", {"email": user.email, "password": PASSWORD})
+    client.post("/sign-in/second-factor", {"code": actors.code(user)})
+    assert client.get("/account").status_code == (200 if expect == "/account" else 302)
+
+
+@pytest.fixture
+def children(feeds: Path) -> dict[str, Child]:
+    return load_children(feeds)
+
+
+@contextmanager
+def audit_store_broken() -> Iterator[None]:
+    """The audit table gone, as a full disk or a revoked grant would leave it unwritable."""
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_event RENAME TO audit_event_away")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("ALTER TABLE audit_event_away RENAME TO audit_event")
+
+
+def test_a_search_and_a_record_view_are_audited_before_they_are_shown(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    client = signed_in(actors.alice)
+    amelia = children["amelia"]
+    answer = client.post("/search", AMELIA)
+    assert answer.status_code == 200 and "Hartley" in answer.content.decode()
+    searched = Event.objects.get(action="child:records:search")
+    assert (searched.child_id, searched.purpose, searched.outcome) == (
+        amelia.pk,
+        "starting_work",
+        "allowed",
+    )
+    assert searched.principal == f"user:{actors.alice.pk}" and searched.role == "practitioner"
+    assert searched.organisation_id == actors.school_a.pk
+    assert searched.request_id == answer["X-Request-ID"]
+    page = client.get(f"/children/{amelia.cpid_id}")
+    assert page.status_code == 200
+    viewed = Event.objects.get(action="child:record:view")
+    assert viewed.child_id == amelia.pk and viewed.request_id == page["X-Request-ID"]
+    assert verify().ok
+
+
+def test_pages_answer_503_and_show_nothing_when_the_audit_log_cannot_be_written(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    client = signed_in(actors.alice)
+    assert client.post("/search", AMELIA).status_code == 200  # found: the record may open
+    record = f"/children/{children['amelia'].cpid_id}"
+    with audit_store_broken():
+        for response in (client.post("/search", AMELIA), client.get(record)):
+            body = response.content.decode()
+            assert response.status_code == 503
+            assert "Hartley" not in body and "2015" not in body and "NW1" not in body
+            assert "cannot record this one just now" in body
+    assert Event.objects.count() == 1  # the search before, nothing since
+
+
+def test_the_api_answers_503_and_shows_nothing_when_the_audit_log_cannot_be_written(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    caller = Caller(machine(actors, actors.school_a, Role.PRACTITIONER))
+    asked = {
+        "purpose": "starting_work",
+        "family_name": "Hartley",
+        "given_name": "Amelia",
+        "date_of_birth": "2015-03-04",
+    }
+    assert caller.post("/children/search", asked).status_code == 200
+    with audit_store_broken():
+        for response in (
+            caller.post("/children/search", asked),
+            caller.get(f"/children/{children['amelia'].cpid_id}"),
+        ):
+            assert response.status_code == 503
+            assert "Hartley" not in response.content.decode()
+            assert "audit log" in response.json()["detail"]
+
+
+def test_a_refused_request_is_audited(actors: Actors) -> None:
+    petra = signed_in(actors.petra)  # a privacy officer: may not search for children
+    assert petra.get("/search").status_code == 403
+    refused = Event.objects.get()
+    assert (refused.action, refused.outcome) == ("access:child:records:search", "refused")
+    assert refused.principal == f"user:{actors.petra.pk}" and refused.child_id is None
+
+
+def test_a_sign_in_and_a_refused_one_are_audited(actors: Actors) -> None:
+    client = Client()
+    sign_in(client, actors, actors.alice)
+    signed = Event.objects.get(action="access:sign-in:complete")
+    assert (signed.principal, signed.outcome) == (f"user:{actors.alice.pk}", "allowed")
+    Accreditation.objects.filter(organisation=actors.school_a).update(
+        expires_on=dt.date.today() - dt.timedelta(days=1)
+    )
+    sign_in(Client(), actors, actors.bob, expect="/sign-in/second-factor")
+    refused = Event.objects.get(action="access:sign-in:complete", outcome="refused")
+    assert refused.principal == f"user:{actors.bob.pk}"
+
+
+def test_a_registration_is_audited_and_not_made_when_the_log_cannot_be_written(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    client = signed_in(actors.alice)
+    amelia = children["amelia"]
+    assert client.post("/search", AMELIA).status_code == 200
+    register = f"/children/{amelia.cpid_id}/involvements"
+    with audit_store_broken():
+        assert client.post(register, NURSE).status_code == 503
+    assert not Involvement.objects.filter(child=amelia, organisation=actors.school_a).exists()
+    assert client.post(register, NURSE).status_code == 302
+    made = Involvement.objects.get(child=amelia, organisation=actors.school_a)
+    event = Event.objects.get(action="child:involvement:register")
+    assert event.child_id == amelia.pk and event.organisation_id == actors.school_a.pk
+    assert verify().ok and made.role == "school_nurse"
+
+
+def test_an_emergency_access_is_audited_with_its_reason(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    charlie = Actor.of(actors.charlie)
+    oliver = children["oliver"]
+    found(charlie, oliver)
+    emergency.open_access(charlie, oliver, "immediate_risk", EXPLANATION)
+    event = Event.objects.get(action="child:emergency-access:open")
+    assert (event.child_id, event.purpose) == (oliver.pk, "immediate_risk")
+    assert event.principal == f"user:{actors.charlie.pk}"
