@@ -1,0 +1,133 @@
+"""Benchmark the audit log: sustained appends a second (one process, then several, all
+serialised on the log's head), the latency of one append, and `verify`'s speed.
+
+Works on a fresh data directory of its own (SQLite), or with --database-url on PostgreSQL
+(that database and the one named like it plus `_keys` are dropped and made again; their
+names must start with `bench_`). Each event is a record view of a random child with two
+sealed details, as `practice.record.record_for` writes it.
+
+Usage: .venv/bin/python benchmarks/bench_audit.py [--events N] [--workers W] [--seconds S]
+       [--database-url postgres://postgres@127.0.0.1:5432/bench_audit]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import pathlib
+import statistics
+import tempfile
+import time
+import uuid
+from typing import Any
+
+from bench_search import fresh_postgres
+from measure import commit, contactpoint, machine, percentile, registry_env, setup_django
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--events", type=int, default=3000, help="appended one at a time")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=20.0, help="of each throughput run")
+    parser.add_argument("--database-url", help="PostgreSQL, e.g. postgres://...:5432/bench_x")
+    return parser.parse_args()
+
+
+def an_entry(n: int) -> Any:
+    from contactpoint.audit import log
+
+    return log.Entry(
+        "child:record:view",
+        "allowed",
+        principal=f"user:bench-{n % 50}",
+        role="practitioner",
+        organisation_id=1,
+        child_id=uuid.uuid4(),
+        details={"view": "full", "fields": ["given_name", "family_name", "involvements"]},
+    )
+
+
+def timed_appends(count: int) -> list[float]:
+    from contactpoint.audit import log
+
+    times = []
+    for n in range(count):
+        started = time.perf_counter()
+        log.append(an_entry(n))
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def _worker(seconds: float, start: Any, out: Any) -> None:
+    from django.db import connections
+
+    connections.close_all()  # a fresh connection in this process
+    from contactpoint.audit import log
+
+    start.wait()
+    done, began = 0, time.perf_counter()
+    while time.perf_counter() < began + seconds:
+        log.append(an_entry(done))
+        done += 1
+    out.put(done)
+
+
+def throughput(workers: int, seconds: float) -> float:
+    from django.db import connections
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    start, out = context.Barrier(workers), context.Queue()
+    procs = [context.Process(target=_worker, args=(seconds, start, out)) for _ in range(workers)]
+    for p in procs:
+        p.start()
+    total: int = sum(out.get() for _ in procs)
+    for p in procs:
+        p.join()
+    return total / seconds
+
+
+def main() -> int:
+    args = arguments()
+    at = {"machine": machine(), "commit": commit()}
+    with tempfile.TemporaryDirectory(prefix="bench-audit-") as tmp:
+        data = pathlib.Path(tmp)
+        env = registry_env(data, 0, args.database_url)
+        if args.database_url:
+            fresh_postgres(args.database_url)
+        contactpoint(env, "init", "--quiet")
+        for name in ("DATABASE_URL", "CONTACTPOINT_KEYSTORE_URL"):
+            if name in env:
+                os.environ[name] = env[name]
+        os.environ["CONTACTPOINT_DATA_DIR"] = str(data)
+        setup_django(data)
+        from django.db import connection
+
+        from contactpoint.audit.verify import verify
+
+        times = timed_appends(args.events)
+        one = throughput(1, args.seconds)
+        many = throughput(args.workers, args.seconds)
+        started = time.perf_counter()
+        report = verify()
+        verified = time.perf_counter() - started
+        database = connection.vendor
+    print(f"machine:   {at['machine']}")
+    print(f"commit:    {at['commit']}")
+    print(f"database:  {database}")
+    print(
+        f"append:    p50 {percentile(times, 0.5):.2f} ms, p95 {percentile(times, 0.95):.2f} ms, "
+        f"mean {statistics.fmean(times):.2f} ms ({len(times):,} one at a time)"
+    )
+    print(f"sustained: {one:,.0f} events/s with 1 process, {many:,.0f} with {args.workers}")
+    print(
+        f"verify:    {report.events:,} events in {verified:.1f} s "
+        f"({report.events / verified:,.0f} events/s), ok={report.ok}"
+    )
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
