@@ -48,11 +48,13 @@ def check_password(request: HttpRequest, email: str, password: str) -> PasswordR
         (throttle.SIGNIN_PER_ADDRESS, (address,)),
     )
     if any(throttle.exceeded(limit, *parts) for limit, parts in limits):
+        _audit_failure(PASSWORD_STEP, User.objects.filter(email=email).first(), throttled=True)
         return PasswordResult(None, throttled=True)
     user = authenticate(request, username=email, password=password)
     if not isinstance(user, User):
         for limit, parts in limits:
             throttle.record_failure(limit, *parts)
+        _audit_failure(PASSWORD_STEP, User.objects.filter(email=email).first())
         return PasswordResult(None)
     throttle.clear(throttle.SIGNIN_PER_ACCOUNT_AND_ADDRESS, email, address)
     return PasswordResult(user)
@@ -91,6 +93,20 @@ def code_throttled(user: User) -> bool:
 
 def code_failed(user: User) -> None:
     throttle.record_failure(throttle.CODE_PER_USER, str(user.id))
+    _audit_failure(CODE_STEP, user)
+
+
+PASSWORD_STEP, CODE_STEP = "access:sign-in:password", "access:sign-in:code"
+
+
+def _audit_failure(step: str, user: User | None, throttled: bool = False) -> None:
+    """A failed sign-in step, under the account's principal when the account exists (the
+    e-mail typed is not kept); repeated failures are what misuse detection looks for."""
+    from contactpoint.audit import log as audit_log  # audit imports access: not at the top
+
+    who = user.principal(second_factor=False) if user is not None else None
+    details = {"throttled": True} if throttled else {}
+    audit_log.append(audit_log.entry(who, step, audit_log.REFUSED, details=details))
 
 
 SIGN_IN = "access:sign-in:complete"

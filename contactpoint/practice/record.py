@@ -153,11 +153,32 @@ def openable(principal: Principal, cpid: str) -> Child:
     """
     try:
         child = child_by_cpid(validate_cpid(cpid))
-    except InvalidIdentifier:
+    except (InvalidIdentifier, NotFound):
+        _audit_refused(principal, None, "no open record has this ID")
         raise NotFound from None
     if not may_open(principal, child):
+        _audit_refused(principal, child, "not found by this user's search")
         raise NotFound
     return child
+
+
+OPEN = "child:record:open"
+
+
+def _audit_refused(principal: Principal, child: Child | None, reason: str) -> None:
+    """A refused opening is audited (repeated ones, and shielded children, are what misuse
+    detection looks for); the ID typed is not kept: it may be a real child's."""
+    details: dict[str, object] = {"reason": reason}
+    if child is not None:
+        details["shielded"] = child.shielded
+    event = audit_log.entry(
+        principal,
+        OPEN,
+        audit_log.REFUSED,
+        child_id=child.pk if child else None,
+        details=details,
+    )
+    audit_log.append(event)
 
 
 def child_areas(child_id: uuid.UUID) -> set[str]:

@@ -168,3 +168,36 @@ def test_an_emergency_access_is_audited_with_its_reason(
     event = Event.objects.get(action="child:emergency-access:open")
     assert (event.child_id, event.purpose) == (oliver.pk, "immediate_risk")
     assert event.principal == f"user:{actors.charlie.pk}"
+
+
+def test_opening_a_child_not_found_by_a_search_is_audited_as_refused(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    client = signed_in(actors.alice)
+    oliver = children["oliver"]
+    assert client.get(f"/children/{oliver.cpid_id}").status_code == 404  # not searched for
+    assert client.get("/children/CP-0000-0000-0000-0").status_code == 404  # never issued
+    probes = Event.objects.filter(action="child:record:open").order_by("index")
+    assert [(e.child_id, e.outcome) for e in probes] == [
+        (oliver.pk, "refused"),
+        (None, "refused"),
+    ]
+    assert all(e.principal == f"user:{actors.alice.pk}" for e in probes)
+
+
+def test_a_wrong_password_and_a_wrong_code_are_audited_under_the_account(
+    actors: Actors,
+) -> None:
+    client = Client()
+    client.post("/sign-in", {"email": actors.bob.email, "password": "not the password"})
+    client.post("/sign-in", {"email": "nobody@school-a.example", "password": "nor this"})
+    client.post("/sign-in", {"email": actors.bob.email, "password": PASSWORD})
+    client.post("/sign-in/second-factor", {"code": "000000"})
+    failed = [
+        (e.action, e.principal) for e in Event.objects.filter(outcome="refused").order_by("index")
+    ]
+    assert failed == [
+        ("access:sign-in:password", f"user:{actors.bob.pk}"),
+        ("access:sign-in:password", ""),
+        ("access:sign-in:code", f"user:{actors.bob.pk}"),
+    ]
