@@ -105,9 +105,9 @@ def append_many(entries: Sequence[Entry], now: dt.datetime | None = None) -> lis
         with transaction.atomic():
             head = _locked_head()
             indexes = [_append(head, e, at) for e in entries]
-            head.save()
-            if _checkpoint_due(at):
+            if _checkpoint_due(head, at):
                 _sign(head, at)
+            head.save()
             return indexes
     except (DatabaseError, keystore.MissingDataKey, crypto.DecryptionError) as exc:
         raise AuditUnavailable("the audit log cannot be written") from exc
@@ -206,24 +206,26 @@ def period_owner(period: str) -> uuid.UUID:
     return uuid.uuid5(_PERIOD_NAMESPACE, f"audit-period:{period}")
 
 
-def _checkpoint_due(now: dt.datetime) -> bool:
-    last = Checkpoint.objects.order_by("-at").values_list("at", flat=True).first()
-    return (
-        last is None
-        or (now - last).total_seconds() >= settings.CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS
-    )
+def _checkpoint_due(head: Head, now: dt.datetime) -> bool:
+    last = head.signed_at
+    every = settings.CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS
+    return last is None or (now - last).total_seconds() >= every
 
 
 def sign_checkpoint(now: dt.datetime | None = None) -> Checkpoint:
     """Sign a checkpoint of the log as it is now (for `contactpoint audit checkpoint`)."""
     with transaction.atomic():
-        return _sign(_locked_head(), now or timezone.now())
+        head = _locked_head()
+        row = _sign(head, now or timezone.now())
+        head.save(update_fields=["signed_at"])
+        return row
 
 
 def _sign(head: Head, now: dt.datetime) -> Checkpoint:
     stated = notes.Checkpoint(keys.log_name(), head.size, bytes(head.root), now)
     note = notes.sign(stated, keys.signing_key()).decode()
     row = Checkpoint.objects.create(size=head.size, root=bytes(head.root), at=now, note=note)
+    head.signed_at = now  # the caller saves the head
     transaction.on_commit(lambda: remember_outside(note))
     return row
 

@@ -46,6 +46,7 @@ class Head(models.Model):
     size = models.BigIntegerField(default=0)
     frontier = models.BinaryField(default=b"")  # the frontier's hashes, concatenated
     root = models.BinaryField()
+    signed_at = models.DateTimeField(null=True)  # the last checkpoint's time
 
 
 class Checkpoint(models.Model):

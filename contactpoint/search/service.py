@@ -29,6 +29,7 @@ import dataclasses
 import datetime as dt
 import uuid
 from dataclasses import dataclass
+from typing import NoReturn
 
 from django.conf import settings
 from django.db import transaction
@@ -106,26 +107,35 @@ def search(searcher: Principal, criteria: Criteria) -> Result:
     practice.record).
 
     Raises:
-        QuotaExceeded: the hour's or the day's searches are used up (nothing is searched;
+        QuotaExceeded: the hour's or the day's searches are used up (nothing is shown;
             the refusal is audited).
-        AuditUnavailable: the search could not be audited (nothing is shown or found).
+        AuditUnavailable: the search could not be audited (nothing is shown, counted or
+            remembered).
     """
     key = principal_key(searcher)
     hourly, daily = quota_limits()
-    # Both counts in one transaction (one commit): a search refused by either costs none.
+    # A quota already used up refuses before any searching (a read, nothing written) ...
+    if throttle.exceeded(hourly, key) or throttle.exceeded(daily, key):
+        _refused(searcher, criteria)
+    result = find(criteria)
+    # ... and the search is counted, audited and its findings remembered in one
+    # transaction, one commit: all or none. A search that raced past the read above
+    # against the last of the quota is refused here, its answer never shown.
     with transaction.atomic():
         allowed = throttle.take(hourly, key) and throttle.take(daily, key)
-        if not allowed:
+        if allowed:
+            audit(searcher, criteria, result)
+            remember(key, [c.child_id for c in result.candidates])
+        else:
             transaction.set_rollback(True)  # the hour's count back too
     if not allowed:
-        audit_log.append(
-            audit_log.entry(searcher, SEARCH, audit_log.REFUSED, purpose=criteria.purpose)
-        )
-        raise QuotaExceeded
-    result = find(criteria)
-    audit(searcher, criteria, result)
-    remember(key, [c.child_id for c in result.candidates])
+        _refused(searcher, criteria)
     return result
+
+
+def _refused(searcher: Principal, criteria: Criteria) -> NoReturn:
+    audit_log.append(audit_log.entry(searcher, SEARCH, audit_log.REFUSED, purpose=criteria.purpose))
+    raise QuotaExceeded
 
 
 def audit(searcher: Principal, criteria: Criteria, result: Result) -> None:
