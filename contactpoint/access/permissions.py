@@ -147,6 +147,11 @@ class Principal:
     active: bool = True  # not suspended (see contactpoint.access.standing)
     second_factor: bool = True  # a user proved a second factor in this session
 
+    @property
+    def key(self) -> str:
+        """"user:<id>" or "client:<id>": how quotas, findings and audit events name them."""
+        return f"{self.kind}:{self.id}"
+
 
 @dataclass(frozen=True)
 class Target:

@@ -75,7 +75,7 @@ def entry(
     who: dict[str, Any] = {}
     if principal is not None:
         who = {
-            "principal": f"{principal.kind}:{principal.id}",
+            "principal": principal.key,
             "role": principal.role.value,
             "organisation_id": principal.organisation_id,
         }

@@ -165,7 +165,7 @@ def remember(searcher: str, child_ids: list[uuid.UUID]) -> None:
 
 
 def principal_key(principal: Principal) -> str:
-    return f"{principal.kind}:{principal.id}"
+    return principal.key
 
 
 def find(criteria: Criteria) -> Result:
