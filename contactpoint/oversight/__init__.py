@@ -1,0 +1,1 @@
+"""Oversight: misuse detection over the audit log, alerts to privacy officers."""
