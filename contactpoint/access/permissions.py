@@ -63,6 +63,13 @@ class Permission(enum.StrEnum):
     CHILD_EMERGENCY_ACCESS = "child:emergency-access:use"
     AREA_SHIELDED_CHILDREN_READ = "area:shielded-children:read"
     ORGANISATION_EMERGENCY_ACCESS_REVIEW = "organisation:emergency-access:review"
+    # Oversight (issue 6): misuse alerts, access histories and suspension are the privacy
+    # officer's, for their own organisation; shielding is decided by two of the local index
+    # team of the child's area.
+    ORGANISATION_MISUSE_ALERTS_REVIEW = "organisation:misuse-alerts:review"
+    ORGANISATION_ACCESS_HISTORY_READ = "organisation:access-history:read"
+    ORGANISATION_USERS_SUSPEND = "organisation:users:suspend"
+    AREA_SHIELDING_DECIDE = "area:shielding:decide"
 
     @property
     def scope(self) -> str:
@@ -105,14 +112,22 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.AREA_ORGANISATIONS_MANAGE,
             # The local index team alone sees a shielded child of its area in full.
             Permission.AREA_SHIELDED_CHILDREN_READ,
+            Permission.AREA_SHIELDING_DECIDE,
         }
         | _CHILDREN
     ),
-    # A privacy officer watches their own organisation's users and reviews their emergency
-    # access (the audit issue adds misuse alerts).
+    # A privacy officer watches their own organisation's users: reviews their emergency
+    # access and misuse alerts, reads their access history (and a child's, as far as their
+    # organisation's users are concerned) and suspends a user while a case is looked into.
     Role.PRIVACY_OFFICER: frozenset(
         _SELF
-        | {Permission.ORGANISATION_USERS_READ, Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW}
+        | {
+            Permission.ORGANISATION_USERS_READ,
+            Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW,
+            Permission.ORGANISATION_MISUSE_ALERTS_REVIEW,
+            Permission.ORGANISATION_ACCESS_HISTORY_READ,
+            Permission.ORGANISATION_USERS_SUSPEND,
+        }
     ),
     Role.NATIONAL_ADMIN: frozenset(
         _SELF

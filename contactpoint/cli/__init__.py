@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, bool, str]] = {
     "clients": ("contactpoint.cli.clients", True, "API clients for case-management systems"),
     "involvements": ("contactpoint.cli.involvements", True, "remind, then expire, involvements"),
     "audit": ("contactpoint.cli.audit", True, "verify the audit log, sign and export checkpoints"),
+    "shielding": ("contactpoint.cli.shielding", True, "remind of shieldings due for review"),
     "demo-users": ("contactpoint.cli.demo_users", True, "demo users for every role (development)"),
     "serve": ("contactpoint.cli.serve", True, "run the web application under gunicorn"),
 }

@@ -28,6 +28,7 @@ class Alert(models.Model):
         CONFIRM_DUE = "confirm_due", "An involvement needs confirming"
         EXPIRED = "expired", "An involvement expired"
         SHIELDED_JOINED = "shielded_joined", "A service registered with a shielded child"
+        SHIELDING_REVIEW_DUE = "shielding_review_due", "A child's shielding is due for review"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)

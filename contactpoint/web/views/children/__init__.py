@@ -7,7 +7,7 @@ Every view declares its rule; the services in `contactpoint.practice` and
 
 from django.urls import URLPattern, path
 
-from contactpoint.web.views.children import actions, alerts, record, reviews, search
+from contactpoint.web.views.children import actions, alerts, record, reviews, search, shielding
 
 urlpatterns: list[URLPattern] = [
     path("search", search.search, name="search"),
@@ -32,4 +32,7 @@ urlpatterns: list[URLPattern] = [
     path("alerts", alerts.alert_list, name="alerts"),
     path("emergency-access", reviews.review_list, name="emergency-access"),
     path("emergency-access/<uuid:access_id>", reviews.review, name="emergency-access-review"),
+    path("shielding", shielding.queue, name="shielding"),
+    path("children/<str:cpid>/shielding", shielding.ask, name="child-shielding"),
+    path("shielding/<uuid:decision_id>", shielding.decide, name="shielding-decide"),
 ]

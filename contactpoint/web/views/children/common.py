@@ -18,6 +18,7 @@ from django.utils import timezone
 from contactpoint.access.permissions import Permission, decide
 from contactpoint.access.users import Actor
 from contactpoint.practice.record import Record, Shown, View
+from contactpoint.practice.shielding import may_decide as may_decide_shielding
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.views.users.common import long_date, page
 
@@ -104,6 +105,7 @@ def render_record(
         "can_emergency": record.view is View.IDENTITY
         and bool(decide(principal, Permission.CHILD_EMERGENCY_ACCESS)),
         "emergency_minutes": emergency_minutes(),
+        "can_shield": may_decide_shielding(principal, record.child_id),
         "role_options": ROLE_OPTIONS,
         "sensitive_options": SENSITIVE_OPTIONS,
         "consent_options": CONSENT_OPTIONS,

@@ -1,0 +1,377 @@
+"""Shielding decided by two people (docs/shielding.md).
+
+One member of a child's local index team asks to shield (or to stop shielding) the child,
+with a reason code and an explanation; a second member of the same area's team approves
+or rejects it, and only an approval changes `Child.shielded`. Shielding carries a review
+date (12 months by default, at most 24); `contactpoint shielding remind` tells the team
+when it comes, once, and one member alone may review it and keep it with a new date.
+
+A child a source's sensitive flag shielded can be unshielded by the same two steps, but a
+feed never clears shielding and the next sensitive record for the child shields it again.
+
+Each step writes its audit event first, in the step's own transaction: when the log
+cannot be written (AuditUnavailable) nothing changes. The events name the decision, the
+action, the reason code and the review date, never the explanation.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from contactpoint.access.models import User
+from contactpoint.access.permissions import Permission, Principal, Target, decide
+from contactpoint.access.standing import add_months
+from contactpoint.access.users import Actor, Invalid, Refused, require
+from contactpoint.audit import log as audit_log
+from contactpoint.practice import alerts
+from contactpoint.practice.models import Alert
+from contactpoint.practice.record import child_areas
+from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.models import Child, ShieldingDecision
+
+DECIDE = Permission.AREA_SHIELDING_DECIDE
+Action = ShieldingDecision.Action
+Reason = ShieldingDecision.Reason
+Status = ShieldingDecision.Status
+
+REVIEW_MONTHS = 12  # the review date unless the requester sets one
+LONGEST_MONTHS = 24  # no shielding goes unreviewed for longer
+MIN_EXPLANATION = 20  # characters: enough for the second person to judge
+MAX_EXPLANATION = 2000
+REASONS: dict[str, tuple[str, ...]] = {
+    Action.SHIELD: (Reason.DOMESTIC_ABUSE, Reason.PROTECTION, Reason.ADOPTION, Reason.OTHER),
+    Action.UNSHIELD: (Reason.RISK_ENDED, Reason.MISTAKE, Reason.OTHER),
+}
+
+NOT_LOCAL = "only the local index team of the child's area decides its shielding"
+WAITING = "a shielding request for this child is already waiting for a second person"
+FEED_FLAG = (
+    "a source's sensitive flag shielded this child: you may stop shielding it, but a "
+    "later sensitive record from a feed shields it again"
+)
+
+
+def may_decide(principal: Principal, child_id: uuid.UUID) -> bool:
+    """Whether the principal is in the local index team of one of the child's areas."""
+    if not decide(principal, DECIDE):
+        return False
+    return any(decide(principal, DECIDE, Target(area_code=a)) for a in child_areas(child_id))
+
+
+def deciding_area(actor: Actor, child: Child) -> str:
+    """The child's council area whose index team the actor is in.
+
+    Raises:
+        Refused: the actor is not in the local index team of any of the child's areas.
+    """
+    require(actor, DECIDE)
+    for area in sorted(child_areas(child.pk)):
+        if decide(actor.principal, DECIDE, Target(area_code=area)):
+            return area
+    raise Refused(NOT_LOCAL)
+
+
+def _person(actor: Actor) -> User:
+    if actor.user is None:
+        raise Refused("shielding is decided by people of the local index team, not a system")
+    return actor.user
+
+
+def current(child: Child) -> ShieldingDecision | None:
+    """The approved shielding now in force for the child (None: not shielded, or shielded
+    by a source's flag alone)."""
+    last = (
+        ShieldingDecision.objects.filter(child=child, status=Status.APPROVED)
+        .order_by("-decided_at")
+        .first()
+    )
+    if last is None or last.action != Action.SHIELD or not child.shielded:
+        return None
+    return last
+
+
+def shielded_by_feed(child: Child) -> bool:
+    return child.shielded and current(child) is None
+
+
+def open_request(child: Child) -> ShieldingDecision | None:
+    return ShieldingDecision.objects.filter(child=child, status=Status.REQUESTED).first()
+
+
+def review_date(action: str, asked: dt.date | None, today: dt.date) -> dt.date | None:
+    """The review date of a request: none to unshield; 12 months unless asked, at most 24.
+
+    Raises:
+        Invalid: a date not after today, or more than 24 months away.
+    """
+    if action != Action.SHIELD:
+        return None
+    if asked is None:
+        return add_months(today, REVIEW_MONTHS)
+    if asked <= today:
+        raise Invalid("the review date must be in the future")
+    if asked > add_months(today, LONGEST_MONTHS):
+        raise Invalid(f"the review date must be within {LONGEST_MONTHS} months")
+    return asked
+
+
+def _check(child: Child, action: str, reason: str, explanation: str) -> None:
+    if child.status != Child.Status.ACTIVE:
+        raise Invalid("this record is closed")
+    if action not in Action.values:
+        raise Invalid("select whether to shield the child or stop shielding it")
+    if action == Action.SHIELD and child.shielded:
+        raise Invalid("this child is already shielded")
+    if action == Action.UNSHIELD and not child.shielded:
+        raise Invalid("this child is not shielded")
+    if reason not in REASONS[action]:
+        raise Invalid("select the reason")
+    if len(explanation) < MIN_EXPLANATION:
+        raise Invalid(f"explain the request in at least {MIN_EXPLANATION} characters")
+    if len(explanation) > MAX_EXPLANATION:
+        raise Invalid(f"keep the explanation under {MAX_EXPLANATION:,} characters")
+
+
+def _audit(actor: Actor, step: str, decision: ShieldingDecision, **more: Any) -> None:
+    """The step's event: ids, codes and dates only, never the explanation."""
+    details: dict[str, Any] = {
+        "decision": str(decision.pk),
+        "action": decision.action,
+        "reason": decision.reason,
+        "review_on": decision.review_on.isoformat() if decision.review_on else None,
+        **more,
+    }
+    event = audit_log.entry(
+        actor.principal, f"child:shielding:{step}", child_id=decision.child_id, details=details
+    )
+    audit_log.append(event)
+
+
+def request(
+    actor: Actor,
+    child: Child,
+    action: str,
+    reason: str,
+    explanation: str,
+    review_on: dt.date | None = None,
+) -> ShieldingDecision:
+    """Ask a second member of the team to shield the child, or to stop shielding it.
+
+    Raises:
+        Refused: not a person of the local index team of the child's area.
+        Invalid: the child is already as asked, a request waits, or the form is wrong.
+        AuditUnavailable: nothing is asked.
+    """
+    area = deciding_area(actor, child)
+    user = _person(actor)
+    explanation = explanation.strip()
+    _check(child, action, reason, explanation)
+    today = timezone.localdate()
+    review = review_date(action, review_on, today)
+    if open_request(child) is not None:
+        raise Invalid(WAITING)
+    cipher = ciphers_for({child.pk}).get(child.pk)
+    if cipher is None:  # the child's key is gone: the record is being deleted
+        raise Invalid("this record is closed")
+    row_id = uuid.uuid4()
+    decision = ShieldingDecision(
+        id=row_id,
+        child=child,
+        action=action,
+        reason=reason,
+        explanation=cipher.seal(ShieldingDecision, "explanation", row_id, explanation),
+        area_code=area,
+        requested_by=user,
+        requested_at=timezone.now(),
+        review_on=review,
+    )
+    with transaction.atomic():
+        _audit(actor, "request", decision, shielded_by_feed=shielded_by_feed(child))
+        try:
+            with transaction.atomic():
+                decision.save(force_insert=True)
+        except IntegrityError:  # another request arrived a moment ago
+            raise Invalid(WAITING) from None
+    return decision
+
+
+def _locked(actor: Actor, decision_id: uuid.UUID, noun: str) -> ShieldingDecision:
+    """The decision, locked, once the actor is of its area's index team."""
+    require(actor, DECIDE)
+    decision = (
+        ShieldingDecision.objects.select_for_update()
+        .select_related("child")
+        .filter(pk=decision_id)
+        .first()
+    )
+    if decision is None:
+        raise Invalid(f"there is no such shielding {noun}")
+    require(actor, DECIDE, Target(area_code=decision.area_code))
+    return decision
+
+
+def _waiting(actor: Actor, decision_id: uuid.UUID) -> ShieldingDecision:
+    """The open request, locked, once the actor is of its area's index team."""
+    decision = _locked(actor, decision_id, "request")
+    if decision.status != Status.REQUESTED:
+        raise Invalid(f"this request is no longer waiting: {decision.get_status_display()}")
+    return decision
+
+
+def approve(actor: Actor, decision_id: uuid.UUID) -> ShieldingDecision:
+    """The second person agrees: the child is shielded (or not) from now on.
+
+    Raises:
+        Refused: the requester themself, or not of the request's area's index team.
+        Invalid: no such request, or it is no longer waiting.
+    """
+    user = _person(actor)
+    with transaction.atomic():
+        decision = _waiting(actor, decision_id)
+        if decision.requested_by_id == user.pk:
+            raise Refused("someone else in your local index team must approve your own request")
+        child = decision.child
+        if child.status != Child.Status.ACTIVE:
+            raise Invalid("this record is closed")
+        _audit(actor, "approve", decision, shielded_by_feed=shielded_by_feed(child))
+        shield = decision.action == Action.SHIELD
+        _decided(decision, user, Status.APPROVED)
+        Child.objects.filter(pk=child.pk).update(shielded=shield, updated_at=timezone.now())
+    return decision
+
+
+def reject(actor: Actor, decision_id: uuid.UUID) -> ShieldingDecision:
+    """The second person disagrees: nothing changes for the child."""
+    user = _person(actor)
+    with transaction.atomic():
+        decision = _waiting(actor, decision_id)
+        if decision.requested_by_id == user.pk:
+            raise Refused("withdraw your own request instead: someone else rejects it")
+        _audit(actor, "reject", decision)
+        _decided(decision, user, Status.REJECTED)
+    return decision
+
+
+def withdraw(actor: Actor, decision_id: uuid.UUID) -> ShieldingDecision:
+    """The requester takes their request back."""
+    user = _person(actor)
+    with transaction.atomic():
+        decision = _waiting(actor, decision_id)
+        if decision.requested_by_id != user.pk:
+            raise Refused("only the person who asked may withdraw a request")
+        _audit(actor, "withdraw", decision)
+        _decided(decision, user, Status.WITHDRAWN)
+    return decision
+
+
+def _decided(decision: ShieldingDecision, user: User, status: str) -> None:
+    decision.status = status
+    decision.decided_by = user
+    decision.decided_at = timezone.now()
+    decision.save(update_fields=["status", "decided_by", "decided_at"])
+
+
+def keep(
+    actor: Actor, decision_id: uuid.UUID, review_on: dt.date | None = None
+) -> ShieldingDecision:
+    """Review the shielding in force and keep it until a new review date (one person:
+    keeping changes nothing a second pair of eyes must check).
+
+    Raises:
+        Refused: not of the area's index team that decided it.
+        Invalid: not the shielding in force, an unshielding request waits, or a wrong date.
+    """
+    user = _person(actor)
+    require(actor, DECIDE)
+    with transaction.atomic():
+        decision = _locked(actor, decision_id, "decision")
+        current_one = current(decision.child)
+        if current_one is None or current_one.pk != decision.pk:
+            raise Invalid("this is not the shielding in force for the child")
+        if open_request(decision.child) is not None:
+            raise Invalid("a request about this child's shielding is waiting: decide it first")
+        today = timezone.localdate()
+        previous = decision.review_on
+        decision.review_on = review_date(Action.SHIELD, review_on, today)
+        before = previous.isoformat() if previous else None
+        _audit(actor, "review", decision, previous_review_on=before)
+        decision.reminded_at = None
+        decision.reviewed_by = user
+        decision.reviewed_at = timezone.now()
+        decision.save(update_fields=["review_on", "reminded_at", "reviewed_by", "reviewed_at"])
+    return decision
+
+
+def in_force() -> QuerySet[ShieldingDecision]:
+    """The approved shieldings still in force (no later approved decision for the child)."""
+    later = ShieldingDecision.objects.filter(
+        child=OuterRef("child"), status=Status.APPROVED, decided_at__gt=OuterRef("decided_at")
+    )
+    return ShieldingDecision.objects.filter(
+        status=Status.APPROVED,
+        action=Action.SHIELD,
+        child__shielded=True,
+        child__status=Child.Status.ACTIVE,
+    ).exclude(Exists(later))
+
+
+def due_for_review(today: dt.date) -> QuerySet[ShieldingDecision]:
+    """The shieldings in force whose review date has come, the longest waiting first."""
+    return in_force().filter(review_on__lte=today).select_related("child").order_by("review_on")
+
+
+def remind(today: dt.date) -> int:
+    """Tell the deciding area's index team of each shielding due for review, once per
+    review date (keeping it sets a new date, which is reminded in its turn). Returns how
+    many were reminded; safe to run any number of times."""
+    reminded = 0
+    for decision in list(due_for_review(today).filter(reminded_at__isnull=True)):
+        with transaction.atomic():
+            claimed = ShieldingDecision.objects.filter(
+                pk=decision.pk, reminded_at__isnull=True
+            ).update(reminded_at=timezone.now())
+            if not claimed:  # another run reminded it a moment ago
+                continue
+            alerts.raise_alert(
+                alerts.index_team_of([decision.area_code]),
+                Alert.Kind.SHIELDING_REVIEW_DUE,
+                child_id=decision.child_id,
+            )
+        reminded += 1
+    return reminded
+
+
+@dataclass(frozen=True)
+class Queue:
+    waiting: list[ShieldingDecision]  # requests of the actor's area for a second person
+    due: list[ShieldingDecision]  # shieldings of the actor's area due for review
+
+
+def queue(actor: Actor, today: dt.date | None = None) -> Queue:
+    """What the actor's area's index team has to decide, oldest first."""
+    require(actor, DECIDE)
+    area = actor.principal.area_code
+    if area is None:
+        return Queue([], [])
+    waiting = (
+        ShieldingDecision.objects.filter(status=Status.REQUESTED, area_code=area)
+        .select_related("child", "requested_by")
+        .order_by("requested_at")
+    )
+    due = due_for_review(today or timezone.localdate()).filter(area_code=area)
+    return Queue(list(waiting), list(due))
+
+
+def explanation_of(decision: ShieldingDecision) -> str:
+    """The explanation, opened for the second person ("" when the child's key is gone)."""
+    cipher = ciphers_for({decision.child_id}).get(decision.child_id)
+    if cipher is None:
+        return ""
+    return cipher.open_field(decision, "explanation") or ""
