@@ -84,12 +84,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import count
 
-from contactpoint.oversight import rules
-from contactpoint.oversight.rules import Access, Alert, Kind
+from contactpoint.oversight import activity, rules
+from contactpoint.oversight.activity import Access
+from contactpoint.oversight.rules import Alert, Kind
 
 START = date(2025, 3, 3)  # a Monday
 DAYS = 30
-WARM_UP = rules.WINDOW_DAYS
+WARM_UP = activity.WINDOW_DAYS
 CHILDREN_PER_AREA = 10000
 SHIELDED_PER_AREA = 20
 POSTCODES_PER_AREA = 15000
@@ -194,7 +195,7 @@ class Result:
 
 def local(day: date, hour: float) -> datetime:
     """The UTC instant of `hour` (decimal, may pass 24) on the UK wall clock of `day`."""
-    wall = datetime.combine(day, time(), rules.LONDON) + timedelta(hours=hour)
+    wall = datetime.combine(day, time(), activity.LONDON) + timedelta(hours=hour)
     return wall.astimezone(UTC)
 
 
@@ -340,7 +341,7 @@ class Month:
         action: str,
         child: Child | None = None,
         *,
-        outcome: str = rules.ALLOWED,
+        outcome: str = activity.ALLOWED,
         request_id: str = "",
     ) -> None:
         facts = {}
@@ -371,9 +372,9 @@ class Month:
         request = f"r{next(self.requests)}"
         shown = [] if child is None else [child, *self.similar(child)]
         for each in shown:
-            self.emit(user, at, rules.SEARCH, each, request_id=request)
+            self.emit(user, at, activity.SEARCH, each, request_id=request)
         if not shown:
-            self.emit(user, at, rules.SEARCH, request_id=request)
+            self.emit(user, at, activity.SEARCH, request_id=request)
 
     def similar(self, child: Child) -> list[Child]:
         others = self.rng.choices((0, 1, 2, 3), weights=(45, 30, 15, 10))[0]
@@ -383,7 +384,7 @@ class Month:
         return [self.visible(child.area) for _ in range(others)]
 
     def look(
-        self, user: User, child: Child, at: datetime, *, action: str = rules.VIEW, then: str = ""
+        self, user: User, child: Child, at: datetime, *, action: str = activity.VIEW, then: str = ""
     ) -> None:
         """Search for a child, then open the record (or use emergency access), then maybe
         change an involvement."""
@@ -454,7 +455,7 @@ class Month:
             self.look(user, child, self.when(day, hours), then=then)
         if self.rng.random() < 0.15:
             child = self.visible(user.organisation)
-            self.look(user, child, self.when(day, hours), action=rules.EMERGENCY)
+            self.look(user, child, self.when(day, hours), action=activity.EMERGENCY)
 
     def slips(self, user: User, day: date, hours: tuple[float, float]) -> None:
         """Refusals by mistake, mistyped passwords, the odd emergency or stale link."""
@@ -465,13 +466,16 @@ class Month:
             self.emit(user, self.when(day, hours), "access:sign-in:password", outcome="refused")
         if user.duty != "emergency_duty" and rng.random() < 0.0015:
             self.look(
-                user, self.visible(user.organisation), self.when(day, hours), action=rules.EMERGENCY
+                user,
+                self.visible(user.organisation),
+                self.when(day, hours),
+                action=activity.EMERGENCY,
             )
         if rng.random() < 0.0008:
             shielded = self.areas[user.organisation][
                 CHILDREN_PER_AREA + rng.randrange(SHIELDED_PER_AREA)
             ]
-            self.emit(user, self.when(day, hours), rules.OPEN, shielded, outcome="refused")
+            self.emit(user, self.when(day, hours), activity.OPEN, shielded, outcome="refused")
 
     def generate(self) -> None:
         first = START - timedelta(days=WARM_UP)
@@ -583,7 +587,7 @@ def probe(month: Month, user: User, day: date) -> set[date]:
     shielded = month.areas[user.organisation][CHILDREN_PER_AREA:]
     for child in month.rng.sample(shielded, month.rng.randint(1, 3)):
         month.emit(
-            user, month.when(day, _working_hours(user)), rules.OPEN, child, outcome="refused"
+            user, month.when(day, _working_hours(user)), activity.OPEN, child, outcome="refused"
         )
     return {day}
 
@@ -596,7 +600,7 @@ def browse(month: Month, user: User, day: date) -> set[date]:
 
 def emergency(month: Month, user: User, day: date) -> set[date]:
     child = month.visible(user.organisation)
-    month.look(user, child, month.when(day, _working_hours(user)), action=rules.EMERGENCY)
+    month.look(user, child, month.when(day, _working_hours(user)), action=activity.EMERGENCY)
     return {day}
 
 
@@ -608,9 +612,9 @@ def refusals(month: Month, user: User, day: date) -> set[date]:
         if what < 0.5:
             month.emit(user, at, rng.choice(REFUSED_ACTIONS), outcome="refused")
         elif what < 0.8:
-            month.emit(user, at, rules.OPEN, month.visible(user.organisation), outcome="refused")
+            month.emit(user, at, activity.OPEN, month.visible(user.organisation), outcome="refused")
         else:
-            month.emit(user, at, rules.SEARCH, outcome="refused")
+            month.emit(user, at, activity.SEARCH, outcome="refused")
     return {day}
 
 

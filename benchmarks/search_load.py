@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime as dt
+import functools
 import multiprocessing
 import os
 import statistics
@@ -24,15 +25,38 @@ if TYPE_CHECKING:
     from contactpoint.access.permissions import Principal
     from contactpoint.search.criteria import Criteria
 
+BENCH_USERS = uuid.UUID("8f0d6a52-1c1e-4d8e-9a43-5b7e2f6c0d11")  # their ids' namespace
 USERS = 100  # searcher keys in turn, so the quota counters are rows that already exist
 WARM = 10  # searches each throughput process makes before the clock starts
 
 
+@functools.cache
 def searcher(name: str) -> Principal:
-    """A practitioner the benchmark searches as (quota rows and audit events are theirs)."""
+    """A practitioner the benchmark searches as (quota rows and audit events are theirs): a
+    real user with a surname and a declared home postcode, so that each search's audit
+    write compares them with the children shown (contactpoint.oversight.signals), as in
+    the product."""
+    from contactpoint.access.models import User
     from contactpoint.access.permissions import Principal, Role
+    from contactpoint.oversight.declarations import declare_home_postcode
+    from contactpoint.registry.models import Organisation
 
-    return Principal("user", f"bench-{name}", Role.PRACTITIONER, 0, None)
+    organisation = Organisation.objects.order_by("pk").first()
+    if organisation is None:
+        raise SystemExit("the registry has no organisation for the benchmark's users")
+    user, made = User.objects.get_or_create(
+        id=uuid.uuid5(BENCH_USERS, name),
+        defaults={
+            "email": f"bench-{name}@bench.invalid",
+            "name": "Bench Smith",
+            "organisation": organisation,
+            "role": Role.PRACTITIONER.value,
+            "enabled": True,
+        },
+    )
+    if made:
+        declare_home_postcode(user, "SW1A 1AA")
+    return Principal("user", str(user.id), Role.PRACTITIONER, organisation.pk, None)
 
 
 def criteria_of(query: Query, plain: bool = False) -> Criteria:

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "contactpoint.access",
     "contactpoint.practice",
     "contactpoint.audit",
+    "contactpoint.oversight",
     "contactpoint.web",
 ]
 

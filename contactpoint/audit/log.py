@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from contactpoint import config
@@ -58,6 +58,7 @@ class Entry:
     purpose: str = ""
     child_id: uuid.UUID | None = None
     request_id: str = ""
+    signals: str = ""  # contactpoint.oversight.signals: what misuse detection reads
     details: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -129,6 +130,7 @@ def _append(head: Head, entry: Entry, now: dt.datetime) -> int:
         purpose=entry.purpose,
         child_id=entry.child_id,
         request_id=entry.request_id,
+        signals=entry.signals,
         period=period,
     )
     details = dict(entry.details)
@@ -179,6 +181,8 @@ def canonical(event: Event, details: Mapping[str, Any]) -> bytes:
         "period": event.period,
         "details": details,
     }
+    if event.signals:  # absent from events written before signals were kept
+        doc["signals"] = event.signals
     return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -193,13 +197,7 @@ def period_key(period: str) -> bytes:
     Read from the key store on every append, never kept: a month whose key was destroyed
     (crypto-shredding its details, which leaves every proof intact) must not be written to.
     """
-    owner = period_owner(period)
-    if (found := keystore.data_keys([owner]).get(owner)) is not None:
-        return found
-    try:
-        return keystore.create_data_keys([owner])[owner]
-    except IntegrityError:  # another process made it first
-        return keystore.data_key(owner)
+    return keystore.ensure_data_key(period_owner(period))
 
 
 def period_owner(period: str) -> uuid.UUID:

@@ -34,6 +34,9 @@ class Event(models.Model):
     purpose = models.CharField(max_length=40, blank=True)
     child_id = models.UUIDField(null=True, db_index=True)  # internal id, never a name
     request_id = models.CharField(max_length=64, blank=True)
+    # What the application knew of the child when it wrote the event, for misuse detection
+    # (contactpoint.oversight.signals): e.g. "involved,same_surname". Never a value.
+    signals = models.CharField(max_length=120, blank=True, default="")
     period = models.CharField(max_length=7)  # YYYY-MM: the audit key `sealed` is under
     sealed = models.BinaryField(null=True)  # salt and details; None once shredded
     commitment = models.BinaryField()  # SHA-256(salt || canonical event): the leaf's data

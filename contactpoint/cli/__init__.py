@@ -31,8 +31,13 @@ COMMANDS: dict[str, tuple[str, bool, str]] = {
     "organisations": ("contactpoint.cli.organisations", True, "organisations' accreditation"),
     "clients": ("contactpoint.cli.clients", True, "API clients for case-management systems"),
     "involvements": ("contactpoint.cli.involvements", True, "remind, then expire, involvements"),
-    "audit": ("contactpoint.cli.audit", True, "verify the audit log, sign and export checkpoints"),
     "shielding": ("contactpoint.cli.shielding", True, "remind of shieldings due for review"),
+    "audit": ("contactpoint.cli.audit", True, "verify the audit log, sign and export checkpoints"),
+    "oversight": (
+        "contactpoint.cli.oversight",
+        True,
+        "nightly misuse detection for privacy officers",
+    ),
     "demo-users": ("contactpoint.cli.demo_users", True, "demo users for every role (development)"),
     "serve": ("contactpoint.cli.serve", True, "run the web application under gunicorn"),
 }

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -49,6 +49,17 @@ def ensure_data_keys(owner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:
     wanted = set(owner_ids)
     found = data_keys(wanted)
     return found | create_data_keys(wanted - found.keys())
+
+
+def ensure_data_key(owner_id: uuid.UUID) -> bytes:
+    """The owner's data key, made on first use; when two processes race to make it, the
+    one stored first (an audit month's, a user's declared postcode, an alert's note)."""
+    if (found := data_keys([owner_id]).get(owner_id)) is not None:
+        return found
+    try:
+        return create_data_keys([owner_id])[owner_id]
+    except IntegrityError:  # another process made it first
+        return data_key(owner_id)
 
 
 def data_keys(owner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:

@@ -25,35 +25,29 @@ from __future__ import annotations
 
 import enum
 import statistics
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
-from functools import cached_property
+from datetime import date, datetime, timedelta
 from uuid import UUID
-from zoneinfo import ZoneInfo
 
 from contactpoint.access.permissions import Role
+from contactpoint.oversight.activity import (
+    EMERGENCY,
+    INVOLVEMENT,
+    LONDON,
+    OPEN,
+    REFUSED,
+    SIGN_IN,
+    VIEW,
+    Access,
+    Calendar,
+    Search,
+    UserWindow,
+    looked_at,
+    windows,
+)
 
-LONDON = ZoneInfo("Europe/London")
-
-# Actions and outcomes as the audit log writes them (docs/audit.md).
-SEARCH = "child:records:search"
-VIEW = "child:record:view"
-OPEN = "child:record:open"
-EMERGENCY = "child:emergency-access:open"
-INVOLVEMENT = "child:involvement:"
-SIGN_IN = "access:sign-in:"
-ALLOWED = "allowed"
-REFUSED = "refused"
-
-# Six weeks of history: low and slow compares the last fortnight with the one before,
-# each child judged against the fortnight before it was looked at.
-WINDOW_DAYS = 42
-# Long enough to finish a phone call before opening the record; short enough that a
-# later, unrelated look at the same child does not excuse a browsing search.
-FOLLOW_UP_WINDOW = timedelta(hours=2)
 # With fewer active days a user's own median means little (a new starter, someone back
 # from leave): the fixed floors and ceilings apply instead.
 BASELINE_MIN_DAYS = 5
@@ -122,25 +116,6 @@ class Kind(enum.StrEnum):
     REPEATED_REFUSALS = "repeated_refusals"
 
 
-@dataclass(frozen=True, slots=True)
-class Access:
-    """One audited event as the rules see it, with the facts the application adds."""
-
-    at: datetime  # aware, UTC
-    principal: str  # user:<id> or client:<id>
-    role: str
-    organisation_id: int | None
-    action: str
-    outcome: str = ALLOWED
-    child_id: UUID | None = None  # internal id
-    request_id: str = ""  # groups the events of one search
-    same_surname: bool = False  # the child's family name is the user's
-    same_address: bool = False  # the child's postcode is the user's home postcode
-    involved: bool = False  # the user's organisation has an active involvement with the child
-    outside_area: bool = False  # no link to the council area of the user's organisation
-    shielded: bool = False
-
-
 @dataclass(frozen=True)
 class Alert:
     """One alert for the privacy officer of `organisation_id`: evidence by internal id only."""
@@ -196,8 +171,8 @@ def detect(
     """
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
-    calendar = _Calendar.ending(now.astimezone(LONDON).date() - timedelta(days=1))
-    users = _users(accesses, calendar, now)
+    calendar = Calendar.ending(now.astimezone(LONDON).date() - timedelta(days=1))
+    users = windows(accesses, calendar, now)
     context = _Context(
         now=now,
         calendar=calendar,
@@ -216,89 +191,6 @@ def detect(
     return sorted(alerts, key=lambda a: (a.organisation_id or 0, a.principal, a.kind))
 
 
-# What the rules read: one principal's window, indexed by UK day. Most of it is worked out
-# only when a rule needs it: a nightly job reads six weeks to judge one day.
-
-
-@dataclass(frozen=True)
-class _Calendar:
-    days: tuple[date, ...]  # the window's UK days, today last
-    starts: tuple[datetime, ...]  # each day's midnight in UTC, then today's end
-
-    @classmethod
-    def ending(cls, today: date) -> _Calendar:
-        days = tuple(today - timedelta(days=n) for n in range(WINDOW_DAYS - 1, -1, -1))
-        ends = (*days, today + timedelta(days=1))
-        return cls(days, tuple(datetime.combine(d, time(), LONDON).astimezone(UTC) for d in ends))
-
-    @property
-    def today(self) -> int:
-        return len(self.days) - 1
-
-
-@dataclass(frozen=True)
-class _Search:
-    at: datetime
-    children: frozenset[UUID]  # shown
-    followed: frozenset[UUID]  # of those, the ones looked at within FOLLOW_UP_WINDOW
-
-
-@dataclass
-class _User:
-    """One principal's accesses in the window, sorted by time, up to `now` (after today's
-    end too: they may follow up a late search)."""
-
-    principal: str
-    role: str
-    organisation_id: int | None
-    accesses: list[Access]
-    bounds: list[int]  # where each day starts in `accesses`, then where today ends
-
-    def on(self, day: int) -> list[Access]:
-        return self.accesses[self.bounds[day] : self.bounds[day + 1]]
-
-    @cached_property
-    def today(self) -> list[Access]:
-        return self.on(len(self.bounds) - 2)
-
-    @cached_property
-    def known(self) -> set[UUID]:
-        """Children in any of the user's accesses before today."""
-        before = self.accesses[: self.bounds[-2]]
-        return {a.child_id for a in before if a.child_id is not None}
-
-    @cached_property
-    def registered(self) -> set[UUID]:
-        """Children whose involvement the user changed (registered, ...) in the window."""
-        return {
-            a.child_id
-            for a in self.accesses
-            if a.child_id is not None and a.action.startswith(INVOLVEMENT)
-        }
-
-    def searches(self, day: int) -> list[_Search]:
-        """The day's searches that showed a child, each with the children looked at soon
-        after (one search is the events of one request)."""
-        groups: dict[str | datetime, list[int]] = defaultdict(list)
-        for i in range(self.bounds[day], self.bounds[day + 1]):
-            a = self.accesses[i]
-            if a.action == SEARCH and a.outcome == ALLOWED and a.child_id is not None:
-                groups[a.request_id or a.at].append(i)
-        return [self._followed_up(positions) for positions in groups.values()]
-
-    def _followed_up(self, positions: list[int]) -> _Search:
-        at = self.accesses[positions[0]].at
-        shown = frozenset(c for i in positions if (c := self.accesses[i].child_id) is not None)
-        followed = set()
-        i, end = positions[0], at + FOLLOW_UP_WINDOW
-        while i < len(self.accesses) and self.accesses[i].at <= end:
-            a = self.accesses[i]
-            if a.child_id in shown and _looked_at(a):
-                followed.add(a.child_id)
-            i += 1
-        return _Search(at, shown, frozenset(c for c in followed if c is not None))
-
-
 @dataclass(frozen=True)
 class _Trickle:
     """A user's first looks (see LOOKBACK_DAYS) in the last RECENT_DAYS, and what their
@@ -314,7 +206,7 @@ class _Trickle:
 @dataclass(frozen=True)
 class _Context:
     now: datetime
-    calendar: _Calendar
+    calendar: Calendar
     hours: Mapping[str, tuple[int, int]]
     history: Mapping[str, Baseline]
     trickles: Mapping[str, _Trickle]  # by principal
@@ -323,37 +215,11 @@ class _Context:
     def today(self) -> int:
         return self.calendar.today
 
-    def working_hours(self, user: _User) -> tuple[int, int] | None:
+    def working_hours(self, user: UserWindow) -> tuple[int, int] | None:
         return self.hours.get(user.principal) or self.hours.get(user.role)
 
 
-def _looked_at(access: Access) -> bool:
-    """Whether the user chose to look at this child (not merely had it shown by a search)."""
-    return access.outcome == ALLOWED and (
-        access.action in (VIEW, EMERGENCY) or access.action.startswith(INVOLVEMENT)
-    )
-
-
-def _users(accesses: Iterable[Access], calendar: _Calendar, now: datetime) -> list[_User]:
-    by_principal: dict[str, list[Access]] = defaultdict(list)
-    start = calendar.starts[0]
-    for access in accesses:
-        if access.principal and start <= access.at < now:
-            by_principal[access.principal].append(access)
-    return [_user(sorted(own, key=_at), calendar) for own in by_principal.values()]
-
-
-def _at(access: Access) -> datetime:
-    return access.at
-
-
-def _user(accesses: list[Access], calendar: _Calendar) -> _User:
-    last = accesses[-1]
-    bounds = [bisect_left(accesses, start, key=_at) for start in calendar.starts]
-    return _User(last.principal, last.role, last.organisation_id, accesses, bounds)
-
-
-def _baseline(user: _User, context: _Context) -> Baseline:
+def _baseline(user: UserWindow, context: _Context) -> Baseline:
     """The user's own baseline: given in `history`, or from their active days before today."""
     if user.principal in context.history:
         return context.history[user.principal]
@@ -365,14 +231,14 @@ def _baseline(user: _User, context: _Context) -> Baseline:
 
 
 def _looked_at_on(accesses: Iterable[Access]) -> set[UUID]:
-    return {a.child_id for a in accesses if a.child_id is not None and _looked_at(a)}
+    return {a.child_id for a in accesses if a.child_id is not None and looked_at(a)}
 
 
-def _unfollowed(searches: Sequence[_Search]) -> int:
+def _unfollowed(searches: Sequence[Search]) -> int:
     return sum(1 for s in searches if not s.followed)
 
 
-def _first_looks(user: _User, today: int) -> dict[int, list[int]]:
+def _first_looks(user: UserWindow, today: int) -> dict[int, list[int]]:
     """By day, from LOOKBACK_DAYS on: children (as ints, which hash faster) whose record the
     user viewed, not looked at by them in the LOOKBACK_DAYS before, with whom neither their
     organisation then nor they in the window had an involvement."""
@@ -381,7 +247,7 @@ def _first_looks(user: _User, today: int) -> dict[int, list[int]]:
     found: dict[int, list[int]] = defaultdict(list)
     for day in range(today + 1):
         for a in user.on(day):
-            if a.child_id is None or not _looked_at(a):
+            if a.child_id is None or not looked_at(a):
                 continue
             child = a.child_id.int
             new = day - last.get(child, day - LOOKBACK_DAYS - 1) > LOOKBACK_DAYS
@@ -393,7 +259,7 @@ def _first_looks(user: _User, today: int) -> dict[int, list[int]]:
     return {day: [c for c in cs if c not in involved] for day, cs in found.items()}
 
 
-def _trickles(users: Sequence[_User], context: _Context) -> dict[str, _Trickle]:
+def _trickles(users: Sequence[UserWindow], context: _Context) -> dict[str, _Trickle]:
     """Each user's first looks, against their own fortnight before or, with too few active
     days in it, their peers' median rate."""
     today = context.today
@@ -422,18 +288,18 @@ def _trickles(users: Sequence[_User], context: _Context) -> dict[str, _Trickle]:
     return trickles
 
 
-def _active_days(user: _User, days: range) -> int:
+def _active_days(user: UserWindow, days: range) -> int:
     return sum(1 for d in days if user.bounds[d] < user.bounds[d + 1])
 
 
-def _team(user: _User, context: _Context) -> tuple[int | None, str, bool]:
+def _team(user: UserWindow, context: _Context) -> tuple[int | None, str, bool]:
     """Whom a user is compared with: organisation, role, and whether on a round-the-clock
     rota (emergency duty sees children it will not see again by design)."""
     return user.organisation_id, user.role, context.working_hours(user) == ROUND_THE_CLOCK
 
 
 def _peer_rates(
-    users: Sequence[_User], rates: Mapping[str, float | None], context: _Context
+    users: Sequence[UserWindow], rates: Mapping[str, float | None], context: _Context
 ) -> dict[tuple[int | None, str, bool], float]:
     """The median rate of first looks of each team (see _team) with a rate, or of the role
     and rota everywhere when the team has fewer than LOW_SLOW_MIN_PEERS."""
@@ -459,7 +325,7 @@ def _peer_rates(
 
 def _alert(
     kind: Kind,
-    user: _User,
+    user: UserWindow,
     context: _Context,
     reason: str,
     children: Iterable[UUID] = (),
@@ -477,7 +343,7 @@ def _alert(
     )
 
 
-def _same_surname_or_address(user: _User, context: _Context) -> Alert | None:
+def _same_surname_or_address(user: UserWindow, context: _Context) -> Alert | None:
     """A child new to the user who shares their surname or home postcode. A surname match
     counts when the user looked at the child, or searched and looked at no other child (a
     Smith searching for another Smith is not an alert); a postcode match always counts."""
@@ -504,10 +370,10 @@ def _same_surname_or_address(user: _User, context: _Context) -> Alert | None:
 
 
 def _deliberate(access: Access) -> bool:
-    return _looked_at(access) or access.action == OPEN
+    return looked_at(access) or access.action == OPEN
 
 
-def _unusual_volume(user: _User, context: _Context) -> Alert | None:
+def _unusual_volume(user: UserWindow, context: _Context) -> Alert | None:
     """More distinct children looked at than the user's own baseline allows."""
     count = len(_looked_at_on(user.today))
     if count < VOLUME_K * VOLUME_MIN_SPREAD:
@@ -526,7 +392,7 @@ def _unusual_volume(user: _User, context: _Context) -> Alert | None:
     return _alert(Kind.UNUSUAL_VOLUME, user, context, reason, count=count)
 
 
-def _low_and_slow(user: _User, context: _Context) -> Alert | None:
+def _low_and_slow(user: UserWindow, context: _Context) -> Alert | None:
     """Children new to the user and nobody's case, a few a day for a fortnight, far more
     than usual for them; raised each day it goes on."""
     trickle = context.trickles[user.principal]
@@ -542,14 +408,14 @@ def _low_and_slow(user: _User, context: _Context) -> Alert | None:
     return _alert(Kind.LOW_AND_SLOW, user, context, reason, trickle.today, trickle.recent)
 
 
-def _outside_area(user: _User, context: _Context) -> Alert | None:
+def _outside_area(user: UserWindow, context: _Context) -> Alert | None:
     """Children outside the area of the user's organisation, new to the user today, with
     whom neither their organisation nor they have an involvement (a border school's
     pupils are its own; a referral from across the border gets registered)."""
     children = {
         a.child_id
         for a in user.today
-        if a.child_id is not None and a.outside_area and not a.involved and _looked_at(a)
+        if a.child_id is not None and a.outside_area and not a.involved and looked_at(a)
     }
     children -= user.known | user.registered
     if len(children) < OUTSIDE_AREA_MIN:
@@ -558,7 +424,7 @@ def _outside_area(user: _User, context: _Context) -> Alert | None:
     return _alert(Kind.OUTSIDE_AREA, user, context, reason, children, len(children))
 
 
-def _out_of_hours(user: _User, context: _Context) -> Alert | None:
+def _out_of_hours(user: UserWindow, context: _Context) -> Alert | None:
     """Children looked at outside the working hours of the user's role (or own rota)."""
     hours = context.working_hours(user)
     if hours is None or hours == ROUND_THE_CLOCK:
@@ -566,7 +432,7 @@ def _out_of_hours(user: _User, context: _Context) -> Alert | None:
     children = {
         a.child_id
         for a in user.today
-        if a.child_id is not None and _looked_at(a) and not in_working_hours(a.at, hours)
+        if a.child_id is not None and looked_at(a) and not in_working_hours(a.at, hours)
     }
     if len(children) < OUT_OF_HOURS_MIN:
         return None
@@ -589,7 +455,7 @@ def in_working_hours(at: datetime, hours: tuple[int, int]) -> bool:
     return start * 60 - grace <= minutes < end * 60 + grace
 
 
-def _shielded_probe(user: _User, context: _Context) -> Alert | None:
+def _shielded_probe(user: UserWindow, context: _Context) -> Alert | None:
     """Any refused attempt to open a shielded child's record."""
     children = {
         a.child_id
@@ -602,7 +468,7 @@ def _shielded_probe(user: _User, context: _Context) -> Alert | None:
     return _alert(Kind.SHIELDED_PROBE, user, context, reason, children, len(children))
 
 
-def _no_follow_up(user: _User, context: _Context) -> Alert | None:
+def _no_follow_up(user: UserWindow, context: _Context) -> Alert | None:
     """More searches that showed children, none of whom was looked at, than usual."""
     count = _unfollowed(user.searches(context.today))
     if count < NO_FOLLOW_UP_MIN:
@@ -623,7 +489,7 @@ def _no_follow_up(user: _User, context: _Context) -> Alert | None:
     return _alert(Kind.NO_FOLLOW_UP, user, context, reason, count=count)
 
 
-def _emergency_access(user: _User, context: _Context) -> Alert | None:
+def _emergency_access(user: UserWindow, context: _Context) -> Alert | None:
     """Every emergency access, for review."""
     children = {a.child_id for a in user.today if a.child_id is not None and a.action == EMERGENCY}
     if not children:
@@ -632,7 +498,7 @@ def _emergency_access(user: _User, context: _Context) -> Alert | None:
     return _alert(Kind.EMERGENCY_ACCESS, user, context, reason, children, len(children))
 
 
-def _repeated_refusals(user: _User, context: _Context) -> Alert | None:
+def _repeated_refusals(user: UserWindow, context: _Context) -> Alert | None:
     """Requests refused, other than sign-in (a wrong password is the sign-in throttle's
     business, and may not even be the user)."""
     count = sum(1 for a in user.today if a.outcome == REFUSED and not a.action.startswith(SIGN_IN))
@@ -646,7 +512,7 @@ def _children(count: int, noun: str = "child") -> str:
     return f"{count} {noun if count == 1 else plural}"
 
 
-RULES: tuple[Callable[[_User, _Context], Alert | None], ...] = (
+RULES: tuple[Callable[[UserWindow, _Context], Alert | None], ...] = (
     _same_surname_or_address,
     _unusual_volume,
     _low_and_slow,

@@ -31,6 +31,7 @@ from contactpoint.access.permissions import Permission, Principal, Target, decid
 from contactpoint.access.relationships import contacts_decision
 from contactpoint.audit import log as audit_log
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
+from contactpoint.oversight.signals import SHIELDED, Seen, signals
 from contactpoint.practice.models import EmergencyAccess, Finding
 from contactpoint.registry import golden
 from contactpoint.registry.models import Child, Involvement, Organisation, Source
@@ -176,6 +177,7 @@ def _audit_refused(principal: Principal, child: Child | None, reason: str) -> No
         OPEN,
         audit_log.REFUSED,
         child_id=child.pk if child else None,
+        signals=SHIELDED if child is not None and child.shielded else "",
         details=details,
     )
     audit_log.append(event)
@@ -226,9 +228,11 @@ def record_for(principal: Principal, child: Child) -> Record:
         NotFound: the child's data key is gone.
         AuditUnavailable: the view could not be audited (nothing may be shown).
     """
-    shown = _record_for(principal, child)
+    shown, seen = _record_for(principal, child)
     details = {"view": shown.view.value, "fields": fields_shown(shown)}
-    audit_log.append(audit_log.entry(principal, VIEW, child_id=child.pk, details=details))
+    known = signals(principal, {child.pk: seen})[child.pk]
+    event = audit_log.entry(principal, VIEW, child_id=child.pk, signals=known, details=details)
+    audit_log.append(event)
     return shown
 
 
@@ -244,11 +248,17 @@ def fields_shown(shown: Record) -> list[str]:
     ]
 
 
-def _record_for(principal: Principal, child: Child) -> Record:
+def _record_for(principal: Principal, child: Child) -> tuple[Record, Seen]:
+    """The record as shown, and what misuse detection compares (whatever the view: a
+    record shown in part is still a look at the child)."""
     view = view_for(principal, child)
     gold = golden.golden_record(child.pk)
     if gold is None:  # the data key is gone: nothing can be shown
         raise NotFound
+    surnames = [f.value for f in (gold.family_name, *gold.former_family_names) if f]
+    seen = Seen(
+        " ".join(surnames) or None, gold.postcode.value if gold.postcode else None, child.shielded
+    )
     names = _source_names()
 
     def shown(field: golden.Field | None) -> Shown | None:
@@ -270,19 +280,19 @@ def _record_for(principal: Principal, child: Child) -> Record:
         sex=shown(gold.sex),
     )
     if view is View.WITHHELD:
-        return identity
+        return identity, seen
     open_involvements = list(
         Involvement.objects.filter(child=child, end_date__isnull=True)
         .select_related("organisation", "practitioner", "source_record__source")
         .order_by("role", "organisation__name")
     )
     if view is View.IDENTITY:
-        return replace(identity, services_involved=len(open_involvements))
+        return replace(identity, services_involved=len(open_involvements)), seen
     today = timezone.localdate()
     involvements = tuple(
         _involvement(inv, principal.organisation_id, today) for inv in open_involvements
     )
-    return replace(
+    full = replace(
         identity,
         services_involved=len(open_involvements),
         emergency_until=_emergency_until(principal, child),
@@ -305,6 +315,7 @@ def _record_for(principal: Principal, child: Child) -> Record:
         lead=next((i for i in involvements if i.lead and not i.sensitive), None),
         caf=any(i.caf for i in involvements if not i.sensitive),
     )
+    return full, seen
 
 
 def _involvement(inv: Involvement, viewer_org: int, today: dt.date) -> InvolvementShown:

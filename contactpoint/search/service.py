@@ -28,7 +28,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import NoReturn
 
 from django.conf import settings
@@ -42,6 +43,7 @@ from contactpoint.lib import dates, names
 from contactpoint.linkage import realtime, store
 from contactpoint.linkage.records import LinkRecord, from_canonical
 from contactpoint.linkage.scorer import Score
+from contactpoint.oversight.signals import Seen, signals
 from contactpoint.practice.models import Finding
 from contactpoint.registry import blind_index
 from contactpoint.registry.blind_index import Index
@@ -88,6 +90,9 @@ class Candidate:
 @dataclass(frozen=True)
 class Result:
     candidates: tuple[Candidate, ...]
+    # What misuse detection compares (oversight.signals), for the audit event only: never
+    # shown, never in a repr.
+    seen: Mapping[uuid.UUID, Seen] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def message(self) -> str | None:
@@ -143,12 +148,14 @@ def audit(searcher: Principal, criteria: Criteria, result: Result) -> None:
     showed it), or one with no child; what was searched by, never the values."""
     given = [f for f in SEARCH_FIELDS if getattr(criteria, f)]
     shown: list[uuid.UUID | None] = [c.child_id for c in result.candidates]
+    known = signals(searcher, result.seen)
     events = [
         audit_log.entry(
             searcher,
             SEARCH,
             purpose=criteria.purpose,
             child_id=child,
+            signals=known.get(child, "") if child else "",
             details={"searched_by": given, "shown": len(result.candidates)},
         )
         for child in shown or [None]
@@ -173,6 +180,11 @@ def find(criteria: Criteria) -> Result:
     reached = scored(criteria)
     near = chosen(reached.ranked)
     shown = summaries(near, reached.ciphers)
+    seen = {
+        child: Seen(shown[child].family_name, shown[child].postcode, child in reached.shielded)
+        for child in near
+        if child in shown
+    }
     return Result(
         tuple(
             Candidate(
@@ -186,7 +198,8 @@ def find(criteria: Criteria) -> Result:
             )
             for child in near
             if child in shown
-        )
+        ),
+        seen,
     )
 
 

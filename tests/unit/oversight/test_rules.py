@@ -15,16 +15,18 @@ from uuid import UUID, uuid4
 
 import pytest
 
-from contactpoint.oversight.rules import (
+from contactpoint.oversight.activity import (
     EMERGENCY,
     INVOLVEMENT,
     LONDON,
     OPEN,
     REFUSED,
-    ROUND_THE_CLOCK,
     SEARCH,
     VIEW,
     Access,
+)
+from contactpoint.oversight.rules import (
+    ROUND_THE_CLOCK,
     Alert,
     Baseline,
     Kind,
