@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from contactpoint.web.views import account, children, errors, signin, status, users
+from contactpoint.web.views import account, children, errors, oversight, signin, status, users
 
 urlpatterns: list[URLPattern | URLResolver] = [
     *status.urlpatterns,
@@ -10,6 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *account.urlpatterns,
     *users.urlpatterns,
     *children.urlpatterns,
+    *oversight.urlpatterns,
     path("api/v1/", include("contactpoint.api.urls")),
 ]
 

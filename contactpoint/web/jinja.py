@@ -24,6 +24,8 @@ def nav(request: HttpRequest) -> list[dict[str, str]]:
         items.append({"href": "/alerts", "text": f"Alerts ({count} new)" if count else "Alerts"})
     if principal is not None and decide(principal, Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW):
         items.append({"href": "/emergency-access", "text": "Emergency access reviews"})
+    if principal is not None and decide(principal, Permission.ORGANISATION_MISUSE_ALERTS_REVIEW):
+        items.append({"href": "/oversight", "text": "Misuse alerts"})
     if principal is not None and decide(principal, Permission.AREA_SHIELDING_DECIDE):
         items.append({"href": "/shielding", "text": "Shielding"})
     items.append({"href": "/account", "text": "Your account"})

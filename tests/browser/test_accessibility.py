@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pyotp
 import pytest
+from django.utils import timezone
 
 from contactpoint.access.models import TotpDevice, User
 from contactpoint.access.users import Actor
@@ -175,3 +177,72 @@ def test_the_practitioner_pages_have_no_violations(browser: Any, server: str, fe
     assert petra.locator(".govuk-error-summary").is_visible()
     assert axe_violations(petra) == []
     assert len(checked) == 7
+
+
+def test_the_privacy_officers_workspace_has_no_violations(browser: Any, server: str) -> None:
+    from contactpoint.audit import log as audit_log
+    from contactpoint.oversight.models import MisuseAlert
+    from contactpoint.registry.children import create_children
+
+    actors = make_actors()
+    child = create_children([uuid.uuid4()])[0][0]
+    alice = actors.alice.principal(second_factor=True)
+    viewed = audit_log.entry(alice, "child:record:view", child_id=child.pk, signals="involved")
+    audit_log.append(viewed)
+    day = dt.date.today() - dt.timedelta(days=1)
+    alert = MisuseAlert.objects.create(
+        kind="same_surname_or_address",
+        principal=alice.key,
+        organisation_id=actors.school_a.pk,
+        first_day=day,
+        last_day=day,
+        raised_at=timezone.now(),
+        reason="1 child with the user's surname",
+        child_ids=[str(child.pk)],
+        count=1,
+    )
+    petra = signed_in_page(browser, server, actors, actors.petra)
+    checked: list[str] = []
+    for path in (
+        "/oversight",
+        f"/oversight/alerts/{alert.pk}",
+        f"/oversight/users/{actors.alice.pk}",
+        "/oversight/children",
+        f"/oversight/children?cpid={child.cpid_id}",
+        "/oversight/children?cpid=CP-NOT-AN-ID",  # the one not-found answer
+        "/account/home-postcode",
+    ):
+        check(petra, server + path, checked)
+    petra.goto(f"{server}/oversight/alerts/{alert.pk}")
+    petra.click("button:has-text('Record the review')")  # nothing given: the errors
+    petra.wait_for_load_state()
+    assert petra.locator(".govuk-error-summary").is_visible()
+    assert axe_violations(petra) == []
+    petra.check("input[name=outcome][value=advice]")
+    petra.fill("#note", "Spoke to the user: advice given")
+    petra.click("button:has-text('Record the review')")
+    petra.wait_for_url("**/oversight")
+    assert "Your review is recorded" in petra.locator("main").inner_text()
+    assert axe_violations(petra) == []  # the notice and the reviewed table
+    check(petra, f"{server}/oversight/alerts/{alert.pk}", checked)  # the review shown
+    petra.goto(f"{server}/oversight/users/{actors.alice.pk}")
+    petra.click("button:has-text('Suspend this user')")  # no reason: the error
+    petra.wait_for_load_state()
+    assert petra.locator(".govuk-error-summary").is_visible()
+    assert axe_violations(petra) == []
+    petra.fill("#reason", "While the alert about her is looked into")
+    petra.click("button:has-text('Suspend this user')")
+    petra.wait_for_load_state()
+    assert "Alice Adams is suspended" in petra.locator("main").inner_text()
+    assert axe_violations(petra) == []
+    petra.goto(f"{server}/account/home-postcode")
+    petra.fill("#postcode", "NW1 4N")
+    petra.click("button:has-text('Save your home postcode')")
+    petra.wait_for_load_state()
+    assert petra.locator(".govuk-error-summary").is_visible()
+    assert axe_violations(petra) == []
+    petra.fill("#postcode", "NW1 4NP")
+    petra.click("button:has-text('Save your home postcode')")
+    petra.wait_for_url("**/account?done=postcode")
+    assert axe_violations(petra) == []  # the account page with the postcode
+    assert len(checked) == 8

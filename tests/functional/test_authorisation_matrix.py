@@ -72,6 +72,11 @@ SEARCH = {
 REGISTER = {"role": "early_help", "job_title": "Early help worker", "phone": "020 7946 0999"}
 EMERGENCY = {"reason": "missing", "explanation": "The child has not come home; police searching"}
 ANSWER = {"answer": "contacted"}
+# The privacy officer's workspace: an alert about alice (school A), made in web_children.
+MISUSE_ALERT = "7e0c5a52-3b9e-4c47-9a1e-5f0d2c6b8a31"
+REVIEW_ALERT = {"outcome": "advice", "note": "Spoke to the user about the record"}
+SUSPEND = {"reason": "While the alert about them is looked into"}
+SHIELD = {"reason": "other", "explanation": "An explanation the second person will read"}
 
 WEB: list[Case] = [
     Case("GET", "/", EVERYONE),
@@ -153,6 +158,30 @@ WEB: list[Case] = [
     Case("GET", "/emergency-access", only("petra")),
     Case("GET", "/emergency-access/{emergency}", only("petra")),
     Case("POST", "/emergency-access/{emergency}", only("petra"), {"outcome": "justified"}),
+    # Shielding (docs/shielding.md): {found} is in areas A and B (council B is involved), so
+    # both index teams decide; {shielding} is ian's request to shield it, waiting.
+    Case("GET", "/shielding", only("ian", "isla")),
+    Case("GET", "/children/{found}/shielding", only("ian", "isla")),
+    Case("POST", "/children/{found}/shielding", only("ian", "isla"), SHIELD),
+    Case("POST", "/children/{unfound}/shielding", NOBODY, SHIELD),
+    Case("GET", "/shielding/{shielding}", only("ian", "isla")),  # back to the queue
+    Case("POST", "/shielding/{shielding}", only("ian"), {"decision": "withdraw"}),
+    # Not the requester, and not another area's team: isla is of area B, ian asked.
+    Case("POST", "/shielding/{shielding}", NOBODY, {"decision": "approve"}),
+    # The privacy officer's workspace: petra's, for school A's users only ({bob}), never
+    # another organisation's ({charlie}) nor her own suspension.
+    Case("GET", "/oversight", only("petra")),
+    Case("GET", "/oversight/alerts/" + MISUSE_ALERT, only("petra")),
+    Case("POST", "/oversight/alerts/" + MISUSE_ALERT, only("petra"), REVIEW_ALERT),
+    Case("GET", "/oversight/users/{bob}", only("petra")),
+    Case("GET", "/oversight/users/{charlie}", NOBODY),
+    Case("GET", "/oversight/users/{bob}/suspend", only("petra")),  # back to the history
+    Case("POST", "/oversight/users/{bob}/suspend", only("petra"), SUSPEND),
+    Case("POST", "/oversight/users/{charlie}/suspend", NOBODY, SUSPEND),
+    Case("POST", "/oversight/users/{self}/suspend", NOBODY, SUSPEND),
+    Case("GET", "/oversight/children", only("petra")),
+    Case("GET", "/account/home-postcode", SIGNED_IN),
+    Case("POST", "/account/home-postcode", SIGNED_IN, {"postcode": "NW1 4NP"}),
 ]
 
 
@@ -227,7 +256,8 @@ def web_children(actors: Actors, feeds: Path, users: list[User]) -> dict[str, st
     found by nobody; involvements with them; a handover and a contact request waiting for
     alice's and council B's answers; alice's emergency access to a third child."""
     from contactpoint.access.users import Actor
-    from contactpoint.practice import emergency, involvements
+    from contactpoint.oversight.models import MisuseAlert
+    from contactpoint.practice import emergency, involvements, shielding
     from contactpoint.practice.involvements import Details
     from contactpoint.practice.models import Finding
     from contactpoint.registry.models import Involvement
@@ -259,6 +289,17 @@ def web_children(actors: Actors, feeds: Path, users: list[User]) -> dict[str, st
     found_by(alice, children["oliver"])
     access = emergency.open_access(alice, children["oliver"], "missing", EMERGENCY["explanation"])
     feed = Involvement.objects.filter(child=unfound).first()
+    MisuseAlert.objects.create(
+        id=MISUSE_ALERT,
+        kind="same_surname_or_address",
+        principal=f"user:{actors.alice.pk}",
+        organisation_id=actors.school_a.pk,
+        first_day=TODAY,
+        last_day=TODAY,
+        raised_at=now,
+        reason="1 child with the user's surname",
+        count=1,
+    )
     made = {
         "school_a_inv": school.pk,
         "council_b_inv": council.pk,
@@ -267,6 +308,9 @@ def web_children(actors: Actors, feeds: Path, users: list[User]) -> dict[str, st
         "handover": handover.pk if handover else None,
         "contact_request": request.pk,
         "emergency": access.pk,
+        "shielding": shielding.request(
+            Actor.of(actors.ian), found, "shield", "other", SHIELD["explanation"]
+        ).pk,
     }
     return {"found": found.cpid_id, "unfound": unfound.cpid_id} | {
         k: str(v) for k, v in made.items()
@@ -313,6 +357,7 @@ def test_the_matrix_covers_every_web_route() -> None:
     sample |= {"found": "CP-1", "unfound": "CP-2"}
     journey = ("school_a_inv", "council_b_inv", "unfound_inv", "sensitive", "handover")
     sample |= dict.fromkeys((*journey, "contact_request", "emergency"), sample["bob"])
+    sample |= {"shielding": sample["bob"]}
     tried = {resolve(fill(c.path, sample)).route for c in WEB}
     routes = {
         route for route, _ in walk(get_resolver().url_patterns) if not route.startswith("api/")

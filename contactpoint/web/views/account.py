@@ -1,4 +1,5 @@
-"""The signed-in user's own account: details, standing, password and second factors."""
+"""The signed-in user's own account: details, standing, password, second factors and the
+home postcode they declare for misuse detection."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from contactpoint.access import keys, totp
 from contactpoint.access.models import User
 from contactpoint.access.permissions import GRANTS, Permission
 from contactpoint.access.users import Invalid, change_own_password
+from contactpoint.oversight import declarations
 from contactpoint.web.access import access_rule, step_up
 
 
@@ -43,6 +45,7 @@ def account(request: HttpRequest) -> HttpResponse:
             "apps": apps,
             "keys": keys_,
             "can_remove": len(apps) + len(keys_) > 1,
+            "home_postcode": declarations.home_postcode(user),
             "done": request.GET.get("done", ""),
         },
     )
@@ -71,6 +74,27 @@ def password(request: HttpRequest) -> HttpResponse:
             update_session_auth_hash(request, _me(request))
             return HttpResponseRedirect("/account?done=password")
     return render(request, "account/password.html", {"errors": errors})
+
+
+@access_rule(Permission.SELF_ACCOUNT_UPDATE)
+@require_http_methods(["GET", "POST"])
+def home_postcode(request: HttpRequest) -> HttpResponse:
+    """Declare (or change) the user's home postcode, which misuse detection compares with
+    the postcode of each child they look at."""
+    user = _me(request)
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        value = str(request.POST.get("postcode", ""))[:20]
+        try:
+            declarations.declare_home_postcode(user, value)
+        except Invalid as exc:
+            errors["postcode"] = str(exc)
+        else:
+            return HttpResponseRedirect("/account?done=postcode")
+    else:
+        value = declarations.home_postcode(user) or ""
+    context = {"errors": errors, "value": value}
+    return render(request, "account/home_postcode.html", context, status=400 if errors else 200)
 
 
 @access_rule(Permission.SELF_SECOND_FACTOR_MANAGE)
@@ -140,6 +164,7 @@ def remove_factor(request: HttpRequest, kind: str, factor_id: int) -> HttpRespon
 urlpatterns = [
     path("account", account, name="account"),
     path("account/password", password, name="account-password"),
+    path("account/home-postcode", home_postcode, name="account-home-postcode"),
     path("account/authenticator", add_app, name="account-add-app"),
     path("account/security-key", add_key, name="account-add-key"),
     path("account/security-key/options", key_options, name="account-key-options"),
