@@ -1,14 +1,19 @@
 """What an authoriser does to users and organisations. Each change asks the decider first.
 
 The web pages, the JSON API and `contactpoint users` all call these functions, so the
-rules are the same whichever way a change arrives.
+rules are the same whichever way a change arrives. Each change writes its audit event
+(`access:user:<change>`, `access:organisation:<change>`, docs/audit.md) in its own
+transaction and before it: when the event cannot be written, `AuditUnavailable` is raised
+and nothing is changed.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
@@ -18,6 +23,7 @@ from django.db.models import F, QuerySet
 
 from contactpoint.access.models import Accreditation, ApiClient, ResetRequest, User
 from contactpoint.access.permissions import Permission, Principal, Role, Target, decide
+from contactpoint.audit import log as audit_log
 from contactpoint.registry.models import Organisation
 
 
@@ -31,14 +37,45 @@ class Invalid(Exception):
 
 @dataclass(frozen=True)
 class Actor:
-    """Who makes a change: the decider's view, and the user to record as authoriser."""
+    """Who makes a change: the decider's view, and the user to record as authoriser.
+
+    `os_user` is the operating-system account that ran the command when the change comes
+    from the command line, where the --by user was named, not signed in (None otherwise).
+    """
 
     principal: Principal
     user: User | None = None
+    os_user: str | None = None
 
     @classmethod
     def of(cls, user: User) -> Actor:
         return cls(user.principal(second_factor=True), user)
+
+    @classmethod
+    def at_command_line(cls, user: User) -> Actor:
+        return cls(user.principal(second_factor=True), user, os_user=os_user())
+
+
+def os_user() -> str:
+    """The operating-system account running this process, for the audit of CLI actions."""
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no login name and no passwd entry (some containers)
+        return "unknown"
+
+
+def cli_operator() -> dict[str, str]:
+    """The audit details that say who ran a command that has no signed-in principal."""
+    return {"operator": "cli", "os_user": os_user()}
+
+
+def audited(actor: Actor, action: str, **details: Any) -> None:
+    """Write the audit event of a change the actor makes, before the change and inside its
+    transaction: raises AuditUnavailable, and so changes nothing, when it cannot be written.
+    `details` name users and organisations by id, never a password or a code."""
+    if actor.os_user is not None:
+        details |= {"operator": "cli", "os_user": actor.os_user}
+    audit_log.append(audit_log.entry(actor.principal, action, details=details))
 
 
 def user_target(user: User, role: Role | None = None) -> Target:
@@ -101,7 +138,15 @@ def create_user(
     password = new_password()
     user = User(email=email, name=name.strip(), organisation=organisation, role=role.value)
     user.set_password(password)
-    user.save()
+    with transaction.atomic():
+        audited(
+            actor,
+            "access:user:create",
+            user=str(user.id),
+            organisation=organisation.pk,
+            role=role.value,
+        )
+        user.save(force_insert=True)
     return user, password
 
 
@@ -114,13 +159,15 @@ def enable(
     today = dt.date.today()
     if vetting_checked_on > today or training_completed_on > today:
         raise Invalid("the vetting check and training dates cannot be in the future")
-    user.vetting_checked_on = vetting_checked_on
-    user.training_completed_on = training_completed_on
-    user.enabled = True
-    user.certified_on = today
-    user.last_active_on = today  # a fresh start for the 60-day rule
-    user.authorised_by = actor.user
-    user.save()
+    with transaction.atomic():
+        audited(actor, "access:user:enable", user=str(user.id))
+        user.vetting_checked_on = vetting_checked_on
+        user.training_completed_on = training_completed_on
+        user.enabled = True
+        user.certified_on = today
+        user.last_active_on = today  # a fresh start for the 60-day rule
+        user.authorised_by = actor.user
+        user.save()
 
 
 def recertify(actor: Actor, user: User) -> None:
@@ -129,26 +176,32 @@ def recertify(actor: Actor, user: User) -> None:
     _not_self(actor, user)
     if not user.enabled:
         raise Invalid("enable the user first")
-    user.certified_on = dt.date.today()
-    user.authorised_by = actor.user
-    user.save(update_fields=["certified_on", "authorised_by"])
+    with transaction.atomic():
+        audited(actor, "access:user:recertify", user=str(user.id))
+        user.certified_on = dt.date.today()
+        user.authorised_by = actor.user
+        user.save(update_fields=["certified_on", "authorised_by"])
 
 
 def disable(actor: Actor, user: User) -> None:
     """Stop the user at once: every session and token they hold ends now."""
     require(actor, Permission.AREA_USERS_MANAGE, user_target(user))
-    user.enabled = False
-    user.save(update_fields=["enabled"])
-    end_sessions(user)
+    with transaction.atomic():
+        audited(actor, "access:user:disable", user=str(user.id))
+        user.enabled = False
+        user.save(update_fields=["enabled"])
+        end_sessions(user)
 
 
 def change_role(actor: Actor, user: User, role: Role) -> None:
     """Give the user another role; their sessions end, so the new role starts clean."""
     require(actor, Permission.AREA_USERS_MANAGE, user_target(user, role))
     _not_self(actor, user)
-    user.role = role.value
-    user.save(update_fields=["role"])
-    end_sessions(user)
+    with transaction.atomic():
+        audited(actor, "access:user:change-role", user=str(user.id), old=user.role, new=role.value)
+        user.role = role.value
+        user.save(update_fields=["role"])
+        end_sessions(user)
 
 
 def reset_password(actor: Actor, user: User) -> str:
@@ -157,6 +210,7 @@ def reset_password(actor: Actor, user: User) -> str:
     _not_self(actor, user)
     password = new_password()
     with transaction.atomic():
+        audited(actor, "access:user:reset-password", user=str(user.id))
         user.set_password(password)
         user.save(update_fields=["password"])
         user.totp_devices.all().delete()
@@ -169,11 +223,18 @@ def reset_password(actor: Actor, user: User) -> str:
 
 
 def change_own_password(user: User, current: str, new: str) -> None:
+    """Change the signed-in user's own password; a wrong current one is audited as refused."""
+    who = user.principal(second_factor=True)
+    action = "access:user:change-password"
     if not user.check_password(current):
+        refusal = {"user": str(user.id), "reason": "the current password was wrong"}
+        audit_log.append(audit_log.entry(who, action, audit_log.REFUSED, details=refusal))
         raise Invalid("your current password is not right")
     validate_password(new, user)  # raises django ValidationError with the reasons
-    user.set_password(new)
-    user.save(update_fields=["password"])
+    with transaction.atomic():
+        audit_log.append(audit_log.entry(who, action, details={"user": str(user.id)}))
+        user.set_password(new)
+        user.save(update_fields=["password"])
 
 
 def end_sessions(user: User) -> None:
@@ -197,16 +258,24 @@ def accredit(
     )
     require(actor, permission, organisation_target(organisation))
     status = Accreditation.Status.WITHDRAWN if withdrawn else Accreditation.Status.ACCREDITED
-    accreditation, _ = Accreditation.objects.update_or_create(
-        organisation=organisation,
-        defaults={"status": status, "expires_on": expires_on, "recorded_by": actor.user},
-    )
-    if not accreditation.in_force(dt.date.today()):
-        # Every session and token of the organisation ends now, in two statements.
-        for model in (User, ApiClient):
-            model.objects.filter(organisation=organisation).update(
-                session_epoch=F("session_epoch") + 1
-            )
+    change = "withdraw" if withdrawn else "accredit"
+    with transaction.atomic():
+        audited(
+            actor,
+            f"access:organisation:{change}",
+            organisation=organisation.pk,
+            expires_on=expires_on.isoformat(),
+        )
+        accreditation, _ = Accreditation.objects.update_or_create(
+            organisation=organisation,
+            defaults={"status": status, "expires_on": expires_on, "recorded_by": actor.user},
+        )
+        if not accreditation.in_force(dt.date.today()):
+            # Every session and token of the organisation ends now, in two statements.
+            for model in (User, ApiClient):
+                model.objects.filter(organisation=organisation).update(
+                    session_epoch=F("session_epoch") + 1
+                )
     return accreditation
 
 

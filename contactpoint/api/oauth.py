@@ -2,7 +2,9 @@
 
 A client authenticates with HTTP Basic (preferred) or with `client_id` and `client_secret`
 form fields, never both, and gets a bearer token that lives `TOKEN_SECONDS`. Every failure
-to authenticate gives the same `invalid_client` answer, whatever went wrong.
+to authenticate gives the same `invalid_client` answer, whatever went wrong. Each grant and
+each refused one is audited first; when the audit log cannot be written, no token is issued
+and the answer is 503 `temporarily_unavailable`.
 """
 
 # No `from __future__ import annotations`: Ninja reads these signatures at import time,
@@ -24,6 +26,7 @@ from contactpoint.access.clients import (
 )
 from contactpoint.api.rules import PUBLIC, api_rule
 from contactpoint.api.schemas import TokenAnswer, TokenProblem
+from contactpoint.audit.log import AuditUnavailable
 
 router = Router(tags=["oauth"])
 
@@ -81,7 +84,13 @@ def _credentials(
     auth=None,
     url_name="oauth_token",
     summary="Get a bearer token (OAuth 2 client credentials)",
-    response={200: TokenAnswer, 400: TokenProblem, 401: TokenProblem, 429: TokenProblem},
+    response={
+        200: TokenAnswer,
+        400: TokenProblem,
+        401: TokenProblem,
+        429: TokenProblem,
+        503: TokenProblem,
+    },
 )
 @api_rule(PUBLIC)
 def token(
@@ -108,6 +117,10 @@ def token(
         return response
     except InvalidClient:
         return problem("invalid_client", "the client could not be authenticated", 401)
+    except AuditUnavailable:
+        # Fail-closed: no token that the audit log could not record.
+        detail = "the grant cannot be recorded in the audit log just now: try again later"
+        return problem("temporarily_unavailable", detail, 503)
     answer = {"access_token": access_token, "token_type": "Bearer", "expires_in": TOKEN_SECONDS}
     response = JsonResponse(answer)
     for name, value in NO_STORE.items():

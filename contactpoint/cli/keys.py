@@ -1,9 +1,17 @@
-"""`contactpoint keys status|rotate|retire`: key-encryption keys and the data keys they wrap."""
+"""`contactpoint keys status|rotate|retire`: key-encryption keys and the data keys they wrap.
+
+A rotation and a retirement are audited (`keys:kek:rotate`, `keys:kek:retire`) before they
+start, under no principal but the operating-system account that ran the command. The
+keyring file and the key store are not the audit log's database, so the event cannot share
+their transaction: it is written first, and when it cannot be, nothing is changed.
+"""
 
 from __future__ import annotations
 
 import argparse
 
+from contactpoint.access.users import cli_operator
+from contactpoint.audit import log as audit_log
 from contactpoint.cli import error, progress
 from contactpoint.keystore import service
 from contactpoint.keystore.models import DataKey
@@ -60,6 +68,18 @@ def count_orphans(chunk: int = 5000) -> int:
         last = ids[-1]
 
 
+UNAUDITED = "the key change cannot be recorded in the audit log just now, so nothing was changed"
+
+
+def _audited(action: str, **details: str) -> bool:
+    """Write the audit event of a key change before it; False when the log cannot be written."""
+    try:
+        audit_log.append(audit_log.entry(None, action, details=details | cli_operator()))
+    except audit_log.AuditUnavailable:
+        return False
+    return True
+
+
 def _file_provider() -> FileKeyProvider | None:
     provider = get_provider()
     return provider if isinstance(provider, FileKeyProvider) and provider.path else None
@@ -69,6 +89,8 @@ def _rotate(args: argparse.Namespace) -> int:
     provider = _file_provider()
     if provider is None:
         return error("rotation needs a keyring file (CONTACTPOINT_KEK_FILE)")
+    if not _audited("keys:kek:rotate", replaces=provider.active_key_id()):
+        return error(UNAUDITED)
     key_id = provider.add_active_key()
     progress(f"keys: {key_id} is now the active key-encryption key")
     done = service.rewrap_all(progress=lambda n: progress(f"keys: {n:,} data keys re-wrapped"))
@@ -90,6 +112,8 @@ def _retire(args: argparse.Namespace) -> int:
     still = DataKey.objects.filter(kek_id=args.key_id).count()
     if still:
         return error(f"{still:,} data keys are still wrapped under {args.key_id}; run rotate")
+    if not _audited("keys:kek:retire", key=args.key_id):
+        return error(UNAUDITED)
     provider.retire(args.key_id)
     print(f"retired {args.key_id}")
     return 0

@@ -11,6 +11,7 @@ import datetime as dt
 
 from django.utils import timezone
 
+from contactpoint.audit.log import AuditUnavailable
 from contactpoint.cli import error
 from contactpoint.linkage import corrections, review
 from contactpoint.linkage.models import LinkDecision, ReviewItem
@@ -63,6 +64,11 @@ def run(args: argparse.Namespace) -> int:
         return _ACTIONS[args.action](args)
     except ReviewError as exc:
         return error(str(exc))
+    except AuditUnavailable:
+        return error(
+            "this cannot be recorded in the audit log just now, so nothing was shown or "
+            "changed; try again later"
+        )
 
 
 def _list(args: argparse.Namespace) -> int:

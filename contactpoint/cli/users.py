@@ -3,6 +3,10 @@
 Every change goes through `contactpoint.access.users`, which asks the decider; this module
 finds people by e-mail and prints. A password is printed once, when it is made. A user the
 actor may not manage gets the same answer as an unknown e-mail, so nobody learns who exists.
+
+The --by user is named, not signed in: each change's audit event also records the
+operating-system account that ran the command (`Actor.at_command_line`). When the audit
+log cannot be written, the change is not made and the command says so (exit code 2).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from contactpoint.access.models import Accreditation, User
 from contactpoint.access.permissions import Role
 from contactpoint.access.standing import RECERTIFY_MONTHS, add_months, add_years
 from contactpoint.access.users import Actor, Invalid, Refused
+from contactpoint.audit import log as audit_log
 from contactpoint.cli import error
 from contactpoint.registry.models import Organisation
 
@@ -30,6 +35,10 @@ HAND_OVER = (
     "chat); they change it and set up a second factor when they first sign in."
 )
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+UNAUDITED = (
+    "the change cannot be recorded in the audit log just now, so nothing was changed; "
+    "try again later (`contactpoint audit verify` checks the log)"
+)
 
 
 class Stop(Exception):
@@ -100,6 +109,8 @@ def answered(action: Callable[[argparse.Namespace], int], args: argparse.Namespa
         return error(f"refused: {exc}")
     except Invalid as exc:
         return error(str(exc))
+    except audit_log.AuditUnavailable:
+        return error(UNAUDITED)
 
 
 # Shared with `contactpoint organisations`, `clients` and `demo-users`.
@@ -115,7 +126,7 @@ def actor_by(email: str) -> Actor:
     reasons = user.suspensions()
     if reasons:
         raise Stop(f"--by: {user.email}'s access is suspended ({'; '.join(reasons)})")
-    return Actor.of(user)
+    return Actor.at_command_line(user)
 
 
 def parse_date(option: str, value: str) -> dt.date:
@@ -291,9 +302,11 @@ def _bootstrap(args: argparse.Namespace) -> int:
         organisation = _bootstrap_organisation(args.organisation, args.organisation_name)
         if User.objects.filter(email=email).exists():
             raise Stop("a user with that e-mail address already exists")
-        user, password = make_enabled_user(
+        user, password = enabled_user(
             email, args.name, organisation, Role.NATIONAL_ADMIN, vetting, training
         )
+        _audit_bootstrap(user, organisation, accredits=needs_accreditation(organisation))
+        user.save(force_insert=True)
         accredited = accredit_for_a_year(organisation, user)
         reasons = User.objects.get(pk=user.pk).suspensions()
         if reasons:  # rolls the whole bootstrap back
@@ -325,6 +338,25 @@ def _bootstrap_organisation(code: str, name: str | None) -> Organisation:
     )
 
 
+def _audit_bootstrap(user: User, organisation: Organisation, accredits: bool) -> None:
+    """The events of a bootstrap, before its user and accreditation are written: there is
+    no principal yet, so they name the operating-system account that ran the command."""
+    made = {"user": str(user.id), "organisation": organisation.pk, "role": user.role}
+    events = [
+        audit_log.entry(
+            None, "access:user:create", details=made | {"bootstrap": True} | users.cli_operator()
+        )
+    ]
+    if accredits:
+        expires = {"organisation": organisation.pk, "expires_on": next_year().isoformat()}
+        events.append(
+            audit_log.entry(
+                None, "access:organisation:accredit", details=expires | users.cli_operator()
+            )
+        )
+    audit_log.append_many(events)
+
+
 def make_enabled_user(
     email: str,
     name: str,
@@ -334,7 +366,22 @@ def make_enabled_user(
     training: dt.date,
     authorised_by: User | None = None,
 ) -> tuple[User, str]:
-    """Create a user enabled and certified today, with no authoriser to ask (bootstrap, demo)."""
+    """Create a user enabled and certified today, with no authoriser to ask (demo)."""
+    user, password = enabled_user(email, name, organisation, role, vetting, training, authorised_by)
+    user.save()
+    return user, password
+
+
+def enabled_user(
+    email: str,
+    name: str,
+    organisation: Organisation,
+    role: Role,
+    vetting: dt.date,
+    training: dt.date,
+    authorised_by: User | None = None,
+) -> tuple[User, str]:
+    """A user enabled and certified today, not saved yet, and their first password."""
     today = dt.date.today()
     if vetting > today or training > today:
         raise Stop("the vetting check and training dates cannot be in the future")
@@ -354,21 +401,28 @@ def make_enabled_user(
         authorised_by=authorised_by,
     )
     user.set_password(password)
-    user.save()
     return user, password
+
+
+def needs_accreditation(organisation: Organisation) -> bool:
+    """Whether the organisation is not accredited now."""
+    current = Accreditation.objects.filter(organisation=organisation).first()
+    return not (
+        current
+        and current.status == Accreditation.Status.ACCREDITED
+        and current.expires_on >= dt.date.today()
+    )
+
+
+def next_year() -> dt.date:
+    return add_years(dt.date.today(), 1)
 
 
 def accredit_for_a_year(organisation: Organisation, by: User | None) -> dt.date | None:
     """Accredit the organisation for a year unless it is accredited now; return the expiry."""
-    today = dt.date.today()
-    current = Accreditation.objects.filter(organisation=organisation).first()
-    if (
-        current
-        and current.status == Accreditation.Status.ACCREDITED
-        and current.expires_on >= today
-    ):
+    if not needs_accreditation(organisation):
         return None
-    expires = add_years(today, 1)
+    expires = next_year()
     Accreditation.objects.update_or_create(
         organisation=organisation,
         defaults={

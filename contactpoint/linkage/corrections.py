@@ -3,7 +3,8 @@
 Merge, unmerge, identity change and reverse: each one transaction, checked before it
 changes anything, recorded as a LinkDecision with the person and the active model. A
 cpid is never issued again: a merged child keeps its row, status merged, and points at
-the child it became; a sealed child keeps its row too.
+the child it became; a sealed child keeps its row too. Each writes its audit event
+(`linkage:review:<decision>`) before it changes anything, as review.py's decisions do.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from contactpoint.linkage.models import LinkBlock, LinkDecision
 from contactpoint.linkage.review import (
     Action,
     ReviewError,
+    audited,
     blocked_pairs,
     by_id,
     child_by_cpid,
@@ -47,6 +49,7 @@ def merge(keep_cpid: str, gone_cpid: str, by: str) -> LinkDecision:
         if keep.pk == gone.pk:
             raise ReviewError("a child cannot be merged with itself")
         _mergeable(keep, gone)
+        audited("merge", keep.pk, other_child=gone.pk)
         return _merge(keep, gone, by, reverses=None)
 
 
@@ -57,6 +60,9 @@ def unmerge(decision_id: str, by: str) -> LinkDecision:
         decision = _decision(decision_id)
         if decision.action != Action.MERGE:
             raise ReviewError(f"decision {decision.pk} is a {decision.action}, not a merge")
+        audited(
+            "unmerge", decision.child_id, other_child=decision.other_child_id, decision=decision.pk
+        )
         return _unmerge(decision, by)
 
 
@@ -76,7 +82,9 @@ def identity_change(cpid: str, by: str, record_ids: Sequence[str] = ()) -> tuple
         if old.status != Status.ACTIVE:
             raise ReviewError(f"{old.cpid_id} is {old.status}: only an active child can change")
         records = _chosen(old, record_ids)
-        new, _ = children.create_children([uuid.uuid4()])[0]
+        new_id = uuid.uuid4()
+        audited("identity-change", old.pk, new_child=new_id, records=len(records))
+        new, _ = children.create_children([new_id])[0]
         if old.shielded:
             Child.objects.filter(pk=new.pk).update(shielded=True)
         move(records, new.pk)
@@ -100,6 +108,13 @@ def reverse(decision_id: str, by: str) -> LinkDecision:
             raise ReviewError("a hold is undone by deciding its review item")
         if decision.reverses_id and decision.action in (Action.NOT_A_MATCH, Action.IDENTITY_CHANGE):
             raise ReviewError(f"decision {decision.pk} undid another: make that decision again")
+        audited(
+            "reverse",
+            decision.child_id or decision.other_child_id,
+            decision=decision.pk,
+            reverses=decision.action,
+            source_record=decision.source_record_id,
+        )
         return inverse(decision, by)
 
 

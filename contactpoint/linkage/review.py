@@ -4,6 +4,10 @@ Each decision is one transaction that checks everything before it changes anythi
 records a LinkDecision naming the person and the active model, and closes the review item
 it answers. Records move between children with `relink` (relink.py). Messages name ids,
 contactpoint IDs and counts, never a child's data.
+
+Each decision writes its audit event (`linkage:review:<decision>`, docs/audit.md) inside its
+transaction, once its checks pass and before it changes anything: when the event cannot
+be written, AuditUnavailable is raised and nothing is changed.
 """
 
 from __future__ import annotations
@@ -12,12 +16,14 @@ import datetime as dt
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.db.models import Count, Max, Model, Q, QuerySet
 from django.utils import timezone
 
+from contactpoint.access.users import cli_operator
+from contactpoint.audit import log as audit_log
 from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.linkage import store
@@ -85,15 +91,37 @@ class ItemView:
 
 
 def item_view(item_id: str) -> ItemView:
-    """The waiting record and each candidate's golden record, for a person to compare."""
+    """The waiting record and each candidate's golden record, for a person to compare.
+
+    Audited before anything is returned (`linkage:review:show`, one event per candidate,
+    or one with no child): the caller shows nothing when AuditUnavailable is raised.
+    """
     item = _item(item_id, for_update=False)
     sr = SourceRecord.objects.select_related("source").get(pk=item.source_record_id)
     record = _opened(sr).record
     blocked = record_blocks(sr.pk)
-    views = tuple(
-        _candidate_view(n, c, c.child_id in blocked) for n, c in enumerate(_candidates(item), 1)
-    )
+    candidates = _candidates(item)
+    views = tuple(_candidate_view(n, c, c.child_id in blocked) for n, c in enumerate(candidates, 1))
+    _audit_show(item, sr, candidates)
     return ItemView(item.pk, item.reason, item.status, sr.source.code, record, views)
+
+
+def _audit_show(item: ReviewItem, sr: SourceRecord, candidates: list[ReviewCandidate]) -> None:
+    ids = {"review_item": str(item.pk), "source_record": str(sr.pk)} | cli_operator()
+    shown: list[tuple[uuid.UUID | None, bool]] = [
+        (c.child_id, _protected(c.child)) for c in candidates
+    ] or [(None, False)]
+    audit_log.append_many(
+        [
+            audit_log.entry(
+                None,
+                "linkage:review:show",
+                child_id=child,
+                details=ids | ({"withheld": True} if withheld else {}),
+            )
+            for child, withheld in shown
+        ]
+    )
 
 
 def _candidate_view(number: int, c: ReviewCandidate, ruled_out: bool) -> CandidateView:
@@ -121,6 +149,7 @@ def link(item_id: str, child_ref: str, by: str) -> LinkDecision:
             raise ReviewError(f"{child.cpid_id} is {child.status}: it cannot take records")
         if child.pk in record_blocks(sr.pk):
             raise ReviewError(f"{child.cpid_id} was marked not a match for this record")
+        audited("link", child.pk, review_item=item.pk, source_record=sr.pk)
         move([sr], child.pk, SourceRecord.Method.PERSON, 1.0)
         close(item)
         return decide(Action.LINK, by, sr=sr, child=child.pk, weight=candidate.weight)
@@ -136,7 +165,9 @@ def new_child(item_id: str, by: str) -> tuple[LinkDecision, str]:
     with transaction.atomic():
         item, sr = _open_item(item_id)
         _no_shielded_child_near(item, sr)
-        child, _ = children.create_children([uuid.uuid4()])[0]
+        new_id = uuid.uuid4()
+        audited("new-child", new_id, review_item=item.pk, source_record=sr.pk)
+        child, _ = children.create_children([new_id])[0]
         move([sr], child.pk, SourceRecord.Method.NEW_CHILD, 1.0)
         close(item)
         return decide(Action.NEW_CHILD, by, sr=sr, child=child.pk), child.cpid_id
@@ -178,6 +209,7 @@ def not_a_match(item_id: str, child_ref: str, by: str) -> LinkDecision:
         candidate = _candidate(item, child_ref)
         if candidate.child_id in record_blocks(sr.pk):
             raise ReviewError(f"candidate {child_ref} is already marked not a match")
+        audited("not-a-match", candidate.child_id, review_item=item.pk, source_record=sr.pk)
         decision = decide(
             Action.NOT_A_MATCH, by, sr=sr, child=candidate.child_id, weight=candidate.weight
         )
@@ -197,6 +229,7 @@ def unlink(record_id: str, by: str) -> tuple[LinkDecision, uuid.UUID]:
         sr = source_record(record_id)
         if sr.child_id is None:
             raise ReviewError(f"source record {sr.pk} is not linked to a child")
+        audited("unlink", sr.child_id, source_record=sr.pk)
         return take_off(sr, by, reverses=None)
 
 
@@ -222,6 +255,23 @@ def blocked_pairs(child_ids: Iterable[uuid.UUID]) -> set[frozenset[uuid.UUID]]:
 
 
 # --- shared steps ------------------------------------------------------------------------
+
+
+def audited(kind: str, child: uuid.UUID | None, **details: Any) -> None:
+    """Write the audit event of a person's decision about `child` (its internal id), inside
+    the decision's transaction and before it changes anything.
+
+    Ids only, never a child's data, nor the --by text (free text could hold anything): the
+    decision's LinkDecision names the person. Decisions are made at the command line, which
+    has no signed-in principal, so the event names the operating-system account.
+
+    Raises:
+        AuditUnavailable: the event could not be written; the caller's transaction, and so
+            the decision, is rolled back.
+    """
+    sealed = {k: str(v) for k, v in details.items() if v is not None} | cli_operator()
+    event = audit_log.entry(None, f"linkage:review:{kind}", child_id=child, details=sealed)
+    audit_log.append(event)
 
 
 def person(by: str) -> str:

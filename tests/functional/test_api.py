@@ -156,6 +156,7 @@ def test_a_client_trades_its_secret_for_a_token_and_calls_with_it(actors: Actors
             "child:involvement:manage",
             "child:emergency-access:use",
             "area:shielded-children:read",
+            "area:shielding:decide",
         ],
     }
 

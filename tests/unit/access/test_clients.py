@@ -38,7 +38,7 @@ def register(
     )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_national_administrator_registers_a_client_whose_secret_is_not_kept(
     actors: Actors,
 ) -> None:
@@ -51,7 +51,7 @@ def test_a_national_administrator_registers_a_client_whose_secret_is_not_kept(
     assert client.enabled and client.role == "index_team"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_only_a_national_administrator_registers_or_disables_clients(actors: Actors) -> None:
     with pytest.raises(Refused):
         create_client(
@@ -64,7 +64,7 @@ def test_only_a_national_administrator_registers_or_disables_clients(actors: Act
     assert client.enabled
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_client_needs_a_name(actors: Actors) -> None:
     with pytest.raises(Invalid):
         create_client(
@@ -72,7 +72,7 @@ def test_a_client_needs_a_name(actors: Actors) -> None:
         )
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_token_lives_ten_minutes_and_only_its_digest_is_kept(actors: Actors) -> None:
     client, secret = register(actors)
     before = timezone.now()
@@ -86,7 +86,7 @@ def test_a_token_lives_ten_minutes_and_only_its_digest_is_kept(actors: Actors) -
     assert authenticate_token(token) == client
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_two_grants_give_two_tokens(actors: Actors) -> None:
     client, secret = register(actors)
     first, _ = issue_token(client.client_id, secret)
@@ -95,7 +95,7 @@ def test_two_grants_give_two_tokens(actors: Actors) -> None:
     assert authenticate_token(first) == authenticate_token(second) == client
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_wrong_secret_or_an_unknown_client_is_an_invalid_client(actors: Actors) -> None:
     client, secret = register(actors)
     with pytest.raises(InvalidClient):
@@ -110,7 +110,7 @@ def test_an_unknown_client_is_checked_against_an_argon2_hash_too() -> None:
     assert identify_hasher(clients._dummy_hash()).algorithm == "argon2"
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_failures_are_throttled_per_client_id(actors: Actors) -> None:
     client, secret = register(actors)
     other, other_secret = register(actors)
@@ -122,7 +122,7 @@ def test_failures_are_throttled_per_client_id(actors: Actors) -> None:
     assert issue_token(other.client_id, other_secret)[0]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_unknown_client_ids_are_throttled_too() -> None:
     for _ in range(throttle.TOKEN_PER_CLIENT.attempts):
         with pytest.raises(InvalidClient):
@@ -131,7 +131,7 @@ def test_unknown_client_ids_are_throttled_too() -> None:
         issue_token("cp_nobody", "guess")
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_success_clears_the_failures(actors: Actors) -> None:
     client, secret = register(actors)
     for _ in range(throttle.TOKEN_PER_CLIENT.attempts - 1):
@@ -143,7 +143,7 @@ def test_a_success_clears_the_failures(actors: Actors) -> None:
     assert issue_token(client.client_id, secret)[0]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_disabled_client_gets_no_token_and_its_tokens_end(actors: Actors) -> None:
     client, secret = register(actors)
     token, _ = issue_token(client.client_id, secret)
@@ -154,7 +154,7 @@ def test_a_disabled_client_gets_no_token_and_its_tokens_end(actors: Actors) -> N
         issue_token(client.client_id, secret)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 @pytest.mark.parametrize(
     ("status", "expires_in_days"),
     [
@@ -179,7 +179,7 @@ def test_a_client_of_an_unaccredited_organisation_gets_no_token(
     assert authenticate_token(token) is None
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_an_expired_token_or_one_of_an_older_epoch_is_refused(actors: Actors) -> None:
     client, secret = register(actors)
     expired, _ = issue_token(client.client_id, secret)
@@ -191,7 +191,7 @@ def test_an_expired_token_or_one_of_an_older_epoch_is_refused(actors: Actors) ->
     assert authenticate_token("made-up") is None
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_client_is_seen_by_the_decider_as_its_organisation_and_role(actors: Actors) -> None:
     client, _ = register(actors)
     principal = client_principal(client)
@@ -204,7 +204,7 @@ def test_a_client_is_seen_by_the_decider_as_its_organisation_and_role(actors: Ac
     assert client_principal(national).area_code is None
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_a_client_is_inactive_once_its_accreditation_lapses(actors: Actors) -> None:
     client, _ = register(actors)
     expires_on = actors.council_a.accreditation.expires_on
