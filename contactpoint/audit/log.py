@@ -105,20 +105,28 @@ def append_many(entries: Sequence[Entry], now: dt.datetime | None = None) -> lis
     try:
         with transaction.atomic():
             head = _locked_head()
-            indexes = [_append(head, e, at) for e in entries]
+            key = period_key(period_of(at))
+            events = [_append(head, e, at, key) for e in entries]
+            Event.objects.bulk_create(events)
             if _checkpoint_due(head, at):
                 _sign(head, at)
             head.save()
-            return indexes
+            return [e.index for e in events]
     except (DatabaseError, keystore.MissingDataKey, crypto.DecryptionError) as exc:
         raise AuditUnavailable("the audit log cannot be written") from exc
 
 
-def _append(head: Head, entry: Entry, now: dt.datetime) -> int:
-    """Write the event at the head's size and move the head (not saved) past it."""
+def period_of(now: dt.datetime) -> str:
+    """The month (UTC) an event at `now` is sealed under: "YYYY-MM"."""
+    return now.astimezone(dt.UTC).strftime("%Y-%m")
+
+
+def _append(head: Head, entry: Entry, now: dt.datetime, key: bytes) -> Event:
+    """The event at the head's size, sealed under `key` (its month's), not yet saved; the
+    head (not saved either) moved past it."""
     index = head.size
     salt = os.urandom(SALT_BYTES)
-    period = now.astimezone(dt.UTC).strftime("%Y-%m")
+    period = period_of(now)
     event = Event(
         index=index,
         at=now,
@@ -136,12 +144,11 @@ def _append(head: Head, entry: Entry, now: dt.datetime) -> int:
     details = dict(entry.details)
     event.commitment = commitment(salt, event, details)
     body = json.dumps({"salt": base64.b64encode(salt).decode(), "details": details})
-    event.sealed = crypto.seal(period_key(period), body.encode(), sealed_context(index))
-    event.save(force_insert=True)
+    event.sealed = crypto.seal(key, body.encode(), sealed_context(index))
     frontier = stored_frontier(head).append(merkle.leaf_hash(event.commitment))
     head.size, head.root = frontier.size, frontier.root()
     head.frontier = b"".join(frontier.hashes)
-    return index
+    return event
 
 
 def _locked_head() -> Head:
