@@ -164,7 +164,7 @@ class Principal:
 
     @property
     def key(self) -> str:
-        """"user:<id>" or "client:<id>": how quotas, findings and audit events name them."""
+        """The principal as quotas, findings and audit events name it: user:<id> or client:<id>."""
         return f"{self.kind}:{self.id}"
 
 
