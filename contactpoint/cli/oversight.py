@@ -51,7 +51,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"{day.day.isoformat()}: judged already, nothing done")
         else:
             print(
-                f"{day.day.isoformat()}: {day.accesses} accesses, {day.alerts} alerts found, "
+                f"{day.day.isoformat()}: {_count(day.accesses, 'access', 'accesses')}, "
+                f"{_count(day.alerts, 'alert', 'alerts')} found, "
                 f"{day.queued} new in the privacy officers' queues"
             )
     return 0
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"

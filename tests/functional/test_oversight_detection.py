@@ -301,7 +301,7 @@ def test_the_command_judges_and_says_what_it_did(actors: Actors) -> None:
     event(alice, activity.VIEW, at(yesterday, 11), child_id=uuid.uuid4(), signals="same_address")
     day = yesterday.isoformat()
     out = run_cli("oversight", "detect", "--day", day).stdout
-    assert f"{day}: 1 accesses, 1 alerts found, 1 new in the privacy officers' queues" in out
+    assert f"{day}: 1 access, 1 alert found, 1 new in the privacy officers' queues" in out
     assert "judged already" in run_cli("oversight", "detect", "--day", day).stdout
     tomorrow = (yesterday + dt.timedelta(days=2)).isoformat()
     refused = run_cli("oversight", "detect", "--day", tomorrow, check=False)
