@@ -8,6 +8,7 @@ the OpenAPI document is served as JSON.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +18,11 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.security import HttpBearer
 
-from contactpoint.access.clients import authenticate_token
+from contactpoint.access.clients import authenticate_token, client_principal
 from contactpoint.access.models import ApiClient
 from contactpoint.access.users import Invalid, Refused
 from contactpoint.api import children, oauth, organisations, users
-from contactpoint.audit.log import AuditUnavailable
+from contactpoint.audit.log import AuditUnavailable, audit_refusal
 
 MAX_TOKEN_LENGTH = 100  # ours are 43 characters; do not hash anything much longer
 
@@ -71,7 +72,17 @@ def _not_authenticated(request: HttpRequest, exc: AuthenticationError) -> HttpRe
 
 @api.exception_handler(Refused)
 def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
-    # The decider's reasons name roles and scopes, never a person or a child.
+    """A refusal a service made after the operation's rule let the client in: audited
+    under that rule, like the rule's own refusals. The decider's reasons name roles and
+    scopes, never a person or a child."""
+    client = getattr(request, "auth", None)
+    if isinstance(client, ApiClient):
+        match = getattr(request, "resolver_match", None)
+        rule = rule_of(getattr(match, "url_name", None) or "", request.method or "")
+        try:
+            audit_refusal(client_principal(client), rule, str(exc))
+        except AuditUnavailable as unaudited:
+            return _unaudited(request, unaudited)
     return api.create_response(request, {"detail": str(exc)}, status=403)
 
 
@@ -114,3 +125,13 @@ def operations() -> Iterator[Operation]:
                 rule: Any = getattr(op.view_func, "access_rule", None)
                 for method in op.methods:
                     yield Operation(method, prefix + path, getattr(op, "url_name", ""), rule)
+
+
+@functools.cache
+def _rules() -> dict[tuple[str, str], str]:
+    return {(op.url_name, op.method): op.rule for op in operations() if op.rule}
+
+
+def rule_of(url_name: str, method: str) -> str:
+    """The access rule of the operation a request reached ("api" when none is known)."""
+    return _rules().get((url_name, method), "api")

@@ -43,7 +43,18 @@ def _sign_in_first(request: HttpRequest) -> HttpResponse:
 
 
 def refused(request: HttpRequest, reason: str | None = None, status: int = 403) -> HttpResponse:
-    """The page for a refusal; it says what the user can do, never what exists."""
+    """The page for a refusal a service made after the view's rule let the user in (another
+    area's user, a shielded child's involvement): audited under the view's rule, like the
+    rule's own refusals, then shown. It says what the user can do, never what exists."""
+    principal = principal_of(request)
+    if principal is not None:
+        match = getattr(request, "resolver_match", None)
+        rule = getattr(getattr(match, "func", None), "access_rule", "") or "page"
+        audit_refusal(principal, rule, reason)
+    return _refusal_page(request, reason, status)
+
+
+def _refusal_page(request: HttpRequest, reason: str | None, status: int = 403) -> HttpResponse:
     return render(request, "errors/403.html", {"reason": reason}, status=status)
 
 
@@ -66,7 +77,7 @@ def _guard(rule: str, view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
         decision = decide(principal, Permission(rule))
         if not decision:
             audit_refusal(principal, rule, decision.reason)
-            return refused(request, decision.reason)
+            return _refusal_page(request, decision.reason)
         return view(request, *args, **kwargs)
 
     return guarded

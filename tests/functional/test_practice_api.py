@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
+from contactpoint.audit.models import Event
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.record import ADDITIONAL_SERVICE
@@ -166,6 +167,12 @@ def test_a_client_keeps_its_own_involvement_up_to_date_and_no_one_elses(
         assert refused.status_code == 403  # another organisation's involvement
         assert "Maya" not in text(refused)
     assert hackney.post(f"{base}/caf", {"exists": False}).status_code == 403
+    # Each refusal the service made, after the operation's rule let the client in, is
+    # audited under the operation (never the child's ID typed in the path).
+    refusals = Event.objects.filter(outcome="refused", principal__startswith="client:")
+    assert (
+        list(refusals.values_list("action", flat=True)) == ["access:child:involvement:manage"] * 4
+    )
 
     ended = school.post(f"{base}/end")
     assert ended.status_code == 200

@@ -12,6 +12,7 @@ import pytest
 from django.test import Client, override_settings
 
 from contactpoint.access.middleware import FACTOR_AT
+from contactpoint.audit.models import Event
 from contactpoint.practice.models import Alert, ContactRequest, EmergencyAccess, Finding, Handover
 from contactpoint.registry.models import Child, Involvement
 from tests.actors import Actors, signed_in
@@ -229,6 +230,9 @@ def test_own_involvement_buttons_and_the_lead_handover(
     assert "Your service is now the lead professional" in page
     assert "Exists: ask the lead professional" in page and "Lead professional</strong>" in page
     assert charlie.post(f"/involvements/{mine.pk}/end").status_code == 403  # not theirs
+    # A service's refusal, after the page's rule let Charlie in, is audited like the rule's.
+    (refusal,) = Event.objects.filter(outcome="refused", principal=f"user:{actors.charlie.pk}")
+    assert refusal.action == "access:child:involvement:manage"
     assert redirects_to(alice.get(f"/involvements/{mine.pk}/end"), record_of(child))
     assert redirects_to(charlie.post(f"/involvements/{theirs.pk}/lead"), record_of(child))
     handover = Handover.objects.get(child=child)
