@@ -70,6 +70,14 @@ class Permission(enum.StrEnum):
     ORGANISATION_ACCESS_HISTORY_READ = "organisation:access-history:read"
     ORGANISATION_USERS_SUSPEND = "organisation:users:suspend"
     AREA_SHIELDING_DECIDE = "area:shielding:decide"
+    # Retention and families' rights (issue 7): the local index team of the child's area
+    # reads archived records, records extensions to 25, takes subject-access requests,
+    # tracks rectification and sends family notices.
+    AREA_ARCHIVED_CHILDREN_READ = "area:archived-children:read"
+    AREA_RETENTION_MANAGE = "area:retention:manage"
+    AREA_SUBJECT_ACCESS_MANAGE = "area:subject-access:manage"
+    AREA_RECTIFICATION_MANAGE = "area:rectification:manage"
+    AREA_FAMILY_NOTICES_MANAGE = "area:family-notices:manage"
 
     @property
     def scope(self) -> str:
@@ -113,6 +121,11 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             # The local index team alone sees a shielded child of its area in full.
             Permission.AREA_SHIELDED_CHILDREN_READ,
             Permission.AREA_SHIELDING_DECIDE,
+            Permission.AREA_ARCHIVED_CHILDREN_READ,
+            Permission.AREA_RETENTION_MANAGE,
+            Permission.AREA_SUBJECT_ACCESS_MANAGE,
+            Permission.AREA_RECTIFICATION_MANAGE,
+            Permission.AREA_FAMILY_NOTICES_MANAGE,
         }
         | _CHILDREN
     ),

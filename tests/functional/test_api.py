@@ -157,6 +157,11 @@ def test_a_client_trades_its_secret_for_a_token_and_calls_with_it(actors: Actors
             "child:emergency-access:use",
             "area:shielded-children:read",
             "area:shielding:decide",
+            "area:archived-children:read",
+            "area:retention:manage",
+            "area:subject-access:manage",
+            "area:rectification:manage",
+            "area:family-notices:manage",
         ],
     }
 

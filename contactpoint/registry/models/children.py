@@ -39,6 +39,17 @@ class Child(models.Model):
     # Set by a source's sensitive-record flag or by two people (oversight); a feed never
     # clears it.
     shielded = models.BooleanField(default=False)
+    # Retention (issue 7, docs/retention.md): when the record was archived (at 18, or at 25
+    # with an extension), and the extension the local index team recorded, if any.
+    archived_on = models.DateField(null=True)
+
+    class Extension(models.TextChoices):
+        CARE_LEAVER = "care_leaver", "A care leaver"
+        SEN_CONSENT = "sen_consent", "Special educational needs, with the young person's consent"
+
+    retention_extension = models.CharField(
+        max_length=12, choices=Extension.choices, blank=True, default=""
+    )
     # A merged child points at the child it became; its cpid is never issued again.
     merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
