@@ -23,6 +23,14 @@ ALLOWED_TEXT = {
     # issue asks for a reason code and text). Sealed, so the privacy officer's review can
     # read it and a purge shreds it; never shown to anyone else.
     "practice.EmergencyAccess": {"explanation"},
+    # Why the local index team asks to shield or unshield a child: the second member judges
+    # it (docs/shielding.md). Sealed like the emergency explanation; never shown elsewhere.
+    "registry.ShieldingDecision": {"explanation"},
+    # Not a child's: a user's declared home postcode (misuse detection compares it with the
+    # children they look at) and a privacy officer's note on a misuse alert, each sealed
+    # under a data key of its own (the user's, the alert's): docs/oversight.md.
+    "oversight.HomePostcode": {"postcode"},
+    "oversight.MisuseAlert": {"note"},
 }
 # Keyed digests: fixed-length HMACs, not text.
 DIGESTS = {"registry.SourceRecord": {"record_ref", "digest"}}
@@ -34,6 +42,9 @@ MACHINE_WRITTEN = {
     "linkage.LinkDecision": {"decided_by", "moved"},
     # Who found a child by a search: "user:<uuid>" or "client:<id>" (practice.record).
     "practice.Finding": {"principal"},
+    # The council area whose index team decides a shielding request: a code, set by the
+    # service from the child's involvements.
+    "registry.ShieldingDecision": {"area_code"},
 }
 TEXT_FIELDS = (models.CharField, models.TextField, models.BinaryField, models.JSONField)
 
