@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic.config import JsonDict, JsonValue
 
+from contactpoint.practice.models import FamilyNotice
 from contactpoint.registry.models import Involvement
 from contactpoint.search.criteria import PURPOSES
 
@@ -194,6 +195,12 @@ class NewInvolvement(Schema):
         max_length=24,
         description="Needed with a sensitive category: "
         + ", ".join(Involvement.ConsentBasis.values),
+    )
+    family_notice_risk: str | None = Field(
+        None,
+        max_length=20,
+        description="Only when telling the family would put the child at risk (no family "
+        "notice is then sent), why: " + ", ".join(FamilyNotice.Risk.values),
     )
 
 

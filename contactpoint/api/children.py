@@ -141,6 +141,7 @@ def register(
         email=new.email,
         sensitive_category=new.sensitive_category,
         consent_basis=new.consent_basis,
+        notice_risk=new.family_notice_risk,
     )
     try:
         involvement = involvements.register(actor, child, details)

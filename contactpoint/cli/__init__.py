@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, bool, str]] = {
     "clients": ("contactpoint.cli.clients", True, "API clients for case-management systems"),
     "involvements": ("contactpoint.cli.involvements", True, "remind, then expire, involvements"),
     "shielding": ("contactpoint.cli.shielding", True, "remind of shieldings due for review"),
+    "retention": ("contactpoint.cli.retention", True, "archive at 18, purge six years on"),
     "audit": ("contactpoint.cli.audit", True, "verify the audit log, sign and export checkpoints"),
     "oversight": (
         "contactpoint.cli.oversight",

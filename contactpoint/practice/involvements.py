@@ -21,7 +21,7 @@ from django.utils import timezone
 from contactpoint.access.permissions import Permission, Target
 from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
-from contactpoint.practice import alerts
+from contactpoint.practice import alerts, family_notices
 from contactpoint.practice.models import Alert, ContactRequest, Handover
 from contactpoint.practice.record import NotFound, View, child_areas, may_open, view_for
 from contactpoint.registry.children import ciphers_for
@@ -47,6 +47,9 @@ class Details:
     email: str = ""
     sensitive_category: str | None = None
     consent_basis: str | None = None
+    # Telling the family would put the child at risk: the practitioner's reason code
+    # (FamilyNotice.Risk). None, the default: a family notice is due.
+    notice_risk: str | None = None
 
 
 def _check_details(details: Details) -> None:
@@ -59,6 +62,7 @@ def _check_details(details: Details) -> None:
             raise Invalid("Select the kind of sensitive service")
         if details.consent_basis not in Involvement.ConsentBasis.values:
             raise Invalid("A sensitive service can be recorded only with a consent basis")
+    family_notices.check_risk(details.notice_risk)
     for text, most in ((details.job_title, 120), (details.phone, 30), (details.name, 120)):
         if len(text) > most:
             raise Invalid("An answer is too long")
@@ -121,6 +125,7 @@ def register(actor: Actor, child: Child, details: Details) -> Involvement:
             ) from None
         _tell_others(child, involvement)
         audited(actor, "register", involvement, role=details.role)
+        family_notices.on_registered(actor, child, involvement, details.notice_risk)
     return involvement
 
 

@@ -13,7 +13,10 @@ Three views, from least to most:
   only to itself; everyone else sees "an additional service is involved".
 
 A record opens only for a child the user found by a search, or may see in full
-(`may_open`): there is no way to browse from one ID to the next.
+(`may_open`): there is no way to browse from one ID to the next. An archived record opens
+by its ID for the local index team of its area alone: in full for a year after archiving,
+then only with a statutory access (`archived_purpose`, docs/retention.md); a purged one
+never opens.
 
 Pages, the API, alerts and e-mails all take what they show from here or show less.
 """
@@ -29,10 +32,11 @@ from django.utils import timezone
 
 from contactpoint.access.permissions import Permission, Principal, Target, decide
 from contactpoint.access.relationships import contacts_decision
+from contactpoint.access.standing import add_months
 from contactpoint.audit import log as audit_log
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.oversight.signals import SHIELDED, Seen, signals
-from contactpoint.practice.models import EmergencyAccess, Finding
+from contactpoint.practice.models import EmergencyAccess, Finding, StatutoryAccess
 from contactpoint.registry import golden
 from contactpoint.registry.models import Child, Involvement, Organisation, Source
 from contactpoint.search.service import principal_key
@@ -44,6 +48,14 @@ ADDITIONAL_SERVICE = "An additional service is involved"
 
 class NotFound(Exception):
     """No child with that contactpoint ID is on the index (or it is closed for good)."""
+
+
+class Purged(NotFound):
+    """The record was purged (its data key destroyed): told to its local index team only."""
+
+
+ARCHIVED_READABLE_MONTHS = 12  # then only with a statutory reason (docs/retention.md)
+ARCHIVED_FIRST_YEAR = "archived_record"  # the audit purpose of a read in that first year
 
 
 class View(enum.StrEnum):
@@ -111,6 +123,7 @@ class Record:
     former_family_names: tuple[Shown, ...] = ()
     address: Shown | None = None
     postcode: Shown | None = None
+    archived_on: dt.date | None = None  # an archived record, read by its local index team
     nhs_number: Shown | None = None
     upn: Shown | None = None
     carers: tuple[CarerShown, ...] = ()
@@ -128,8 +141,9 @@ class Record:
         return next((i for i in self.involvements if i.role == "GP practice"), None)
 
 
-def child_by_cpid(cpid: str) -> Child:
-    """The child with this contactpoint ID; a merged child's survivor.
+def child_by_cpid(cpid: str, *, archived: bool = False) -> Child:
+    """The child with this contactpoint ID; a merged child's survivor. With `archived`,
+    an archived or purged child too (only its local index team may go further).
 
     Raises:
         NotFound: no such child, or one sealed, archived or deceased (closed to searches).
@@ -139,7 +153,10 @@ def child_by_cpid(cpid: str) -> Child:
         if child is None or child.status != Child.Status.MERGED or child.merged_into_id is None:
             break
         child = Child.objects.filter(pk=child.merged_into_id).first()
-    if child is None or child.status != Child.Status.ACTIVE:
+    allowed = {Child.Status.ACTIVE}
+    if archived:
+        allowed |= {Child.Status.ARCHIVED, Child.Status.PURGED}
+    if child is None or child.status not in allowed:
         raise NotFound
     return child
 
@@ -153,14 +170,65 @@ def openable(principal: Principal, cpid: str) -> Child:
             cannot be tried one by one.
     """
     try:
-        child = child_by_cpid(validate_cpid(cpid))
+        child = child_by_cpid(validate_cpid(cpid), archived=True)
     except (InvalidIdentifier, NotFound):
         _audit_refused(principal, None, "no open record has this ID")
         raise NotFound from None
+    if child.status != Child.Status.ACTIVE:
+        return _archived(principal, child)
     if not may_open(principal, child):
         _audit_refused(principal, child, "not found by this user's search")
         raise NotFound
     return child
+
+
+def _archived(principal: Principal, child: Child) -> Child:
+    """An archived record opens by its ID for whom `archived_purpose` allows; a purged one
+    never opens, and only its local index team is told that it was purged.
+
+    Raises:
+        Purged: the record was purged, and the principal is its local index team.
+        NotFound: anything else this principal may not read.
+    """
+    if child.status == Child.Status.ARCHIVED and archived_purpose(principal, child):
+        return child
+    team = local_team(principal, child.pk, Permission.AREA_ARCHIVED_CHILDREN_READ)
+    _audit_refused(principal, child, f"{child.status}: not readable by this user now")
+    raise Purged if team and child.status == Child.Status.PURGED else NotFound
+
+
+def archived_purpose(
+    principal: Principal, child: Child, today: dt.date | None = None
+) -> str | None:
+    """Why the principal may read this archived record now (the audit's purpose), or None.
+
+    Its local index team alone, in the year after archiving; after that only with a
+    statutory access of theirs still running (its reason is the purpose).
+    """
+    if child.status != Child.Status.ARCHIVED or child.archived_on is None:
+        return None
+    if not local_team(principal, child.pk, Permission.AREA_ARCHIVED_CHILDREN_READ):
+        return None
+    if in_first_year(child, today):
+        return ARCHIVED_FIRST_YEAR
+    if principal.kind != "user":
+        return None
+    return (
+        StatutoryAccess.objects.filter(
+            user_id=principal.id, child=child, expires_at__gt=timezone.now()
+        )
+        .order_by("-expires_at")
+        .values_list("reason", flat=True)
+        .first()
+    )
+
+
+def in_first_year(child: Child, today: dt.date | None = None) -> bool:
+    """Whether the child was archived less than ARCHIVED_READABLE_MONTHS ago."""
+    if child.archived_on is None:
+        return False
+    today = today or timezone.localdate()
+    return today < add_months(child.archived_on, ARCHIVED_READABLE_MONTHS)
 
 
 OPEN = "child:record:open"
@@ -195,9 +263,13 @@ def child_areas(child_id: uuid.UUID) -> set[str]:
 
 def sees_shielded(principal: Principal, child: Child) -> bool:
     """Whether the principal is the local index team of this (shielded) child."""
+    return local_team(principal, child.pk, Permission.AREA_SHIELDED_CHILDREN_READ)
+
+
+def local_team(principal: Principal, child_id: uuid.UUID, permission: Permission) -> bool:
+    """Whether the principal holds an area permission for one of the child's areas."""
     return any(
-        decide(principal, Permission.AREA_SHIELDED_CHILDREN_READ, Target(area_code=area))
-        for area in child_areas(child.pk)
+        decide(principal, permission, Target(area_code=area)) for area in child_areas(child_id)
     )
 
 
@@ -214,6 +286,8 @@ def may_open(principal: Principal, child: Child) -> bool:
 
 
 def view_for(principal: Principal, child: Child) -> View:
+    if child.status != Child.Status.ACTIVE:  # archived: its local index team's alone
+        return View.FULL if archived_purpose(principal, child) else View.WITHHELD
     if child.shielded:
         return View.FULL if sees_shielded(principal, child) else View.WITHHELD
     return View.FULL if contacts_decision(principal, child.pk) else View.IDENTITY
@@ -231,7 +305,10 @@ def record_for(principal: Principal, child: Child) -> Record:
     shown, seen = _record_for(principal, child)
     details = {"view": shown.view.value, "fields": fields_shown(shown)}
     known = signals(principal, {child.pk: seen})[child.pk]
-    event = audit_log.entry(principal, VIEW, child_id=child.pk, signals=known, details=details)
+    purpose = archived_purpose(principal, child) or ""  # "" for a child not archived
+    event = audit_log.entry(
+        principal, VIEW, purpose=purpose, child_id=child.pk, signals=known, details=details
+    )
     audit_log.append(event)
     return shown
 
@@ -244,7 +321,7 @@ def fields_shown(shown: Record) -> list[str]:
     return [
         f.name
         for f in fields(shown)
-        if f.name not in ("child_id", "view", "shielded") and getattr(shown, f.name)
+        if f.name not in ("child_id", "view", "shielded", "archived_on") and getattr(shown, f.name)
     ]
 
 
@@ -274,6 +351,7 @@ def _record_for(principal: Principal, child: Child) -> tuple[Record, Seen]:
         cpid=child.cpid_id,
         view=view,
         shielded=child.shielded,
+        archived_on=child.archived_on if child.status == Child.Status.ARCHIVED else None,
         given_name=shown(gold.given_name),
         family_name=shown(gold.family_name),
         date_of_birth=shown(gold.date_of_birth),

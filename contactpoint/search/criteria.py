@@ -31,6 +31,7 @@ PURPOSES: dict[str, str] = {
     "coordinating": "To coordinate support with services already involved",
     "referral": "To make or take a referral",
     "updating_contacts": "To check the contacts of services already involved",
+    "child_protection_enquiry": "Part of a child protection enquiry (section 47)",
 }
 
 OLDEST_YEARS = 26  # records are archived at 18, or at 25 for care leavers and SEN (issue 7)

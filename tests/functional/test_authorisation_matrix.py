@@ -77,6 +77,11 @@ MISUSE_ALERT = "7e0c5a52-3b9e-4c47-9a1e-5f0d2c6b8a31"
 REVIEW_ALERT = {"outcome": "advice", "note": "Spoke to the user about the record"}
 SUSPEND = {"reason": "While the alert about them is looked into"}
 SHIELD = {"reason": "other", "explanation": "An explanation the second person will read"}
+STATUTORY = {"reason": "serious_case_review", "explanation": "Serious case review SCR-2026-014"}
+EXTEND = {"extension": "none"}
+RECTIFY = {"field": "sex", "value": "F", "asked_by": "young_person"}
+UNKNOWN_ID = "0b7c4c1e-51a3-4d6f-9a57-3d5f2c7e9b10"
+SUBJECT_ACCESS = {"relationship": "parent", "identity_check": "photo_id"}
 
 WEB: list[Case] = [
     Case("GET", "/", EVERYONE),
@@ -182,6 +187,32 @@ WEB: list[Case] = [
     Case("GET", "/oversight/children", only("petra")),
     Case("GET", "/account/home-postcode", SIGNED_IN),
     Case("POST", "/account/home-postcode", SIGNED_IN, {"postcode": "NW1 4NP"}),
+    # Subject access (docs/families.md): {found}'s local index teams, of areas A and B.
+    Case("GET", "/children/{found}/subject-access", only("ian", "isla")),
+    Case("POST", "/children/{found}/subject-access", only("ian", "isla"), SUBJECT_ACCESS),
+    Case("POST", "/children/{unfound}/subject-access", NOBODY, SUBJECT_ACCESS),
+    Case("GET", "/subject-access/{subject_access}", only("ian", "isla")),
+    Case("GET", "/subject-access/{subject_access}.pdf", only("ian", "isla")),
+    Case("GET", "/subject-access/{subject_access}/release", only("ian", "isla")),  # the report
+    Case("POST", "/subject-access/{subject_access}/release", only("ian", "isla"), {"enquiry": "0"}),
+    # Rectification and family notices (docs/families.md): {found}'s local index teams. An
+    # unknown request or notice is not found, even to them.
+    Case("GET", "/children/{found}/rectification", only("ian", "isla")),
+    Case("POST", "/children/{found}/rectification", only("ian", "isla"), RECTIFY),
+    Case("POST", "/children/{unfound}/rectification", NOBODY, RECTIFY),
+    Case("GET", "/rectification", only("ian", "isla")),
+    Case("POST", "/rectification/" + UNKNOWN_ID, NOBODY, {"action": "sent"}),
+    Case("GET", "/family-notices", only("ian", "isla")),
+    Case("GET", "/family-notices/" + UNKNOWN_ID, NOBODY),
+    Case("POST", "/family-notices/" + UNKNOWN_ID, NOBODY, {"outcome": "sent", "how": "post"}),
+    # Retention (docs/retention.md): {archived} was archived over a year ago, in area A
+    # only: its index team reads it with a statutory reason; nobody without one.
+    Case("GET", "/children/{archived}", NOBODY),
+    Case("GET", "/children/{archived}/statutory-access", only("ian")),
+    Case("POST", "/children/{archived}/statutory-access", only("ian"), STATUTORY),
+    Case("GET", "/children/{found}/retention-extension", only("ian", "isla")),
+    Case("POST", "/children/{found}/retention-extension", only("ian", "isla"), EXTEND),
+    Case("POST", "/children/{unfound}/retention-extension", NOBODY, EXTEND),
 ]
 
 
@@ -257,10 +288,10 @@ def web_children(actors: Actors, feeds: Path, users: list[User]) -> dict[str, st
     alice's and council B's answers; alice's emergency access to a third child."""
     from contactpoint.access.users import Actor
     from contactpoint.oversight.models import MisuseAlert
-    from contactpoint.practice import emergency, involvements, shielding
+    from contactpoint.practice import emergency, involvements, shielding, subject_access
     from contactpoint.practice.involvements import Details
     from contactpoint.practice.models import Finding
-    from contactpoint.registry.models import Involvement
+    from contactpoint.registry.models import Child, Involvement
     from contactpoint.search.service import principal_key
     from tests.children import found as found_by
     from tests.children import load_children
@@ -311,8 +342,14 @@ def web_children(actors: Actors, feeds: Path, users: list[User]) -> dict[str, st
         "shielding": shielding.request(
             Actor.of(actors.ian), found, "shield", "other", SHIELD["explanation"]
         ).pk,
+        "subject_access": subject_access.record_request(
+            Actor.of(actors.ian), found, "parent", "photo_id"
+        ).pk,
     }
-    return {"found": found.cpid_id, "unfound": unfound.cpid_id} | {
+    archived = children["jacob"]  # retention: archived 400 days ago
+    archived_on = TODAY - dt.timedelta(days=400)
+    Child.objects.filter(pk=archived.pk).update(status="archived", archived_on=archived_on)
+    return {"found": found.cpid_id, "unfound": unfound.cpid_id, "archived": archived.cpid_id} | {
         k: str(v) for k, v in made.items()
     }
 
@@ -354,10 +391,10 @@ def test_every_web_endpoint_refuses_exactly_whom_it_should(actors: Actors, feeds
 def test_the_matrix_covers_every_web_route() -> None:
     sample = {k: "00000000-0000-0000-0000-000000000001" for k in ("bob", "charlie", "self")}
     sample |= {"own_app": "1", "bobs_app": "2", "school_a": "T1", "council_b": "T2"}
-    sample |= {"found": "CP-1", "unfound": "CP-2"}
+    sample |= {"found": "CP-1", "unfound": "CP-2", "archived": "CP-3"}
     journey = ("school_a_inv", "council_b_inv", "unfound_inv", "sensitive", "handover")
     sample |= dict.fromkeys((*journey, "contact_request", "emergency"), sample["bob"])
-    sample |= {"shielding": sample["bob"]}
+    sample |= {"shielding": sample["bob"], "subject_access": sample["bob"]}
     tried = {resolve(fill(c.path, sample)).route for c in WEB}
     routes = {
         route for route, _ in walk(get_resolver().url_patterns) if not route.startswith("api/")

@@ -31,6 +31,8 @@ class Child(models.Model):
         # Identity change (adoption, protected identity): the old record, closed for good.
         SEALED = "sealed", "Sealed after an identity change"
         MERGED = "merged", "Merged into another child"
+        # Six years after archiving: its data key destroyed, so no copy opens (retention).
+        PURGED = "purged", "Purged: its data key destroyed"
 
     # Internal id, used by audit and every other table; never shown to users.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

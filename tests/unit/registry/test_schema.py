@@ -31,6 +31,14 @@ ALLOWED_TEXT = {
     # under a data key of its own (the user's, the alert's): docs/oversight.md.
     "oversight.HomePostcode": {"postcode"},
     "oversight.MisuseAlert": {"note"},
+    # Families' rights (issue 7, docs/families.md and retention.md), each sealed under the
+    # child's key so that a purge shreds it: the index team's note of how it checked a
+    # subject-access requester's identity; a correction asked for (identifying by nature)
+    # and the team's note on it; why a record archived over a year ago is read (a statutory
+    # reason's particulars).
+    "practice.SubjectAccessRequest": {"note"},
+    "practice.RectificationRequest": {"corrected_value", "note"},
+    "practice.StatutoryAccess": {"explanation"},
 }
 # Keyed digests: fixed-length HMACs, not text.
 DIGESTS = {"registry.SourceRecord": {"record_ref", "digest"}}
@@ -45,6 +53,8 @@ MACHINE_WRITTEN = {
     # The council area whose index team decides a shielding request: a code, set by the
     # service from the child's involvements.
     "registry.ShieldingDecision": {"area_code"},
+    # Whose child protection enquiry a subject-access report may now show: "user:<uuid>".
+    "practice.EnquiryRelease": {"principal"},
 }
 TEXT_FIELDS = (models.CharField, models.TextField, models.BinaryField, models.JSONField)
 

@@ -7,7 +7,17 @@ Every view declares its rule; the services in `contactpoint.practice` and
 
 from django.urls import URLPattern, path
 
-from contactpoint.web.views.children import actions, alerts, record, reviews, search, shielding
+from contactpoint.web.views.children import (
+    actions,
+    alerts,
+    families,
+    record,
+    requests,
+    retention,
+    reviews,
+    search,
+    shielding,
+)
 
 urlpatterns: list[URLPattern] = [
     path("search", search.search, name="search"),
@@ -35,4 +45,15 @@ urlpatterns: list[URLPattern] = [
     path("shielding", shielding.queue, name="shielding"),
     path("children/<str:cpid>/shielding", shielding.ask, name="child-shielding"),
     path("shielding/<uuid:decision_id>", shielding.decide, name="shielding-decide"),
+    path("children/<str:cpid>/statutory-access", retention.statutory_access),
+    path("children/<str:cpid>/retention-extension", retention.retention_extension),
+    path("children/<str:cpid>/subject-access", families.ask, name="child-subject-access"),
+    path("subject-access/<uuid:pk>", families.report_page, name="subject-access"),
+    path("subject-access/<uuid:pk>.pdf", families.report_pdf, name="subject-access-pdf"),
+    path("subject-access/<uuid:pk>/release", families.release, name="subject-access-release"),
+    path("children/<str:cpid>/rectification", requests.rectify, name="child-rectification"),
+    path("rectification", requests.rectification_queue, name="rectification"),
+    path("rectification/<uuid:pk>", requests.rectification_step, name="rectification-step"),
+    path("family-notices", requests.notice_queue, name="family-notices"),
+    path("family-notices/<uuid:pk>", requests.notice, name="family-notice"),
 ]

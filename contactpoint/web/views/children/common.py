@@ -17,7 +17,8 @@ from django.utils import timezone
 
 from contactpoint.access.permissions import Permission, decide
 from contactpoint.access.users import Actor
-from contactpoint.practice.record import Record, Shown, View
+from contactpoint.practice.models import FamilyNotice
+from contactpoint.practice.record import Record, Shown, View, local_team
 from contactpoint.practice.shielding import may_decide as may_decide_shielding
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.views.users.common import long_date, page
@@ -28,6 +29,12 @@ SEX = {"F": "Female", "M": "Male", "U": "Not known"}
 def not_found(request: HttpRequest) -> HttpResponse:
     """One answer for a child that does not exist and one the user may not open."""
     return render(request, "children/not_found.html", {"errors": {}}, status=404)
+
+
+def purged(request: HttpRequest) -> HttpResponse:
+    """All there is to say of a purged record to its local index team (no one else is told
+    it existed), and nothing that identifies it."""
+    return render(request, "children/purged.html", {"errors": {}}, status=404)
 
 
 def record_url(child: Child | Record) -> str:
@@ -100,16 +107,43 @@ def render_record(
         "record": record,
         "View": View,
         "can_register": record.view is not View.WITHHELD
+        and record.archived_on is None
         and not own
         and bool(decide(principal, Permission.CHILD_INVOLVEMENT_REGISTER)),
         "can_emergency": record.view is View.IDENTITY
+        and record.archived_on is None
         and bool(decide(principal, Permission.CHILD_EMERGENCY_ACCESS)),
         "emergency_minutes": emergency_minutes(),
         "can_shield": may_decide_shielding(principal, record.child_id),
+        "team_links": team_links(actor, record),
         "role_options": ROLE_OPTIONS,
         "sensitive_options": SENSITIVE_OPTIONS,
         "consent_options": CONSENT_OPTIONS,
+        "notice_risk_options": list(FamilyNotice.Risk.choices),
         "errors": errors or {},
         "values": values if values is not None else QueryDict(),
     }
     return page(request, "children/record.html", context, status=400 if errors else 200)
+
+
+# The local index team's work on a child, each page under /children/<cpid>/.
+TEAM_PAGES = (
+    (Permission.AREA_SUBJECT_ACCESS_MANAGE, "subject-access", "Record a subject-access request"),
+    (Permission.AREA_RECTIFICATION_MANAGE, "rectification", "Record a request to correct a field"),
+    (
+        Permission.AREA_RETENTION_MANAGE,
+        "retention-extension",
+        "Keep the record until 25 (a care leaver, or special educational needs)",
+    ),
+)
+
+
+def team_links(actor: Actor, record: Record) -> list[tuple[str, str]]:
+    """The local index team's pages for this child the user may use: (address, words)."""
+    principal = actor.principal
+    held = [(p, page, words) for p, page, words in TEAM_PAGES if decide(principal, p)]
+    return [
+        (f"/children/{record.cpid}/{page}", words)
+        for permission, page, words in held
+        if local_team(principal, record.child_id, permission)
+    ]

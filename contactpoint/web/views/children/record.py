@@ -16,14 +16,15 @@ from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import emergency, involvements
 from contactpoint.practice.involvements import Details
-from contactpoint.practice.models import EmergencyAccess
-from contactpoint.practice.record import NotFound, Record, View, openable, record_for
+from contactpoint.practice.models import EmergencyAccess, FamilyNotice
+from contactpoint.practice.record import NotFound, Purged, Record, View, openable, record_for
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.access import access_rule, refused, step_up
 from contactpoint.web.views.children.common import (
     emergency_minutes,
     helpers,
     not_found,
+    purged,
     record_url,
     render_record,
 )
@@ -40,6 +41,8 @@ def record(request: HttpRequest, cpid: str) -> HttpResponse:
     try:
         child = openable(actor.principal, cpid)
         shown = record_for(actor.principal, child)
+    except Purged:
+        return purged(request)
     except NotFound:
         return not_found(request)
     return render_record(request, actor, shown)
@@ -71,6 +74,13 @@ def read_details(form: Reader) -> Details | None:
             _values(Involvement.ConsentBasis),
             "Select the basis on which you may record a sensitive service",
         )
+    risk = None
+    if form.data.get("notice_at_risk") == "yes":  # telling the family would put the child at risk
+        risk = form.choice(
+            "notice_risk",
+            _values(FamilyNotice.Risk),
+            "Select why telling the family would put the child at risk",
+        )
     if form.errors or role is None:
         return None
     return Details(
@@ -79,6 +89,7 @@ def read_details(form: Reader) -> Details | None:
         phone=phone,
         sensitive_category=category,
         consent_basis=consent,
+        notice_risk=risk,
     )
 
 

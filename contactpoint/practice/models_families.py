@@ -1,0 +1,79 @@
+"""What families' rights record (docs/families.md): subject-access requests and the
+release of accesses withheld while a child protection enquiry runs.
+
+A request names the child, who asked (their relationship, never their name: the local
+index team keeps its own case file) and how their identity was checked. The team's note
+is free text about a family, so it is sealed under the child's data key.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from contactpoint.registry.fields import Sealed
+from contactpoint.registry.models import Child
+
+
+class SubjectAccessRequest(models.Model):
+    """A family's request for everything held about a child and who looked at it."""
+
+    class Relationship(models.TextChoices):
+        YOUNG_PERSON = "young_person", "The young person themself"
+        PARENT = "parent", "A parent or carer with parental responsibility"
+        REPRESENTATIVE = "representative", "A representative acting with written authority"
+
+    class IdentityCheck(models.TextChoices):
+        PHOTO_ID = "photo_id", "Photographic identity document seen in person"
+        TWO_DOCUMENTS = "two_documents", "Two documents showing name and address"
+        BIRTH_CERTIFICATE = "birth_certificate", "The child's birth certificate and photo ID"
+        AUTHORITY = "authority", "A signed authority and the representative's identity"
+        KNOWN_SERVICE = "known_service", "Confirmed by a service that knows the family"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        ISSUED = "issued", "Issued"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    requested_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    relationship = models.CharField(max_length=16, choices=Relationship.choices)
+    identity_check = models.CharField(max_length=20, choices=IdentityCheck.choices)
+    note = Sealed()  # under the child's key: it may say who the family are and why they ask
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
+    issued_at = models.DateTimeField(null=True)
+
+    def __str__(self) -> str:
+        return f"subject-access request {self.pk}"
+
+
+class EnquiryRelease(models.Model):
+    """The local index team's release of one child protection enquiry's accesses.
+
+    An enquiry is one principal's accesses to one child on one day, from their first
+    search with the purpose `child_protection_enquiry` that day (docs/families.md).
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    principal = models.CharField(max_length=64)  # "user:<id>" or "client:<id>", as in the log
+    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()  # the enquiry's day, in local time
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["principal", "child", "day"], name="one_release_per_enquiry"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"enquiry release {self.pk}"

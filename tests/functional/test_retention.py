@@ -1,0 +1,371 @@
+"""Retention (docs/retention.md): archive at 18 or 25, remove ended involvements, purge six
+years on by destroying the child's data key, and who may read an archived record.
+
+The clock moves by passing `today` (or `--today`); reading rules use the real date, so
+children are archived as of a day chosen relative to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from contactpoint.access.standing import add_months
+from contactpoint.access.users import Actor, Invalid, Refused
+from contactpoint.audit import log as audit_log
+from contactpoint.audit.models import Event
+from contactpoint.audit.verify import verify
+from contactpoint.ingest.loader import load_folder
+from contactpoint.keystore.models import DataKey
+from contactpoint.practice import archived, involvements, retention
+from contactpoint.practice.involvements import Details
+from contactpoint.practice.models import Alert, StatutoryAccess
+from contactpoint.practice.record import NotFound, Purged, View, openable, record_for
+from contactpoint.registry.golden import golden_record
+from contactpoint.registry.models import BlindIndexEntry, Child, Involvement
+from tests.actors import Actors, signed_in
+from tests.children import found, nhs_number
+from tests.conftest import feed_row, run_cli, write_feed
+from tests.functional.test_backup import empty_registry
+
+pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
+
+# given, family, date of birth
+PEOPLE = {
+    "turning": ("Tamsin", "Eighteen", "2008-05-15"),  # 18 on 15 May 2026
+    "young": ("Yusuf", "Young", "2015-03-04"),
+    "leaver": ("Lola", "Leaver", "2002-02-10"),  # 25 on 10 February 2027
+    "adult": ("Ada", "Older", "2001-01-15"),  # 18 long ago: archived whenever it runs
+}
+TODAY = timezone.localdate()
+NURSE = Details("school_nurse", "School nurse", "020 7946 0101")
+EXPLANATION = "Serious case review SCR-2026-014 for the borough"
+
+
+def load(folder: Path) -> dict[str, Child]:
+    """PEOPLE through the real loader, each known to a GP and a school of area A."""
+    numbers = {key: nhs_number(i * 11) for i, key in enumerate(PEOPLE)}
+    nhs, school = [], []
+    for i, (key, (given, family, born)) in enumerate(PEOPLE.items()):
+        common = dict(
+            as_at="2026-10-01",
+            given_name=given,
+            family_name=family,
+            date_of_birth=born,
+            sex="F",
+            postcode="NW1 3AB",
+            nhs_number=numbers[key],
+        )
+        nhs.append(feed_row(record_id=f"N{i}", org_code="A81001", org_role="gp", **common))
+        school.append(feed_row(record_id=f"S{i}", org_code="100001", org_role="school", **common))
+    write_feed(folder, "nhs_demographics", nhs)
+    write_feed(folder, "school_census", school)
+    load_folder(folder)
+    by_number = {v: k for k, v in numbers.items()}
+    found = {}
+    for child in Child.objects.all():
+        record = golden_record(child.pk)
+        assert record is not None and record.nhs_number is not None
+        found[by_number[record.nhs_number.value]] = child
+    assert len(found) == len(PEOPLE)
+    return found
+
+
+@pytest.fixture
+def children(feeds: Path) -> dict[str, Child]:
+    return load(feeds)
+
+
+def nurse(actor: Actor, child: Child) -> Involvement:
+    """The actor's school nurse registers with the child (found by a search first)."""
+    found(actor, child)
+    return involvements.register(actor, child, NURSE)
+
+
+def status(child: Child) -> tuple[str, dt.date | None]:
+    child.refresh_from_db()
+    return child.status, child.archived_on
+
+
+def events(action: str) -> list[Event]:
+    return list(Event.objects.filter(action=action).order_by("index"))
+
+
+def test_a_child_is_archived_in_the_month_after_turning_18_and_not_before(
+    children: dict[str, Child],
+) -> None:
+    turning = children["turning"]
+    # "adult" and "leaver" (no extension recorded) are 18 already.
+    assert retention.run(dt.date(2026, 5, 14)).archived == 2
+    assert status(turning) == ("active", None)
+    # On the birthday and the rest of its month, still active: the archive date and the
+    # audit event's time would otherwise tell the day of birth.
+    retention.run(dt.date(2026, 5, 31))
+    assert status(turning) == ("active", None)
+    report = retention.run(dt.date(2026, 6, 1))
+    assert report.archived == 1 and status(turning) == ("archived", dt.date(2026, 6, 1))
+    assert status(children["young"]) == ("active", None)
+    archived_events = events(retention.ARCHIVE)
+    assert {e.child_id for e in archived_events} == {
+        children[k].pk for k in ("adult", "leaver", "turning")
+    }
+    assert archived_events[-1].child_id == turning.pk
+    assert all(e.principal == "" and e.outcome == "allowed" for e in archived_events)
+
+
+def test_an_extension_keeps_a_record_to_25(children: dict[str, Child], actors: Actors) -> None:
+    leaver = children["leaver"]
+    ian, alice = Actor.of(actors.ian), Actor.of(actors.alice)
+    with pytest.raises(Refused):
+        archived.record_extension(alice, leaver, "care_leaver")  # not the index team
+    archived.record_extension(ian, leaver, "care_leaver")
+    assert events(archived.EXTEND)[0].child_id == leaver.pk
+    retention.run(dt.date(2026, 12, 1))
+    assert status(leaver) == ("active", None)  # 24
+    retention.run(dt.date(2027, 2, 28))
+    assert status(leaver) == ("active", None)  # 25 on 10 February: archived from March
+    retention.run(dt.date(2027, 3, 1))
+    assert status(leaver) == ("archived", dt.date(2027, 3, 1))
+    with pytest.raises(Invalid, match="archived already"):
+        archived.record_extension(ian, leaver, "none")
+
+
+def test_ended_involvements_leave_after_12_months(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    young, alice = children["young"], Actor.of(actors.alice)
+    ended = nurse(alice, young)  # alerts the GP's and school's people
+    involvements.end(alice, ended.pk)
+    ended_on = TODAY
+    alerts_before = Alert.objects.filter(involvement=ended).count()
+    kept = retention.run(add_months(ended_on, 11))
+    assert kept.involvements_removed == 0 and Involvement.objects.filter(pk=ended.pk).exists()
+    gone = retention.run(add_months(ended_on, 13))
+    assert gone.involvements_removed == 1
+    assert not Involvement.objects.filter(pk=ended.pk).exists()
+    assert Alert.objects.filter(involvement_id=ended.pk).count() == 0 <= alerts_before
+    assert Involvement.objects.filter(child=young).count() == 2  # the GP and the school
+    event = events(retention.REMOVE)[0]
+    assert event.child_id == young.pk and event.principal == ""
+
+
+def test_a_child_is_purged_six_years_after_archiving_and_cannot_be_read(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    adult = children["adult"]
+    archived_on = dt.date(2026, 1, 1)
+    retention.run(archived_on)
+    assert status(adult) == ("archived", archived_on)
+    assert retention.run(dt.date(2031, 12, 31)).purged == 0
+    assert golden_record(adult.pk) is not None
+    report = retention.run(dt.date(2032, 1, 1))
+    assert report.purged == 2  # "adult" and "leaver", archived the same day
+    adult.refresh_from_db()
+    assert adult.status == "purged"
+    assert golden_record(adult.pk) is None  # the key is gone: nothing opens
+    assert not DataKey.objects.filter(owner_id=adult.pk).exists()
+    assert not BlindIndexEntry.objects.filter(child=adult).exists()
+    purged = {e.child_id for e in events(retention.PURGE)}
+    assert purged == {adult.pk, children["leaver"].pk}
+    # Its index team is told it was purged, and nothing else; anyone else: not found.
+    with pytest.raises(Purged):
+        openable(actors.ian.principal(second_factor=True), adult.cpid_id)
+    with pytest.raises(NotFound) as other:
+        openable(actors.alice.principal(second_factor=True), adult.cpid_id)
+    assert not isinstance(other.value, Purged)
+    page = signed_in(actors.ian).get(f"/children/{adult.cpid_id}/statutory-access")
+    text = page.content.decode()
+    assert page.status_code == 404 and "This record was purged" in text
+    assert "Ada" not in text and "Older" not in text and adult.cpid_id not in text
+    # Younger children were left alone.
+    assert golden_record(children["young"].pk) is not None
+
+
+def state() -> tuple[object, ...]:
+    return (
+        sorted(Child.objects.values_list("id", "status", "archived_on")),
+        sorted(Involvement.objects.values_list("id", flat=True)),
+        DataKey.objects.count(),
+        BlindIndexEntry.objects.count(),
+        Event.objects.count(),
+    )
+
+
+def ended_long_ago(children: dict[str, Child], actors: Actors) -> None:
+    alice = Actor.of(actors.alice)
+    involvements.end(alice, nurse(alice, children["young"]).pk)
+
+
+def test_a_dry_run_changes_nothing_and_counts_what_a_run_does(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    ended_long_ago(children, actors)
+    retention.run(dt.date(2025, 1, 1))  # "adult" archived long ago: purged below
+    day = add_months(TODAY, 13)
+    before = state()
+    dry = retention.run(day, dry_run=True)
+    assert state() == before
+    real = retention.run(day)
+    # "turning" archived, the nurse's involvement removed, nobody purged yet.
+    assert (
+        dry == real == retention.Report(archived=1, age_unknown=0, involvements_removed=1, purged=0)
+    )
+
+
+def test_running_twice_changes_nothing_more(children: dict[str, Child], actors: Actors) -> None:
+    ended_long_ago(children, actors)
+    retention.run(dt.date(2025, 1, 1))  # "adult" and "leaver" archived
+    day = dt.date(2031, 6, 1)  # both purged, "turning" archived, the nurse's removed
+    first = retention.run(day)
+    assert (first.archived, first.involvements_removed, first.purged) == (1, 1, 2)
+    after = state()
+    assert retention.run(day) == retention.Report(0, 0, 0, 0)
+    assert state() == after
+
+
+def broken_audit() -> None:
+    """The audit table gone, as test_audit_fail_closed does."""
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_event RENAME TO audit_event_away")
+
+
+def mended_audit() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE audit_event_away RENAME TO audit_event")
+
+
+def test_a_crash_mid_run_loses_nothing_and_a_rerun_finishes(children: dict[str, Child]) -> None:
+    day = dt.date(2028, 1, 1)  # "turning" and "adult" both due (and "leaver", no extension)
+    broken: list[bool] = []
+
+    def breaks(step: str, done: int) -> None:
+        """After the first child is archived, the audit log fails."""
+        if not broken and Child.objects.filter(status="archived").exists():
+            broken_audit()
+            broken.append(True)
+
+    try:
+        with pytest.raises(audit_log.AuditUnavailable):
+            retention.run(day, batch_size=1, progress=breaks)
+    finally:
+        if broken:
+            mended_audit()
+    archived_now = Child.objects.filter(status="archived")
+    # The batches before the failure are kept, each with its event; the failed one
+    # changed nothing.
+    assert archived_now.count() == 1
+    assert {e.child_id for e in events(retention.ARCHIVE)} == set(
+        archived_now.values_list("id", flat=True)
+    )
+    retention.run(day, batch_size=1)
+    assert Child.objects.filter(status="archived").count() == 3
+    assert len(events(retention.ARCHIVE)) == 3
+    assert verify().ok
+
+
+def test_a_purged_child_stays_unreadable_in_a_backup_taken_before(
+    children: dict[str, Child], tmp_path: Path
+) -> None:
+    adult, young = children["adult"], children["young"]
+    retention.run(dt.date(2025, 1, 1))
+    backup = tmp_path / "before-purge.jsonl.gz"
+    run_cli("backup", "--out", str(backup))
+    purge = run_cli("retention", "run", "--today", "2031-01-01")
+    assert "2 child(ren) were purged" in purge.stdout  # "adult" and "leaver"
+    empty_registry()
+    run_cli("restore", str(backup))
+    restored = Child.objects.get(pk=adult.pk)
+    assert restored.status == "archived"  # as it was when the backup was taken
+    assert golden_record(adult.pk) is None  # but its key is gone: it cannot be read
+    readable = golden_record(young.pk)
+    assert readable is not None and readable.given_name is not None
+    assert readable.given_name.value == "Yusuf"
+    # The next run marks it purged again.
+    run_cli("retention", "run", "--today", "2031-01-01")
+    assert Child.objects.get(pk=adult.pk).status == "purged"
+
+
+def test_the_command_dry_run_and_its_mistakes(children: dict[str, Child]) -> None:
+    dry = run_cli("retention", "run", "--dry-run", "--today", "2026-06-01")
+    assert "3 child(ren) would be archived" in dry.stdout and "(dry run)" in dry.stdout
+    assert Child.objects.filter(status="archived").count() == 0
+    for child in children.values():  # no name, no ID
+        assert child.cpid_id not in dry.stdout + dry.stderr
+    wrong = run_cli("retention", "run", "--today", "1 June", check=False)
+    assert wrong.returncode == 2 and "YYYY-MM-DD" in wrong.stderr
+
+
+def archive(child: Child, days_ago: int) -> None:
+    """Archive `child` (18 long ago) as of `days_ago` days before today."""
+    retention.run(TODAY - dt.timedelta(days=days_ago))
+    child.refresh_from_db()
+    assert child.status == "archived"
+
+
+def test_in_its_first_year_only_the_index_team_of_its_area_reads_an_archived_record(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    adult = children["adult"]
+    nurse(Actor.of(actors.alice), adult)  # alice is involved
+    archive(adult, days_ago=90)
+    ian = actors.ian.principal(second_factor=True)
+    shown = record_for(ian, openable(ian, adult.cpid_id))
+    assert shown.view is View.FULL and shown.family_name and shown.family_name.value == "Older"
+    viewed = events("child:record:view")[-1]
+    assert (viewed.child_id, viewed.purpose) == (adult.pk, "archived_record")
+    assert signed_in(actors.ian).get(f"/children/{adult.cpid_id}").status_code == 200
+    for who in (actors.alice, actors.isla, actors.charlie):  # involved, other area, other
+        assert signed_in(who).get(f"/children/{adult.cpid_id}").status_code == 404
+    search = {
+        "purpose": "starting_work",
+        "family_name": "Older",
+        "given_name": "Ada",
+        **{"dob-day": "15", "dob-month": "1", "dob-year": "2001"},
+    }
+    assert signed_in(actors.ian).post("/search", search).status_code == 200
+    searched = events("child:records:search")
+    assert searched and adult.pk not in {e.child_id for e in searched}  # never shown
+
+
+def test_after_a_year_only_with_a_statutory_reason_which_is_audited(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    adult = children["adult"]
+    archive(adult, days_ago=400)
+    client = signed_in(actors.ian)
+    assert client.get(f"/children/{adult.cpid_id}").status_code == 404
+    form = client.get(f"/children/{adult.cpid_id}/statutory-access")
+    assert form.status_code == 200 and "serious case review" in form.content.decode()
+    short = client.post(
+        f"/children/{adult.cpid_id}/statutory-access",
+        {"reason": "serious_case_review", "explanation": "SCR"},
+    )
+    assert short.status_code == 400 and not StatutoryAccess.objects.exists()
+    answer = client.post(
+        f"/children/{adult.cpid_id}/statutory-access",
+        {"reason": "serious_case_review", "explanation": EXPLANATION},
+    )
+    assert answer.status_code == 302
+    access = StatutoryAccess.objects.get()
+    assert access.expires_at <= timezone.now() + dt.timedelta(days=1)
+    assert EXPLANATION.encode() not in bytes(access.explanation)  # sealed
+    opened = events(archived.STATUTORY)[0]
+    assert (opened.child_id, opened.purpose, opened.principal) == (
+        adult.pk,
+        "serious_case_review",
+        f"user:{actors.ian.pk}",
+    )
+    assert client.get(f"/children/{adult.cpid_id}").status_code == 200
+    assert events("child:record:view")[-1].purpose == "serious_case_review"
+    # Not another area's team, and never a practitioner.
+    for who in (actors.isla, actors.alice):
+        other = signed_in(who).post(
+            f"/children/{adult.cpid_id}/statutory-access",
+            {"reason": "serious_case_review", "explanation": EXPLANATION},
+        )
+        assert other.status_code in (403, 404)
+    assert StatutoryAccess.objects.count() == 1
