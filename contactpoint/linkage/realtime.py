@@ -137,7 +137,9 @@ class Matcher:
         rows = Child.objects.filter(id__in=list(everyone)).values_list("id", "status", "shielded")
         live, protected = set(), set()
         for child, status, shielded in rows:
-            if status in (Child.Status.ACTIVE, Child.Status.SEALED):
+            # An archived young person's later records join the archived record: a new
+            # active child would be searchable again until the next retention run.
+            if status in (Child.Status.ACTIVE, Child.Status.SEALED, Child.Status.ARCHIVED):
                 live.add(child)
             if shielded or status == Child.Status.SEALED:
                 protected.add(child)

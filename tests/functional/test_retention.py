@@ -117,6 +117,34 @@ def test_a_child_is_archived_in_the_month_after_turning_18_and_not_before(
     assert all(e.principal == "" and e.outcome == "allowed" for e in archived_events)
 
 
+def test_a_feed_record_of_an_archived_young_person_joins_the_archived_record(
+    children: dict[str, Child], tmp_path: Path
+) -> None:
+    """The NHS keeps sending records of young adults: each must join the archived record,
+    not found a new active child (who would be searchable again until the next run)."""
+    adult = children["adult"]
+    retention.run(dt.date(2026, 5, 14))
+    assert status(adult)[0] == "archived"
+    given, family, born = PEOPLE["adult"]
+    number = golden_record(adult.pk).nhs_number.value  # type: ignore[union-attr]
+    later = feed_row(
+        record_id="N-later",
+        org_code="A81001",
+        org_role="gp",
+        as_at="2026-11-01",
+        given_name=given,
+        family_name=family,
+        date_of_birth=born,
+        sex="F",
+        postcode="NW1 3AB",
+        nhs_number=number,
+    )
+    write_feed(tmp_path / "later", "nhs_demographics", [later])
+    load_folder(tmp_path / "later")
+    assert Child.objects.count() == len(PEOPLE)
+    assert status(adult)[0] == "archived"
+
+
 def test_an_extension_keeps_a_record_to_25(children: dict[str, Child], actors: Actors) -> None:
     leaver = children["leaver"]
     ian, alice = Actor.of(actors.ian), Actor.of(actors.alice)
