@@ -201,8 +201,9 @@ def sealed_context(index: int) -> bytes:
 def period_key(period: str) -> bytes:
     """The data key a month's event details are sealed under (made on first use).
 
-    Read from the key store on every append, never kept: a month whose key was destroyed
-    (crypto-shredding its details, which leaves every proof intact) must not be written to.
+    Read from the key store on every append, never kept in the process. Shred a month's
+    details (destroy its key; every proof stays intact) only once the month is over: an
+    append in a month whose key is gone makes the month a new key.
     """
     return keystore.ensure_data_key(period_owner(period))
 
