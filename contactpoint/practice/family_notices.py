@@ -117,7 +117,9 @@ def _notice(actor: Actor, notice_id: uuid.UUID, lock: bool = False) -> FamilyNot
         Refused: not of the local index team.
     """
     require(actor, MANAGE)
-    rows = FamilyNotice.objects.select_for_update() if lock else FamilyNotice.objects.all()
+    rows = (
+        FamilyNotice.objects.select_for_update(of=("self",)) if lock else FamilyNotice.objects.all()
+    )
     notice = (
         rows.select_related(
             "child", "area", "involvement__organisation", "involvement__practitioner"

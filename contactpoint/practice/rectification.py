@@ -191,7 +191,7 @@ def _open(actor: Actor, request_id: uuid.UUID) -> RectificationRequest:
     """
     require(actor, MANAGE)
     request = (
-        RectificationRequest.objects.select_for_update()
+        RectificationRequest.objects.select_for_update(of=("self",))
         .select_related("child", "source", "organisation", "area")
         .filter(pk=request_id)
         .first()
