@@ -188,6 +188,11 @@ CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS = config.seconds("CONTACTPOINT_AUDIT_CHECK
 # The address users reach the service at, for links in e-mails.
 CONTACTPOINT_BASE_URL = os.environ.get("CONTACTPOINT_BASE_URL", "http://localhost:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("CONTACTPOINT_MAIL_FROM", "contactpoint <no-reply@localhost>")
+# A Unicode TrueType font for PDFs (subject-access reports), so that every name prints as
+# held; without one, PDFs fall back to Latin-1 Helvetica (docs/families.md).
+CONTACTPOINT_PDF_FONT = os.environ.get(
+    "CONTACTPOINT_PDF_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+)
 if smtp_host := os.environ.get("CONTACTPOINT_SMTP_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = smtp_host

@@ -29,6 +29,7 @@ from contactpoint.access.permissions import Permission, Target, decide
 from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
+from contactpoint.oversight.activity import SEARCH
 from contactpoint.practice import subject_access_history as access_history
 from contactpoint.practice.models_families import EnquiryRelease, SubjectAccessRequest
 from contactpoint.practice.record import ADDITIONAL_SERVICE, NotFound, child_areas
@@ -224,7 +225,7 @@ def release_enquiry(actor: Actor, request_id: uuid.UUID, event_index: int) -> En
     event = Event.objects.filter(
         index=event_index,
         child_id=request.child_id,
-        action=access_history.SEARCH,
+        action=SEARCH,
         purpose=access_history.ENQUIRY,
     ).first()
     if event is None:

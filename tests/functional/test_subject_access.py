@@ -8,14 +8,19 @@ Camden. Alice is a practitioner at school A, Charlie a social worker at council 
 
 from __future__ import annotations
 
+import datetime as dt
 import html as html_lib
+import io
 import json
 import re
-import zlib
+import uuid
 from pathlib import Path
 
+import pypdf
 import pytest
-from django.test import Client
+from django.conf import settings
+from django.test import Client, override_settings
+from django.utils import timezone
 
 from contactpoint.access.users import Actor, Refused
 from contactpoint.audit import log as audit_log
@@ -25,6 +30,7 @@ from contactpoint.practice import involvements, subject_access
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import EnquiryRelease, SubjectAccessRequest
 from contactpoint.registry.models import Child
+from contactpoint.web.views.children import families
 from tests.actors import Actors, signed_in
 from tests.children import PEOPLE, found, load_children
 
@@ -98,16 +104,10 @@ def no_staff(actors: Actors, words: str) -> None:
 
 
 def pdf_text(data: bytes) -> str:
-    """The text the PDF draws: its content streams, inflated, and their strings."""
+    """The text the PDF draws, as a PDF reader (pypdf) extracts it."""
     assert data.startswith(b"%PDF")
-    drawn = []
-    for stream in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
-        try:
-            body = zlib.decompress(stream)
-        except zlib.error:
-            body = stream
-        drawn += re.findall(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", body)
-    return " ".join(s.replace(b"\\", b"").decode("latin-1") for s in drawn)
+    reader = pypdf.PdfReader(io.BytesIO(data))
+    return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
 
 
 def details_of(event: Event) -> dict[str, object]:
@@ -304,3 +304,34 @@ def test_the_pdf_holds_the_pages_facts_and_no_staff(
     ):
         assert fact in pdf and fact in report, fact
     no_staff(actors, pdf)
+
+
+def report_with(name: str) -> subject_access.Report:
+    held = subject_access.Held("Family name", name, "NHS demographics", dt.date(2026, 10, 1))
+    return subject_access.Report(
+        request_id=uuid.uuid4(),
+        cpid="CP-TEST",
+        requested_at=timezone.now(),
+        relationship="The young person",
+        issued_at=None,
+        restricted=True,
+        fields=(held,),
+        involvements=(),
+        accesses=(),
+        withheld=False,
+        enquiries=(),
+    )
+
+
+@pytest.mark.skipif(
+    not Path(settings.CONTACTPOINT_PDF_FONT).is_file(), reason="no Unicode font installed"
+)
+def test_a_name_outside_latin_1_prints_as_held_with_a_unicode_font() -> None:
+    text = pdf_text(families.pdf_of(report_with("Łukasiewicz-Nguyễn")))
+    assert "Łukasiewicz-Nguyễn" in text
+
+
+def test_without_a_unicode_font_the_pdf_falls_back_to_latin_1(tmp_path: Path) -> None:
+    with override_settings(CONTACTPOINT_PDF_FONT=str(tmp_path / "none.ttf")):
+        text = pdf_text(families.pdf_of(report_with("Łukasiewicz-Müller")))
+    assert "?ukasiewicz-Müller" in text

@@ -10,8 +10,11 @@ child is reached only after a search, as everywhere else.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.views.decorators.http import require_GET, require_http_methods
@@ -168,20 +171,34 @@ def source_words(source: str, as_at: Any) -> str:
     return f"From {source}, as at {long_date(as_at)}"
 
 
+def pdf_font(pdf: FPDF) -> tuple[str, Callable[[str], str]]:
+    """The font family the PDF writes in, and what text goes through first: the configured
+    Unicode font (CONTACTPOINT_PDF_FONT), embedded, so every name prints as held; without
+    it, Helvetica and Latin-1."""
+    regular = Path(settings.CONTACTPOINT_PDF_FONT)
+    if not regular.is_file():
+        return "Helvetica", _latin
+    bold = regular.with_name(f"{regular.stem}-Bold{regular.suffix}")
+    pdf.add_font("Body", "", str(regular))
+    pdf.add_font("Body", "B", str(bold if bold.is_file() else regular))
+    return "Body", str
+
+
 def pdf_of(report: Report) -> bytes:
-    """The report as a PDF (A4, Helvetica), made with fpdf2."""
+    """The report as a PDF (A4), made with fpdf2."""
     pdf = FPDF(format="A4")
     pdf.set_title("Subject-access report")
     pdf.set_author("contactpoint")
+    family, text_of = pdf_font(pdf)
     pdf.add_page()
 
     def heading(text: str, size: int = 13) -> None:
-        pdf.set_font("Helvetica", "B", size)
-        pdf.multi_cell(0, 8, _latin(text), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 10)
+        pdf.set_font(family, "B", size)
+        pdf.multi_cell(0, 8, text_of(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(family, "", 10)
 
     def line(text: str) -> None:
-        pdf.multi_cell(0, 5, _latin(text), new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5, text_of(text), new_x="LMARGIN", new_y="NEXT")
 
     heading("Subject-access report", 18)
     line(f"contactpoint ID {report.cpid}")
