@@ -107,15 +107,17 @@ def timed_searches(warm: list[Query], timed: list[Query]) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def audit_disabled() -> Iterator[None]:
-    """The search's audit write replaced by nothing, in this benchmark process only."""
+    """The search's audit events (their signals) and their write replaced by nothing, in
+    this benchmark process only."""
     from contactpoint.search import service
 
-    audit = service.audit
+    made, audit = service.audit_events, service.audit
+    service.audit_events = lambda *args: []
     service.audit = lambda *args: None
     try:
         yield
     finally:
-        service.audit = audit
+        service.audit_events, service.audit = made, audit
 
 
 def _worker(

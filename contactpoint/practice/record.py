@@ -266,11 +266,19 @@ def sees_shielded(principal: Principal, child: Child) -> bool:
     return local_team(principal, child.pk, Permission.AREA_SHIELDED_CHILDREN_READ)
 
 
+def local_area(principal: Principal, child_id: uuid.UUID, permission: Permission) -> str | None:
+    """The first (by code) of the child's council areas for which the principal holds the
+    area permission: the local index team they act as; None when they are in none. A role
+    without the permission anywhere is answered without reading the child's areas."""
+    if not decide(principal, permission):
+        return None
+    areas = sorted(child_areas(child_id))
+    return next((a for a in areas if decide(principal, permission, Target(area_code=a))), None)
+
+
 def local_team(principal: Principal, child_id: uuid.UUID, permission: Permission) -> bool:
     """Whether the principal holds an area permission for one of the child's areas."""
-    return any(
-        decide(principal, permission, Target(area_code=area)) for area in child_areas(child_id)
-    )
+    return local_area(principal, child_id, permission) is not None
 
 
 def may_open(principal: Principal, child: Child) -> bool:

@@ -29,11 +29,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from contactpoint.access.models import User
-from contactpoint.access.permissions import Permission, Principal, Target, decide
+from contactpoint.access.permissions import Permission, Principal, Target
 from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
 from contactpoint.practice.models import RectificationRequest
-from contactpoint.practice.record import child_areas
+from contactpoint.practice.record import local_area, local_team
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import (
     Child,
@@ -70,17 +70,14 @@ FACTS: dict[str, tuple[type[models.Model], dict[str, Any]]] = {
 
 def may_manage(principal: Principal, child_id: uuid.UUID) -> bool:
     """Whether the principal is in the local index team of one of the child's areas."""
-    if not decide(principal, MANAGE):
-        return False
-    return any(decide(principal, MANAGE, Target(area_code=a)) for a in child_areas(child_id))
+    return local_team(principal, child_id, MANAGE)
 
 
 def _local_area(actor: Actor, child: Child) -> CouncilArea:
     require(actor, MANAGE)
-    for code in sorted(child_areas(child.pk)):
-        if decide(actor.principal, MANAGE, Target(area_code=code)):
-            return CouncilArea.objects.get(code=code)
-    raise Refused(NOT_LOCAL)
+    if (code := local_area(actor.principal, child.pk, MANAGE)) is None:
+        raise Refused(NOT_LOCAL)
+    return CouncilArea.objects.get(code=code)
 
 
 def _person(actor: Actor) -> User:

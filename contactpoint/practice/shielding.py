@@ -26,13 +26,13 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from contactpoint.access.models import User
-from contactpoint.access.permissions import Permission, Principal, Target, decide
+from contactpoint.access.permissions import Permission, Principal, Target
 from contactpoint.access.standing import add_months
 from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
 from contactpoint.practice import alerts
 from contactpoint.practice.models import Alert
-from contactpoint.practice.record import child_areas
+from contactpoint.practice.record import local_area, local_team
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import Child, ShieldingDecision
 
@@ -60,9 +60,7 @@ FEED_FLAG = (
 
 def may_decide(principal: Principal, child_id: uuid.UUID) -> bool:
     """Whether the principal is in the local index team of one of the child's areas."""
-    if not decide(principal, DECIDE):
-        return False
-    return any(decide(principal, DECIDE, Target(area_code=a)) for a in child_areas(child_id))
+    return local_team(principal, child_id, DECIDE)
 
 
 def deciding_area(actor: Actor, child: Child) -> str:
@@ -72,10 +70,9 @@ def deciding_area(actor: Actor, child: Child) -> str:
         Refused: the actor is not in the local index team of any of the child's areas.
     """
     require(actor, DECIDE)
-    for area in sorted(child_areas(child.pk)):
-        if decide(actor.principal, DECIDE, Target(area_code=area)):
-            return area
-    raise Refused(NOT_LOCAL)
+    if (area := local_area(actor.principal, child.pk, DECIDE)) is None:
+        raise Refused(NOT_LOCAL)
+    return area
 
 
 def _person(actor: Actor) -> User:

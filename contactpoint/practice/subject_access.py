@@ -25,14 +25,15 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from contactpoint.access.permissions import Permission, Target, decide
+from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
 from contactpoint.oversight.activity import SEARCH
 from contactpoint.practice import subject_access_history as access_history
 from contactpoint.practice.models_families import EnquiryRelease, SubjectAccessRequest
-from contactpoint.practice.record import ADDITIONAL_SERVICE, NotFound, child_areas
+from contactpoint.practice.record import ADDITIONAL_SERVICE, NotFound
+from contactpoint.practice.record import local_area as team_area
 from contactpoint.practice.subject_access_history import Access, Enquiry
 from contactpoint.registry import golden
 from contactpoint.registry.children import ciphers_for
@@ -94,10 +95,9 @@ def local_area(actor: Actor, child: Child) -> str:
         Refused: the actor may not manage subject access, or not for this child's areas.
     """
     require(actor, MANAGE)
-    for area in sorted(child_areas(child.pk)):
-        if decide(actor.principal, MANAGE, Target(area_code=area)):
-            return area
-    raise Refused(NOT_LOCAL)
+    if (area := team_area(actor.principal, child.pk, MANAGE)) is None:
+        raise Refused(NOT_LOCAL)
+    return area
 
 
 def may_manage(actor: Actor, child: Child) -> bool:

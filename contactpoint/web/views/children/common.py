@@ -140,10 +140,8 @@ TEAM_PAGES = (
 
 def team_links(actor: Actor, record: Record) -> list[tuple[str, str]]:
     """The local index team's pages for this child the user may use: (address, words)."""
-    principal = actor.principal
-    held = [(p, page, words) for p, page, words in TEAM_PAGES if decide(principal, p)]
     return [
         (f"/children/{record.cpid}/{page}", words)
-        for permission, page, words in held
-        if local_team(principal, record.child_id, permission)
+        for permission, page, words in TEAM_PAGES
+        if local_team(actor.principal, record.child_id, permission)
     ]
