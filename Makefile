@@ -10,7 +10,7 @@ DEMO_FEEDS := var/demo-feeds
 export CONTACTPOINT_DATA_DIR ?= $(CURDIR)/var
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test test-postgres lint format bench clean
+.PHONY: help setup demo demo-data demo-check test test-postgres lint format bench clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -29,12 +29,14 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed node_modules/.installed ## create the virtual environment and install everything
 
-demo: setup ## run the service on SQLite with about 20,000 synthetic children
+demo-data: setup ## what `make demo` does before it serves: keys, ~20,000 children, demo users
 	CONTACTPOINT_ENV=development $(BIN)/contactpoint init
 	@test -f $(DEMO_FEEDS)/manifest.json || \
 		CONTACTPOINT_ENV=development $(BIN)/contactpoint synth --children $(DEMO_CHILDREN) --seed 1 --out $(DEMO_FEEDS)
-	CONTACTPOINT_ENV=development $(BIN)/contactpoint load $(DEMO_FEEDS)
+	CONTACTPOINT_ENV=development $(BIN)/contactpoint load --bulk $(DEMO_FEEDS)
 	CONTACTPOINT_ENV=development $(BIN)/contactpoint demo-users
+
+demo: demo-data ## run the service on SQLite with about 20,000 synthetic children
 	@echo
 	@echo "contactpoint is starting at http://localhost:8000 (Ctrl-C stops it). Use that address:"
 	@echo "browsers keep its secure session cookies over plain http from localhost only."
@@ -46,6 +48,9 @@ demo: setup ## run the service on SQLite with about 20,000 synthetic children
 	@echo "      CONTACTPOINT_ENV=development $(BIN)/contactpoint backup --out var/backup.jsonl.gz"
 	@echo
 	CONTACTPOINT_ENV=development $(BIN)/contactpoint serve
+
+demo-check: ## build the demo as `make demo` does, serve it, check it answers (CI runs this)
+	.ci/demo-check
 
 test: setup ## run the test suite (SQLite; set DATABASE_URL for PostgreSQL)
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -24,14 +24,15 @@ from django.db.models import F, QuerySet
 from contactpoint.access.models import Accreditation, ApiClient, ResetRequest, User
 from contactpoint.access.permissions import Permission, Principal, Role, Target, decide
 from contactpoint.audit import log as audit_log
+from contactpoint.lib.errors import Refusal
 from contactpoint.registry.models import Organisation
 
 
-class Refused(Exception):
+class Refused(Refusal):
     """The actor may not make this change; the message says why, and names no one."""
 
 
-class Invalid(Exception):
+class Invalid(Refusal):
     """The change is not possible as asked (a missing date, a duplicate e-mail)."""
 
 

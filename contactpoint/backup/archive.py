@@ -16,6 +16,8 @@ from django.db import connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
 
+from contactpoint.lib.errors import Refusal
+
 FORMAT = "contactpoint-backup/1"
 APPS = ("registry", "ingest")
 CHUNK = 2000
@@ -23,7 +25,7 @@ CHUNK = 2000
 Progress = Callable[[str], None]
 
 
-class BackupError(Exception):
+class BackupError(Refusal):
     """The backup cannot be written or restored; the message says why."""
 
 

@@ -74,6 +74,7 @@ def error(message: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     from contactpoint.config import ConfigurationError
+    from contactpoint.lib.errors import Refusal
 
     top = build_parser().parse_args(argv)
     module, needs_django, _ = COMMANDS[top.command]
@@ -85,29 +86,45 @@ def main(argv: Sequence[str] | None = None) -> int:
             django.setup()
         args = command_parser(top.command).parse_args(top.args)
         result: int = importlib.import_module(module).run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not at exit where it cannot be caught
         return result
-    except ConfigurationError as exc:
+    except (ConfigurationError, Refusal) as exc:  # written to be read: no child's data
         return error(str(exc))
     except KeyboardInterrupt:
         return error("interrupted; everything committed so far is kept, run it again to resume")
+    except BrokenPipeError:
+        return closed_pipe()
     except Exception as exc:  # the last line of defence for what we print
-        return error(unexpected(exc))
+        return error(unexpected(top.command, exc))
 
 
-def unexpected(exc: BaseException) -> str:
-    """Describe an unexpected failure by type and place, never by message.
+def closed_pipe() -> int:
+    """The reader went away (`contactpoint quarantine list | head`): stop quietly.
+
+    Python would otherwise report the pipe again when it flushes stdout at exit, so stdout
+    is pointed at the null device first (as the Python documentation on SIGPIPE advises).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 141  # 128 + SIGPIPE, as a program killed by the signal would end
+
+
+def unexpected(command: str, exc: BaseException) -> str:
+    """Describe an unexpected failure by command, type and place, never by message.
 
     An exception's message can quote the value that caused it, which may be a child's
-    data; the type and the line are enough to find the fault. CONTACTPOINT_TRACEBACK=1
-    prints the whole traceback for a developer on synthetic data.
+    data; the type and the line are enough to find the fault. Every command changes the
+    databases in transactions, so what was not committed when it stopped is not kept.
+    CONTACTPOINT_TRACEBACK=1 prints the whole traceback for a developer on synthetic data.
     """
     if os.environ.get("CONTACTPOINT_TRACEBACK") == "1":
         traceback.print_exception(exc)
     frame = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
     where = f" at {Path(frame.filename).name}:{frame.lineno}" if frame else ""
     return (
-        f"unexpected {type(exc).__name__}{where}; nothing after the last committed batch was "
-        "kept (set CONTACTPOINT_TRACEBACK=1 to see the traceback)"
+        f"`contactpoint {command}` stopped on an unexpected {type(exc).__name__}{where}; "
+        "any change it had not committed was not kept (set CONTACTPOINT_TRACEBACK=1 to see "
+        "the traceback)"
     )
 
 

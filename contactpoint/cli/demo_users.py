@@ -20,9 +20,10 @@ import datetime as dt
 import os
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.utils.text import slugify
 
 from contactpoint import config
@@ -33,6 +34,8 @@ from contactpoint.access.standing import add_years
 from contactpoint.access.users import Actor
 from contactpoint.cli import error, progress
 from contactpoint.cli.users import accredit_for_a_year, make_enabled_user
+from contactpoint.lib.errors import Refusal
+from contactpoint.linkage.models import ReviewCandidate, ReviewItem
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.registry import golden
@@ -51,6 +54,15 @@ AREA_ROLES = (
 )
 CASELOAD = 3  # children of the first area's school each demo social worker is involved with
 CHILDREN_FILE = "demo-children.txt"
+# A current involvement of a child a practitioner may be registered on: open to everyone
+# (not shielded, archived, sealed, merged or purged). Children waiting on a person's
+# linkage decision are left out too (_waiting_children): a demo should not start there.
+_REGISTRABLE = Q(end_date__isnull=True, child__status=Child.Status.ACTIVE, child__shielded=False)
+_REGISTRABLE_PUPIL = Q(
+    involvement__end_date__isnull=True,
+    involvement__child__status=Child.Status.ACTIVE,
+    involvement__child__shielded=False,
+)
 HEADER = """\
 # contactpoint demo users: THROW-AWAY demo credentials for a development environment.
 # Made by `contactpoint demo-users` for this database only; never use them, or this
@@ -61,8 +73,8 @@ HEADER = """\
 """
 
 
-class NoAreas(Exception):
-    pass
+class TooSmall(Refusal):
+    """The loaded population has too little for a demo."""
 
 
 @dataclass(frozen=True)
@@ -95,10 +107,7 @@ def run(args: argparse.Namespace) -> int:
         show(saved)
         _children_note()
         return 0
-    try:
-        credentials = _renew(existing) if existing else _create()
-    except NoAreas as exc:
-        return error(str(exc))
+    credentials = _renew(existing) if existing else _create()
     write(path, credentials)
     progress(f"demo-users: {len(credentials)} demo users; their credentials are in {path}")
     show(credentials)
@@ -164,17 +173,32 @@ def _create() -> list[Credential]:
 def _caseload(social_worker: User, school: Organisation) -> None:
     """Register the social worker with a few of the school's pupils, so that the demo has
     children whom two services already work with (the school through its feed)."""
-    pupils = (
-        Involvement.objects.filter(organisation=school, end_date__isnull=True)
+    pupils = list(
+        Involvement.objects.filter(_REGISTRABLE, organisation=school)
+        .exclude(child_id__in=_waiting_children())
         .order_by("child__cpid")
-        .values_list("child_id", flat=True)[:CASELOAD]
+        .values_list("child_id", flat=True)
+        .distinct()[:CASELOAD]
     )
+    if len(pupils) < CASELOAD:
+        progress(
+            f"demo-users: the school {school.code} has {len(pupils)} pupil(s) a practitioner "
+            f"may be registered on (active, not shielded, not waiting for review), not "
+            f"{CASELOAD}: the demo social worker works with {len(pupils)}; load a larger "
+            "population for the whole demo journey"
+        )
     details = Details("social_worker", "Social worker", "020 7946 0999")
     actor = Actor.of(social_worker)
-    for child in Child.objects.filter(pk__in=list(pupils)):
+    for child in Child.objects.filter(pk__in=pupils):
         # As though they had found the child by a search, which registering needs.
         remember(principal_key(actor.principal), [child.pk])
         involvements.register(actor, child, details)
+
+
+def _waiting_children() -> QuerySet[ReviewCandidate, Any]:
+    """Children an open review item names: a record waits for a person to decide on them."""
+    open_items = ReviewCandidate.objects.filter(item__status=ReviewItem.Status.OPEN)
+    return open_items.values_list("child_id", flat=True)
 
 
 def write_children(path: Path) -> int:
@@ -212,18 +236,17 @@ def _choose_areas() -> list[tuple[CouncilArea, Organisation, Organisation]]:
     )
     areas = list(ranked)
     if len(areas) < 2:
-        raise NoAreas(
+        raise TooSmall(
             "demo-users needs two council areas with schools; load the demo population "
             "first (`make demo`, or `contactpoint load var/demo-feeds`)"
         )
     places: list[tuple[CouncilArea, Organisation, Organisation]] = []
     for area in areas:
         in_area = Organisation.objects.filter(council_area=area, kind=Organisation.Kind.SCHOOL)
-        # The school with most pupils on the index, so the demo has children to find.
+        # The school with most pupils a practitioner may be registered on, so the demo has
+        # children to find and a caseload to give the social worker.
         school = (
-            in_area.annotate(
-                pupils=Count("involvement", filter=Q(involvement__end_date__isnull=True))
-            )
+            in_area.annotate(pupils=Count("involvement", filter=_REGISTRABLE_PUPIL))
             .order_by("-pupils", "code")
             .first()
         )

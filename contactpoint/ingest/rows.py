@@ -15,9 +15,10 @@ from pathlib import Path
 
 from contactpoint.ingest import feeds
 from contactpoint.ingest.feeds import Problem
+from contactpoint.lib.errors import Refusal
 
 
-class FeedError(Exception):
+class FeedError(Refusal):
     """A whole file or folder cannot be loaded (the message says why); nothing was changed."""
 
 

@@ -1,1 +1,2 @@
-"""Record linkage: how well records are linked into children (issue 3 adds the linker)."""
+"""Record linkage: the model, real-time matching, bulk linkage, the review queue and how well
+records are linked into children (docs/linkage.md)."""

@@ -25,6 +25,7 @@ from django.utils import timezone
 from contactpoint.access.users import cli_operator
 from contactpoint.audit import log as audit_log
 from contactpoint.ingest.feeds import FeedRecord
+from contactpoint.lib.errors import Refusal
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.linkage import store
 from contactpoint.linkage.models import LinkBlock, LinkDecision, ReviewCandidate, ReviewItem
@@ -39,7 +40,7 @@ Action = LinkDecision.Action
 LINKABLE = (Child.Status.ACTIVE, Child.Status.SEALED)
 
 
-class ReviewError(Exception):
+class ReviewError(Refusal):
     """A decision refused, or something unknown named: nothing was changed."""
 
 

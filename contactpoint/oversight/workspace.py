@@ -27,6 +27,7 @@ from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
 from contactpoint.keystore import service as keystore
+from contactpoint.lib.errors import Refusal
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.oversight.models import MisuseAlert
 from contactpoint.practice import record
@@ -51,7 +52,7 @@ HISTORY_LIMIT = 100
 NO_SUCH_CHILD = "No record has this ID"
 
 
-class NotFound(Exception):
+class NotFound(Refusal):
     """No such alert, user or child within the officer's organisation."""
 
 

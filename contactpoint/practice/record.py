@@ -34,6 +34,7 @@ from contactpoint.access.permissions import Permission, Principal, Target, decid
 from contactpoint.access.relationships import contacts_decision
 from contactpoint.access.standing import add_months
 from contactpoint.audit import log as audit_log
+from contactpoint.lib.errors import Refusal
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.oversight.signals import SHIELDED, Seen, signals
 from contactpoint.practice.models import EmergencyAccess, Finding, StatutoryAccess
@@ -46,7 +47,7 @@ STALE_AFTER = dt.timedelta(days=365)  # not confirmed for a year: shown as possi
 ADDITIONAL_SERVICE = "An additional service is involved"
 
 
-class NotFound(Exception):
+class NotFound(Refusal):
     """No child with that contactpoint ID is on the index (or it is closed for good)."""
 
 

@@ -40,6 +40,7 @@ from contactpoint.access import throttle
 from contactpoint.access.permissions import Principal
 from contactpoint.audit import log as audit_log
 from contactpoint.lib import dates, names
+from contactpoint.lib.errors import Refusal
 from contactpoint.linkage import realtime, store
 from contactpoint.linkage.records import LinkRecord, from_canonical
 from contactpoint.linkage.scorer import Score
@@ -72,7 +73,7 @@ SEARCH_FIELDS = (
 )
 
 
-class QuotaExceeded(Exception):
+class QuotaExceeded(Refusal):
     """The user has made as many searches as the hour or the day allows."""
 
 

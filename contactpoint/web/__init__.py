@@ -1,1 +1,1 @@
-"""The web application: pages for people (the practitioner pages come with issue 4)."""
+"""The web application: GOV.UK-styled pages for people, each declaring its access rule."""

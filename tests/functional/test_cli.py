@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import child_row, run_cli, write_feed
+from tests.conftest import child_row, cli_env, run_cli, write_feed
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -106,7 +106,7 @@ def test_an_unexpected_failure_names_its_type_and_place_but_not_its_message(
         "keys", "status", check=False, env_extra={"CONTACTPOINT_KEYSTORE_URL": f"sqlite:///{bad}"}
     )
     assert result.returncode == 2
-    assert "unexpected DatabaseError" in result.stderr
+    assert "`contactpoint keys` stopped on an unexpected DatabaseError at " in result.stderr
     assert "Nowak" not in result.stderr and "Traceback" not in result.stderr
 
 
@@ -120,3 +120,20 @@ def test_the_key_store_must_be_another_database(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "must name another database" in result.stderr
+
+
+def test_a_reader_that_goes_away_stops_a_listing_quietly(feeds: Path) -> None:
+    rows = [child_row(f"N{n}", date_of_birth="2016-13-05") for n in range(400)]
+    write_feed(feeds, "nhs_demographics", rows)
+    run_cli("load", str(feeds))
+    command = f"{sys.executable} -m contactpoint quarantine list | head -n 2"
+    result = run_cli_shell(command)
+    assert result.stdout.count("\n") == 2 and "date_of_birth" in result.stdout
+    assert result.stderr == ""
+
+
+def run_cli_shell(command: str) -> subprocess.CompletedProcess[str]:
+    """A shell pipeline around the command, with this run's test databases."""
+    return subprocess.run(  # noqa: S602 - a fixed pipeline written by the test
+        command, shell=True, env=cli_env(), capture_output=True, text=True, timeout=120, check=True
+    )

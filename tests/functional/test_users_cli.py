@@ -16,8 +16,10 @@ from contactpoint import config
 from contactpoint.access import totp
 from contactpoint.access.models import Accreditation, ApiClient, User
 from contactpoint.access.permissions import Role
+from contactpoint.linkage import store
+from contactpoint.linkage.models import ReviewCandidate, ReviewItem
 from contactpoint.practice.models import Alert
-from contactpoint.registry.models import CouncilArea, Involvement, Organisation
+from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation, SourceRecord
 from tests.actors import Actors
 from tests.children import load_children
 from tests.conftest import run_cli
@@ -385,6 +387,44 @@ def test_demo_users_again_reprints_and_without_the_file_renews(
 def test_demo_users_needs_two_areas_with_schools(demo_file: None) -> None:
     assert "needs two council areas with schools" in refused("demo-users")
     assert not User.objects.exists()
+
+
+def test_demo_caseload_skips_shielded_archived_and_waiting_children_first_by_id(
+    demo_file: None, feeds: Path
+) -> None:
+    """Contactpoint IDs are random, so any child may come first: the caseload is chosen
+    among children a practitioner may be registered on, whatever comes first."""
+    load_children(feeds)  # four pupils of a Camden school
+    york = CouncilArea.objects.create(code="E06000014", name="York")
+    Organisation.objects.create(code="Y1", kind="school", name="York School", council_area=york)
+    first, second, third, fourth = Child.objects.order_by("cpid")
+    Child.objects.filter(pk=first.pk).update(shielded=True)
+    Child.objects.filter(pk=second.pk).update(
+        status=Child.Status.ARCHIVED, archived_on=dt.date.today()
+    )
+    record = SourceRecord.objects.filter(child=fourth).first()
+    assert record is not None
+    item = ReviewItem.objects.create(
+        source_record=record, reason=ReviewItem.Reason.REVIEW_BAND, model=store.active().record
+    )
+    ReviewCandidate.objects.create(item=item, child=third, weight=0.0)
+
+    result = run_cli("demo-users")
+
+    worker = User.objects.get(email__startswith="social-worker.camden")
+    registered = Involvement.objects.filter(practitioner__user=worker, end_date__isnull=True)
+    assert {i.child_id for i in registered} == {fourth.pk}
+    assert "has 1 pupil(s) a practitioner may be registered on" in result.stderr
+    assert "unexpected" not in result.stderr and User.objects.count() == 9
+
+
+def test_a_refusal_escaping_a_command_prints_its_own_message_and_exits_non_zero(
+    demo_file: None,
+) -> None:
+    result = run_cli("demo-users", check=False)
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.startswith("contactpoint: error: demo-users needs two council areas")
+    assert "unexpected" not in result.stderr and "committed" not in result.stderr
 
 
 def test_demo_users_refuses_outside_development(places: dict[str, CouncilArea]) -> None:
