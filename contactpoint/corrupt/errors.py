@@ -83,7 +83,7 @@ class Rates:
 
     name_edits: float = 0.10  # a name with one to three edits (insert, delete, change, swap)
     keyboard: float = 0.04  # a name with a neighbouring key struck
-    ocr: float = 0.03  # a name with an OCR slip (rn/m, cl/d, l/1, o/0, ...)
+    ocr: float = 0.03  # a name with an OCR slip where it has a letter one can hit (rn/m, ...)
     names_swapped: float = 0.03  # given and family names in each other's place
     nickname: float = 0.25  # of given names with a nickname in NICKNAMES
     no_given_name: float = 0.02
@@ -107,20 +107,26 @@ class Rates:
 
     def scaled(self, factor: float) -> Rates:
         """Every rate times `factor` (at most 1)."""
-        return replace(self, **{f.name: min(1.0, getattr(self, f.name) * factor) for f in fields(self)})
+        return replace(
+            self, **{f.name: min(1.0, getattr(self, f.name) * factor) for f in fields(self)}
+        )
 
 
 class Slips:
-    """Applies slips at `rates` with `rng`, counting in `applied` each kind it made."""
+    """Applies slips at `rates` with `rng`, counting in `applied` each kind it made, and in
+    `tried` each time one could have happened."""
 
     def __init__(self, rng: random.Random, rates: Rates) -> None:
         self.rng = rng
         self.rates = rates
         self.applied: Counter[str] = Counter()
+        self.tried: Counter[str] = Counter()
 
     def happens(self, kind: str) -> bool:
         """Whether a slip of `kind` happens this time (counted when it does)."""
-        hit = self.rng.random() < getattr(self.rates, kind)
+        rate: float = getattr(self.rates, kind)
+        hit = self.rng.random() < rate
+        self.tried[kind] += 1
         self.applied[kind] += hit
         return hit
 
@@ -131,10 +137,8 @@ class Slips:
                 value = edit(value, self.rng)
         if value and self.happens("keyboard"):
             value = keyboard_slip(value, self.rng)
-        if value and self.rng.random() < self.rates.ocr:
-            slipped = ocr_slip(value, self.rng)
-            self.applied["ocr"] += slipped != value
-            value = slipped
+        if value and self.happens("ocr"):
+            value = ocr_slip(value, self.rng)
         return value
 
     def given_name(self, value: str) -> str:

@@ -50,7 +50,7 @@ class Layout:
     record_prefix: str
     delimiter: str
     date_format: str  # a key of DATE_FORMATS
-    headings: dict[str, str]  # standard field (FIELDS) -> column heading
+    headings: dict[str, str]  # standard field (FIELDS, and perhaps local_id) -> column heading
     street_first: bool = False  # "High St, 12" rather than "12 High Street"
     upper_case: bool = False  # names and address in capitals
     spaced_postcode: bool = True
@@ -112,10 +112,15 @@ class Written:
     truth: Path
     people: int
     applied: Counter[str] = field(default_factory=Counter)
+    tried: Counter[str] = field(default_factory=Counter)
 
 
 def write_independent(
-    out: Path, count: int, seed: int, rates: Rates | None = None, layouts: Sequence[Layout] = LAYOUTS
+    out: Path,
+    count: int,
+    seed: int,
+    rates: Rates | None = None,
+    layouts: Sequence[Layout] = LAYOUTS,
 ) -> Written:
     """Write `count` people as `layouts` export them, into `out` (made if missing).
 
@@ -132,7 +137,7 @@ def write_independent(
             rows[layout.code].append(exported(person, layout, slips))
             keys[layout.code].append(person.key)
     out.mkdir(parents=True, exist_ok=True)
-    written = Written([], out / "truth" / "truth.csv", len(crowd), slips.applied)
+    written = Written([], out / "truth" / "truth.csv", len(crowd), slips.applied, slips.tried)
     truth: list[tuple[str, str, str]] = []
     for layout in layouts:
         order = list(range(len(rows[layout.code])))
@@ -208,17 +213,17 @@ def write_source(out: Path, layout: Layout, records: Iterable[dict[str, str]]) -
     path = folder / f"{layout.code}.csv"
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, delimiter=layout.delimiter, lineterminator="\n")
-        writer.writerow([layout.headings[f] for f in FIELDS])
-        writer.writerows([r[f] for f in FIELDS] for r in records)
+        writer.writerow(layout.headings.values())
+        writer.writerows([r.get(f, "") for f in layout.headings] for r in records)
     mapping = folder / f"{layout.code}.toml"
     mapping.write_text(mapping_text(layout), encoding="utf-8")
     return SourceFile(layout.code, path, mapping, layout)
 
 
-def mapping_text(layout: Layout, extra_headings: dict[str, str] | None = None) -> str:
-    """The mapping file (docs/feeds.md) that reads `layout`'s CSV."""
-    headings = {**layout.headings, **(extra_headings or {})}
-    columns = "\n".join(f'{f} = "{headings[f]}"' for f in FIELDS)
+def mapping_text(layout: Layout) -> str:
+    """The mapping file (docs/feeds.md) that reads `layout`'s CSV: the standard FIELDS only
+    (a heading for anything else, such as a local identifier, is written but not mapped)."""
+    columns = "\n".join(f'{f} = "{layout.headings[f]}"' for f in FIELDS)
     delimiter = "\\t" if layout.delimiter == "\t" else layout.delimiter
     return (
         f'[source]\ncode = "{layout.code}"\nname = "{layout.name}"\n\n'

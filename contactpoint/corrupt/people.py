@@ -11,7 +11,12 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
-GIVEN_NAMES = (
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+GIVEN_NAMES = _words(
     "Oliver George Harry Noah Jack Leo Arthur Muhammad Oscar Charlie Jacob Thomas Henry "
     "William Freddie Alfie Theo Archie Joshua James Ethan Isaac Alexander Joseph Edward "
     "Samuel Max Logan Lucas Daniel Mason Adam Reuben Dylan Benjamin Finley Harrison Sebastian "
@@ -22,8 +27,8 @@ GIVEN_NAMES = (
     "Harper Matilda Ruby Emilia Maya Millie Isabelle Eva Luna Layla Esme Aria Jessica "
     "Elizabeth Margaret Catherine Rebecca Victoria Abigail Hannah Chloe Megan Lauren Bethany "
     "Caitlin Niamh Aoife Zara Aisha Fatima Amira Priya Anaya Maryam Hafsa Zainab Katie"
-).split()
-FAMILY_NAMES = (
+)
+FAMILY_NAMES = _words(
     "Smith Jones Williams Taylor Brown Davies Evans Wilson Thomas Johnson Roberts Robinson "
     "Thompson Wright Walker White Edwards Hughes Green Hall Lewis Harris Clarke Patel Jackson "
     "Wood Turner Martin Cooper Hill Ward Morris Moore Clark Lee King Baker Harrison Morgan "
@@ -41,18 +46,18 @@ FAMILY_NAMES = (
     "Walton Burns Nicholson Shepherd Ross Cross Long Freeman Warren Nicholls Hamilton Byrne "
     "Sutton McDonald Yates Hodgson Robson Curtis Hopkins O'Connor Harper Coleman Watkins Moss "
     "McCarthy Chambers Griffin Sharp Hardy Wheeler Potter Osborne Johnston Gordon Doyle Wallace"
-).split()
-STREET_NAMES = (
+)
+STREET_NAMES = _words(
     "High Church Station Mill Park Victoria Green Manor Queens Kings New School Grange "
     "Windsor Alexandra York Albert Chapel Springfield Richmond Stanley Elm Oak Beech Ash "
     "Willow Cedar Chestnut Meadow Orchard Brook Hillside Highfield Fairfield Westfield "
     "Woodland Forest Rectory Vicarage Cromwell Nelson Wellington Marlborough Clarence Cavendish"
-).split()
+)
 STREET_KINDS = ("Street", "Road", "Lane", "Avenue", "Close", "Drive", "Way", "Crescent", "Grove")
-LOCALITIES = (
+LOCALITIES = _words(
     "Northfield Southgate Eastwood Westbrook Ashley Fernhill Broadmead Kingsmead Oakwood "
     "Brookside Greenhill Parkside Riverside Hollybank Elmdon Moorside"
-).split()
+)
 # Each town with the postcode area its made-up postcodes use.
 TOWNS = (
     ("Leeds", "LS"),

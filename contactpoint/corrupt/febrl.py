@@ -18,7 +18,14 @@ import math
 from pathlib import Path
 from typing import Any
 
-from contactpoint.corrupt.export import AS_AT, DATE_FORMATS, Layout, Written, write_source, write_truth
+from contactpoint.corrupt.export import (
+    AS_AT,
+    DATE_FORMATS,
+    Layout,
+    Written,
+    write_source,
+    write_truth,
+)
 from contactpoint.corrupt.people import INWARD_LETTERS, TOWNS
 
 HEADINGS = {
