@@ -62,6 +62,7 @@ def _prepared(row: dict[str, str], date_format: str) -> Record:
         "address": text(address),
         "town": text(row["town"]),
         "postcode": f"{postcode[:-3]} {postcode[-3:]}" if len(postcode) > 4 else None,
+        "local_id": row.get("local_id") or None,
     }
 
 
@@ -73,6 +74,7 @@ def _comparisons(fields: Sequence[str]) -> list[Any]:
         "address": cl.JaroWinklerAtThresholds("address", [0.95, 0.88]),
         "town": cl.ExactMatch("town").configure(term_frequency_adjustments=True),
         "postcode": cl.PostcodeComparison("postcode"),
+        "local_id": cl.ExactMatch("local_id"),
     }
     return [library[f] for f in fields]
 
