@@ -87,15 +87,23 @@ def golden_values(g: GoldenRecord | None) -> list[str]:
     ]
 
 
+COMPARISONS = {"dob": "Date of birth", "nhs_number": "NHS number", "upn": "UPN"}
+LEVELS = {
+    "equal": "the same",
+    "missing": "missing from one or both",
+    "all other comparisons": "different",
+}
+
+
 def comparison_words(name: str) -> str:
-    return name.replace("_", " ").capitalize()
+    return COMPARISONS.get(name, name.replace("_", " ").capitalize())
 
 
-def level_words(label: str) -> str:
-    """A comparison level's chart label ("family_name one edit apart") in words."""
-    if label == "all other comparisons":
-        return "different"
-    return label.replace("_", " ")
+def level_words(name: str, label: str) -> str:
+    """A comparison level's chart label ("family_name one edit apart") in words ("one
+    edit apart"): the comparison's name is in the row already."""
+    rest = label.removeprefix(f"{name} ")
+    return LEVELS.get(rest, rest.replace("_", " "))
 
 
 @dataclass(frozen=True)
@@ -117,7 +125,7 @@ def waterfall(c: CandidateView) -> list[Step]:
     explains), one comparison at a time, drawn on one scale that includes zero."""
     if c.weight is None:
         return []
-    parts = [(comparison_words(n), level_words(lv), w) for n, lv, w in c.contributions]
+    parts = [(comparison_words(n), level_words(n, lv), w) for n, lv, w in c.contributions]
     prior = c.weight - sum(w for _, _, w in parts)
     lines = [("Before comparing (the prior)", "two records picked at random", prior), *parts]
     totals = []
