@@ -218,6 +218,7 @@ WEB: list[Case] = [
     Case("GET", "/linkage/review", only("ian", "isla")),
     Case("GET", "/linkage/review/" + UNKNOWN_ID, NOBODY),
     Case("POST", "/linkage/review/" + UNKNOWN_ID, NOBODY, {"decision": "new-child", "why": "x"}),
+    Case("GET", f"/linkage/review/{UNKNOWN_ID}/merge", only("ian", "isla")),  # to the item
     Case("POST", f"/linkage/review/{UNKNOWN_ID}/merge", NOBODY, {"keep": "1", "gone": "2"}),
     Case("GET", "/linkage/decisions/" + UNKNOWN_ID, NOBODY),
     Case("GET", f"/linkage/decisions/{UNKNOWN_ID}/unmerge", NOBODY),

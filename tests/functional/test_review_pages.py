@@ -294,7 +294,12 @@ def test_a_decision_asks_for_the_second_factor_again_when_it_is_not_recent(
     before = snapshot()
     answer = decide(client, item_a, "link-1")
     assert answer.status_code == 302 and answer["Location"].startswith("/sign-in/confirm")
+    merge = client.post(f"/linkage/review/{item_a.pk}/merge", {"keep": "1", "gone": "2"})
+    assert merge.status_code == 302 and merge["Location"].startswith("/sign-in/confirm")
     assert snapshot() == before
+    # Back from the second factor, the merge's address leads to the item to choose again.
+    back = client.get(f"/linkage/review/{item_a.pk}/merge")
+    assert back.status_code == 302 and back["Location"] == f"/linkage/review/{item_a.pk}"
 
 
 # --- a shielded candidate ------------------------------------------------------------------

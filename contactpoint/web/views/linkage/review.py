@@ -164,10 +164,17 @@ def _number(text: str | None) -> int:
 
 
 @access_rule(DECIDE)
-@require_http_methods(["POST"])
-@step_up
+@require_http_methods(["GET", "POST"])
 def merge(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
-    """Two of the item's candidates are one child: confirm, then merge GONE into KEEP."""
+    """Two of the item's candidates are one child: confirm, then merge GONE into KEEP. A GET
+    (back from giving the second factor again) leads to the item, to choose again."""
+    if request.method == "POST":
+        return _merge(request, item_id)
+    return HttpResponseRedirect(f"{QUEUE}/{item_id}")
+
+
+@step_up
+def _merge(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
     decider = _decider(request)
     keep, gone = _number(request.POST.get("keep")), _number(request.POST.get("gone"))
     try:
