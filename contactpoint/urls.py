@@ -2,7 +2,16 @@
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from contactpoint.web.views import account, children, errors, oversight, signin, status, users
+from contactpoint.web.views import (
+    account,
+    children,
+    errors,
+    linkage,
+    oversight,
+    signin,
+    status,
+    users,
+)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     *status.urlpatterns,
@@ -11,6 +20,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     *users.urlpatterns,
     *children.urlpatterns,
     *oversight.urlpatterns,
+    *linkage.urlpatterns,
     path("api/v1/", include("contactpoint.api.urls")),
 ]
 

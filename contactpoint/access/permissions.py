@@ -78,6 +78,9 @@ class Permission(enum.StrEnum):
     AREA_SUBJECT_ACCESS_MANAGE = "area:subject-access:manage"
     AREA_RECTIFICATION_MANAGE = "area:rectification:manage"
     AREA_FAMILY_NOTICES_MANAGE = "area:family-notices:manage"
+    # Linkage review (docs/review.md, "On the web"): the local index team of the area a
+    # review item concerns reads it and decides it.
+    AREA_LINKAGE_REVIEW_DECIDE = "area:linkage-review:decide"
 
     @property
     def scope(self) -> str:
@@ -126,6 +129,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.AREA_SUBJECT_ACCESS_MANAGE,
             Permission.AREA_RECTIFICATION_MANAGE,
             Permission.AREA_FAMILY_NOTICES_MANAGE,
+            Permission.AREA_LINKAGE_REVIEW_DECIDE,
         }
         | _CHILDREN
     ),

@@ -163,3 +163,20 @@ class LinkBlock(models.Model):
     )
     reason = models.CharField(max_length=16, choices=Reason.choices)
     decision = models.ForeignKey(LinkDecision, on_delete=models.CASCADE, related_name="+")
+
+
+class DecisionNote(models.Model):
+    """Why a person decided, and which signed-in user they were: a decision made on the web.
+
+    The why is a short sentence about the records, not about the child; it is kept here
+    only, never written to a log or to the audit log.
+    """
+
+    WHY_LONGEST = 200
+
+    decision = models.OneToOneField(LinkDecision, on_delete=models.CASCADE, related_name="note")
+    user = models.ForeignKey("access.User", on_delete=models.PROTECT, null=True, related_name="+")
+    why = models.CharField(max_length=WHY_LONGEST)
+
+    def __str__(self) -> str:
+        return f"note on {self.decision_id}"

@@ -28,6 +28,8 @@ def nav(request: HttpRequest) -> list[dict[str, str]]:
         items.append({"href": "/oversight", "text": "Misuse alerts"})
     if principal is not None and decide(principal, Permission.AREA_SHIELDING_DECIDE):
         items.append({"href": "/shielding", "text": "Shielding"})
+    if principal is not None and decide(principal, Permission.AREA_LINKAGE_REVIEW_DECIDE):
+        items.append({"href": "/linkage/review", "text": "Linkage review"})
     items.append({"href": "/account", "text": "Your account"})
     if principal is not None and decide(principal, Permission.ORGANISATION_USERS_READ):
         items.append({"href": "/users", "text": "Users"})

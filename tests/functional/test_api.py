@@ -162,6 +162,7 @@ def test_a_client_trades_its_secret_for_a_token_and_calls_with_it(actors: Actors
             "area:subject-access:manage",
             "area:rectification:manage",
             "area:family-notices:manage",
+            "area:linkage-review:decide",
         ],
     }
 

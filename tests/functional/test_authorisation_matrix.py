@@ -213,6 +213,16 @@ WEB: list[Case] = [
     Case("GET", "/children/{found}/retention-extension", only("ian", "isla")),
     Case("POST", "/children/{found}/retention-extension", only("ian", "isla"), EXTEND),
     Case("POST", "/children/{unfound}/retention-extension", NOBODY, EXTEND),
+    # Linkage review (docs/review.md): the local index teams; an item or decision of no
+    # area of theirs, or none at all, is not found (test_review_pages tries real ones).
+    Case("GET", "/linkage/review", only("ian", "isla")),
+    Case("GET", "/linkage/review/" + UNKNOWN_ID, NOBODY),
+    Case("POST", "/linkage/review/" + UNKNOWN_ID, NOBODY, {"decision": "new-child", "why": "x"}),
+    Case("GET", f"/linkage/review/{UNKNOWN_ID}/merge", only("ian", "isla")),  # to the item
+    Case("POST", f"/linkage/review/{UNKNOWN_ID}/merge", NOBODY, {"keep": "1", "gone": "2"}),
+    Case("GET", "/linkage/decisions/" + UNKNOWN_ID, NOBODY),
+    Case("GET", f"/linkage/decisions/{UNKNOWN_ID}/unmerge", NOBODY),
+    Case("POST", f"/linkage/decisions/{UNKNOWN_ID}/unmerge", NOBODY, {"why": "x"}),
 ]
 
 
