@@ -127,7 +127,13 @@ def check_row(
 
 def founding_keys(record: FeedRecord, link: LinkRecord) -> list[tuple[str, str]]:
     """What a new child can be founded on: a valid identifier, else a real given name,
-    family name and date of birth; none, and the record waits for a person."""
+    family name and date of birth; none, and the record waits for a person.
+
+    A record without a date of birth founds nothing, whatever identifier it holds: every
+    child has a date of birth from a record that has one (retention archives by it).
+    """
+    if link.dob is None:
+        return []
     ids = [(s, v) for s in ("nhs_number", "upn") if (v := getattr(record, s))]
     if not ids and link.given_name and link.family_name and link.dob:
         ids = [("demographics", f"{link.given_name}|{link.family_name}|{link.dob}")]
