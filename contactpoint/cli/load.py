@@ -23,6 +23,7 @@ from contactpoint.ingest.loader import (
     FeedError,
     LoadReport,
     LocalSource,
+    check_organisation,
     load_folder,
     load_local,
     local_files,
@@ -121,6 +122,7 @@ def _load_local(args: argparse.Namespace) -> LoadReport:
     files = local_files(args.path, suffixes)
     say = None if args.quiet else progress
     if args.bulk:
+        check_organisation(organisation)
         local = LocalFiles(source, files, reader)
         return bulk_load_folder(args.path, say, args.chunk_size, args.workers, local)
     return load_local(source, files, reader, say, args.batch_size, organisation=organisation)

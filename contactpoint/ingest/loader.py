@@ -108,10 +108,7 @@ def load_local(
     code every row names (a mapping's constant org_code): unknown, it would reject every
     row, so the load is refused instead.
     """
-    if organisation and not involvements.organisation_ids({organisation}):
-        raise FeedError(
-            f"organisation {organisation!r} is not known: load its organisations.csv first"
-        )
+    check_organisation(organisation)
     report = LoadReport()
     registered: Source | None = None
     for path in paths:
@@ -122,6 +119,13 @@ def load_local(
             raise FeedError(str(exc)) from None
         load_rows(registered, opened, report, progress, batch_size)
     return report
+
+
+def check_organisation(code: str) -> None:
+    """Refuse a load whose every row names `code` (a mapping's constant) when it is not
+    known: every row would be rejected."""
+    if code and not involvements.organisation_ids({code}):
+        raise FeedError(f"organisation {code!r} is not known: load its organisations.csv first")
 
 
 def local_files(path: Path, suffixes: tuple[str, ...]) -> list[Path]:

@@ -10,11 +10,18 @@ from typing import Any
 
 import pytest
 
+from contactpoint.ingest import bulkload, organisations
+from contactpoint.ingest.bulkload import LocalFiles, bulk_load_folder
+from contactpoint.ingest.loader import LocalSource
+from contactpoint.ingest.mapping import read_mapping
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
+from contactpoint.linkage.models import LinkDecision, ReviewItem
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child, Source, SourceRecord
 from tests.conftest import ORGANISATIONS, run_cli
+from tests.functional.test_bulk_load import empty_everything
+from tests.functional.test_resume import fingerprint
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -265,3 +272,38 @@ def test_linkage_evaluate_gives_age_bands_for_a_mapped_source(local: Path) -> No
     assert figures["records_with_birth_date"] == 2
     assert {b: f["records"] for b, f in figures["by_age_band"].items()} == {"11-15": 1, "5-10": 1}
     assert "2015" not in result.stdout and "Amelia" not in result.stdout
+
+
+@pytest.mark.slow
+def test_a_bulk_mapped_load_stopped_after_a_chunk_resumes_as_one_clean_run(
+    local: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rows = [AMELIA, OSCAR, ["EH-3", "Kit", "Bell", "", "", "", "", "", ""]]
+    rows.append(["EH-4", "Ida", "Moss", "07/08/2017", "3", "Oak Lane", "NW1 3AB", "", ""])
+    path = write_csv(local, rows)
+    mapping = read_mapping(local / "mapping.toml")
+    files = LocalFiles(LocalSource(CODE, mapping.name), [path], mapping.reader())
+    bulk_load_folder(path, chunk_size=1, workers=1, local=files)
+    clean, counts = fingerprint(), (LinkDecision.objects.count(), ReviewItem.objects.count())
+    empty_everything()
+    organisations.load(local / "orgs" / "organisations.csv")
+    written: list[int] = []
+
+    def stop_after_one(writer: Any, chunk: Any) -> Any:
+        if written:
+            raise KeyboardInterrupt  # as a load killed after its first chunk committed
+        written.append(1)
+        return real(writer, chunk)
+
+    real = bulkload.write_chunk
+    monkeypatch.setattr(bulkload, "write_chunk", stop_after_one)
+    with pytest.raises(KeyboardInterrupt):
+        bulk_load_folder(path, chunk_size=1, workers=1, local=files)
+    monkeypatch.undo()
+    assert 0 < SourceRecord.objects.count() < 4
+
+    report = bulk_load_folder(path, chunk_size=1, workers=1, local=files)
+
+    assert report.chunks_skipped == 1 and report.chunks_written > 0
+    assert fingerprint() == clean
+    assert (LinkDecision.objects.count(), ReviewItem.objects.count()) == counts

@@ -61,6 +61,9 @@ def test_the_example_in_the_docs_is_a_valid_mapping() -> None:
     example = read_mapping(EXAMPLE)
     assert (example.code, example.constants["org_role"]) == ("camden_early_help", "social_worker")
     assert example.values["sex"]["not known"] == "U"
+    assert example.columns["address_line1"] == ("House No", "Street")
+    assert example.identifiers == {"camden-lapid": ("Person ID",)}
+    assert example.rules["postcode"].upper and "nfa" in example.rules["postcode"].blank
 
 
 def test_a_row_becomes_a_standard_row_that_the_standard_parser_accepts() -> None:
