@@ -19,6 +19,7 @@ from pathlib import Path
 from contactpoint.cli import error, progress
 from contactpoint.ingest import fhir
 from contactpoint.ingest.bulkload import CHUNK, WORKERS, LocalFiles, bulk_load_folder
+from contactpoint.ingest.feeds import SCHEME
 from contactpoint.ingest.loader import (
     FeedError,
     LoadReport,
@@ -56,6 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME",
         help="with --fhir, or a mapping that names no source: the source's name, the first time",
     )
+    parser.add_argument(
+        "--identifier-system",
+        action="append",
+        default=[],
+        metavar="SYSTEM=SCHEME",
+        help="with --fhir: read identifiers of this system as the local scheme (repeatable)",
+    )
     parser.add_argument("--batch-size", type=int, default=500, help="rows per transaction")
     parser.add_argument(
         "--bulk",
@@ -84,6 +92,8 @@ def _check_combination(args: argparse.Namespace) -> None:
         args.usage_error(f"{'--fhir' if args.fhir else '--mapping'} needs --source CODE")
     if args.source_name is not None and not local:
         args.usage_error("--source-name goes with --mapping or --fhir")
+    if args.identifier_system and not args.fhir:
+        args.usage_error("--identifier-system goes with --fhir (a mapping declares its own)")
     if local and (problem := local_code_problem(args.source)):
         args.usage_error(f"--source: {problem}")
 
@@ -114,7 +124,7 @@ def _load_local(args: argparse.Namespace) -> LoadReport:
     if args.fhir:
         suffixes = fhir.BUNDLE_SUFFIXES + fhir.NDJSON_SUFFIXES
         source = LocalSource(args.source, args.source_name or args.source)
-        reader: RowReader = fhir.reader()
+        reader: RowReader = fhir.reader(schemes=_schemes(args))
     else:
         mapping = read_mapping(args.mapping)
         source, suffixes = _mapped_source(args, mapping), CSV_SUFFIXES
@@ -126,6 +136,20 @@ def _load_local(args: argparse.Namespace) -> LoadReport:
         local = LocalFiles(source, files, reader)
         return bulk_load_folder(args.path, say, args.chunk_size, args.workers, local)
     return load_local(source, files, reader, say, args.batch_size, organisation=organisation)
+
+
+def _schemes(args: argparse.Namespace) -> dict[str, str]:
+    """--identifier-system SYSTEM=SCHEME options, checked as a mapping's schemes are."""
+    schemes: dict[str, str] = {}
+    for given in args.identifier_system:
+        system, _, scheme = given.rpartition("=")
+        if not system or not SCHEME.fullmatch(scheme) or system in schemes:
+            args.usage_error(
+                "--identifier-system is SYSTEM=SCHEME, each system once; a scheme is 1 to 40 "
+                "lower-case letters, digits or '-'"
+            )
+        schemes[system] = scheme
+    return schemes
 
 
 def _mapped_source(args: argparse.Namespace, mapping: Mapping) -> LocalSource:

@@ -63,10 +63,7 @@ def test_load_reports_what_it_did_and_quarantine_lists_it(feeds: Path) -> None:
     assert "1 rows loaded (1 new children" in result.stdout
     assert "1 rejected" in result.stdout
     listing = run_cli("quarantine", "list", "--source", "nhs_demographics").stdout
-    assert (
-        "nhs_demographics\tpart-00000.csv\t3\tsex\trejected\tmust be M, F, U or empty"
-        in listing
-    )
+    assert "nhs_demographics\tpart-00000.csv\t3\tsex\trejected\tmust be M, F, U or empty" in listing
     assert "Kit" not in listing and "Nowak" not in listing and "2016-12-05" not in listing
 
 

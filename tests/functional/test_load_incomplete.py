@@ -208,6 +208,10 @@ def test_a_header_only_file_ends_non_zero_and_a_partial_load_ends_zero(local: Pa
     assert "1 rows loaded" in partial.stdout and "1 rejected" in partial.stdout
 
 
+NHS = {"system": "https://fhir.nhs.uk/Id/nhs-number", "value": "4010232137"}
+MRN = {"system": "https://example.org/mrn", "value": "M-1"}
+
+
 def fhir_patient(record_id: str, nhs: str, given: str, **changes: Any) -> dict[str, Any]:
     base = {
         "resourceType": "Patient",
@@ -246,19 +250,22 @@ def test_a_bulk_first_load_takes_a_mapped_csv_and_resumes_as_a_folder_does(local
 @pytest.mark.slow
 def test_a_bulk_first_load_takes_fhir(tmp_path: Path) -> None:
     lines = [
-        json.dumps(fhir_patient("p1", "4010232137", "Amelia")),
+        json.dumps(fhir_patient("p1", "4010232137", "Amelia", identifier=[NHS, MRN])),
         json.dumps(fhir_patient("p2", "4010232145", "Isla", birthDate="2015-03")),
         json.dumps({"resourceType": "Observation", "id": "o1"}),
     ]
     path = tmp_path / "patients.ndjson"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     args = ("load", "--bulk", "--workers", "1", "--source", "gp_system", "--fhir", str(path))
-    result = run_cli(*args, "--source-name", "GP system", "--quiet")
+    system = "--identifier-system=https://example.org/mrn=example-mrn"
+    result = run_cli(*args, "--source-name", "GP system", system, "--quiet")
     assert "2 rows loaded (1 new children, 1 waiting" in result.stdout
     assert "1 rejected" in result.stdout
     assert notes() == {(2, "date_of_birth", "field_ignored"), (3, "resourceType", "rejected")}
     assert Source.objects.get(code="gp_system").name == "GP system"
     assert Child.objects.count() == 1
+    amelia = SourceRecord.objects.get(child__isnull=False)
+    assert payload(amelia)["identifiers"] == {"example-mrn": "M-1"}
 
 
 def test_linkage_evaluate_gives_age_bands_for_a_mapped_source(local: Path) -> None:

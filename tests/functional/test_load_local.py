@@ -220,6 +220,8 @@ def test_a_local_source_never_takes_a_national_code() -> None:
         (["--mapping", "m.toml"], "--mapping needs --source CODE"),
         (["--source", CODE, "--fhir", "--mapping", "m.toml"], "not allowed with argument"),
         (["--source-name", "X"], "--source-name goes with --mapping or --fhir"),
+        (["--source", CODE, "--mapping", "m.toml", "--identifier-system", "u=x"], "with --fhir"),
+        (["--source", CODE, "--fhir", "--identifier-system", "u=X"], "SYSTEM=SCHEME"),
         (["--bulk", "--source", CODE], "--source goes with --mapping or --fhir"),
         (["--source", "child_benefit", "--fhir"], "is a national source's"),
     ],
