@@ -112,8 +112,8 @@ def check_row(
     checks then add those of the fields they did not name. A translation problem that
     rejects the row rejects the record.
     """
-    if row.row is None:
-        return None, [Problem("row", "has the wrong number of fields")]
+    if row.row is None:  # not a record at all: why, as its reader said, or its shape
+        return None, list(row.problems) or [Problem("row", "has the wrong number of fields")]
     record = parser.parse(row.row)
     named = {p.field for p in row.problems}
     problems = [*row.problems, *(p for p in parser.problems if p.field not in named)]
