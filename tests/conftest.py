@@ -149,7 +149,8 @@ def population(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # synth's own malformed-row rate (0.05%) may give none at this size: add two for sure.
     part = next((out / "child_benefit").glob("*.csv"))
     with part.open("a", encoding="utf-8") as handle:
-        handle.write("CB-BAD-1,2025-05-15,Zed,,Quarantine,,2013-02-30" + "," * 23 + "\n")
+        # No family name (rejected); its impossible date of birth alone would be a field note.
+        handle.write("CB-BAD-1,2025-05-15,Zed,,,,2013-02-30" + "," * 23 + "\n")
         handle.write("CB-BAD-2,2025-05-15\n")
     return out
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from contactpoint.cli import error, linkage_model
 from contactpoint.linkage.evaluate import (
+    births_for,
     evaluate,
-    read_births,
     read_truth,
     record_bands,
     registry_states,
@@ -57,7 +57,8 @@ def add_evaluate_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]
         "--feeds",
         type=Path,
         help="the feed folder to read dates of birth from, for age bands "
-        "(default: the folder holding the truth folder, as `synth` writes them)",
+        "(default: the folder holding the truth folder, as `synth` writes them); a record "
+        "not in a standard feed there (a mapped CSV, FHIR) gives the one the registry holds",
     )
     ev.add_argument(
         "--as-at",
@@ -79,7 +80,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     feeds = args.feeds or (args.truth if args.truth.is_dir() else args.truth.parent).parent
     if not feeds.is_dir():
         return error(f"{feeds} is not a folder")
-    births = read_births(feeds, truth.keys())
+    births = births_for(feeds, truth.keys())
     bands = record_bands(truth, births, args.as_at)
     result = evaluate(truth, registry_states(truth.keys()), bands, args.as_at).as_dict()
     result["records_with_birth_date"] = len(births)

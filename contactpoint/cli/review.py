@@ -112,7 +112,7 @@ def _rows(view: ItemView) -> list[list[str]]:
         r.given_name,
         r.family_name,
         r.former_family_name,
-        r.date_of_birth.isoformat(),
+        r.date_of_birth.isoformat() if r.date_of_birth else "",
         r.sex,
         r.address_line1,
         str(r.postcode or ""),

@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from contactpoint.ingest.feeds import FeedRecord, Problem, RowParser
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
+from contactpoint.ingest.rows import SourceRow
 from contactpoint.keystore import service as keys
 from contactpoint.keystore.index_key import derived_key
 from contactpoint.lib import crypto
@@ -103,12 +104,21 @@ class Item:
 
 
 def check_row(
-    parser: RowParser, row: dict[str, str] | None, organisations: Container[str]
+    parser: RowParser, row: SourceRow, organisations: Container[str]
 ) -> tuple[FeedRecord | None, list[Problem]]:
-    """A row as both loaders take it: its record (None when rejected) and every problem."""
-    if row is None:
-        return None, [Problem("row", "has the wrong number of fields")]
-    record, problems = parser.parse(row), list(parser.problems)
+    """A row as both loaders take it: its record (None when rejected) and every problem.
+
+    The problems found translating it (a mapping's, FHIR's) come first; the standard
+    checks then add those of the fields they did not name. A translation problem that
+    rejects the row rejects the record.
+    """
+    if row.row is None:  # not a record at all: why, as its reader said, or its shape
+        return None, list(row.problems) or [Problem("row", "has the wrong number of fields")]
+    record = parser.parse(row.row)
+    named = {p.field for p in row.problems}
+    problems = [*row.problems, *(p for p in parser.problems if p.field not in named)]
+    if any(p.rejects_row for p in row.problems):
+        record = None
     if record is not None and record.org_code and record.org_code not in organisations:
         problems.append(Problem("org_code", "is not a known organisation"))
         record = None
@@ -117,7 +127,13 @@ def check_row(
 
 def founding_keys(record: FeedRecord, link: LinkRecord) -> list[tuple[str, str]]:
     """What a new child can be founded on: a valid identifier, else a real given name,
-    family name and date of birth; none, and the record waits for a person."""
+    family name and date of birth; none, and the record waits for a person.
+
+    A record without a date of birth founds nothing, whatever identifier it holds: every
+    child has a date of birth from a record that has one (retention archives by it).
+    """
+    if link.dob is None:
+        return []
     ids = [(s, v) for s in ("nhs_number", "upn") if (v := getattr(record, s))]
     if not ids and link.given_name and link.family_name and link.dob:
         ids = [("demographics", f"{link.given_name}|{link.family_name}|{link.dob}")]
@@ -172,7 +188,7 @@ class BatchLoader:
         self.organisations: dict[str, int] = {}  # code to id, read once per batch
         self.matcher = Matcher()
 
-    def run(self, rows: list[tuple[int, dict[str, str] | None]]) -> BatchResult:
+    def run(self, rows: list[SourceRow]) -> BatchResult:
         items = self._validate(rows)
         by_ref = {i.ref: i for i in items}  # a record sent twice in a batch: the last wins
         self.result.loaded += len(items) - len(by_ref)
@@ -190,12 +206,13 @@ class BatchLoader:
         QuarantinedRow.objects.bulk_create(self.quarantine, ignore_conflicts=True)
         return self.result
 
-    def _validate(self, rows: list[tuple[int, dict[str, str] | None]]) -> list[Item]:
+    def _validate(self, rows: list[SourceRow]) -> list[Item]:
         self.organisations = orgs = involvements.organisation_ids(
-            {r["org_code"].strip() for _, r in rows if r and r["org_code"].strip()}
+            {r.row["org_code"].strip() for r in rows if r.row and r.row["org_code"].strip()}
         )
         items = []
-        for line, row in rows:
+        for row in rows:
+            line = row.line
             record, problems = check_row(self.parser, row, orgs)
             self.quarantine += [QuarantinedRow.for_problem(self.loaded, line, p) for p in problems]
             if record is None:

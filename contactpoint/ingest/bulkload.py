@@ -26,7 +26,7 @@ import multiprocessing
 import os
 import pickle
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
@@ -39,13 +39,13 @@ from contactpoint.ingest import bulkplan, bulkworker, organisations
 from contactpoint.ingest.bulkplan import Staging, Unit
 from contactpoint.ingest.bulkread import Readers, Reading, read_folder
 from contactpoint.ingest.bulkwrite import ChunkWriter, Written
-from contactpoint.ingest.loader import LoadReport, Meter, source_files
+from contactpoint.ingest.loader import LoadReport, LocalSource, Meter, file_failure, source_files
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
-from contactpoint.ingest.rows import STANDARD, FeedError
+from contactpoint.ingest.rows import STANDARD, FeedError, RowReader
 from contactpoint.linkage import bulk, store, training
 from contactpoint.linkage.models import LinkDecision
-from contactpoint.registry.models import Child, SourceRecord
-from contactpoint.registry.sources import national_source
+from contactpoint.registry.models import Child, Source, SourceRecord
+from contactpoint.registry.sources import local_source, national_source
 
 Progress = Callable[[str], None]
 CHUNK = 2000  # clusters per transaction
@@ -72,16 +72,30 @@ class BulkReport(LoadReport):
         )
 
 
+@dataclass(frozen=True)
+class LocalFiles:
+    """A local system's files for a bulk load: a mapped CSV's or FHIR's, all one source's."""
+
+    source: LocalSource
+    paths: list[Path]
+    reader: RowReader
+
+    def files(self) -> list[tuple[str, Path, str]]:
+        return [(self.source.code, p, self.reader.file_key(p)) for p in self.paths]
+
+
 def bulk_load_folder(
     folder: Path,
     progress: Progress | None = None,
     chunk_size: int = CHUNK,
     workers: int = WORKERS,
+    local: LocalFiles | None = None,
 ) -> BulkReport:
     """Load a feed folder into an empty registry (or finish a bulk load of it killed part-way).
 
     `workers` processes check rows, and then write chunks, at once (one: all in this
-    process).
+    process). With `local`, the files are those of a local system (`folder` is the path
+    they were found at), read by its reader and loaded as its source.
 
     Raises:
         BulkRefused: the registry holds children or source records from anything but an
@@ -89,7 +103,7 @@ def bulk_load_folder(
         FeedError: a file cannot be read (nothing was changed but the organisations).
     """
     say = progress or (lambda line: None)
-    files = _folder_files(folder)
+    files = _folder_files(folder) if local is None else local.files()
     report = BulkReport()
     if _already_loaded(files):
         report.files_already_loaded = len(files)
@@ -101,9 +115,9 @@ def bulk_load_folder(
     with contextlib.ExitStack() as stack:
         readers = stack.enter_context(Readers(workers))
         con = stack.enter_context(training.connect())  # after the readers are forked
-        reading = read_folder(files, say, Staging(con), readers)
+        reading = read_folder(files, say, Staging(con), readers, _reader(local))
         readers.close()
-        loaded = _register(reading)
+        loaded = _register(reading, _source_of(local))
         clock = time.monotonic()
         splink = store.splink_model(model)
         bulk.link_in(con, "cp_input", splink, model.upper, model.lower, progress)
@@ -120,7 +134,44 @@ def bulk_load_folder(
     report.result.loaded = sum(reading.valid)
     report.result.rejected = sum(reading.rejected)
     report.result.fields_ignored = reading.fields_ignored
+    report.failures = _failures(reading)
     return report
+
+
+def _reader(local: LocalFiles | None) -> RowReader:
+    return STANDARD if local is None else local.reader
+
+
+def _source_of(local: LocalFiles | None) -> Callable[[str], Source]:
+    """What registers a file's source: a national feed's, or the local system's."""
+    if local is None:
+        return national_source
+    code, name = local.source.code, local.source.name
+
+    def register(_: str) -> Source:
+        try:
+            return local_source(code, name)
+        except ValueError as exc:  # a national source's code: its message says so
+            raise FeedError(str(exc)) from None
+
+    return register
+
+
+def _failures(reading: Reading) -> list[str]:
+    """One line for each file that loaded nothing (loader.file_failure)."""
+    reasons: list[Counter[str]] = [Counter() for _ in reading.files]
+    for index, _, problem in reading.quarantine:
+        if problem.rejects_row:
+            reasons[index][f"{problem.field} {problem.reason}"] += 1
+    return [
+        failure
+        for index, (_, path, _) in enumerate(reading.files)
+        if (
+            failure := file_failure(
+                path.name, reading.lines[index], reading.valid[index], reasons[index]
+            )
+        )
+    ]
 
 
 def _analyze() -> None:
@@ -173,12 +224,12 @@ def _refuse_unless_empty(files: list[tuple[str, Path, str]], folder: Path) -> No
         )
 
 
-def _register(reading: Reading) -> list[LoadedFile]:
+def _register(reading: Reading, source_of: Callable[[str], Source]) -> list[LoadedFile]:
     """Record the files as begun, and quarantine their bad rows: one transaction."""
     with transaction.atomic():
         loaded = [
             LoadedFile.objects.get_or_create(
-                source=national_source(code), sha256=sha, defaults={"file_name": path.name}
+                source=source_of(code), sha256=sha, defaults={"file_name": path.name}
             )[0]
             for code, path, sha in reading.files
         ]

@@ -33,7 +33,7 @@ from contactpoint.ingest.batch import (
 from contactpoint.ingest.bulkplan import Batch, Parsed, Staging
 from contactpoint.ingest.feeds import Problem, RowParser
 from contactpoint.ingest.loader import Meter, open_file
-from contactpoint.ingest.rows import STANDARD, FeedError, SourceRow
+from contactpoint.ingest.rows import STANDARD, FeedError, RowReader, SourceRow
 from contactpoint.linkage.records import from_feed
 from contactpoint.registry.models import Organisation
 
@@ -45,7 +45,8 @@ BATCH = 20_000  # rows a reading process checks at a time
 class Reading:
     """Every feed file of a folder, read and checked; nothing written to the registry."""
 
-    files: list[tuple[str, Path, str]]  # source code, path, SHA-256
+    files: list[tuple[str, Path, str]]  # source code, path, key (SHA-256, with a salt)
+    reader: RowReader = STANDARD
     records: int = 0  # staged, a record sent twice counted once
     quarantine: list[tuple[int, int, Problem]] = field(default_factory=list)  # file, line
     lines: list[int] = field(default_factory=list)  # per file: rows read
@@ -113,11 +114,15 @@ class Readers:
 
 
 def read_folder(
-    files: list[tuple[str, Path, str]], say: Progress, staging: Staging, readers: Readers
+    files: list[tuple[str, Path, str]],
+    say: Progress,
+    staging: Staging,
+    readers: Readers,
+    reader: RowReader = STANDARD,
 ) -> Reading:
-    """Read and check every row of every file, staging the valid records; a file refused
-    whole raises FeedError."""
-    reading = Reading(files)
+    """Read and check every row of every file (each read by `reader`), staging the valid
+    records; a file refused whole raises FeedError."""
+    reading = Reading(files, reader)
     clock = time.monotonic()
     meter = Meter("bulk read", 0, say)
     if readers.pool is not None:
@@ -141,7 +146,7 @@ def _jobs(files: list[tuple[str, Path, str]], reading: Reading) -> Iterator[Job]
     """The files' rows, BATCH at a time, numbered across the folder in load order."""
     seq = 0
     for index, (code, path, _) in enumerate(files):
-        opened = open_file(path, STANDARD)
+        opened = open_file(path, reading.reader)
         reading.lines.append(0)
         reading.valid.append(0)
         reading.rejected.append(0)
@@ -155,7 +160,8 @@ def _jobs(files: list[tuple[str, Path, str]], reading: Reading) -> Iterator[Job]
                 reading.lines[index] += 1
         except UnicodeDecodeError as exc:
             raise FeedError(
-                f"{path.name}: not UTF-8 after row {reading.lines[index]:,}; nothing was loaded"
+                f"{path.name}: not {opened.encoding} after row {reading.lines[index]:,}; "
+                "nothing was loaded"
             ) from exc
         if rows:
             yield index, code, seq + 1, rows
@@ -178,10 +184,7 @@ def _check(job: Job) -> Checked:
     assert _PARSER is not None, "_start runs first"
     batch, quarantine, rejected, ignored = Batch(), [], 0, 0
     for n, row in enumerate(rows):
-        record, problems = check_row(_PARSER, row.row, _ORGS)
-        problems = [*row.problems, *problems]
-        if row.problems:  # could not be translated to the standard format (loader._reject)
-            record = None
+        record, problems = check_row(_PARSER, row, _ORGS)
         quarantine += [(row.line, p) for p in problems]
         if record is None:
             rejected += 1

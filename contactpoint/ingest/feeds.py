@@ -6,6 +6,7 @@ the rule it broke. Messages never contain the value.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -93,6 +94,9 @@ _TEN_DIGITS = re.compile(r"\d{10}")
 _UPN_SHAPE = re.compile(r"[A-Za-z]\d{11}[A-Za-z\d]")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _YES_NO = {"Y": True, "N": False}
+# A local identifier travels in a row under this prefix and its scheme's name (mapping.py).
+IDENTIFIER_PREFIX = "identifier:"
+SCHEME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
@@ -147,7 +151,7 @@ class FeedRecord:
     middle_names: str
     family_name: str
     former_family_name: str
-    date_of_birth: dt.date
+    date_of_birth: dt.date | None  # None: missing or unusable in the source (a field note)
     sex: str
     address_line1: str
     address_line2: str
@@ -160,6 +164,8 @@ class FeedRecord:
     involvement_start: dt.date | None
     sensitive: bool
     carers: tuple[CarerRecord, ...] = field(default=())
+    # Local identifiers a mapping declares: (scheme, value) pairs, sorted by scheme.
+    identifiers: tuple[tuple[str, str], ...] = field(default=())
 
     def canonical(self) -> dict[str, object]:
         """A JSON-ready form with a stable key order, for the digest and the sealed payload."""
@@ -171,9 +177,14 @@ class FeedRecord:
         doc["carers"] = [dict(vars(c)) for c in self.carers]
         doc["postcode"] = str(self.postcode) if self.postcode else None
         doc["as_at"] = self.as_at.isoformat()
-        doc["date_of_birth"] = self.date_of_birth.isoformat()
-        start = self.involvement_start
+        birth, start = self.date_of_birth, self.involvement_start
+        doc["date_of_birth"] = birth.isoformat() if birth else None
         doc["involvement_start"] = start.isoformat() if start else None
+        # Only when there are some, so a record without any keeps its digest and payload.
+        if self.identifiers:
+            doc["identifiers"] = dict(self.identifiers)
+        else:
+            del doc["identifiers"]
         return doc
 
     @classmethod
@@ -183,11 +194,12 @@ class FeedRecord:
         def day(key: str) -> dt.date | None:
             return dt.date.fromisoformat(doc[key]) if doc.get(key) else None
 
-        values = {f.name: doc[f.name] for f in fields(cls)}
+        values = {f.name: doc[f.name] for f in fields(cls) if f.name != "identifiers"}
         values["as_at"], values["date_of_birth"] = day("as_at"), day("date_of_birth")
         values["involvement_start"] = day("involvement_start")
         values["postcode"] = parse_postcode(doc["postcode"]) if doc.get("postcode") else None
         values["carers"] = tuple(CarerRecord(**c) for c in doc.get("carers") or ())
+        values["identifiers"] = tuple(sorted((doc.get("identifiers") or {}).items()))
         return cls(**values)
 
 
@@ -209,7 +221,26 @@ class RowParser:
         values = list(map(row.get, COLUMNS, _EMPTY))
         if None in values:  # a None where a string belongs counts as empty, as a missing one
             values = [v or "" for v in values]
-        return self.parse_values(values)
+        record = self.parse_values(values)
+        if record is not None and len(row) > len(COLUMNS):  # a mapping's identifiers
+            identifiers = self._identifiers(row)
+            if identifiers:
+                record = dataclasses.replace(record, identifiers=identifiers)
+        return record
+
+    def _identifiers(self, row: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+        """The row's local identifiers (keys `identifier:SCHEME`): tidied, empty ones left
+        out, and one that cannot be a value left out with a field note."""
+        found = []
+        for key, raw in row.items():
+            if not key.startswith(IDENTIFIER_PREFIX) or not raw:
+                continue
+            scheme, value = key[len(IDENTIFIER_PREFIX) :], " ".join(raw.split())
+            if len(value) > MAX_TEXT or CONTROL.search(raw):
+                self._fail(key, "is too long or holds control characters; ignored", False)
+            elif value:
+                found.append((scheme, value))
+        return tuple(sorted(found))
 
     def parse_values(self, values: Sequence[str]) -> FeedRecord | None:
         """parse for a row given as its values in COLUMNS order, as a feed file holds it."""
@@ -279,6 +310,8 @@ class RowParser:
             self._fail("record_id", "is empty")
         if not family_name:
             self._fail("family_name", "is empty")
+        if not given_name:
+            self._fail("given_name", "is empty; loaded without it", rejects_row=False)
         as_at_day = self._date("as_at", as_at, required=True)
         birth = self._birth_date(date_of_birth)
         if sex not in ("M", "F", "U", ""):
@@ -292,7 +325,7 @@ class RowParser:
             middle_names=middle_names,
             family_name=family_name,
             former_family_name=former_family_name,
-            date_of_birth=birth or self.today,
+            date_of_birth=birth,
             sex=sex,
             address_line1=address_line1,
             address_line2=address_line2,
@@ -305,6 +338,7 @@ class RowParser:
             involvement_start=self._date("involvement_start", involvement_start),
             sensitive=sensitive == "Y",
             carers=self._carers(carers),
+            identifiers=(),
         )
 
     def _date(self, column: str, value: str, required: bool = False) -> dt.date | None:
@@ -319,21 +353,30 @@ class RowParser:
         return day
 
     def _birth_date(self, value: str) -> dt.date | None:
-        birth = self._date("date_of_birth", value, required=True)
-        if birth is None:
+        """The date of birth, or None with a field note: the record loads without it (it
+        can still be matched on its other fields, but never founds a child on its own)."""
+        if not value:
+            self._fail("date_of_birth", "is empty; loaded without it", rejects_row=False)
             return None
-        if birth > self.today:
-            self._fail("date_of_birth", "is in the future")
+        birth = _read_date(value)
+        if isinstance(birth, str):
+            reason = birth
+        elif birth > self.today:
+            reason = "is in the future"
         elif birth < _oldest_birth(self.today):
-            self._fail("date_of_birth", f"is more than {OLDEST_CHILD_YEARS} years ago")
-        return birth
+            reason = f"is more than {OLDEST_CHILD_YEARS} years ago"
+        else:
+            return birth
+        self._fail("date_of_birth", f"{reason}; ignored", rejects_row=False)
+        return None
 
     def _postcode(self, value: str) -> Postcode | None:
+        """The postcode, or None: one that is not a UK postcode is left out with a note."""
         if not value:
             return None
         postcode = _read_postcode(value)
         if isinstance(postcode, str):
-            self._fail("postcode", postcode)
+            self._fail("postcode", f"{postcode}; ignored", rejects_row=False)
             return None
         return postcode
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,25 +47,33 @@ REASONS = {
     "value_error": "is not a valid value of its FHIR type",
 }
 NAME_PART = re.compile(r"_?[A-Za-z][A-Za-z0-9_]{0,39}")
+Schemes = Mapping[str, str]  # identifier system (a URI) -> local identifier scheme
 
 
-def reader(today: dt.date | None = None) -> RowReader:
-    """Read Bundles (.json) and NDJSON (.ndjson, .jsonl); as_at defaults to `today`."""
-    return RowReader(lambda path: read(path, today or dt.date.today()))
+def reader(today: dt.date | None = None, schemes: Schemes | None = None) -> RowReader:
+    """Read Bundles (.json) and NDJSON (.ndjson, .jsonl); as_at defaults to `today`.
+
+    `schemes` maps an identifier system (a URI) to the local identifier scheme its values
+    are (docs/feeds.md); identifiers of other systems are not read. They are part of the
+    key a file's progress is kept under, as a mapping's digest is.
+    """
+    known = dict(schemes or {})
+    salt = json.dumps(known, sort_keys=True) if known else ""
+    return RowReader(lambda path: read(path, today or dt.date.today(), known), salt=salt)
 
 
-def read(path: Path, today: dt.date) -> Iterator[SourceRow]:
+def read(path: Path, today: dt.date, schemes: Schemes | None = None) -> Iterator[SourceRow]:
     suffix = path.suffix.lower()
     if suffix in NDJSON_SUFFIXES:
-        return _ndjson(path, today)
+        return _ndjson(path, today, schemes or {})
     if suffix in BUNDLE_SUFFIXES:
-        return _bundle(path, today)
+        return _bundle(path, today, schemes or {})
     raise FeedError(
         f"{path.name}: a FHIR file ends .json (a Bundle) or .ndjson (one resource a line)"
     )
 
 
-def _ndjson(path: Path, today: dt.date) -> Iterator[SourceRow]:
+def _ndjson(path: Path, today: dt.date, schemes: Schemes) -> Iterator[SourceRow]:
     """One resource per line; a line that is not JSON is quarantined like any other."""
     with path.open("rb") as handle:
         for number, raw in enumerate(handle, start=1):
@@ -78,10 +86,10 @@ def _ndjson(path: Path, today: dt.date) -> Iterator[SourceRow]:
             except ValueError:
                 yield SourceRow(number, None, (Problem("resource", "is not valid JSON"),))
             else:
-                yield patient_row(number, resource, today)
+                yield patient_row(number, resource, today, schemes)
 
 
-def _bundle(path: Path, today: dt.date) -> Iterator[SourceRow]:
+def _bundle(path: Path, today: dt.date, schemes: Schemes) -> Iterator[SourceRow]:
     """Each entry's resource, at its position in the Bundle counting from 1."""
     try:
         doc = json.loads(path.read_bytes().decode("utf-8"))
@@ -97,10 +105,12 @@ def _bundle(path: Path, today: dt.date) -> Iterator[SourceRow]:
         if resource is None:
             yield SourceRow(number, None, (Problem("resource", "is missing from the entry"),))
         else:
-            yield patient_row(number, resource, today)
+            yield patient_row(number, resource, today, schemes)
 
 
-def patient_row(line: int, resource: object, today: dt.date) -> SourceRow:
+def patient_row(
+    line: int, resource: object, today: dt.date, schemes: Schemes | None = None
+) -> SourceRow:
     """Validate one resource as a Patient and map it to a standard row."""
     if not isinstance(resource, dict):
         return SourceRow(line, None, (Problem("resource", "is not a JSON object"),))
@@ -113,7 +123,18 @@ def patient_row(line: int, resource: object, today: dt.date) -> SourceRow:
     except (ValueError, TypeError):
         return SourceRow(line, None, (Problem("resource", "is not valid FHIR"),))
     row, problems = standard_row(patient, today)
-    return SourceRow(line, row, problems)
+    return SourceRow(line, row | _local_identifiers(patient, schemes or {}), problems)
+
+
+def _local_identifiers(patient: Patient, schemes: Schemes) -> dict[str, str]:
+    """The values of identifiers whose system has a scheme, keyed as a mapping's are; of
+    two with one system, the first."""
+    found: dict[str, str] = {}
+    for identifier in patient.identifier or []:
+        scheme = schemes.get(str(identifier.system or ""))
+        if scheme and identifier.value:
+            found.setdefault(feeds.IDENTIFIER_PREFIX + scheme, str(identifier.value))
+    return found
 
 
 def validation_problems(exc: ValidationError) -> tuple[Problem, ...]:

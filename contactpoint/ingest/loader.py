@@ -13,16 +13,18 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
+from django.db.models import Count
 from django.utils import timezone
 
 from contactpoint.ingest import feeds, organisations
-from contactpoint.ingest.batch import BatchLoader, BatchResult
-from contactpoint.ingest.feeds import Problem, RowParser
+from contactpoint.ingest.batch import BatchLoader, BatchResult, check_row
+from contactpoint.ingest.feeds import RowParser
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.ingest.rows import STANDARD, FeedError, RowReader, SourceRow
 from contactpoint.registry import involvements
@@ -39,6 +41,8 @@ class LoadReport:
     files_loaded: int = 0
     files_already_loaded: int = 0
     result: BatchResult = field(default_factory=BatchResult)
+    # One line for each file that loaded nothing: no rows at all, or every row rejected.
+    failures: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         r = self.result
@@ -104,10 +108,7 @@ def load_local(
     code every row names (a mapping's constant org_code): unknown, it would reject every
     row, so the load is refused instead.
     """
-    if organisation and not involvements.organisation_ids({organisation}):
-        raise FeedError(
-            f"organisation {organisation!r} is not known: load its organisations.csv first"
-        )
+    check_organisation(organisation)
     report = LoadReport()
     registered: Source | None = None
     for path in paths:
@@ -118,6 +119,13 @@ def load_local(
             raise FeedError(str(exc)) from None
         load_rows(registered, opened, report, progress, batch_size)
     return report
+
+
+def check_organisation(code: str) -> None:
+    """Refuse a load whose every row names `code` (a mapping's constant) when it is not
+    known: every row would be rejected."""
+    if code and not involvements.organisation_ids({code}):
+        raise FeedError(f"organisation {code!r} is not known: load its organisations.csv first")
 
 
 def local_files(path: Path, suffixes: tuple[str, ...]) -> list[Path]:
@@ -170,6 +178,7 @@ def load_rows(
     )
     if loaded.completed_at is not None:
         report.files_already_loaded += 1
+        _check_outcome(loaded, report)
         return
     meter = Meter(f"{source.code}/{opened.path.name}", loaded.lines_done, progress)
     batch: list[SourceRow] = []
@@ -189,6 +198,36 @@ def load_rows(
         ) from exc
     report.files_loaded += 1
     meter.done(loaded.lines_done)
+    _check_outcome(loaded, report)
+
+
+def _check_outcome(loaded: LoadedFile, report: LoadReport) -> None:
+    """Note a file that loaded nothing, with the reasons its rows were rejected by field."""
+    reasons = Counter(
+        {
+            f"{f} {r}": n
+            for f, r, n in QuarantinedRow.objects.filter(
+                loaded_file=loaded, severity=QuarantinedRow.Severity.REJECTED
+            )
+            .order_by()
+            .values_list("field", "reason")
+            .annotate(n=Count("id"))
+        }
+    )
+    kept = loaded.rows_loaded + loaded.rows_unchanged
+    if failure := file_failure(loaded.file_name, loaded.lines_done, kept, reasons):
+        report.failures.append(failure)
+
+
+def file_failure(name: str, rows: int, kept: int, reasons: Counter[str]) -> str | None:
+    """Why a file loaded nothing, in one line (counts, fields and rules: never a value);
+    None when it loaded at least one row."""
+    if rows == 0:
+        return f"{name}: holds no records (only a header, or nothing)"
+    if kept:
+        return None
+    why = "; ".join(f"{reason}: {n:,}" for reason, n in sorted(reasons.items()))
+    return f"{name}: every one of its {rows:,} rows was rejected ({why or 'see quarantine'})"
 
 
 class Meter:
@@ -220,12 +259,12 @@ def _commit(
     report: LoadReport,
     final: bool = False,
 ) -> None:
-    clean = [(r.line, r.row) for r in batch if not r.problems]
+    clean = [r for r in batch if not _refused(r)]
     with transaction.atomic():
         # One loader per source at a time: a second one waits here rather than racing.
         source = Source.objects.select_for_update().get(pk=loaded.source_id)
         result = BatchLoader(source, loaded).run(clean) if clean else BatchResult()
-        result.add(_reject(loaded, [r for r in batch if r.problems]))
+        result.add(_reject(loaded, [r for r in batch if _refused(r)]))
         loaded.lines_done += len(batch)
         loaded.rows_loaded += result.loaded
         loaded.rows_unchanged += result.unchanged
@@ -236,16 +275,17 @@ def _commit(
     report.result.add(result)
 
 
+def _refused(row: SourceRow) -> bool:
+    """Whether translating the row found a problem that rejects it (before any checks)."""
+    return any(p.rejects_row for p in row.problems)
+
+
 def _reject(loaded: LoadedFile, rows: list[SourceRow]) -> BatchResult:
     """Quarantine rows that could not be translated, with the standard checks of the rest."""
     parser = RowParser(dt.date.today())
     entries = []
     for r in rows:
-        more: list[Problem] = []
-        if r.row is not None:
-            parser.parse(r.row)
-            named = {p.field for p in r.problems}
-            more = [p for p in parser.problems if p.field not in named]
-        entries += [QuarantinedRow.for_problem(loaded, r.line, p) for p in (*r.problems, *more)]
+        _, problems = check_row(parser, r, ())
+        entries += [QuarantinedRow.for_problem(loaded, r.line, p) for p in problems]
     QuarantinedRow.objects.bulk_create(entries, ignore_conflicts=True)
     return BatchResult(rejected=len(rows))

@@ -24,16 +24,19 @@ from contactpoint.ingest.feeds import Problem
 from contactpoint.ingest.rows import FeedError, RowReader, SourceRow
 from contactpoint.registry.sources import local_code_problem
 
-REQUIRED = ("record_id", "family_name", "date_of_birth")
+REQUIRED = ("record_id", "family_name")
 DATE_FIELDS = ("as_at", "date_of_birth", "involvement_start")
 CONSTANT_FIELDS = ("as_at", "org_code", "org_role")
 ISO_DATE = "%Y-%m-%d"
-TABLES = {
+RULE_KEYS = ("blank_values", "upper")
+TABLES: dict[str, tuple[str, ...]] = {
     "source": ("code", "name"),
     "csv": ("delimiter", "encoding"),
     "columns": feeds.COLUMNS,
+    "identifiers": (),  # any name: each entry says its column and scheme
     "dates": DATE_FIELDS,
     "values": feeds.COLUMNS,
+    "rules": ("blank_values", *feeds.COLUMNS),
     "constants": CONSTANT_FIELDS,
 }
 YES_NO = frozenset({"Y", "N"})
@@ -45,6 +48,22 @@ CODES: dict[str, frozenset[str]] = {
     **{f"carer{n}_relationship": feeds.RELATIONSHIPS for n in (1, 2)},
     **{f"carer{n}_parental_responsibility": YES_NO for n in (1, 2)},
 }
+# Fields a record does without: a value of one that cannot be translated (not in its value
+# map, not a date in a declared format) leaves the field out with a note, not the row.
+MAY_BE_LEFT_OUT = frozenset(
+    {
+        "given_name",
+        "middle_names",
+        "former_family_name",
+        "date_of_birth",
+        "sex",
+        "address_line1",
+        "address_line2",
+        "town",
+        "postcode",
+        "involvement_start",
+    }
+)
 
 
 class MappingError(FeedError):
@@ -52,14 +71,28 @@ class MappingError(FeedError):
 
 
 @dataclass(frozen=True)
+class Rule:
+    """How a field's raw parts are cleaned before they are translated."""
+
+    blank: frozenset[str] = frozenset()  # case-folded values that mean "not known"
+    upper: bool = False
+
+    def part(self, raw: str) -> str:
+        value = " ".join(raw.split())
+        return "" if value.casefold() in self.blank else value
+
+
+@dataclass(frozen=True)
 class Mapping:
-    code: str
-    name: str
+    code: str  # "" when the mapping serves several sources (the code comes from --source)
+    name: str  # "" likewise
     delimiter: str
     encoding: str
-    columns: dict[str, str]  # standard field -> column of the local file
-    dates: dict[str, str]  # date field -> its strptime format
+    columns: dict[str, tuple[str, ...]]  # standard field -> its columns, joined with a space
+    identifiers: dict[str, tuple[str, ...]]  # identifier scheme -> its columns
+    dates: dict[str, tuple[str, ...]]  # date field -> its strptime formats, tried in order
     values: dict[str, dict[str, str]]  # field -> local value (case-folded) -> standard value
+    rules: dict[str, Rule]  # field (or identifier:SCHEME) -> how its parts are cleaned
     constants: dict[str, str]  # field -> the same value for every row
     digest: str  # of the mapping's meaning, not its layout or comments
 
@@ -83,41 +116,80 @@ class Mapping:
                 row, problems = self.translate({c: values[i] for c, i in index.items()})
                 yield SourceRow(reader.line_num, row, problems)
 
+    def _wanted(self) -> dict[str, str]:
+        """Every column the mapping reads, with the field (or identifier) reading it."""
+        wanted = {c: f for f, cs in self.columns.items() for c in cs}
+        return wanted | {c: f"identifier {s}" for s, cs in self.identifiers.items() for c in cs}
+
     def header_index(self, file_name: str, header: list[str]) -> dict[str, int]:
         """Where each mapped column is; refuses a header without one, or with one twice."""
         names = [h.strip() for h in header]
-        by_column = {c: f for f, c in self.columns.items()}
-        missing = [f"{c!r} ({by_column[c]})" for c in by_column if c not in names]
+        wanted = self._wanted()
+        missing = [f"{c!r} ({f})" for c, f in wanted.items() if c not in names]
         if missing:
             raise FeedError(
                 f"{file_name}: the header has no column {', '.join(missing)} named in the "
-                f"mapping for source {self.code!r}"
+                f"mapping for source {self.code or 'CODE'!r}"
             )
-        twice = [repr(c) for c in by_column if names.count(c) > 1]
+        twice = [repr(c) for c in wanted if names.count(c) > 1]
         if twice:
             raise FeedError(f"{file_name}: the header has column {', '.join(twice)} twice")
-        return {c: names.index(c) for c in by_column}
+        return {c: names.index(c) for c in wanted}
 
     def translate(self, values: dict[str, str]) -> tuple[dict[str, str], tuple[Problem, ...]]:
-        """The standard row for one record's mapped columns, and what could not be translated."""
+        """The standard row for one record's mapped columns, and what could not be translated.
+
+        A local identifier goes in the row under `feeds.IDENTIFIER_PREFIX` and its scheme.
+        """
         row = dict.fromkeys(feeds.COLUMNS, "") | self.constants
         problems = []
-        for field, column in self.columns.items():
-            value = " ".join(values[column].split())
-            if value and field in self.values:
-                if (code := self.values[field].get(value.casefold())) is None:
-                    problems.append(Problem(field, f"is not a value listed in [values.{field}]"))
-                    continue
-                value = code
-            if value and field in DATE_FIELDS:
-                fmt = self.dates.get(field, ISO_DATE)
-                try:
-                    value = dt.datetime.strptime(value, fmt).date().isoformat()
-                except ValueError:
-                    problems.append(Problem(field, f"is not a date written {fmt}"))
-                    continue
-            row[field] = value
+        for field, columns in self.columns.items():
+            value = self._translated(field, self._joined(field, columns, values))
+            if isinstance(value, Problem):
+                problems.append(value)
+            else:
+                row[field] = value
+        for scheme, columns in self.identifiers.items():
+            key = feeds.IDENTIFIER_PREFIX + scheme
+            row[key] = self._joined(key, columns, values)
         return row, tuple(problems)
+
+    def _joined(self, field: str, columns: tuple[str, ...], values: dict[str, str]) -> str:
+        """The field's columns, each cleaned by its rules, joined by a space (empty ones out)."""
+        rule = self.rules.get(field, _NO_RULE)
+        value = " ".join(p for c in columns if (p := rule.part(values[c])))
+        return value.upper() if rule.upper else value
+
+    def _translated(self, field: str, value: str) -> str | Problem:
+        if value and field in self.values:
+            if (code := self.values[field].get(value.casefold())) is None:
+                return _problem(field, f"is not a value listed in [values.{field}]")
+            value = code
+        if value and field in DATE_FIELDS:
+            formats = self.dates.get(field, (ISO_DATE,))
+            if (day := _local_date(value, formats)) is None:
+                return _problem(field, f"is not a date written {' or '.join(formats)}")
+            value = day
+        return value
+
+
+_NO_RULE = Rule()
+
+
+def _problem(field: str, reason: str) -> Problem:
+    if field in MAY_BE_LEFT_OUT:
+        return Problem(field, f"{reason}; ignored", rejects_row=False)
+    return Problem(field, reason)
+
+
+def _local_date(value: str, formats: tuple[str, ...]) -> str | None:
+    """The date in ISO form, read with the first format that fits it; None if none does."""
+    for fmt in formats:
+        try:
+            return dt.datetime.strptime(value, fmt).date().isoformat()
+        except ValueError:
+            continue
+    return None
 
 
 def read_mapping(path: Path) -> Mapping:
@@ -140,17 +212,20 @@ def parse_mapping(doc: dict[str, Any]) -> Mapping:
     """Check a parsed mapping document and build the Mapping; raises MappingError."""
     _known_keys(doc)
     source, options = doc.get("source", {}), doc.get("csv", {})
-    columns = _strings("columns", doc.get("columns", {}))
+    columns = _columns(doc.get("columns", {}))
     constants = _constants(doc.get("constants", {}), columns)
     _required(columns, constants)
+    identifiers = _identifiers(doc.get("identifiers", {}))
     return Mapping(
-        code=_code(source.get("code")),
-        name=_text("[source] name", source.get("name"), 120),
+        code=_code(source["code"]) if "code" in source else "",
+        name=_text("[source] name", source["name"], 120) if "name" in source else "",
         delimiter=_delimiter(options.get("delimiter", ",")),
         encoding=_encoding(options.get("encoding", "utf-8-sig")),
         columns=columns,
+        identifiers=identifiers,
         dates=_dates(doc.get("dates", {}), columns),
         values=_values(doc.get("values", {}), columns),
+        rules=_rules(doc.get("rules", {}), columns, identifiers),
         constants=constants,
         digest=hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest(),
     )
@@ -162,9 +237,10 @@ def _known_keys(doc: dict[str, Any]) -> None:
             raise MappingError(f"unknown table or key {key!r} (known: {', '.join(TABLES)})")
         if not isinstance(table, dict):
             raise MappingError(f"{key!r} must be a table, written [{key}]")
-        unknown = [k for k in table if k not in TABLES[key]]
+        unknown = [k for k in table if k not in TABLES[key] and key != "identifiers"]
         if unknown:
-            hint = "a standard field of docs/feeds.md" if key in ("columns", "values") else ""
+            fields_only = key in ("columns", "values", "rules")
+            hint = "a standard field of docs/feeds.md" if fields_only else ""
             known = hint or ", ".join(TABLES[key])
             raise MappingError(f"[{key}] has unknown key {unknown[0]!r} (known: {known})")
 
@@ -177,8 +253,67 @@ def _text(where: str, value: object, longest: int) -> str:
     return value.strip()
 
 
-def _strings(table: str, values: dict[str, object]) -> dict[str, str]:
-    return {k: _text(f"[{table}] {k}", v, 200) for k, v in values.items()}
+def _column_list(where: str, value: object) -> tuple[str, ...]:
+    """One column, or a list of columns whose values are joined with a space."""
+    if isinstance(value, list):
+        if not value:
+            raise MappingError(f"{where} is an empty list; name one column or more")
+        return tuple(_text(f"{where}[{n}]", v, 200) for n, v in enumerate(value))
+    return (_text(where, value, 200),)
+
+
+def _columns(values: dict[str, object]) -> dict[str, tuple[str, ...]]:
+    return {k: _column_list(f"[columns] {k}", v) for k, v in values.items()}
+
+
+def _identifiers(table: dict[str, object]) -> dict[str, tuple[str, ...]]:
+    """Each declared identifier's scheme and columns: `NAME = { column = ..., scheme = ... }`."""
+    schemes: dict[str, tuple[str, ...]] = {}
+    for name, entry in table.items():
+        where = f"[identifiers] {name}"
+        if not isinstance(entry, dict) or set(entry) != {"column", "scheme"}:
+            raise MappingError(f'{where} must be {{ column = "...", scheme = "..." }}')
+        scheme = _text(f"{where} scheme", entry["scheme"], 40)
+        if not feeds.SCHEME.fullmatch(scheme):
+            raise MappingError(
+                f"{where} scheme must be 1 to 40 lower-case letters, digits or '-', "
+                "starting with a letter or digit"
+            )
+        if scheme in schemes:
+            raise MappingError(f"{where}: scheme {scheme!r} is declared twice")
+        schemes[scheme] = _column_list(f"{where} column", entry["column"])
+    return schemes
+
+
+def _rules(
+    table: dict[str, object],
+    columns: dict[str, tuple[str, ...]],
+    identifiers: dict[str, tuple[str, ...]],
+) -> dict[str, Rule]:
+    """Each field's cleaning: `blank_values` for every field, then `[rules.FIELD]`."""
+    every = _blanks("[rules] blank_values", table.get("blank_values", []))
+    rules = {f: Rule(every) for f in columns} if every else {}
+    rules |= {feeds.IDENTIFIER_PREFIX + s: Rule(every) for s in identifiers if every}
+    for field, entry in table.items():
+        if field == "blank_values":
+            continue
+        where = f"[rules.{field}]"
+        if field not in columns:
+            raise MappingError(f"{where} cleans a field with no column in [columns]")
+        if not isinstance(entry, dict) or not set(entry) <= set(RULE_KEYS):
+            raise MappingError(f"{where} must be a table of {' and/or '.join(RULE_KEYS)}")
+        upper = entry.get("upper", False)
+        if not isinstance(upper, bool):
+            raise MappingError(f"{where} upper must be true or false")
+        own = _blanks(f"{where} blank_values", entry.get("blank_values", []))
+        rules[field] = Rule(every | own, upper)
+    return rules
+
+
+def _blanks(where: str, values: object) -> frozenset[str]:
+    if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+        raise MappingError(f'{where} must be a list of non-empty strings, ["N/K", "UNKNOWN"]')
+    return frozenset(" ".join(v.split()).casefold() for v in values)
 
 
 def _code(value: object) -> str:
@@ -204,7 +339,7 @@ def _encoding(value: object) -> str:
     return str(value)
 
 
-def _required(columns: dict[str, str], constants: dict[str, str]) -> None:
+def _required(columns: dict[str, tuple[str, ...]], constants: dict[str, str]) -> None:
     missing = [f for f in REQUIRED if f not in columns]
     if missing:
         raise MappingError(f"[columns] must map {', '.join(missing)}: every record needs it")
@@ -214,7 +349,7 @@ def _required(columns: dict[str, str], constants: dict[str, str]) -> None:
         )
 
 
-def _constants(values: dict[str, object], columns: dict[str, str]) -> dict[str, str]:
+def _constants(values: dict[str, object], columns: dict[str, tuple[str, ...]]) -> dict[str, str]:
     both = [k for k in values if k in columns]
     if both:
         raise MappingError(f"{both[0]} is in both [columns] and [constants]; choose one")
@@ -235,26 +370,36 @@ def _constants(values: dict[str, object], columns: dict[str, str]) -> dict[str, 
     return constants
 
 
-def _dates(formats: dict[str, object], columns: dict[str, str]) -> dict[str, str]:
+def _dates(
+    formats: dict[str, object], columns: dict[str, tuple[str, ...]]
+) -> dict[str, tuple[str, ...]]:
+    """Each date field's formats: one, or a list tried in order (the first that fits)."""
     checked = {}
-    for field, fmt in _strings("dates", formats).items():
+    for field, given in formats.items():
         if field not in columns:
             raise MappingError(f"[dates] {field} has a format but no column in [columns]")
-        sample = dt.date(2001, 2, 3)
-        try:
-            ok = dt.datetime.strptime(sample.strftime(fmt), fmt).date() == sample
-        except ValueError:
-            ok = False
-        if not ok:
-            raise MappingError(
-                f"[dates] {field}: {fmt!r} is not a strptime format of a whole date "
-                "(day, month and year, for example %d/%m/%Y)"
-            )
-        checked[field] = fmt
+        checked[field] = _column_list(f"[dates] {field}", given)
+        for fmt in checked[field]:
+            _whole_date(field, fmt)
     return checked
 
 
-def _values(tables: dict[str, object], columns: dict[str, str]) -> dict[str, dict[str, str]]:
+def _whole_date(field: str, fmt: str) -> None:
+    sample = dt.date(2001, 2, 3)
+    try:
+        ok = dt.datetime.strptime(sample.strftime(fmt), fmt).date() == sample
+    except ValueError:
+        ok = False
+    if not ok:
+        raise MappingError(
+            f"[dates] {field}: {fmt!r} is not a strptime format of a whole date "
+            "(day, month and year, for example %d/%m/%Y)"
+        )
+
+
+def _values(
+    tables: dict[str, object], columns: dict[str, tuple[str, ...]]
+) -> dict[str, dict[str, str]]:
     maps: dict[str, dict[str, str]] = {}
     for field, table in tables.items():
         if field not in columns:

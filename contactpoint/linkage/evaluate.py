@@ -22,13 +22,15 @@ both (the groups' pairs add up to more than the whole). A record's age band is i
 child's: all records of one person share a band, so a true pair is in exactly one band.
 
 No figure holds a child's data: they are counts and shares, and the dates of birth read
-from the feeds serve only to choose a band.
+from the feeds (or, for a local system's files, from the registry's own records) serve
+only to choose a band.
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping
@@ -423,6 +425,40 @@ def read_births(folder: Path, keys: Iterable[RecordKey]) -> dict[RecordKey, dt.d
                 key = (source, row.get("record_id") or "")
                 if key in wanted and (birth := _iso_date(row.get("date_of_birth"))):
                     births[key] = birth
+    return births
+
+
+def births_for(folder: Path, keys: Iterable[RecordKey]) -> dict[RecordKey, dt.date]:
+    """The date of birth of each wanted record: from the standard feed files in folder,
+    else (a local system's mapped CSV or FHIR, which are not standard feeds) from the
+    record as the registry holds it (registry_births)."""
+    wanted = list(keys)
+    births = read_births(folder, wanted)
+    return births | registry_births(k for k in wanted if k not in births)
+
+
+def registry_births(keys: Iterable[RecordKey]) -> dict[RecordKey, dt.date]:
+    """The date of birth of each wanted record the registry holds, read from its sealed
+    payload (opened, read and dropped: only the age band is kept). Records not loaded,
+    without a date of birth, or whose key is destroyed (a purged child) are left out."""
+    from contactpoint.ingest.batch import record_ref
+    from contactpoint.registry.children import ciphers_for
+    from contactpoint.registry.models import SourceRecord
+
+    by_ref = {record_ref(source, record_id): (source, record_id) for source, record_id in keys}
+    births: dict[RecordKey, dt.date] = {}
+    for refs in _chunks(list(by_ref)):
+        rows = list(
+            SourceRecord.objects.filter(record_ref__in=refs).values_list(
+                "id", "child_id", "record_ref", "payload"
+            )
+        )
+        ciphers = ciphers_for({child or sr for sr, child, _, _ in rows})
+        for sr, child, ref, payload in rows:
+            cipher = ciphers.get(child or sr)
+            body = cipher.open(SourceRecord, "payload", sr, bytes(payload)) if cipher else None
+            if body and (birth := _iso_date(json.loads(body).get("date_of_birth"))):
+                births[by_ref[bytes(ref)]] = birth
     return births
 
 

@@ -128,7 +128,9 @@ def _due(batch: Sequence[tuple[uuid.UUID, str]], today: dt.date) -> tuple[list[u
     known: set[uuid.UUID] = set()
     for pk, child_id, sealed in rows:
         cipher = ciphers.get(child_id)
-        iso = cipher.open(ChildDemographic, "date_of_birth", pk, bytes(sealed)) if cipher else None
+        # A fact without a date of birth holds NULL (a record loaded without one).
+        raw = bytes(sealed) if sealed is not None else None
+        iso = cipher.open(ChildDemographic, "date_of_birth", pk, raw) if cipher else None
         if not iso:
             continue
         known.add(child_id)

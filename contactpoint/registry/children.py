@@ -85,7 +85,7 @@ class FactWriter:
     ) -> None:
         """Seal every fact the record states about its child."""
         fact = functools.partial(self._fact, cipher, sr, confidence)
-        birth = record.date_of_birth.isoformat()
+        birth = record.date_of_birth.isoformat() if record.date_of_birth else None
         fact(ChildDemographic, {}, date_of_birth=birth, sex=record.sex)
         fact(
             ChildName,
@@ -216,7 +216,10 @@ def near_shielded(records: list[FeedRecord]) -> list[bool]:
         )
         given = names.given_name_key(record.given_name)
         digests = set()
-        for birth in dates.birth_date_variants(record.date_of_birth):
+        # Without a date of birth the net has nothing to hold on: such a record never
+        # founds a child on its own, so it cannot publish a shielded child's duplicate.
+        birth_date = record.date_of_birth
+        for birth in dates.birth_date_variants(birth_date) if birth_date else set():
             iso = birth.isoformat()
             digests |= {
                 (int(Index.BIRTH_DATE_FAMILY), blind_index.digest(Index.BIRTH_DATE_FAMILY, iso, k))
@@ -247,7 +250,8 @@ def near_shielded(records: list[FeedRecord]) -> list[bool]:
 
 
 def _near(record: FeedRecord, known: _Known) -> bool:
-    if not dates.birth_date_texts(record.date_of_birth.isoformat()) & known.births:
+    birth = record.date_of_birth
+    if birth is None or not dates.birth_date_texts(birth.isoformat()) & known.births:
         return False
     mine = names.loose_keys(record.given_name, record.family_name, record.former_family_name)
     return any(mine & names.loose_keys(g, f) for g, f in known.raw_names)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import models
+from django.db.models import ExpressionWrapper, Q, Value
 
 from contactpoint.lib.identifiers import InvalidIdentifier, parse_postcode
 from contactpoint.registry import blind_index
@@ -38,6 +39,9 @@ RANKED: tuple[tuple[type[models.Model], dict[str, Any], str | None], ...] = (
     (ChildAddress, {"kind": "current"}, None),
     (ChildIdentifier, {}, "scheme"),
 )
+# A fact without this column's value ranks after every fact with one, whatever its source:
+# a record that loaded without a date of birth never hides the child's date of birth.
+NEEDED: dict[type[models.Model], str] = {ChildDemographic: "date_of_birth"}
 
 
 def _query(model: type[models.Model], child_ids: Sequence[uuid.UUID], **filters: Any) -> Any:
@@ -55,24 +59,34 @@ class _Rank:
     child_id: uuid.UUID
     group: str | None
     preferred: bool
-    # Source rank, then the latest as-at date, the highest confidence, and at last the
-    # source record's id (derived from the source's reference: the same in every load).
-    key: tuple[int, int, float, uuid.UUID]
+    # Whether it misses its NEEDED value, the source rank, then the latest as-at date, the
+    # highest confidence, and at last the source record's id (derived from the source's
+    # reference: the same in every load).
+    key: tuple[bool, int, int, float, uuid.UUID]
 
 
 def _ranking(
     model: type[models.Model], child_ids: Sequence[uuid.UUID], group_by: str | None, **filters: Any
 ) -> list[_Rank]:
     """Just what survivorship needs, as tuples: no sealed columns, no model instances."""
-    rows = model._default_manager.filter(child_id__in=child_ids, **filters).values_list(
-        "id",
-        "child_id",
-        group_by or "child_id",
-        "preferred",
-        "confidence",
-        "source_record__source__rank",
-        "source_record__as_at",
-        "source_record_id",
+    needed = NEEDED.get(model)
+    missing: Any = Value(False)
+    if needed:
+        missing = ExpressionWrapper(Q(**{f"{needed}__isnull": True}), models.BooleanField())
+    rows = (
+        model._default_manager.filter(child_id__in=child_ids, **filters)
+        .annotate(missing=missing)
+        .values_list(
+            "id",
+            "child_id",
+            group_by or "child_id",
+            "preferred",
+            "confidence",
+            "source_record__source__rank",
+            "source_record__as_at",
+            "source_record_id",
+            "missing",
+        )
     )
     return [
         _Rank(
@@ -80,9 +94,9 @@ def _ranking(
             child,
             group if group_by else None,
             preferred,
-            (rank, -as_at.toordinal(), -confidence, record),
+            (bool(missing), rank, -as_at.toordinal(), -confidence, record),
         )
-        for pk, child, group, preferred, confidence, rank, as_at, record in rows
+        for pk, child, group, preferred, confidence, rank, as_at, record, missing in rows
     ]
 
 
@@ -215,6 +229,7 @@ def choose_new(writer: FactWriter, source_ranks: dict[int, int]) -> Inserter:
                 fact.values[group_by] if group_by else None,
                 False,
                 (
+                    model in NEEDED and not fact.opened[NEEDED[model]],
                     source_ranks[fact.source_id],
                     -fact.as_at.toordinal(),
                     -fact.values["confidence"],

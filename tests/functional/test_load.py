@@ -125,7 +125,7 @@ def test_bad_rows_are_quarantined_and_good_rows_go_on(feeds: Path) -> None:
         [
             nhs("N1"),
             nhs("N2", family_name="", nhs_number="4010232145"),
-            nhs("N3", date_of_birth="2013-02-30", nhs_number="4010232153"),
+            nhs("N3", as_at="2026-02-30", nhs_number="4010232153"),
             nhs("N4", nhs_number="4010232138", given_name="Kai"),
             nhs("N5", org_code="999999", nhs_number="4010232161"),
         ],
@@ -135,7 +135,7 @@ def test_bad_rows_are_quarantined_and_good_rows_go_on(feeds: Path) -> None:
     entries = set(QuarantinedRow.objects.values_list("line", "field", "severity"))
     assert entries == {
         (3, "family_name", "rejected"),
-        (4, "date_of_birth", "rejected"),
+        (4, "as_at", "rejected"),
         (5, "nhs_number", "field_ignored"),
         (6, "org_code", "rejected"),
     }

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from contactpoint.ingest.feeds import COLUMNS, RowParser
+from contactpoint.ingest.feeds import COLUMNS, FeedRecord, RowParser
 from tests.conftest import feed_row
 
 TODAY = dt.date(2026, 11, 25)
@@ -50,12 +50,9 @@ def test_a_good_row_is_normalised() -> None:
     ("changes", "field", "reason"),
     [
         ({"family_name": ""}, "family_name", "is empty"),
-        ({"date_of_birth": "2013-02-30"}, "date_of_birth", "is not a real date"),
-        ({"date_of_birth": "04/03/2015"}, "date_of_birth", "YYYY-MM-DD"),
-        ({"date_of_birth": "2027-01-01"}, "date_of_birth", "in the future"),
-        ({"date_of_birth": "1990-01-01"}, "date_of_birth", "more than 26 years"),
+        ({"record_id": ""}, "record_id", "is empty"),
+        ({"as_at": ""}, "as_at", "is empty"),
         ({"sex": "X"}, "sex", "M, F, U"),
-        ({"postcode": "ZZ99 9ZZZ"}, "postcode", "valid UK format"),
         ({"nhs_number": "40102X2137"}, "nhs_number", "10 digits"),
         ({"upn": "B80120000"}, "upn", "a letter, 11 digits"),
         ({"carer1_relationship": "uncle-ish"}, "carer1_relationship", "not a known"),
@@ -85,6 +82,69 @@ def test_a_mistyped_identifier_is_ignored_not_used(changes: dict[str, str], fiel
     assert record is not None
     assert getattr(record, field) is None
     assert [(f, rejects) for f, _, rejects in problems] == [(field, False)]
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "reason"),
+    [
+        ({"date_of_birth": ""}, "date_of_birth", "is empty; loaded without it"),
+        ({"date_of_birth": "2013-02-30"}, "date_of_birth", "is not a real date; ignored"),
+        ({"date_of_birth": "04/03/2015"}, "date_of_birth", "YYYY-MM-DD; ignored"),
+        ({"date_of_birth": "2027-01-01"}, "date_of_birth", "in the future; ignored"),
+        ({"date_of_birth": "1990-01-01"}, "date_of_birth", "more than 26 years ago; ignored"),
+        ({"given_name": ""}, "given_name", "is empty; loaded without it"),
+        ({"postcode": "ZZ99 9ZZZ"}, "postcode", "valid UK format; ignored"),
+        ({"postcode": "75008"}, "postcode", "ignored"),  # a French postcode
+        ({"postcode": "NOT KNOWN"}, "postcode", "ignored"),
+    ],
+)
+def test_an_incomplete_row_loads_without_the_field_and_a_note(
+    changes: dict[str, str], field: str, reason: str
+) -> None:
+    record, problems = parse(**changes)
+    assert record is not None
+    assert getattr(record, field) in (None, "")
+    assert [(f, rejects) for f, _, rejects in problems] == [(field, False)]
+    assert reason in problems[0][1]
+    value = next(iter(changes.values()))
+    if len(value) > 3:
+        assert all(value not in r for _, r, _ in problems)
+
+
+def test_a_record_without_a_date_of_birth_has_a_null_one_in_its_canonical_form() -> None:
+    record = RowParser(TODAY).parse({**GOOD, "date_of_birth": ""})
+    assert record is not None
+    doc = record.canonical()
+    assert doc["date_of_birth"] is None
+    assert FeedRecord.from_canonical(doc) == record
+
+
+def test_identifiers_travel_sorted_tidied_and_only_when_there_are_some() -> None:
+    plain = RowParser(TODAY).parse(GOOD)
+    assert plain is not None and "identifiers" not in plain.canonical()
+    row = {
+        **GOOD,
+        "identifier:camden-lapid": "  P 0042 ",
+        "identifier:bexley-id": "B-7",
+        "identifier:empty-one": "  ",
+    }
+    record = RowParser(TODAY).parse(row)
+    assert record is not None
+    assert record.identifiers == (("bexley-id", "B-7"), ("camden-lapid", "P 0042"))
+    doc = record.canonical()
+    assert doc["identifiers"] == {"bexley-id": "B-7", "camden-lapid": "P 0042"}
+    assert FeedRecord.from_canonical(doc) == record
+    # Everything else of the canonical form is what it was without identifiers.
+    assert {k: v for k, v in doc.items() if k != "identifiers"} == plain.canonical()
+
+
+def test_a_record_without_identifiers_keeps_its_canonical_form() -> None:
+    """The digest of every record loaded before identifiers existed stays the same."""
+    record = RowParser(TODAY).parse(GOOD)
+    assert record is not None
+    assert list(record.canonical()) == [f for f in COLUMNS if not f.startswith("carer")] + [
+        "carers"
+    ]
 
 
 def test_every_problem_in_a_row_is_reported_at_once() -> None:

@@ -204,3 +204,20 @@ def test_a_file_that_is_not_a_bundle_is_refused_whole(
     path.write_text(content, encoding="utf-8")
     with pytest.raises(FeedError, match=message):
         list(fhir.read(path, TODAY))
+
+
+def test_identifiers_of_a_system_given_a_scheme_travel_as_local_identifiers() -> None:
+    schemes = {"https://example.org/mrn": "example-mrn"}
+    result = fhir.patient_row(7, patient(), TODAY, schemes)
+    assert result.row is not None
+    record = RowParser(TODAY).parse(result.row)
+    assert record is not None and record.identifiers == (("example-mrn", "M1"),)
+    plain = fhir.patient_row(7, patient(), TODAY).row
+    assert plain is not None
+    assert RowParser(TODAY).parse(plain).identifiers == ()  # type: ignore[union-attr]
+
+
+def test_a_reader_with_schemes_keeps_its_files_progress_apart() -> None:
+    assert fhir.reader().salt == ""
+    salted = fhir.reader(schemes={"https://example.org/mrn": "example-mrn"}).salt
+    assert salted and salted != fhir.reader(schemes={"https://example.org/mrn": "other"}).salt

@@ -61,6 +61,9 @@ def test_the_example_in_the_docs_is_a_valid_mapping() -> None:
     example = read_mapping(EXAMPLE)
     assert (example.code, example.constants["org_role"]) == ("camden_early_help", "social_worker")
     assert example.values["sex"]["not known"] == "U"
+    assert example.columns["address_line1"] == ("House No", "Street")
+    assert example.identifiers == {"camden-lapid": ("Person ID",)}
+    assert example.rules["postcode"].upper and "nfa" in example.rules["postcode"].blank
 
 
 def test_a_row_becomes_a_standard_row_that_the_standard_parser_accepts() -> None:
@@ -85,18 +88,144 @@ def test_constants_fill_every_row() -> None:
 
 def test_a_date_not_in_the_declared_format_names_the_standard_field_not_the_value() -> None:
     row, problems = mapping().translate(values(DOB="2015-03-04"))
-    assert [(p.field, p.reason) for p in problems] == [
-        ("date_of_birth", "is not a date written %d/%m/%Y")
+    assert [(p.field, p.reason, p.rejects_row) for p in problems] == [
+        ("date_of_birth", "is not a date written %d/%m/%Y; ignored", False)
     ]
     assert row["date_of_birth"] == ""
 
 
+def test_an_extract_date_not_in_its_format_rejects_the_row() -> None:
+    _, problems = mapping().translate(values(Extract="2026-11-01"))
+    assert [(p.field, p.rejects_row) for p in problems] == [("as_at", True)]
+
+
 def test_a_value_missing_from_the_value_map_is_a_problem() -> None:
     _, problems = mapping().translate(values(Gender="Boy"))
-    assert [(p.field, p.reason) for p in problems] == [
-        ("sex", "is not a value listed in [values.sex]")
+    assert [(p.field, p.reason, p.rejects_row) for p in problems] == [
+        ("sex", "is not a value listed in [values.sex]; ignored", False)
     ]
     assert all("Boy" not in p.reason for p in problems)
+
+
+def test_a_safety_flag_missing_from_its_value_map_rejects_the_row() -> None:
+    text = MINIMAL.replace('as_at = "Extract"', 'as_at = "Extract"\nsensitive = "Flag"')
+    text += '[values.sensitive]\nYes = "Y"\nNo = "N"\n'
+    _, problems = mapping(text).translate(values(Flag="Maybe"))
+    assert [(p.field, p.rejects_row) for p in problems] == [("sensitive", True)]
+
+
+def test_a_field_of_several_columns_joins_them_with_a_space_skipping_empty_ones() -> None:
+    text = MINIMAL + "[columns.address_line1]\n"
+    text = MINIMAL.replace(
+        'as_at = "Extract"', 'as_at = "Extract"\naddress_line1 = ["House No", "Flat", "Street"]'
+    )
+    m = mapping(text)
+    row, problems = m.translate(
+        values(**{"House No": " 12 ", "Flat": "", "Street": "Acacia  Road"})
+    )
+    assert problems == () and row["address_line1"] == "12 Acacia Road"
+    row, _ = m.translate(values(**{"House No": "", "Flat": "", "Street": ""}))
+    assert row["address_line1"] == ""
+
+
+def test_a_date_in_day_month_and_year_columns_reads_through_its_format() -> None:
+    text = MINIMAL.replace('date_of_birth = "DOB"', 'date_of_birth = ["Day", "Month", "Year"]')
+    text = text.replace('date_of_birth = "%d/%m/%Y"', 'date_of_birth = "%d %m %Y"')
+    row, problems = mapping(text).translate(values(Day="4", Month="3", Year="2015"))
+    assert problems == () and row["date_of_birth"] == "2015-03-04"
+
+
+def test_dates_may_have_several_formats_tried_in_order() -> None:
+    text = MINIMAL.replace(
+        'date_of_birth = "%d/%m/%Y"', 'date_of_birth = ["%d/%m/%Y", "%Y-%m-%d", "%d.%m.%y"]'
+    )
+    m = mapping(text)
+    for written in ("04/03/2015", "2015-03-04", "04.03.15"):
+        row, problems = m.translate(values(DOB=written))
+        assert problems == () and row["date_of_birth"] == "2015-03-04"
+    _, problems = m.translate(values(DOB="March 2015"))
+    assert problems[0].reason == ("is not a date written %d/%m/%Y or %Y-%m-%d or %d.%m.%y; ignored")
+
+
+def test_blank_values_count_as_empty_for_every_field_or_one() -> None:
+    text = MINIMAL.replace('as_at = "Extract"', 'as_at = "Extract"\npostcode = "Postcode"')
+    text += '[rules]\nblank_values = ["N/K", "Not  known"]\n'
+    text += '[rules.postcode]\nblank_values = ["NFA"]\nupper = true\n'
+    text += '[rules.date_of_birth]\nblank_values = ["00/00/0000"]\n'
+    m = mapping(text)
+    row, problems = m.translate(values(Forename="n/k", DOB="00/00/0000", Postcode="nfa"))
+    assert problems == ()
+    assert (row["given_name"], row["date_of_birth"], row["postcode"]) == ("", "", "")
+    row, _ = m.translate(values(Postcode="not KNOWN"))
+    assert row["postcode"] == ""
+    row, _ = m.translate(values(Postcode="nw1 3ab"))
+    assert row["postcode"] == "NW1 3AB"
+
+
+def test_declared_identifiers_travel_in_the_row_under_their_scheme() -> None:
+    text = MINIMAL + (
+        "[identifiers]\n"
+        'lapid = { column = "Person ID", scheme = "camden-lapid" }\n'
+        'mosaic = { column = ["Area", "Mosaic No"], scheme = "mosaic-2" }\n'
+    )
+    m = mapping(text)
+    row, problems = m.translate(values(**{"Person ID": " P42 ", "Area": "N", "Mosaic No": "7"}))
+    assert problems == ()
+    assert (row["identifier:camden-lapid"], row["identifier:mosaic-2"]) == ("P42", "N 7")
+    record = RowParser(dt.date(2026, 11, 25)).parse(row)
+    assert record is not None
+    assert record.identifiers == (("camden-lapid", "P42"), ("mosaic-2", "N 7"))
+    row, _ = m.translate(values(**{"Person ID": "", "Area": "", "Mosaic No": ""}))
+    record = RowParser(dt.date(2026, 11, 25)).parse(row)
+    assert record is not None and record.identifiers == ()
+
+
+def test_the_header_must_hold_an_identifiers_column() -> None:
+    m = mapping(MINIMAL + '[identifiers]\nlapid = { column = "Person ID", scheme = "lapid" }\n')
+    with pytest.raises(FeedError, match=r"no column 'Person ID' \(identifier lapid\)"):
+        m.header_index("eh.csv", HEADER)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [
+        ('lapid = "Person ID"', "must be { column"),
+        ('lapid = { column = "Person ID" }', "must be { column"),
+        ('lapid = { column = "P", scheme = "Camden LAPID" }', "scheme must be 1 to 40 lower-case"),
+        ('lapid = { column = "P", scheme = "camden_lapid" }', "scheme must be 1 to 40 lower-case"),
+        ('lapid = { column = [], scheme = "x" }', "is an empty list"),
+        (
+            'a = { column = "P", scheme = "x" }\nb = { column = "Q", scheme = "x" }',
+            "declared twice",
+        ),
+    ],
+)
+def test_a_wrong_identifier_is_refused(entry: str, message: str) -> None:
+    assert message in refusal(MINIMAL + f"[identifiers]\n{entry}\n")
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ('[rules]\nblank_values = "N/K"\n', "[rules] blank_values must be a list"),
+        ('[rules]\nblank_values = [""]\n', "[rules] blank_values must be a list"),
+        ("[rules.upn]\nupper = true\n", "[rules.upn] cleans a field with no column"),
+        ("[rules.sex]\nlower = true\n", "[rules.sex] must be a table of blank_values"),
+        ('[rules.sex]\nupper = "yes"\n', "[rules.sex] upper must be true or false"),
+        ("[rules]\ncolour = 1\n", "[rules] has unknown key 'colour'"),
+    ],
+)
+def test_wrong_rules_are_refused(extra: str, message: str) -> None:
+    assert message in refusal(MINIMAL + extra)
+
+
+def test_a_mapping_may_leave_its_source_to_the_command_line() -> None:
+    shared = mapping(
+        MINIMAL.replace('code = "camden_early_help"\n', "").replace(
+            'name = "Camden early help"\n', ""
+        )
+    )
+    assert (shared.code, shared.name) == ("", "")
 
 
 def test_an_empty_value_stays_empty_without_a_problem() -> None:
@@ -122,11 +251,16 @@ def test_an_unknown_standard_field_is_refused() -> None:
     assert "[columns] has unknown key 'first_name'" in refusal(text)
 
 
-@pytest.mark.parametrize("field", ["record_id", "family_name", "date_of_birth"])
+@pytest.mark.parametrize("field", ["record_id", "family_name"])
 def test_a_missing_required_mapping_is_refused(field: str) -> None:
     lines = [x for x in MINIMAL.splitlines() if not x.startswith(f"{field} =")]
-    text = "\n".join(lines).replace('date_of_birth = "%d/%m/%Y"', "")
-    assert f"[columns] must map {field}" in refusal(text)
+    assert f"[columns] must map {field}" in refusal("\n".join(lines))
+
+
+def test_a_mapping_without_a_date_of_birth_is_accepted() -> None:
+    lines = [x for x in MINIMAL.splitlines() if not x.startswith("date_of_birth =")]
+    row, problems = mapping("\n".join(lines)).translate(values())
+    assert problems == () and row["date_of_birth"] == ""
 
 
 @pytest.mark.parametrize(
