@@ -96,7 +96,7 @@ def test_untrusted_clusters_and_clusters_that_cannot_found_a_child_wait_for_revi
     )
 
     assert units[uid(1)].waiting == REVIEW and units[uid(3)].waiting == REVIEW
-    assert units[uid(1)].reason == "review_band"
+    assert units[uid(1)].reason == "several" and units[uid(3)].reason == "insufficient"
     assert units[uid(4)].is_child
 
 
