@@ -110,7 +110,8 @@ def test_bulk_eligibility_is_the_real_time_rule_on_every_scored_pair(
     rule, table = bulk._eligible_sql(scorer), frame.physical_name
     query = (
         f"SELECT unique_id_l, unique_id_r, {rule} FROM {name} p "  # noqa: S608 (ours)
-        f"JOIN {table} a ON a.unique_id = p.unique_id_l JOIN {table} b ON b.unique_id = p.unique_id_r"
+        f"JOIN {table} a ON a.unique_id = p.unique_id_l "
+        f"JOIN {table} b ON b.unique_id = p.unique_id_r"
     )
     rows = con.execute(query).fetchall()
     verdicts = [
