@@ -138,6 +138,7 @@ def blocking_recall(
         truth: record id (unique_id) to the person it is; records not in it are left out.
         rules: Splink blocking rules; blocking.BLOCKING_RULES by default.
     """
+    logging.getLogger("splink").setLevel(logging.WARNING)  # its timings are not figures here
     table = as_table(r for r in records if r.unique_id in truth)
     people = pa.array([truth[u] for u in table.column("unique_id").to_pylist()], pa.string())
     con = training.connect()
