@@ -25,7 +25,7 @@ from contactpoint.keystore import service as keys
 from contactpoint.keystore.index_key import derived_key
 from contactpoint.lib import crypto
 from contactpoint.linkage import decisions
-from contactpoint.linkage.realtime import SHIELD_FLOOR, Match, Matcher
+from contactpoint.linkage.realtime import SHIELD_FLOOR, Match, Matcher, too_thin
 from contactpoint.linkage.records import LinkRecord, from_feed
 from contactpoint.linkage.scorer import probability
 from contactpoint.registry import children, golden, involvements
@@ -129,10 +129,11 @@ def founding_keys(record: FeedRecord, link: LinkRecord) -> list[tuple[str, str]]
     """What a new child can be founded on: a valid identifier, else a real given name,
     family name and date of birth; none, and the record waits for a person.
 
-    A record without a date of birth founds nothing, whatever identifier it holds: every
-    child has a date of birth from a record that has one (retention archives by it).
+    A record too thin to match safely (realtime.too_thin) founds nothing, whatever
+    identifier it holds: without a date of birth, say, since every child has a date of
+    birth from a record that has one (retention archives by it).
     """
-    if link.dob is None:
+    if too_thin(link):
         return []
     ids = [(s, v) for s in ("nhs_number", "upn") if (v := getattr(record, s))]
     if not ids and link.given_name and link.family_name and link.dob:

@@ -8,9 +8,11 @@ so a bulk load killed part-way and run again writes exactly the units the first 
 not (contactpoint/ingest/bulkload.py):
 
 - a cluster with a record flagged sensitive becomes a shielded child;
-- a cluster holding two different valid NHS numbers or UPNs (`untrusted`), or with no record
-  that could found a child (no identifier, and no real given name, family name and date of
-  birth, as in batch.py), stays waiting for a person: every record pending, in review;
+- a cluster with no record that could found a child (batch.founding_keys: none too thin
+  to match safely, and an identifier or a real given name, family name and date of birth)
+  stays waiting for a person, every record pending, in review as `insufficient`; so does a
+  cluster holding two different valid NHS numbers or UPNs (`untrusted`), as `several`
+  (its records are strongly like records of more than one child);
 - a cluster with a review pair to a shielded child's record is held (it might be that
   child: a visible duplicate of a child in hiding must never be published), and so is one
   caught by the row loader's looser net (children.near_shielded): a record born on a
@@ -65,6 +67,7 @@ class Unit:
     records: list[Parsed]  # in load order
     shielded: bool = False
     waiting: str | None = None  # REVIEW or HELD when its records wait for a person
+    insufficient: bool = False  # no record of it could found a child
     # For waiting records: record id to its candidate children, best first, each as
     # (the child's cluster key, Splink's weight, the record of that child it paired with).
     candidates: dict[str, list[tuple[str, float, str]]] = field(default_factory=dict)
@@ -75,8 +78,11 @@ class Unit:
 
     @property
     def reason(self) -> str:
-        """The ReviewItem reason of its waiting records."""
-        return "shielded" if self.waiting == HELD else "review_band"
+        """The ReviewItem reason of its waiting records: never `review_band`, which names
+        candidates between the thresholds that a waiting cluster need not have."""
+        if self.waiting == HELD:
+            return "shielded"
+        return "insufficient" if self.insufficient else "several"
 
     @property
     def founder(self) -> Parsed:
@@ -194,7 +200,7 @@ _PLAN = """
 CREATE OR REPLACE TABLE cp_units AS
   SELECT c.cluster AS key, bool_or(s.sensitive) AS shielded,
          NOT bool_or(s.founding) OR c.cluster IN (SELECT cluster FROM cp_untrusted) AS review,
-         false AS held
+         NOT bool_or(s.founding) AS insufficient, false AS held
   FROM cp_clusters c JOIN cp_staged s ON s.uid = c.record_id GROUP BY c.cluster;
 CREATE OR REPLACE TEMP TABLE cp_pairs AS
   SELECT a AS mine, b AS other, weight FROM cp_review
@@ -236,8 +242,8 @@ WHERE um.grp = 2 AND uo.grp < 2
 """
 
 _ORDERED = """
-SELECT u.key, u.grp, u.shielded, u.review, s.seq, s.file, s.line, s.ref, s.uid, s.body,
-       s.founding, s.sensitive
+SELECT u.key, u.grp, u.shielded, u.review, u.insufficient, s.seq, s.file, s.line, s.ref,
+       s.uid, s.body, s.founding, s.sensitive
 FROM cp_units u JOIN cp_clusters c ON c.cluster = u.key JOIN cp_staged s ON s.uid = c.record_id
 ORDER BY u.grp, u.key, s.seq
 """
@@ -315,13 +321,13 @@ def chunks(con: Any, planned: Plan, size: int) -> Iterator[list[Unit]]:
     chunk: list[Unit] = []
     unit: Unit | None = None
     while batch := rows.fetchmany(10_000):
-        for key, grp, shielded, review, *record in batch:
+        for key, grp, shielded, review, insufficient, *record in batch:
             if unit is None or unit.key != key:
                 if unit is not None and len(chunk) == size:
                     yield chunk
                     chunk = []
                 waiting = None if grp < 2 else REVIEW if review else HELD
-                unit = Unit(key, [], shielded, waiting)
+                unit = Unit(key, [], shielded, waiting, insufficient and waiting == REVIEW)
                 chunk.append(unit)
             parsed = _parsed(tuple(record))
             unit.records.append(parsed)

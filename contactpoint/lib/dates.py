@@ -63,6 +63,32 @@ def birth_date_variants(d: dt.date, *, one_digit: bool = False) -> set[dt.date]:
     return variants
 
 
+# How far a mistyped year is looked for: a slip in the last digit of the year, or in the
+# tens (2015 for 2005); a child's record a century out is not looked for.
+MISTYPED_YEAR_SPAN = 10
+
+
+def years_off_by_one(d: dt.date) -> set[dt.date]:
+    """Return d a year earlier and a year later (29 February only where that year has it):
+    2019 typed for 2020 is not one digit away."""
+    found: set[dt.date] = set()
+    for year in (d.year - 1, d.year + 1):
+        if dt.MINYEAR <= year <= dt.MAXYEAR:
+            try:
+                found.add(d.replace(year=year))
+            except ValueError:  # 29 February in a year without one
+                continue
+    return found
+
+
+def mistyped_variants(d: dt.date) -> set[dt.date]:
+    """Return the dates d may have been mistyped from, beyond birth_date_variants: one
+    digit away within MISTYPED_YEAR_SPAN years, or the year off by one. Neither d nor its
+    day-month swap is included, so the two sets can be looked up apart."""
+    variants = one_digit_variants(d, _span(d.year, MISTYPED_YEAR_SPAN)) | years_off_by_one(d)
+    return variants - birth_date_variants(d)
+
+
 @functools.lru_cache(maxsize=1 << 16)
 def birth_date_texts(text: str) -> frozenset[str]:
     """birth_date_variants (the date and its day-month swap) of an ISO date, as ISO texts;

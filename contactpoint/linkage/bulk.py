@@ -1,6 +1,6 @@
 """Bulk linkage with Splink: every record against every other, in one in-memory DuckDB.
 
-Splink scores the pairs the blocking rules find (comparisons.BLOCKING_RULES); pairs at or
+Splink scores the pairs the blocking rules find (blocking.BLOCKING_RULES); pairs at or
 above the upper threshold that are `eligible` (not twin-like, no two different valid
 identifiers, the same rules as real-time matching) join records into clusters, except
 through a record strongly like two records that cannot be one child; a cluster holding two
@@ -14,7 +14,7 @@ import logging
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from splink import DuckDBAPI, Linker
 from splink.blocking_analysis import count_comparisons_from_blocking_rules
 from splink.clustering import cluster_pairwise_predictions_at_threshold
 
-from contactpoint.linkage import comparisons, training
+from contactpoint.linkage import blocking, comparisons, realtime, training
 from contactpoint.linkage.records import LinkRecord, as_table
 from contactpoint.linkage.scorer import Scorer
 
@@ -55,26 +55,46 @@ class BulkResult:
     untrusted: set[str] = field(default_factory=set)  # clusters with conflicting ids
     hubs: set[str] = field(default_factory=set)  # records that would join unlike records
     seconds: dict[str, float] = field(default_factory=dict)
+    refused_as_twins: int = 0  # pairs at or above upper kept apart by the twin rule alone
+
+
+def _at(scorer: Scorer, comparison: str, label: str) -> str:
+    """SQL: the pair's comparison is at this level. Splink 5 keeps each comparison's match
+    weight (mw_<name>) rather than its level, so a level is recognised by its weight,
+    which Splink and the scorer compute alike."""
+    spec = next(c for c in comparisons.COMPARISONS if c.name == comparison)
+    n = next(i for i, level in enumerate(spec.levels) if level.label == label)
+    weight = scorer.levels[comparison][n].weight
+    return f"abs(mw_{comparison} - ({weight!r})) < 1e-9"
+
+
+def _conflicting_sql(scorer: Scorer) -> str:
+    """SQL for realtime._conflicting_identifier: two different valid NHS numbers or UPNs."""
+    other = "all other comparisons"
+    return f"({_at(scorer, 'nhs_number', other)} OR {_at(scorer, 'upn', other)})"
+
+
+def _twin_sql(a: str, b: str) -> str:
+    """SQL for realtime.twin_like over two records' columns (table aliases a and b); never
+    NULL. The same rule, term for term, with the same Damerau-Levenshtein distance."""
+    ga, gb = f"{a}.given_name", f"{b}.given_name"
+    edits = f"CASE WHEN least(length({ga}), length({gb})) >= {realtime.LONG_NAME} THEN 2 ELSE 1 END"
+    different = (
+        f"{ga} IS NOT NULL AND {gb} IS NOT NULL"
+        f" AND NOT starts_with({ga}, {gb}) AND NOT starts_with({gb}, {ga})"
+        f" AND len(list_intersect(coalesce({a}.given_nicknames, []),"
+        f" coalesce({b}.given_nicknames, []))) = 0"
+        f" AND damerau_levenshtein({ga}, {gb}) > {edits}"
+    )
+    household = f"({a}.postcode IS NULL OR {b}.postcode IS NULL OR {a}.postcode = {b}.postcode)"
+    shared = " OR ".join(f"coalesce({a}.{i} = {b}.{i}, false)" for i in ("nhs_number", "upn"))
+    return f"coalesce({a}.dob = {b}.dob AND {household} AND NOT ({shared}) AND {different}, false)"
 
 
 def _eligible_sql(scorer: Scorer) -> str:
-    """SQL for realtime.eligible over Splink's predictions.
-
-    Splink 5 keeps each comparison's match weight (mw_<name>) rather than its level, so a
-    level is recognised by its weight, which Splink and the scorer compute alike.
-    """
-
-    def at(comparison: str, label: str) -> str:
-        spec = next(c for c in comparisons.COMPARISONS if c.name == comparison)
-        n = next(i for i, level in enumerate(spec.levels) if level.label == label)
-        weight = scorer.levels[comparison][n].weight
-        return f"abs(mw_{comparison} - ({weight!r})) < 1e-9"
-
-    other = "all other comparisons"
-    nhs_equal, upn_equal = at("nhs_number", "nhs_number equal"), at("upn", "upn equal")
-    twin_like = f"{at('given_name', other)} AND NOT {nhs_equal} AND NOT {upn_equal}"
-    conflicting = f"{at('nhs_number', other)} OR {at('upn', other)}"
-    return f"NOT ({twin_like}) AND NOT ({conflicting})"
+    """SQL for realtime.eligible over Splink's predictions joined to both records, as
+    table aliases a (unique_id_l) and b (unique_id_r)."""
+    return f"NOT {_twin_sql('a', 'b')} AND NOT {_conflicting_sql(scorer)}"
 
 
 def blocking_report(records: Iterable[LinkRecord], sample: float = 1.0) -> BlockingReport:
@@ -85,12 +105,71 @@ def blocking_report(records: Iterable[LinkRecord], sample: float = 1.0) -> Block
     frame = db_api.register(table, dataset_display_name="records")
     counts = count_comparisons_from_blocking_rules(
         frame,
-        blocking_rules=list(comparisons.BLOCKING_RULES),
+        blocking_rules=list(blocking.BLOCKING_RULES),
         link_type="dedupe_only",
         record_sample_proportion=sample,
     )
     by_rule = [(str(r["blocking_rule"]), int(r["marginal_comparison_count"])) for r in counts]
     return BlockingReport(table.num_rows, by_rule)
+
+
+@dataclass
+class BlockingRecall:
+    """How many true pairs (two records of one person) the blocking rules reach."""
+
+    records: int
+    true_pairs: int
+    reached: int
+    by_rule: list[tuple[str, int, int]]  # rule, pairs it adds, true pairs among them
+
+    @property
+    def recall(self) -> float:
+        return self.reached / self.true_pairs if self.true_pairs else 1.0
+
+
+def blocking_recall(
+    records: Iterable[LinkRecord], truth: Mapping[str, str], rules: Sequence[Any] = ()
+) -> BlockingRecall:
+    """Blocking recall against a ground truth: the true pairs that reach scoring, over all
+    true pairs among the records the truth names.
+
+    Args:
+        records: standardised records.
+        truth: record id (unique_id) to the person it is; records not in it are left out.
+        rules: Splink blocking rules; blocking.BLOCKING_RULES by default.
+    """
+    logging.getLogger("splink").setLevel(logging.WARNING)  # its timings are not figures here
+    table = as_table(r for r in records if r.unique_id in truth)
+    people = pa.array([truth[u] for u in table.column("unique_id").to_pylist()], pa.string())
+    con = training.connect()
+    con.register("cp_arrow", table.append_column("cp_person", people))
+    con.execute("CREATE TABLE cp_truth_records AS SELECT * FROM cp_arrow")
+    con.unregister("cp_arrow")
+    db_api = DuckDBAPI(con)
+    frame = db_api.register("cp_truth_records", dataset_display_name="records")
+    chosen = list(rules or blocking.BLOCKING_RULES)
+    settings = comparisons.settings() | {
+        "blocking_rules_to_generate_predictions": [
+            r.create_blocking_rule_dict("duckdb") for r in chosen
+        ]
+    }
+    linker = Linker(frame, settings, log_level=None)
+    blocked = linker.inference.compute_blocked_pairs_for_predict().physical_name
+    rows = con.execute(
+        f"SELECT match_key, count(*), count(*) FILTER (WHERE a.cp_person = b.cp_person) "  # noqa: S608
+        f"FROM {blocked} p JOIN cp_truth_records a ON a.unique_id = p.join_key_l "
+        "JOIN cp_truth_records b ON b.unique_id = p.join_key_r GROUP BY match_key"
+    ).fetchall()
+    found = {int(k): (int(n), int(t)) for k, n, t in rows}
+    [(true_pairs,)] = con.execute(
+        "SELECT coalesce(sum(n * (n - 1) / 2), 0) FROM "
+        "(SELECT count(*) AS n FROM cp_truth_records GROUP BY cp_person)"
+    ).fetchall()
+    by_rule = [
+        (r.get_blocking_rule("duckdb").blocking_rule_sql, *found.get(k, (0, 0)))
+        for k, r in enumerate(chosen)
+    ]
+    return BlockingRecall(table.num_rows, int(true_pairs), sum(t for _, _, t in by_rule), by_rule)
 
 
 CHUNK = 16_000_000  # blocked pairs scored in one predict step
@@ -112,6 +191,7 @@ class Linked:
     untrusted: int
     hubs: int
     seconds: dict[str, float] = field(default_factory=dict)
+    refused_as_twins: int = 0  # pairs at or above upper kept apart by the twin rule alone
 
 
 def link(
@@ -167,6 +247,7 @@ def link(
         untrusted={str(c) for (c,) in untrusted},
         hubs={str(h) for (h,) in hubs},
         seconds=linked.seconds,
+        refused_as_twins=linked.refused_as_twins,
     )
 
 
@@ -209,11 +290,12 @@ def link_in(
     db_api = DuckDBAPI(con)
     frame = db_api.register("cp_records", dataset_display_name="records")
     # Each comparison's weight (mw_ columns) is needed to apply the eligibility rules; the
-    # compared values are not.
+    # compared values are not. Blocking is this code's, not the saved model's.
     linker = Linker(
         frame,
         {
             **model,
+            "blocking_rules_to_generate_predictions": blocking.settings_rules(),
             "retain_matching_columns": False,
             "retain_intermediate_calculation_columns": True,
         },
@@ -224,13 +306,22 @@ def link_in(
     seconds["prepare"] = time.perf_counter() - clock
     say(f"link: {count:,} records ready in {seconds['prepare']:.1f} s")
     clock = time.perf_counter()
-    strong = f"match_weight >= {upper} AND {_eligible_sql(Scorer(model))}"
-    scored = _predict(con, db_api, linker, lower, strong, chunk, say)
+    scorer = Scorer(model)
+    rules = Rules(
+        frame.physical_name,
+        strong=f"match_weight >= {upper} AND {_eligible_sql(scorer)}",
+        twins=f"match_weight >= {upper} AND {_twin_sql('a', 'b')}"
+        f" AND NOT {_conflicting_sql(scorer)}",
+    )
+    scored, twins = _predict(con, db_api, linker, lower, rules, chunk, say)
     seconds["predict"] = time.perf_counter() - clock
-    say(f"link: {scored:,} pairs above {lower} in {seconds['predict']:.1f} s")
+    say(
+        f"link: {scored:,} pairs above {lower} in {seconds['predict']:.1f} s,"
+        f" {twins:,} refused as twins"
+    )
     clock = time.perf_counter()
     linked = _cluster(con, db_api, frame.physical_name)
-    linked.records, linked.comparisons = int(count), scored
+    linked.records, linked.comparisons, linked.refused_as_twins = int(count), scored, twins
     seconds["cluster"] = time.perf_counter() - clock
     linked.seconds = seconds
     say(
@@ -241,12 +332,22 @@ def link_in(
     return linked
 
 
+@dataclass(frozen=True)
+class Rules:
+    """What each scored pair is tested for, in SQL over Splink's predictions joined to
+    both records (aliases a and b)."""
+
+    records: str  # the records table Splink was given
+    strong: str  # joins two records (at or above upper, and eligible)
+    twins: str  # at or above upper, and kept apart by the twin rule alone
+
+
 def _predict(
-    con: Any, db_api: Any, linker: Linker, lower: float, strong: str, chunk: int, say: Progress
-) -> int:
-    """Score the blocked pairs, `chunk` of them at a time, keeping those the SQL condition
-    `strong` holds for (cp_strong) and the rest above `lower` (cp_weak); return how many
-    were kept.
+    con: Any, db_api: Any, linker: Linker, lower: float, rules: Rules, chunk: int, say: Progress
+) -> tuple[int, int]:
+    """Score the blocked pairs, `chunk` of them at a time, keeping those `rules.strong`
+    holds for (cp_strong) and the rest above `lower` (cp_weak); return how many were kept,
+    and how many `rules.twins` held for.
 
     The blocking rules are applied once, to integer ids (Splink's blocked-pairs table);
     each step registers a share of those pairs and Splink scores exactly that share.
@@ -271,15 +372,17 @@ def _predict(
         con.execute(
             "CREATE OR REPLACE TEMP TABLE cp_weak (l BIGINT, r BIGINT, match_weight DOUBLE)"
         )
+        twins = 0
         for step in range(steps):
-            _score_share(con, db_api, linker, folder / f"share={step}", lower, strong, step)
+            share = folder / f"share={step}"
+            twins += _score_share(con, db_api, linker, share, lower, rules, step)
             if steps > 1:
                 say(f"link: scored step {step + 1} of {steps}")
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     [(strong_count,)] = con.execute("SELECT count(*) FROM cp_strong").fetchall()
     [(weak_count,)] = con.execute("SELECT count(*) FROM cp_weak").fetchall()
-    return int(strong_count) + int(weak_count)
+    return int(strong_count) + int(weak_count), twins
 
 
 def _quoted(path: Path) -> str:
@@ -288,11 +391,12 @@ def _quoted(path: Path) -> str:
 
 
 def _score_share(
-    con: Any, db_api: Any, linker: Linker, share: Path, lower: float, strong: str, step: int
-) -> None:
-    """Score the blocked pairs in the folder `share` into cp_strong and cp_weak."""
+    con: Any, db_api: Any, linker: Linker, share: Path, lower: float, rules: Rules, step: int
+) -> int:
+    """Score the blocked pairs in the folder `share` into cp_strong and cp_weak; return how
+    many the twin rule alone kept apart."""
     if not share.exists():  # no pair has its left-hand record in this share
-        return
+        return 0
     table = f"cp_share_{step}"  # Splink wants a new name for each table it is given
     con.execute(
         f"CREATE TEMP TABLE {table} AS SELECT * FROM "  # noqa: S608
@@ -301,16 +405,23 @@ def _score_share(
     registered = db_api.register(table, dataset_display_name=f"share_{step}")
     linker.table_management.register_blocked_pairs_for_predict(registered)
     part = linker.inference.predict(threshold_match_weight=lower, warning_mode="never")
-    name = part.physical_name  # Splink's own table; thresholds are floats
-    con.execute(
-        f"INSERT INTO cp_strong SELECT unique_id_l, unique_id_r FROM {name} WHERE {strong}"  # noqa: S608
+    # Splink's own tables; thresholds are floats. Both records are joined for the twin
+    # rule, which Splink's weights alone cannot tell (a given name two letters out).
+    pairs = (
+        f"{part.physical_name} p JOIN {rules.records} a ON a.unique_id = p.unique_id_l"
+        f" JOIN {rules.records} b ON b.unique_id = p.unique_id_r"
     )
     con.execute(
-        f"INSERT INTO cp_weak SELECT unique_id_l, unique_id_r, match_weight FROM {name} "  # noqa: S608
-        f"WHERE NOT ({strong})"
+        f"INSERT INTO cp_strong SELECT unique_id_l, unique_id_r FROM {pairs} WHERE {rules.strong}"  # noqa: S608
     )
+    con.execute(
+        f"INSERT INTO cp_weak SELECT unique_id_l, unique_id_r, match_weight FROM {pairs} "  # noqa: S608
+        f"WHERE NOT ({rules.strong})"
+    )
+    [(twins,)] = con.execute(f"SELECT count(*) FROM {pairs} WHERE {rules.twins}").fetchall()  # noqa: S608
     part.drop_table_from_database_and_remove_from_cache()
     con.execute(f"DROP TABLE {table}")
+    return int(twins)
 
 
 # Every statement below names only Splink's tables and ours.

@@ -21,6 +21,7 @@ import splink.comparison_level_library as cl
 import splink.comparison_library as cll
 from splink import block_on
 
+from contactpoint.linkage.blocking import BLOCKING_RULES
 from contactpoint.linkage.records import LinkRecord
 
 Predicate = Callable[[LinkRecord, LinkRecord], bool]
@@ -163,17 +164,6 @@ COMPARISONS: tuple[Comparison, ...] = (
 )
 
 TF_COLUMNS = ("given_name", "family_name")
-
-# Bulk blocking (docs/linkage.md has the report): each rule's pairs are compared once.
-# Real-time matching finds candidates through the blind indexes instead (realtime.py).
-BLOCKING_RULES = (
-    block_on("nhs_number"),
-    block_on("upn"),
-    block_on("dob", "family_phonetic"),
-    block_on("dob", "given_phonetic"),
-    block_on("birth_year", "given_phonetic", "family_phonetic"),
-    block_on("postcode", "given_phonetic"),
-)
 
 # Rules for EM: each leaves out the comparisons it blocks on, so together they train all.
 TRAINING_BLOCKS = (

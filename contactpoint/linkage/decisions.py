@@ -18,6 +18,23 @@ _ACTIONS = {
 Entry = tuple[uuid.UUID, uuid.UUID | None, str, Match]
 
 
+def waiting_reason(method: str, match: Match) -> str:
+    """Why a record the model did not place waits, truthfully.
+
+    The matcher's own reason when it sent the record to review or held it (each such
+    reason comes with the candidates that caused it). Otherwise the matcher would have
+    made a new child: a record the loader then held because it is near a shielded child
+    waits as `shielded`, and one that could not found a child (no identifier, and no
+    real given name, family name and date of birth) as `insufficient`; never as
+    `review_band`, which names candidates it does not have.
+    """
+    if match.action in ("review", "hold") and match.reason:
+        return match.reason
+    if method == "near_shielded":
+        return ReviewItem.Reason.SHIELDED
+    return ReviewItem.Reason.INSUFFICIENT
+
+
 def record_automatic(entries: list[Entry], model: ActiveModel) -> None:
     """Record what the model decided for each record, and queue those a person must see.
 
@@ -43,20 +60,16 @@ def record_automatic(entries: list[Entry], model: ActiveModel) -> None:
         ],
         batch_size=500,
     )
-    waiting = [(sr, match) for sr, child, _, match in entries if child is None]
+    waiting = [(sr, method, match) for sr, child, method, match in entries if child is None]
     items = [
-        ReviewItem(
-            source_record_id=sr,
-            reason=match.reason or ReviewItem.Reason.REVIEW_BAND,
-            model=model.record,
-        )
-        for sr, match in waiting
+        ReviewItem(source_record_id=sr, reason=waiting_reason(method, match), model=model.record)
+        for sr, method, match in waiting
     ]
     ReviewItem.objects.bulk_create(items, batch_size=500)
     ReviewCandidate.objects.bulk_create(
         [
             ReviewCandidate.for_score(item, c.child_id, c.score)
-            for item, (_, match) in zip(items, waiting, strict=True)
+            for item, (_, _, match) in zip(items, waiting, strict=True)
             for c in match.candidates
         ],
         batch_size=500,

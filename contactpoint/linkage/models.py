@@ -61,6 +61,7 @@ class ReviewItem(models.Model):
         RUNNER_UP = "runner_up", "A close runner-up"
         SEVERAL = "several", "Several strong candidates"
         SHIELDED = "shielded", "Might be a shielded child"
+        INSUFFICIENT = "insufficient", "Too little to match safely"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

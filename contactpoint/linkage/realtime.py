@@ -6,10 +6,13 @@ each candidate child's own source records are opened and scored in process with 
 active model (scorer.py); the best score per child decides (docs/linkage.md):
 
 - link when the best is at or above the upper threshold, no other child comes within
-  MARGIN of it, and the pair is `eligible`: it does not look like twins and has no two
-  different valid identifiers (those always need a person);
+  MARGIN of it, and the pair is `eligible`: it does not look like twins (`twin_like`) and
+  has no two different valid identifiers (those always need a person); a record too thin
+  to match safely (`too_thin`) only when no other child even reaches the review band;
 - review when the best is between the thresholds, or is not eligible, or a runner-up is
-  within MARGIN, or two eligible children score above the upper threshold;
+  within MARGIN, or two eligible children score above the upper threshold; a record too
+  thin to match safely that is not linked always waits (reason `insufficient`), since it
+  must never found a child;
 - hold, treated as shielded, when any shielded or sealed child scores above SHIELD_FLOOR
   and the record is not linked to that very child;
 - otherwise a new child.
@@ -17,12 +20,14 @@ active model (scorer.py); the best score per child decides (docs/linkage.md):
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
+import jellyfish
 from django.db.models import Q
 
 from contactpoint.ingest.feeds import FeedRecord
@@ -46,6 +51,7 @@ class Candidate:
     child_id: uuid.UUID
     score: Score
     protected: bool  # shielded or sealed
+    record: LinkRecord  # the child's record that scored best
 
 
 @dataclass
@@ -55,23 +61,54 @@ class Match:
     reason: str | None = None  # a ReviewItem.Reason for review and hold
     weight: float | None = None
     candidates: list[Candidate] = field(default_factory=list)
+    refused_as_twins: int = 0  # candidates at or above upper refused only by the twin rule
+
+
+def _entries(pairs: Iterable[tuple[blind_index.Index, int]]) -> set[tuple[int, int]]:
+    return {(int(i), v) for i, v in pairs}
+
+
+def _families(record: FeedRecord) -> set[str]:
+    return {record.family_name, record.former_family_name} - {""}
 
 
 def blocking_entries(record: FeedRecord) -> set[tuple[int, int]]:
-    """The blind-index entries a record's child would have under any of its error variants."""
+    """The blind-index entries a record's child has when the record is right, or has its
+    day and month swapped: identifiers, birth date with each name, postcode district with
+    each family name. A record without a birth date has only the first and the last."""
     entries: set[tuple[int, int]] = set()
     for scheme in ("nhs_number", "upn"):
         if value := getattr(record, scheme):
-            entries |= {(int(i), v) for i, v in blind_index.identifier_entries(scheme, value)}
-    for birth in dates.birth_date_variants(record.date_of_birth):
-        for family in {record.family_name, record.former_family_name} - {""}:
-            entries |= {
-                (int(i), v)
-                for i, v in blind_index.name_entries(
-                    record.given_name, family, birth, record.postcode
-                )
-            }
+            entries |= _entries(blind_index.identifier_entries(scheme, value))
+    born = record.date_of_birth
+    births: set[dt.date | None] = set(dates.birth_date_variants(born)) if born else {None}
+    for birth in births:
+        for family in _families(record):
+            entries |= _entries(
+                blind_index.name_entries(record.given_name, family, birth, record.postcode)
+            )
     return entries
+
+
+def variant_entries(record: FeedRecord) -> set[tuple[int, int]]:
+    """The further entries the record's child has when one more field of the record is
+    wrong: a digit of the birth date or its year (dates.mistyped_variants), looked up
+    with the family names only, since with the date wrong the names are right; and given
+    and family name swapped, each looked up in the other's index. Entries of existing
+    indexes only: no index is added for them (docs/blind-indexes.md)."""
+    born = record.date_of_birth
+    if born is None:
+        return set()
+    entries: set[tuple[int, int]] = set()
+    for family in _families(record):
+        for birth in dates.mistyped_variants(born):
+            entries |= _entries(blind_index.name_entries("", family, birth, None))
+    if record.given_name:
+        for birth in dates.birth_date_variants(born):
+            entries |= _entries(
+                blind_index.name_entries(record.family_name, record.given_name, birth, None)
+            )
+    return entries - blocking_entries(record)
 
 
 def candidate_children(wanted: list[set[tuple[int, int]]]) -> list[set[uuid.UUID]]:
@@ -109,16 +146,25 @@ def open_records(ciphers: Mapping[uuid.UUID, ChildCipher]) -> dict[uuid.UUID, li
     return found
 
 
+def best_pairs(
+    scorer: Scorer, link: LinkRecord, records: Mapping[uuid.UUID, list[LinkRecord]]
+) -> dict[uuid.UUID, tuple[Score, LinkRecord]]:
+    """Each child's best score against a record, and the child's record that made it (a
+    child with no record that can be opened has none)."""
+    found: dict[uuid.UUID, tuple[Score, LinkRecord]] = {}
+    for child, others in records.items():
+        for other in others:
+            score = scorer.score(link, other)
+            if child not in found or score.weight > found[child][0].weight:
+                found[child] = (score, other)
+    return found
+
+
 def best_scores(
     scorer: Scorer, link: LinkRecord, records: Mapping[uuid.UUID, list[LinkRecord]]
 ) -> dict[uuid.UUID, Score]:
-    """Each child's score against a record: the best of its own records' (a child with no
-    record that can be opened has none)."""
-    return {
-        child: max((scorer.score(link, o) for o in others), key=lambda s: s.weight)
-        for child, others in records.items()
-        if others
-    }
+    """Each child's score against a record: the best of its own records' (best_pairs)."""
+    return {child: score for child, (score, _) in best_pairs(scorer, link, records).items()}
 
 
 def scores_for(link: LinkRecord, child_ids: set[uuid.UUID]) -> dict[uuid.UUID, Score]:
@@ -126,14 +172,40 @@ def scores_for(link: LinkRecord, child_ids: set[uuid.UUID]) -> dict[uuid.UUID, S
     return best_scores(store.active().scorer, link, _child_records(child_ids))
 
 
+Entry = tuple[uuid.UUID, FeedRecord, LinkRecord]  # source record id, record, linkage form
+
+
 class Matcher:
     def __init__(self) -> None:
         self.model = store.active()
+        self.refused_as_twins = 0  # over every record matched: the twin rule's splits
 
-    def match(self, records: list[tuple[uuid.UUID, FeedRecord, LinkRecord]]) -> list[Match]:
-        """Decide each record's child. Each entry is (source record id, record, linkage form)."""
-        candidates = candidate_children([blocking_entries(r) for _, r, _ in records])
-        everyone = set().union(*candidates) if candidates else set()
+    def match(self, records: list[Entry]) -> list[Match]:
+        """Decide each record's child. Each entry is (source record id, record, linkage form).
+
+        Candidates come from the exact keys (blocking_entries) first; a record the model
+        would not link on those is looked up again under its error variants
+        (variant_entries), so the common case opens no more children than it needs.
+        """
+        found = candidate_children([blocking_entries(r) for _, r, _ in records])
+        scored = self._candidates(records, found)
+        matches = [self.decide(link, c) for (_, _, link), c in zip(records, scored, strict=True)]
+        again = [n for n, m in enumerate(matches) if m.action != "link"]
+        if again:
+            wanted = [variant_entries(records[n][1]) for n in again]
+            more = [f - found[n] for f, n in zip(candidate_children(wanted), again, strict=True)]
+            extras = self._candidates([records[n] for n in again], more)
+            for n, extra in zip(again, extras, strict=True):
+                if extra:
+                    matches[n] = self.decide(records[n][2], scored[n] + extra)
+        self.refused_as_twins += sum(m.refused_as_twins for m in matches)
+        return matches
+
+    def _candidates(
+        self, records: list[Entry], found: list[set[uuid.UUID]]
+    ) -> list[list[Candidate]]:
+        """Each record's candidates among the children found for it, scored."""
+        everyone = set().union(*found) if found else set()
         rows = Child.objects.filter(id__in=list(everyone)).values_list("id", "status", "shielded")
         live, protected = set(), set()
         for child, status, shielded in rows:
@@ -145,26 +217,30 @@ class Matcher:
                 protected.add(child)
         opened = _child_records(live)
         blocked = _blocks([sr for sr, _, _ in records]) if everyone else {}
-        matches = []
-        for (sr_id, _, link), children in zip(records, candidates, strict=True):
+        scored = []
+        for (sr_id, _, link), children in zip(records, found, strict=True):
             wanted = children & live - blocked.get(sr_id, set())
-            scores = best_scores(self.model.scorer, link, {c: opened[c] for c in wanted})
-            matches.append(
-                self.decide(Candidate(c, score, c in protected) for c, score in scores.items())
+            pairs = best_pairs(self.model.scorer, link, {c: opened[c] for c in wanted})
+            scored.append(
+                [Candidate(c, score, c in protected, o) for c, (score, o) in pairs.items()]
             )
-        return matches
+        return scored
 
-    def decide(self, scored: Iterable[Candidate]) -> Match:
+    def decide(self, link: LinkRecord, scored: Iterable[Candidate]) -> Match:
         """Decide from each candidate child's best score (the rules are in the docstring)."""
         ranked = sorted(scored, key=lambda c: c.score.weight, reverse=True)
         upper, lower = self.model.upper, self.model.lower
         best = ranked[0] if ranked else None
         runner = ranked[1] if len(ranked) > 1 else None
-        strong = [c for c in ranked if c.score.weight >= upper and eligible(c.score)]
+        high = [c for c in ranked if c.score.weight >= upper]
+        strong = [c for c in high if eligible(link, c.record, c.score)]
+        twins = sum(1 for c in high if refused_as_twin(link, c.record, c.score))
+        thin = too_thin(link)
+        # A thin record is linked only when no other child even reaches the review band.
         close = (
             runner is not None
             and runner.score.weight >= lower
-            and (best is not None and best.score.weight - runner.score.weight < MARGIN)
+            and (thin or (best is not None and best.score.weight - runner.score.weight < MARGIN))
         )
         chosen = (
             strong[0].child_id if len(strong) == 1 and strong[0] == best and not close else None
@@ -174,20 +250,51 @@ class Matcher:
             c.protected and c.score.weight > SHIELD_FLOOR and c.child_id != chosen for c in ranked
         ):
             kept = [c for c in ranked if c.score.weight > SHIELD_FLOOR][:KEEP]
-            return Match("hold", reason="shielded", weight=weight, candidates=kept)
+            return Match(
+                "hold", reason="shielded", weight=weight, candidates=kept, refused_as_twins=twins
+            )
         if chosen is not None:
             return Match("link", chosen, weight=weight)
+        if thin:  # never a new child: a person decides, from whatever its fields found
+            return Match(
+                "review",
+                reason="insufficient",
+                weight=weight,
+                candidates=ranked[:KEEP],
+                refused_as_twins=twins,
+            )
         if best is None or best.score.weight < lower:
             # Kept so that a sensitive record can shield every child it might be.
             near = [c for c in ranked if c.score.weight > SHIELD_FLOOR][:KEEP]
-            return Match("new", weight=weight, candidates=near)
+            return Match("new", weight=weight, candidates=near, refused_as_twins=twins)
         reason = "several" if len(strong) > 1 else "runner_up" if close else "review_band"
-        return Match("review", reason=reason, weight=weight, candidates=ranked[:KEEP])
+        return Match(
+            "review", reason=reason, weight=weight, candidates=ranked[:KEEP], refused_as_twins=twins
+        )
 
 
-def eligible(score: Score) -> bool:
-    """Whether a pair may ever be linked by the model alone, whatever its weight."""
-    return not _twin_like(score) and not _conflicting_identifier(score)
+def too_thin(link: LinkRecord) -> bool:
+    """Whether a record is too thin to match safely: no date of birth, or neither a given
+    name nor an identifier. Such a record never founds a child (two thin records of two
+    children would look alike), and is linked only when the model is sure."""
+    identified = link.nhs_number is not None or link.upn is not None
+    return link.dob is None or (link.given_name is None and not identified)
+
+
+def eligible(left: LinkRecord, right: LinkRecord, score: Score) -> bool:
+    """Whether a pair may ever be linked by the model alone, whatever its weight.
+
+    Args:
+        left, right: the two records, standardised.
+        score: the pair's score (its levels say whether two identifiers differ).
+    """
+    return not twin_like(left, right) and not _conflicting_identifier(score)
+
+
+def refused_as_twin(left: LinkRecord, right: LinkRecord, score: Score) -> bool:
+    """Whether the twin rule alone keeps an otherwise eligible pair apart (a split when
+    the two are one child: counted by every evaluation)."""
+    return twin_like(left, right) and not _conflicting_identifier(score)
 
 
 def _conflicting_identifier(score: Score) -> bool:
@@ -197,16 +304,44 @@ def _conflicting_identifier(score: Score) -> bool:
     return any(levels[i] == "all other comparisons" for i in ("nhs_number", "upn"))
 
 
-def _twin_like(score: Score) -> bool:
-    """A wholly different given name, no shared identifier: how a twin looks to the model.
+def twin_like(left: LinkRecord, right: LinkRecord) -> bool:
+    """How a twin looks beside their sibling: the same birth date and household (the same
+    postcode, or one unknown), given names that are different names, no shared identifier.
 
-    Same family name, birth date and address with another given name scores like a
-    surname change, but is as likely a twin: a person decides, never the model.
+    Such a pair scores like one child whose given name was mistyped: a person decides,
+    never the model. bulk.py states the same rule in SQL.
     """
-    levels = {c.comparison: c.level for c in score.contributions}
-    return levels["given_name"] == "all other comparisons" and not any(
-        levels[i].endswith("equal") for i in ("nhs_number", "upn")
-    )
+    if left.dob is None or left.dob != right.dob:
+        return False
+    if None not in (left.postcode, right.postcode) and left.postcode != right.postcode:
+        return False
+    for scheme in ("nhs_number", "upn"):
+        if getattr(left, scheme) is not None and getattr(left, scheme) == getattr(right, scheme):
+            return False
+    return different_given_names(left, right)
+
+
+LONG_NAME = 5  # letters from which a given name may be two edits from its misspelling
+
+
+def edits_allowed(length: int) -> int:
+    """How many edits (Damerau-Levenshtein) one given name may be from another and still be
+    a misspelling of it, by the shorter name's length: two from five letters, one below
+    (two edits turn most short names into other names: Amy, Ava, Ada, Ivy)."""
+    return 2 if length >= LONG_NAME else 1
+
+
+def different_given_names(left: LinkRecord, right: LinkRecord) -> bool:
+    """Whether two given names are different names, not one name spelt two ways: both
+    known, neither the other's prefix or initial, no nickname group in common, and more
+    than `edits_allowed` edits apart."""
+    a, b = left.given_name, right.given_name
+    if a is None or b is None or a.startswith(b) or b.startswith(a):
+        return False
+    if set(left.given_nicknames or ()) & set(right.given_nicknames or ()):
+        return False
+    distance = jellyfish.damerau_levenshtein_distance(a, b)
+    return bool(distance > edits_allowed(min(len(a), len(b))))
 
 
 def _blocks(sr_ids: list[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:

@@ -8,8 +8,8 @@ Splink clusters every source record (bulk.py). Against the registry as it stands
   they are blocked from each other: those are left for a person;
 - a child whose records fall into several clusters is counted as a possible split and
   left alone, and never merged: splitting is a person's decision (`review unlink`);
-- records waiting because two children came close (review reasons runner_up, several)
-  stay with the person asked;
+- records waiting because two children came close (review reasons runner_up, several), or
+  too thin to match safely (insufficient), stay with the person asked;
 - a child holding a record a person placed is never merged by a re-run;
 - held records (might be a shielded child) and clusters with two different valid
   identifiers are never touched.
@@ -77,12 +77,17 @@ def plan(progress: Progress | None = None) -> Plan:
         if (child := records[record][0]) is not None:
             clusters_of_child[child].add(cluster)
     split = {child for child, clusters in clusters_of_child.items() if len(clusters) > 1}
-    # A person was asked because two children were close: a re-run does not answer for them.
+    # A person was asked because two children were close, or the record is too thin to
+    # match safely: a re-run does not answer for them.
     asked = {
         str(sr)
         for sr in ReviewItem.objects.filter(
             status=ReviewItem.Status.OPEN,
-            reason__in=[ReviewItem.Reason.RUNNER_UP, ReviewItem.Reason.SEVERAL],
+            reason__in=[
+                ReviewItem.Reason.RUNNER_UP,
+                ReviewItem.Reason.SEVERAL,
+                ReviewItem.Reason.INSUFFICIENT,
+            ],
         ).values_list("source_record_id", flat=True)
     }
     found = Plan(untrusted=len(result.untrusted), possible_splits=len(split))

@@ -159,12 +159,19 @@ def link(item_id: str, child_ref: str, by: str) -> LinkDecision:
 def new_child(item_id: str, by: str) -> tuple[LinkDecision, str]:
     """Make a new child of the item's record. Returns the decision and the new cpid.
 
-    Refused while a shielded or sealed candidate scored above the shield floor and has not
-    been marked not a match: a new, visible child must never be made of a child in hiding.
+    Refused for a record without a date of birth (a child needs one: link the record, or
+    wait for a fuller one), and while a shielded or sealed candidate scored above the
+    shield floor and has not been marked not a match: a new, visible child must never be
+    made of a child in hiding.
     """
     by = person(by)
     with transaction.atomic():
         item, sr = _open_item(item_id)
+        if _opened(sr).record.date_of_birth is None:
+            raise ReviewError(
+                f"the record of review item {item.pk} has no date of birth: a child needs "
+                "one, so link it to a candidate or wait for a fuller record"
+            )
         _no_shielded_child_near(item, sr)
         new_id = uuid.uuid4()
         audited("new-child", new_id, review_item=item.pk, source_record=sr.pk)

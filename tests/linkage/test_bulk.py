@@ -107,11 +107,16 @@ def test_bulk_eligibility_is_the_real_time_rule_on_every_scored_pair(
     for column in comparisons.TF_COLUMNS:
         linker.table_management.compute_tf_table(column)
     name = linker.inference.predict().physical_name
-    rule = bulk._eligible_sql(scorer)
-    query = f"SELECT unique_id_l, unique_id_r, {rule} FROM {name}"  # noqa: S608 (ours)
+    rule, table = bulk._eligible_sql(scorer), frame.physical_name
+    query = (
+        f"SELECT unique_id_l, unique_id_r, {rule} FROM {name} p "  # noqa: S608 (ours)
+        f"JOIN {table} a ON a.unique_id = p.unique_id_l "
+        f"JOIN {table} b ON b.unique_id = p.unique_id_r"
+    )
     rows = con.execute(query).fetchall()
     verdicts = [
-        (bool(ok), eligible(scorer.score(by_id[left], by_id[right]))) for left, right, ok in rows
+        (bool(ok), eligible(by_id[left], by_id[right], scorer.score(by_id[left], by_id[right])))
+        for left, right, ok in rows
     ]
     assert len(verdicts) > 500
     assert {sql for sql, _ in verdicts} == {True, False}  # both outcomes are exercised

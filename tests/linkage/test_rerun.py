@@ -14,7 +14,7 @@ import pytest
 
 from contactpoint.ingest.loader import load_folder
 from contactpoint.linkage import rerun, store
-from contactpoint.linkage.models import LinkageModel, LinkDecision
+from contactpoint.linkage.models import LinkageModel, LinkDecision, ReviewItem
 from contactpoint.registry.models import Child, SourceRecord
 from tests import conftest
 from tests.conftest import feed_row, write_feed
@@ -98,3 +98,19 @@ def test_a_rerun_leaves_shielded_duplicates_to_a_person(feeds: Path) -> None:
     _usual()
     found = rerun.plan()
     assert found.merges == [] and found.left_for_people == 1
+
+
+def test_a_rerun_leaves_a_record_too_thin_to_match_to_the_person_asked(feeds: Path) -> None:
+    """A nameless record without an identifier waits as `insufficient`; Splink clusters it
+    with the one child it is like, and the re-run still does not answer for the person."""
+    _cautious()
+    write_feed(
+        feeds, "nhs_demographics", [feed_row(record_id="N1", nhs_number="4010232137", **AMELIA)]
+    )
+    load_folder(feeds)
+    write_feed(feeds, "child_benefit", [feed_row(record_id="C1", **{**AMELIA, "given_name": ""})])
+    load_folder(feeds)
+    thin = SourceRecord.objects.get(child__isnull=True)
+    assert ReviewItem.objects.get(source_record=thin).reason == "insufficient"
+    _usual()
+    assert rerun.plan().links == []

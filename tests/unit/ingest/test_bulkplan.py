@@ -96,7 +96,7 @@ def test_untrusted_clusters_and_clusters_that_cannot_found_a_child_wait_for_revi
     )
 
     assert units[uid(1)].waiting == REVIEW and units[uid(3)].waiting == REVIEW
-    assert units[uid(1)].reason == "review_band"
+    assert units[uid(1)].reason == "several" and units[uid(3)].reason == "insufficient"
     assert units[uid(4)].is_child
 
 
@@ -167,3 +167,19 @@ def test_a_record_sent_twice_is_staged_once_as_last_sent() -> None:
 
     assert [r.body for r in unit.records] == [last.body]
     assert con.execute("SELECT given_name FROM cp_input").fetchall() == [("ava",)]
+
+
+def test_a_record_without_a_birth_date_is_staged_and_waits_as_insufficient() -> None:
+    """Staged with no birth date (none for the loose net either), beside a shielded child
+    with its names: it founds nothing, and the net, which needs a birth date, holds it not."""
+    names = {"given_name": "Amelia", "family_name": "Hartley"}
+    units = planned(
+        {1: 1, 2: 2},
+        [
+            record(1, sensitive=True, doc={**names, "date_of_birth": "2015-03-04"}),
+            record(2, founding=False, doc=names),
+        ],
+    )
+
+    assert units[uid(2)].waiting == REVIEW and units[uid(2)].reason == "insufficient"
+    assert units[uid(2)].candidates == {}

@@ -1,0 +1,148 @@
+"""Records too thin to match safely: linked only when the model is sure, otherwise waiting
+for a person as `insufficient`, never founding a child; and no waiting record carries a
+reason it does not have (a `review_band` item with no candidates)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from contactpoint.ingest.batch import founding_keys
+from contactpoint.ingest.feeds import FeedRecord, RowParser
+from contactpoint.linkage import review
+from contactpoint.linkage.decisions import waiting_reason
+from contactpoint.linkage.models import ReviewItem
+from contactpoint.linkage.realtime import Match, Matcher, too_thin
+from contactpoint.linkage.records import from_feed
+from contactpoint.linkage.review import ReviewError
+from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.models import Child, SourceRecord
+from tests.linkage.scenarios import Registry, benefit, isla, nameless, nhs, snapshot
+
+pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
+
+CB, NHS = "child_benefit", "nhs_demographics"
+TODAY = dt.date(2026, 11, 20)
+
+
+def feed(row: dict[str, str], **changes: Any) -> FeedRecord:
+    """A parsed row, then any field changed in its canonical form (a date of birth left
+    out, as a loader that keeps rows without one gives it)."""
+    record = RowParser(TODAY).parse(row)
+    assert record is not None
+    return FeedRecord.from_canonical({**record.canonical(), **changes})
+
+
+def match(record: FeedRecord) -> Match:
+    sr = uuid.uuid4()
+    return Matcher().match([(sr, record, from_feed(str(sr), record))])[0]
+
+
+@pytest.fixture
+def amelia(feeds: Path) -> uuid.UUID:
+    registry = Registry(feeds)
+    registry.load(NHS, [nhs("N1")])
+    return registry.child(NHS, "N1").pk
+
+
+def test_too_thin_is_no_birth_date_or_neither_given_name_nor_identifier() -> None:
+    full = feed(benefit("CB1"))
+    assert not too_thin(from_feed("a", full))
+    assert too_thin(from_feed("a", feed(benefit("CB1"), date_of_birth=None)))
+    assert too_thin(from_feed("a", feed(benefit("CB1", given_name="Baby"))))
+    with_id = feed(nhs("N9", given_name=""))
+    assert not too_thin(from_feed("a", with_id))
+    assert too_thin(from_feed("a", feed(nhs("N9"), date_of_birth=None)))
+
+
+def test_a_thin_record_never_founds_a_child() -> None:
+    thin = feed(nhs("N9"), date_of_birth=None)  # an NHS number alone founds no child
+    assert founding_keys(thin, from_feed("a", thin)) == []
+    full = feed(nhs("N9"))
+    assert founding_keys(full, from_feed("a", full)) == [("nhs_number", full.nhs_number)]
+
+
+def test_a_thin_record_is_linked_when_the_model_is_sure(amelia: uuid.UUID) -> None:
+    # No birth date, no NHS number: her names, postcode and sex, and no other child near.
+    found = match(feed(benefit("CB1"), date_of_birth=None))
+    assert (found.action, found.child_id) == ("link", amelia)
+    found = match(feed(nhs("N9"), date_of_birth=None))  # with her NHS number
+    assert (found.action, found.child_id) == ("link", amelia)
+
+
+def test_a_thin_record_waits_with_the_children_its_other_fields_found(feeds: Path) -> None:
+    """No birth date and no given name, beside twins: postcode district and family name
+    find both, and a person decides."""
+    registry = Registry(feeds)
+    registry.load(NHS, [nhs("N1"), isla()])
+    found = match(feed(nameless("CB1"), date_of_birth=None))
+    assert (found.action, found.reason) == ("review", "insufficient")
+    twins = {registry.child(NHS, "N1").pk, registry.child(NHS, "N2").pk}
+    assert {c.child_id for c in found.candidates} == twins
+
+
+def test_a_thin_record_with_nothing_to_go_on_waits_and_makes_no_child(amelia: uuid.UUID) -> None:
+    found = match(
+        feed(benefit("CB1", family_name="Quint", postcode="SW1A 1AA"), date_of_birth=None)
+    )
+    assert (found.action, found.reason, found.candidates) == ("review", "insufficient", [])
+
+
+def test_a_nameless_record_of_no_known_family_waits_as_insufficient_not_review_band(
+    feeds: Path,
+) -> None:
+    """The model finds no child for it and it can found none: it used to wait in a
+    `review_band` item with no candidates."""
+    registry = Registry(feeds)
+    registry.load(CB, [nameless("CB1", family_name="Quint", postcode="SW1A 1AA")])
+    item = registry.item(CB, "CB1")
+    assert (item.reason, item.candidates.count()) == ("insufficient", 0)
+    assert not Child.objects.exists()
+
+
+def test_every_waiting_reason_is_one_the_record_has() -> None:
+    assert waiting_reason("review", Match("review", reason="runner_up")) == "runner_up"
+    assert waiting_reason("near_shielded", Match("hold", reason="shielded")) == "shielded"
+    # The model would have made a new child: the loader held it, or it could found none.
+    assert waiting_reason("near_shielded", Match("new")) == ReviewItem.Reason.SHIELDED
+    assert waiting_reason("none", Match("new")) == ReviewItem.Reason.INSUFFICIENT
+
+
+def _without_birth_date(sr: SourceRecord) -> None:
+    """Seal the waiting record's payload again without its date of birth (what a loader
+    that keeps such rows writes)."""
+    cipher = ciphers_for({sr.pk})[sr.pk]
+    doc = json.loads(cipher.open(SourceRecord, "payload", sr.pk, bytes(sr.payload)) or "{}")
+    body = json.dumps({**doc, "date_of_birth": None}, sort_keys=True)
+    sr.payload = cipher.seal(SourceRecord, "payload", sr.pk, body)
+    sr.save(update_fields=["payload"])
+
+
+def test_a_person_cannot_make_a_child_of_a_record_without_a_birth_date(feeds: Path) -> None:
+    registry = Registry(feeds)
+    registry.load(CB, [nameless("CB1", family_name="Quint", postcode="SW1A 1AA")])
+    _without_birth_date(registry.record(CB, "CB1"))
+    item = str(registry.item(CB, "CB1").pk)
+    before = snapshot()
+    with pytest.raises(ReviewError, match="no date of birth: a child needs one"):
+        review.new_child(item, "Alice Ward")
+    assert snapshot() == before
+
+
+def test_a_person_rules_out_a_candidate_of_a_record_without_a_birth_date(feeds: Path) -> None:
+    registry = Registry(feeds)
+    registry.load(NHS, [nhs("N1"), isla()])
+    registry.load(CB, [nameless("CB1")])  # like both twins: waits
+    _without_birth_date(registry.record(CB, "CB1"))
+    item = registry.item(CB, "CB1")
+    assert item.reason == "insufficient"
+    isla_child = registry.child(NHS, "N2")
+    review.not_a_match(str(item.pk), isla_child.cpid_id, "Alice Ward")
+    record = registry.record(CB, "CB1")
+    assert review.record_blocks(record.pk) == {isla_child.pk}
+    assert registry.item(CB, "CB1").pk == item.pk  # still open: it still needs a child
