@@ -20,7 +20,7 @@ import logging
 import threading
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import close_old_connections, connection
 
 from contactpoint import config
 from contactpoint.audit import log, push
@@ -58,7 +58,7 @@ def tick() -> None:
         if _failing:
             logger.info("audit checkpointer: signing and pushing again")
         _failing = False
-    except (DatabaseError, push.WitnessUnreachable, push.BehindWitness, OSError) as exc:
+    except Exception as exc:  # the thread must outlive any one failure; each is reported
         if not _failing:  # once per run of failures, not every second
             logger.warning("audit checkpointer: %s: %s", type(exc).__name__, exc)
         _failing = True

@@ -1,9 +1,13 @@
 """An independent witness of the audit log: it countersigns checkpoints that extend the last.
 
-Another organisation runs this (`contactpoint audit witness`) with its own key. It keeps the
-last checkpoint it countersigned, and countersigns a new one only if the log proves that the
-new tree extends that one. A log that shows it two histories that do not fit, a split view,
-gets no countersignature: the witness writes the evidence down and raises `SplitView`.
+Another organisation runs this with its own key: as a service the log pushes to
+(`contactpoint witness serve`, contactpoint.audit.witness_service), or by hand on a bundle
+(`contactpoint audit witness`). It keeps the last checkpoint it countersigned, and
+countersigns a new one only if the log proves that the new tree extends that one. A log
+that shows it two histories that do not fit, a split view, gets no countersignature: the
+witness writes the evidence down and raises `SplitView`. The service, which anyone may
+post to, says `Stale` instead of an alarm for an older checkpoint than the last, or a
+bundle with no proof from its size: a replayed or raced push proves nothing.
 
 The bundle the log exports is UTF-8 JSON:
 

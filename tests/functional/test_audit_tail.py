@@ -237,6 +237,29 @@ def test_the_witness_service_turns_a_replayed_checkpoint_away_without_an_alarm(
     assert not (witness_state / "alarms").exists()  # and no alarm
 
 
+def test_production_refuses_to_start_with_the_checkpoint_file_in_the_data_directory(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    production = {
+        "CONTACTPOINT_ENV": "production",
+        "CONTACTPOINT_DATA_DIR": str(data),
+        "CONTACTPOINT_SECRET_KEY": "a-real-secret-for-this-test-only-not-a-placeholder",
+        "CONTACTPOINT_AUDIT_CHECKPOINT_FILE": str(data / "audit" / "checkpoints.jsonl"),
+        "CONTACTPOINT_KEK_FILE": str(tmp_path / "keys" / "kek.json"),
+        "CONTACTPOINT_AUDIT_WITNESS_URL": "https://witness.example/contactpoint",
+    }
+    done = run_cli("audit", "verify", check=False, env_extra=production)
+    assert done.returncode == 2 and done.stdout == ""
+    assert "CONTACTPOINT_AUDIT_CHECKPOINT_FILE (the audit log's checkpoint file) is inside" in (
+        done.stderr
+    )
+    production["CONTACTPOINT_WITNESS_DIR"] = str(data / "witness")
+    served = run_cli("witness", "serve", "--log-key", "x", "--key", "y", "--name", "w",
+                     check=False, env_extra=production)  # fmt: skip
+    assert served.returncode == 2 and "is inside CONTACTPOINT_DATA_DIR" in served.stderr
+
+
 # -- the witness service, as its own process with its own store ------------------------------
 
 URL = "CONTACTPOINT_AUDIT_WITNESS_URL"
@@ -265,9 +288,21 @@ def witness(
     keys.create_demo_signing_key(witness_key)
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "contactpoint", "witness", "serve",
-            "--listen", f"127.0.0.1:{unused_port}", "--state", str(witness_state),
-            "--log-key", str(log_key), "--key", str(witness_key), "--name", WITNESS_NAME,
+            sys.executable,
+            "-m",
+            "contactpoint",
+            "witness",
+            "serve",
+            "--listen",
+            f"127.0.0.1:{unused_port}",
+            "--state",
+            str(witness_state),
+            "--log-key",
+            str(log_key),
+            "--key",
+            str(witness_key),
+            "--name",
+            WITNESS_NAME,
         ],  # fmt: skip
         env=cli_env(),
         stdout=subprocess.DEVNULL,
