@@ -303,7 +303,7 @@ def witness(
             str(witness_key),
             "--name",
             WITNESS_NAME,
-        ],  # fmt: skip
+        ],
         env=cli_env(),
         stdout=subprocess.DEVNULL,
     )

@@ -62,7 +62,7 @@ def test_a_symlink_into_the_data_directory_is_inside_it(
     link = tmp_path / "looks-apart"
     link.symlink_to(production / "audit")
     monkeypatch.setenv("CONTACTPOINT_AUDIT_CHECKPOINT_FILE", str(link / "checkpoints.jsonl"))
-    with pytest.raises(config.ConfigurationError, match="CHECKPOINT_FILE .* is inside"):
+    with pytest.raises(config.ConfigurationError, match=r"CHECKPOINT_FILE .* is inside"):
         config.check_production_layout()
 
 
