@@ -30,6 +30,7 @@ import base64
 import bisect
 import datetime as dt
 import json
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -46,6 +47,7 @@ from contactpoint.audit.models import Checkpoint, Event, Head
 from contactpoint.keystore import service as keystore
 from contactpoint.lib import crypto
 
+WITNESS_KEY = "CONTACTPOINT_AUDIT_WITNESS_KEY"  # the witness's verifier key (name+id+key)
 COLUMNS = (
     "index",
     "at",
@@ -241,8 +243,27 @@ def _witness(url: str, public: Ed25519PublicKey, report: Report) -> Stated | Non
         return None
     if note is None:
         return None
+    if not _cosigned_by_the_witness(note, report):
+        return None
     found = _signed_outside(public, [(where, note)], report)
     return found[0] if found else None
+
+
+def _cosigned_by_the_witness(note: bytes, report: Report) -> bool:
+    """With CONTACTPOINT_AUDIT_WITNESS_KEY, the witness's note must carry its signature:
+    whoever answers at its address cannot pass an old checkpoint of the log off as its."""
+    vkey = os.environ.get(WITNESS_KEY, "").strip()
+    if not vkey:
+        return True
+    try:
+        name, key = notes.parse_vkey(vkey)
+        notes.verify(note, key, name)
+    except ValueError as exc:
+        raise config.ConfigurationError(f"{WITNESS_KEY}: {exc}") from exc
+    except notes.BadCheckpoint as exc:
+        report.problems.append(f"the witness's checkpoint is not countersigned by {name}: {exc}")
+        return False
+    return True
 
 
 def _check_witnessed(report: Report, signed: list[Stated], now: dt.datetime) -> None:

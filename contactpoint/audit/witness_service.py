@@ -30,6 +30,7 @@ from pathlib import Path
 from contactpoint import config
 from contactpoint.audit import keys as log_keys
 from contactpoint.audit import witness
+from contactpoint.audit.checkpoint import vkey
 
 WITNESS_DIR = "CONTACTPOINT_WITNESS_DIR"
 REQUEST_TIMEOUT_SECONDS = 10
@@ -60,6 +61,9 @@ def run(args: argparse.Namespace) -> int:
     host, _, port = args.listen.rpartition(":")
     server = make_server(host, int(port), state, keys)
     print(f"witness of {keys.log_name} listening on {args.listen}, store {state}", flush=True)
+    # What the log's operator sets as CONTACTPOINT_AUDIT_WITNESS_KEY, so that verify trusts
+    # only notes this witness countersigned.
+    print(f"verifier key: {vkey(keys.witness_name, keys.witness_key.public_key())}", flush=True)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

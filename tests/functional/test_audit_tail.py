@@ -22,6 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection, connections
 from django.utils import timezone
 
@@ -29,6 +30,7 @@ from contactpoint.audit import checkpoint as notes
 from contactpoint.audit import checkpointer, keys, log, merkle, push
 from contactpoint.audit.models import Checkpoint, Event, Head
 from contactpoint.audit.verify import verify
+from contactpoint.audit.witness import load_private_key
 from tests.conftest import cli_env, run_cli, serving
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -146,6 +148,22 @@ def test_checkpoints_that_do_not_reach_the_witness_fail(witness: str) -> None:
         f"the witness holds 0 events, but the log signed 3 at {signed:%Y-%m-%d %H:%M:%S} UTC: "
         "its checkpoints are not reaching the witness"
     ]
+
+
+def test_with_its_verifier_key_only_the_witness_s_own_note_counts(
+    witness: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(3, at=timezone.now())
+    assert push.push(witness) is not None
+    own = load_private_key(tmp_path / "witness.pem").public_key()
+    monkeypatch.setenv("CONTACTPOINT_AUDIT_WITNESS_KEY", notes.vkey(WITNESS_NAME, own))
+    assert verify().ok
+    # Whoever else answers at the witness's address, with a note the log signed, is not it.
+    other = Ed25519PrivateKey.generate().public_key()
+    monkeypatch.setenv("CONTACTPOINT_AUDIT_WITNESS_KEY", notes.vkey(WITNESS_NAME, other))
+    found = verify().problems
+    assert len(found) == 1
+    assert found[0].startswith(f"the witness's checkpoint is not countersigned by {WITNESS_NAME}")
 
 
 def test_a_witness_that_cannot_be_asked_is_a_problem(unused_port: int) -> None:
