@@ -14,7 +14,8 @@ its public one, and Django is never loaded. The log pushes each checkpoint to it
                            malformed; 503: the store could not be used
 
 Anyone may post: only checkpoints the log signed are countersigned, and an old one posted
-again gets 409, never an alarm. Put TLS in front of it outside one host.
+again gets 409, never an alarm. Put TLS in front of it outside one host. At start it
+prints its verifier key, which the log's operator sets as CONTACTPOINT_AUDIT_WITNESS_KEY.
 """
 
 from __future__ import annotations
