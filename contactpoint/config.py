@@ -109,3 +109,67 @@ def count(name: str, default: int, what: str = "a whole number") -> int:
     if not value.isdigit() or int(value) < 1:
         raise ConfigurationError(f"{name} must be {what}, at least 1")
     return int(value)
+
+
+def audit_checkpoint_file() -> Path:
+    """CONTACTPOINT_AUDIT_CHECKPOINT_FILE: where the audit log appends each checkpoint
+    outside the database; by default $CONTACTPOINT_DATA_DIR/audit/checkpoints.jsonl, which
+    production refuses (`check_production_layout`)."""
+    return path_setting(
+        "CONTACTPOINT_AUDIT_CHECKPOINT_FILE", data_dir() / "audit" / "checkpoints.jsonl"
+    )
+
+
+def audit_witness_url() -> str | None:
+    """CONTACTPOINT_AUDIT_WITNESS_URL: the witness service the log pushes its checkpoints
+    to and `contactpoint audit verify` asks (docs/audit.md); None when there is none."""
+    value = os.environ.get("CONTACTPOINT_AUDIT_WITNESS_URL", "").strip().rstrip("/")
+    if value and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", value):
+        raise ConfigurationError("CONTACTPOINT_AUDIT_WITNESS_URL must be an http(s) URL")
+    return value or None
+
+
+# What an attacker with the database host's disk must not also hold: the files that let the
+# log's tail be checked, or the keys that open the data. Each name is a file or folder
+# setting; None means "set it" (its default is inside the data directory).
+_KEPT_APART = (
+    ("CONTACTPOINT_AUDIT_CHECKPOINT_FILE", "the audit log's checkpoint file"),
+    ("CONTACTPOINT_KEK_FILE", "the key-encryption keyring"),
+    ("CONTACTPOINT_AUDIT_SIGNING_KEY_FILE", "the audit log's signing key"),
+    ("CONTACTPOINT_WITNESS_DIR", "the witness's store"),
+)
+
+
+def check_production_layout() -> None:
+    """Refuse, outside development, a layout that keeps the audit log's outside evidence or
+    a key beside the databases, or no witness (docs/configuration.md, "Production layout").
+
+    Development keeps everything under the data directory, as `make demo` needs.
+    """
+    if is_development():
+        return
+    problems = layout_problems()
+    if problems:
+        raise ConfigurationError(
+            "production keeps the checkpoint file, the keys and the witness off the data "
+            f"directory ({data_dir()}) and pushes to a witness: " + "; ".join(problems)
+        )
+
+
+def layout_problems() -> list[str]:
+    """What in the environment breaks the production layout, one phrase each."""
+    data = data_dir()
+    problems = []
+    for name, what in _KEPT_APART:
+        value = os.environ.get(name, "").strip()
+        if not value:
+            if name == "CONTACTPOINT_AUDIT_CHECKPOINT_FILE" or (
+                name == "CONTACTPOINT_KEK_FILE" and "CONTACTPOINT_KEK" not in os.environ
+            ):
+                problems.append(f"set {name} ({what}); its default is in the data directory")
+            continue
+        if Path(value).resolve().is_relative_to(data):
+            problems.append(f"{name} ({what}) is inside CONTACTPOINT_DATA_DIR")
+    if audit_witness_url() is None:
+        problems.append("set CONTACTPOINT_AUDIT_WITNESS_URL (the witness service)")
+    return problems

@@ -33,3 +33,11 @@ logconfig_dict = {
     },
     "root": {"handlers": ["error"], "level": "INFO"},
 }
+
+
+def post_worker_init(worker: object) -> None:
+    """Each worker signs the audit log's pending events and pushes its checkpoints to the
+    witness from a thread of its own (contactpoint.audit.checkpointer)."""
+    from contactpoint.audit import checkpointer
+
+    checkpointer.start()

@@ -13,6 +13,8 @@ from contactpoint import config
 BASE_DIR = Path(__file__).resolve().parent
 DATA_DIR = config.data_dir()
 ENVIRONMENT = config.environment()
+# Production keeps the audit log's outside evidence and the keys off the data directory.
+config.check_production_layout()
 LINKAGE_MEMORY = config.linkage_memory()
 
 SECRET_KEY = config.require_real_secret(
@@ -182,9 +184,16 @@ CONTACTPOINT_SEARCHES_PER_DAY = config.count("CONTACTPOINT_SEARCHES_PER_DAY", 10
 CONTACTPOINT_EMERGENCY_ACCESS_SECONDS = config.seconds(
     "CONTACTPOINT_EMERGENCY_ACCESS_SECONDS", 30 * 60
 )
-# The audit log signs a checkpoint on an append when its last is older than this
-# (docs/audit.md); `contactpoint audit checkpoint` covers quiet minutes.
-CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS = config.seconds("CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS", 60)
+# The audit log signs a checkpoint at least this often while events arrive: on an append
+# when its last is older, and from each serving process's checkpointer for the events after
+# it (docs/audit.md). `contactpoint audit verify` fails when an event waited longer than
+# this plus the margin for its checkpoint, or when the log is behind its witness.
+CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS = config.seconds("CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS", 10)
+CONTACTPOINT_AUDIT_CHECKPOINT_MARGIN_SECONDS = config.seconds(
+    "CONTACTPOINT_AUDIT_CHECKPOINT_MARGIN_SECONDS", 20
+)
+# The witness service (CONTACTPOINT_AUDIT_WITNESS_URL) is read where it is used,
+# contactpoint.config.audit_witness_url; production refuses to start without one.
 # The address users reach the service at, for links in e-mails.
 CONTACTPOINT_BASE_URL = os.environ.get("CONTACTPOINT_BASE_URL", "http://localhost:8000").rstrip("/")
 DEFAULT_FROM_EMAIL = os.environ.get("CONTACTPOINT_MAIL_FROM", "contactpoint <no-reply@localhost>")

@@ -198,6 +198,37 @@ def open_note(note: bytes, public_key: Ed25519PublicKey, name: str) -> bytes:
     return text.encode()
 
 
+def vkey(name: str, public_key: Ed25519PublicKey) -> str:
+    """The verifier key of a signed-note key, as transparency tools exchange it.
+
+    Returns:
+        "<name>+<key ID, hex>+<base64(0x01 || 32-byte public key)>".
+    """
+    raw = ED25519_TYPE + public_key.public_bytes_raw()
+    return f"{name}+{key_id(name, public_key).hex()}+{base64.b64encode(raw).decode()}"
+
+
+def parse_vkey(text: str) -> tuple[str, Ed25519PublicKey]:
+    """Read a verifier key written by `vkey`: the key's name and its public key.
+
+    Raises:
+        ValueError: not a verifier key of an Ed25519 key, or its key ID does not fit.
+    """
+    name, _, rest = text.strip().partition("+")
+    hex_id, _, encoded = rest.partition("+")
+    try:
+        raw = base64.b64decode(encoded, validate=True)
+        _check_key_name(name)
+        if len(raw) != 33 or raw[:1] != ED25519_TYPE:
+            raise ValueError("not an Ed25519 key")
+        key = Ed25519PublicKey.from_public_bytes(raw[1:])
+    except (ValueError, binascii.Error) as error:
+        raise ValueError(f"not a verifier key (name+id+key): {error}") from error
+    if key_id(name, key).hex() != hex_id:
+        raise ValueError("the verifier key's ID does not match its name and key")
+    return name, key
+
+
 def _signature_line(text: bytes, private_key: Ed25519PrivateKey, name: str) -> bytes:
     _check_key_name(name)
     signature = key_id(name, private_key.public_key()) + private_key.sign(text)

@@ -4,11 +4,14 @@ Every access that may show a child's data calls `append` first and shows nothing
 raises `AuditUnavailable` (fail-closed). An append takes the log's head row for update,
 so events get consecutive indexes, one writer at a time; the head keeps the tree's
 frontier, so an append reads no other event. A checkpoint is signed in the same
-transaction when the last is older than CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS, and by
-`contactpoint audit checkpoint` (run every minute) when the log is quiet. Each new
-checkpoint is also appended to a file outside the database (`outside_path`), so that a
-database restored from an old copy cannot quietly rewrite history (`contactpoint audit
-verify` checks the log against every checkpoint in it).
+transaction when the last is older than CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS (10);
+the events after it are signed by `sign_if_pending`, which each serving process's
+checkpointer runs every second and every command runs before it exits
+(contactpoint.audit.checkpointer), so no event waits longer than about that interval.
+Each new checkpoint is also appended to a file outside the database (`outside_path`) and
+pushed to the witness service (contactpoint.audit.push), so that a database cut short or
+restored from an old copy cannot quietly rewrite history (`contactpoint audit verify`
+checks the log against both).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import datetime as dt
 import hashlib
 import json
 import os
+import threading
 import uuid
 from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
@@ -61,6 +65,9 @@ class Entry:
     signals: str = ""  # contactpoint.oversight.signals: what misuse detection reads
     details: Mapping[str, Any] = field(default_factory=dict)
 
+
+# Set once this process has appended: a command signs what it wrote before it exits.
+_APPENDED = threading.Event()
 
 # The request being served, set by contactpoint.audit.middleware.RequestId.
 REQUEST_ID: ContextVar[str] = ContextVar("contactpoint_audit_request_id", default="")
@@ -108,6 +115,7 @@ def append_many(entries: Sequence[Entry], now: dt.datetime | None = None) -> lis
             key = period_key(period_of(at))
             events = [_append(head, e, at, key) for e in entries]
             Event.objects.bulk_create(events)
+            _APPENDED.set()
             if _checkpoint_due(head, at):
                 _sign(head, at)
             head.save()
@@ -227,10 +235,47 @@ def sign_checkpoint(now: dt.datetime | None = None) -> Checkpoint:
         return row
 
 
+def sign_if_pending(
+    now: dt.datetime | None = None, older_than: float | None = None
+) -> Checkpoint | None:
+    """Sign a checkpoint when events were appended after the newest one (and, given
+    `older_than`, that one is at least that many seconds old); return it, or None.
+
+    Looks first without a lock, so a quiet log costs two indexed reads and no write.
+    """
+    at = now or timezone.now()
+    head = Head.objects.filter(pk=1).only("size", "signed_at").first()
+    if head is None or head.size <= signed_size():
+        return None
+    recent = head.signed_at is not None and (at - head.signed_at).total_seconds()
+    if older_than is not None and recent is not False and recent < older_than:
+        return None
+    with transaction.atomic():
+        head = _locked_head()
+        if head.size <= signed_size():  # another process signed them meanwhile
+            return None
+        row = _sign(head, at)
+        head.save(update_fields=["signed_at"])
+        return row
+
+
+def signed_size() -> int:
+    """The size of the largest checkpoint signed; 0 when there is none."""
+    size = Checkpoint.objects.order_by("-size").values_list("size", flat=True).first()
+    return size or 0
+
+
+def appended_here() -> bool:
+    """Whether this process has appended an event (a command then signs before it exits)."""
+    return _APPENDED.is_set()
+
+
 def _sign(head: Head, now: dt.datetime) -> Checkpoint:
     stated = notes.Checkpoint(keys.log_name(), head.size, bytes(head.root), now)
     note = notes.sign(stated, keys.signing_key()).decode()
-    row = Checkpoint.objects.create(size=head.size, root=bytes(head.root), at=now, note=note)
+    row = Checkpoint.objects.create(
+        size=head.size, root=bytes(head.root), at=now, note=note, frontier=bytes(head.frontier)
+    )
     head.signed_at = now  # the caller saves the head
     transaction.on_commit(lambda: remember_outside(note))
     return row
@@ -238,8 +283,7 @@ def _sign(head: Head, now: dt.datetime) -> Checkpoint:
 
 def outside_path() -> Path:
     """CONTACTPOINT_AUDIT_CHECKPOINT_FILE, by default $DATA_DIR/audit/checkpoints.jsonl."""
-    named = os.environ.get("CONTACTPOINT_AUDIT_CHECKPOINT_FILE")
-    return Path(named) if named else config.data_dir() / "audit" / "checkpoints.jsonl"
+    return config.audit_checkpoint_file()
 
 
 def remember_outside(note: str) -> None:

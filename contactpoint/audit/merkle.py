@@ -7,7 +7,10 @@ smaller than n, so every tree of a given size has one shape and the log only eve
 its right edge.
 
 Proof generators take every leaf hash, which suits tests and small trees; `Frontier` keeps
-only the right edge, which is all a writer needs to compute the next root after an append.
+only the right edge, which is all a writer needs to compute the next root after an append,
+and `consistency_proof_from` proves a newer tree from an older tree's frontier and the
+leaves added since, so a log can prove itself to its witness every few seconds without
+reading its whole history.
 
 The verifiers follow the algorithms of RFC 9162 sections 2.1.3.2 and 2.1.4.2 and never
 raise: on any input that is not a valid proof (wrong length, index past the end, sizes out
@@ -18,7 +21,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 HASH_SIZE = 32
@@ -103,6 +106,42 @@ def consistency_proof(leaf_hashes: Sequence[bytes], old_size: int) -> list[bytes
     if old_size in (0, size):
         return []
     return _subproof(leaf_hashes, old_size, 0, size, whole=True)
+
+
+def consistency_proof_from(old: Frontier, added: Sequence[bytes]) -> list[bytes]:
+    """Build the same proof as `consistency_proof` from the older tree's frontier and the
+    leaves added since, without the older leaves.
+
+    Every hash of the proof is either a complete subtree of the older tree, or the part of
+    it from one such subtree to its end, both of which the frontier holds, or a subtree of
+    the added leaves.
+
+    Args:
+        old: the frontier of the older tree.
+        added: the leaf hashes appended after it, in log order.
+
+    Returns:
+        The proof from old.size to old.size + len(added), as `consistency_proof` gives it.
+    """
+    m, size = old.size, old.size + len(added)
+    if m in (0, size):
+        return []
+    starts, at = [], 0
+    for bit in reversed(range(m.bit_length())):
+        if m >> bit & 1:
+            starts.append(at)
+            at += 1 << bit
+
+    def subtree(start: int, end: int) -> bytes:
+        if start >= m:
+            return _mth(added, start - m, end - m)
+        first = starts.index(start)  # a subtree of the older tree starts on its frontier
+        hashes = old.hashes[first:]
+        if end < m:
+            hashes = hashes[:1]
+        return Frontier(end - start, hashes).root()
+
+    return _subproof_of(subtree, m, 0, size, whole=True)
 
 
 def verify_inclusion(
@@ -274,14 +313,22 @@ def _path(leaves: Sequence[bytes], m: int, start: int, end: int) -> list[bytes]:
 
 def _subproof(leaves: Sequence[bytes], m: int, start: int, end: int, whole: bool) -> list[bytes]:
     """Return SUBPROOF(m, D[start:end], whole) of RFC 9162 2.1.4.1."""
+    return _subproof_of(lambda a, b: _mth(leaves, a, b), m, start, end, whole)
+
+
+def _subproof_of(
+    subtree: Callable[[int, int], bytes], m: int, start: int, end: int, whole: bool
+) -> list[bytes]:
+    """SUBPROOF, with `subtree(a, b)` giving MTH(D[a:b]) however the caller knows it."""
     n = end - start
     if m == n:
         # A subtree that is the whole old tree is known to the verifier: leave it out.
-        return [] if whole else [_mth(leaves, start, end)]
+        return [] if whole else [subtree(start, end)]
     k = _split(n)
     if m <= k:
-        return [*_subproof(leaves, m, start, start + k, whole), _mth(leaves, start + k, end)]
-    return [*_subproof(leaves, m - k, start + k, end, False), _mth(leaves, start, start + k)]
+        head = _subproof_of(subtree, m, start, start + k, whole)
+        return [*head, subtree(start + k, end)]
+    return [*_subproof_of(subtree, m - k, start + k, end, False), subtree(start, start + k)]
 
 
 def _walk_consistency(

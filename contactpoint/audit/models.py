@@ -60,3 +60,7 @@ class Checkpoint(models.Model):
     root = models.BinaryField()
     at = models.DateTimeField(db_index=True)
     note = models.TextField()
+    # The tree's frontier at `size`: a proof from here to a later size then reads only the
+    # events since (merkle.consistency_proof_from). None on checkpoints signed before it
+    # was kept; a proof from one of those reads every event.
+    frontier = models.BinaryField(null=True)

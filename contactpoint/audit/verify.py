@@ -5,9 +5,20 @@ its sealed details open where they are (they are bound to their index), and that
 columns and details still match the commitment that is its leaf. It rebuilds the tree as
 it goes and compares the root at each checkpoint's size with the signed one, so an event
 changed, removed, moved or inserted before a checkpoint, and a tail cut off after one,
-show. Checkpoints held outside the database (the log's own file, a witness's copy) catch a
-database restored from an old copy and carried on: its new checkpoints are signed, but
-they do not extend the history the outside ones saw.
+show. Checkpoints held outside the database (the log's own file, the witness service's,
+a copy given by hand) catch a database cut short, or restored from an old copy and carried
+on: its new checkpoints are signed, but they do not reach or extend the ones held outside.
+
+It also checks time, since a log is signed at least every CONTACTPOINT_AUDIT_CHECKPOINT_
+SECONDS while events arrive (contactpoint.audit.checkpointer): every event must be covered
+by a checkpoint signed within that interval plus CONTACTPOINT_AUDIT_CHECKPOINT_MARGIN_
+SECONDS of it (unless it is younger than that now), the events after the newest checkpoint
+cannot be much younger than it (an append after a quiet spell signs at once), and every
+checkpoint that old must have reached the witness. A quiet log needs no new checkpoint.
+
+The database is read in one snapshot (REPEATABLE READ on PostgreSQL, one read
+transaction on SQLite), after what is held outside, so appends running meanwhile raise no
+false alarm.
 
 Events of a month whose audit key was destroyed (crypto-shredded) cannot be opened; they
 are counted apart, and their leaves still prove the tree.
@@ -16,19 +27,27 @@ are counted apart, and their leaves still prove the tree.
 from __future__ import annotations
 
 import base64
+import bisect
 import datetime as dt
 import json
+import os
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
 
+from contactpoint import config
 from contactpoint.audit import checkpoint as notes
-from contactpoint.audit import keys, log, merkle
+from contactpoint.audit import keys, log, merkle, push
 from contactpoint.audit.models import Checkpoint, Event, Head
 from contactpoint.keystore import service as keystore
 from contactpoint.lib import crypto
 
+WITNESS_KEY = "CONTACTPOINT_AUDIT_WITNESS_KEY"  # the witness's verifier key (name+id+key)
 COLUMNS = (
     "index",
     "at",
@@ -61,6 +80,7 @@ class Report:
     events: int = 0
     checkpoints: int = 0
     latest: Stated | None = None
+    witness: Stated | None = None  # what the witness service holds, when it was asked
     shredded: dict[str, int] = field(default_factory=dict)  # period -> events
     problems: list[str] = field(default_factory=list)
 
@@ -69,16 +89,78 @@ class Report:
         return not self.problems
 
 
-def verify(outside: Sequence[tuple[str, bytes]] = ()) -> Report:
-    """Check every event and checkpoint; `outside` are (where, note) checkpoints kept
-    outside the database, besides the log's own file of them (log.outside_notes)."""
+def verify(
+    outside: Sequence[tuple[str, bytes]] = (),
+    witness_url: str | None = None,
+    now: dt.datetime | None = None,
+) -> Report:
+    """Check every event and checkpoint, and that the log was signed and witnessed on time.
+
+    Args:
+        outside: (where, note) checkpoints kept outside the database, besides the log's
+            own file of them (log.outside_notes) and the witness's.
+        witness_url: the witness service to ask; by default CONTACTPOINT_AUDIT_WITNESS_URL.
+        now: the time to judge "on time" by; by default the clock.
+    """
+    # Judged as of the start: an event that arrived just before the snapshot is not late
+    # because reading a large log took minutes.
+    now = now or timezone.now()
     report = Report()
     public = keys.public_key()
-    stated = _signed_in_database(public, report)
-    stated += _signed_outside(public, outside, report)
-    report.checkpoints = len(stated)
-    report.latest = max(stated, key=lambda s: (s.size, s.at), default=None)
-    roots = _walk(report, {s.size for s in stated})
+    # What is held outside is read first: a checkpoint signed after the snapshot below
+    # would otherwise look like a tail cut off.
+    held = _signed_outside(public, [*outside, *log.outside_notes()], report)
+    url = witness_url or config.audit_witness_url()
+    if url is not None:
+        report.witness = _witness(url, public, report)
+        held += [report.witness] if report.witness else []
+    with snapshot():
+        signed = _signed_in_database(public, report)
+        stated = signed + held
+        report.checkpoints = len(stated)
+        report.latest = max(stated, key=lambda s: (s.size, s.at), default=None)
+        timing = _Timing(stated, _allowed())
+        roots = _walk(report, {s.size for s in stated}, timing)
+        _check_head(report, roots[report.events])
+    _check_sizes(report, stated, roots)
+    _check_time(report, timing, now)
+    if url is not None:
+        _check_witnessed(report, signed, now)
+    return report
+
+
+@contextmanager
+def snapshot() -> Iterator[None]:
+    """Read the registry database as of one moment, without stopping its writers."""
+    if connection.in_atomic_block:  # already one transaction (a test's, a caller's)
+        yield
+    elif connection.vendor == "postgresql":
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            yield
+    elif connection.vendor == "sqlite":
+        # Writers BEGIN IMMEDIATE (settings.py); a reader's DEFERRED transaction takes no
+        # write lock and sees the database as of its first read, in WAL mode.
+        connection.ensure_connection()
+        mode = getattr(connection, "transaction_mode", None)
+        connection.transaction_mode = "DEFERRED"  # type: ignore[attr-defined]
+        try:
+            with transaction.atomic():
+                connection.transaction_mode = mode  # type: ignore[attr-defined]
+                yield
+        finally:
+            connection.transaction_mode = mode  # type: ignore[attr-defined]
+    else:
+        yield
+
+
+def _allowed() -> dt.timedelta:
+    every = settings.CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS
+    return dt.timedelta(seconds=every + settings.CONTACTPOINT_AUDIT_CHECKPOINT_MARGIN_SECONDS)
+
+
+def _check_sizes(report: Report, stated: list[Stated], roots: dict[int, bytes]) -> None:
     size = report.events
     for s in sorted(stated, key=lambda s: s.size):
         if s.size > size:
@@ -92,8 +174,109 @@ def verify(outside: Sequence[tuple[str, bytes]] = ()) -> Report:
                 f"{s.size:,} was changed, removed, moved or inserted, or the history was "
                 "rewritten (a database restored from an old copy and carried on)"
             )
-    _check_head(report, roots[size])
-    return report
+
+
+class _Timing:
+    """When each event was first covered by a signed checkpoint, as the walk sees them."""
+
+    def __init__(self, stated: list[Stated], allowed: dt.timedelta) -> None:
+        pairs = sorted((s.size, s.at) for s in stated)
+        self.sizes = [size for size, _ in pairs]
+        # The earliest time any checkpoint at least this large was signed.
+        self.first_signed = [at for _, at in pairs]
+        for i in range(len(pairs) - 2, -1, -1):
+            self.first_signed[i] = min(self.first_signed[i], self.first_signed[i + 1])
+        self.allowed = allowed
+        self.newest = max((at for _, at in pairs), default=None)
+        self.late: list[tuple[int, dt.datetime, dt.datetime]] = []  # index, at, signed
+        self.unsigned: list[tuple[int, dt.datetime]] = []  # index, at
+
+    def see(self, index: int, at: dt.datetime) -> None:
+        first = bisect.bisect_right(self.sizes, index)  # the smallest size covering it
+        if first == len(self.sizes):
+            self.unsigned.append((index, at))
+        elif self.first_signed[first] > at + self.allowed:
+            self.late.append((index, at, self.first_signed[first]))
+
+
+def _check_time(report: Report, timing: _Timing, now: dt.datetime) -> None:
+    every = settings.CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS
+    rule = (
+        f"a log is signed at least every {every} s while events arrive "
+        f"(allowed: {timing.allowed.total_seconds():.0f} s)"
+    )
+    if timing.late:
+        index, at, signed = timing.late[0]
+        report.problems.append(
+            f"{len(timing.late):,} events waited too long for a signed checkpoint, the "
+            f"first event {index:,} of {at:%Y-%m-%d %H:%M:%S} UTC until "
+            f"{signed:%H:%M:%S}; {rule}: the checkpoints after them were removed, or the "
+            "log was not being signed"
+        )
+    if not timing.unsigned:
+        return
+    (first, at), (last, _) = timing.unsigned[0], timing.unsigned[-1]
+    events = f"event {first:,}" if first == last else f"events {first:,} to {last:,}"
+    if now - at > timing.allowed:
+        report.problems.append(
+            f"{events} (from {at:%Y-%m-%d %H:%M:%S} UTC) have no signed checkpoint; {rule}: "
+            "the checkpoints after them were removed, or the log is not being signed"
+        )
+    elif timing.newest is not None and at - timing.newest > timing.allowed:
+        report.problems.append(
+            f"the newest checkpoint, of {timing.newest:%Y-%m-%d %H:%M:%S} UTC, is older than "
+            f"{events} after it by more than allowed: an append after a quiet spell is "
+            "signed at once, so the checkpoints after it were removed"
+        )
+
+
+def _witness(url: str, public: Ed25519PublicKey, report: Report) -> Stated | None:
+    """The checkpoint the witness service holds; a problem when it cannot be asked."""
+    where = f"the witness's checkpoint ({url})"
+    try:
+        note = push.fetch(url)
+    except push.WitnessUnreachable as exc:
+        report.problems.append(
+            f"the witness at {url} could not be asked ({exc}): the tail of "
+            "the log cannot be checked against it"
+        )
+        return None
+    if note is None:
+        return None
+    if not _cosigned_by_the_witness(note, report):
+        return None
+    found = _signed_outside(public, [(where, note)], report)
+    return found[0] if found else None
+
+
+def _cosigned_by_the_witness(note: bytes, report: Report) -> bool:
+    """With CONTACTPOINT_AUDIT_WITNESS_KEY, the witness's note must carry its signature:
+    whoever answers at its address cannot pass an old checkpoint of the log off as its."""
+    vkey = os.environ.get(WITNESS_KEY, "").strip()
+    if not vkey:
+        return True
+    try:
+        name, key = notes.parse_vkey(vkey)
+        notes.verify(note, key, name)
+    except ValueError as exc:
+        raise config.ConfigurationError(f"{WITNESS_KEY}: {exc}") from exc
+    except notes.BadCheckpoint as exc:
+        report.problems.append(f"the witness's checkpoint is not countersigned by {name}: {exc}")
+        return False
+    return True
+
+
+def _check_witnessed(report: Report, signed: list[Stated], now: dt.datetime) -> None:
+    """Every checkpoint signed longer ago than allowed must have reached the witness."""
+    held = report.witness.size if report.witness else 0
+    due = now - _allowed()
+    missed = [s for s in signed if s.at < due and s.size > held]
+    if missed:
+        worst = max(missed, key=lambda s: s.size)
+        report.problems.append(
+            f"the witness holds {held:,} events, but the log signed {worst.size:,} at "
+            f"{worst.at:%Y-%m-%d %H:%M:%S} UTC: its checkpoints are not reaching the witness"
+        )
 
 
 def _signed_in_database(public: Ed25519PublicKey, report: Report) -> list[Stated]:
@@ -115,7 +298,7 @@ def _signed_outside(
     public: Ed25519PublicKey, given: Sequence[tuple[str, bytes]], report: Report
 ) -> list[Stated]:
     found = []
-    for where, note in [*given, *log.outside_notes()]:
+    for where, note in given:
         try:
             signed = notes.verify(note, public, keys.log_name())
         except notes.BadCheckpoint as exc:
@@ -125,7 +308,7 @@ def _signed_outside(
     return found
 
 
-def _walk(report: Report, sizes: set[int]) -> dict[int, bytes]:
+def _walk(report: Report, sizes: set[int], timing: _Timing) -> dict[int, bytes]:
     """Check each event in order; return the root at each size asked for and at the end."""
     frontier = merkle.Frontier()
     roots = {0: merkle.EMPTY_ROOT}
@@ -135,6 +318,7 @@ def _walk(report: Report, sizes: set[int]) -> dict[int, bytes]:
         if row.index != expected:
             report.problems.append(_gap(expected, row.index))
         _check_event(row, openers, report)
+        timing.see(frontier.size, row.at)
         frontier = frontier.append(merkle.leaf_hash(bytes(row.commitment)))
         expected = row.index + 1
         if frontier.size in sizes:

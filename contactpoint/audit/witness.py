@@ -1,9 +1,13 @@
 """An independent witness of the audit log: it countersigns checkpoints that extend the last.
 
-Another organisation runs this (`contactpoint audit witness`) with its own key. It keeps the
-last checkpoint it countersigned, and countersigns a new one only if the log proves that the
-new tree extends that one. A log that shows it two histories that do not fit, a split view,
-gets no countersignature: the witness writes the evidence down and raises `SplitView`.
+Another organisation runs this with its own key: as a service the log pushes to
+(`contactpoint witness serve`, contactpoint.audit.witness_service), or by hand on a bundle
+(`contactpoint audit witness`). It keeps the last checkpoint it countersigned, and
+countersigns a new one only if the log proves that the new tree extends that one. A log
+that shows it two histories that do not fit, a split view, gets no countersignature: the
+witness writes the evidence down and raises `SplitView`. The service, which anyone may
+post to, says `Stale` instead of an alarm for an older checkpoint than the last, or a
+bundle with no proof from its size: a replayed or raced push proves nothing.
 
 The bundle the log exports is UTF-8 JSON:
 
@@ -92,6 +96,20 @@ class SplitView(Exception):
         self.evidence = evidence
 
 
+class Stale(Exception):
+    """A checkpoint older than the last one countersigned, or a bundle without a proof from
+    it, given to a witness serving pushes (`replay_is_alarm=False`): a late or raced push,
+    or anyone replaying an old note, which proves no split view. The log asks again.
+
+    Attributes:
+        last: the last checkpoint countersigned, as stored.
+    """
+
+    def __init__(self, reason: str, last: bytes) -> None:
+        super().__init__(reason)
+        self.last = last
+
+
 class BadBundle(Exception):
     """A bundle that is malformed, not signed by the log, from another log or lacks a proof."""
 
@@ -127,7 +145,13 @@ class _Seen:
     checkpoint: Checkpoint
 
 
-def witness(state_dir: Path, keys: WitnessKeys, bundle: bytes, now: datetime) -> bytes:
+def witness(
+    state_dir: Path,
+    keys: WitnessKeys,
+    bundle: bytes,
+    now: datetime,
+    replay_is_alarm: bool = True,
+) -> bytes:
     """Countersign the bundle's checkpoint if it extends the last one this witness signed.
 
     Args:
@@ -135,6 +159,8 @@ def witness(state_dir: Path, keys: WitnessKeys, bundle: bytes, now: datetime) ->
         keys: the log's name and public key, the witness's name and private key.
         bundle: the log's export, as the module docstring describes.
         now: the current time, with a time zone.
+        replay_is_alarm: whether a smaller tree than the last is a split view (a bundle an
+            operator hands over); a service anyone can post to says `Stale` instead.
 
     Returns:
         The checkpoint note with the witness's signature line added, as also stored.
@@ -144,6 +170,7 @@ def witness(state_dir: Path, keys: WitnessKeys, bundle: bytes, now: datetime) ->
             more than 10 minutes in the future, or lacks the proof from the last size.
         SplitView: the checkpoint does not extend the last one; the alarm file is written.
         StateError: the stored state is corrupt or another run holds the lock.
+        Stale: (replay_is_alarm False) an older checkpoint, or no proof from the last size.
         OSError: the state or the alarm could not be written.
     """
     if now.utcoffset() is None:
@@ -153,6 +180,8 @@ def witness(state_dir: Path, keys: WitnessKeys, bundle: bytes, now: datetime) ->
     with _locked(state_dir):
         last = _load_state(state_dir, keys)
         if last is not None:
+            if not replay_is_alarm:
+                _check_not_stale(last, received, proofs)
             _check_extends(state_dir, last, received, proofs, bundle, now)
         cosigned = _countersign(received.note, keys)
         _write_atomically(state_dir / STATE_FILE, cosigned)
@@ -250,6 +279,14 @@ def _proof(proofs: Mapping[str, object], old_size: int) -> list[bytes]:
         return [base64.b64decode(h, validate=True) for h in encoded]
     except binascii.Error as error:
         raise BadBundle(f"the proof from size {old_size} is not base64: {error}") from error
+
+
+def _check_not_stale(last: _Seen, received: _Seen, proofs: Mapping[str, object]) -> None:
+    old, new = last.checkpoint, received.checkpoint
+    if new.size < old.size:
+        raise Stale(f"this witness holds size {old.size}, more than {new.size}", last.note)
+    if new.size > old.size and str(old.size) not in proofs:
+        raise Stale(f"no consistency proof from size {old.size}, the size held", last.note)
 
 
 def _check_extends(

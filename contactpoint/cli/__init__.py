@@ -34,6 +34,7 @@ COMMANDS: dict[str, tuple[str, bool, str]] = {
     "shielding": ("contactpoint.cli.shielding", True, "remind of shieldings due for review"),
     "retention": ("contactpoint.cli.retention", True, "archive at 18, purge six years on"),
     "audit": ("contactpoint.cli.audit", True, "verify the audit log, sign and export checkpoints"),
+    "witness": ("contactpoint.audit.witness_service", False, "the audit log's witness service"),
     "oversight": (
         "contactpoint.cli.oversight",
         True,
@@ -85,7 +86,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             django.setup()
         args = command_parser(top.command).parse_args(top.args)
-        result: int = importlib.import_module(module).run(args)
+        try:
+            result: int = importlib.import_module(module).run(args)
+        finally:
+            if needs_django:  # what the command appended is signed before it ends
+                from contactpoint.audit import checkpointer
+
+                checkpointer.finish()
         sys.stdout.flush()  # a closed pipe shows here, not at exit where it cannot be caught
         return result
     except (ConfigurationError, Refusal) as exc:  # written to be read: no child's data

@@ -1,32 +1,31 @@
 """`contactpoint audit`: check the tamper-evident audit log, sign its checkpoints, and
 export them to a witness (docs/audit.md).
 
-- `verify [--checkpoint NOTE ...]`: check every event against the signed checkpoints
-  (and notes kept elsewhere, such as a witness's); exit 1 and say what is wrong.
-- `checkpoint`: sign a checkpoint now (run every minute, so a quiet log is still signed).
+- `verify [--checkpoint NOTE ...] [--witness URL]`: check every event against the signed
+  checkpoints (and those held elsewhere: the log's file, the witness service's, a copy),
+  and that the log was signed and witnessed on time; exit 1 and say what is wrong.
+- `checkpoint`: sign a checkpoint now, and push it to the witness service.
 - `public-key`: print the log's public key (PEM), for witnesses and auditors.
 - `export [--since SIZE]`: the latest checkpoint and a consistency proof from SIZE, as
   the bundle a witness reads.
-- `witness --state DIR --log-key PEM --key PEM --name NAME BUNDLE`: be the witness (another
-  organisation): countersign a checkpoint that extends the last one seen, or raise the
-  alarm on a split view (exit 3; the evidence is kept under DIR/alarms).
+- `witness --state DIR --log-key PEM --key PEM --name NAME BUNDLE`: be the witness by hand
+  (`contactpoint witness serve` is the same as a service the log pushes to): countersign
+  a checkpoint that extends the last one seen, or raise the alarm on a split view (exit 3;
+  the evidence is kept under DIR/alarms).
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
 import json
 import sys
 from pathlib import Path
 
-from contactpoint.audit import keys, log, merkle, witness
-from contactpoint.audit.models import Checkpoint, Event
+from contactpoint import config
+from contactpoint.audit import keys, log, push, witness
 from contactpoint.audit.verify import verify
 from contactpoint.cli import progress
-
-BUNDLE_FORMAT = "contactpoint-audit-bundle/v1"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         help="a signed checkpoint kept outside the database (a witness's copy); repeatable",
+    )
+    check.add_argument(
+        "--witness",
+        metavar="URL",
+        help="the witness service to check against (default: CONTACTPOINT_AUDIT_WITNESS_URL)",
     )
     sub.add_parser("checkpoint", help="sign a checkpoint of the log now")
     sub.add_parser("public-key", help="print the log's public key (PEM)")
@@ -55,11 +59,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     action: str = args.action
     if action == "verify":
-        return _verify(args.checkpoint)
+        return _verify(args.checkpoint, args.witness)
     if action == "checkpoint":
         row = log.sign_checkpoint()
         print(f"signed a checkpoint at size {row.size:,}")
-        return 0
+        return _push()
     if action == "witness":
         return _witness(args)
     if action == "public-key":
@@ -68,7 +72,20 @@ def run(args: argparse.Namespace) -> int:
     return _export(args.since)
 
 
-def _verify(paths: list[Path]) -> int:
+def _push() -> int:
+    url = config.audit_witness_url()
+    if url is None:
+        return 0
+    try:
+        push.push(url)
+    except (push.WitnessUnreachable, push.BehindWitness) as exc:
+        print(f"contactpoint: error: not witnessed: {exc}", file=sys.stderr)
+        return 1
+    print(f"pushed to the witness at {url}")
+    return 0
+
+
+def _verify(paths: list[Path], witness_url: str | None) -> int:
     outside = []
     for path in paths:
         try:
@@ -77,13 +94,18 @@ def _verify(paths: list[Path]) -> int:
             print(f"contactpoint: error: {path} cannot be read: {exc.strerror}", file=sys.stderr)
             return 2
     progress("audit: verifying every event")
-    report = verify(outside)
+    report = verify(outside, witness_url)
     for problem in report.problems:
         print(f"PROBLEM: {problem}")
     for period, count in sorted(report.shredded.items()):
         print(f"shredded: {count:,} events of {period} (their key was destroyed; proofs hold)")
     latest = report.latest
     signed = f"latest at size {latest.size:,}, {latest.at:%Y-%m-%d %H:%M:%S} UTC" if latest else ""
+    held = report.witness
+    if held is not None:
+        print(f"witness: holds size {held.size:,}, signed {held.at:%Y-%m-%d %H:%M:%S} UTC")
+    elif not (witness_url or config.audit_witness_url()):
+        print("no witness (CONTACTPOINT_AUDIT_WITNESS_URL): a cut tail shows only by time")
     verdict = "FAILED" if report.problems else "OK"
     print(
         f"{verdict}: {report.events:,} events, {report.checkpoints:,} signed checkpoints"
@@ -94,36 +116,18 @@ def _verify(paths: list[Path]) -> int:
 
 
 def _export(since: list[int]) -> int:
-    latest = Checkpoint.objects.order_by("-size", "-at").first()
-    if latest is None:
+    bad = [s for s in since if s < 0]
+    if bad:
+        print(f"contactpoint: error: --since {bad[0]} is not a size", file=sys.stderr)
+        return 2
+    try:
+        bundle = push.bundle(since)
+    except push.BehindWitness as exc:
+        print(f"contactpoint: error: {exc}", file=sys.stderr)
+        return 1
+    if bundle is None:
         print("contactpoint: error: the log has no checkpoint yet", file=sys.stderr)
         return 2
-    bad = [s for s in since if not 0 <= s <= latest.size]
-    if bad:
-        print(
-            f"contactpoint: error: --since {bad[0]} is not between 0 and {latest.size:,}",
-            file=sys.stderr,
-        )
-        return 2
-    leaves = [
-        merkle.leaf_hash(bytes(c))
-        for c in Event.objects.filter(index__lt=latest.size)
-        .order_by("index")
-        .values_list("commitment", flat=True)
-        .iterator(chunk_size=5000)
-    ]
-    if len(leaves) != latest.size:
-        print(
-            "contactpoint: error: the log holds fewer events than its latest checkpoint: "
-            "run `contactpoint audit verify`",
-            file=sys.stderr,
-        )
-        return 1
-    proofs = {
-        str(s): [base64.b64encode(h).decode() for h in merkle.consistency_proof(leaves, s)]
-        for s in since
-    }
-    bundle = {"format": BUNDLE_FORMAT, "checkpoint": latest.note, "proofs": proofs}
     print(json.dumps(bundle, indent=2))
     return 0
 

@@ -427,10 +427,15 @@ def test_a_refusal_escaping_a_command_prints_its_own_message_and_exits_non_zero(
     assert "unexpected" not in result.stderr and "committed" not in result.stderr
 
 
-def test_demo_users_refuses_outside_development(places: dict[str, CouncilArea]) -> None:
+def test_demo_users_refuses_outside_development(
+    places: dict[str, CouncilArea], tmp_path: Path
+) -> None:
     production = {
         "CONTACTPOINT_ENV": "production",
         "CONTACTPOINT_SECRET_KEY": secrets.token_hex(32),
+        # The production layout (docs/configuration.md), so that demo-users is what refuses.
+        "CONTACTPOINT_KEK_FILE": str(tmp_path / "keys" / "kek.json"),
+        "CONTACTPOINT_AUDIT_WITNESS_URL": "https://witness.example/contactpoint",
     }
     result = run_cli("demo-users", check=False, env_extra=production)
     assert result.returncode == 2 and result.stdout == ""

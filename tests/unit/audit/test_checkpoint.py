@@ -277,3 +277,16 @@ def test_a_note_holds_a_bounded_number_of_signatures(
     assert verify(note, log_key.public_key()) == a_checkpoint()
     with pytest.raises(BadCheckpoint, match="already has 32 signatures"):
         cosign(note, witness_key, WITNESS)
+
+
+def test_a_verifier_key_names_the_key_and_is_checked_against_its_id() -> None:
+    key = Ed25519PrivateKey.generate().public_key()
+    text = checkpoint.vkey("witness.example/w", key)
+    name, read = checkpoint.parse_vkey(text)
+    assert name == "witness.example/w" and read.public_bytes_raw() == key.public_bytes_raw()
+    other = checkpoint.vkey("witness.example/other", key)
+    forged = text.split("+")[0] + "+" + other.split("+", 2)[1] + "+" + text.split("+", 2)[2]
+    with pytest.raises(ValueError, match="ID does not match"):
+        checkpoint.parse_vkey(forged)
+    with pytest.raises(ValueError, match="not a verifier key"):
+        checkpoint.parse_vkey("witness.example/w+00000000+AAAA")

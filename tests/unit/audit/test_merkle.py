@@ -16,6 +16,7 @@ from contactpoint.audit.merkle import (
     EMPTY_ROOT,
     Frontier,
     consistency_proof,
+    consistency_proof_from,
     inclusion_proof,
     leaf_hash,
     node_hash,
@@ -340,6 +341,16 @@ def test_every_consistency_proof_verifies(tree: list[bytes]) -> None:
     for old_size in range(len(tree) + 1):
         proof = consistency_proof(tree, old_size)
         assert verify_consistency(old_size, len(tree), root(tree[:old_size]), r, proof)
+
+
+def test_a_proof_from_a_frontier_is_the_proof_from_every_leaf_for_every_pair_of_sizes() -> None:
+    tree = leaves(70)
+    for new_size in range(71):
+        for old_size in range(new_size + 1):
+            old = Frontier.from_leaves(tree[:old_size])
+            added = tree[old_size:new_size]
+            expected = consistency_proof(tree[:new_size], old_size)
+            assert consistency_proof_from(old, added) == expected, (old_size, new_size)
 
 
 @given(trees)

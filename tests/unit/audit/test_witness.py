@@ -26,6 +26,7 @@ from contactpoint.audit.witness import (
     BadBundle,
     BadKeyFile,
     SplitView,
+    Stale,
     StateError,
     WitnessKeys,
     load_private_key,
@@ -214,6 +215,39 @@ def test_a_smaller_size_than_seen_is_a_split_view(
     with pytest.raises(SplitView, match="size 5 after size 8") as caught:
         witness(state, keys, bundle, NOW)
     assert_alarm(state, before, bundle, caught.value)
+
+
+def test_a_service_turns_a_smaller_size_away_as_stale_without_an_alarm(
+    state: Path, keys: WitnessKeys, log_key: Ed25519PrivateKey
+) -> None:
+    # Anyone may post to the service: a replayed old checkpoint proves no split view.
+    before = seen(state, keys, log_key, history(8))
+    bundle = bundle_of(note_of(log_key, history(5)))
+    with pytest.raises(Stale, match="holds size 8") as caught:
+        witness(state, keys, bundle, NOW, replay_is_alarm=False)
+    assert caught.value.last == before == (state / STATE_FILE).read_bytes()
+    assert not (state / "alarms").exists()
+
+
+def test_a_service_asks_again_for_a_proof_from_the_size_it_holds(
+    state: Path, keys: WitnessKeys, log_key: Ed25519PrivateKey
+) -> None:
+    leaves = history(9)
+    before = seen(state, keys, log_key, leaves[:5])
+    with pytest.raises(Stale, match="no consistency proof from size 5"):
+        witness(state, keys, export(log_key, leaves, 3), NOW, replay_is_alarm=False)
+    assert (state / STATE_FILE).read_bytes() == before
+    witness(state, keys, export(log_key, leaves, 5), NOW, replay_is_alarm=False)
+
+
+def test_a_service_still_raises_the_alarm_on_a_failing_proof(
+    state: Path, keys: WitnessKeys, log_key: Ed25519PrivateKey
+) -> None:
+    seen(state, keys, log_key, history(5))
+    other = history(9, tag=b"rewritten")
+    with pytest.raises(SplitView):
+        witness(state, keys, export(log_key, other, 5), NOW, replay_is_alarm=False)
+    assert len(alarms(state)) == 1
 
 
 def test_the_same_size_with_another_root_is_a_split_view(
