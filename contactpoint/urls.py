@@ -2,11 +2,21 @@
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from contactpoint.web.views import account, children, errors, oversight, signin, status, users
+from contactpoint.web.views import (
+    account,
+    activation,
+    children,
+    errors,
+    oversight,
+    signin,
+    status,
+    users,
+)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     *status.urlpatterns,
     *signin.urlpatterns,
+    *activation.urlpatterns,
     *account.urlpatterns,
     *users.urlpatterns,
     *children.urlpatterns,

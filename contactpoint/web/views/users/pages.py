@@ -12,6 +12,7 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.http import require_GET, require_http_methods
 
+from contactpoint.access.activation import LINK_HOURS
 from contactpoint.access.models import ResetRequest, User
 from contactpoint.access.permissions import Permission, Role, decide
 from contactpoint.access.standing import RECERTIFY_MONTHS, add_months
@@ -118,15 +119,13 @@ def new_user(request: HttpRequest) -> HttpResponse:
         return _new_form(request, actor, form.errors)
     try:
         with transaction.atomic():
-            user, password = create_user(
-                actor, email=email, name=name, organisation=organisation, role=role
-            )
+            user = create_user(actor, email=email, name=name, organisation=organisation, role=role)
     except Refused as refusal:
         return refused(request, str(refusal))
     except Invalid as invalid:
         field = "email" if "e-mail" in str(invalid) else "name"
         return _new_form(request, actor, {field: sentence(str(invalid))})
-    return page(request, "users/created.html", {"user": user, "password": password})
+    return page(request, "users/created.html", {"user": user, "link_hours": LINK_HOURS})
 
 
 def _new_form(
