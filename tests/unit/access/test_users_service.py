@@ -58,7 +58,9 @@ def test_a_new_user_cannot_sign_in_until_enabled_by_someone_else(actors: Actors)
     day = dt.date.today() - dt.timedelta(days=1)
     nadia = Actor.of(actors.nadia)
     with pytest.raises(Invalid, match="future"):
-        enable(nadia, user, vetting_checked_on=day + dt.timedelta(days=2), training_completed_on=day)
+        enable(
+            nadia, user, vetting_checked_on=day + dt.timedelta(days=2), training_completed_on=day
+        )
     with pytest.raises(Refused, match="someone other than the person who created"):
         enable(ian, user, vetting_checked_on=day, training_completed_on=day)
     enable(nadia, user, vetting_checked_on=day, training_completed_on=day)

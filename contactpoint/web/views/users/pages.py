@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from contactpoint.access.activation import LINK_HOURS
 from contactpoint.access.models import ResetRequest, User
-from contactpoint.access.permissions import Permission, Role, decide
+from contactpoint.access.permissions import Permission, Role, decide, may_stop, may_vouch_for
 from contactpoint.access.standing import RECERTIFY_MONTHS, add_months
 from contactpoint.access.users import (
     Actor,
@@ -83,11 +83,18 @@ def render_user(
     is_self = actor.principal.id == str(user.id)
     manage = decide(actor.principal, Permission.AREA_USERS_MANAGE, user_target(user))
     due = add_months(user.certified_on, RECERTIFY_MONTHS) if user.certified_on else None
+    role = actor.principal.role
+    # Buttons only for what the actor may do: stop a user at or below their own role;
+    # vouch for (enable, recertify, reset, change the role of) one below it.
+    stops = bool(manage) and not is_self and may_stop(role, user.role_enum)
     context: dict[str, Any] = {
         "user": user,
         "reasons": user.suspensions(),
         "is_self": is_self,
-        "manage": bool(manage) and not is_self,
+        "manage": stops,
+        "vouch": stops and may_vouch_for(role, user.role_enum),
+        "created_it": user.created_by_id is not None
+        and str(user.created_by_id) == actor.principal.id,
         "role_options": role_options(actor),
         "recertify_due": due,
         "errors": errors or {},
