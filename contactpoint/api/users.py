@@ -10,16 +10,17 @@ is "not found", never "forbidden": the answer does not say who exists elsewhere.
 # No `from __future__ import annotations`: see contactpoint/api/oauth.py.
 
 import uuid
-from typing import NoReturn
 
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Query, Router
 
 from contactpoint.access import users
+from contactpoint.access.clients import client_principal
 from contactpoint.access.models import User
 from contactpoint.access.permissions import Permission, Role, holds
-from contactpoint.api.rules import actor_of, api_rule, client_of
+from contactpoint.api.rules import actor_of, api_rule, client_of, refusal
 from contactpoint.api.schemas import Account, PageQuery, Problem, UserOut, UserPage
+from contactpoint.audit.log import audit_refusal
 
 router = Router(tags=["users"])
 
@@ -106,36 +107,39 @@ def disable(request: HttpRequest, user_id: str) -> UserOut:
 REFUSED_ONLY = {400: Problem, 401: Problem, 403: Problem, 422: Problem, 503: Problem}
 
 
-def _people_only(change: str) -> NoReturn:
-    raise users.Refused(users.machine_client_refusal(change))
+def _people_only(request: HttpRequest, change: str) -> HttpResponse:
+    """403, audited under the operations' rule like the rule's own refusals."""
+    reason = users.machine_client_refusal(change)
+    audit_refusal(client_principal(client_of(request)), MANAGE_USERS.value, reason)
+    return refusal(reason)
 
 
 @router.post("/users", response=REFUSED_ONLY, url_name="create_user", deprecated=True)
 @api_rule(MANAGE_USERS)
-def create_user(request: HttpRequest) -> NoReturn:
+def create_user(request: HttpRequest) -> HttpResponse:
     """Refused to every client: a person creates users, on the web pages or the command
     line, and the user sets their own password through a link sent to their e-mail."""
-    _people_only("create")
+    return _people_only(request, "create")
 
 
 @router.post("/users/{user_id}/enable", response=REFUSED_ONLY, url_name="enable", deprecated=True)
 @api_rule(MANAGE_USERS)
-def enable(request: HttpRequest, user_id: str) -> NoReturn:
+def enable(request: HttpRequest, user_id: str) -> HttpResponse:
     """Refused to every client: a person other than the user's creator enables them."""
-    _people_only("enable")
+    return _people_only(request, "enable")
 
 
 @router.post(
     "/users/{user_id}/recertify", response=REFUSED_ONLY, url_name="recertify", deprecated=True
 )
 @api_rule(MANAGE_USERS)
-def recertify(request: HttpRequest, user_id: str) -> NoReturn:
+def recertify(request: HttpRequest, user_id: str) -> HttpResponse:
     """Refused to every client: a person confirms that a user still needs access."""
-    _people_only("recertify")
+    return _people_only(request, "recertify")
 
 
 @router.post("/users/{user_id}/role", response=REFUSED_ONLY, url_name="role", deprecated=True)
 @api_rule(MANAGE_USERS)
-def change_role(request: HttpRequest, user_id: str) -> NoReturn:
+def change_role(request: HttpRequest, user_id: str) -> HttpResponse:
     """Refused to every client: a person changes a user's role."""
-    _people_only("change the role of")
+    return _people_only(request, "change the role of")

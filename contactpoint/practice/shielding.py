@@ -322,7 +322,7 @@ TOLD = {
     "withdraw": "{who} withdrew their request to {action} a child",
     "review": "{who} reviewed a child's shielding and kept it",
 }
-ACTIONS = {Action.SHIELD: "shield", Action.UNSHIELD: "stop shielding"}
+ACTIONS = {Action.SHIELD.value: "shield", Action.UNSHIELD.value: "stop shielding"}
 
 
 def privacy_officers_of_area(area_code: str) -> list[User]:

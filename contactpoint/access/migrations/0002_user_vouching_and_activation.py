@@ -4,10 +4,12 @@ import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
 from django.db import migrations, models
+from django.db.backends.base.schema import BaseDatabaseSchemaEditor
+from django.db.migrations.state import StateApps
 from django.db.models import F
 
 
-def backfill(apps, schema_editor):
+def backfill(apps: StateApps, schema_editor: BaseDatabaseSchemaEditor) -> None:
     """What is known of existing users: their role since they were created (the earliest it
     can have started), and enabled by whoever last vouched for them (enabled or
     recertified them). Who created them was not recorded."""
