@@ -40,7 +40,7 @@ def activate(request: HttpRequest, token: str) -> HttpResponse:
             except ValidationError as exc:
                 errors["new_password"] = " ".join(exc.messages)
         if not errors:
-            return HttpResponseRedirect("/sign-in?activated=1")
+            return HttpResponseRedirect("/sign-in")
     context = {"errors": errors, "token": token, "purpose": link.purpose}
     return render(request, "signin/activate.html", context, status=400 if errors else 200)
 
