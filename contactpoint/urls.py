@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 
 from contactpoint.web.views import (
     account,
+    activation,
     children,
     errors,
     linkage,
@@ -16,6 +17,7 @@ from contactpoint.web.views import (
 urlpatterns: list[URLPattern | URLResolver] = [
     *status.urlpatterns,
     *signin.urlpatterns,
+    *activation.urlpatterns,
     *account.urlpatterns,
     *users.urlpatterns,
     *children.urlpatterns,

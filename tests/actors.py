@@ -4,7 +4,9 @@ Two council areas, A (Camden) and B (Hackney). At school A: Alice, a practitione
 her colleague; Petra, school A's privacy officer. At council B: Charlie, a social worker
 (practitioner). Ian runs area A's local index team and Isla area B's. Nadia is a national
 administrator. Everyone is enabled, vetted, trained, certified today and has a confirmed
-TOTP device whose secret is `actors.secret`; their password is PASSWORD.
+TOTP device whose secret is `actors.secret`; their password is PASSWORD. Everyone but
+Nadia was enabled by Nadia (a third party to any two of them) and has held their role for
+30 days, as two-person decisions need (docs/shielding.md).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from dataclasses import dataclass
 import pyotp
 from django.contrib.auth.hashers import make_password
 from django.test import Client
+from django.utils import timezone
 
 from contactpoint.access import totp
 from contactpoint.access.middleware import FACTOR_AT, SIGNED_IN_AT
@@ -76,8 +79,19 @@ def _password_hash() -> str:
     return make_password(PASSWORD)
 
 
-def user(email: str, name: str, org: Organisation, role: Role, secrets: dict[str, str]) -> User:
+def user(
+    email: str,
+    name: str,
+    org: Organisation,
+    role: Role,
+    secrets: dict[str, str],
+    enabled_by: User | None = None,
+) -> User:
+    """An enabled user with a confirmed TOTP device; `enabled_by` is recorded as the person
+    who enabled and authorised them (by default the national administrator, if one)."""
     today = dt.date.today()
+    if enabled_by is None:
+        enabled_by = User.objects.filter(role=Role.NATIONAL_ADMIN.value).first()
     u = User(
         email=email,
         name=name,
@@ -88,6 +102,9 @@ def user(email: str, name: str, org: Organisation, role: Role, secrets: dict[str
         training_completed_on=today - dt.timedelta(days=20),
         certified_on=today,
         last_active_on=today,
+        enabled_by=enabled_by,
+        authorised_by=enabled_by,
+        role_since=timezone.now() - dt.timedelta(days=30),
     )
     u.password = _password_hash()
     u.save()
@@ -105,6 +122,8 @@ def make_actors() -> Actors:
     council_b = organisation("THACKNEY", "council_team", "Hackney Children's Services", area_b)
     national = organisation("TNATIONAL", "council_team", "contactpoint national team", None)
     s: dict[str, str] = {}
+    # Nadia first: she enabled everyone else.
+    nadia = user("nadia@national.example", "Nadia Nash", national, Role.NATIONAL_ADMIN, s)
     return Actors(
         area_a=area_a,
         area_b=area_b,
@@ -118,7 +137,7 @@ def make_actors() -> Actors:
         charlie=user("charlie@council-b.example", "Charlie Clark", council_b, Role.PRACTITIONER, s),
         ian=user("ian@council-a.example", "Ian Irving", council_a, Role.INDEX_TEAM, s),
         isla=user("isla@council-b.example", "Isla Ince", council_b, Role.INDEX_TEAM, s),
-        nadia=user("nadia@national.example", "Nadia Nash", national, Role.NATIONAL_ADMIN, s),
+        nadia=nadia,
         secrets=s,
     )
 

@@ -158,13 +158,43 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     ),
 }
 
-# Which roles each role may give. The index team cannot make national administrators.
-ASSIGNABLE: dict[Role, frozenset[Role]] = {
-    Role.PRACTITIONER: frozenset(),
-    Role.INDEX_TEAM: frozenset({Role.PRACTITIONER, Role.INDEX_TEAM, Role.PRIVACY_OFFICER}),
-    Role.PRIVACY_OFFICER: frozenset(),
-    Role.NATIONAL_ADMIN: frozenset(Role),
+# The order of roles, lowest first: each oversees those below it. Practitioners work with
+# children; the local index team manages its area's practitioners; privacy officers watch
+# the index team (they are told of its shielding decisions, and it cannot stop them); the
+# national team stands above all. Nobody gives, or vouches for, a role at or above their
+# own (docs/users.md): an index team member cannot make a second index team member.
+RANK: dict[Role, int] = {
+    Role.PRACTITIONER: 0,
+    Role.INDEX_TEAM: 1,
+    Role.PRIVACY_OFFICER: 2,
+    Role.NATIONAL_ADMIN: 3,
 }
+
+# Which roles each role may give: those below its own. A national administrator is made
+# only at the server (`contactpoint users bootstrap`), never through the service.
+ASSIGNABLE: dict[Role, frozenset[Role]] = {
+    role: frozenset(r for r in Role if RANK[r] < RANK[role])
+    if role
+    in (
+        Role.INDEX_TEAM,
+        Role.NATIONAL_ADMIN,
+    )
+    else frozenset()
+    for role in Role
+}
+
+
+def may_vouch_for(actor: Role, holder: Role) -> bool:
+    """Whether `actor` may create, enable, recertify, reset or change the role of a user
+    who holds `holder`: only a role below the actor's own."""
+    return RANK[holder] < RANK[actor]
+
+
+def may_stop(actor: Role, holder: Role) -> bool:
+    """Whether `actor` may disable a user who holds `holder`: a colleague of the same rank
+    (one who leaves), but never someone above, so the index team cannot stop the privacy
+    officers who oversee it."""
+    return RANK[holder] <= RANK[actor]
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,19 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F, QuerySet
+from django.utils import timezone
 
+from contactpoint.access import activation
 from contactpoint.access.models import Accreditation, ApiClient, ResetRequest, User
-from contactpoint.access.permissions import Permission, Principal, Role, Target, decide
+from contactpoint.access.permissions import (
+    Permission,
+    Principal,
+    Role,
+    Target,
+    decide,
+    may_stop,
+    may_vouch_for,
+)
 from contactpoint.audit import log as audit_log
 from contactpoint.lib.errors import Refusal
 from contactpoint.registry.models import Organisation
@@ -113,20 +123,23 @@ def visible_users(actor: Actor) -> QuerySet[User]:
 
 
 def new_password() -> str:
-    """A first password the user changes: 4 groups of 5 letters and digits (~100 bits)."""
+    """A throw-away password (demo and bootstrap only; everyone else sets their own through
+    a link): 4 groups of 5 letters and digits (~100 bits)."""
     alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
     return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
 
 
 def create_user(
     actor: Actor, *, email: str, name: str, organisation: Organisation, role: Role
-) -> tuple[User, str]:
-    """Create a user, not yet enabled; return them and a first password to hand over."""
+) -> User:
+    """Create a user, not yet enabled, and e-mail them a one-time link to set their own
+    password: nobody else sees it."""
     email = email.strip().lower()
     area = organisation.council_area
     target = Target(
         organisation_id=organisation.pk, area_code=area.code if area else None, role=role
     )
+    _by_a_person(actor, "create")
     require(actor, Permission.AREA_USERS_MANAGE, target)
     if not name.strip():
         raise Invalid("enter the user's full name")
@@ -136,9 +149,15 @@ def create_user(
         raise Invalid("enter a work e-mail address, like name@example.org") from exc
     if User.objects.filter(email=email).exists():
         raise Invalid("a user with that e-mail address already exists")
-    password = new_password()
-    user = User(email=email, name=name.strip(), organisation=organisation, role=role.value)
-    user.set_password(password)
+    user = User(
+        email=email,
+        name=name.strip(),
+        organisation=organisation,
+        role=role.value,
+        created_by=actor.user,
+        role_since=timezone.now(),
+    )
+    user.set_unusable_password()
     with transaction.atomic():
         audited(
             actor,
@@ -148,15 +167,18 @@ def create_user(
             role=role.value,
         )
         user.save(force_insert=True)
-    return user, password
+        activation.send_link(user, activation.Purpose.ACTIVATE)
+    return user
 
 
 def enable(
     actor: Actor, user: User, *, vetting_checked_on: dt.date, training_completed_on: dt.date
 ) -> None:
-    """Record the vetting check and training, and let the user sign in."""
-    require(actor, Permission.AREA_USERS_MANAGE, user_target(user))
-    _not_self(actor, user)
+    """Record the vetting check and training, and let the user sign in. Someone other than
+    the user's creator does it: two people stand behind every account."""
+    _vouching(actor, user, "enable")
+    if user.created_by_id is not None and actor.principal.id == str(user.created_by_id):
+        raise Refused("someone other than the person who created this account must enable it")
     today = dt.date.today()
     if vetting_checked_on > today or training_completed_on > today:
         raise Invalid("the vetting check and training dates cannot be in the future")
@@ -168,13 +190,13 @@ def enable(
         user.certified_on = today
         user.last_active_on = today  # a fresh start for the 60-day rule
         user.authorised_by = actor.user
+        user.enabled_by = actor.user
         user.save()
 
 
 def recertify(actor: Actor, user: User) -> None:
     """The 4-monthly confirmation that the user still needs access."""
-    require(actor, Permission.AREA_USERS_MANAGE, user_target(user))
-    _not_self(actor, user)
+    _vouching(actor, user, "recertify")
     if not user.enabled:
         raise Invalid("enable the user first")
     with transaction.atomic():
@@ -185,8 +207,11 @@ def recertify(actor: Actor, user: User) -> None:
 
 
 def disable(actor: Actor, user: User) -> None:
-    """Stop the user at once: every session and token they hold ends now."""
+    """Stop the user at once: every session and token they hold ends now. Nobody stops a
+    user above their own role (the index team cannot stop its privacy officers)."""
     require(actor, Permission.AREA_USERS_MANAGE, user_target(user))
+    if not may_stop(actor.principal.role, user.role_enum):
+        raise Refused(f"your role cannot disable a {user.role_enum.label.lower()}")
     with transaction.atomic():
         audited(actor, "access:user:disable", user=str(user.id))
         user.enabled = False
@@ -195,24 +220,26 @@ def disable(actor: Actor, user: User) -> None:
 
 
 def change_role(actor: Actor, user: User, role: Role) -> None:
-    """Give the user another role; their sessions end, so the new role starts clean."""
+    """Give the user another role; their sessions end, so the new role starts clean, and
+    the time they have held a role starts again."""
+    _by_a_person(actor, "change the role of")
     require(actor, Permission.AREA_USERS_MANAGE, user_target(user, role))
-    _not_self(actor, user)
+    _vouching(actor, user, "change the role of")
     with transaction.atomic():
         audited(actor, "access:user:change-role", user=str(user.id), old=user.role, new=role.value)
         user.role = role.value
-        user.save(update_fields=["role"])
+        user.role_since = timezone.now()
+        user.save(update_fields=["role", "role_since"])
         end_sessions(user)
 
 
-def reset_password(actor: Actor, user: User) -> str:
-    """Set a new first password and remove the second factors; the user enrols again."""
-    require(actor, Permission.AREA_USERS_MANAGE, user_target(user))
-    _not_self(actor, user)
-    password = new_password()
+def reset_password(actor: Actor, user: User) -> None:
+    """Stop the user's password and second factors, and e-mail them a one-time link to set
+    a new password; they set up a second factor again when they sign in."""
+    _vouching(actor, user, "reset the password of")
     with transaction.atomic():
         audited(actor, "access:user:reset-password", user=str(user.id))
-        user.set_password(password)
+        user.set_unusable_password()
         user.save(update_fields=["password"])
         user.totp_devices.all().delete()
         user.security_keys.all().delete()
@@ -220,7 +247,7 @@ def reset_password(actor: Actor, user: User) -> str:
             handled_at=dt.datetime.now(dt.UTC)
         )
         end_sessions(user)
-    return password
+        activation.send_link(user, activation.Purpose.RESET)
 
 
 def change_own_password(user: User, current: str, new: str) -> None:
@@ -258,6 +285,8 @@ def accredit(
         else Permission.AREA_ORGANISATIONS_MANAGE
     )
     require(actor, permission, organisation_target(organisation))
+    if withdrawn:
+        _may_stop_everyone(actor, organisation)
     status = Accreditation.Status.WITHDRAWN if withdrawn else Accreditation.Status.ACCREDITED
     change = "withdraw" if withdrawn else "accredit"
     with transaction.atomic():
@@ -280,7 +309,39 @@ def accredit(
     return accreditation
 
 
-def _not_self(actor: Actor, user: User) -> None:
+def _may_stop_everyone(actor: Actor, organisation: Organisation) -> None:
+    # Withdrawing accreditation suspends every user of the organisation: nobody may use it
+    # to stop someone they could not disable (the index team, its privacy officers).
+    roles = User.objects.filter(organisation=organisation, enabled=True).values_list("role")
+    above = [Role(r) for (r,) in roles.distinct() if not may_stop(actor.principal.role, Role(r))]
+    if above:
+        raise Refused(
+            f"this organisation has a {above[0].label.lower()}, whom your role cannot stop: "
+            "the national team withdraws its accreditation"
+        )
+
+
+def machine_client_refusal(change: str) -> str:
+    return (
+        f"a machine client cannot {change} a user: a person does it on the web pages or "
+        "with `contactpoint users`"
+    )
+
+
+def _by_a_person(actor: Actor, change: str) -> None:
+    # A machine client never vouches for a person: a stolen client secret must not mint
+    # accounts, nor enable, recertify, promote or take over one.
+    if actor.principal.kind != "user":
+        raise Refused(machine_client_refusal(change))
+
+
+def _vouching(actor: Actor, user: User, change: str) -> None:
+    """The checks of every change that vouches for a user: a person, allowed by the
+    decider, not themselves, and above the user's role."""
+    _by_a_person(actor, change)
+    require(actor, Permission.AREA_USERS_MANAGE, user_target(user))
     # Nobody vouches for themselves: another authoriser enables, recertifies or promotes.
-    if actor.principal.kind == "user" and actor.principal.id == str(user.id):
+    if actor.principal.id == str(user.id):
         raise Refused("another authoriser must do this for your own account")
+    if not may_vouch_for(actor.principal.role, user.role_enum):
+        raise Refused(f"your role cannot {change} a {user.role_enum.label.lower()}")

@@ -1,7 +1,6 @@
 """What the API reads and answers, as published in its OpenAPI document.
 
-No schema carries a password hash, a second-factor device or child data. The one secret
-that leaves the service, a new user's first password, is in `CreatedUser` only.
+No schema carries a password, a password hash, a second-factor device or child data.
 """
 
 import datetime as dt
@@ -61,29 +60,6 @@ class PageQuery(Schema):
     limit: int = Field(50, ge=1, le=100)
     # Bounded: an offset past a 64-bit integer made the database fail (found by schemathesis).
     offset: int = Field(0, ge=0, le=10_000_000)
-
-
-class NewUser(Schema):
-    email: str = Field(..., max_length=254)
-    name: str = Field(..., max_length=120)
-    organisation_code: str = Field(..., max_length=20)
-    role: Role
-
-
-class CreatedUser(Schema):
-    user: UserOut
-    first_password: str = Field(
-        ..., description="Shown this once: hand it to the user, who changes it at sign-in."
-    )
-
-
-class Enablement(Schema):
-    vetting_checked_on: dt.date
-    training_completed_on: dt.date
-
-
-class RoleChange(Schema):
-    role: Role
 
 
 class AccreditationIn(Schema):

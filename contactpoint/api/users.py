@@ -1,7 +1,9 @@
-"""The calling client's account, and the users it may see and manage.
+"""The calling client's account, and the users it may see and disable.
 
-Every change goes through `contactpoint.access.users`, which asks the decider again with
-the user as target, so the rules are the web pages' rules. A user the client may not see
+A machine client reads users and may disable one (a leaver), through
+`contactpoint.access.users`, which asks the decider again with the user as target, so the
+rules are the web pages' rules. It never creates, enables, recertifies or changes the role
+of a person: those operations answer 403, audited. A user the client may not see
 is "not found", never "forbidden": the answer does not say who exists elsewhere.
 """
 
@@ -9,27 +11,16 @@ is "not found", never "forbidden": the answer does not say who exists elsewhere.
 
 import uuid
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
-from django.http import Http404, HttpRequest
-from ninja import Query, Router, Status
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import Query, Router
 
 from contactpoint.access import users
+from contactpoint.access.clients import client_principal
 from contactpoint.access.models import User
 from contactpoint.access.permissions import Permission, Role, holds
-from contactpoint.api.rules import actor_of, api_rule, client_of
-from contactpoint.api.schemas import (
-    Account,
-    CreatedUser,
-    Enablement,
-    NewUser,
-    PageQuery,
-    Problem,
-    RoleChange,
-    UserOut,
-    UserPage,
-)
-from contactpoint.registry.models import Organisation
+from contactpoint.api.rules import actor_of, api_rule, client_of, refusal
+from contactpoint.api.schemas import Account, PageQuery, Problem, UserOut, UserPage
+from contactpoint.audit.log import audit_refusal
 
 router = Router(tags=["users"])
 
@@ -96,56 +87,10 @@ def list_users(request: HttpRequest, page: Query[PageQuery]) -> UserPage:
     )
 
 
-@router.post("/users", response={201: CreatedUser, **REFUSALS}, url_name="create_user")
-@api_rule(MANAGE_USERS)
-def create_user(request: HttpRequest, new: NewUser) -> Status[CreatedUser]:
-    """Create a user, not yet enabled; the answer holds their first password, this once."""
-    try:
-        validate_email(new.email)
-    except DjangoValidationError as error:
-        raise users.Invalid("enter a valid e-mail address") from error
-    organisation = Organisation.objects.filter(code=new.organisation_code).first()
-    if organisation is None:
-        raise users.Invalid("no organisation has that code")
-    user, password = users.create_user(
-        actor_of(request),
-        email=new.email,
-        name=new.name,
-        organisation=organisation,
-        role=new.role,
-    )
-    return Status(201, CreatedUser(user=user_out(user), first_password=password))
-
-
 @router.get("/users/{user_id}", response={200: UserOut, **REFUSALS}, url_name="user")
 @api_rule(READ_USERS)
 def get_user(request: HttpRequest, user_id: str) -> UserOut:
     return user_out(visible_user(request, user_id))
-
-
-@router.post("/users/{user_id}/enable", response={200: UserOut, **REFUSALS}, url_name="enable")
-@api_rule(MANAGE_USERS)
-def enable(request: HttpRequest, user_id: str, dates: Enablement) -> UserOut:
-    """Record the vetting check and training, and let the user sign in."""
-    user = visible_user(request, user_id)
-    users.enable(
-        actor_of(request),
-        user,
-        vetting_checked_on=dates.vetting_checked_on,
-        training_completed_on=dates.training_completed_on,
-    )
-    return user_out(user)
-
-
-@router.post(
-    "/users/{user_id}/recertify", response={200: UserOut, **REFUSALS}, url_name="recertify"
-)
-@api_rule(MANAGE_USERS)
-def recertify(request: HttpRequest, user_id: str) -> UserOut:
-    """Confirm that the user still needs access (every four months)."""
-    user = visible_user(request, user_id)
-    users.recertify(actor_of(request), user)
-    return user_out(user)
 
 
 @router.post("/users/{user_id}/disable", response={200: UserOut, **REFUSALS}, url_name="disable")
@@ -157,10 +102,44 @@ def disable(request: HttpRequest, user_id: str) -> UserOut:
     return user_out(user)
 
 
-@router.post("/users/{user_id}/role", response={200: UserOut, **REFUSALS}, url_name="role")
+# A machine client never vouches for a person (docs/api.md): these operations stay in the
+# document so that a client calling them is told why, and each call is audited as refused.
+REFUSED_ONLY = {400: Problem, 401: Problem, 403: Problem, 422: Problem, 503: Problem}
+
+
+def _people_only(request: HttpRequest, change: str) -> HttpResponse:
+    """403, audited under the operations' rule like the rule's own refusals."""
+    reason = users.machine_client_refusal(change)
+    audit_refusal(client_principal(client_of(request)), MANAGE_USERS.value, reason)
+    return refusal(reason)
+
+
+@router.post("/users", response=REFUSED_ONLY, url_name="create_user", deprecated=True)
 @api_rule(MANAGE_USERS)
-def change_role(request: HttpRequest, user_id: str, change: RoleChange) -> UserOut:
-    """Give the user another role; their sessions end."""
-    user = visible_user(request, user_id)
-    users.change_role(actor_of(request), user, change.role)
-    return user_out(user)
+def create_user(request: HttpRequest) -> HttpResponse:
+    """Refused to every client: a person creates users, on the web pages or the command
+    line, and the user sets their own password through a link sent to their e-mail."""
+    return _people_only(request, "create")
+
+
+@router.post("/users/{user_id}/enable", response=REFUSED_ONLY, url_name="enable", deprecated=True)
+@api_rule(MANAGE_USERS)
+def enable(request: HttpRequest, user_id: str) -> HttpResponse:
+    """Refused to every client: a person other than the user's creator enables them."""
+    return _people_only(request, "enable")
+
+
+@router.post(
+    "/users/{user_id}/recertify", response=REFUSED_ONLY, url_name="recertify", deprecated=True
+)
+@api_rule(MANAGE_USERS)
+def recertify(request: HttpRequest, user_id: str) -> HttpResponse:
+    """Refused to every client: a person confirms that a user still needs access."""
+    return _people_only(request, "recertify")
+
+
+@router.post("/users/{user_id}/role", response=REFUSED_ONLY, url_name="role", deprecated=True)
+@api_rule(MANAGE_USERS)
+def change_role(request: HttpRequest, user_id: str) -> HttpResponse:
+    """Refused to every client: a person changes a user's role."""
+    return _people_only(request, "change the role of")

@@ -154,15 +154,17 @@ def _create() -> list[Credential]:
             for organisation in (school, team):
                 users.accredit(actor, organisation, expires_on=add_years(today, 1))
             for role, where, prefix, title in AREA_ROLES:
-                user, password = users.create_user(
-                    actor,
-                    email=f"{prefix}.{slug}@{DOMAIN}",
-                    name=f"Demo {title} ({area.name})",
-                    organisation=school if where == "school" else team,
-                    role=role,
-                )
-                users.enable(
-                    actor, user, vetting_checked_on=vetting, training_completed_on=training
+                # Ready to use at once, with a password to print: made directly, as the
+                # administrator is, not through `users.create_user` (which e-mails a link
+                # and leaves enabling to a second person).
+                user, password = make_enabled_user(
+                    f"{prefix}.{slug}@{DOMAIN}",
+                    f"Demo {title} ({area.name})",
+                    school if where == "school" else team,
+                    role,
+                    vetting,
+                    training,
+                    authorised_by=admin,
                 )
                 made.append((user, password))
         first_social_worker = next(u for u, _ in made if u.email.startswith("social-worker."))

@@ -12,9 +12,10 @@ log cannot be written, the change is not made and the command says so (exit code
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -22,18 +23,25 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from contactpoint.access import users
+from contactpoint.access.activation import LINK_HOURS
 from contactpoint.access.models import Accreditation, User
-from contactpoint.access.permissions import Role
+from contactpoint.access.permissions import Permission, Role
 from contactpoint.access.standing import RECERTIFY_MONTHS, add_months, add_years
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.audit import log as audit_log
 from contactpoint.cli import error
 from contactpoint.registry.models import Organisation
 
+LINK_SENT = (
+    "a link to set their own password was e-mailed to {email} (it works once, for {hours} "
+    "hours); nobody else sees the password"
+)
+# Bootstrap alone prints a password: there is nobody yet to send a link from.
 HAND_OVER = (
     "Hand this password to the user securely (in person or by phone, never by e-mail or "
     "chat); they change it and set up a second factor when they first sign in."
 )
+MANAGE = Permission.AREA_USERS_MANAGE.value  # the rule refusals are audited under
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 UNAUDITED = (
     "the change cannot be recorded in the audit log just now, so nothing was changed; "
@@ -50,7 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     listing = sub.add_parser("list", help="the users you may see (everyone without --by)")
     listing.add_argument("--by", help="the e-mail of the user asking")
     _by(sub, "show", "one user's record and standing").add_argument("email")
-    create = _by(sub, "create", "create a user (not enabled yet); prints a first password")
+    create = _by(
+        sub, "create", "create a user (not enabled yet); e-mails them a link to set their password"
+    )
     _person(create)
     create.add_argument("--role", required=True, help=f"one of {_roles()}")
     enable = _by(sub, "enable", "record vetting and training, and let the user sign in")
@@ -61,7 +71,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     role = _by(sub, "role", "give the user another role; their sessions end")
     role.add_argument("email")
     role.add_argument("role", help=f"one of {_roles()}")
-    reset = _by(sub, "reset-password", "a new first password; second factors are removed")
+    reset = _by(
+        sub,
+        "reset-password",
+        "stop the password and second factors; e-mails a link to set a new one",
+    )
     reset.add_argument("email")
     bootstrap = sub.add_parser("bootstrap", help="the first national administrator")
     _person(bootstrap)
@@ -70,6 +84,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="create the organisation with this name when CODE is not known yet",
     )
     _dates(bootstrap)
+    bootstrap.add_argument(
+        "--another",
+        action="store_true",
+        help="a further national administrator (nobody gives that role in the service)",
+    )
 
 
 def _by(
@@ -169,6 +188,21 @@ def _managed(actor: Actor, email: str, verb: str = "manage") -> User:
     return user
 
 
+@contextlib.contextmanager
+def refusals_audited(actor: Actor, change: str) -> Iterator[None]:
+    """Audit a change the services refuse, as the pages and the API do, then let the
+    refusal print (an audit log that cannot be written stops the command instead)."""
+    try:
+        yield
+    except Refused as refused:
+        details = {"reason": str(refused), "change": change} | users.cli_operator()
+        entry = audit_log.entry(
+            actor.principal, f"access:{MANAGE}", audit_log.REFUSED, details=details
+        )
+        audit_log.append(entry)
+        raise
+
+
 def _list(args: argparse.Namespace) -> int:
     shown = users.visible_users(actor_by(args.by)) if args.by else _users().all()
     count = 0
@@ -213,15 +247,15 @@ def _create(args: argparse.Namespace) -> int:
     organisation = organisation_by(args.organisation)
     role = parse_role(args.role)
     email = _email(args.email)
-    user, password = users.create_user(
-        actor, email=email, name=args.name, organisation=organisation, role=role
-    )
+    with refusals_audited(actor, "create"):
+        user = users.create_user(
+            actor, email=email, name=args.name, organisation=organisation, role=role
+        )
     print(f"created {user.email}, {role.label.lower()} at {organisation.name}; not enabled yet")
-    print(f"first password: {password}")
-    print(HAND_OVER)
+    print(LINK_SENT.format(email=user.email, hours=LINK_HOURS))
     print(
-        f"Next: contactpoint users enable {user.email} --by {actor_email(actor)} "
-        "--vetting-date YYYY-MM-DD --training-date YYYY-MM-DD"
+        "Next: someone other than you enables them: contactpoint users enable "
+        f"{user.email} --by EMAIL --vetting-date YYYY-MM-DD --training-date YYYY-MM-DD"
     )
     return 0
 
@@ -244,7 +278,8 @@ def _enable(args: argparse.Namespace) -> int:
     vetting = parse_date("--vetting-date", args.vetting_date)
     training = parse_date("--training-date", args.training_date)
     user = _managed(actor, args.email)
-    users.enable(actor, user, vetting_checked_on=vetting, training_completed_on=training)
+    with refusals_audited(actor, "enable"):
+        users.enable(actor, user, vetting_checked_on=vetting, training_completed_on=training)
     reasons = user.suspensions()
     if reasons:
         print(f"enabled {user.email}, but still suspended: {'; '.join(reasons)}")
@@ -256,7 +291,8 @@ def _enable(args: argparse.Namespace) -> int:
 def _recertify(args: argparse.Namespace) -> int:
     actor = actor_by(args.by)
     user = _managed(actor, args.email)
-    users.recertify(actor, user)
+    with refusals_audited(actor, "recertify"):
+        users.recertify(actor, user)
     due = add_months(dt.date.today(), RECERTIFY_MONTHS)
     print(f"recertified {user.email}; next due by {due.isoformat()}")
     return 0
@@ -265,7 +301,8 @@ def _recertify(args: argparse.Namespace) -> int:
 def _disable(args: argparse.Namespace) -> int:
     actor = actor_by(args.by)
     user = _managed(actor, args.email)
-    users.disable(actor, user)
+    with refusals_audited(actor, "disable"):
+        users.disable(actor, user)
     print(f"disabled {user.email}; every session they held has ended")
     return 0
 
@@ -274,7 +311,8 @@ def _role(args: argparse.Namespace) -> int:
     actor = actor_by(args.by)
     role = parse_role(args.role)
     user = _managed(actor, args.email)
-    users.change_role(actor, user, role)
+    with refusals_audited(actor, "change-role"):
+        users.change_role(actor, user, role)
     print(f"{user.email} is now a {role.label.lower()}; their sessions have ended")
     return 0
 
@@ -282,10 +320,11 @@ def _role(args: argparse.Namespace) -> int:
 def _reset_password(args: argparse.Namespace) -> int:
     actor = actor_by(args.by)
     user = _managed(actor, args.email)
-    password = users.reset_password(actor, user)
-    print(f"new first password for {user.email}: {password}")
-    print(HAND_OVER)
-    print("Their second factors were removed: they set one up again when they sign in.")
+    with refusals_audited(actor, "reset-password"):
+        users.reset_password(actor, user)
+    print(f"reset {user.email}: their password and second factors no longer work")
+    print(LINK_SENT.format(email=user.email, hours=LINK_HOURS))
+    print("They set up a second factor again when they sign in.")
     return 0
 
 
@@ -294,10 +333,11 @@ def _bootstrap(args: argparse.Namespace) -> int:
     training = parse_date("--training-date", args.training_date)
     email = _email(args.email)
     with transaction.atomic():
-        if User.objects.filter(role=Role.NATIONAL_ADMIN.value).exists():
+        if not args.another and User.objects.filter(role=Role.NATIONAL_ADMIN.value).exists():
             raise Stop(
-                "a national administrator already exists; bootstrap only starts a new "
-                "installation (they create further users with `contactpoint users create`)"
+                "a national administrator already exists; bootstrap starts a new installation "
+                "(they create further users with `contactpoint users create`; add --another "
+                "for a further national administrator)"
             )
         organisation = _bootstrap_organisation(args.organisation, args.organisation_name)
         if User.objects.filter(email=email).exists():
@@ -311,7 +351,8 @@ def _bootstrap(args: argparse.Namespace) -> int:
         reasons = User.objects.get(pk=user.pk).suspensions()
         if reasons:  # rolls the whole bootstrap back
             raise Stop(f"the administrator would be suspended at once: {'; '.join(reasons)}")
-    print(f"created the first national administrator, {user.email}, enabled")
+    which = "a further" if args.another else "the first"
+    print(f"created {which} national administrator, {user.email}, enabled")
     if accredited:
         print(
             f"accredited {organisation.name} ({organisation.code}) until {accredited.isoformat()}"
@@ -399,6 +440,7 @@ def enabled_user(
         certified_on=today,
         last_active_on=today,
         authorised_by=authorised_by,
+        enabled_by=authorised_by,
     )
     user.set_password(password)
     return user, password

@@ -9,6 +9,11 @@ when it comes, once, and one member alone may review it and keep it with a new d
 A child a source's sensitive flag shielded can be unshielded by the same two steps, but a
 feed never clears shielding and the next sensitive record for the child shields it again.
 
+The two people are each enabled by a third party (neither enabled the other, nor
+themselves) and have held their role for SETTLED_DAYS at least: one person with a second,
+fresh or self-made account cannot shield or unshield a child. Each step is e-mailed to the
+privacy officers of the area, who oversee its index team, with no child data.
+
 Each step writes its audit event first, in the step's own transaction: when the log
 cannot be written (AuditUnavailable) nothing changes. The events name the decision, the
 action, the reason code and the review date, never the explanation.
@@ -17,16 +22,18 @@ action, the reason code and the review date, never the explanation.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from contactpoint.access.models import User
-from contactpoint.access.permissions import Permission, Principal, Target
+from contactpoint.access.permissions import Permission, Principal, Role, Target
 from contactpoint.access.standing import add_months
 from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
@@ -36,11 +43,14 @@ from contactpoint.practice.record import local_area, local_team
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import Child, ShieldingDecision
 
+log = logging.getLogger(__name__)
+
 DECIDE = Permission.AREA_SHIELDING_DECIDE
 Action = ShieldingDecision.Action
 Reason = ShieldingDecision.Reason
 Status = ShieldingDecision.Status
 
+SETTLED_DAYS = 7  # a decider has held the role this long: no account made this morning
 REVIEW_MONTHS = 12  # the review date unless the requester sets one
 LONGEST_MONTHS = 24  # no shielding goes unreviewed for longer
 MIN_EXPLANATION = 20  # characters: enough for the second person to judge
@@ -76,9 +86,42 @@ def deciding_area(actor: Actor, child: Child) -> str:
 
 
 def _person(actor: Actor) -> User:
+    """The actor as a decider: a person, enabled by a third party, settled in the role.
+
+    Raises:
+        Refused: a machine client, an account its holder enabled or nobody recorded
+            enabling, or a role held for less than SETTLED_DAYS.
+    """
     if actor.user is None:
         raise Refused("shielding is decided by people of the local index team, not a system")
-    return actor.user
+    user = actor.user
+    if user.enabled_by_id is None or user.enabled_by_id == user.pk:
+        raise Refused(
+            "shielding is decided by people someone else enabled: ask another authoriser "
+            "to enable your account"
+        )
+    if user.role_since > timezone.now() - dt.timedelta(days=SETTLED_DAYS):
+        raise Refused(
+            f"shielding is decided by people who have held their role for {SETTLED_DAYS} "
+            "days or more"
+        )
+    return user
+
+
+def _two_people(requester: User, decider: User) -> None:
+    """Two people, neither of whom vouched for the other (each enabled by a third).
+
+    Raises:
+        Refused: the same person, or one enabled the other.
+    """
+    if requester.pk == decider.pk:
+        raise Refused("someone else in your local index team must approve your own request")
+    if requester.enabled_by_id == decider.pk or decider.enabled_by_id == requester.pk:
+        raise Refused(
+            "someone who neither enabled the requester nor was enabled by them must decide "
+            "this request"
+        )
+    _person(Actor(requester.principal(second_factor=True), requester))
 
 
 def current(child: Child) -> ShieldingDecision | None:
@@ -196,6 +239,7 @@ def request(
                 decision.save(force_insert=True)
         except IntegrityError:  # another request arrived a moment ago
             raise Invalid(WAITING) from None
+        _tell_privacy_officers("request", decision, user)
     return decision
 
 
@@ -232,8 +276,7 @@ def approve(actor: Actor, decision_id: uuid.UUID) -> ShieldingDecision:
     user = _person(actor)
     with transaction.atomic():
         decision = _waiting(actor, decision_id)
-        if decision.requested_by_id == user.pk:
-            raise Refused("someone else in your local index team must approve your own request")
+        _two_people(decision.requested_by, user)
         child = decision.child
         if child.status != Child.Status.ACTIVE:
             raise Invalid("this record is closed")
@@ -241,6 +284,7 @@ def approve(actor: Actor, decision_id: uuid.UUID) -> ShieldingDecision:
         shield = decision.action == Action.SHIELD
         _decided(decision, user, Status.APPROVED)
         Child.objects.filter(pk=child.pk).update(shielded=shield, updated_at=timezone.now())
+        _tell_privacy_officers("approve", decision, user)
     return decision
 
 
@@ -253,6 +297,7 @@ def reject(actor: Actor, decision_id: uuid.UUID) -> ShieldingDecision:
             raise Refused("withdraw your own request instead: someone else rejects it")
         _audit(actor, "reject", decision)
         _decided(decision, user, Status.REJECTED)
+        _tell_privacy_officers("reject", decision, user)
     return decision
 
 
@@ -265,7 +310,54 @@ def withdraw(actor: Actor, decision_id: uuid.UUID) -> ShieldingDecision:
             raise Refused("only the person who asked may withdraw a request")
         _audit(actor, "withdraw", decision)
         _decided(decision, user, Status.WITHDRAWN)
+        _tell_privacy_officers("withdraw", decision, user)
     return decision
+
+
+# What the privacy officers are told of each step, by the step's audit name.
+TOLD = {
+    "request": "{who} asked to {action} a child",
+    "approve": "{who} approved a request to {action} a child: the child's shielding changed",
+    "reject": "{who} rejected a request to {action} a child: nothing changed",
+    "withdraw": "{who} withdrew their request to {action} a child",
+    "review": "{who} reviewed a child's shielding and kept it",
+}
+ACTIONS = {Action.SHIELD.value: "shield", Action.UNSHIELD.value: "stop shielding"}
+
+
+def privacy_officers_of_area(area_code: str) -> list[User]:
+    """The enabled privacy officers of the organisations of a council area: those who
+    oversee its local index team."""
+    return list(
+        User.objects.filter(
+            organisation__council_area__code=area_code,
+            role=Role.PRIVACY_OFFICER.value,
+            enabled=True,
+        )
+    )
+
+
+def _tell_privacy_officers(step: str, decision: ShieldingDecision, by: User) -> None:
+    """E-mail the area's privacy officers, once the step commits, that the index team
+    took it: who, which step and the decision's id, never the child or the explanation."""
+    emails = [officer.email for officer in privacy_officers_of_area(decision.area_code)]
+    what = TOLD[step].format(who=f"{by.name} ({by.email})", action=ACTIONS[decision.action])
+    body = (
+        f"In your council area ({decision.area_code}) the local index team's shielding "
+        f"decisions changed: {what}.\n\n"
+        f"Shielding decision {decision.pk}. The child is not named here on purpose; "
+        "if this is not what you expect, look into it with the local index team.\n\n"
+        "This e-mail holds no details of the child. Do not reply to it."
+    )
+
+    def send() -> None:
+        for email in emails:
+            try:
+                send_mail("A shielding decision in your area", body, None, [email])
+            except OSError:
+                log.warning("shielding e-mail to a privacy officer could not be sent")
+
+    transaction.on_commit(send)
 
 
 def _decided(decision: ShieldingDecision, user: User, status: str) -> None:
@@ -303,6 +395,7 @@ def keep(
         decision.reviewed_by = user
         decision.reviewed_at = timezone.now()
         decision.save(update_fields=["review_on", "reminded_at", "reviewed_by", "reviewed_at"])
+        _tell_privacy_officers("review", decision, user)
     return decision
 
 

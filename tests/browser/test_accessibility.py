@@ -11,7 +11,8 @@ import pyotp
 import pytest
 from django.utils import timezone
 
-from contactpoint.access.models import TotpDevice, User
+from contactpoint.access import activation
+from contactpoint.access.models import Activation, TotpDevice, User
 from contactpoint.access.users import Actor
 from contactpoint.practice import emergency
 from tests.actors import PASSWORD, make_actors
@@ -32,7 +33,21 @@ def test_every_page_has_no_accessibility_violations(browser: Any, server: str) -
     actors = make_actors()
     checked: list[str] = []
     anonymous = browser.new_context().new_page()
-    for path in ("/", "/sign-in", "/sign-in/forgotten-password", "/no-such-page"):
+    # A one-time link to set a password (as e-mailed), and one that does not work.
+    Activation.objects.create(
+        user=actors.bob,
+        digest=activation.digest("a-link-as-emailed"),
+        purpose=Activation.Purpose.ACTIVATE,
+        expires_at=timezone.now() + dt.timedelta(hours=1),
+    )
+    for path in (
+        "/",
+        "/sign-in",
+        "/sign-in/forgotten-password",
+        "/no-such-page",
+        "/activate/a-link-as-emailed",
+        "/activate/no-such-link",
+    ):
         check(anonymous, server + path, checked)
     anonymous.goto(server + "/sign-in/forgotten-password")
     anonymous.fill("#email", "someone@example.org")
@@ -84,7 +99,7 @@ def test_every_page_has_no_accessibility_violations(browser: Any, server: str) -
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "You have signed out"
     assert axe_violations(page) == []
-    assert len(checked) == 15
+    assert len(checked) == 17
 
 
 def test_the_first_sign_in_and_refusal_pages_have_no_violations(browser: Any, server: str) -> None:

@@ -148,6 +148,79 @@ def test_the_requester_may_not_approve_or_reject_their_own_request(
     assert not fresh(amelia).shielded
 
 
+def test_a_second_account_the_requester_vouched_for_cannot_approve(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    """One person with a second account they enabled (a sock-puppet) is not two people."""
+    amelia = children["amelia"]
+    puppet = user(
+        "puppet@council-a.example",
+        "Pat Puppet",
+        actors.council_a,
+        Role.INDEX_TEAM,
+        {},
+        enabled_by=actors.ian,
+    )
+    asked = shielding.request(Actor.of(actors.ian), amelia, "shield", "protection", WHY)
+    with pytest.raises(Refused, match="neither enabled the requester"):
+        shielding.approve(Actor.of(puppet), asked.pk)
+    assert not fresh(amelia).shielded
+
+
+def test_deciders_are_enabled_by_a_third_party_and_settled_in_the_role(
+    children: dict[str, Child], actors: Actors, ivan: User
+) -> None:
+    amelia = children["amelia"]
+    asked = shielding.request(Actor.of(actors.ian), amelia, "shield", "protection", WHY)
+    User.objects.filter(pk=ivan.pk).update(enabled_by=ivan)  # enabled themselves
+    with pytest.raises(Refused, match="someone else enabled"):
+        shielding.approve(Actor.of(User.objects.get(pk=ivan.pk)), asked.pk)
+    User.objects.filter(pk=ivan.pk).update(enabled_by=None)  # nobody recorded
+    with pytest.raises(Refused, match="someone else enabled"):
+        shielding.approve(Actor.of(User.objects.get(pk=ivan.pk)), asked.pk)
+    # Held the role six days: a fresh account, or one just promoted, waits a week.
+    six_days = timezone.now() - dt.timedelta(days=6)
+    User.objects.filter(pk=ivan.pk).update(enabled_by=actors.nadia, role_since=six_days)
+    with pytest.raises(Refused, match="held their role for 7 days"):
+        shielding.approve(Actor.of(User.objects.get(pk=ivan.pk)), asked.pk)
+    # The requester is held to the same: a requester who is no longer settled cannot be
+    # approved for.
+    User.objects.filter(pk=ivan.pk).update(role_since=six_days - dt.timedelta(days=2))
+    User.objects.filter(pk=actors.ian.pk).update(role_since=six_days)
+    with pytest.raises(Refused, match="held their role for 7 days"):
+        shielding.approve(Actor.of(User.objects.get(pk=ivan.pk)), asked.pk)
+    assert not fresh(amelia).shielded
+    assert not Event.objects.filter(action="child:shielding:approve").exists()
+
+
+def test_every_shielding_step_is_told_to_the_areas_privacy_officers_without_child_data(
+    children: dict[str, Child], actors: Actors, ivan: User
+) -> None:
+    amelia = children["amelia"]
+    ian, second = Actor.of(actors.ian), Actor.of(ivan)
+    mail.outbox.clear()
+    decision = shield(ian, second, amelia)
+    shielding.keep(ian, decision.pk)
+    asked = shielding.request(second, fresh(amelia), "unshield", "risk_ended", WHY_NOT)
+    shielding.reject(ian, asked.pk)
+    again = shielding.request(second, fresh(amelia), "unshield", "mistake", WHY_NOT)
+    shielding.approve(ian, again.pk)
+    told = [m for m in mail.outbox if m.to == [actors.petra.email]]
+    bodies = [str(m.body) for m in told]
+    assert len(told) == 7  # request, approve, keep; request, reject; request, approve
+    assert "asked to shield" in bodies[0] and "approved a request to shield" in bodies[1]
+    assert "kept it" in bodies[2] and "rejected a request to stop shielding" in bodies[4]
+    assert "approved a request to stop shielding" in bodies[-1]
+    gold = golden_record(amelia.pk)
+    assert gold is not None and gold.nhs_number is not None
+    identifying = [WHY, WHY_NOT, "Amelia", "Hartley", "2015-03-04", "NW1", amelia.cpid_id]
+    for body in bodies:
+        assert not [value for value in [*identifying, gold.nhs_number.value] if value in body]
+    # Only area A's privacy officers: nobody else gets these e-mails.
+    told_anyone = {tuple(m.to) for m in mail.outbox if m.subject.startswith("A shielding")}
+    assert told_anyone == {(actors.petra.email,)}
+
+
 def test_another_areas_index_team_and_a_practitioner_are_refused(
     children: dict[str, Child], actors: Actors
 ) -> None:

@@ -13,7 +13,8 @@ from contactpoint.api.urls import EACH_OPERATION
 from contactpoint.web.access import PUBLIC
 
 # Public pages show no child data; each is listed here on purpose.
-PUBLIC_PAGES = {"home", "health", "sign-in", "sign-out", "forgotten-password"}
+# A one-time link to set a password is public: the link is the credential.
+PUBLIC_PAGES = {"home", "health", "sign-in", "sign-out", "forgotten-password", "activate"}
 API = "api/v1/"
 # The API's public URLs: its OpenAPI document, and the root Ninja reverses (always 404).
 PUBLIC_API_URLS = {"openapi-json", "api-root"}

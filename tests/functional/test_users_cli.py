@@ -13,9 +13,10 @@ import pyotp
 import pytest
 
 from contactpoint import config
-from contactpoint.access import totp
+from contactpoint.access import activation, totp
 from contactpoint.access.models import Accreditation, ApiClient, User
 from contactpoint.access.permissions import Role
+from contactpoint.audit.models import Event
 from contactpoint.linkage import store
 from contactpoint.linkage.models import ReviewCandidate, ReviewItem
 from contactpoint.practice.models import Alert
@@ -45,6 +46,18 @@ def refused(*args: str) -> str:
     return result.stderr
 
 
+def mailed_link(email: str) -> str:
+    """The token of the newest account link e-mailed to `email` (the file mail backend the
+    commands use without SMTP, docs/configuration.md)."""
+    folder = config.data_dir() / "mail"
+    sent = sorted(folder.glob("*.log"), key=lambda f: f.stat().st_mtime, reverse=True)
+    for message in sent:
+        text = message.read_text()
+        if f"To: {email}" in text and (found := re.search(r"/activate/(\S+)", text)):
+            return found.group(1)
+    raise AssertionError(f"no link was e-mailed to {email}")
+
+
 def test_index_team_creates_enables_recertifies_and_disables_a_practitioner(
     actors: Actors,
 ) -> None:
@@ -53,18 +66,21 @@ def test_index_team_creates_enables_recertifies_and_disables_a_practitioner(
         "users", "create", "--by", ian, "--email", NEW, "--name", "Nina New",
         "--organisation", "T100001", "--role", "practitioner",
     ).stdout  # fmt: skip
-    password = password_in(made)
-    assert "securely" in made and made.count(password) == 1
+    assert f"e-mailed to {NEW}" in made and "password:" not in made
     user = User.objects.get(email=NEW)
-    assert user.check_password(password) and not user.enabled
+    assert not user.has_usable_password() and not user.enabled
     assert (user.role, user.organisation) == ("practitioner", actors.school_a)
+    activation.set_password(mailed_link(NEW), "the newbie's own passphrase")
+    assert User.objects.get(pk=user.pk).check_password("the newbie's own passphrase")
 
-    run_cli(
-        "users", "enable", NEW, "--by", ian,
-        "--vetting-date", LAST_MONTH, "--training-date", LAST_MONTH,
-    )  # fmt: skip
+    enabling = ("--vetting-date", LAST_MONTH, "--training-date", LAST_MONTH)
+    refused_before = Event.objects.filter(outcome="refused").count()
+    own = refused("users", "enable", NEW, "--by", ian, *enabling)
+    assert "someone other than the person who created this account" in own
+    assert Event.objects.filter(outcome="refused").count() == refused_before + 1
+    run_cli("users", "enable", NEW, "--by", actors.nadia.email, *enabling)
     user.refresh_from_db()
-    assert user.enabled and user.certified_on == TODAY and user.authorised_by == actors.ian
+    assert user.enabled and user.certified_on == TODAY and user.enabled_by == actors.nadia
     assert user.suspensions() == []
 
     User.objects.filter(pk=user.pk).update(certified_on=TODAY - dt.timedelta(days=200))
@@ -138,6 +154,12 @@ def test_index_team_cannot_make_a_national_admin_nor_a_user_in_another_area(
     assert "refused: another council area" in elsewhere
     promote = refused("users", "role", actors.alice.email, "national_admin", "--by", ian)
     assert "refused: this role cannot give that role" in promote
+    # Nor another index team member: nobody gives a role at or above their own.
+    peer = refused("users", "role", actors.alice.email, "index_team", "--by", ian)
+    assert "refused: this role cannot give that role" in peer
+    officer = refused("users", "disable", actors.petra.email, "--by", ian)
+    assert "refused: your role cannot disable a privacy officer" in officer
+    assert User.objects.get(pk=actors.petra.pk).enabled
     assert not User.objects.filter(email=NEW).exists()
     assert User.objects.get(pk=actors.alice.pk).role == "practitioner"
 
@@ -154,13 +176,15 @@ def test_a_suspended_disabled_or_unknown_actor_is_refused(actors: Actors) -> Non
     assert User.objects.get(pk=actors.alice.pk).enabled
 
 
-def test_reset_password_prints_a_new_password_and_removes_second_factors(
+def test_reset_password_mails_a_link_and_removes_the_password_and_second_factors(
     actors: Actors,
 ) -> None:
     out = run_cli("users", "reset-password", actors.alice.email, "--by", actors.ian.email).stdout
     alice = User.objects.get(pk=actors.alice.pk)
-    assert alice.check_password(password_in(out))
+    assert not alice.has_usable_password() and "password:" not in out
     assert not alice.totp_devices.exists() and "second factor" in out
+    activation.set_password(mailed_link(alice.email), "alice's own new passphrase")
+    assert User.objects.get(pk=alice.pk).check_password("alice's own new passphrase")
 
 
 def test_bad_input_gets_a_specific_message(actors: Actors) -> None:
@@ -206,6 +230,13 @@ def test_bootstrap_makes_the_first_national_admin_once() -> None:
     )  # fmt: skip
     assert "a national administrator already exists" in again
     assert User.objects.count() == 1
+    # Nobody gives the national role in the service: a further one is made at the server.
+    another = run_cli(
+        "users", "bootstrap", "--another", "--email", "second@example.org", "--name", "Sam S",
+        "--organisation", "NATIONAL", "--vetting-date", LAST_MONTH, "--training-date", LAST_MONTH,
+    ).stdout  # fmt: skip
+    assert "created a further national administrator, second@example.org" in another
+    assert User.objects.get(email="second@example.org").role == Role.NATIONAL_ADMIN
 
 
 def test_bootstrap_refuses_an_unknown_organisation_and_a_stale_vetting_check() -> None:
@@ -241,7 +272,11 @@ def test_organisations_accredit_and_withdraw(actors: Actors) -> None:
     assert f"T100002\tschool\tHillside School\tE09000007\taccredited until {until}" in listed
 
     epoch = actors.alice.session_epoch
-    run_cli("organisations", "accredit", "T100001", "--by", ian, "--withdraw")
+    # School A has a privacy officer, whom the index team may not stop: the national team
+    # withdraws it.
+    officer = refused("organisations", "accredit", "T100001", "--by", ian, "--withdraw")
+    assert "privacy officer" in officer
+    run_cli("organisations", "accredit", "T100001", "--by", actors.nadia.email, "--withdraw")
     assert Accreditation.objects.get(organisation=actors.school_a).status == "withdrawn"
     alice = User.objects.get(pk=actors.alice.pk)
     assert alice.session_epoch == epoch + 1

@@ -3,10 +3,17 @@
 from contactpoint.access.models.clients import ApiClient, ApiToken
 from contactpoint.access.models.factors import SecurityKey, TotpDevice
 from contactpoint.access.models.throttles import Throttle
-from contactpoint.access.models.users import Accreditation, ResetRequest, User, accreditation_of
+from contactpoint.access.models.users import (
+    Accreditation,
+    Activation,
+    ResetRequest,
+    User,
+    accreditation_of,
+)
 
 __all__ = [
     "Accreditation",
+    "Activation",
     "ApiClient",
     "ApiToken",
     "ResetRequest",

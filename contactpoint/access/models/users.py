@@ -8,6 +8,7 @@ from typing import Any
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
 from contactpoint.access.permissions import Principal, Role
@@ -69,6 +70,13 @@ class User(AbstractBaseUser):
     training_completed_on = models.DateField(null=True)
     certified_on = models.DateField(null=True)  # enabled or last recertified
     authorised_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True)
+    # Who made the account and who enabled it: never the same person (access.users), and
+    # a two-person decision needs two people each enabled by a third (practice.shielding).
+    created_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, related_name="+")
+    enabled_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, related_name="+")
+    # When the user took their current role (created or changed): a two-person decision
+    # needs people who have held it for a while, not an account made this morning.
+    role_since = models.DateTimeField(default=timezone.now)
     last_active_on = models.DateField(null=True)
     # Raised to end every session and token of the user at once (disable, role change).
     session_epoch = models.PositiveIntegerField(default=0)
@@ -132,6 +140,23 @@ class User(AbstractBaseUser):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.email = self.email.strip().lower()
         super().save(*args, **kwargs)
+
+
+class Activation(models.Model):
+    """A one-time link, sent to the user's own e-mail, to set their password (a new account
+    or a reset). Only the SHA-256 digest of the link's token is kept; it works once and
+    until `expires_at`."""
+
+    class Purpose(models.TextChoices):
+        ACTIVATE = "activate", "Activate a new account"
+        RESET = "reset", "Set a new password"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=64, unique=True)
+    purpose = models.CharField(max_length=10, choices=Purpose.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True)
 
 
 class ResetRequest(models.Model):

@@ -13,6 +13,8 @@ from contactpoint.access.permissions import (
     Target,
     decide,
     holds,
+    may_stop,
+    may_vouch_for,
 )
 
 AREA_A, AREA_B = "E09000007", "E09000012"
@@ -92,7 +94,28 @@ def test_no_role_gives_a_role_it_may_not() -> None:
     target = Target(area_code=AREA_A, role=Role.NATIONAL_ADMIN)
     assert not decide(ian, Permission.AREA_USERS_MANAGE, target)
     assert Role.NATIONAL_ADMIN not in ASSIGNABLE[Role.INDEX_TEAM]
-    assert decide(principal(Role.NATIONAL_ADMIN), Permission.AREA_USERS_MANAGE, target)
+    # Nobody gives a role at or above their own: a national administrator is made only at
+    # the server (`users bootstrap`).
+    assert not decide(principal(Role.NATIONAL_ADMIN), Permission.AREA_USERS_MANAGE, target)
+    index_team = Target(area_code=AREA_A, role=Role.INDEX_TEAM)
+    assert decide(principal(Role.NATIONAL_ADMIN), Permission.AREA_USERS_MANAGE, index_team)
+
+
+def test_roles_give_and_vouch_only_below_their_own_and_stop_no_one_above() -> None:
+    assert ASSIGNABLE[Role.INDEX_TEAM] == {Role.PRACTITIONER}
+    assert ASSIGNABLE[Role.NATIONAL_ADMIN] == {
+        Role.PRACTITIONER,
+        Role.INDEX_TEAM,
+        Role.PRIVACY_OFFICER,
+    }
+    assert ASSIGNABLE[Role.PRIVACY_OFFICER] == ASSIGNABLE[Role.PRACTITIONER] == frozenset()
+    for actor in Role:
+        assert actor not in ASSIGNABLE[actor]
+        assert not may_vouch_for(actor, actor)
+    assert may_stop(Role.INDEX_TEAM, Role.INDEX_TEAM)  # a colleague who leaves
+    assert not may_stop(Role.INDEX_TEAM, Role.PRIVACY_OFFICER)
+    assert not may_vouch_for(Role.INDEX_TEAM, Role.PRIVACY_OFFICER)
+    assert may_vouch_for(Role.NATIONAL_ADMIN, Role.PRIVACY_OFFICER)
 
 
 def test_self_scope_is_the_principals_own_account_only() -> None:

@@ -19,6 +19,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_http_methods
 
 from contactpoint.access import users as service
+from contactpoint.access.activation import LINK_HOURS
 from contactpoint.access.models import User
 from contactpoint.access.permissions import Permission, Role
 from contactpoint.access.standing import RECERTIFY_MONTHS, add_months
@@ -123,11 +124,8 @@ def change_user_role(request: HttpRequest, actor: Actor, user: User) -> HttpResp
 
 @user_action
 def reset_user_password(request: HttpRequest, actor: Actor, user: User) -> HttpResponse:
-    """Set a new first password and show it once; the user sets up a second factor again."""
-    made: dict[str, str] = {}
-
-    def change() -> None:
-        made["password"] = service.reset_password(actor, user)
-
-    failed = _apply(request, actor, user, change, "reset-password")
-    return failed or page(request, "users/password.html", {"user": user, **made})
+    """Stop the password and second factors, and e-mail the user a link to set a new one."""
+    failed = _apply(
+        request, actor, user, lambda: service.reset_password(actor, user), "reset-password"
+    )
+    return failed or page(request, "users/password.html", {"user": user, "link_hours": LINK_HOURS})

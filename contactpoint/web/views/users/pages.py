@@ -12,8 +12,9 @@ from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.http import require_GET, require_http_methods
 
+from contactpoint.access.activation import LINK_HOURS
 from contactpoint.access.models import ResetRequest, User
-from contactpoint.access.permissions import Permission, Role, decide
+from contactpoint.access.permissions import Permission, Role, decide, may_stop, may_vouch_for
 from contactpoint.access.standing import RECERTIFY_MONTHS, add_months
 from contactpoint.access.users import (
     Actor,
@@ -82,11 +83,18 @@ def render_user(
     is_self = actor.principal.id == str(user.id)
     manage = decide(actor.principal, Permission.AREA_USERS_MANAGE, user_target(user))
     due = add_months(user.certified_on, RECERTIFY_MONTHS) if user.certified_on else None
+    role = actor.principal.role
+    # Buttons only for what the actor may do: stop a user at or below their own role;
+    # vouch for (enable, recertify, reset, change the role of) one below it.
+    stops = bool(manage) and not is_self and may_stop(role, user.role_enum)
     context: dict[str, Any] = {
         "user": user,
         "reasons": user.suspensions(),
         "is_self": is_self,
-        "manage": bool(manage) and not is_self,
+        "manage": stops,
+        "vouch": stops and may_vouch_for(role, user.role_enum),
+        "created_it": user.created_by_id is not None
+        and str(user.created_by_id) == actor.principal.id,
         "role_options": role_options(actor),
         "recertify_due": due,
         "errors": errors or {},
@@ -118,15 +126,13 @@ def new_user(request: HttpRequest) -> HttpResponse:
         return _new_form(request, actor, form.errors)
     try:
         with transaction.atomic():
-            user, password = create_user(
-                actor, email=email, name=name, organisation=organisation, role=role
-            )
+            user = create_user(actor, email=email, name=name, organisation=organisation, role=role)
     except Refused as refusal:
         return refused(request, str(refusal))
     except Invalid as invalid:
         field = "email" if "e-mail" in str(invalid) else "name"
         return _new_form(request, actor, {field: sentence(str(invalid))})
-    return page(request, "users/created.html", {"user": user, "password": password})
+    return page(request, "users/created.html", {"user": user, "link_hours": LINK_HOURS})
 
 
 def _new_form(
