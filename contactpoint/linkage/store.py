@@ -28,9 +28,10 @@ from contactpoint.linkage.scorer import Scorer
 from contactpoint.linkage.training import Progress, Trained
 from contactpoint.registry.models import SourceRecord
 
-# The bootstrap model's match weights, chosen by `linkage thresholds` for precision
-# 0.999 on the synthetic population it was trained on (docs/linkage.md#thresholds).
-DEFAULT_UPPER = 3.0
+# The bootstrap model's match weights, chosen on the truth of the synthetic population it
+# was trained on (docs/linkage.md#thresholds): from 5 up, 0.999 of the pairs real-time
+# matching may link are one child; below -4, one in twenty is.
+DEFAULT_UPPER = 5.0
 DEFAULT_LOWER = -4.0
 # What thresholds are chosen for when a model is trained: the precision wanted at the link
 # threshold, and the most pairs for review as a share of records.

@@ -17,6 +17,7 @@ match. The pairs are those the model's own blocking rules find (bulk linkage's).
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -58,6 +59,7 @@ class Chosen:
 
 def histogram(table: pa.Table, model: dict[str, Any]) -> list[Bin]:
     """Splink's predicted pairs among these records under this model, binned by weight."""
+    logging.getLogger("splink").setLevel(logging.WARNING)
     con = training.connect()
     db_api = DuckDBAPI(con)
     frame = db_api.register(table, dataset_display_name="records")
