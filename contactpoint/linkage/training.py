@@ -104,7 +104,9 @@ def train_on(records: Iterable[LinkRecord], progress: Progress | None = None) ->
 def train_table(table: pa.Table, seed: int = 1, progress: Progress | None = None) -> Trained:
     """train on records already in an Arrow table of records.SCHEMA's columns."""
     say = progress or (lambda line: None)
-    logging.getLogger("splink").setLevel(logging.WARNING)
+    # Splink warns of each level no pair reached (the floors in `regularise` cover them):
+    # a list of level names in the middle of a load, not a problem to act on.
+    logging.getLogger("splink").setLevel(logging.ERROR)
     con = connect()
     con.register("cp_training", table)
     db_api = DuckDBAPI(con)
