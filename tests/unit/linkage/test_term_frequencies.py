@@ -22,10 +22,14 @@ FREQUENCIES = {("postcode", "LS6 2AB"): 0.004, ("postcode", "LS6 2AD"): 0.00025}
 
 
 def _model(minimum: float = 0.0) -> dict[str, Any]:
+    """The bootstrap model (shipped without frequencies) with them on postcode and town,
+    as training sets them."""
     model = copy.deepcopy(bootstrap_model())
     for comparison in model["comparisons"]:
-        if comparison["output_column_name"] == "postcode":
-            equal = comparison["comparison_levels"][1]
+        name, equal = comparison["output_column_name"], comparison["comparison_levels"][1]
+        if name in ("postcode", "town"):
+            equal.update(tf_adjustment_column=name, tf_adjustment_weight=1.0)
+        if name == "postcode":
             equal.update(m_probability=0.5, u_probability=0.001, tf_minimum_u_value=minimum)
     return model
 
@@ -65,7 +69,7 @@ def test_an_unseen_value_and_a_level_other_than_exact_are_not_adjusted() -> None
 
 
 def test_town_is_frequency_adjusted_when_the_postcodes_differ() -> None:
-    model = bootstrap_model()
+    model = _model()
     town = next(c for c in model["comparisons"] if c["output_column_name"] == "town")
     equal = town["comparison_levels"][1]
     assert equal["tf_adjustment_column"] == "town"
