@@ -8,7 +8,11 @@ sum over every pair. Where people have decided review items (a link, or not a ma
 each with the weight the model gave it), those decisions are evidence too: the link
 threshold is also kept where the decided pairs at or above it meet the target.
 
-`upper` is the lowest weight whose expected precision meets the target; `lower` is the
+`upper` is the lowest weight whose expected precision meets the target, and never one
+where a pair is less than MIN_LINK_PROBABILITY likely to be one child: the average hides
+a band of doubtful pairs behind tens of thousands of certain ones, and the model is
+surest exactly where its independence assumption fails (twins agree on everything but a
+given name). `lower` is the
 lowest weight below it that keeps the expected review share (pairs between the two,
 over records) within its budget, and never a weight where fewer than one pair in twenty
 is the child (MIN_REVIEW_PROBABILITY): a person would see nineteen strangers for one
@@ -30,6 +34,7 @@ from contactpoint.linkage import training
 
 STEP = 0.1  # weights are grouped in bins this wide; thresholds are bin edges
 MIN_REVIEW_PROBABILITY = 0.05  # below this, 19 in 20 pairs put before a person are not one
+MIN_LINK_PROBABILITY = 0.95  # below this, one pair in twenty linked alone would be wrong
 
 
 @dataclass(frozen=True)
@@ -93,6 +98,7 @@ def choose(
     edges, pairs, matches = _cumulative(ordered)
     meets = [w for w, n, p in zip(edges, pairs, matches, strict=True) if n and p / n >= target]
     upper = min(meets) if meets else (edges[0] + STEP if edges else 0.0)
+    upper = max(upper, _edge_above(MIN_LINK_PROBABILITY))
     decided = sorted(labelled, reverse=True)
     by_people = _labelled_upper(decided, target)
     if by_people is not None:
@@ -113,6 +119,11 @@ def choose(
         labelled=len(decided),
         labelled_upper=by_people,
     )
+
+
+def _edge_above(probability: float) -> float:
+    """The lowest bin edge whose weight means at least this match probability."""
+    return math.ceil(math.log2(probability / (1 - probability)) / STEP) * STEP
 
 
 def _cumulative(ordered: Sequence[Bin]) -> tuple[list[float], list[int], list[float]]:

@@ -51,3 +51,12 @@ def test_decisions_that_agree_leave_the_model_estimate() -> None:
     chosen = choose(BINS, records=1000, target=0.995, review_budget=0.05, labelled=labelled)
     assert chosen.labelled_upper == pytest.approx(-0.9)  # just above the one miss
     assert chosen.upper == 5.0
+
+
+def test_upper_never_links_pairs_the_model_itself_doubts() -> None:
+    # 1,000 certain pairs hide ten coin flips at weight 0: 1005 / 1010 = 0.995 on average,
+    # but a pair at 0 is one child only half the time. From 4.3, p >= 0.95.
+    bins = [Bin(20.0, 1000, 1000.0), Bin(0.0, 10, 5.0)]
+    chosen = choose(bins, records=2000, target=0.99, review_budget=0.01)
+    assert chosen.upper == pytest.approx(4.3)
+    assert chosen.lower == 0.0 and chosen.review_share == pytest.approx(10 / 2000)
