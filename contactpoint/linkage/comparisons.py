@@ -81,6 +81,23 @@ def null_or_same_postcode(column: str) -> Level:
     return Level(f"{column} missing or postcode equal", holds, creator, is_null=True)
 
 
+def null_unless_postcodes_differ(column: str) -> Level:
+    """Missing, or not asked: the town is evidence only between two postcodes that differ
+    (a move within the town, or a mistyped postcode). Beside a missing postcode it is too
+    common a value to count alone (every record in London shares it)."""
+
+    def holds(a: LinkRecord, b: LinkRecord) -> bool:
+        differ = a.postcode is not None and b.postcode is not None and a.postcode != b.postcode
+        return _get(a, column) is None or _get(b, column) is None or not differ
+
+    sql = (
+        f'"{column}_l" IS NULL OR "{column}_r" IS NULL OR "postcode_l" IS NULL '
+        'OR "postcode_r" IS NULL OR ("postcode_l" = "postcode_r")'
+    )
+    creator = cl.CustomLevel(sql).configure(is_null_level=True)
+    return Level(f"{column} missing or postcodes not different", holds, creator, is_null=True)
+
+
 def null_or_other_postcode(column: str) -> Level:
     """Missing, or not asked: a house number says something only within one postcode (the
     same home, or a neighbour's); across postcodes the postcode comparison has said it."""
@@ -277,7 +294,12 @@ COMPARISONS: tuple[Comparison, ...] = (
     ),
     Comparison(
         "town",
-        (null_or_same_postcode("town"), exact("town", tf=True), one_edit("town"), otherwise()),
+        (
+            null_unless_postcodes_differ("town"),
+            exact("town", tf=True),
+            one_edit("town"),
+            otherwise(),
+        ),
     ),
     declared_identifiers(0.98),
 )

@@ -70,10 +70,15 @@ def test_a_given_name_that_is_the_others_middle_name() -> None:
     assert level("given_name", rose, record(middle_names="")) == "all other comparisons"
 
 
-def test_address_and_town_count_only_when_the_postcodes_differ() -> None:
+def test_address_counts_unless_the_postcodes_agree_and_town_only_when_they_differ() -> None:
     same = record(address_line1="3 Mill Lane", town="Wigan")
     assert level("address_line", record(), same) == "address_line missing or postcode equal"
-    assert level("town", record(), same) == "town missing or postcode equal"
+    assert level("town", record(), same) == "town missing or postcodes not different"
+    unknown = record(postcode="")
+    assert level("town", record(), unknown) == "town missing or postcodes not different"
+    assert level("address_line", unknown, record(address_line1="3 Mill Lane")) == (
+        "all other comparisons"
+    )
     moved = {"postcode": "M1 1AA"}
     assert level("address_line", record(), record(**moved)) == "address_line equal"
     typo = record(address_line1="12 Hdye Prak Road", **moved)
