@@ -28,6 +28,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", required=True)
     add_evaluate_parser(sub)
     linkage_model.add_train_parser(sub)
+    linkage_model.add_thresholds_parser(sub)
     linkage_model.add_model_parser(sub)
     linkage_model.add_blocking_parser(sub)
     linkage_model.add_run_parser(sub)
@@ -138,6 +139,7 @@ def _print_table(title: str, rows: dict[str, dict[str, Any]]) -> None:
 ACTIONS: dict[str, Callable[[argparse.Namespace], int]] = {
     "evaluate": run_evaluate,
     "train": linkage_model.run_train,
+    "thresholds": linkage_model.run_thresholds,
     "model": linkage_model.run_model,
     "blocking": linkage_model.run_blocking,
     "run": linkage_model.run_run,

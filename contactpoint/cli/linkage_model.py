@@ -1,25 +1,31 @@
-"""`contactpoint linkage train|model|blocking`: the linkage model and its blocking.
+"""`contactpoint linkage train|thresholds|model|blocking|run`: the model and its blocking.
 
 `train` fits a new model version with Splink on the registry's records (or a feed
-folder), stores it and makes it active; `model` shows the active model and can write its
-JSON; `blocking` reports how many pairs each bulk blocking rule makes; `run` re-runs bulk
-linkage over the registry (docs/linkage.md).
+folder), chooses its thresholds for a target precision, stores it and makes it active;
+`thresholds` chooses the active model's thresholds again (from the records and people's
+review decisions); `model` shows the active model's match weights per level, the figures
+it was trained on, and can write its JSON and Splink's charts; `blocking` reports how
+many pairs each bulk blocking rule makes; `run` re-runs bulk linkage over the registry
+(docs/linkage.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from contactpoint.cli import error, progress
 from contactpoint.linkage import bulk, rerun, store, training
 from contactpoint.linkage.evaluate import read_truth
 from contactpoint.linkage.inputs import feed_records, registry_records
 from contactpoint.linkage.models import LinkageModel
-from contactpoint.linkage.records import LinkRecord
+from contactpoint.linkage.records import LinkRecord, as_table
+from contactpoint.linkage.thresholds import Chosen
 
 if TYPE_CHECKING:
     SubParsers = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -37,35 +43,137 @@ def add_train_parser(sub: SubParsers) -> None:
         "it as the next version and make it the active one (docs/linkage.md).",
     )
     train.add_argument("--feeds", type=Path, help="train on a feed folder, not the registry")
-    train.add_argument("--upper", type=float, default=store.DEFAULT_UPPER, help="link weight")
-    train.add_argument("--lower", type=float, default=store.DEFAULT_LOWER, help="review weight")
+    train.add_argument("--upper", type=float, help="link weight (default: chosen for --precision)")
+    train.add_argument(
+        "--lower", type=float, help="review weight (default: chosen for --review-budget)"
+    )
+    _add_target_arguments(train)
     train.add_argument("--seed", type=int, default=1, help="seed for u sampling")
     train.add_argument("--min-records", type=int, default=1000, help=argparse.SUPPRESS)
+
+
+def _add_target_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--precision",
+        type=float,
+        default=store.TARGET_PRECISION,
+        help=f"precision wanted at the link threshold (default {store.TARGET_PRECISION})",
+    )
+    parser.add_argument(
+        "--review-budget",
+        type=float,
+        default=store.REVIEW_BUDGET,
+        help=f"most pairs for review, as a share of records (default {store.REVIEW_BUDGET})",
+    )
+
+
+def _bad_targets(args: argparse.Namespace) -> str | None:
+    if not 0 < args.precision < 1:
+        return "--precision must be between 0 and 1"
+    if not 0 <= args.review_budget < 1:
+        return "--review-budget must be at least 0 and below 1"
+    return None
 
 
 def run_train(args: argparse.Namespace) -> int:
     if args.feeds and not args.feeds.is_dir():
         return error(f"{args.feeds} is not a folder")
-    if args.lower >= args.upper:
+    if (args.upper is None) != (args.lower is None):
+        return error("give both --upper and --lower, or neither (both are then chosen)")
+    if args.upper is not None and args.lower >= args.upper:
         return error("--lower must be below --upper")
-    records = list(_records(args.feeds))
-    if len(records) < args.min_records:
+    if problem := _bad_targets(args):
+        return error(problem)
+    table = as_table(_records(args.feeds))
+    if table.num_rows < args.min_records:
         return error(
-            f"{len(records):,} records is too few to train on; at least {args.min_records:,} "
-            "are needed"
+            f"{table.num_rows:,} records is too few to train on; at least "
+            f"{args.min_records:,} are needed"
         )
-    trained = training.train(records, seed=args.seed, progress=progress)
-    saved = store.save(trained, upper=args.upper, lower=args.lower)
+    try:
+        trained = training.train_table(table, seed=args.seed, progress=progress)
+    except training.TooLittleToTrain as exc:
+        return error(f"cannot train: {exc}")
+    if args.upper is not None:
+        saved = store.save(trained, upper=args.upper, lower=args.lower)
+    else:
+        progress("train: choosing thresholds from the model's predicted pairs")
+        chosen = store.choose_thresholds(table, trained.model, args.precision, args.review_budget)
+        saved = store.save(trained, chosen=chosen)
+        _print_chosen(chosen)
     print(
         f"linkage model v{saved.version} trained on {saved.records_trained:,} records and "
-        f"now active (link at {saved.upper_weight}, review from {saved.lower_weight})"
+        f"now active (link at {saved.upper_weight:g}, review from {saved.lower_weight:g})"
     )
     return 0
 
 
+def add_thresholds_parser(sub: SubParsers) -> None:
+    parser = sub.add_parser(
+        "thresholds",
+        help="choose the active model's thresholds for a target precision",
+        description="Score the pairs the model's blocking finds among the registry's "
+        "records (or a feed folder's), and with people's review decisions choose the link "
+        "threshold for the target precision and the review threshold for the review "
+        "budget; store them on the active model version (docs/linkage.md#thresholds).",
+    )
+    parser.add_argument("--feeds", type=Path, help="score a feed folder, not the registry")
+    _add_target_arguments(parser)
+    parser.add_argument("--dry-run", action="store_true", help="print them, store nothing")
+
+
+def run_thresholds(args: argparse.Namespace) -> int:
+    if args.feeds and not args.feeds.is_dir():
+        return error(f"{args.feeds} is not a folder")
+    if problem := _bad_targets(args):
+        return error(problem)
+    active = store.active()
+    table = as_table(_records(args.feeds))
+    if not table.num_rows:
+        return error("no records to choose thresholds on")
+    chosen = store.choose_thresholds(
+        table, store.splink_model(active), args.precision, args.review_budget
+    )
+    _print_chosen(chosen)
+    if args.dry_run:
+        print(f"v{active.version} unchanged (--dry-run)")
+        return 0
+    store.set_thresholds(active.record, chosen)
+    print(f"v{active.version} now links at {chosen.upper:g} and reviews from {chosen.lower:g}")
+    return 0
+
+
+def _print_chosen(chosen: Chosen) -> None:
+    print(
+        f"thresholds for precision {chosen.target}: link at {chosen.upper:g}, review from "
+        f"{chosen.lower:g}\n"
+        f"  expected precision at link:      {chosen.precision:.4f}\n"
+        f"  expected recall at link:         {chosen.recall:.4f}\n"
+        f"  expected recall counting review: {chosen.recall_with_review:.4f}\n"
+        f"  expected review share:           {chosen.review_share:.2%} of "
+        f"{chosen.records:,} records\n"
+        f"  from {chosen.pairs:,} blocked pairs and {chosen.labelled:,} decisions by people"
+        + (
+            f" (which alone allow linking from {chosen.labelled_upper:g})"
+            if chosen.labelled_upper is not None
+            else ""
+        )
+    )
+
+
 def add_model_parser(sub: SubParsers) -> None:
-    model = sub.add_parser("model", help="show the active model; --out writes its JSON")
+    model = sub.add_parser(
+        "model",
+        help="show the active model's match weights; --out writes its JSON, --chart its charts",
+    )
     model.add_argument("--out", type=Path, help="write the model's Splink JSON here")
+    model.add_argument(
+        "--chart",
+        type=Path,
+        metavar="DIR",
+        help="write Splink's match-weights and m/u charts here as HTML (and PNG when "
+        "vl-convert-python is installed)",
+    )
 
 
 def run_model(args: argparse.Namespace) -> int:
@@ -73,18 +181,79 @@ def run_model(args: argparse.Namespace) -> int:
     versions = LinkageModel.objects.count()
     print(
         f"active: v{active.version}, trained on {active.records_trained:,} records at "
-        f"{active.created_at:%Y-%m-%d %H:%M} UTC; link at {active.upper_weight}, review "
-        f"from {active.lower_weight}; {versions} version(s) stored"
+        f"{active.created_at:%Y-%m-%d %H:%M} UTC; link at {active.upper_weight:g}, review "
+        f"from {active.lower_weight:g}; {versions} version(s) stored"
     )
+    _print_figures(active.figures)
+    prior = float(active.model["probability_two_random_records_match"])
+    print(f"  prior: {prior:.3g} (weight {math.log2(prior / (1 - prior)):+.2f})")
+    print(f"  {'comparison':<13} {'level':<42} {'m':>9} {'u':>9} {'weight':>7}")
     for comparison in active.model["comparisons"]:
-        labels = [lv["label_for_charts"] for lv in comparison["comparison_levels"]]
-        print(f"  {comparison['output_column_name']:<12} {' | '.join(labels)}")
+        for level in comparison["comparison_levels"]:
+            print("  " + _level_line(comparison["output_column_name"], level))
     if args.out:
         if args.out.exists():
             return error(f"{args.out} exists; not overwritten")
         args.out.write_text(json.dumps(active.model, indent=2), encoding="utf-8")
         print(f"wrote {args.out}")
+    if args.chart:
+        for path in write_charts(active.model, args.chart):
+            print(f"wrote {path}")
     return 0
+
+
+def _level_line(comparison: str, level: dict[str, Any]) -> str:
+    label = str(level["label_for_charts"])
+    if level.get("is_null_level"):
+        return f"{comparison:<13} {label:<42} {'':>9} {'':>9} {'0':>7}"
+    m, u = float(level["m_probability"]), float(level["u_probability"])
+    tf = " (frequency-adjusted)" if level.get("tf_adjustment_column") else ""
+    weight = math.log2(m / u)
+    return f"{comparison:<13} {label:<42} {m:>9.3g} {u:>9.3g} {weight:>+7.2f}{tf}"
+
+
+def _print_figures(figures: dict[str, Any]) -> None:
+    """What the version was trained on: pairs per rule, counts only."""
+    prior, em = figures.get("prior"), figures.get("em")
+    if prior:
+        rules = ", ".join(f"{r} {n:,}" for r, n in prior["rule_pairs"].items())
+        print(f"  prior from deterministic rules (recall {prior['recall']}): {rules} pairs")
+    if em:
+        print("  EM on: " + ", ".join(f"{r} {n:,} pairs" for r, n in em.items()))
+    if chosen := figures.get("thresholds"):
+        print(
+            f"  thresholds chosen for precision {chosen['target']}: expected precision "
+            f"{chosen['precision']:.4f}, recall {chosen['recall']:.4f}, counting review "
+            f"{chosen['recall_with_review']:.4f}, review share {chosen['review_share']:.2%}"
+        )
+
+
+CHARTS = {"match-weights": "match_weights_chart", "m-u-parameters": "m_u_parameters_chart"}
+
+
+def write_charts(model: dict[str, Any], folder: Path) -> list[Path]:
+    """Splink's charts of a model, as HTML that works offline (the chart libraries inline),
+    and as PNG when vl-convert-python is installed. Returns the files written."""
+    from splink import DuckDBAPI, Linker
+
+    folder.mkdir(parents=True, exist_ok=True)
+    frame = DuckDBAPI(training.connect()).register(as_table([]), dataset_display_name="records")
+    linker = Linker(frame, model, log_level=None)
+    try:
+        vl_convert: Any = importlib.import_module("vl_convert")
+    except ImportError:
+        vl_convert = None
+    written = []
+    for name, method in CHARTS.items():
+        chart = getattr(linker.visualisations, method)()
+        html = folder / f"{name}.html"
+        chart.save_offline_chart(str(html), overwrite=True, print_msg=False)
+        written.append(html)
+        if vl_convert is not None:
+            png = folder / f"{name}.png"
+            png.write_bytes(vl_convert.vegalite_to_png(chart.chart_dict, scale=2))
+            written.append(png)
+    return written
 
 
 def add_blocking_parser(sub: SubParsers) -> None:

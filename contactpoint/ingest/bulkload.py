@@ -43,6 +43,7 @@ from contactpoint.ingest.loader import LoadReport, LocalSource, Meter, file_fail
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.ingest.rows import STANDARD, FeedError, RowReader
 from contactpoint.linkage import bulk, store, training
+from contactpoint.linkage.inputs import feed_table
 from contactpoint.linkage.models import LinkDecision
 from contactpoint.registry.models import Child, Source, SourceRecord
 from contactpoint.registry.sources import local_source, national_source
@@ -109,7 +110,7 @@ def bulk_load_folder(
         report.files_already_loaded = len(files)
         return report
     _refuse_unless_empty(files, folder)
-    model = store.active()
+    model = store.active_or_trained(lambda: feed_table(folder, workers), progress)
     if (folder / "organisations.csv").exists():
         organisations.load(folder / "organisations.csv", progress)
     with contextlib.ExitStack() as stack:

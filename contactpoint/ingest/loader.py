@@ -27,6 +27,7 @@ from contactpoint.ingest.batch import BatchLoader, BatchResult, check_row
 from contactpoint.ingest.feeds import RowParser
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.ingest.rows import STANDARD, FeedError, RowReader, SourceRow
+from contactpoint.linkage import inputs, store
 from contactpoint.registry import involvements
 from contactpoint.registry.models import Source
 from contactpoint.registry.sources import local_source, national_source
@@ -80,6 +81,7 @@ def load_folder(
     report = LoadReport()
     if orgs.exists():
         organisations.load(orgs, progress)
+    store.active_or_trained(lambda: inputs.feed_table(folder), progress)
     for code, path in files:
         load_file(code, path, report, progress, batch_size)
     return report

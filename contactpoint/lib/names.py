@@ -191,3 +191,88 @@ def nickname_keys(token: str) -> tuple[str, ...]:
     if not folded:
         return ()
     return _keys_by_name().get(folded, (folded,))
+
+
+# --- Addresses and towns ------------------------------------------------------------------
+
+# Abbreviations local systems write for the words of an address, as the words themselves.
+# 'St' is 'street' at the end of a line and 'saint' elsewhere ('St Mary's Rd').
+ADDRESS_WORDS = {
+    "rd": "road",
+    "ave": "avenue",
+    "av": "avenue",
+    "ln": "lane",
+    "dr": "drive",
+    "cl": "close",
+    "ct": "court",
+    "cres": "crescent",
+    "cresc": "crescent",
+    "gdns": "gardens",
+    "gdn": "gardens",
+    "gr": "grove",
+    "gro": "grove",
+    "pl": "place",
+    "sq": "square",
+    "tce": "terrace",
+    "terr": "terrace",
+    "pk": "park",
+    "hse": "house",
+    "mt": "mount",
+    "wy": "way",
+    "hl": "hill",
+    "grn": "green",
+    "cott": "cottages",
+    "cotts": "cottages",
+    "bldgs": "buildings",
+    "est": "estate",
+    "apt": "flat",
+    "apartment": "flat",
+    "flt": "flat",
+}
+# Words that say what kind of dwelling, never where: not shared evidence.
+ADDRESS_NOISE = frozenset({"flat", "unit", "floor", "the", "and", "of"})
+_ADDRESS_KEPT = re.compile(r"[^a-z0-9]+")
+_HOUSE_NUMBER = re.compile(r"\d+[a-z]?")
+
+
+def address_words(text: str) -> list[str]:
+    """The words of one address line, folded, abbreviations written out ('Rd' as 'road')."""
+    if not text.isascii():
+        decomposed = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in decomposed if not unicodedata.combining(c))
+    words = [w for w in _ADDRESS_KEPT.split(text.lower().replace("'", "")) if w]
+    out = []
+    for n, word in enumerate(words):
+        if word == "st":
+            out.append("street" if n == len(words) - 1 else "saint")
+        else:
+            out.append(ADDRESS_WORDS.get(word, word))
+    return out
+
+
+def standard_address(line1: str, line2: str = "") -> tuple[str, str, tuple[str, ...]]:
+    """The house number, the street text and the distinct place words of an address.
+
+    Args:
+        line1: the first address line, as received.
+        line2: the second, if any.
+
+    Returns:
+        (house number, street, words). The house number is the last number followed by a
+        word ('Flat 3, 12 High St' gives '12'), '' when there is none. The street is every
+        word that is not a number nor in ADDRESS_NOISE, joined by one space, so 'Flat 3,
+        12 High St' and '12 HIGH STREET' are equal. The words are the street's, distinct
+        and sorted.
+    """
+    words = address_words(line1) + address_words(line2)
+    house = ""
+    for n, word in enumerate(words[:-1]):
+        if _HOUSE_NUMBER.fullmatch(word) and not _HOUSE_NUMBER.fullmatch(words[n + 1]):
+            house = word
+    street = [w for w in words if not any(c.isdigit() for c in w) and w not in ADDRESS_NOISE]
+    return house, " ".join(street), tuple(sorted(set(street)))
+
+
+def standard_town(text: str) -> str:
+    """A town folded to lower-case words ('Newcastle-upon-Tyne' as 'newcastle upon tyne')."""
+    return " ".join(address_words(text))

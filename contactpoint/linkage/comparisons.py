@@ -5,9 +5,10 @@ Splink trains the model and links in bulk from the Splink form; the in-process s
 pair, which tests/linkage/test_parity.py proves against Splink's own scoring. Levels are
 tried in order and the first that holds wins, as in Splink's SQL CASE.
 
-Standardisation (nicknames, phonetic keys, the day/month swap) is done beforehand in
-records.py, so every level here is an exact match, an array intersection, a
-Damerau-Levenshtein distance of at most one, or a swap of two columns.
+Standardisation (nicknames, phonetic keys, the day/month swap, address abbreviations and
+house numbers, declared identifiers as "scheme:value") is done beforehand in records.py,
+so every level here is an exact match, an array intersection or membership, a
+Damerau-Levenshtein distance of at most two, or a swap of two columns.
 """
 
 from __future__ import annotations
@@ -64,6 +65,55 @@ def null(column: str) -> Level:
     return Level(f"{column} missing", holds, cl.NullLevel(column), is_null=True)
 
 
+def _postcodes_equal(a: LinkRecord, b: LinkRecord) -> bool:
+    return a.postcode is not None and a.postcode == b.postcode
+
+
+def null_or_same_postcode(column: str) -> Level:
+    """Missing, or not asked: with the postcode equal, the address line and the town add
+    nothing (they move with it), so they are evidence only when the postcodes differ or
+    one is missing. Counting them with the postcode would count one move three times."""
+
+    def holds(a: LinkRecord, b: LinkRecord) -> bool:
+        return _get(a, column) is None or _get(b, column) is None or _postcodes_equal(a, b)
+
+    sql = f'"{column}_l" IS NULL OR "{column}_r" IS NULL OR ("postcode_l" = "postcode_r")'
+    creator = cl.CustomLevel(sql).configure(is_null_level=True)
+    return Level(f"{column} missing or postcode equal", holds, creator, is_null=True)
+
+
+def null_unless_postcodes_differ(column: str) -> Level:
+    """Missing, or not asked: the town is evidence only between two postcodes that differ
+    (a move within the town, or a mistyped postcode). Beside a missing postcode it is too
+    common a value to count alone (every record in London shares it)."""
+
+    def holds(a: LinkRecord, b: LinkRecord) -> bool:
+        differ = a.postcode is not None and b.postcode is not None and a.postcode != b.postcode
+        return _get(a, column) is None or _get(b, column) is None or not differ
+
+    sql = (
+        f'"{column}_l" IS NULL OR "{column}_r" IS NULL OR "postcode_l" IS NULL '
+        'OR "postcode_r" IS NULL OR ("postcode_l" = "postcode_r")'
+    )
+    creator = cl.CustomLevel(sql).configure(is_null_level=True)
+    return Level(f"{column} missing or postcodes not different", holds, creator, is_null=True)
+
+
+def null_or_other_postcode(column: str) -> Level:
+    """Missing, or not asked: a house number says something only within one postcode (the
+    same home, or a neighbour's); across postcodes the postcode comparison has said it."""
+
+    def holds(a: LinkRecord, b: LinkRecord) -> bool:
+        return _get(a, column) is None or _get(b, column) is None or not _postcodes_equal(a, b)
+
+    sql = (
+        f'"{column}_l" IS NULL OR "{column}_r" IS NULL OR "postcode_l" IS NULL '
+        'OR "postcode_r" IS NULL OR ("postcode_l" <> "postcode_r")'
+    )
+    creator = cl.CustomLevel(sql).configure(is_null_level=True)
+    return Level(f"{column} missing or postcode not equal", holds, creator, is_null=True)
+
+
 def exact(column: str, tf: bool = False) -> Level:
     def holds(a: LinkRecord, b: LinkRecord) -> bool:
         return bool(_get(a, column) == _get(b, column))
@@ -80,14 +130,54 @@ def shared(column: str) -> Level:
     return Level(f"{column} share one", holds, cl.ArrayIntersectLevel(column, 1))
 
 
-def one_edit(column: str) -> Level:
+def shared_many(column: str, least: int) -> Level:
+    def holds(a: LinkRecord, b: LinkRecord) -> bool:
+        left, right = _get(a, column), _get(b, column)
+        return left is not None and right is not None and len(set(left) & set(right)) >= least
+
+    creator = cl.ArrayIntersectLevel(column, least)
+    return Level(f"{column} share {least}", holds, creator)
+
+
+def one_edit(column: str, edits: int = 1) -> Level:
     def holds(a: LinkRecord, b: LinkRecord) -> bool:
         left, right = _get(a, column), _get(b, column)
         if left is None or right is None:
             return False
-        return bool(jellyfish.damerau_levenshtein_distance(left, right) <= 1)
+        return bool(jellyfish.damerau_levenshtein_distance(left, right) <= edits)
 
-    return Level(f"{column} one edit apart", holds, cl.DamerauLevenshteinLevel(column, 1))
+    label = f"{column} one edit apart" if edits == 1 else f"{column} {edits} edits apart"
+    return Level(label, holds, cl.DamerauLevenshteinLevel(column, edits))
+
+
+def names_swapped() -> Level:
+    """Given and family name written in each other's places, on one side."""
+
+    def holds(a: LinkRecord, b: LinkRecord) -> bool:
+        return (
+            a.given_name is not None
+            and a.family_name is not None
+            and a.given_name == b.family_name
+            and a.family_name == b.given_name
+        )
+
+    sql = '("given_name_l" = "family_name_r") AND ("family_name_l" = "given_name_r")'
+    return Level("given and family names swapped", holds, cl.CustomLevel(sql))
+
+
+def given_is_middle() -> Level:
+    """One record's given name is among the other's middle names ('Amy Rose' and 'Rose')."""
+
+    def holds(a: LinkRecord, b: LinkRecord) -> bool:
+        return (a.given_name is not None and a.given_name in (b.middle_names or ())) or (
+            b.given_name is not None and b.given_name in (a.middle_names or ())
+        )
+
+    sql = (
+        'coalesce(list_contains("middle_names_r", "given_name_l"), false) '
+        'OR coalesce(list_contains("middle_names_l", "given_name_r"), false)'
+    )
+    return Level("given name is the other's middle name", holds, cl.CustomLevel(sql))
 
 
 def swapped(column: str, swap: str) -> Level:
@@ -102,6 +192,31 @@ def swapped(column: str, swap: str) -> Level:
 
 def otherwise() -> Level:
     return Level("all other comparisons", lambda a, b: True, cl.ElseLevel())
+
+
+def no_shared_scheme() -> Level:
+    """Declared identifiers are evidence only between records with a scheme in common."""
+
+    def holds(a: LinkRecord, b: LinkRecord) -> bool:
+        return not set(a.identifier_schemes or ()) & set(b.identifier_schemes or ())
+
+    sql = (
+        '"identifier_schemes_l" IS NULL OR "identifier_schemes_r" IS NULL OR '
+        'len(list_intersect("identifier_schemes_l", "identifier_schemes_r")) = 0'
+    )
+    creator = cl.CustomLevel(sql).configure(is_null_level=True)
+    return Level("no identifier scheme shared", holds, creator, is_null=True)
+
+
+def declared_identifiers(m_equal: float) -> Comparison:
+    """Identifiers a mapping declares with a scheme (a council's person id, say): equal
+    when the records share a scheme's value, other when they share a scheme but no value.
+    Fixed m, as for national identifiers."""
+    equal, other = shared("identifiers"), otherwise()
+    equal = Level("identifiers equal", equal.holds, equal.splink)
+    equal.splink.configure(m_probability=m_equal, fix_m_probability=True)
+    other.splink.configure(m_probability=1 - m_equal, fix_m_probability=True)
+    return Comparison("identifiers", (no_shared_scheme(), equal, other))
 
 
 def identifier(column: str, m_equal: float) -> Comparison:
@@ -122,8 +237,10 @@ COMPARISONS: tuple[Comparison, ...] = (
         (
             null("given_name"),
             exact("given_name", tf=True),
+            names_swapped(),
             shared("given_nicknames"),
             one_edit("given_name"),
+            given_is_middle(),
             exact("given_phonetic"),
             otherwise(),
         ),
@@ -133,6 +250,7 @@ COMPARISONS: tuple[Comparison, ...] = (
         (
             null("family_name"),
             exact("family_name", tf=True),
+            names_swapped(),
             shared("family_tokens"),
             one_edit("family_name"),
             exact("family_phonetic"),
@@ -154,16 +272,40 @@ COMPARISONS: tuple[Comparison, ...] = (
         "postcode",
         (
             null("postcode"),
-            exact("postcode"),
+            exact("postcode", tf=True),
             exact("postcode_sector"),
             exact("postcode_district"),
             otherwise(),
         ),
     ),
     Comparison("sex", (null("sex"), exact("sex"), otherwise())),
+    Comparison(
+        "address_line",
+        (
+            null_or_same_postcode("address_line"),
+            exact("address_line"),
+            one_edit("address_line", 2),
+            shared_many("address_tokens", 2),
+            otherwise(),
+        ),
+    ),
+    Comparison(
+        "house_number",
+        (null_or_other_postcode("house_number"), exact("house_number"), otherwise()),
+    ),
+    Comparison(
+        "town",
+        (
+            null_unless_postcodes_differ("town"),
+            exact("town", tf=True),
+            one_edit("town"),
+            otherwise(),
+        ),
+    ),
+    declared_identifiers(0.98),
 )
 
-TF_COLUMNS = ("given_name", "family_name")
+TF_COLUMNS = ("given_name", "family_name", "postcode", "town")
 
 # Rules for EM: each leaves out the comparisons it blocks on, so together they train all.
 TRAINING_BLOCKS = (

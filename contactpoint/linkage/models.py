@@ -23,6 +23,9 @@ class LinkageModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     model = models.JSONField()  # Splink's saved model: settings with m and u probabilities
     records_trained = models.PositiveIntegerField(default=0)
+    # What it was trained on, counts only: records, pairs per prior and EM rule, the prior,
+    # each level's m and u; and how its thresholds were chosen (docs/linkage.md#versions).
+    figures = models.JSONField(default=dict)
     # Match weights (log2 Bayes factors): link at or above upper, review from lower.
     upper_weight = models.FloatField()
     lower_weight = models.FloatField()

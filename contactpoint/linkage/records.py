@@ -39,6 +39,13 @@ class LinkRecord:
     sex: str | None
     nhs_number: str | None
     upn: str | None
+    middle_names: list[str] | None
+    house_number: str | None
+    address_line: str | None
+    address_tokens: list[str] | None
+    town: str | None
+    identifiers: list[str] | None  # "scheme:value", for identifiers a mapping declares
+    identifier_schemes: list[str] | None
 
     def as_row(self) -> dict[str, Any]:
         return asdict(self)
@@ -65,6 +72,29 @@ def _family(text: str, former: str) -> tuple[str | None, tuple[str, ...] | None,
         return None, None, None
     tokens = set(names.family_tokens(family)) | set(names.family_tokens(former))
     return family, tuple(sorted(tokens)), names.phonetic(family.replace(" ", "")) or None
+
+
+@_cached
+def _middles(given: str, middle: str) -> tuple[str, ...] | None:
+    """Every given-name token after the first ('Amy Rose' has 'rose'), then the middle names."""
+    middles = tuple(dict.fromkeys(names.name_tokens(given)[1:] + names.name_tokens(middle)))
+    return middles or None
+
+
+@_cached
+def _address(
+    line1: str, line2: str, town: str
+) -> tuple[str | None, str | None, tuple[str, ...] | None, str | None]:
+    house, street, words = names.standard_address(line1, line2)
+    return house or None, street or None, words or None, names.standard_town(town) or None
+
+
+def _identifiers(pairs: Iterable[tuple[str, str]]) -> tuple[list[str] | None, list[str] | None]:
+    """A record's declared identifiers as "scheme:value" and its schemes, sorted."""
+    found = sorted({f"{scheme}:{value}" for scheme, value in pairs if scheme and value})
+    if not found:
+        return None, None
+    return found, sorted({entry.split(":", 1)[0] for entry in found})
 
 
 _Parts = tuple[str | None, str | None, str | None]
@@ -94,6 +124,17 @@ def _birth(birth: dt.date) -> tuple[str, str | None, str]:
     return birth.isoformat(), swapped.isoformat() if swapped else None, str(birth.year)
 
 
+@dataclass(frozen=True)
+class _Extra:
+    """The fields beyond name, birth, postcode, sex and national identifiers, as received."""
+
+    middle_names: str
+    line1: str
+    line2: str
+    town: str
+    identifiers: tuple[tuple[str, str], ...]
+
+
 def from_canonical(unique_id: str, doc: dict[str, Any]) -> LinkRecord:
     """Standardise one record in its canonical form (`FeedRecord.canonical()`)."""
     birth = dt.date.fromisoformat(str(doc["date_of_birth"])) if doc.get("date_of_birth") else None
@@ -107,6 +148,13 @@ def from_canonical(unique_id: str, doc: dict[str, Any]) -> LinkRecord:
         str(doc.get("sex") or ""),
         doc.get("nhs_number") or None,
         doc.get("upn") or None,
+        _Extra(
+            str(doc.get("middle_names") or ""),
+            str(doc.get("address_line1") or ""),
+            str(doc.get("address_line2") or ""),
+            str(doc.get("town") or ""),
+            tuple((str(k), str(v)) for k, v in (doc.get("identifiers") or {}).items()),
+        ),
     )
 
 
@@ -122,6 +170,13 @@ def from_feed(unique_id: str, record: FeedRecord) -> LinkRecord:
         record.sex,
         record.nhs_number,
         record.upn,
+        _Extra(
+            record.middle_names,
+            record.address_line1,
+            record.address_line2,
+            record.town,
+            tuple(getattr(record, "identifiers", ())),
+        ),
     )
 
 
@@ -135,11 +190,15 @@ def _standardise(
     sex: str,
     nhs_number: str | None,
     upn: str | None,
+    extra: _Extra,
 ) -> LinkRecord:
     given, nicknames, given_phonetic = _given(given_text)
     family, tokens, family_phonetic = _family(family_text, former_text)
     dob, dob_swapped, birth_year = _birth(birth) if birth else (None, None, None)
     postcode, sector, district = postcode_parts
+    middles = _middles(given_text, extra.middle_names)
+    house, street, words, town = _address(extra.line1, extra.line2, extra.town)
+    identifiers, schemes = _identifiers(extra.identifiers)
     return _new_link_record(
         unique_id=unique_id,
         given_name=given,
@@ -157,16 +216,30 @@ def _standardise(
         sex=sex if sex in ("M", "F") else None,
         nhs_number=nhs_number,
         upn=upn,
+        middle_names=list(middles) if middles else None,
+        house_number=house,
+        address_line=street,
+        address_tokens=list(words) if words is not None else None,
+        town=town,
+        identifiers=identifiers,
+        identifier_schemes=schemes,
     )
 
 
+LIST_COLUMNS = frozenset(
+    {
+        "given_nicknames",
+        "family_tokens",
+        "middle_names",
+        "address_tokens",
+        "identifiers",
+        "identifier_schemes",
+    }
+)
 _TEXT = pa.string()
 _LIST = pa.list_(pa.string())
 SCHEMA = pa.schema(
-    [
-        (name, _LIST if name in ("given_nicknames", "family_tokens") else _TEXT)
-        for name in LinkRecord.__dataclass_fields__
-    ]
+    [(name, _LIST if name in LIST_COLUMNS else _TEXT) for name in LinkRecord.__dataclass_fields__]
 )
 
 

@@ -58,8 +58,10 @@ class Plan:
 def plan(progress: Progress | None = None) -> Plan:
     """Work out what a re-run would change, changing nothing."""
     active = store.active()
+    # As real-time matching applies it: a model stored without term frequencies (the
+    # bootstrap) is applied without them, as the bulk first load does.
     result = bulk.link(
-        registry_records(), active.record.model, active.upper, active.lower, progress
+        registry_records(), store.splink_model(active), active.upper, active.lower, progress
     )
     records = {
         str(sr): (child, method)

@@ -1,31 +1,45 @@
 """Keep trained models in the registry and hand out a scorer for the active one.
 
-A model is versioned JSON (Splink's own format). Term frequencies are stored by a keyed
-digest of the value, so the table says how common some value is, never which. Until a
-model has been trained on the registry, the bootstrap model shipped in data/ is used: it
-was trained on a synthetic population and holds no data.
+A model is versioned JSON (Splink's own format), with the figures it was trained on and
+the thresholds chosen for it. Term frequencies are stored by a keyed digest of the value,
+so the table says how common some value is, never which. Until a model has been trained
+on the registry, the bootstrap model shipped in data/ is used: it was trained on a
+synthetic population and holds no data. A first load into an empty registry trains a
+model on its own records before it links them (`active_or_trained`).
 """
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
+import pyarrow as pa
 from django.db import transaction
 
 from contactpoint.keystore.index_key import derived_key
 from contactpoint.lib import crypto
-from contactpoint.linkage.models import LinkageModel, TermFrequency
+from contactpoint.linkage import thresholds, training
+from contactpoint.linkage.models import LinkageModel, LinkDecision, TermFrequency
 from contactpoint.linkage.scorer import Scorer
-from contactpoint.linkage.training import Trained
+from contactpoint.linkage.training import Progress, Trained
+from contactpoint.registry.models import SourceRecord
 
-# Match weights, set by evaluation on the synthetic population (docs/linkage.md): re-set
-# them on real data with a labelled sample before trusting them.
-DEFAULT_UPPER = 3.0
+# The bootstrap model's match weights, chosen on the truth of the synthetic population it
+# was trained on (docs/linkage.md#thresholds): from 5 up, 0.999 of the pairs real-time
+# matching may link are one child; below -4, one in twenty is.
+DEFAULT_UPPER = 5.0
 DEFAULT_LOWER = -4.0
+# What thresholds are chosen for when a model is trained: the precision wanted at the link
+# threshold, and the most pairs for review as a share of records.
+TARGET_PRECISION = 0.999
+REVIEW_BUDGET = 0.01
+# A first load trains only on at least this many records: on fewer, EM has too few pairs
+# of one child to learn from, and the bootstrap model does better.
+FIRST_TRAINING_MIN = 5000
 
 
 def tf_key(column: str, value: str) -> int:
@@ -52,9 +66,16 @@ def bootstrap_model() -> dict[str, Any]:
 
 
 def save(
-    trained: Trained, upper: float = DEFAULT_UPPER, lower: float = DEFAULT_LOWER
+    trained: Trained,
+    upper: float = DEFAULT_UPPER,
+    lower: float = DEFAULT_LOWER,
+    chosen: thresholds.Chosen | None = None,
 ) -> LinkageModel:
-    """Store a newly trained model as the next version and make it the active one."""
+    """Store a newly trained model as the next version and make it the active one, with
+    its thresholds (`chosen`'s when given, which also go into its figures)."""
+    if chosen is not None:
+        upper, lower = chosen.upper, chosen.lower
+    figures = {**trained.figures, "thresholds": chosen.as_dict() if chosen else None}
     with transaction.atomic():
         last = LinkageModel.objects.select_for_update().order_by("-version").first()
         LinkageModel.objects.filter(active=True).update(active=False)
@@ -62,6 +83,7 @@ def save(
             version=(last.version + 1) if last else 1,
             model=trained.model,
             records_trained=trained.records,
+            figures=figures,
             upper_weight=upper,
             lower_weight=lower,
             active=True,
@@ -76,6 +98,65 @@ def save(
         )
     _cache.clear()
     return record
+
+
+def set_thresholds(record: LinkageModel, chosen: thresholds.Chosen) -> None:
+    """Give a stored version new thresholds, and its figures how they were chosen."""
+    record.upper_weight, record.lower_weight = chosen.upper, chosen.lower
+    record.figures = {**record.figures, "thresholds": chosen.as_dict()}
+    record.save(update_fields=["upper_weight", "lower_weight", "figures"])
+    _cache.clear()
+
+
+def labelled_decisions() -> list[tuple[float, bool]]:
+    """People's standing decisions on review candidates: (the model's weight, same child)."""
+    rows = (
+        LinkDecision.objects.filter(
+            action__in=[LinkDecision.Action.LINK, LinkDecision.Action.NOT_A_MATCH],
+            weight__isnull=False,
+            reversed_by__isnull=True,
+        )
+        .exclude(decided_by=LinkDecision.AUTOMATIC)
+        .values_list("weight", "action")
+    )
+    return [(float(w), action == LinkDecision.Action.LINK) for w, action in rows if w is not None]
+
+
+def choose_thresholds(
+    table: pa.Table,
+    model: dict[str, Any],
+    target: float = TARGET_PRECISION,
+    budget: float = REVIEW_BUDGET,
+) -> thresholds.Chosen:
+    """Thresholds for `model` on these records and people's decisions (thresholds.py)."""
+    bins = thresholds.histogram(table, model)
+    return thresholds.choose(bins, table.num_rows, target, budget, labelled_decisions())
+
+
+def needs_training() -> bool:
+    """Whether a load must train a model first: the registry is empty (no source record)
+    and has never had a model trained on it (only the bootstrap, version 0)."""
+    return (
+        not LinkageModel.objects.filter(version__gte=1).exists()
+        and not SourceRecord.objects.exists()
+    )
+
+
+def active_or_trained(
+    records: Callable[[], pa.Table], progress: Progress | None = None
+) -> ActiveModel:
+    """The active model, after training one on `records` (a table of records.SCHEMA)
+    when needs_training() and there are at least FIRST_TRAINING_MIN of them: a first
+    load into an empty registry trains before it links."""
+    if needs_training():
+        table = records()
+        if table.num_rows >= FIRST_TRAINING_MIN:
+            trained = training.train_table(table, progress=progress)
+            chosen = choose_thresholds(table, trained.model)
+            saved = save(trained, chosen=chosen)
+            if progress:
+                progress(f"linkage: model v{saved.version} trained on {table.num_rows:,} records")
+    return active()
 
 
 _cache: dict[int, ActiveModel] = {}

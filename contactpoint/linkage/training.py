@@ -2,21 +2,30 @@
 
 The records are decrypted into this process's memory only: DuckDB runs in memory (its
 spill directory is in the data directory, see docs/linkage.md), and what is kept
-afterwards is the model (m and u probabilities, no data) and the term frequencies keyed
-by a keyed digest of each value, never the value.
+afterwards is the model (m and u probabilities, no data), the figures it was trained on
+(counts only) and the term frequencies keyed by a keyed digest of each value, never the
+value.
+
+The model is trained on the records in front of it: u by random sampling, m by
+expectation maximisation on blocking rules that between them train every comparison,
+and the prior from deterministic rules that need no national identifier (both names and
+the birth date; family name, birth date and postcode), with the NHS number and UPN too
+when any record has one.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import duckdb
+import pyarrow as pa
 from django.conf import settings
 from splink import DuckDBAPI, Linker, block_on
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
 
 from contactpoint.linkage import comparisons
 from contactpoint.linkage.records import LinkRecord, as_table
@@ -24,6 +33,28 @@ from contactpoint.linkage.records import LinkRecord, as_table
 Progress = Callable[[str], None]
 M_FLOOR = 1e-4
 U_FLOOR = 1e-7
+# The share of true pairs the deterministic rules are assumed to find (Splink's `recall`).
+# Measured on the synthetic populations: exact names and birth date, or family name,
+# birth date and postcode, find about 0.8 of the pairs of one child (docs/linkage.md).
+PRIOR_RECALL = 0.8
+# Deterministic rules for the prior: each column list is one rule (all columns equal).
+PRIOR_RULES: tuple[tuple[str, ...], ...] = (
+    ("given_name", "family_name", "dob"),
+    ("family_name", "dob", "postcode"),
+    ("nhs_number",),
+    ("upn",),
+)
+# Rules for EM: each leaves out the comparisons it blocks on, so together they train all.
+EM_RULES: tuple[tuple[str, ...], ...] = (
+    ("dob",),
+    ("given_phonetic", "family_phonetic"),
+)
+EM_MAX_PAIRS = 5e6
+U_MAX_PAIRS = 2e6
+
+
+class TooLittleToTrain(ValueError):
+    """The records hold no pair a rule can learn from; the message says which rule."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +62,7 @@ class Trained:
     model: dict[str, Any]  # Splink's saved-model JSON
     term_frequencies: dict[str, dict[str, float]]  # column to value to frequency
     records: int
+    figures: dict[str, Any] = field(default_factory=dict)  # what it was trained on: counts
 
 
 def connect() -> duckdb.DuckDBPyConnection:
@@ -56,27 +88,78 @@ def train(
         progress: called with a line for people at each step.
 
     Returns:
-        The trained model and the term frequencies it was trained with.
+        The trained model, the term frequencies it was trained with and its figures.
+
+    Raises:
+        TooLittleToTrain: no two records meet on any prior rule or on an EM rule.
     """
+    return train_table(as_table(records), seed, progress)
+
+
+def train_on(records: Iterable[LinkRecord], progress: Progress | None = None) -> Trained:
+    """train with the default seed: what a first load calls before it links."""
+    return train(records, progress=progress)
+
+
+def train_table(table: pa.Table, seed: int = 1, progress: Progress | None = None) -> Trained:
+    """train on records already in an Arrow table of records.SCHEMA's columns."""
     say = progress or (lambda line: None)
-    logging.getLogger("splink").setLevel(logging.WARNING)
-    table = as_table(records)
-    db_api = DuckDBAPI(connect())
+    # Splink warns of each level no pair reached (the floors in `regularise` cover them):
+    # a list of level names in the middle of a load, not a problem to act on.
+    logging.getLogger("splink").setLevel(logging.ERROR)
+    con = connect()
+    con.register("cp_training", table)
+    db_api = DuckDBAPI(con)
     frame = db_api.register(table, dataset_display_name="records")
     linker = Linker(frame, comparisons.settings(), log_level=None)
     say(f"train: {table.num_rows:,} records")
-    linker.training.estimate_probability_two_random_records_match(
-        [block_on("nhs_number"), block_on("upn")], recall=0.8
-    )
-    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=seed)
+    figures: dict[str, Any] = {"records": table.num_rows, "seed": seed}
+    figures["prior"] = _estimate_prior(linker, con)
+    linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
     say("train: u probabilities estimated")
-    for rule in comparisons.TRAINING_BLOCKS:
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            rule, record_sample_proportion=1.0, max_pairs=5e6
-        )
-        say("train: m probabilities estimated from one blocking rule")
+    figures["em"] = _estimate_m(linker, con, say)
     tf = {c: _term_frequencies(linker, c) for c in comparisons.TF_COLUMNS}
-    return Trained(regularise(linker.misc.save_model_to_json()), tf, table.num_rows)
+    model = regularise(linker.misc.save_model_to_json())
+    figures["levels"] = level_figures(model)
+    return Trained(model, tf, table.num_rows, figures)
+
+
+def pair_count(con: duckdb.DuckDBPyConnection, columns: tuple[str, ...]) -> int:
+    """Pairs of records equal on every one of `columns` (none of them missing)."""
+    keys = ", ".join(f'"{c}"' for c in columns)
+    present = " AND ".join(f'"{c}" IS NOT NULL' for c in columns)
+    # The columns are this module's own rule names, never input.
+    rows = con.execute(
+        f"SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM "  # noqa: S608
+        f"(SELECT count(*) AS n FROM cp_training WHERE {present} GROUP BY {keys})"
+    ).fetchall()
+    return int(rows[0][0])
+
+
+def _estimate_prior(linker: Linker, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """The prior from the deterministic rules that find any pair in these records."""
+    counts = {"+".join(rule): pair_count(con, rule) for rule in PRIOR_RULES}
+    rules: list[str | BlockingRuleCreator] = [
+        block_on(*rule) for rule in PRIOR_RULES if counts["+".join(rule)]
+    ]
+    if not rules:
+        raise TooLittleToTrain("no two records share both names and a birth date")
+    linker.training.estimate_probability_two_random_records_match(rules, recall=PRIOR_RECALL)
+    prior = linker._settings_obj._probability_two_random_records_match
+    return {"rule_pairs": counts, "recall": PRIOR_RECALL, "probability": prior}
+
+
+def _estimate_m(linker: Linker, con: duckdb.DuckDBPyConnection, say: Progress) -> dict[str, int]:
+    """m by EM on each rule that finds pairs; pairs each rule offered, by rule."""
+    pairs = {"+".join(rule): pair_count(con, rule) for rule in EM_RULES}
+    for rule in EM_RULES:
+        if not pairs["+".join(rule)]:
+            raise TooLittleToTrain(f"no two records share {'+'.join(rule)}: nothing for EM")
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*rule), record_sample_proportion=1.0, max_pairs=EM_MAX_PAIRS
+        )
+        say(f"train: m probabilities estimated on {'+'.join(rule)}")
+    return pairs
 
 
 def regularise(model: dict[str, Any]) -> dict[str, Any]:
@@ -85,16 +168,31 @@ def regularise(model: dict[str, Any]) -> dict[str, Any]:
     EM leaves m at 0 for a level it never saw among matches, and random sampling leaves u
     at 0 for an identifier no two random records share; Splink would then weigh such a
     level at about +/-1,000 bits. A floor of 1e-7 on u (about one in the children of a
-    country) and 1e-4 on m bounds every level. The result is still an ordinary Splink
-    model, which Splink and the in-process scorer score alike.
+    country) and 1e-4 on m bounds every level. A comparison random sampling never saw
+    (no record has that identifier) gets its last level's u as the rest of 1, so two
+    different values are evidence against, as they are. The result is still an ordinary
+    Splink model, which Splink and the in-process scorer score alike.
     """
     for comparison in model["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            if level.get("is_null_level"):
-                continue
+        levels = [lv for lv in comparison["comparison_levels"] if not lv.get("is_null_level")]
+        seen = sum(float(lv.get("u_probability") or 0.0) for lv in levels[:-1])
+        if not float(levels[-1].get("u_probability") or 0.0):
+            levels[-1]["u_probability"] = max(1.0 - seen, U_FLOOR)
+        for level in levels:
             level["m_probability"] = max(float(level.get("m_probability") or 0.0), M_FLOOR)
             level["u_probability"] = max(float(level.get("u_probability") or 0.0), U_FLOOR)
     return model
+
+
+def level_figures(model: dict[str, Any]) -> dict[str, list[list[Any]]]:
+    """Each comparison's levels as [label, m, u] (null levels have neither)."""
+    return {
+        c["output_column_name"]: [
+            [lv["label_for_charts"], lv.get("m_probability"), lv.get("u_probability")]
+            for lv in c["comparison_levels"]
+        ]
+        for c in model["comparisons"]
+    }
 
 
 def _term_frequencies(linker: Linker, column: str) -> dict[str, float]:

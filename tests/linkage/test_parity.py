@@ -1,8 +1,9 @@
 """The in-process scorer gives Splink's own match weights, to 1e-9, on every level.
 
 The fixture is a small synthetic population: every pair Splink's blocking finds, plus
-pairs made by changing one field of a record so that every level of every comparison is
-scored at least once, with term-frequency adjustments on.
+pairs made by changing one field of a record (or a few that go together, as an address
+does) so that every level of every comparison is scored at least once, with
+term-frequency adjustments on.
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ def _scorer(trained: training.Trained) -> Scorer:
     return Scorer(trained.model, lambda c, v: trained.term_frequencies.get(c, {}).get(v))
 
 
-BASE = {
+BASE: dict[str, Any] = {
     "given_name": "Josephine",
+    "middle_names": "Rose",
     "family_name": "Stephenson",
     "former_family_name": "",
     "date_of_birth": "2015-03-07",
@@ -57,15 +59,21 @@ BASE = {
     "postcode": "LS1 4AB",
     "nhs_number": "4010232137",
     "upn": "Z801234567890",
+    "address_line1": "Flat 2, 12 High St",
+    "address_line2": "",
+    "town": "Leeds",
+    "identifiers": {"camden-lapid": "P123"},
 }
 # One field changed at a time, each written to reach one level of one comparison.
-CHANGES: dict[str, dict[str, str]] = {
+CHANGES: dict[str, dict[str, Any]] = {
     "same": {},
     "given nickname": {"given_name": "Josie"},
     "given one edit": {"given_name": "Josephina"},
     "given phonetic": {"given_name": "Josefine"},
     "given other": {"given_name": "Amelia"},
     "given placeholder": {"given_name": "Baby"},
+    "names swapped": {"given_name": "Stephenson", "family_name": "Josephine"},
+    "given is middle": {"given_name": "Rose", "middle_names": ""},
     "family token": {"family_name": "Stephenson-Jones"},
     "family one edit": {"family_name": "Stephensen"},
     "family phonetic": {"family_name": "Stevenson"},
@@ -84,6 +92,19 @@ CHANGES: dict[str, dict[str, str]] = {
     "sex unknown": {"sex": "U"},
     "identifiers other": {"nhs_number": "4010232145", "upn": "L802345678901"},
     "identifiers missing": {"nhs_number": "", "upn": ""},
+    "house number other": {"address_line1": "14 High Street"},
+    "address moved": {"postcode": "M1 1AA", "address_line1": "3 Mill Lane", "town": "Wigan"},
+    "address two edits": {"postcode": "M1 1AA", "address_line1": "12 Hgih Steet"},
+    "address words": {
+        "postcode": "M1 1AA",
+        "address_line1": "Rose Court",
+        "address_line2": "High St",
+    },
+    "address missing": {"postcode": "M1 1AA", "address_line1": "", "town": ""},
+    "town one edit": {"postcode": "M1 1AA", "town": "Leds"},
+    "local id other": {"identifiers": {"camden-lapid": "P999"}},
+    "local id other scheme": {"identifiers": {"leeds-pid": "P123"}},
+    "local id none": {"identifiers": {}},
 }
 
 
