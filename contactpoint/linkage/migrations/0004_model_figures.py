@@ -3,7 +3,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("linkage", "0001_initial"),
+        ("linkage", "0003_review_insufficient"),
     ]
 
     operations = [
