@@ -59,7 +59,9 @@ def reader(today: dt.date | None = None, schemes: Schemes | None = None) -> RowR
     """
     known = dict(schemes or {})
     salt = json.dumps(known, sort_keys=True) if known else ""
-    return RowReader(lambda path: read(path, today or dt.date.today(), known), salt=salt)
+    return RowReader(
+        lambda path: read(path, today or dt.date.today(), known), salt=salt, counts_by_line=False
+    )
 
 
 def read(path: Path, today: dt.date, schemes: Schemes | None = None) -> Iterator[SourceRow]:
