@@ -32,7 +32,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow as pa
 from django.db import connections, transaction
 from django.utils import timezone
 
@@ -40,20 +39,12 @@ from contactpoint.ingest import bulkplan, bulkworker, organisations
 from contactpoint.ingest.bulkplan import Staging, Unit
 from contactpoint.ingest.bulkread import Readers, Reading, read_folder
 from contactpoint.ingest.bulkwrite import ChunkWriter, Written
-from contactpoint.ingest.loader import (
-    UNCOUNTED,
-    LoadReport,
-    LocalSource,
-    Meter,
-    file_failure,
-    source_files,
-)
+from contactpoint.ingest.loader import LoadReport, LocalSource, Meter, file_failure, source_files
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.ingest.rows import STANDARD, FeedError, RowReader
 from contactpoint.linkage import bulk, store, training
-from contactpoint.linkage.inputs import feed_table, lines_in, local_records, registry_table
+from contactpoint.linkage.inputs import feed_table
 from contactpoint.linkage.models import LinkDecision
-from contactpoint.linkage.records import as_table
 from contactpoint.registry.models import Child, Source, SourceRecord
 from contactpoint.registry.sources import local_source, national_source
 
@@ -119,7 +110,7 @@ def bulk_load_folder(
         report.files_already_loaded = len(files)
         return report
     _refuse_unless_empty(files, folder)
-    model = _model(folder, files, workers, local, progress)
+    model = store.active_or_trained(lambda: feed_table(folder, workers), progress)
     if (folder / "organisations.csv").exists():
         organisations.load(folder / "organisations.csv", progress)
     with contextlib.ExitStack() as stack:
@@ -146,29 +137,6 @@ def bulk_load_folder(
     report.result.fields_ignored = reading.fields_ignored
     report.failures = _failures(reading)
     return report
-
-
-def _model(
-    folder: Path,
-    files: list[tuple[str, Path, str]],
-    workers: int,
-    local: LocalFiles | None,
-    progress: Progress | None,
-) -> store.ActiveModel:
-    """The model to link with: trained first on the load's own records when it is due one
-    (store.needs_training), except when finishing a load killed part-way, which keeps the
-    model it started with (a model trained again could cluster otherwise)."""
-    if SourceRecord.objects.exists():
-        return store.active()
-
-    def read() -> pa.Table:  # only when the load is due a model
-        if local is None:
-            return feed_table(folder, workers)
-        return as_table(local_records(local.source.code, local.paths, local.reader))
-
-    counted = local is None or local.reader.counts_by_line
-    at_most = lines_in([path for _, path, _ in files]) if counted else UNCOUNTED
-    return store.active_or_trained(read, at_most, registry_table, progress)
 
 
 def _reader(local: LocalFiles | None) -> RowReader:

@@ -59,9 +59,7 @@ def reader(today: dt.date | None = None, schemes: Schemes | None = None) -> RowR
     """
     known = dict(schemes or {})
     salt = json.dumps(known, sort_keys=True) if known else ""
-    return RowReader(
-        lambda path: read(path, today or dt.date.today(), known), salt=salt, counts_by_line=False
-    )
+    return RowReader(lambda path: read(path, today or dt.date.today(), known), salt=salt)
 
 
 def read(path: Path, today: dt.date, schemes: Schemes | None = None) -> Iterator[SourceRow]:

@@ -28,7 +28,6 @@ from contactpoint.ingest.feeds import RowParser
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.ingest.rows import STANDARD, FeedError, RowReader, SourceRow
 from contactpoint.linkage import inputs, store
-from contactpoint.linkage.records import as_table
 from contactpoint.registry import involvements
 from contactpoint.registry.models import Source
 from contactpoint.registry.sources import local_source, national_source
@@ -36,7 +35,6 @@ from contactpoint.registry.sources import local_source, national_source
 __all__ = ["FeedError", "LoadReport", "load_file", "load_folder", "load_local"]
 
 Progress = Callable[[str], None]
-UNCOUNTED = 1 << 62  # records a file may hold when its lines do not bound them
 
 
 @dataclass
@@ -83,13 +81,7 @@ def load_folder(
     report = LoadReport()
     if orgs.exists():
         organisations.load(orgs, progress)
-    due = [(code, path) for code, path in files if not _completed(path, STANDARD)]
-    store.active_or_trained(
-        lambda: inputs.feed_table(folder, files=due),
-        inputs.lines_in([path for _, path in due]),
-        inputs.registry_table,
-        progress,
-    )
+    store.active_or_trained(lambda: inputs.feed_table(folder), progress)
     for code, path in files:
         load_file(code, path, report, progress, batch_size)
     return report
@@ -119,16 +111,6 @@ def load_local(
     row, so the load is refused instead.
     """
     check_organisation(organisation)
-    for path in paths:
-        open_file(path, reader)  # a file refused whole is refused before any training
-    due = [path for path in paths if not _completed(path, reader)]
-    at_most = inputs.lines_in(due) if reader.counts_by_line else UNCOUNTED
-    store.active_or_trained(
-        lambda: as_table(inputs.local_records(source.code, due, reader)),
-        at_most,
-        inputs.registry_table,
-        progress,
-    )
     report = LoadReport()
     registered: Source | None = None
     for path in paths:
@@ -139,13 +121,6 @@ def load_local(
             raise FeedError(str(exc)) from None
         load_rows(registered, opened, report, progress, batch_size)
     return report
-
-
-def _completed(path: Path, reader: RowReader) -> bool:
-    """Whether the file was loaded to its end already (by any source: its rows are the
-    registry's, so a model trained before loading it must not count them twice)."""
-    key = reader.file_key(path)
-    return LoadedFile.objects.filter(sha256=key, completed_at__isnull=False).exists()
 
 
 def check_organisation(code: str) -> None:

@@ -46,9 +46,6 @@ class RowReader:
     # Besides the file's bytes, what decides its rows (a mapping's digest): part of the key
     # under which the file's progress is kept, so a corrected mapping reads the file anew.
     salt: str = ""
-    # Whether a file holds at most one record a line (CSV, NDJSON), so that its lines bound
-    # its records without reading them; a JSON Bundle may hold many on one line.
-    counts_by_line: bool = True
 
     def file_key(self, path: Path) -> str:
         sha = file_sha256(path)

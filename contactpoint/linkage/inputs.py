@@ -14,7 +14,6 @@ import pyarrow as pa
 
 from contactpoint.ingest import loader
 from contactpoint.ingest.feeds import COLUMNS, RowParser
-from contactpoint.ingest.rows import RowReader
 from contactpoint.linkage.records import LinkRecord, as_table, from_canonical, from_feed
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import SourceRecord
@@ -38,36 +37,6 @@ def registry_records() -> Iterator[LinkRecord]:
             body = cipher.open(SourceRecord, "payload", sr, bytes(payload)) if cipher else None
             if body is not None:
                 yield from_canonical(str(sr), json.loads(body))
-
-
-def registry_table() -> pa.Table:
-    """registry_records as one Arrow table."""
-    return as_table(registry_records())
-
-
-def local_records(
-    code: str, paths: list[Path], reader: RowReader, today: dt.date | None = None
-) -> Iterator[LinkRecord]:
-    """The records of a local system's files (a mapped CSV, FHIR) that its load would take,
-    with ids `code:record_id`."""
-    parser = RowParser(today or dt.date.today())
-    for path in paths:
-        for row in reader.read(path):
-            if row.row is None or any(p.rejects_row for p in row.problems):
-                continue
-            record = parser.parse(row.row)
-            if record is not None:
-                yield from_feed(f"{code}:{record.record_id}", record)
-
-
-def lines_in(paths: list[Path]) -> int:
-    """How many lines the files hold: at least as many as their CSV rows, read as bytes."""
-    total = 0
-    for path in paths:
-        with path.open("rb") as handle:
-            while chunk := handle.read(1 << 20):
-                total += chunk.count(b"\n")
-    return total
 
 
 def feed_records(folder: Path, today: dt.date | None = None) -> Iterator[LinkRecord]:
@@ -108,21 +77,15 @@ def _blocks(job: Job) -> list[tuple[int, int, pa.Table]]:
     return [(number, block, as_table(records)) for block, records in found.items()]
 
 
-def feed_table(
-    folder: Path,
-    workers: int = 2,
-    today: dt.date | None = None,
-    files: list[tuple[str, Path]] | None = None,
-) -> pa.Table:
-    """feed_records as one Arrow table, standardising with several processes (of `files`
-    only, when given: (source, path) pairs of the folder's).
+def feed_table(folder: Path, workers: int = 2, today: dt.date | None = None) -> pa.Table:
+    """feed_records as one Arrow table, standardising with several processes.
 
     The same records as feed_records, in the same order. Each of `workers` processes
     (forked, so they share this one's set-up) reads every file but parses only its own
     blocks of rows, so one large file is shared as evenly as many small ones.
     """
     day = today or dt.date.today()
-    files = loader.source_files(folder) if files is None else files
+    files = loader.source_files(folder)
     parts = max(workers, 1)
     jobs: list[Job] = [
         (n, code, path, day, part, parts)

@@ -4,9 +4,8 @@ A model is versioned JSON (Splink's own format), with the figures it was trained
 the thresholds chosen for it. Term frequencies are stored by a keyed digest of the value,
 so the table says how common some value is, never which. Until a model has been trained
 on the registry, the bootstrap model shipped in data/ is used: it was trained on a
-synthetic population and holds no data. A load that leaves the registry twice as large
-as the records the active model was trained on (a first load, above all) trains a model
-on the registry's records and its own before it links them (`active_or_trained`).
+synthetic population and holds no data. A first load into an empty registry trains a
+model on its own records before it links them (`active_or_trained`).
 """
 
 from __future__ import annotations
@@ -41,9 +40,6 @@ REVIEW_BUDGET = 0.01
 # A first load trains only on at least this many records: on fewer, EM has too few pairs
 # of one child to learn from, and the bootstrap model does better.
 FIRST_TRAINING_MIN = 5000
-# A load trains a model again when the registry, with it, holds this many times the
-# records the active model was trained on (needs_training).
-RETRAIN_GROWTH = 2
 
 
 def tf_key(column: str, value: str) -> int:
@@ -137,53 +133,29 @@ def choose_thresholds(
     return thresholds.choose(bins, table.num_rows, target, budget, labelled_decisions())
 
 
-def trained_on() -> int:
-    """How many records the active model was trained on in this registry (the bootstrap,
-    trained elsewhere: none)."""
-    found = LinkageModel.objects.filter(active=True, version__gte=1)
-    return int(found.values_list("records_trained", flat=True).first() or 0)
-
-
-def needs_training(incoming: int = 0) -> bool:
-    """Whether a load of `incoming` records must train a model before it links: the
-    registry with them will hold at least FIRST_TRAINING_MIN records and at least
-    RETRAIN_GROWTH times the records the active model was trained on here.
-
-    So a first load trains on its own records; a second system's file that doubles the
-    registry trains again on both, which is when EM first sees pairs of one child across
-    them; a large registry's daily feeds never do (`contactpoint linkage train` still can).
-    """
-    held = SourceRecord.objects.count() + incoming
-    return held >= max(FIRST_TRAINING_MIN, RETRAIN_GROWTH * trained_on())
+def needs_training() -> bool:
+    """Whether a load must train a model first: the registry is empty (no source record)
+    and has never had a model trained on it (only the bootstrap, version 0)."""
+    return (
+        not LinkageModel.objects.filter(version__gte=1).exists()
+        and not SourceRecord.objects.exists()
+    )
 
 
 def active_or_trained(
-    records: Callable[[], pa.Table],
-    at_most: int,
-    registry: Callable[[], pa.Table],
-    progress: Progress | None = None,
+    records: Callable[[], pa.Table], progress: Progress | None = None
 ) -> ActiveModel:
-    """The active model, after training one first when a load is due one (needs_training).
-
-    Args:
-        records: the load's records, standardised (a table of records.SCHEMA).
-        at_most: an upper bound of how many there are, known without reading them (lines
-            of the files), so that a load that cannot be due one reads nothing more.
-        registry: the registry's own records, read only when the load is due a model.
-        progress: called with a line for people.
-    """
-    if not needs_training(at_most):
-        return active()
-    table = records()
-    if not needs_training(table.num_rows):
-        return active()
-    if SourceRecord.objects.exists():
-        table = pa.concat_tables([registry(), table])
-    trained = training.train_table(table, progress=progress)
-    chosen = choose_thresholds(table, trained.model)
-    saved = save(trained, chosen=chosen)
-    if progress:
-        progress(f"linkage: model v{saved.version} trained on {table.num_rows:,} records")
+    """The active model, after training one on `records` (a table of records.SCHEMA)
+    when needs_training() and there are at least FIRST_TRAINING_MIN of them: a first
+    load into an empty registry trains before it links."""
+    if needs_training():
+        table = records()
+        if table.num_rows >= FIRST_TRAINING_MIN:
+            trained = training.train_table(table, progress=progress)
+            chosen = choose_thresholds(table, trained.model)
+            saved = save(trained, chosen=chosen)
+            if progress:
+                progress(f"linkage: model v{saved.version} trained on {table.num_rows:,} records")
     return active()
 
 

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from contactpoint.ingest.loader import load_folder
 from contactpoint.linkage import store
-from contactpoint.linkage.models import LinkageModel, LinkDecision
-from contactpoint.registry.models import SourceRecord
+from contactpoint.linkage.inputs import feed_table
+from contactpoint.linkage.models import LinkageModel
 from tests.conftest import run_cli
 
 pytestmark = [
@@ -76,44 +75,16 @@ def test_a_first_load_into_an_empty_registry_trains_first(
     population: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store, "FIRST_TRAINING_MIN", 500)
-    load_folder(population)
-    model = store.active()
+    assert store.needs_training()
+    model = store.active_or_trained(lambda: feed_table(population, workers=1))
     assert model.version == 1 and model.record.records_trained > 1000
     assert model.upper == model.record.figures["thresholds"]["upper"]
-    linked_by = LinkDecision.objects.filter(decided_by=LinkDecision.AUTOMATIC)
-    assert set(linked_by.values_list("model__version", flat=True)) == {1}
-    load_folder(population)  # loaded already: nothing due
-    assert store.active().version == 1
-
-
-def test_a_load_that_doubles_the_registry_trains_again_on_all_it_holds(
-    population: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A second system's records are when EM first sees pairs of one child across two
-    systems; a small later feed does not retrain."""
-    monkeypatch.setattr(store, "FIRST_TRAINING_MIN", 500)
-    parts = {
-        "first": ["nhs_demographics"],
-        "second": ["school_census", "child_benefit"],
-        "third": ["council_social_care"],
-    }
-    for name, sources in parts.items():
-        for source in sources:
-            shutil.copytree(population / source, tmp_path / name / source)
-    shutil.copy(population / "organisations.csv", tmp_path / "first")
-    load_folder(tmp_path / "first")
-    first = store.active().record
-    load_folder(tmp_path / "second")
-    second = store.active().record
-    assert (first.version, second.version) == (1, 2)
-    assert second.records_trained == SourceRecord.objects.count() > 2 * first.records_trained
-    load_folder(tmp_path / "third")
-    assert store.active().version == 2
+    assert not store.needs_training()
+    assert store.active_or_trained(lambda: feed_table(population, workers=1)).version == 1
 
 
 def test_too_few_records_keep_the_bootstrap_model(
     population: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store, "FIRST_TRAINING_MIN", 10**6)
-    load_folder(population)
-    assert store.active().version == 0
+    assert store.active_or_trained(lambda: feed_table(population, workers=1)).version == 0
