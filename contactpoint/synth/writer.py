@@ -38,7 +38,10 @@ def write_table(columns: dict[str, ObjArray], names: tuple[str, ...], path: path
 
 
 def write_feed(feed: Feed, out: pathlib.Path, shard: int) -> int:
-    """Write one source's part file; return bytes written."""
+    """Write one source's part file; return bytes written. A shard with no record of the
+    source writes none: a source sends no file with nothing in it (a load refuses one)."""
+    if len(feed.child) == 0:
+        return 0
     folder = out / feed.source
     folder.mkdir(parents=True, exist_ok=True)
     return write_table(feed.columns, tuple(feed.columns), folder / part_name(shard))
