@@ -16,6 +16,9 @@ ENVIRONMENT = config.environment()
 # Production keeps the audit log's outside evidence and the keys off the data directory.
 config.check_production_layout()
 LINKAGE_MEMORY = config.linkage_memory()
+# A first load into an empty registry trains a model on its own records before it links
+# (docs/linkage.md): off unless asked, until it does as well as the bootstrap model.
+LINKAGE_TRAIN_FIRST_LOAD = os.environ.get("CONTACTPOINT_LINKAGE_TRAIN_FIRST_LOAD") == "1"
 
 SECRET_KEY = config.require_real_secret(
     "CONTACTPOINT_SECRET_KEY", config.secret("CONTACTPOINT_SECRET_KEY")

@@ -18,6 +18,7 @@ from importlib import resources
 from typing import Any
 
 import pyarrow as pa
+from django.conf import settings
 from django.db import transaction
 
 from contactpoint.keystore.index_key import derived_key
@@ -134,10 +135,12 @@ def choose_thresholds(
 
 
 def needs_training() -> bool:
-    """Whether a load must train a model first: the registry is empty (no source record)
-    and has never had a model trained on it (only the bootstrap, version 0)."""
+    """Whether a load must train a model first: asked for (CONTACTPOINT_LINKAGE_TRAIN_FIRST_LOAD
+    =1), the registry is empty (no source record) and has never had a model trained on it
+    (only the bootstrap, version 0)."""
     return (
-        not LinkageModel.objects.filter(version__gte=1).exists()
+        settings.LINKAGE_TRAIN_FIRST_LOAD
+        and not LinkageModel.objects.filter(version__gte=1).exists()
         and not SourceRecord.objects.exists()
     )
 
@@ -151,7 +154,12 @@ def active_or_trained(
     if needs_training():
         table = records()
         if table.num_rows >= FIRST_TRAINING_MIN:
-            trained = training.train_table(table, progress=progress)
+            try:
+                trained = training.train_table(table, progress=progress)
+            except training.TooLittleToTrain as exc:
+                if progress:
+                    progress(f"linkage: no model trained ({exc}); linking with the active one")
+                return active()
             chosen = choose_thresholds(table, trained.model)
             saved = save(trained, chosen=chosen)
             if progress:

@@ -117,7 +117,7 @@ def train_table(table: pa.Table, seed: int = 1, progress: Progress | None = None
     figures["prior"] = _estimate_prior(linker, con)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
     say("train: u probabilities estimated")
-    figures["em"] = _estimate_m(linker, con, say)
+    linker, figures["em"] = _estimate_m(linker, frame, con, say)
     tf = {c: _term_frequencies(linker, c) for c in comparisons.TF_COLUMNS}
     model = regularise(linker.misc.save_model_to_json())
     figures["levels"] = level_figures(model)
@@ -149,17 +149,34 @@ def _estimate_prior(linker: Linker, con: duckdb.DuckDBPyConnection) -> dict[str,
     return {"rule_pairs": counts, "recall": PRIOR_RECALL, "probability": prior}
 
 
-def _estimate_m(linker: Linker, con: duckdb.DuckDBPyConnection, say: Progress) -> dict[str, int]:
-    """m by EM on each rule that finds pairs; pairs each rule offered, by rule."""
+def _estimate_m(
+    linker: Linker, frame: Any, con: duckdb.DuckDBPyConnection, say: Progress
+) -> tuple[Linker, dict[str, int]]:
+    """m by EM on each rule that finds pairs; the linker holding the estimates, and the
+    pairs each rule offered, by rule."""
     pairs = {"+".join(rule): pair_count(con, rule) for rule in EM_RULES}
+    trained = 0
     for rule in EM_RULES:
-        if not pairs["+".join(rule)]:
-            raise TooLittleToTrain(f"no two records share {'+'.join(rule)}: nothing for EM")
-        linker.training.estimate_parameters_using_expectation_maximisation(
-            block_on(*rule), record_sample_proportion=1.0, max_pairs=EM_MAX_PAIRS
-        )
-        say(f"train: m probabilities estimated on {'+'.join(rule)}")
-    return pairs
+        name = "+".join(rule)
+        if not pairs[name]:
+            raise TooLittleToTrain(f"no two records share {name}: nothing for EM")
+        before = linker.misc.save_model_to_json()
+        try:
+            linker.training.estimate_parameters_using_expectation_maximisation(
+                block_on(*rule), record_sample_proportion=1.0, max_pairs=EM_MAX_PAIRS
+            )
+        except ValueError:
+            # Splink refuses an m that EM drove below 1e-300 (a level all but absent among
+            # the pairs the rule offers), part-way through changing the model: go on from
+            # the model as it was before this rule, with the other rules' estimates.
+            linker = Linker(frame, before, log_level=None)
+            say(f"train: EM on {name} left a level's m too small to hold; skipped")
+            continue
+        trained += 1
+        say(f"train: m probabilities estimated on {name}")
+    if not trained:
+        raise TooLittleToTrain("EM could not estimate m on any rule")
+    return linker, pairs
 
 
 def regularise(model: dict[str, Any]) -> dict[str, Any]:

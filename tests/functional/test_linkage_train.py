@@ -9,6 +9,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 
 from contactpoint.linkage import store
 from contactpoint.linkage.inputs import feed_table
@@ -75,6 +76,8 @@ def test_a_first_load_into_an_empty_registry_trains_first(
     population: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store, "FIRST_TRAINING_MIN", 500)
+    assert not store.needs_training()  # off unless asked
+    monkeypatch.setattr(settings, "LINKAGE_TRAIN_FIRST_LOAD", True)
     assert store.needs_training()
     model = store.active_or_trained(lambda: feed_table(population, workers=1))
     assert model.version == 1 and model.record.records_trained > 1000
@@ -87,4 +90,5 @@ def test_too_few_records_keep_the_bootstrap_model(
     population: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(store, "FIRST_TRAINING_MIN", 10**6)
+    monkeypatch.setattr(settings, "LINKAGE_TRAIN_FIRST_LOAD", True)
     assert store.active_or_trained(lambda: feed_table(population, workers=1)).version == 0
