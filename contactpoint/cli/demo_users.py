@@ -54,15 +54,22 @@ AREA_ROLES = (
 )
 CASELOAD = 3  # children of the first area's school each demo social worker is involved with
 CHILDREN_FILE = "demo-children.txt"
+
+
 # A current involvement of a child a practitioner may be registered on: open to everyone
 # (not shielded, archived, sealed, merged or purged). Children waiting on a person's
 # linkage decision are left out too (_waiting_children): a demo should not start there.
-_REGISTRABLE = Q(end_date__isnull=True, child__status=Child.Status.ACTIVE, child__shielded=False)
-_REGISTRABLE_PUPIL = Q(
-    involvement__end_date__isnull=True,
-    involvement__child__status=Child.Status.ACTIVE,
-    involvement__child__shielded=False,
-)
+def _registrable(via: str = "") -> Q:
+    """That condition on an involvement, or on the involvements reached through `via`."""
+    return Q(
+        **{
+            f"{via}end_date__isnull": True,
+            f"{via}child__status": Child.Status.ACTIVE,
+            f"{via}child__shielded": False,
+        }
+    )
+
+
 HEADER = """\
 # contactpoint demo users: THROW-AWAY demo credentials for a development environment.
 # Made by `contactpoint demo-users` for this database only; never use them, or this
@@ -176,7 +183,7 @@ def _caseload(social_worker: User, school: Organisation) -> None:
     """Register the social worker with a few of the school's pupils, so that the demo has
     children whom two services already work with (the school through its feed)."""
     pupils = list(
-        Involvement.objects.filter(_REGISTRABLE, organisation=school)
+        Involvement.objects.filter(_registrable(), organisation=school)
         .exclude(child_id__in=_waiting_children())
         .order_by("child__cpid")
         .values_list("child_id", flat=True)
@@ -248,7 +255,7 @@ def _choose_areas() -> list[tuple[CouncilArea, Organisation, Organisation]]:
         # The school with most pupils a practitioner may be registered on, so the demo has
         # children to find and a caseload to give the social worker.
         school = (
-            in_area.annotate(pupils=Count("involvement", filter=_REGISTRABLE_PUPIL))
+            in_area.annotate(pupils=Count("involvement", filter=_registrable("involvement__")))
             .order_by("-pupils", "code")
             .first()
         )

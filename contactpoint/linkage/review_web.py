@@ -14,7 +14,7 @@ A shielded or sealed candidate is never decided here: the web shows it by number
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -178,22 +178,28 @@ def _noted(decision: LinkDecision, decider: Decider, why: str) -> LinkDecision:
 
 
 def link(decider: Decider, item_id: uuid.UUID, number: int, why: str) -> LinkDecision:
-    why = checked_why(why)
-    with transaction.atomic():
-        item = _own_item(decider.principal, item_id)
-        child = _visible(item, number).child
-        _audited(decider.principal, "link", child.pk, review_item=item.pk)
-        return _noted(review.link(str(item.pk), child.cpid_id, decider.by), decider, why)
+    return _on_candidate(decider, item_id, number, why, "link", review.link)
 
 
 def not_a_match(decider: Decider, item_id: uuid.UUID, number: int, why: str) -> LinkDecision:
+    return _on_candidate(decider, item_id, number, why, "not-a-match", review.not_a_match)
+
+
+def _on_candidate(
+    decider: Decider,
+    item_id: uuid.UUID,
+    number: int,
+    why: str,
+    action: str,
+    decide: Callable[[str, str, str], LinkDecision],
+) -> LinkDecision:
+    """A decision on one visible candidate of the decider's own item, audited first."""
     why = checked_why(why)
     with transaction.atomic():
         item = _own_item(decider.principal, item_id)
         child = _visible(item, number).child
-        _audited(decider.principal, "not-a-match", child.pk, review_item=item.pk)
-        decision = review.not_a_match(str(item.pk), child.cpid_id, decider.by)
-        return _noted(decision, decider, why)
+        _audited(decider.principal, action, child.pk, review_item=item.pk)
+        return _noted(decide(str(item.pk), child.cpid_id, decider.by), decider, why)
 
 
 def new_child(decider: Decider, item_id: uuid.UUID, why: str) -> LinkDecision:
