@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import authenticate, login
 from django.http import HttpRequest
 
-from contactpoint.access import throttle
+from contactpoint.access import guessing, throttle, totp
 from contactpoint.access.middleware import FACTOR_AT, SIGNED_IN_AT
-from contactpoint.access.models import User
+from contactpoint.access.models import TotpDevice, User
 
 PENDING = "cp_pending"
 PENDING_SECONDS = 5 * 60  # from the password to the second factor
@@ -40,23 +41,30 @@ def pad(started: float, floor: float = SIGN_IN_FLOOR) -> None:
 
 
 def check_password(request: HttpRequest, email: str, password: str) -> PasswordResult:
-    """Check an e-mail and password under the throttles; the answer hides whether it exists."""
+    """Check an e-mail and password under the throttles; the answer hides whether it exists.
+
+    Every attempt is audited (right, wrong or throttled; never the password or e-mail)."""
     email = email.strip().lower()
     address = client_address(request)
     limits = (
         (throttle.SIGNIN_PER_ACCOUNT_AND_ADDRESS, (email, address)),
+        (throttle.SIGNIN_PER_ACCOUNT, (email,)),
         (throttle.SIGNIN_PER_ADDRESS, (address,)),
     )
-    if any(throttle.exceeded(limit, *parts) for limit, parts in limits):
-        _audit_failure(PASSWORD_STEP, User.objects.filter(email=email).first(), throttled=True)
+    held = [limit.name for limit, parts in limits if throttle.exceeded(limit, *parts)]
+    if held:
+        account = User.objects.filter(email=email).first()
+        _audit(PASSWORD_STEP, account, THROTTLED, {"limits": held})
         return PasswordResult(None, throttled=True)
     user = authenticate(request, username=email, password=password)
     if not isinstance(user, User):
         for limit, parts in limits:
             throttle.record_failure(limit, *parts)
-        _audit_failure(PASSWORD_STEP, User.objects.filter(email=email).first())
+        _audit(PASSWORD_STEP, User.objects.filter(email=email).first(), WRONG)
         return PasswordResult(None)
     throttle.clear(throttle.SIGNIN_PER_ACCOUNT_AND_ADDRESS, email, address)
+    throttle.clear(throttle.SIGNIN_PER_ACCOUNT, email)
+    _audit(PASSWORD_STEP, user, RIGHT)
     return PasswordResult(user)
 
 
@@ -87,26 +95,61 @@ def has_second_factor(user: User) -> bool:
     return user.totp_devices.filter(confirmed=True).exists() or user.security_keys.exists()
 
 
+PASSWORD_STEP, CODE_STEP = "access:sign-in:password", "access:sign-in:code"
+# What an attempt was, as the audit event's details say (never what was typed).
+RIGHT, WRONG, THROTTLED = "right", "wrong", "throttled"
+# Where a second factor was asked for: signing in, setting up the first app, or again
+# before a sensitive action.
+SIGN_IN_STAGE, SET_UP_STAGE, STEP_UP_STAGE = "sign-in", "set-up", "step-up"
+APP, KEY = "app", "key"
+
+
 def code_throttled(user: User) -> bool:
     return throttle.exceeded(throttle.CODE_PER_USER, str(user.id))
 
 
-def code_failed(user: User) -> None:
-    throttle.record_failure(throttle.CODE_PER_USER, str(user.id))
-    _audit_failure(CODE_STEP, user)
+def check_code(
+    user: User, code: str, stage: str, device: TotpDevice | None = None
+) -> totp.Check | None:
+    """Check an authenticator code (for `device`, or any confirmed one) under the user's
+    throttle, and audit the attempt; None when throttled (nothing was checked)."""
+    if code_throttled(user):
+        factor_throttled(user, stage, APP)
+        return None
+    code = code[:16]
+    result = totp.check(device, code) if device else totp.check_any(user, code)
+    if result is totp.Check.RIGHT:
+        factor_right(user, stage, APP)
+    else:
+        factor_failed(user, stage, APP, result.value)
+    return result
 
 
-PASSWORD_STEP, CODE_STEP = "access:sign-in:password", "access:sign-in:code"
+def factor_right(user: User, stage: str, factor: str) -> None:
+    _audit(CODE_STEP, user, RIGHT, {"stage": stage, "factor": factor})
 
 
-def _audit_failure(step: str, user: User | None, throttled: bool = False) -> None:
-    """A failed sign-in step, under the account's principal when the account exists (the
-    e-mail typed is not kept); repeated failures are what misuse detection looks for."""
+def factor_throttled(user: User, stage: str, factor: str) -> None:
+    _audit(CODE_STEP, user, THROTTLED, {"stage": stage, "factor": factor})
+
+
+def factor_failed(user: User, stage: str, factor: str, why: str = WRONG) -> None:
+    """A wrong code or key: counted against the user from any address, audited, and the
+    user and their privacy officers told when it happens again and again."""
+    failures = throttle.record_failure(throttle.CODE_PER_USER, str(user.id))
+    _audit(CODE_STEP, user, why, {"stage": stage, "factor": factor, "failures": failures})
+    guessing.failed(user, failures)
+
+
+def _audit(step: str, user: User | None, what: str, details: dict[str, Any] | None = None) -> None:
+    """A sign-in step, under the account's principal when the account exists (the e-mail
+    typed is not kept); repeated failures are what misuse detection looks for."""
     from contactpoint.audit import log as audit_log  # audit imports access: not at the top
 
     who = user.principal(second_factor=False) if user is not None else None
-    details = {"throttled": True} if throttled else {}
-    audit_log.append(audit_log.entry(who, step, audit_log.REFUSED, details=details))
+    outcome = audit_log.ALLOWED if what == RIGHT else audit_log.REFUSED
+    full = {"attempt": what, **(details or {})}
+    audit_log.append(audit_log.entry(who, step, outcome, details=full))
 
 
 SIGN_IN = "access:sign-in:complete"

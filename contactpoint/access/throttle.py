@@ -1,6 +1,12 @@
-"""Fixed-window attempt counters kept in the database, so every app server sees them.
+"""Sliding-window attempt counters kept in the database, so every app server sees them.
 
-Keys are digests: the table never holds an e-mail address or an IP address.
+A limit of N attempts in a window W refuses the next attempt while N attempts lie in the
+last W, however the window falls: a guesser who waits for a fixed bucket to roll over
+gets no second burst, as they would with fixed windows (5 just before the boundary and 5
+just after). Each attempt is a row (`ThrottleAttempt`); rows older than the window are
+deleted as the key is counted again.
+
+Keys are digests: the tables never hold an e-mail address or an IP address.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from contactpoint.access.models import Throttle
+from contactpoint.access.models import Throttle, ThrottleAttempt
 
 
 @dataclass(frozen=True)
@@ -24,9 +30,14 @@ class Limit:
 
 # Failed passwords for one e-mail from one address: a real user elsewhere is not locked out.
 SIGNIN_PER_ACCOUNT_AND_ADDRESS = Limit("signin-account-address", 5, dt.timedelta(minutes=15))
+# Failed passwords for one e-mail from anywhere: a guesser spreading over many addresses.
+# Higher than the per-address limit, so one address's guesses alone never lock the
+# account, but a botnet's are held to 20 an hour (the cost: the real user is held too).
+SIGNIN_PER_ACCOUNT = Limit("signin-account", 20, dt.timedelta(hours=1))
 # Failed passwords from one address, whatever the e-mail: stops spraying many accounts.
 SIGNIN_PER_ADDRESS = Limit("signin-address", 30, dt.timedelta(hours=1))
-# Wrong second-factor codes for one user (the password was right): 6 digits need ~10^5 tries.
+# Wrong second-factor codes for one user, from any address (the password was right):
+# 6 digits need ~10^5 tries, and at 5 per 15 minutes that is years.
 CODE_PER_USER = Limit("code-user", 5, dt.timedelta(minutes=15))
 # Failed client-credential grants for one client id.
 TOKEN_PER_CLIENT = Limit("token-client", 10, dt.timedelta(minutes=15))
@@ -36,17 +47,23 @@ def _key(limit: Limit, parts: tuple[str, ...]) -> str:
     return hashlib.sha256("\x1f".join((limit.name, *parts)).encode()).hexdigest()
 
 
+def _counted(key: str, limit: Limit, now: dt.datetime) -> int:
+    return ThrottleAttempt.objects.filter(key=key, at__gt=now - limit.window).count()
+
+
+def attempts(limit: Limit, *parts: str) -> int:
+    """The attempts counted in the last `limit.window`."""
+    return _counted(_key(limit, parts), limit, timezone.now())
+
+
 def exceeded(limit: Limit, *parts: str) -> bool:
-    """Whether the attempts counted in the current window have reached the limit."""
-    row = Throttle.objects.filter(key=_key(limit, parts)).first()
-    if row is None or row.window_start + limit.window <= timezone.now():
-        return False
-    return row.count >= limit.attempts
+    """Whether the attempts in the last `limit.window` have reached the limit."""
+    return attempts(limit, *parts) >= limit.attempts
 
 
-def record_failure(limit: Limit, *parts: str) -> None:
-    """Count one failed attempt, opening a new window when the last one has passed."""
-    _count(limit, parts, capped=False)
+def record_failure(limit: Limit, *parts: str) -> int:
+    """Count one failed attempt; return the attempts now in the window."""
+    return _count(limit, parts, capped=False)
 
 
 def take(limit: Limit, *parts: str) -> bool:
@@ -54,23 +71,23 @@ def take(limit: Limit, *parts: str) -> bool:
 
     For quotas, where every use counts, not only failures.
     """
-    return _count(limit, parts, capped=True)
+    return _count(limit, parts, capped=True) > 0
 
 
-def _count(limit: Limit, parts: tuple[str, ...], *, capped: bool) -> bool:
-    now = timezone.now()
+def _count(limit: Limit, parts: tuple[str, ...], *, capped: bool) -> int:
+    """Count an attempt under the key's lock row; 0 when capped and the window is full."""
+    now, key = timezone.now(), _key(limit, parts)
     with transaction.atomic():
-        row, _ = Throttle.objects.select_for_update().get_or_create(
-            key=_key(limit, parts), defaults={"window_start": now, "count": 0}
-        )
-        if row.window_start + limit.window <= now:
-            row.window_start, row.count = now, 0
-        if capped and row.count >= limit.attempts:
-            return False
-        row.count += 1
-        row.save(update_fields=["window_start", "count"])
-    return True
+        Throttle.objects.select_for_update().get_or_create(key=key)
+        ThrottleAttempt.objects.filter(key=key, at__lte=now - limit.window).delete()
+        counted = _counted(key, limit, now)
+        if capped and counted >= limit.attempts:
+            return 0
+        ThrottleAttempt.objects.create(key=key, at=now)
+    return counted + 1
 
 
 def clear(limit: Limit, *parts: str) -> None:
-    Throttle.objects.filter(key=_key(limit, parts)).delete()
+    key = _key(limit, parts)
+    ThrottleAttempt.objects.filter(key=key).delete()
+    Throttle.objects.filter(key=key).delete()

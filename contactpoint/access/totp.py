@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 
 import pyotp
 import segno
@@ -16,6 +17,9 @@ ISSUER = "contactpoint"
 STEP_SECONDS = 30
 # One step either side allows for a phone clock a little out; never more.
 VALID_WINDOW = 1
+# A code of one of the ten steps (five minutes) before the window is called expired, not
+# wrong. A guess lands there 10 times in a million: it tells a guesser nothing useful.
+EXPIRED_STEPS = 10
 
 
 def _key(root: str | None = None) -> bytes:
@@ -72,31 +76,71 @@ def qr_terminal(uri: str) -> str:
     return out.getvalue()
 
 
+class Check(enum.StrEnum):
+    """What a code turned out to be. Only RIGHT signs in; the others say why not."""
+
+    RIGHT = "right"
+    WRONG = "wrong"
+    EXPIRED = "expired"  # right for a step a little before the window: a slow hand or clock
+    USED = "used"  # right for a step already accepted: typed twice, or replayed
+
+
 def verify(device: TotpDevice, code: str, now: dt.datetime | None = None) -> bool:
     """Accept a code once: a step at or before the last accepted one is refused."""
+    return check(device, code, now) is Check.RIGHT
+
+
+def check(device: TotpDevice, code: str, now: dt.datetime | None = None) -> Check:
+    """Accept a code once (a step at or before the last accepted one is USED); a code of one
+    of the EXPIRED_STEPS steps before the window is EXPIRED, not WRONG, so the user is told
+    to take the new one. Either still counts as a failed attempt where the caller counts."""
     code = "".join(code.split())
     if not (code.isdigit() and len(code) == 6):
-        return False
+        return Check.WRONG
     totp = pyotp.TOTP(secret_of(device))
     at = now or dt.datetime.now(dt.UTC)
     step = int(at.timestamp()) // STEP_SECONDS
+    used = False
     for offset in range(-VALID_WINDOW, VALID_WINDOW + 1):
         candidate = step + offset
-        if candidate > device.last_step and totp.verify(
-            code, for_time=candidate * STEP_SECONDS, valid_window=0
-        ):
-            # Two requests with the same code race here; the conditional update lets one win.
-            with transaction.atomic():
-                won = TotpDevice.objects.filter(pk=device.pk, last_step__lt=candidate).update(
-                    last_step=candidate, confirmed=True
-                )
-            if won:
-                device.last_step, device.confirmed = candidate, True
-                return True
-            return False
-    return False
+        if not totp.verify(code, for_time=candidate * STEP_SECONDS, valid_window=0):
+            continue
+        if candidate <= device.last_step:
+            used = True
+            continue
+        # Two requests with the same code race here; the conditional update lets one win.
+        with transaction.atomic():
+            won = TotpDevice.objects.filter(pk=device.pk, last_step__lt=candidate).update(
+                last_step=candidate, confirmed=True
+            )
+        if won:
+            device.last_step, device.confirmed = candidate, True
+            return Check.RIGHT
+        return Check.USED
+    if used:
+        return Check.USED
+    for candidate in range(step - VALID_WINDOW - EXPIRED_STEPS, step - VALID_WINDOW):
+        if totp.verify(code, for_time=candidate * STEP_SECONDS, valid_window=0):
+            return Check.EXPIRED
+    return Check.WRONG
+
+
+def check_any(user: User, code: str) -> Check:
+    """Check the code against each of the user's confirmed devices: RIGHT when one accepts
+    it, otherwise the most telling answer (USED, then EXPIRED, then WRONG)."""
+    found = Check.WRONG
+    for device in user.totp_devices.filter(confirmed=True):
+        result = check(device, code)
+        if result is Check.RIGHT:
+            return result
+        if _RANK[result] > _RANK[found]:
+            found = result
+    return found
+
+
+_RANK = {Check.WRONG: 0, Check.EXPIRED: 1, Check.USED: 2, Check.RIGHT: 3}
 
 
 def verify_any(user: User, code: str) -> bool:
     """Try the code against each of the user's confirmed devices."""
-    return any(verify(d, code) for d in user.totp_devices.filter(confirmed=True))
+    return check_any(user, code) is Check.RIGHT

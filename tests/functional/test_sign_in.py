@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from contactpoint.access.middleware import FACTOR_AT, SIGNED_IN_AT
 from contactpoint.access.models import Accreditation, ResetRequest, TotpDevice, User
-from contactpoint.web.views.signin import CODE_THROTTLED, THROTTLED, WRONG, WRONG_CODE
+from contactpoint.web.views.signin import CODE_THROTTLED, THROTTLED, USED_CODE, WRONG, WRONG_CODE
 from tests.actors import PASSWORD, Actors, signed_in
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -70,7 +70,7 @@ def test_a_wrong_code_is_refused_and_a_code_is_never_accepted_twice(actors: Acto
     again = Client()
     password_step(again, actors.alice.email)
     response = again.post("/sign-in/second-factor", {"code": code})
-    assert response.status_code == 200 and WRONG_CODE in response.content.decode()
+    assert response.status_code == 200 and USED_CODE in response.content.decode()
 
 
 def test_guessing_passwords_is_throttled_but_the_real_user_elsewhere_is_not(

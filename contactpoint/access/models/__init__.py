@@ -2,7 +2,7 @@
 
 from contactpoint.access.models.clients import ApiClient, ApiToken
 from contactpoint.access.models.factors import SecurityKey, TotpDevice
-from contactpoint.access.models.throttles import Throttle
+from contactpoint.access.models.throttles import Throttle, ThrottleAttempt
 from contactpoint.access.models.users import (
     Accreditation,
     Activation,
@@ -19,6 +19,7 @@ __all__ = [
     "ResetRequest",
     "SecurityKey",
     "Throttle",
+    "ThrottleAttempt",
     "TotpDevice",
     "User",
     "accreditation_of",

@@ -25,7 +25,14 @@ from contactpoint.web.access import PUBLIC, SIGNING_IN, access_rule
 WRONG = "Enter a correct e-mail address and password"
 THROTTLED = "Too many attempts. Wait 15 minutes, then try again"
 WRONG_CODE = "Enter the 6-digit code your authenticator app shows now"
+EXPIRED_CODE = "That code has expired. Enter the code your authenticator app shows now"
+USED_CODE = "That code has been used already. Wait for a new code, then enter it"
 CODE_THROTTLED = "Too many wrong codes. Wait 15 minutes, then try again"
+CODE_MESSAGES = {
+    totp.Check.WRONG: WRONG_CODE,
+    totp.Check.EXPIRED: EXPIRED_CODE,
+    totp.Check.USED: USED_CODE,
+}
 
 
 def _next(request: HttpRequest, default: str = "/account") -> str:
@@ -76,7 +83,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
         return HttpResponseRedirect("/sign-in/set-up")
     context = _factor_context(request, user)
     if request.method == "POST":
-        error = _check_code(user, request.POST.get("code", ""))
+        error = _check_code(user, request.POST.get("code", ""), signin.SIGN_IN_STAGE)
         if error is None:
             return _finish(request, user)
         context["errors"] = {"code": error}
@@ -98,15 +105,12 @@ def _factor_context(request: HttpRequest, user: User) -> dict[str, Any]:
     }
 
 
-def _check_code(user: User, code: str, device: TotpDevice | None = None) -> str | None:
+def _check_code(user: User, code: str, stage: str, device: TotpDevice | None = None) -> str | None:
     """None when the code is right (for `device`, or any confirmed one); else the message."""
-    if signin.code_throttled(user):
+    result = signin.check_code(user, code, stage, device)
+    if result is None:
         return CODE_THROTTLED
-    right = totp.verify(device, code[:16]) if device else totp.verify_any(user, code[:16])
-    if right:
-        return None
-    signin.code_failed(user)
-    return WRONG_CODE
+    return CODE_MESSAGES.get(result)
 
 
 @access_rule(SIGNING_IN)
@@ -123,7 +127,7 @@ def set_up(request: HttpRequest) -> HttpResponse:
         device, _ = totp.start(user)
     errors: dict[str, str] = {}
     if request.method == "POST":
-        error = _check_code(user, request.POST.get("code", ""), device)
+        error = _check_code(user, request.POST.get("code", ""), signin.SET_UP_STAGE, device)
         if error is None:
             TotpDevice.objects.filter(user=user, confirmed=False).delete()
             return _finish(request, user)
@@ -153,7 +157,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
     assert isinstance(user, User)
     context = _factor_context(request, user)
     if request.method == "POST":
-        error = _check_code(user, request.POST.get("code", ""))
+        error = _check_code(user, request.POST.get("code", ""), signin.STEP_UP_STAGE)
         if error is None:
             signin.stepped_up(request)
             return HttpResponseRedirect(_next(request))
@@ -208,12 +212,14 @@ def key_verify(request: HttpRequest) -> HttpResponse:
     if user is None:
         return JsonResponse({"error": "sign in with your password first"}, status=400)
     if signin.code_throttled(user):
+        signin.factor_throttled(user, signin.SIGN_IN_STAGE, signin.KEY)
         return JsonResponse({"error": CODE_THROTTLED}, status=429)
     try:
         keys.authenticate(request, user, keys.parse(request.body)[0])
     except keys.KeyRefused as exc:
-        signin.code_failed(user)
+        signin.factor_failed(user, signin.SIGN_IN_STAGE, signin.KEY)
         return JsonResponse({"error": str(exc)}, status=400)
+    signin.factor_right(user, signin.SIGN_IN_STAGE, signin.KEY)
     reasons = signin.complete(request, user)
     if reasons:
         return JsonResponse(
@@ -235,11 +241,15 @@ def confirm_key_options(request: HttpRequest) -> HttpResponse:
 def confirm_key_verify(request: HttpRequest) -> HttpResponse:
     user = request.user
     assert isinstance(user, User)
+    if signin.code_throttled(user):
+        signin.factor_throttled(user, signin.STEP_UP_STAGE, signin.KEY)
+        return JsonResponse({"error": CODE_THROTTLED}, status=429)
     try:
         keys.authenticate(request, user, keys.parse(request.body)[0])
     except keys.KeyRefused as exc:
-        signin.code_failed(user)
+        signin.factor_failed(user, signin.STEP_UP_STAGE, signin.KEY)
         return JsonResponse({"error": str(exc)}, status=400)
+    signin.factor_right(user, signin.STEP_UP_STAGE, signin.KEY)
     signin.stepped_up(request)
     return JsonResponse({"redirect": _next(request)})
 

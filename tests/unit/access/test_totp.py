@@ -52,3 +52,17 @@ def test_secrets_survive_a_change_of_secret_key_through_the_fallbacks(actors: Ac
     with override_settings(SECRET_KEY="new-" + "k" * 40, SECRET_KEY_FALLBACKS=[]):
         # sealed again under the new key when it was first opened
         assert totp.secret_of(TotpDevice.objects.get(pk=device.pk)) == secret
+
+
+def test_a_code_from_a_few_minutes_ago_is_expired_and_an_accepted_one_used(
+    actors: Actors,
+) -> None:
+    device, secret = totp.start(actors.alice)
+    code = pyotp.TOTP(secret)
+    assert totp.check(device, code.at(AT - dt.timedelta(seconds=90)), now=AT) == totp.Check.EXPIRED
+    assert totp.check(device, code.at(AT - dt.timedelta(minutes=5)), now=AT) == totp.Check.EXPIRED
+    assert totp.check(device, code.at(AT - dt.timedelta(minutes=6)), now=AT) == totp.Check.WRONG
+    assert totp.check(device, code.at(AT), now=AT) == totp.Check.RIGHT
+    assert totp.check(device, code.at(AT), now=AT) == totp.Check.USED
+    earlier = code.at(AT - dt.timedelta(seconds=30))  # in the window, before the one accepted
+    assert totp.check(device, earlier, now=AT) == totp.Check.USED
