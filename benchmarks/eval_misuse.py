@@ -28,7 +28,8 @@ members and 2 emergency-duty workers. Every user has their own habits, drawn onc
   neighbouring area, others 2%; one in 20 lives among the children they work with and
   sometimes meets a neighbour's child at work;
 - busy days (6%, 1.7-3 times the usual volume), refused requests by mistake (most
-  users 0.05 a day, one in 12 confused users 0.6), mistyped passwords, the odd
+  users 0.05 a day, one in 12 confused users 0.6), mistyped passwords, a code or two
+  typed as it changed (3% of days), the odd
   legitimate emergency access (0.15% of working days) and the odd stale link to a child
   since shielded (0.08%);
 - two episodes a month per organisation of a practitioner covering an absent
@@ -56,7 +57,9 @@ work; labelled by kind, user and UK day):
 - no_follow_up: 8-25 searches in a day, each showing 1-4 children, none opened;
 - emergency_access: one emergency access to a child of their area;
 - repeated_refusals: 5-15 refused requests in a day (pages beyond their role, records
-  not found by a search, the search quota).
+  not found by a search, the search quota);
+- second_factor_guessing: the right password, then 3-5 wrong second-factor codes, at one
+  or two sittings in a day at any hour.
 
 Scoring. An alert is correct when a case of its kind has its user and day (a low-and-slow
 case covers every day from its start). Emergency access is alerted by design, every time:
@@ -86,6 +89,7 @@ from itertools import count
 
 from contactpoint.oversight import activity, rules
 from contactpoint.oversight.activity import Access
+from contactpoint.oversight.guessing import CODE_STEP
 from contactpoint.oversight.rules import Alert, Kind
 
 START = date(2025, 3, 3)  # a Monday
@@ -464,6 +468,11 @@ class Month:
             self.emit(user, self.when(day, hours), rng.choice(REFUSED_ACTIONS), outcome="refused")
         for _ in range(poisson(rng, 0.1)):
             self.emit(user, self.when(day, hours), "access:sign-in:password", outcome="refused")
+        if rng.random() < 0.03:  # a code typed as it changed, once or twice
+            at = self.when(day, hours)
+            self.emit(user, at, "access:sign-in:password")
+            for n in range(rng.randint(1, 2)):
+                self.emit(user, at + timedelta(seconds=20 * (n + 1)), CODE_STEP, outcome="refused")
         if user.duty != "emergency_duty" and rng.random() < 0.0015:
             self.look(
                 user,
@@ -618,6 +627,18 @@ def refusals(month: Month, user: User, day: date) -> set[date]:
     return {day}
 
 
+def guessing(month: Month, user: User, day: date) -> set[date]:
+    """Someone with the user's password guesses codes: 3-5 in one sitting (the throttle
+    holds a sixth), some days at two sittings."""
+    rng = month.rng
+    for _ in range(rng.choice((1, 1, 2))):
+        at = month.when(day, (0, 24))
+        month.emit(user, at, "access:sign-in:password")
+        for n in range(rng.randint(3, 5)):
+            month.emit(user, at + timedelta(seconds=15 * (n + 1)), CODE_STEP, outcome="refused")
+    return {day}
+
+
 MISUSE: dict[Kind, Callable[[Month, User, date], set[date]]] = {
     Kind.SAME_SURNAME_OR_ADDRESS: relative,
     Kind.UNUSUAL_VOLUME: harvest,
@@ -628,6 +649,7 @@ MISUSE: dict[Kind, Callable[[Month, User, date], set[date]]] = {
     Kind.NO_FOLLOW_UP: browse,
     Kind.EMERGENCY_ACCESS: emergency,
     Kind.REPEATED_REFUSALS: refusals,
+    Kind.SECOND_FACTOR_GUESSING: guessing,
 }
 
 

@@ -32,6 +32,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from contactpoint.access.permissions import Role
+from contactpoint.oversight import guessing
 from contactpoint.oversight.activity import (
     EMERGENCY,
     INVOLVEMENT,
@@ -114,6 +115,7 @@ class Kind(enum.StrEnum):
     NO_FOLLOW_UP = "no_follow_up"
     EMERGENCY_ACCESS = "emergency_access"
     REPEATED_REFUSALS = "repeated_refusals"
+    SECOND_FACTOR_GUESSING = "second_factor_guessing"
 
 
 @dataclass(frozen=True)
@@ -500,11 +502,20 @@ def _emergency_access(user: UserWindow, context: _Context) -> Alert | None:
 
 def _repeated_refusals(user: UserWindow, context: _Context) -> Alert | None:
     """Requests refused, other than sign-in (a wrong password is the sign-in throttle's
-    business, and may not even be the user)."""
+    business, and may not even be the user; wrong second factors have their own rule)."""
     count = sum(1 for a in user.today if a.outcome == REFUSED and not a.action.startswith(SIGN_IN))
     if count < REFUSALS_MIN:
         return None
     return _alert(Kind.REPEATED_REFUSALS, user, context, f"{count} requests refused", count=count)
+
+
+def _second_factor_guessing(user: UserWindow, context: _Context) -> Alert | None:
+    """Wrong second factors after the right password (contactpoint.oversight.guessing)."""
+    found = guessing.found(user.today)
+    if found is None:
+        return None
+    reason = guessing.reason(found)
+    return _alert(Kind.SECOND_FACTOR_GUESSING, user, context, reason, count=found.refused)
 
 
 def _children(count: int, noun: str = "child") -> str:
@@ -522,4 +533,5 @@ RULES: tuple[Callable[[UserWindow, _Context], Alert | None], ...] = (
     _no_follow_up,
     _emergency_access,
     _repeated_refusals,
+    _second_factor_guessing,
 )
