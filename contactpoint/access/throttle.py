@@ -20,12 +20,20 @@ from django.utils import timezone
 
 from contactpoint.access.models import Throttle, ThrottleAttempt
 
+# Attempts older than this are deleted whatever their key (a guesser's one-off e-mails are
+# never counted again), so no window may be longer.
+KEPT = dt.timedelta(days=7)
+
 
 @dataclass(frozen=True)
 class Limit:
     name: str
     attempts: int
     window: dt.timedelta
+
+    def __post_init__(self) -> None:
+        if not dt.timedelta(0) < self.window <= KEPT:
+            raise ValueError(f"a throttle window is longer than 0 and at most {KEPT}")
 
 
 # Failed passwords for one e-mail from one address: a real user elsewhere is not locked out.
@@ -80,6 +88,7 @@ def _count(limit: Limit, parts: tuple[str, ...], *, capped: bool) -> int:
     with transaction.atomic():
         Throttle.objects.select_for_update().get_or_create(key=key)
         ThrottleAttempt.objects.filter(key=key, at__lte=now - limit.window).delete()
+        ThrottleAttempt.objects.filter(at__lte=now - KEPT).delete()
         counted = _counted(key, limit, now)
         if capped and counted >= limit.attempts:
             return 0

@@ -207,3 +207,14 @@ def test_the_nightly_job_raises_second_factor_guessing_for_the_privacy_officer(
     ]
     assert "3 second factors refused after the right password" in alerts[0].reason
     assert [m.to for m in mail.outbox] == [[actors.petra.email]]
+
+
+def test_attempts_older_than_a_week_are_pruned_whatever_their_key(actors: Actors) -> None:
+    from contactpoint.access.models import ThrottleAttempt
+
+    throttle.record_failure(throttle.SIGNIN_PER_ACCOUNT, "one-off@example.org")
+    ThrottleAttempt.objects.update(at=F("at") - throttle.KEPT)
+    throttle.record_failure(throttle.CODE_PER_USER, str(actors.alice.id))
+    assert ThrottleAttempt.objects.count() == 1  # the old one-off e-mail's row went
+    with pytest.raises(ValueError, match="at most"):
+        throttle.Limit("too-long", 1, throttle.KEPT + dt.timedelta(seconds=1))

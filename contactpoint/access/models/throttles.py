@@ -21,4 +21,7 @@ class ThrottleAttempt(models.Model):
     at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["key", "at"], name="throttle_attempts")]
+        indexes = [
+            models.Index(fields=["key", "at"], name="throttle_attempts"),
+            models.Index(fields=["at"], name="throttle_attempts_at"),  # the oldest pruned
+        ]
