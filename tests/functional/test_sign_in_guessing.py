@@ -207,6 +207,12 @@ def test_the_nightly_job_raises_second_factor_guessing_for_the_privacy_officer(
     ]
     assert "3 second factors refused after the right password" in alerts[0].reason
     assert [m.to for m in mail.outbox] == [[actors.petra.email]]
+    petra = signed_in(actors.petra)
+    queue = petra.get("/oversight").content.decode()
+    assert "Wrong second factors after the right password" in queue
+    history = petra.get(f"/oversight/users/{actors.alice.id}").content.decode()
+    assert "Gave their second factor" in history
+    assert "Was e-mailed about wrong second factors" in history
 
 
 def test_attempts_older_than_a_week_are_pruned_whatever_their_key(actors: Actors) -> None:

@@ -18,6 +18,7 @@ KINDS: dict[str, str] = {
     Kind.NO_FOLLOW_UP: "Searched many times without following up",
     Kind.EMERGENCY_ACCESS: "Used emergency access",
     Kind.REPEATED_REFUSALS: "Was refused many times",
+    Kind.SECOND_FACTOR_GUESSING: "Wrong second factors after the right password",
 }
 
 ACTIONS: dict[str, str] = {
@@ -38,6 +39,7 @@ ACTIONS: dict[str, str] = {
     "access:sign-in:password": "Gave their password",
     "access:sign-in:code": "Gave their second factor",
     "access:sign-in:complete": "Signed in",
+    "access:sign-in:guessing-told": "Was e-mailed about wrong second factors (and so were you)",
     "access:home-postcode:declare": "Declared their home postcode",
     "access:user:change-password": "Changed their password",
     "organisation:emergency-access:review": "Reviewed an emergency access",
