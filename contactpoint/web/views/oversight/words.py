@@ -18,6 +18,8 @@ KINDS: dict[str, str] = {
     Kind.NO_FOLLOW_UP: "Searched many times without following up",
     Kind.EMERGENCY_ACCESS: "Used emergency access",
     Kind.REPEATED_REFUSALS: "Was refused many times",
+    Kind.REGISTRATIONS_NOT_FOLLOWED_UP: "Registered with children, read their contacts, ended it",
+    Kind.MANY_REGISTRATIONS: "Registered with far more children than usual in a day",
 }
 
 ACTIONS: dict[str, str] = {
