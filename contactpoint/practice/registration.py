@@ -55,9 +55,17 @@ MAY_NOT = (
 )
 
 
+LIMIT_REACHED = (
+    "The daily limit on new involvements is reached, the practitioner's or the "
+    "organisation's: try again tomorrow, or ask the local index team if the work needs more"
+)
+
+
 class RegistrationLimit(Refusal):
-    """As many new involvements have been registered today as the limit allows: try again
-    tomorrow, or ask the local index team."""
+    """The day's new involvements are used up (the message says so: LIMIT_REACHED)."""
+
+    def __init__(self) -> None:
+        super().__init__(LIMIT_REACHED)
 
 
 class RoleNotAllowed(Invalid):
