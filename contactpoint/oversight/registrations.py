@@ -93,8 +93,9 @@ def unfollowed(user: UserWindow, today: int) -> Finding | None:
     if len(children) < threshold:
         return None
     reason = (
-        f"registered with {_children(len(children))} {FOLLOW_UP_DAYS} days ago and "
-        f"nothing more with them than read their contacts ({usual}, threshold {threshold:.0f})"
+        f"registered with {_children(len(children))} {FOLLOW_UP_DAYS} days ago and ended "
+        f"the involvements having only read their contacts ({usual}, threshold "
+        f"{threshold:.0f})"
     )
     return Finding(reason, tuple(sorted(children)), len(children))
 
