@@ -3,8 +3,10 @@ hand over the lead professional role, record that a CAF / early-help assessment 
 and ask a sensitive service to get in touch. Web pages and the API both call these.
 
 Registering is open to any practitioner who found the child (it is how they earn the
-child's contacts, and everyone already involved is told at once); every other change
-needs the user's organisation to be involved (the relationship rule).
+child's contacts, and everyone already involved is told at once), in a role their
+organisation's kind has, with a person answering for it and within the day's limits
+(contactpoint.practice.registration); every other change needs the user's organisation to
+be involved (the relationship rule).
 """
 
 from __future__ import annotations
