@@ -87,7 +87,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import count
 
-from contactpoint.oversight import activity, rules
+from contactpoint.oversight import activity, registrations, rules
 from contactpoint.oversight.activity import Access
 from contactpoint.oversight.guessing import CODE_STEP
 from contactpoint.oversight.rules import Alert, Kind
@@ -639,6 +639,29 @@ def guessing(month: Month, user: User, day: date) -> set[date]:
     return {day}
 
 
+def peek(month: Month, user: User, day: date) -> set[date]:
+    """A week before `day`: register with a few children nobody gave them, read the
+    contacts, end the involvement again; nothing more."""
+    registered = day - timedelta(days=registrations.FOLLOW_UP_DAYS)
+    for _ in range(month.rng.randint(3, 4)):
+        child = month.visible(user.organisation)
+        at = month.when(registered, _working_hours(user))
+        month.look(user, child, at, then="child:involvement:register")
+        month.emit(user, at + timedelta(minutes=20), "child:involvement:end", child)
+    return {day}
+
+
+def mass_register(month: Month, user: User, day: date) -> set[date]:
+    """Register with many children in an afternoon: each opens a record in full."""
+    start = month.rng.uniform(user.start, user.end - 2)
+    for _ in range(month.rng.randint(8, 20)):
+        child = month.visible(user.organisation)
+        month.look(user, child, month.when(day, (start, start + 2)), then=REGISTER)
+    return {day}
+
+
+REGISTER = "child:involvement:register"
+
 MISUSE: dict[Kind, Callable[[Month, User, date], set[date]]] = {
     Kind.SAME_SURNAME_OR_ADDRESS: relative,
     Kind.UNUSUAL_VOLUME: harvest,
@@ -650,6 +673,8 @@ MISUSE: dict[Kind, Callable[[Month, User, date], set[date]]] = {
     Kind.EMERGENCY_ACCESS: emergency,
     Kind.REPEATED_REFUSALS: refusals,
     Kind.SECOND_FACTOR_GUESSING: guessing,
+    Kind.REGISTRATIONS_NOT_FOLLOWED_UP: peek,
+    Kind.MANY_REGISTRATIONS: mass_register,
 }
 
 

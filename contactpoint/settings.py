@@ -184,6 +184,16 @@ if os.environ.get("CONTACTPOINT_BEHIND_TLS_PROXY") == "1":
 # settings they are written as files under the data directory.
 CONTACTPOINT_SEARCHES_PER_HOUR = config.count("CONTACTPOINT_SEARCHES_PER_HOUR", 30)
 CONTACTPOINT_SEARCHES_PER_DAY = config.count("CONTACTPOINT_SEARCHES_PER_DAY", 100)
+# All of an organisation's users and clients together, in a day.
+CONTACTPOINT_SEARCHES_PER_ORGANISATION = config.count(
+    "CONTACTPOINT_SEARCHES_PER_ORGANISATION", 1000
+)
+# New involvements a day, per practitioner and per organisation: each opens a child's
+# contacts in full (contactpoint/practice/registration.py).
+CONTACTPOINT_REGISTRATIONS_PER_USER = config.count("CONTACTPOINT_REGISTRATIONS_PER_USER", 10)
+CONTACTPOINT_REGISTRATIONS_PER_ORGANISATION = config.count(
+    "CONTACTPOINT_REGISTRATIONS_PER_ORGANISATION", 100
+)
 CONTACTPOINT_EMERGENCY_ACCESS_SECONDS = config.seconds(
     "CONTACTPOINT_EMERGENCY_ACCESS_SECONDS", 30 * 60
 )

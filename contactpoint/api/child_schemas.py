@@ -176,14 +176,26 @@ ChildRecord = Annotated[WithheldRecord | IdentityRecord | FullRecord, Field(disc
 
 
 class NewInvolvement(Schema):
-    """The client's organisation starts work with the child; name and e-mail are the
-    practitioner's, whom others will contact."""
+    """The client's organisation starts work with the child, for a practitioner who answers
+    for it: an active user of the organisation whose role may register, named by the
+    e-mail address they sign in with. Others will contact them (their name and e-mail from
+    their account; the job title and phone given here)."""
 
-    role: str = Field(..., max_length=24, json_schema_extra=_one_of(Involvement.Role.values))
-    name: str = Field(..., max_length=120, pattern=PRINTABLE)
+    role: str = Field(
+        ...,
+        max_length=24,
+        description="One the organisation's kind has (docs/practice.md)",
+        json_schema_extra=_one_of(Involvement.Role.values),
+    )
+    practitioner: str = Field(
+        ...,
+        min_length=3,
+        max_length=254,
+        pattern=PRINTABLE,
+        description="The sign-in e-mail of the practitioner this registration is for",
+    )
     job_title: str = Field("", max_length=120, pattern=PRINTABLE)
     phone: str = Field("", max_length=30, pattern=PRINTABLE)
-    email: str = Field("", max_length=254, pattern=PRINTABLE)
     sensitive_category: str | None = Field(
         None,
         max_length=20,

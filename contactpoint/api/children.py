@@ -46,6 +46,7 @@ from contactpoint.api.rules import actor_of, api_rule
 from contactpoint.api.schemas import Problem
 from contactpoint.practice import involvements, record
 from contactpoint.practice.involvements import Conflict, Details
+from contactpoint.practice.registration import RegistrationLimit
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.search import criteria as search_criteria
 from contactpoint.search import service
@@ -58,7 +59,10 @@ DENIED = {401: Problem, 403: Problem, 503: Problem}
 REFUSALS = {400: Problem, **DENIED, 404: Problem, 422: Problem}
 # The criteria's error keys, as the API's fields are named.
 SEARCH_FIELDS = {"dob": "date_of_birth"}
-QUOTA = "You have made as many searches as the hour or the day allows: try again later"
+QUOTA = (
+    "This client, or its organisation, has made as many searches as the hour or the day "
+    "allows: try again later"
+)
 REGISTER_TO_SEE = "Register your service's involvement with the child to see who works with them"
 # Long enough for any way of writing a contactpoint ID ("CP-7Q2M-XB4N-9KDT-1", spaced).
 Cpid = PathEx[str, P(max_length=32)]
@@ -122,29 +126,33 @@ def read_record(request: HttpRequest, cpid: Cpid) -> WithheldRecord | IdentityRe
 
 @router.post(
     "/children/{cpid}/involvements",
-    response={201: InvolvementState, **REFUSALS, 409: Problem},
+    response={201: InvolvementState, **REFUSALS, 409: Problem, 429: Problem},
     url_name="child_involvements",
 )
 @api_rule(Permission.CHILD_INVOLVEMENT_REGISTER)
 def register(
     request: HttpRequest, cpid: Cpid, new: NewInvolvement
 ) -> Status[InvolvementState | Problem]:
-    """Record that the client's organisation works with the child: its record then shows
-    in full, and every service already involved is told."""
+    """Record that the client's organisation works with the child, for the practitioner
+    named: its record then shows in full, and every service already involved is told.
+    403 when the practitioner is not an active user of the organisation who may register;
+    400 when the role is not one the organisation's kind has; 429 when the practitioner's
+    or the organisation's registrations for the day are used up."""
     actor = actor_of(request)
     child = openable_child(actor.principal, cpid)
     details = Details(
         role=new.role,
         job_title=new.job_title,
         phone=new.phone,
-        name=new.name,
-        email=new.email,
+        practitioner=new.practitioner,
         sensitive_category=new.sensitive_category,
         consent_basis=new.consent_basis,
         notice_risk=new.family_notice_risk,
     )
     try:
         involvement = involvements.register(actor, child, details)
+    except RegistrationLimit as error:
+        return Status(429, Problem(detail=str(error)))
     except Conflict as error:
         return Status(409, Problem(detail=str(error)))
     except Invalid as error:

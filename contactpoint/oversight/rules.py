@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 from uuid import UUID
 
 from contactpoint.access.permissions import Role
-from contactpoint.oversight import guessing
+from contactpoint.oversight import guessing, registrations
 from contactpoint.oversight.activity import (
     EMERGENCY,
     INVOLVEMENT,
@@ -116,6 +116,8 @@ class Kind(enum.StrEnum):
     EMERGENCY_ACCESS = "emergency_access"
     REPEATED_REFUSALS = "repeated_refusals"
     SECOND_FACTOR_GUESSING = "second_factor_guessing"
+    REGISTRATIONS_NOT_FOLLOWED_UP = "registrations_not_followed_up"
+    MANY_REGISTRATIONS = "many_registrations"
 
 
 @dataclass(frozen=True)
@@ -186,7 +188,8 @@ def detect(
     alerts = [
         alert
         for user in users
-        if user.today
+        # A week-old registration is judged even if the principal did nothing today.
+        if user.today or registrations.has_unfollowed_to_judge(user, context.today)
         for rule in RULES
         if (alert := rule(user, context)) is not None
     ]
@@ -518,6 +521,24 @@ def _second_factor_guessing(user: UserWindow, context: _Context) -> Alert | None
     return _alert(Kind.SECOND_FACTOR_GUESSING, user, context, reason, count=found.refused)
 
 
+def _registrations_not_followed_up(user: UserWindow, context: _Context) -> Alert | None:
+    """A day's registrations with no work on the child after them (registrations.py)."""
+    found = registrations.unfollowed(user, context.today)
+    if found is None:
+        return None
+    kind = Kind.REGISTRATIONS_NOT_FOLLOWED_UP
+    return _alert(kind, user, context, found.reason, found.children, found.count)
+
+
+def _many_registrations(user: UserWindow, context: _Context) -> Alert | None:
+    """More registrations in the day than the principal's habit (registrations.py)."""
+    found = registrations.many(user, context.today)
+    if found is None:
+        return None
+    kind = Kind.MANY_REGISTRATIONS
+    return _alert(kind, user, context, found.reason, found.children, found.count)
+
+
 def _children(count: int, noun: str = "child") -> str:
     plural = noun.replace("child", "children")
     return f"{count} {noun if count == 1 else plural}"
@@ -534,4 +555,6 @@ RULES: tuple[Callable[[UserWindow, _Context], Alert | None], ...] = (
     _emergency_access,
     _repeated_refusals,
     _second_factor_guessing,
+    _registrations_not_followed_up,
+    _many_registrations,
 )

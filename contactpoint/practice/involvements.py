@@ -3,29 +3,30 @@ hand over the lead professional role, record that a CAF / early-help assessment 
 and ask a sensitive service to get in touch. Web pages and the API both call these.
 
 Registering is open to any practitioner who found the child (it is how they earn the
-child's contacts, and everyone already involved is told at once); every other change
-needs the user's organisation to be involved (the relationship rule).
+child's contacts, and everyone already involved is told at once), in a role their
+organisation's kind has, with a person answering for it and within the day's limits
+(contactpoint.practice.registration); every other change needs the user's organisation to
+be involved (the relationship rule).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from contactpoint.access.models import User
 from contactpoint.access.permissions import Permission, Target
 from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
-from contactpoint.practice import alerts, family_notices
+from contactpoint.practice import alerts, family_notices, registration
 from contactpoint.practice.models import Alert, ContactRequest, Handover
 from contactpoint.practice.record import NotFound, View, child_areas, may_open, view_for
 from contactpoint.registry.children import ciphers_for
-from contactpoint.registry.models import Child, Involvement, Practitioner
+from contactpoint.registry.models import Child, Involvement, Organisation, Practitioner
 
 SHIELDED = "This child's record is shielded: contact the local index team"
 
@@ -43,8 +44,9 @@ class Details:
     role: str
     job_title: str
     phone: str
-    name: str = ""
-    email: str = ""
+    # An API client's registration: the sign-in e-mail of the practitioner it acts for
+    # (a user registers for themselves; their name and e-mail come from their account).
+    practitioner: str = ""
     sensitive_category: str | None = None
     consent_basis: str | None = None
     # Telling the family would put the child at risk: the practitioner's reason code
@@ -55,22 +57,15 @@ class Details:
 def _check_details(details: Details) -> None:
     if details.role not in Involvement.Role.values:
         raise Invalid("Select the role your service has with the child")
-    if not details.phone.strip() and not details.email.strip():
-        raise Invalid("Give a phone number or e-mail address others can reach you on")
     if details.sensitive_category is not None:
         if details.sensitive_category not in Involvement.SensitiveCategory.values:
             raise Invalid("Select the kind of sensitive service")
         if details.consent_basis not in Involvement.ConsentBasis.values:
             raise Invalid("A sensitive service can be recorded only with a consent basis")
     family_notices.check_risk(details.notice_risk)
-    for text, most in ((details.job_title, 120), (details.phone, 30), (details.name, 120)):
+    for text, most in ((details.job_title, 120), (details.phone, 30), (details.practitioner, 254)):
         if len(text) > most:
             raise Invalid("An answer is too long")
-    if details.email.strip():  # an API client's practitioner (a user's comes from the account)
-        try:
-            validate_email(details.email.strip())
-        except ValidationError:
-            raise Invalid("Enter a valid e-mail address") from None
 
 
 def _visible(actor: Actor, child: Child) -> None:
@@ -90,60 +85,91 @@ def _visible(actor: Actor, child: Child) -> None:
 def register(actor: Actor, child: Child, details: Details) -> Involvement:
     """Record that the actor's organisation works with the child, and tell the others.
 
+    Call it outside any transaction: a refusal's audit event must outlast the refusal.
+
     Raises:
-        Refused: the actor may not register, or the child is shielded from them.
-        Invalid: the details are incomplete, or this service is already registered.
+        Refused: the actor may not register, the child is shielded from them, or (an API
+            client) the practitioner named is not theirs or may not register.
+        Invalid: the details are incomplete, the role is not one the organisation's kind
+            has (RoleNotAllowed), or this service is already registered.
+        RegistrationLimit: the person's or the organisation's registrations for the day
+            are used up (audited).
     """
     require(actor, Permission.CHILD_INVOLVEMENT_REGISTER)
     _visible(actor, child)
     _check_details(details)
+    organisation = Organisation.objects.get(pk=actor.principal.organisation_id)
+    registration.check_role(organisation.kind, details.role)
     if child.status != Child.Status.ACTIVE:
         raise Conflict("This record is closed")
-    organisation_id = actor.principal.organisation_id
-    today = timezone.localdate()
+    user = registration.person_for(actor, details.practitioner)
+    # A day's registrations already used up refuse before anything is written ...
+    if registration.used_up(user):
+        _limited(actor, child, user)
     with transaction.atomic():
-        person = _practitioner(actor, details, organisation_id)
-        cipher = ciphers_for({child.pk})[child.pk]
-        row_id = uuid.uuid4()
-        involvement = Involvement(
-            id=row_id,
-            child=child,
-            organisation_id=organisation_id,
-            role=details.role,
-            practitioner=person,
-            start_date=cipher.seal(Involvement, "start_date", row_id, today.isoformat()),
-            last_confirmed=today,
-            sensitive_category=details.sensitive_category,
-            consent_basis=details.consent_basis if details.sensitive_category else None,
-        )
-        try:
-            with transaction.atomic():
-                involvement.save(force_insert=True)
-        except IntegrityError:
-            raise Conflict(
-                "Your service is already registered with this child in that role"
-            ) from None
-        _tell_others(child, involvement)
-        audited(actor, "register", involvement, role=details.role)
-        family_notices.on_registered(actor, child, involvement, details.notice_risk)
+        # ... and this one is counted in its own transaction: a registration that fails
+        # (already registered) or raced past the read above to a full count leaves none.
+        involvement = _insert(actor, child, details, user) if registration.take(user) else None
+        if involvement is None:
+            transaction.set_rollback(True)
+    if involvement is None:
+        _limited(actor, child, user)
     return involvement
 
 
-def _practitioner(actor: Actor, details: Details, organisation_id: int) -> Practitioner:
-    user = actor.user
-    name = user.name if user else details.name.strip()
-    email = user.email if user else details.email.strip()
-    if not name:
-        raise Invalid("Give the name of the practitioner others should contact")
+def _limited(actor: Actor, child: Child, user: User) -> NoReturn:
+    event = audit_log.entry(
+        actor.principal,
+        "child:involvement:register",
+        audit_log.REFUSED,
+        child_id=child.pk,
+        details={"reason": "daily limit", "for_user": str(user.pk)},
+    )
+    audit_log.append(event)
+    raise registration.RegistrationLimit
+
+
+def _insert(actor: Actor, child: Child, details: Details, user: User) -> Involvement:
+    """Write the involvement, tell the others and audit it (inside the caller's transaction)."""
+    organisation_id = actor.principal.organisation_id
+    today = timezone.localdate()
+    person = _practitioner(user, details, organisation_id)
+    cipher = ciphers_for({child.pk})[child.pk]
+    row_id = uuid.uuid4()
+    involvement = Involvement(
+        id=row_id,
+        child=child,
+        organisation_id=organisation_id,
+        role=details.role,
+        practitioner=person,
+        start_date=cipher.seal(Involvement, "start_date", row_id, today.isoformat()),
+        last_confirmed=today,
+        sensitive_category=details.sensitive_category,
+        consent_basis=details.consent_basis if details.sensitive_category else None,
+    )
+    try:
+        with transaction.atomic():
+            involvement.save(force_insert=True)
+    except IntegrityError:
+        raise Conflict("Your service is already registered with this child in that role") from None
+    _tell_others(child, involvement)
+    # A client's registration names the person it answers for.
+    acting = {} if actor.user is not None else {"for_user": str(user.pk)}
+    audited(actor, "register", involvement, role=details.role, **acting)
+    family_notices.on_registered(actor, child, involvement, details.notice_risk)
+    return involvement
+
+
+def _practitioner(user: User, details: Details, organisation_id: int) -> Practitioner:
+    """The person others contact: the user who answers for the registration, with the
+    job title and phone given (name and e-mail from their account)."""
     fields = {
         "organisation_id": organisation_id,
-        "name": name,
+        "name": user.name,
         "job_title": details.job_title.strip(),
         "phone": details.phone.strip(),
-        "email": email,
+        "email": user.email,
     }
-    if user is None:
-        return Practitioner.objects.create(**fields)
     person, _ = Practitioner.objects.update_or_create(user=user, defaults=fields)
     return person
 

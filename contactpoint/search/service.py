@@ -20,7 +20,8 @@ the blind indexes have narrowed the population to those sharing a key. 15 bits i
 scores about 16, and an exact name and date of birth about 29 (docs/search.md).
 
 No match and a weak match give the same answer, so a search does not say whether a child
-is on the index. Every search counts against the user's hourly and daily quota.
+is on the index. Every search counts against the user's (or client's) hourly and daily
+quota and their organisation's daily quota.
 """
 
 from __future__ import annotations
@@ -74,7 +75,8 @@ SEARCH_FIELDS = (
 
 
 class QuotaExceeded(Refusal):
-    """The user has made as many searches as the hour or the day allows."""
+    """The user, client or organisation has made as many searches as the hour or the day
+    allows."""
 
 
 @dataclass(frozen=True)
@@ -107,21 +109,32 @@ def quota_limits() -> tuple[throttle.Limit, throttle.Limit]:
     )
 
 
+def quotas(searcher: Principal) -> list[tuple[throttle.Limit, str]]:
+    """Each quota a search counts against, with its key: the user's or client's hour and
+    day, and the day of their organisation (all its users and clients together), so that
+    many accounts of one organisation cannot add their quotas up unseen."""
+    hourly, daily = quota_limits()
+    key = principal_key(searcher)
+    organisation = throttle.Limit(
+        "search-organisation-day", settings.CONTACTPOINT_SEARCHES_PER_ORGANISATION, _DAY
+    )
+    return [(hourly, key), (daily, key), (organisation, f"organisation:{searcher.organisation_id}")]
+
+
 def search(searcher: Principal, criteria: Criteria) -> Result:
     """Search for a child, counted against `searcher`'s quota and audited; the candidates
     shown are recorded as found by them (which is what lets them open a record:
     practice.record).
 
     Raises:
-        QuotaExceeded: the hour's or the day's searches are used up (nothing is shown;
-            the refusal is audited).
+        QuotaExceeded: the hour's or the day's searches of the searcher, or the day's of
+            their organisation, are used up (nothing is shown; the refusal is audited).
         AuditUnavailable: the search could not be audited (nothing is shown, counted or
             remembered).
     """
-    key = principal_key(searcher)
-    hourly, daily = quota_limits()
+    counted = quotas(searcher)
     # A quota already used up refuses before any searching (a read, nothing written) ...
-    if throttle.exceeded(hourly, key) or throttle.exceeded(daily, key):
+    if any(throttle.exceeded(limit, key) for limit, key in counted):
         _refused(searcher, criteria)
     result = find(criteria)
     # Its audit events are made before the write below: their signals are reads, and
@@ -132,12 +145,12 @@ def search(searcher: Principal, criteria: Criteria) -> Result:
     # transaction, one commit: all or none. A search that raced past the read above
     # against the last of the quota is refused here, its answer never shown.
     with transaction.atomic():
-        allowed = throttle.take(hourly, key) and throttle.take(daily, key)
+        allowed = all(throttle.take(limit, key) for limit, key in counted)
         if allowed:
             audit(events)
-            remember(key, [c.child_id for c in result.candidates])
+            remember(principal_key(searcher), [c.child_id for c in result.candidates])
         else:
-            transaction.set_rollback(True)  # the hour's count back too
+            transaction.set_rollback(True)  # the counts already taken back too
     if not allowed:
         _refused(searcher, criteria)
     return result

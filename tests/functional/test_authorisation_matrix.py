@@ -481,11 +481,23 @@ def api_body(case: Case, actors: Actors) -> dict[str, Any]:
     if case.path.endswith("/search"):
         named = {"family_name": "Hartley", "given_name": "Amelia"}
         return {"purpose": "starting_work", "date_of_birth": "2015-03-04", **named}
-    if case.path.endswith("/involvements"):
-        return {"role": "social_worker", "name": "Sam Worker", "phone": "0207 555 0101"}
+    if case.path.endswith("/involvements"):  # the practitioner is the caller's (api_acting_for)
+        return {"role": "early_help", "practitioner": "", "phone": "0207 555 0101"}
     if case.path.endswith("/caf"):
         return {"exists": True}
     return {}
+
+
+def api_acting_for(caller: str, actors: Actors) -> str:
+    """The practitioner a client registers for: a user of its organisation who may."""
+    by_organisation = {
+        actors.school_a.pk: actors.alice,
+        actors.council_a.pk: actors.ian,
+        actors.council_b.pk: actors.charlie,
+    }
+    made = {"practitioner": actors.school_a, "index_a": actors.council_a}
+    organisation = made.get(caller, actors.council_b)
+    return by_organisation[organisation.pk].email
 
 
 def api_tokens(actors: Actors) -> dict[str, str]:
@@ -560,6 +572,8 @@ def test_every_api_operation_refuses_exactly_whom_it_should(actors: Actors, feed
                     response = send(path, headers=headers)
                 else:
                     body = api_body(case, actors)
+                    if "practitioner" in body:
+                        body["practitioner"] = api_acting_for(name, actors)
                     response = send(path, body, content_type="application/json", headers=headers)
                 transaction.savepoint_rollback(sid)
             assert response.status_code != 422, (path, response.content)

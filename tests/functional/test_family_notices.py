@@ -265,12 +265,16 @@ def test_api_registration_with_and_without_the_risk_flag(
     amelia = children["amelia"]
     for caller in (school, hackney):
         find(caller, "Hartley", "Amelia", "2015-03-04")
-    body = {"role": "school_nurse", "name": "Sam Nurse", "phone": "0207 555 0101"}
+    body = {"role": "school_nurse", "practitioner": actors.alice.email, "phone": "0207 555 0101"}
     path = f"/children/{amelia.cpid_id}/involvements"
     wrong = school.post(path, body | {"family_notice_risk": "because"})
     assert wrong.status_code == 400 and not FamilyNotice.objects.exists()
     assert school.post(path, body).status_code == 201
-    risky = body | {"role": "social_worker", "family_notice_risk": "young_person_asked"}
+    risky = body | {
+        "role": "social_worker",
+        "practitioner": actors.charlie.email,
+        "family_notice_risk": "young_person_asked",
+    }
     assert hackney.post(path, risky).status_code == 201
     notices = {n.area.code: n for n in FamilyNotice.objects.select_related("area")}
     assert notices[actors.area_a.code].status == "due"

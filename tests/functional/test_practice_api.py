@@ -12,6 +12,7 @@ import pytest
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from contactpoint.access.models import User
 from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
 from contactpoint.audit.models import Event
@@ -66,7 +67,16 @@ def find(caller: Caller, family: str, given: str, born: str) -> dict[str, Any]:
 
 
 def register(caller: Caller, cpid: str, **details: Any) -> HttpResponse:
-    body = {"role": "school_nurse", "name": "Sam Nurse", "phone": "0207 555 0101", **details}
+    """Register for the practitioner the client acts for: a user of its organisation."""
+    organisation = caller.machine.client.organisation_id
+    acting_for = User.objects.filter(organisation_id=organisation, role=Role.PRACTITIONER)
+    body = {
+        "role": "school_nurse",
+        "practitioner": acting_for.order_by("email").values_list("email", flat=True).first(),
+        "job_title": "School nurse",
+        "phone": "0207 555 0101",
+        **details,
+    }
     return caller.post(f"/children/{cpid}/involvements", body)
 
 
@@ -118,7 +128,7 @@ def test_registering_shows_the_full_record_with_every_service_and_how_to_reach_i
 ) -> None:
     cpid = children["amelia"].cpid_id
     find(school, "Hartley", "Amelia", "2015-03-04")
-    made = register(school, cpid, job_title="School nurse", email="sam@school-a.example")
+    made = register(school, cpid, job_title="School nurse")
     assert made.status_code == 201, made.content
     mine = made.json()
     assert (mine["role"], mine["lead"], mine["ended_on"]) == ("school_nurse", False, None)
@@ -134,11 +144,11 @@ def test_registering_shows_the_full_record_with_every_service_and_how_to_reach_i
     assert roles["School"]["organisation"]["phone"] == "020 7946 0001"
     own = roles["School nurse"]
     assert own["id"] == mine["id"] and own["mine"] is True
-    assert own["practitioner"] == {
-        "name": "Sam Nurse",
+    assert own["practitioner"] == {  # the practitioner the client named, from her account
+        "name": actors.alice.name,
         "job_title": "School nurse",
         "phone": "0207 555 0101",
-        "email": "sam@school-a.example",
+        "email": actors.alice.email,
     }
     assert own["organisation"]["name"] == actors.school_a.name
     assert own["kept_by"] == "Registered in contactpoint"
@@ -209,7 +219,6 @@ def test_a_sensitive_service_shows_to_another_organisations_client_only_as_one_i
         hackney,
         cpid,
         role="health_service",
-        name="Casey Camhs",
         sensitive_category="mental_health",
         consent_basis="young_person_consent",
     )
@@ -220,10 +229,11 @@ def test_a_sensitive_service_shows_to_another_organisations_client_only_as_one_i
     seen = school.get(f"/children/{cpid}")
     hidden = [i for i in seen.json()["involvements"] if i["sensitive"]]
     assert hidden == [{"sensitive": True, "mine": False, "description": ADDITIONAL_SERVICE}]
-    for secret in ("Casey", actors.council_b.name, "Health service", sensitive.json()["id"]):
+    worker = actors.charlie.name  # the practitioner Hackney's client registers for
+    for secret in (worker, actors.council_b.name, "Health service", sensitive.json()["id"]):
         assert secret not in text(seen)
     own = [i for i in hackney.get(f"/children/{cpid}").json()["involvements"] if i["mine"]]
-    assert [(i["sensitive"], i["practitioner"]["name"]) for i in own] == [(True, "Casey Camhs")]
+    assert [(i["sensitive"], i["practitioner"]["name"]) for i in own] == [(True, worker)]
 
 
 def test_a_shielded_child_is_withheld_from_practitioners_and_full_for_its_local_index_team(
@@ -307,9 +317,10 @@ def test_malformed_requests_are_refused_with_a_reason_that_repeats_nothing_sent(
     cpid = children["amelia"].cpid_id
     find(school, "Hartley", "Amelia", "2015-03-04")
     assert register(school, cpid, role="wizard").status_code == 400
-    assert register(school, cpid, email="not an address").status_code == 400
-    assert register(school, cpid, phone="", email="").status_code == 400
-    assert register(school, cpid, name="Sam\x00").status_code == 422
+    assert register(school, cpid, role="gp").status_code == 400  # not a school's role
+    assert register(school, cpid, practitioner="not an address").status_code == 403
+    assert register(school, cpid, practitioner="").status_code == 422
+    assert register(school, cpid, job_title="Sam\x00").status_code == 422
     assert school.post(f"/children/{cpid}/involvements", {"role": "gp"}).status_code == 422
     assert school.post("/involvements/not-an-id/confirm").status_code == 422
     unknown = school.post("/involvements/00000000-0000-0000-0000-000000000001/confirm")

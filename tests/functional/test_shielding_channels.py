@@ -83,14 +83,20 @@ SOCIAL_WORKER = {
     "job_title": "Senior Social Worker",
     "phone": "020 7946 0818",
 }
+# Hackney's case-management system registers for its early-help worker, a user of the
+# council whom it names (the name and e-mail come from her account).
+EARLY_HELP_WORKER = ("Wilhelmina Thorncastle", "w.thorncastle@hackney.example")
 EARLY_HELP = {
     "role": "early_help",
-    "name": "Wilhelmina Thorncastle",
+    "practitioner": EARLY_HELP_WORKER[1],
     "job_title": "Family Support Worker",
     "phone": "020 7946 0919",
-    "email": "w.thorncastle@hackney.example",
 }
-INDEX_TEAM = {"role": "police_cpu", "job_title": "Index Team Coordinator", "phone": "020 7946 0626"}
+INDEX_TEAM = {
+    "role": "health_visitor",
+    "job_title": "Index Team Coordinator",
+    "phone": "020 7946 0626",
+}
 # What a user who may not register types when they try: nothing here is a secret.
 ATTEMPT = {"role": "youth_offending_worker", "job_title": "Caseworker", "phone": "020 7946 0999"}
 EXPLANATION = "Police called about the child at the address tonight"
@@ -158,8 +164,8 @@ def secrets_of(jacob: Child, actors: Actors) -> list[Secret]:
         Secret("social worker's organisation", org),
         Secret("social worker's role", "Social worker"),
         Secret("social worker's role code", "social_worker", on_record=False),
-        Secret("early-help worker", EARLY_HELP["name"]),
-        Secret("early-help worker's e-mail", EARLY_HELP["email"]),
+        Secret("early-help worker", EARLY_HELP_WORKER[0]),
+        Secret("early-help worker's e-mail", EARLY_HELP_WORKER[1]),
         Secret("early-help worker's phone", EARLY_HELP["phone"]),
         Secret("early-help worker's job title", EARLY_HELP["job_title"]),
         Secret("early-help role", "Early help worker"),
@@ -169,8 +175,8 @@ def secrets_of(jacob: Child, actors: Actors) -> list[Secret]:
         Secret("index team officer's phone", INDEX_TEAM["phone"], later=True),
         Secret("index team officer's job title", INDEX_TEAM["job_title"], later=True),
         Secret("index team's organisation", actors.council_a.name, later=True),
-        Secret("index team's role", "Police child protection officer", later=True),
-        Secret("index team's role code", "police_cpu", on_record=False, later=True),
+        Secret("index team's role", "Health visitor", later=True),
+        Secret("index team's role code", "health_visitor", on_record=False, later=True),
     ]
 
 
@@ -304,7 +310,7 @@ def api_channels(
     if found.status_code == 200:
         assert [c["family_name"] for c in found.json()["candidates"]] == ["Wright"], reader.name
     leaks.answer(reader, "API record", caller.get(record))
-    attempt = {**ATTEMPT, "name": "Pat Caseworker"}
+    attempt = {**ATTEMPT, "practitioner": "pat.caseworker@example.org"}
     leaks.answer(reader, "API register", caller.post(f"{record}/involvements", attempt))
     leaks.answer(reader, "API register, malformed", caller.post(f"{record}/involvements", {}))
     leaks.answer(reader, "API emergency access", caller.post(f"{record}/emergency-access", {}))
@@ -362,6 +368,8 @@ LOCAL_B = "API index team, Hackney"
 def world(feeds: Path, tmp_path: Path, actors: Actors) -> World:
     jacob = load_jacob(feeds, tmp_path)
     council_c, iris = islington(actors)
+    name, email = EARLY_HELP_WORKER
+    user(email, name, actors.council_b, Role.PRACTITIONER, actors.secrets)
     clients = {
         "API practitioner, school A": machine(actors, actors.school_a, Role.PRACTITIONER),
         "API practitioner, Hackney": machine(actors, actors.council_b, Role.PRACTITIONER),

@@ -17,10 +17,11 @@ from django.utils import timezone
 
 from contactpoint.access.permissions import Permission, decide
 from contactpoint.access.users import Actor
+from contactpoint.practice import registration
 from contactpoint.practice.models import FamilyNotice
 from contactpoint.practice.record import Record, Shown, View, local_team
 from contactpoint.practice.shielding import may_decide as may_decide_shielding
-from contactpoint.registry.models import Child, Involvement
+from contactpoint.registry.models import Child, Involvement, Organisation
 from contactpoint.web.views.users.common import long_date, page
 
 SEX = {"F": "Female", "M": "Male", "U": "Not known"}
@@ -85,7 +86,6 @@ def emergency_minutes() -> int:
     return int(settings.CONTACTPOINT_EMERGENCY_ACCESS_SECONDS) // 60
 
 
-ROLE_OPTIONS = list(Involvement.Role.choices)
 SENSITIVE_OPTIONS = list(Involvement.SensitiveCategory.choices)
 CONSENT_OPTIONS = list(Involvement.ConsentBasis.choices)
 
@@ -116,7 +116,9 @@ def render_record(
         "emergency_minutes": emergency_minutes(),
         "can_shield": may_decide_shielding(principal, record.child_id),
         "team_links": team_links(actor, record),
-        "role_options": ROLE_OPTIONS,
+        "role_options": registration.roles_for(
+            Organisation.objects.only("kind").get(pk=principal.organisation_id).kind
+        ),
         "sensitive_options": SENSITIVE_OPTIONS,
         "consent_options": CONSENT_OPTIONS,
         "notice_risk_options": list(FamilyNotice.Risk.choices),

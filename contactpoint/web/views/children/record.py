@@ -18,6 +18,7 @@ from contactpoint.practice import emergency, involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import EmergencyAccess, FamilyNotice
 from contactpoint.practice.record import NotFound, Purged, Record, View, openable, record_for
+from contactpoint.practice.registration import RegistrationLimit
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.access import access_rule, refused, step_up
 from contactpoint.web.views.children.common import (
@@ -109,12 +110,17 @@ def register(request: HttpRequest, cpid: str) -> HttpResponse:
     if details is None:
         return _record_again(request, actor, child, form.errors)
     try:
-        with transaction.atomic():
-            involvements.register(actor, child, details)
+        # Not in a transaction of the view's: a refusal's audit event must outlast it.
+        involvements.register(actor, child, details)
     except Refused as refusal:
         return refused(request, str(refusal))
     except Invalid as invalid:
         return _record_again(request, actor, child, {"role": sentence(str(invalid))})
+    except RegistrationLimit as limit:  # audited by the service
+        again = _record_again(request, actor, child, {"role": sentence(str(limit))})
+        if again.status_code == 400:
+            again.status_code = 429
+        return again
     notify(request, "Your involvement is registered. The services already involved are told.")
     return HttpResponseRedirect(record_url(child))
 

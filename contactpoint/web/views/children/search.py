@@ -20,7 +20,8 @@ from contactpoint.web.access import access_rule
 from contactpoint.web.views.users.common import actor_of, page
 
 QUOTA = (
-    "You have made as many searches as contactpoint allows in an hour or a day. "
+    "You, or your organisation, have made as many searches as contactpoint allows in an "
+    "hour or a day. "
     "Try again later, or ask your local index team if your work needs more."
 )
 

@@ -19,6 +19,8 @@ KINDS: dict[str, str] = {
     Kind.EMERGENCY_ACCESS: "Used emergency access",
     Kind.REPEATED_REFUSALS: "Was refused many times",
     Kind.SECOND_FACTOR_GUESSING: "Wrong second factors after the right password",
+    Kind.REGISTRATIONS_NOT_FOLLOWED_UP: "Registered with children, read their contacts, ended it",
+    Kind.MANY_REGISTRATIONS: "Registered with far more children than usual in a day",
 }
 
 ACTIONS: dict[str, str] = {
