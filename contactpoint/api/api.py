@@ -15,13 +15,14 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from contactpoint.access.clients import authenticate_token, client_principal
 from contactpoint.access.models import ApiClient
 from contactpoint.access.users import Invalid, Refused
 from contactpoint.api import children, oauth, organisations, users
+from contactpoint.api.inputs import JsonOnly, UnsupportedMediaType
 from contactpoint.audit.log import AuditUnavailable, audit_refusal
 
 MAX_TOKEN_LENGTH = 100  # ours are 43 characters; do not hash anything much longer
@@ -46,6 +47,7 @@ api = NinjaAPI(
     docs_url=None,
     openapi_url="/openapi.json",
     urls_namespace="api-v1",
+    parser=JsonOnly(),
 )
 # (prefix, router): each module's operations, mounted under /api/v1/.
 MOUNTS = [
@@ -84,6 +86,15 @@ def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
         except AuditUnavailable as unaudited:
             return _unaudited(request, unaudited)
     return api.create_response(request, {"detail": str(exc)}, status=403)
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Ninja's answer (400 for a body it cannot parse), but 415 for a body that is not
+    sent as JSON: Ninja wraps whatever the parser raises in a 400."""
+    if isinstance(exc.__cause__, UnsupportedMediaType):
+        return api.create_response(request, {"detail": str(exc.__cause__)}, status=415)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
 
 
 @api.exception_handler(ValidationError)

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic.config import JsonDict, JsonValue
 
+from contactpoint.api.inputs import CalendarDate
 from contactpoint.practice.models import FamilyNotice
 from contactpoint.registry.models import Involvement
 from contactpoint.search.criteria import PURPOSES
@@ -36,7 +37,7 @@ class SearchIn(Schema):
     its district); or an NHS number or a UPN with the date of birth."""
 
     purpose: str = Field(..., max_length=40, json_schema_extra=_one_of(PURPOSES))
-    date_of_birth: dt.date
+    date_of_birth: CalendarDate
     family_name: str = Field("", max_length=100)
     given_name: str = Field("", max_length=100)
     postcode: str = Field("", max_length=10, description="A full postcode, or its district")

@@ -57,6 +57,8 @@ router = Router(tags=["children"])
 DENIED = {401: Problem, 403: Problem, 503: Problem}
 # 400: not JSON at all, or refused by the service with a reason; 422: not the document's.
 REFUSALS = {400: Problem, **DENIED, 404: Problem, 422: Problem}
+# 415: a body not sent as JSON (contactpoint.api.inputs), for the operations that take one.
+NOT_JSON = {415: Problem}
 # The criteria's error keys, as the API's fields are named.
 SEARCH_FIELDS = {"dob": "date_of_birth"}
 QUOTA = (
@@ -70,7 +72,14 @@ Cpid = PathEx[str, P(max_length=32)]
 
 @router.post(
     "/children/search",
-    response={200: SearchAnswer, 400: SearchProblem, **DENIED, 422: Problem, 429: Problem},
+    response={
+        200: SearchAnswer,
+        400: SearchProblem,
+        **DENIED,
+        **NOT_JSON,
+        422: Problem,
+        429: Problem,
+    },
     url_name="child_search",
 )
 @api_rule(Permission.CHILD_RECORDS_SEARCH)
@@ -126,7 +135,7 @@ def read_record(request: HttpRequest, cpid: Cpid) -> WithheldRecord | IdentityRe
 
 @router.post(
     "/children/{cpid}/involvements",
-    response={201: InvolvementState, **REFUSALS, 409: Problem, 429: Problem},
+    response={201: InvolvementState, **REFUSALS, 409: Problem, 429: Problem, **NOT_JSON},
     url_name="child_involvements",
 )
 @api_rule(Permission.CHILD_INVOLVEMENT_REGISTER)
@@ -194,7 +203,7 @@ def lead(request: HttpRequest, involvement_id: uuid.UUID) -> Status[InvolvementS
     return Status(200, state_of(Involvement.objects.get(pk=involvement_id)))
 
 
-@router.post("/involvements/{involvement_id}/caf", response=CHANGED, url_name="caf")
+@router.post("/involvements/{involvement_id}/caf", response={**CHANGED, **NOT_JSON}, url_name="caf")
 @api_rule(Permission.CHILD_INVOLVEMENT_MANAGE)
 def caf(request: HttpRequest, involvement_id: uuid.UUID, caf: CafIn) -> InvolvementState:
     """Record whether a CAF / early-help assessment exists (never the assessment)."""

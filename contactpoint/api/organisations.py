@@ -26,6 +26,7 @@ router = Router(tags=["organisations"])
         401: Problem,
         403: Problem,
         404: Problem,
+        415: Problem,
         422: Problem,
     },
     url_name="accreditation",

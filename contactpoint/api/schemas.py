@@ -9,6 +9,7 @@ import uuid
 from ninja import Field, Schema
 
 from contactpoint.access.permissions import Permission, Role
+from contactpoint.api.inputs import CalendarDate
 
 
 class Problem(Schema):
@@ -63,7 +64,7 @@ class PageQuery(Schema):
 
 
 class AccreditationIn(Schema):
-    expires_on: dt.date
+    expires_on: CalendarDate
     withdrawn: bool = False
 
 
