@@ -3,6 +3,9 @@ Django's (contactpoint.lib.logs), access log to stdout, errors to stderr."""
 
 from __future__ import annotations
 
+# gunicorn reads each public name here as a setting (`config` is one of its own).
+from contactpoint import config as _config
+
 _REDACT = {"redact": {"()": "contactpoint.lib.logs.Redact"}}
 
 logconfig_dict = {
@@ -41,3 +44,8 @@ def post_worker_init(worker: object) -> None:
     from contactpoint.audit import checkpointer
 
     checkpointer.start()
+
+
+# A worker silent this long is killed and its caller gets no answer: every database wait is
+# shorter (contactpoint.config.db_wait_seconds), so a locked database answers 503 first.
+timeout = _config.worker_timeout_seconds()
