@@ -49,3 +49,8 @@ def post_worker_init(worker: object) -> None:
 # A worker silent this long is killed and its caller gets no answer: every database wait is
 # shorter (contactpoint.config.db_wait_seconds), so a locked database answers 503 first.
 timeout = _config.worker_timeout_seconds()
+
+# gunicorn's default access line holds %(u)s, the user name of HTTP Basic authentication:
+# for a token grant, the API client's id. This one holds no credential and no query string
+# beyond the path's (redacted) line: address, time, request line, status, size, duration.
+access_log_format = '%(h)s [%(t)s] "%(r)s" %(s)s %(b)s %(M)sms'
