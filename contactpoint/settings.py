@@ -199,6 +199,10 @@ if os.environ.get("CONTACTPOINT_BEHIND_TLS_PROXY") == "1":
 # settings they are written as files under the data directory.
 CONTACTPOINT_SEARCHES_PER_HOUR = config.count("CONTACTPOINT_SEARCHES_PER_HOUR", 30)
 CONTACTPOINT_SEARCHES_PER_DAY = config.count("CONTACTPOINT_SEARCHES_PER_DAY", 100)
+# Changes to users, API clients and organisations one person or client may make (the
+# command line is not limited): contactpoint.access.users.change_limits.
+CONTACTPOINT_ADMIN_CHANGES_PER_HOUR = config.count("CONTACTPOINT_ADMIN_CHANGES_PER_HOUR", 60)
+CONTACTPOINT_ADMIN_CHANGES_PER_DAY = config.count("CONTACTPOINT_ADMIN_CHANGES_PER_DAY", 300)
 CONTACTPOINT_EMERGENCY_ACCESS_SECONDS = config.seconds(
     "CONTACTPOINT_EMERGENCY_ACCESS_SECONDS", 30 * 60
 )
