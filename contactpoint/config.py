@@ -45,6 +45,20 @@ def data_dir() -> Path:
     return Path(os.environ.get("CONTACTPOINT_DATA_DIR", "./var")).resolve()
 
 
+# The development layout: each kind of thing in a folder of its own under the data
+# directory, so that copying, backing up or sharing the databases takes no key and no
+# password with them. Production keeps the keys off this host altogether
+# (`check_production_layout`, docs/configuration.md).
+DATABASES_DIR = "db"  # the SQLite registry and key store, when no URL names them
+KEYS_DIR = "keys"  # demo keys: key-encryption keyring, index key, audit signing key
+DEMO_DIR = "demo"  # demo users' throw-away credentials, and the children to search for
+
+
+def layout_dir(name: str) -> Path:
+    """One folder of the development layout (DATABASES_DIR, KEYS_DIR, DEMO_DIR)."""
+    return data_dir() / name
+
+
 def secret(name: str) -> str | None:
     """Return the secret NAME from the environment or from the file named by NAME_FILE.
 

@@ -85,7 +85,8 @@ TEMPLATES = [
 
 def _database(url_env: str, default_file: str) -> dict[str, Any]:
     # A URL may hold a password, so it is a secret: also readable from <NAME>_FILE.
-    url = config.secret(url_env) or f"sqlite:///{DATA_DIR / default_file}"
+    default = config.layout_dir(config.DATABASES_DIR) / default_file
+    url = config.secret(url_env) or f"sqlite:///{default}"
     db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
     # A request waits for a lock less than the worker timeout, so a locked database answers
     # 503 (contactpoint.web.views.errors) rather than a killed worker's empty reply.
@@ -106,6 +107,7 @@ def _database(url_env: str, default_file: str) -> dict[str, Any]:
         db["CONN_MAX_AGE"] = 0
         # A file, not memory, so tests can scan the database and its WAL for plaintext.
         name = Path(db["NAME"])
+        name.parent.mkdir(parents=True, exist_ok=True)  # SQLite makes the file, not folders
         db["TEST"] = {"NAME": str(name.with_name(f"test_{name.name}"))}
     return db
 
