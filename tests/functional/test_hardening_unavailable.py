@@ -141,13 +141,13 @@ def database_locked() -> Iterator[None]:
     writes (PostgreSQL) and does not let go."""
     settings_db = connection.settings_dict
     if connection.vendor == "sqlite":
-        other = sqlite3.connect(settings_db["NAME"], isolation_level=None)
-        other.execute("BEGIN IMMEDIATE")
+        holder = sqlite3.connect(settings_db["NAME"], isolation_level=None)
+        holder.execute("BEGIN IMMEDIATE")
         try:
             yield
         finally:
-            other.execute("ROLLBACK")
-            other.close()
+            holder.execute("ROLLBACK")
+            holder.close()
         return
     with psycopg.connect(
         host=settings_db["HOST"],
