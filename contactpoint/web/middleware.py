@@ -31,6 +31,9 @@ class FormLimits:
             return None
         fields = [request.GET]
         if request.method == "POST":
+            # The body is read whole first, so that a view reading it itself (the security
+            # key endpoints take JSON) still can; Django's upload bound applies.
+            _ = request.body
             fields.append(request.POST)
         for name, bound in limits.too_long(*fields):
             reason = f"The field “{name}” is longer than {bound} characters: shorten it"
