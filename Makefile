@@ -40,7 +40,7 @@ demo: demo-data ## run the service on SQLite with about 20,000 synthetic childre
 	@echo
 	@echo "contactpoint is starting at http://localhost:8000 (Ctrl-C stops it). Use that address:"
 	@echo "browsers keep its secure session cookies over plain http from localhost only."
-	@echo "Sign in as a demo user: the throw-away credentials are in var/demo-users.txt."
+	@echo "Sign in as a demo user: the throw-away credentials are in var/demo/demo-users.txt."
 	@echo "Next: CONTACTPOINT_ENV=development $(BIN)/contactpoint quarantine list"
 	@echo "      CONTACTPOINT_ENV=development $(BIN)/contactpoint review list"
 	@echo "      CONTACTPOINT_ENV=development $(BIN)/contactpoint linkage evaluate --truth $(DEMO_FEEDS)/truth"

@@ -5,6 +5,7 @@ Read once by settings.py and by the CLI before Django starts. Nothing here logs 
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 from pathlib import Path
@@ -42,6 +43,20 @@ def is_development() -> bool:
 
 def data_dir() -> Path:
     return Path(os.environ.get("CONTACTPOINT_DATA_DIR", "./var")).resolve()
+
+
+# The development layout: each kind of thing in a folder of its own under the data
+# directory, so that copying, backing up or sharing the databases takes no key and no
+# password with them. Production keeps the keys off this host altogether
+# (`check_production_layout`, docs/configuration.md).
+DATABASES_DIR = "db"  # the SQLite registry and key store, when no URL names them
+KEYS_DIR = "keys"  # demo keys: key-encryption keyring, index key, audit signing key
+DEMO_DIR = "demo"  # demo users' throw-away credentials, and the children to search for
+
+
+def layout_dir(name: str) -> Path:
+    """One folder of the development layout (DATABASES_DIR, KEYS_DIR, DEMO_DIR)."""
+    return data_dir() / name
 
 
 def secret(name: str) -> str | None:
@@ -91,6 +106,19 @@ def linkage_memory() -> str | None:
     return value
 
 
+def networks(name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses or networks (`10.0.0.0/8, ::1`); none when unset."""
+    found = []
+    for part in os.environ.get(name, "").split(","):
+        if not part.strip():
+            continue
+        try:
+            found.append(ipaddress.ip_network(part.strip(), strict=False))
+        except ValueError as exc:
+            raise ConfigurationError(f"{name} holds something that is not an address") from exc
+    return tuple(found)
+
+
 def path_setting(name: str, default: Path) -> Path:
     value = os.environ.get(name)
     return Path(value).resolve() if value else default
@@ -109,6 +137,37 @@ def count(name: str, default: int, what: str = "a whole number") -> int:
     if not value.isdigit() or int(value) < 1:
         raise ConfigurationError(f"{name} must be {what}, at least 1")
     return int(value)
+
+
+# A serving worker that waits longer than this for the database is killed by gunicorn, and
+# its caller gets no answer at all; every wait below is shorter, so the caller gets a 503.
+def worker_timeout_seconds() -> int:
+    """CONTACTPOINT_WORKER_TIMEOUT_SECONDS: how long gunicorn lets a request run (30)."""
+    return seconds("CONTACTPOINT_WORKER_TIMEOUT_SECONDS", 30)
+
+
+def db_wait_seconds() -> int:
+    """CONTACTPOINT_DB_WAIT_SECONDS (10): how long a connection waits for a lock before it
+    gives up (SQLite busy_timeout, PostgreSQL lock_timeout); refused unless shorter than
+    the worker timeout."""
+    wait = seconds("CONTACTPOINT_DB_WAIT_SECONDS", 10)
+    if wait >= worker_timeout_seconds():
+        raise ConfigurationError(
+            "CONTACTPOINT_DB_WAIT_SECONDS must be shorter than "
+            "CONTACTPOINT_WORKER_TIMEOUT_SECONDS, or a locked database gets no answer at all"
+        )
+    return wait
+
+
+def db_statement_seconds() -> int:
+    """PostgreSQL statement_timeout for a serving process: what is left of the worker
+    timeout after the lock wait, less 2 s to render the 503 page, and at least 1 s."""
+    return max(1, worker_timeout_seconds() - db_wait_seconds() - 2)
+
+
+def is_serving() -> bool:
+    """Whether this process serves requests (`contactpoint serve` says so to its workers)."""
+    return os.environ.get("CONTACTPOINT_SERVING") == "1"
 
 
 def audit_checkpoint_file() -> Path:

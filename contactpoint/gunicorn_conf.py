@@ -3,6 +3,9 @@ Django's (contactpoint.lib.logs), access log to stdout, errors to stderr."""
 
 from __future__ import annotations
 
+# gunicorn reads each public name here as a setting (`config` is one of its own).
+from contactpoint import config as _config
+
 _REDACT = {"redact": {"()": "contactpoint.lib.logs.Redact"}}
 
 logconfig_dict = {
@@ -41,3 +44,13 @@ def post_worker_init(worker: object) -> None:
     from contactpoint.audit import checkpointer
 
     checkpointer.start()
+
+
+# A worker silent this long is killed and its caller gets no answer: every database wait is
+# shorter (contactpoint.config.db_wait_seconds), so a locked database answers 503 first.
+timeout = _config.worker_timeout_seconds()
+
+# gunicorn's default access line holds %(u)s, the user name of HTTP Basic authentication:
+# for a token grant, the API client's id. This one holds no credential and no query string
+# beyond the path's (redacted) line: address, time, request line, status, size, duration.
+access_log_format = '%(h)s [%(t)s] "%(r)s" %(s)s %(b)s %(M)sms'

@@ -63,8 +63,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "contactpoint.access.middleware.SessionLifetime",
     "contactpoint.audit.middleware.RequestId",
+    "contactpoint.audit.middleware.InvalidRequests",
+    "contactpoint.web.middleware.FormLimits",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+# No form has more than a few dozen fields (Django's own bound is 1,000).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 200
 
 ROOT_URLCONF = "contactpoint.urls"
 WSGI_APPLICATION = "contactpoint.wsgi.application"
@@ -81,19 +85,29 @@ TEMPLATES = [
 
 def _database(url_env: str, default_file: str) -> dict[str, Any]:
     # A URL may hold a password, so it is a secret: also readable from <NAME>_FILE.
-    url = config.secret(url_env) or f"sqlite:///{DATA_DIR / default_file}"
+    default = config.layout_dir(config.DATABASES_DIR) / default_file
+    url = config.secret(url_env) or f"sqlite:///{default}"
     db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+    # A request waits for a lock less than the worker timeout, so a locked database answers
+    # 503 (contactpoint.web.views.errors) rather than a killed worker's empty reply.
+    wait_ms = config.db_wait_seconds() * 1000
+    if db["ENGINE"] == "django.db.backends.postgresql":
+        timeouts = f"-c lock_timeout={wait_ms}"
+        if config.is_serving():
+            timeouts += f" -c statement_timeout={config.db_statement_seconds() * 1000}"
+        db["OPTIONS"] = {**db.get("OPTIONS", {}), "options": timeouts}
     if db["ENGINE"] == "django.db.backends.sqlite3":
         # WAL lets readers run beside the loader; IMMEDIATE takes the write lock at BEGIN so
         # two writers queue instead of failing half-way through a transaction.
         db["OPTIONS"] = {
             "transaction_mode": "IMMEDIATE",
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-            "PRAGMA foreign_keys=ON; PRAGMA busy_timeout=30000",
+            f"PRAGMA foreign_keys=ON; PRAGMA busy_timeout={wait_ms}",
         }
         db["CONN_MAX_AGE"] = 0
         # A file, not memory, so tests can scan the database and its WAL for plaintext.
         name = Path(db["NAME"])
+        name.parent.mkdir(parents=True, exist_ok=True)  # SQLite makes the file, not folders
         db["TEST"] = {"NAME": str(name.with_name(f"test_{name.name}"))}
     return db
 
@@ -175,6 +189,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 LOGIN_URL = "/sign-in"
+# The proxies in front of the service, whose X-Forwarded-For names the client that sign-in
+# throttles count (contactpoint.access.addresses); none: the socket's peer is the client.
+CONTACTPOINT_TRUSTED_PROXIES = config.networks("CONTACTPOINT_TRUSTED_PROXIES")
 # Behind a TLS-terminating proxy, say so, so redirects and Secure cookies are right.
 if os.environ.get("CONTACTPOINT_BEHIND_TLS_PROXY") == "1":
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -194,6 +211,10 @@ CONTACTPOINT_REGISTRATIONS_PER_USER = config.count("CONTACTPOINT_REGISTRATIONS_P
 CONTACTPOINT_REGISTRATIONS_PER_ORGANISATION = config.count(
     "CONTACTPOINT_REGISTRATIONS_PER_ORGANISATION", 100
 )
+# Changes to users, API clients and organisations one person or client may make (the
+# command line is not limited): contactpoint.access.users.change_limits.
+CONTACTPOINT_ADMIN_CHANGES_PER_HOUR = config.count("CONTACTPOINT_ADMIN_CHANGES_PER_HOUR", 60)
+CONTACTPOINT_ADMIN_CHANGES_PER_DAY = config.count("CONTACTPOINT_ADMIN_CHANGES_PER_DAY", 300)
 CONTACTPOINT_EMERGENCY_ACCESS_SECONDS = config.seconds(
     "CONTACTPOINT_EMERGENCY_ACCESS_SECONDS", 30 * 60
 )

@@ -15,6 +15,7 @@ from django.contrib.auth import authenticate, login
 from django.http import HttpRequest
 
 from contactpoint.access import guessing, throttle, totp
+from contactpoint.access.addresses import client_address
 from contactpoint.access.middleware import FACTOR_AT, SIGNED_IN_AT
 from contactpoint.access.models import TotpDevice, User
 
@@ -27,10 +28,6 @@ SIGN_IN_FLOOR = 0.6  # seconds; above Argon2's own time on a busy 2-core machine
 class PasswordResult:
     user: User | None
     throttled: bool = False
-
-
-def client_address(request: HttpRequest) -> str:
-    return str(request.META.get("REMOTE_ADDR", ""))
 
 
 def pad(started: float, floor: float = SIGN_IN_FLOOR) -> None:

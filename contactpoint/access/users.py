@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -22,7 +23,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from contactpoint.access import activation
+from contactpoint.access import activation, throttle
 from contactpoint.access.models import Accreditation, ApiClient, ResetRequest, User
 from contactpoint.access.permissions import (
     Permission,
@@ -37,6 +38,8 @@ from contactpoint.audit import log as audit_log
 from contactpoint.lib.errors import Refusal
 from contactpoint.registry.models import Organisation
 
+_HOUR, _DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
+
 
 class Refused(Refusal):
     """The actor may not make this change; the message says why, and names no one."""
@@ -44,6 +47,10 @@ class Refused(Refusal):
 
 class Invalid(Refusal):
     """The change is not possible as asked (a missing date, a duplicate e-mail)."""
+
+
+class TooManyChanges(Refused):
+    """The actor has made as many administrative changes as the hour or the day allows."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +93,31 @@ def audited(actor: Actor, action: str, **details: Any) -> None:
     `details` name users and organisations by id, never a password or a code."""
     if actor.os_user is not None:
         details |= {"operator": "cli", "os_user": actor.os_user}
+    else:
+        _within_change_limits(actor)
     audit_log.append(audit_log.entry(actor.principal, action, details=details))
+
+
+def change_limits() -> tuple[throttle.Limit, throttle.Limit]:
+    return (
+        throttle.Limit("admin-hour", settings.CONTACTPOINT_ADMIN_CHANGES_PER_HOUR, _HOUR),
+        throttle.Limit("admin-day", settings.CONTACTPOINT_ADMIN_CHANGES_PER_DAY, _DAY),
+    )
+
+
+def _within_change_limits(actor: Actor) -> None:
+    """Count one change against the principal's hourly and daily limits, in the change's
+    transaction (a change refused or undone is not counted), or refuse it. A stolen session
+    or client secret then changes a few dozen accounts, not every account in an area. The
+    command line, run by the operator at the server, is not limited."""
+    key = actor.principal.key
+    hourly, daily = change_limits()
+    if not (throttle.take(hourly, key) and throttle.take(daily, key)):
+        raise TooManyChanges(
+            f"you have made {hourly.attempts} changes to users, clients and organisations "
+            f"in an hour, or {daily.attempts} in a day, the most allowed: ask another "
+            "administrator, or try again later"
+        )
 
 
 def user_target(user: User, role: Role | None = None) -> Target:

@@ -28,7 +28,7 @@ _KEY_NAME = re.compile(r"[!-*,-~]+")  # a signed-note key name: printable, no sp
 
 
 def demo_signing_key_path() -> Path:
-    return config.data_dir() / "demo-audit-signing-key.pem"
+    return config.layout_dir(config.KEYS_DIR) / "demo-audit-signing-key.pem"
 
 
 def create_demo_signing_key(path: Path) -> None:

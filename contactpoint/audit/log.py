@@ -124,6 +124,26 @@ def append_many(entries: Sequence[Entry], now: dt.datetime | None = None) -> lis
         raise AuditUnavailable("the audit log cannot be written") from exc
 
 
+def writable(now: dt.datetime | None = None) -> None:
+    """Prove that an event could be appended now, leaving the log as it was: take the head,
+    the month's key, write an event and roll it all back (for `/health`).
+
+    Raises:
+        AuditUnavailable: the log or its key could not be written.
+    """
+    at = now or timezone.now()
+    try:
+        with transaction.atomic():
+            head = _locked_head()
+            probe = _append(
+                head, Entry("health:audit:probe", ALLOWED), at, period_key(period_of(at))
+            )
+            Event.objects.bulk_create([probe])
+            transaction.set_rollback(True)
+    except (DatabaseError, keystore.MissingDataKey, crypto.DecryptionError) as exc:
+        raise AuditUnavailable("the audit log cannot be written") from exc
+
+
 def period_of(now: dt.datetime) -> str:
     """The month (UTC) an event at `now` is sealed under: "YYYY-MM"."""
     return now.astimezone(dt.UTC).strftime("%Y-%m")

@@ -6,8 +6,8 @@ it has none, accredits what it uses for a year, and makes a practitioner and a p
 officer at a school, an index team member at the council team, and one national
 administrator, each enabled with a confirmed authenticator app; and a social worker at each
 council team, the first of whom is registered with a few pupils of the first school (their
-names, to search for, go to var/demo-children.txt). The credentials go to
-var/demo-users.txt (mode 0600) and the terminal, with QR codes to scan.
+names, to search for, go to var/demo/demo-children.txt). The credentials go to
+var/demo/demo-users.txt (mode 0600) and the terminal, with QR codes to scan.
 
 Run again, it reprints the file; with the file gone, it gives the same users new
 passwords and authenticator secrets. It refuses to run outside development.
@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
             "demo-users makes throw-away users whose passwords it prints, so it runs only "
             "in development (CONTACTPOINT_ENV=development)"
         )
-    path = config.data_dir() / FILE_NAME
+    path = config.layout_dir(config.DEMO_DIR) / FILE_NAME
     existing = _demo_users()
     saved = read(path)
     if existing and saved and {c.email for c in saved} == {u.email for u in existing}:
@@ -123,7 +123,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _children_note() -> None:
-    path = config.data_dir() / CHILDREN_FILE
+    path = config.layout_dir(config.DEMO_DIR) / CHILDREN_FILE
     count = write_children(path)
     progress(f"demo-users: {count} children to search for are listed in {path}")
 

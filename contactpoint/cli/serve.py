@@ -31,4 +31,6 @@ def run(args: argparse.Namespace) -> int:
         "--graceful-timeout",
         "20",
     ]
+    # The workers wait for the database less than their timeout (contactpoint.config).
+    os.environ["CONTACTPOINT_SERVING"] = "1"
     os.execv(sys.executable, argv)  # noqa: S606 - fixed argv, no shell

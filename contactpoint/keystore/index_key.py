@@ -20,7 +20,7 @@ INDEX_KEY_FORMAT = "contactpoint-index-key/1"
 
 
 def demo_index_key_path() -> Path:
-    return config.data_dir() / "demo-index-key.json"
+    return config.layout_dir(config.KEYS_DIR) / "demo-index-key.json"
 
 
 def create_demo_index_key(path: Path) -> None:

@@ -170,7 +170,9 @@ class FileKeyProvider:
 
 
 def kek_path() -> Path:
-    return config.path_setting("CONTACTPOINT_KEK_FILE", config.data_dir() / "demo-kek.json")
+    return config.path_setting(
+        "CONTACTPOINT_KEK_FILE", config.layout_dir(config.KEYS_DIR) / "demo-kek.json"
+    )
 
 
 def create_demo_keyring(path: Path) -> str:

@@ -129,30 +129,26 @@ def search(searcher: Principal, criteria: Criteria) -> Result:
     Raises:
         QuotaExceeded: the hour's or the day's searches of the searcher, or the day's of
             their organisation, are used up (nothing is shown; the refusal is audited).
-        AuditUnavailable: the search could not be audited (nothing is shown, counted or
-            remembered).
+        AuditUnavailable: the search could not be audited (nothing is shown or
+            remembered; the search counts against the quota all the same).
     """
-    counted = quotas(searcher)
-    # A quota already used up refuses before any searching (a read, nothing written) ...
-    if any(throttle.exceeded(limit, key) for limit, key in counted):
-        _refused(searcher, criteria)
-    result = find(criteria)
-    # Its audit events are made before the write below: their signals are reads, and
-    # should not lengthen the time the quota and audit rows are held (the log's head
-    # serialises every audited access).
-    events = audit_events(searcher, criteria, result)
-    # ... and the search is counted, audited and its findings remembered in one
-    # transaction, one commit: all or none. A search that raced past the read above
-    # against the last of the quota is refused here, its answer never shown.
+    key = principal_key(searcher)
+    # Counted before any searching, in a transaction of its own: searches racing for the
+    # last of the quota cannot all run, and a search that fails later still counts.
     with transaction.atomic():
-        allowed = all(throttle.take(limit, key) for limit, key in counted)
-        if allowed:
-            audit(events)
-            remember(principal_key(searcher), [c.child_id for c in result.candidates])
-        else:
+        allowed = all(throttle.take(limit, counted) for limit, counted in quotas(searcher))
+        if not allowed:
             transaction.set_rollback(True)  # the counts already taken back too
     if not allowed:
         _refused(searcher, criteria)
+    result = find(criteria)
+    # Its audit events are made before the write below: their signals are reads, and
+    # should not lengthen the time the audit rows are held (the log's head serialises
+    # every audited access). Audited and remembered in one transaction: all or none.
+    events = audit_events(searcher, criteria, result)
+    with transaction.atomic():
+        audit(events)
+        remember(key, [c.child_id for c in result.candidates])
     return result
 
 

@@ -31,7 +31,7 @@ def test_init_outside_development_refuses_to_make_demo_keys(tmp_path: Path) -> N
     result = run_cli("init", check=False, env_extra=env)
     assert result.returncode == 2
     assert "contactpoint init" in result.stderr or "CONTACTPOINT_KEK_FILE" in result.stderr
-    assert not (tmp_path / "demo-kek.json").exists()
+    assert not (tmp_path / "keys" / "demo-kek.json").exists()
 
 
 def test_init_in_development_makes_demo_keys_and_databases(tmp_path: Path) -> None:
@@ -42,12 +42,13 @@ def test_init_in_development_makes_demo_keys_and_databases(tmp_path: Path) -> No
         "CONTACTPOINT_KEYSTORE_URL": f"sqlite:///{tmp_path}/k.sqlite3",
     }
     run_cli("init", env_extra=env)
-    assert (tmp_path / "demo-kek.json").exists() and (tmp_path / "demo-index-key.json").exists()
+    keys = tmp_path / "keys"
+    assert (keys / "demo-kek.json").exists() and (keys / "demo-index-key.json").exists()
     assert (tmp_path / "r.sqlite3").exists() and (tmp_path / "k.sqlite3").exists()
     # Safe to run again: keys are kept, migrations are already applied.
-    kek = (tmp_path / "demo-kek.json").read_text()
+    kek = (tmp_path / "keys" / "demo-kek.json").read_text()
     run_cli("init", env_extra=env)
-    assert (tmp_path / "demo-kek.json").read_text() == kek
+    assert (tmp_path / "keys" / "demo-kek.json").read_text() == kek
 
 
 def test_load_reports_what_it_did_and_quarantine_lists_it(feeds: Path) -> None:

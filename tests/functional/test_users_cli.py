@@ -313,7 +313,7 @@ def test_clients_create_and_disable(actors: Actors) -> None:
 
 @pytest.fixture
 def demo_file() -> Iterator[None]:
-    path = config.data_dir() / "demo-users.txt"
+    path = config.layout_dir(config.DEMO_DIR) / "demo-users.txt"
     path.unlink(missing_ok=True)
     yield
     path.unlink(missing_ok=True)
@@ -395,7 +395,7 @@ def test_demo_users_makes_one_user_per_role_per_area_who_can_sign_in(
         assert totp.verify_any(user, pyotp.TOTP(secret).now())
     assert "█" in out or "▀" in out  # the QR codes
 
-    path = config.data_dir() / "demo-users.txt"
+    path = config.layout_dir(config.DEMO_DIR) / "demo-users.txt"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     text = path.read_text(encoding="utf-8")
     assert "THROW-AWAY demo credentials" in text
@@ -409,7 +409,7 @@ def test_demo_users_again_reprints_and_without_the_file_renews(
     second = demo_credentials(run_cli("demo-users").stdout)
     assert second == first and User.objects.count() == 9
 
-    (config.data_dir() / "demo-users.txt").unlink()
+    (config.layout_dir(config.DEMO_DIR) / "demo-users.txt").unlink()
     third = demo_credentials(run_cli("demo-users").stdout)
     assert User.objects.count() == 9 and set(third) == set(first)
     for email, (password, secret) in third.items():
@@ -476,7 +476,7 @@ def test_demo_users_refuses_outside_development(
     assert result.returncode == 2 and result.stdout == ""
     assert "runs only in development" in result.stderr
     assert not User.objects.exists()
-    assert not (config.data_dir() / "demo-users.txt").exists()
+    assert not (config.layout_dir(config.DEMO_DIR) / "demo-users.txt").exists()
 
 
 def test_demo_social_worker_works_with_pupils_of_the_first_school(
@@ -492,7 +492,7 @@ def test_demo_social_worker_works_with_pupils_of_the_first_school(
     assert {i.child_id for i in registered} <= {c.pk for c in children.values()}
     school_practitioner = User.objects.get(email__startswith="practitioner.camden")
     assert Alert.objects.filter(recipient=school_practitioner, kind="joined").count() == 3
-    path = config.data_dir() / "demo-children.txt"
+    path = config.layout_dir(config.DEMO_DIR) / "demo-children.txt"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     listed = [line for line in path.read_text().splitlines() if not line.startswith("#")]
     assert len(listed) == 3 and all(", born 20" in line for line in listed)

@@ -1,13 +1,16 @@
-"""Service status pages: up, and how many children the registry holds. No child data."""
+"""Service status pages: up, and (on the start page) how many children the registry holds.
+No child data."""
 
 from __future__ import annotations
 
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.urls import path
 from django.views.decorators.http import require_GET
 
+from contactpoint.audit import log as audit_log
+from contactpoint.audit.log import AuditUnavailable
 from contactpoint.registry.models import Child, SourceRecord
 from contactpoint.web.access import PUBLIC, access_rule
 
@@ -29,11 +32,17 @@ def home(request: HttpRequest) -> HttpResponse:
 @access_rule(PUBLIC)
 @require_GET
 def health(request: HttpRequest) -> JsonResponse:
-    """Liveness and readiness: both databases answer."""
-    for alias in ("default", "keys"):
-        with connections[alias].cursor() as cursor:
-            cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok", **_counts()})
+    """Readiness: both databases answer and the audit log can be written (every access
+    writes to it first, so without it the service can show nothing). Public, so it says
+    nothing about the registry."""
+    try:
+        for alias in ("default", "keys"):
+            with connections[alias].cursor() as cursor:
+                cursor.execute("SELECT 1")
+        audit_log.writable()
+    except (DatabaseError, AuditUnavailable):
+        return JsonResponse({"status": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})
 
 
 urlpatterns = [
