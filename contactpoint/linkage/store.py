@@ -236,7 +236,7 @@ def trained_for_source(
     )
     twins = adoption.twins_within(sides)
     twin_rule = twins > 0 or min(t.num_rows for t in sides) < adoption.TWIN_EVIDENCE_MIN
-    verdict = adoption.check(trained, chosen, bins, [t.num_rows for t in sides])
+    verdict = adoption.check(trained, chosen, bins, [t.num_rows for t in sides], twin_rule)
     extra = {
         "sources": sources,
         "adoption": verdict.as_dict(),

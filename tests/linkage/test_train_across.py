@@ -75,11 +75,13 @@ SIZES = [500, 500]  # 250,000 pairs across: a prior of 2e-3 implies 500 matches
 
 
 @DB
-def test_the_bootstrap_model_passes_every_check() -> None:
-    verdict = adoption.check(
-        trained_like(store.bootstrap_model()), chosen(), [Bin(10.0, 450, 449.9)], SIZES
-    )
+def test_the_bootstrap_model_passes_every_check_where_the_records_hold_no_twins() -> None:
+    trained, bins = trained_like(store.bootstrap_model()), [Bin(10.0, 450, 449.9)]
+    verdict = adoption.check(trained, chosen(), bins, SIZES, twin_rule=False)
     assert verdict.adopted, verdict.failures
+    # It leaves twins to the twin rule: among records with twins, it would not be adopted.
+    with_twins = adoption.check(trained, chosen(), bins, SIZES, twin_rule=True)
+    assert [f for f in with_twins.failures if f.startswith("household: twins")]
 
 
 @DB
