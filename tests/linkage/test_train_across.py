@@ -22,6 +22,7 @@ from contactpoint.linkage.models import LinkageModel, LinkDecision
 from contactpoint.linkage.records import as_table, from_canonical
 from contactpoint.linkage.thresholds import Bin, Chosen
 from contactpoint.linkage.training import Trained
+from tests.conftest import run_cli
 
 PEOPLE = 300
 SEED = 20261207
@@ -58,6 +59,8 @@ def test_a_second_system_trains_across_both_and_a_model_failing_a_check_is_not_a
     assert any("not adopted, linking with v0" in line for line in lines)
     versions = LinkDecision.objects.filter(decided_by=LinkDecision.AUTOMATIC)
     assert set(versions.values_list("model__version", flat=True)) == {0}
+    shown = run_cli("linkage", "model").stdout
+    assert "newest: v1, trained and not adopted: em: EM on given_phonetic" in shown
     # Loading again does not train again for the same sources.
     load(written, lines)
     assert LinkageModel.objects.count() == 2
