@@ -185,6 +185,11 @@ def run_model(args: argparse.Namespace) -> int:
         f"from {active.lower_weight:g}; {versions} version(s) stored"
     )
     _print_figures(active.figures)
+    newest = LinkageModel.objects.order_by("-version").first()
+    if newest is not None and newest.pk != active.pk:
+        verdict = (newest.figures or {}).get("adoption") or {}
+        failed = "; ".join(verdict.get("failures") or []) or "not made active"
+        print(f"  newest: v{newest.version}, trained and not adopted: {failed}")
     prior = float(active.model["probability_two_random_records_match"])
     print(f"  prior: {prior:.3g} (weight {math.log2(prior / (1 - prior)):+.2f})")
     print(f"  {'comparison':<13} {'level':<42} {'m':>9} {'u':>9} {'weight':>7}")
@@ -220,6 +225,13 @@ def _print_figures(figures: dict[str, Any]) -> None:
         print(f"  prior from deterministic rules (recall {prior['recall']}): {rules} pairs")
     if em:
         print("  EM on: " + ", ".join(f"{r} {n:,} pairs" for r, n in em.items()))
+    if sources := figures.get("sources"):
+        rule = "kept" if figures.get("twin_rule", True) else "set aside"
+        twins = figures.get("twins_within_sources", 0)
+        print(
+            f"  trained across sources {', '.join(sources)}; twin rule {rule} "
+            f"({twins:,} twin-like pairs within a source); every adoption check passed"
+        )
     if chosen := figures.get("thresholds"):
         print(
             f"  thresholds chosen for precision {chosen['target']}: expected precision "

@@ -43,8 +43,9 @@ from contactpoint.ingest.loader import LoadReport, LocalSource, Meter, file_fail
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.ingest.rows import STANDARD, FeedError, RowReader
 from contactpoint.linkage import bulk, store, training
-from contactpoint.linkage.inputs import feed_table
+from contactpoint.linkage.inputs import feed_table, local_records, registry_by_source
 from contactpoint.linkage.models import LinkDecision
+from contactpoint.linkage.records import as_table
 from contactpoint.registry.models import Child, Source, SourceRecord
 from contactpoint.registry.sources import local_source, national_source
 
@@ -110,7 +111,7 @@ def bulk_load_folder(
         report.files_already_loaded = len(files)
         return report
     _refuse_unless_empty(files, folder)
-    model = store.active_or_trained(lambda: feed_table(folder, workers), progress)
+    model = _model(folder, workers, local, progress)
     if (folder / "organisations.csv").exists():
         organisations.load(folder / "organisations.csv", progress)
     with contextlib.ExitStack() as stack:
@@ -137,6 +138,20 @@ def bulk_load_folder(
     report.result.fields_ignored = reading.fields_ignored
     report.failures = _failures(reading)
     return report
+
+
+def _model(
+    folder: Path, workers: int, local: LocalFiles | None, progress: Progress | None
+) -> store.ActiveModel:
+    """The model to link with. A local system's files train as any load of a source the
+    model was not trained with does (store.trained_for_source: into an empty registry,
+    the first-load rule); a feed folder's, by the first-load rule on its records."""
+    if local is None:
+        return store.active_or_trained(lambda: feed_table(folder, workers), progress)
+    code, paths, reader = local.source.code, local.paths, local.reader
+    return store.trained_for_source(
+        code, lambda: as_table(local_records(code, paths, reader)), registry_by_source, progress
+    )
 
 
 def _reader(local: LocalFiles | None) -> RowReader:

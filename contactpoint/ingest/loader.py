@@ -28,6 +28,7 @@ from contactpoint.ingest.feeds import RowParser
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.ingest.rows import STANDARD, FeedError, RowReader, SourceRow
 from contactpoint.linkage import inputs, store
+from contactpoint.linkage.records import as_table
 from contactpoint.registry import involvements
 from contactpoint.registry.models import Source
 from contactpoint.registry.sources import local_source, national_source
@@ -111,6 +112,14 @@ def load_local(
     row, so the load is refused instead.
     """
     check_organisation(organisation)
+    for path in paths:
+        open_file(path, reader)  # a file refused whole is refused before any training
+    store.trained_for_source(
+        source.code,
+        lambda: as_table(inputs.local_records(source.code, paths, reader)),
+        inputs.registry_by_source,
+        progress,
+    )
     report = LoadReport()
     registered: Source | None = None
     for path in paths:

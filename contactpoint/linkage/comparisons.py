@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import jellyfish
 import splink.comparison_level_library as cl
@@ -26,6 +26,7 @@ from contactpoint.linkage.blocking import BLOCKING_RULES
 from contactpoint.linkage.records import LinkRecord
 
 Predicate = Callable[[LinkRecord, LinkRecord], bool]
+LinkType = Literal["link_only", "dedupe_only"]
 
 
 @dataclass(frozen=True)
@@ -315,12 +316,13 @@ TRAINING_BLOCKS = (
 )
 
 
-def settings(prior: float = 1e-6) -> dict[str, Any]:
-    """The Splink settings for the untrained model, as a dictionary."""
+def settings(prior: float = 1e-6, link_type: LinkType = "dedupe_only") -> dict[str, Any]:
+    """The Splink settings for the untrained model, as a dictionary (`link_type`
+    "link_only" to train across sources: training.train_across)."""
     from splink import SettingsCreator
 
     creator = SettingsCreator(
-        link_type="dedupe_only",
+        link_type=link_type,
         unique_id_column_name="unique_id",
         probability_two_random_records_match=prior,
         comparisons=[c.splink_comparison() for c in COMPARISONS],

@@ -14,6 +14,7 @@ import pyarrow as pa
 
 from contactpoint.ingest import loader
 from contactpoint.ingest.feeds import COLUMNS, RowParser
+from contactpoint.ingest.rows import RowReader
 from contactpoint.linkage.records import LinkRecord, as_table, from_canonical, from_feed
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import SourceRecord
@@ -37,6 +38,39 @@ def registry_records() -> Iterator[LinkRecord]:
             body = cipher.open(SourceRecord, "payload", sr, bytes(payload)) if cipher else None
             if body is not None:
                 yield from_canonical(str(sr), json.loads(body))
+
+
+def registry_by_source() -> dict[str, pa.Table]:
+    """The registry's source records as one table per source code (registry_records'
+    records, opened alike)."""
+    found: dict[str, list[LinkRecord]] = {}
+    rows = SourceRecord.objects.order_by("id").values_list(
+        "id", "child_id", "payload", "source__code"
+    )
+    iterator = rows.iterator(chunk_size=CHUNK)
+    while chunk := list(islice(iterator, CHUNK)):
+        ciphers = ciphers_for({child or sr for sr, child, _, _ in chunk})
+        for sr, child, payload, code in chunk:
+            cipher = ciphers.get(child or sr)
+            body = cipher.open(SourceRecord, "payload", sr, bytes(payload)) if cipher else None
+            if body is not None:
+                found.setdefault(code, []).append(from_canonical(str(sr), json.loads(body)))
+    return {code: as_table(records) for code, records in found.items()}
+
+
+def local_records(
+    code: str, paths: list[Path], reader: RowReader, today: dt.date | None = None
+) -> Iterator[LinkRecord]:
+    """The records of a local system's files (a mapped CSV, FHIR) that its load would
+    take, with ids `code:record_id`: what a load trains on before it links them."""
+    parser = RowParser(today or dt.date.today())
+    for path in paths:
+        for row in reader.read(path):
+            if row.row is None or any(p.rejects_row for p in row.problems):
+                continue
+            record = parser.parse(row.row)
+            if record is not None:
+                yield from_feed(f"{code}:{record.record_id}", record)
 
 
 def feed_records(folder: Path, today: dt.date | None = None) -> Iterator[LinkRecord]:

@@ -233,8 +233,9 @@ class Matcher:
         best = ranked[0] if ranked else None
         runner = ranked[1] if len(ranked) > 1 else None
         high = [c for c in ranked if c.score.weight >= upper]
-        strong = [c for c in high if eligible(link, c.record, c.score)]
-        twins = sum(1 for c in high if refused_as_twin(link, c.record, c.score))
+        rule = self.model.twin_rule
+        strong = [c for c in high if eligible(link, c.record, c.score, rule)]
+        twins = sum(1 for c in high if rule and refused_as_twin(link, c.record, c.score))
         thin = too_thin(link)
         # A thin record is linked only when no other child even reaches the review band.
         close = (
@@ -281,14 +282,16 @@ def too_thin(link: LinkRecord) -> bool:
     return link.dob is None or (link.given_name is None and not identified)
 
 
-def eligible(left: LinkRecord, right: LinkRecord, score: Score) -> bool:
+def eligible(left: LinkRecord, right: LinkRecord, score: Score, twin_rule: bool = True) -> bool:
     """Whether a pair may ever be linked by the model alone, whatever its weight.
 
     Args:
         left, right: the two records, standardised.
         score: the pair's score (its levels say whether two identifiers differ).
+        twin_rule: whether the twin rule holds (the model's: ActiveModel.twin_rule).
     """
-    return not twin_like(left, right) and not _conflicting_identifier(score)
+    twins = twin_rule and twin_like(left, right)
+    return not twins and not _conflicting_identifier(score)
 
 
 def refused_as_twin(left: LinkRecord, right: LinkRecord, score: Score) -> bool:

@@ -23,7 +23,7 @@ from django.db import transaction
 
 from contactpoint.keystore.index_key import derived_key
 from contactpoint.lib import crypto
-from contactpoint.linkage import thresholds, training
+from contactpoint.linkage import adoption, thresholds, training
 from contactpoint.linkage.models import LinkageModel, LinkDecision, TermFrequency
 from contactpoint.linkage.scorer import Scorer
 from contactpoint.linkage.training import Progress, Trained
@@ -41,6 +41,9 @@ REVIEW_BUDGET = 0.01
 # A first load trains only on at least this many records: on fewer, EM has too few pairs
 # of one child to learn from, and the bootstrap model does better.
 FIRST_TRAINING_MIN = 5000
+# A load of a source the model was not trained with trains across sources when the source
+# and the rest of the registry each have at least this many records (trained_for_source).
+ACROSS_MIN = 200
 
 
 def tf_key(column: str, value: str) -> int:
@@ -59,6 +62,13 @@ class ActiveModel:
     def version(self) -> int:
         return self.record.version
 
+    @property
+    def twin_rule(self) -> bool:
+        """Whether real-time matching keeps twin-like pairs for a person (realtime.
+        twin_like): always, but for a model trained across sources none of which holds
+        twins (trained_for_source)."""
+        return (self.record.figures or {}).get("twin_rule", True) is not False
+
 
 def bootstrap_model() -> dict[str, Any]:
     text = resources.files("contactpoint.linkage").joinpath("data/bootstrap-model.json")
@@ -71,15 +81,20 @@ def save(
     upper: float = DEFAULT_UPPER,
     lower: float = DEFAULT_LOWER,
     chosen: thresholds.Chosen | None = None,
+    adopt: bool = True,
+    extra: dict[str, Any] | None = None,
 ) -> LinkageModel:
-    """Store a newly trained model as the next version and make it the active one, with
-    its thresholds (`chosen`'s when given, which also go into its figures)."""
+    """Store a newly trained model as the next version and make it the active one (unless
+    not `adopt`: kept, inactive, for its figures), with its thresholds (`chosen`'s when
+    given, which also go into its figures) and any `extra` figures."""
     if chosen is not None:
         upper, lower = chosen.upper, chosen.lower
     figures = {**trained.figures, "thresholds": chosen.as_dict() if chosen else None}
+    figures.update(extra or {})
     with transaction.atomic():
         last = LinkageModel.objects.select_for_update().order_by("-version").first()
-        LinkageModel.objects.filter(active=True).update(active=False)
+        if adopt:
+            LinkageModel.objects.filter(active=True).update(active=False)
         record = LinkageModel.objects.create(
             version=(last.version + 1) if last else 1,
             model=trained.model,
@@ -87,7 +102,7 @@ def save(
             figures=figures,
             upper_weight=upper,
             lower_weight=lower,
-            active=True,
+            active=adopt,
         )
         TermFrequency.objects.bulk_create(
             (
@@ -165,6 +180,81 @@ def active_or_trained(
             if progress:
                 progress(f"linkage: model v{saved.version} trained on {table.num_rows:,} records")
     return active()
+
+
+def trained_for_source(
+    code: str,
+    incoming: Callable[[], pa.Table],
+    registry: Callable[[], dict[str, pa.Table]],
+    progress: Progress | None = None,
+) -> ActiveModel:
+    """The model to load source `code` with: trained first, across sources, when the
+    active model was not trained with that source and the registry holds another's.
+
+    The incoming records are staged (read and standardised, not written) and, with the
+    registry's, grouped by source; the model is trained on pairs across sources
+    (training.train_across), its thresholds chosen for TARGET_PRECISION among those pairs,
+    and it is stored as the next version with its figures and the adoption checks'
+    verdict (adoption.py). It becomes the active model only when every check passes;
+    otherwise it is kept inactive, and the load links with the model it had.
+
+    Args:
+        code: the source being loaded.
+        incoming: its records as the load will take them (a table of records.SCHEMA).
+        registry: the registry's records, a table per source code (read only when due).
+        progress: called with a line for people, including whether the model was adopted.
+    """
+    current = active()
+    say = progress or (lambda line: None)
+    if code in (current.record.figures or {}).get("sources", ()):
+        return current
+    if not SourceRecord.objects.exclude(source__code=code).exists():
+        return active_or_trained(incoming, progress)
+    held = SourceRecord.objects.order_by().values_list("source__code", flat=True).distinct()
+    sources = sorted({*held, code})
+    last = LinkageModel.objects.order_by("-version").first()
+    if last is not None and (last.figures or {}).get("sources") == sources:
+        return current  # trained for these sources already, and not adopted: said then
+    staged = incoming()
+    tables = registry()
+    if code in tables:
+        staged = pa.concat_tables([tables.pop(code), staged])
+    others = sum(t.num_rows for t in tables.values())
+    if staged.num_rows < ACROSS_MIN or others < ACROSS_MIN:
+        say(f"linkage: too few records to train across sources; linking with v{current.version}")
+        return current
+    sides = [*tables.values(), staged]
+    try:
+        trained = training.train_across(sides, progress=progress)
+    except training.TooLittleToTrain as exc:
+        say(f"linkage: no model trained across sources ({exc}); linking with v{current.version}")
+        return current
+    bins = thresholds.histogram_across(sides, trained.model)
+    everything = sum(t.num_rows for t in sides)
+    chosen = thresholds.choose(
+        bins, everything, TARGET_PRECISION, REVIEW_BUDGET, labelled_decisions()
+    )
+    twins = adoption.twins_within(sides)
+    twin_rule = twins > 0 or min(t.num_rows for t in sides) < adoption.TWIN_EVIDENCE_MIN
+    verdict = adoption.check(trained, chosen, bins, [t.num_rows for t in sides], twin_rule)
+    extra = {
+        "sources": sources,
+        "adoption": verdict.as_dict(),
+        "twins_within_sources": twins,
+        "twin_rule": twin_rule,
+    }
+    saved = save(trained, chosen=chosen, adopt=verdict.adopted, extra=extra)
+    if verdict.adopted:
+        say(
+            f"linkage: model v{saved.version} trained across {', '.join(sources)} "
+            f"({everything:,} records) passed its checks and is adopted"
+        )
+        return active()
+    say(
+        f"linkage: model v{saved.version} trained across {', '.join(sources)} failed "
+        f"{'; '.join(verdict.failures)}: not adopted, linking with v{current.version}"
+    )
+    return current
 
 
 _cache: dict[int, ActiveModel] = {}

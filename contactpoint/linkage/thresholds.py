@@ -64,11 +64,18 @@ class Chosen:
 
 def histogram(table: pa.Table, model: dict[str, Any]) -> list[Bin]:
     """Splink's predicted pairs among these records under this model, binned by weight."""
+    return histogram_across([table], model)
+
+
+def histogram_across(tables: Sequence[pa.Table], model: dict[str, Any]) -> list[Bin]:
+    """histogram of the pairs across tables (one source's records each), or, with one
+    table, among its records."""
     logging.getLogger("splink").setLevel(logging.WARNING)
     con = training.connect()
     db_api = DuckDBAPI(con)
-    frame = db_api.register(table, dataset_display_name="records")
-    linker = Linker(frame, model, log_level=None)
+    frames = [db_api.register(t, dataset_display_name=f"records_{n}") for n, t in enumerate(tables)]
+    link_type = "link_only" if len(tables) > 1 else model.get("link_type", "dedupe_only")
+    linker = Linker(frames, {**model, "link_type": link_type}, log_level=None)
     predicted = linker.inference.predict()
     rows = con.execute(
         f"SELECT floor(match_weight / {STEP}) AS b, count(*), sum(match_probability) "  # noqa: S608

@@ -16,7 +16,7 @@ when any record has one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,42 +103,85 @@ def train_on(records: Iterable[LinkRecord], progress: Progress | None = None) ->
 
 def train_table(table: pa.Table, seed: int = 1, progress: Progress | None = None) -> Trained:
     """train on records already in an Arrow table of records.SCHEMA's columns."""
+    return _train([table], seed, progress)
+
+
+def train_across(
+    tables: Sequence[pa.Table], seed: int = 1, progress: Progress | None = None
+) -> Trained:
+    """Train on pairs across sources only: each table is one source's records.
+
+    Splink's link_only: the prior, u and m are estimated among pairs of records of two
+    different sources, which is where a second local system's records meet the registry's
+    (within one system's export, two records are seldom one child, and a population of
+    brothers and sisters at one address would teach EM that an address is identity). The
+    model is saved for deduplication, as every other use applies it to one table; its
+    prior is that of two records of two sources.
+
+    Raises:
+        TooLittleToTrain: fewer than two tables with records, or no pair across them on
+            any prior rule or on an EM rule.
+    """
+    tables = [t for t in tables if t.num_rows]
+    if len(tables) < 2:
+        raise TooLittleToTrain("records of fewer than two sources: nothing to link across")
+    return _train(tables, seed, progress)
+
+
+def _train(tables: Sequence[pa.Table], seed: int, progress: Progress | None) -> Trained:
+    """Estimate the model on one table (deduplication) or across several (link_only)."""
     say = progress or (lambda line: None)
     # Splink warns of each level no pair reached (the floors in `regularise` cover them):
     # a list of level names in the middle of a load, not a problem to act on.
     logging.getLogger("splink").setLevel(logging.ERROR)
+    across = len(tables) > 1
     con = connect()
-    con.register("cp_training", table)
+    sides = [
+        t.append_column("cp_side", pa.array([n] * t.num_rows, pa.int32()))
+        for n, t in enumerate(tables)
+    ]
+    con.register("cp_training", pa.concat_tables(sides))
     db_api = DuckDBAPI(con)
-    frame = db_api.register(table, dataset_display_name="records")
-    linker = Linker(frame, comparisons.settings(), log_level=None)
-    say(f"train: {table.num_rows:,} records")
-    figures: dict[str, Any] = {"records": table.num_rows, "seed": seed}
-    figures["prior"] = _estimate_prior(linker, con)
+    frames = [db_api.register(t, dataset_display_name=f"records_{n}") for n, t in enumerate(tables)]
+    link_type: comparisons.LinkType = "link_only" if across else "dedupe_only"
+    linker = Linker(frames, comparisons.settings(link_type=link_type), log_level=None)
+    records = sum(t.num_rows for t in tables)
+    say(f"train: {records:,} records" + (f" of {len(tables)} sources" if across else ""))
+    figures: dict[str, Any] = {"records": records, "seed": seed, "link_type": link_type}
+    figures["prior"] = _estimate_prior(linker, con, across)
     linker.training.estimate_u_using_random_sampling(max_pairs=U_MAX_PAIRS, seed=seed)
     say("train: u probabilities estimated")
-    linker, figures["em"] = _estimate_m(linker, frame, con, say)
+    linker, figures["em"], figures["em_skipped"] = _estimate_m(linker, frames, con, say, across)
     tf = {c: _term_frequencies(linker, c) for c in comparisons.TF_COLUMNS}
     model = regularise(linker.misc.save_model_to_json())
+    model["link_type"] = "dedupe_only"
     figures["levels"] = level_figures(model)
-    return Trained(model, tf, table.num_rows, figures)
+    return Trained(model, tf, records, figures)
 
 
-def pair_count(con: duckdb.DuckDBPyConnection, columns: tuple[str, ...]) -> int:
-    """Pairs of records equal on every one of `columns` (none of them missing)."""
+def pair_count(
+    con: duckdb.DuckDBPyConnection, columns: tuple[str, ...], across: bool = False
+) -> int:
+    """Pairs of records equal on every one of `columns` (none of them missing); `across`:
+    only pairs of records of two different sources (tables)."""
     keys = ", ".join(f'"{c}"' for c in columns)
     present = " AND ".join(f'"{c}" IS NOT NULL' for c in columns)
-    # The columns are this module's own rule names, never input.
+    # Per key, s records of which q are the sum of squares of each side's count: s*s - q
+    # ordered pairs lie across sides. The columns are this module's own names, never input.
+    pairs = "(s * s - q) // 2" if across else "s * (s - 1) // 2"
     rows = con.execute(
-        f"SELECT coalesce(sum(n * (n - 1) // 2), 0) FROM "  # noqa: S608
-        f"(SELECT count(*) AS n FROM cp_training WHERE {present} GROUP BY {keys})"
+        f"SELECT coalesce(sum({pairs}), 0) FROM (SELECT sum(n) AS s, sum(n * n) AS q FROM "  # noqa: S608
+        f"(SELECT {keys}, count(*) AS n FROM cp_training WHERE {present} "
+        f"GROUP BY {keys}, cp_side) GROUP BY {keys})"
     ).fetchall()
     return int(rows[0][0])
 
 
-def _estimate_prior(linker: Linker, con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+def _estimate_prior(
+    linker: Linker, con: duckdb.DuckDBPyConnection, across: bool = False
+) -> dict[str, Any]:
     """The prior from the deterministic rules that find any pair in these records."""
-    counts = {"+".join(rule): pair_count(con, rule) for rule in PRIOR_RULES}
+    counts = {"+".join(rule): pair_count(con, rule, across) for rule in PRIOR_RULES}
     rules: list[str | BlockingRuleCreator] = [
         block_on(*rule) for rule in PRIOR_RULES if counts["+".join(rule)]
     ]
@@ -150,12 +193,16 @@ def _estimate_prior(linker: Linker, con: duckdb.DuckDBPyConnection) -> dict[str,
 
 
 def _estimate_m(
-    linker: Linker, frame: Any, con: duckdb.DuckDBPyConnection, say: Progress
-) -> tuple[Linker, dict[str, int]]:
-    """m by EM on each rule that finds pairs; the linker holding the estimates, and the
-    pairs each rule offered, by rule."""
-    pairs = {"+".join(rule): pair_count(con, rule) for rule in EM_RULES}
-    trained = 0
+    linker: Linker,
+    frames: list[Any],
+    con: duckdb.DuckDBPyConnection,
+    say: Progress,
+    across: bool = False,
+) -> tuple[Linker, dict[str, int], list[str]]:
+    """m by EM on each rule that finds pairs; the linker holding the estimates, the pairs
+    each rule offered, by rule, and the rules EM had to skip."""
+    pairs = {"+".join(rule): pair_count(con, rule, across) for rule in EM_RULES}
+    trained, skipped = 0, []
     for rule in EM_RULES:
         name = "+".join(rule)
         if not pairs[name]:
@@ -169,14 +216,15 @@ def _estimate_m(
             # Splink refuses an m that EM drove below 1e-300 (a level all but absent among
             # the pairs the rule offers), part-way through changing the model: go on from
             # the model as it was before this rule, with the other rules' estimates.
-            linker = Linker(frame, before, log_level=None)
+            linker = Linker(frames, before, log_level=None)
+            skipped.append(name)
             say(f"train: EM on {name} left a level's m too small to hold; skipped")
             continue
         trained += 1
         say(f"train: m probabilities estimated on {name}")
     if not trained:
         raise TooLittleToTrain("EM could not estimate m on any rule")
-    return linker, pairs
+    return linker, pairs, skipped
 
 
 def regularise(model: dict[str, Any]) -> dict[str, Any]:
