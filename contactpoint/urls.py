@@ -10,11 +10,13 @@ from contactpoint.web.views import (
     linkage,
     oversight,
     signin,
+    start,
     status,
     users,
 )
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", start.home, name="home"),
     *status.urlpatterns,
     *signin.urlpatterns,
     *activation.urlpatterns,

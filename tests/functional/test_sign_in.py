@@ -28,7 +28,7 @@ def password_step(client: Client, email: str, password: str = PASSWORD) -> Any:
 def sign_in(client: Client, actors: Actors, user: User) -> None:
     assert password_step(client, user.email)["Location"].startswith("/sign-in/second-factor")
     response = client.post("/sign-in/second-factor", {"code": actors.code(user)})
-    assert response.status_code == 302 and response["Location"] == "/account"
+    assert response.status_code == 302 and response["Location"] == "/"
 
 
 def without_tokens(html: str) -> str:
@@ -109,7 +109,7 @@ def test_a_first_sign_in_sets_up_an_authenticator_app_before_anything_else(
     assert secret is not None
     code = pyotp.TOTP(secret.group(1).replace(" ", "")).now()
     assert client.post("/sign-in/set-up", {"code": "111111"}).status_code == 200
-    assert client.post("/sign-in/set-up", {"code": code})["Location"] == "/account"
+    assert client.post("/sign-in/set-up", {"code": code})["Location"] == "/"
     assert TotpDevice.objects.filter(user=actors.bob, confirmed=True).count() == 1
 
 

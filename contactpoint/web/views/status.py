@@ -1,10 +1,9 @@
-"""Service status pages: up, and how many children the registry holds. No child data."""
+"""Service status: up, and how many children the registry holds. No child data."""
 
 from __future__ import annotations
 
 from django.db import connections
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_GET
 
@@ -22,12 +21,6 @@ def _counts() -> dict[str, int]:
 
 @access_rule(PUBLIC)
 @require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"counts": _counts()})
-
-
-@access_rule(PUBLIC)
-@require_GET
 def health(request: HttpRequest) -> JsonResponse:
     """Liveness and readiness: both databases answer."""
     for alias in ("default", "keys"):
@@ -37,6 +30,5 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
-    path("", home, name="home"),
     path("health", health, name="health"),
 ]
