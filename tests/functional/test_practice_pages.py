@@ -234,7 +234,8 @@ def test_own_involvement_buttons_and_the_lead_handover(
     # A service's refusal, after the page's rule let Charlie in, is audited like the rule's.
     (refusal,) = Event.objects.filter(outcome="refused", principal=f"user:{actors.charlie.pk}")
     assert refusal.action == "access:child:involvement:manage"
-    assert redirects_to(alice.get(f"/involvements/{mine.pk}/end"), record_of(child))
+    asked = html(alice, f"/involvements/{mine.pk}/end")  # asks first
+    assert "Are you sure you want to end your involvement?" in asked
     assert redirects_to(charlie.post(f"/involvements/{theirs.pk}/lead"), record_of(child))
     handover = Handover.objects.get(child=child)
     alerts = html(alice, "/alerts")
@@ -245,7 +246,11 @@ def test_own_involvement_buttons_and_the_lead_handover(
     assert theirs.lead_professional
     again = alice.post(f"/handovers/{handover.pk}", {"decision": "agree"})
     assert again.status_code == 400 and "no longer waiting" in again.content.decode()
-    assert redirects_to(alice.post(f"/involvements/{mine.pk}/end"), record_of(child))
+    assert alice.post(f"/involvements/{mine.pk}/end").status_code == 200  # asks, ends nothing
+    mine.refresh_from_db()
+    assert mine.end_date is None
+    ended = alice.post(f"/involvements/{mine.pk}/end", {"confirmed": "yes"})
+    assert redirects_to(ended, record_of(child))
     assert "Your involvement has ended" in html(alice, record_of(child))  # found today
 
 

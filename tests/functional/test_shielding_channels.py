@@ -321,7 +321,9 @@ def end_all(leaks: Leaks, readers: list[tuple[Reader, Client | Caller]], ids: li
             if isinstance(who, Caller):
                 leaks.answer(reader, f"API end {pk}", who.post(f"/involvements/{pk}/end"))
             else:
-                answer = who.post(f"/involvements/{pk}/end", follow=True)
+                asked = who.post(f"/involvements/{pk}/end", follow=True)  # are you sure?
+                leaks.answer(reader, f"end, asked {pk}", asked)
+                answer = who.post(f"/involvements/{pk}/end", {"confirmed": "yes"}, follow=True)
                 leaks.answer(reader, f"end {pk}", answer)
 
 

@@ -108,6 +108,7 @@ def render_record(
         "record": record,
         "View": View,
         "back_to_results": results_with(request, record.child_id),
+        "printed_at": timezone.now(),
         "can_register": record.view is not View.WITHHELD
         and record.archived_on is None
         and not own
