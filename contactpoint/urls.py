@@ -7,6 +7,7 @@ from contactpoint.web.views import (
     activation,
     children,
     errors,
+    info,
     linkage,
     oversight,
     signin,
@@ -18,6 +19,7 @@ from contactpoint.web.views import (
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", start.home, name="home"),
     *status.urlpatterns,
+    *info.urlpatterns,
     *signin.urlpatterns,
     *activation.urlpatterns,
     *account.urlpatterns,

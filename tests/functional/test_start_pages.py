@@ -73,7 +73,7 @@ def test_a_user_not_yet_enabled_is_told_so_and_whom_to_ask(actors: Actors) -> No
     secrets: dict[str, str] = {}
     new = user("nat@school-a.example", "Nat New", actors.school_a, Role.PRACTITIONER, secrets)
     User.objects.filter(pk=new.pk).update(enabled=False, certified_on=None)
-    page = text(signed_in(new), "/", 403)
+    page = text(signed_in(new), "/")
     assert "Your account is not enabled yet" in page and "local index team" in page
     assert "suspended" not in page.lower()
     client = Client()
@@ -86,4 +86,19 @@ def test_a_user_not_yet_enabled_is_told_so_and_whom_to_ask(actors: Actors) -> No
     assert "Not yet enabled" in listed
     bob = actors.bob
     User.objects.filter(pk=bob.pk).update(enabled=False)  # suspended after being enabled
-    assert "Your access is suspended" in text(signed_in(bob), "/", 403)
+    assert "Your access is suspended" in text(signed_in(bob), "/")
+
+
+def test_help_contact_accessibility_and_privacy_pages_are_in_every_footer(
+    actors: Actors,
+) -> None:
+    for client in (Client(), signed_in(actors.alice)):
+        start = text(client, "/")
+        for path, heading in (
+            ("/help", "Help using contactpoint"),
+            ("/contact", "Contact"),
+            ("/accessibility", "Accessibility statement"),
+            ("/privacy", "Privacy notice"),
+        ):
+            assert f'href="{path}"' in start
+            assert f'<h1 class="govuk-heading-l">{heading}</h1>' in text(client, path)

@@ -75,8 +75,8 @@ def home(request: HttpRequest) -> HttpResponse:
     user = request.user
     if principal is None or not isinstance(user, User):
         return render(request, "start/start.html", {"errors": {}})
-    if not principal.active:
-        return render(request, "errors/suspended.html", {"errors": {}}, status=403)
+    if not principal.active:  # told why on the public page: not a refusal of anything
+        return render(request, "errors/suspended.html", {"errors": {}})
     actor = Actor.of(user)
     context: dict[str, Any] = {
         "me": user,
