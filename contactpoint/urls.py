@@ -7,15 +7,19 @@ from contactpoint.web.views import (
     activation,
     children,
     errors,
+    info,
     linkage,
     oversight,
     signin,
+    start,
     status,
     users,
 )
 
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("", start.home, name="home"),
     *status.urlpatterns,
+    *info.urlpatterns,
     *signin.urlpatterns,
     *activation.urlpatterns,
     *account.urlpatterns,

@@ -6,8 +6,9 @@ day/month swap); the database sees only truncated keyed digests. The children th
 find are scored in process with the active linkage model, as a feed record would be
 (contactpoint.linkage.realtime), and the answer is:
 
-- nothing, with "too many or too weak matches: add a detail", unless the best child's
-  evidence is at least CONFIDENT_BITS; and also when more than KEEP children come within
+- nothing, with "no child matches closely enough: check or add a detail" (NO_MATCH),
+  unless the best child's evidence is at least CONFIDENT_BITS; and nothing, with "too
+  many children match: add a detail" (TOO_MANY), when more than KEEP children come within
   WINDOW_BITS of the best (the criteria do not tell them apart);
 - otherwise those children, best first, each with a name, a year of birth and a postcode
   district only (no district for a shielded child).
@@ -20,8 +21,9 @@ the blind indexes have narrowed the population to those sharing a key. 15 bits i
 scores about 16, and an exact name and date of birth about 29 (docs/search.md).
 
 No match and a weak match give the same answer, so a search does not say whether a child
-is on the index. Every search counts against the user's (or client's) hourly and daily
-quota and their organisation's daily quota.
+is on the index (too many says only that the criteria are common). Every search counts
+against the user's (or client's) hourly and daily quota and their organisation's daily
+quota.
 """
 
 from __future__ import annotations
@@ -59,7 +61,14 @@ KEEP = 5
 CONFIDENT_BITS = 15.0
 WINDOW_BITS = 10.0
 _HOUR, _DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
-TOO_WEAK = "Too many or too weak matches: add a detail, such as a postcode or an NHS number"
+NO_MATCH = (
+    "No child matches what you entered closely enough. Check the details, or add one, "
+    "such as a postcode or an NHS number"
+)
+TOO_MANY = (
+    "Too many children match what you entered to tell them apart. Add a detail, "
+    "such as a postcode or an NHS number"
+)
 
 
 SEARCH = "child:records:search"
@@ -96,10 +105,13 @@ class Result:
     # What misuse detection compares (oversight.signals), for the audit event only: never
     # shown, never in a repr.
     seen: Mapping[uuid.UUID, Seen] = field(default_factory=dict, repr=False, compare=False)
+    too_many: bool = False  # confident matches, more than KEEP of them
 
     @property
     def message(self) -> str | None:
-        return None if self.candidates else TOO_WEAK
+        if self.candidates:
+            return None
+        return TOO_MANY if self.too_many else NO_MATCH
 
 
 def quota_limits() -> tuple[throttle.Limit, throttle.Limit]:
@@ -218,6 +230,31 @@ def find(criteria: Criteria) -> Result:
             if child in shown
         ),
         seen,
+        too_many=not near and bool(reached.ranked) and reached.ranked[0][0] >= CONFIDENT_BITS,
+    )
+
+
+def again(child_ids: list[uuid.UUID]) -> tuple[Candidate, ...]:
+    """The candidates of a search already made, in its order, read afresh to show its
+    results again: not counted, audited or remembered again. A child no longer active is
+    left out, and one shielded since is shown without its district."""
+    rows = Child.objects.filter(id__in=child_ids, status=Child.Status.ACTIVE).values_list(
+        "id", "shielded", "cpid"
+    )
+    known = {child: (shielded, cpid) for child, shielded, cpid in rows}
+    shown = summaries(known)
+    return tuple(
+        Candidate(
+            child,
+            known[child][1],
+            shown[child].given_name,
+            shown[child].family_name,
+            born.year if (born := shown[child].date_of_birth) else None,
+            None if known[child][0] else _district(shown[child].postcode),
+            known[child][0],
+        )
+        for child in child_ids
+        if child in known and child in shown
     )
 
 

@@ -25,6 +25,7 @@ from contactpoint.access.middleware import FACTOR_AT
 from contactpoint.access.permissions import Permission, Principal, decide
 from contactpoint.access.signin import PENDING
 from contactpoint.audit.log import audit_refusal
+from contactpoint.web import held
 
 PUBLIC = "public"
 SIGNING_IN = "signing-in"
@@ -98,15 +99,19 @@ def access_rule(rule: str | Permission) -> Callable[[V], V]:
 
 
 def step_up(view: V) -> V:
-    """Ask for the second factor again unless it was given in the last few minutes."""
+    """Ask for the second factor again unless it was given in the last few minutes. A form
+    posted meanwhile is held and replayed after the check (`contactpoint.web.held`)."""
 
     @wraps(view)
     def confirmed(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         given = float(request.session.get(FACTOR_AT, 0))
         if time.time() - given > settings.CONTACTPOINT_STEP_UP_SECONDS:
+            if request.method == "POST":
+                held.hold(request)
             return HttpResponseRedirect(
                 "/sign-in/confirm?" + urlencode({"next": request.get_full_path()}, safe="/")
             )
+        held.replay(request, given)
         return view(request, *args, **kwargs)
 
     confirmed.step_up = True  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from contactpoint.practice import alerts
 def nav(request: HttpRequest) -> list[dict[str, str]]:
     """The header links a signed-in user may follow; nothing they would be refused."""
     principal = getattr(request, "principal", None)
-    items: list[dict[str, str]] = []
+    items: list[dict[str, str]] = [{"href": "/", "text": "Home"}]
     if principal is not None and decide(principal, Permission.CHILD_RECORDS_SEARCH):
         items.append({"href": "/search", "text": "Find a child"})
     if principal is not None and decide(principal, Permission.SELF_ALERTS_READ):
@@ -30,6 +30,10 @@ def nav(request: HttpRequest) -> list[dict[str, str]]:
         items.append({"href": "/shielding", "text": "Shielding"})
     if principal is not None and decide(principal, Permission.AREA_LINKAGE_REVIEW_DECIDE):
         items.append({"href": "/linkage/review", "text": "Linkage review"})
+    if principal is not None and decide(principal, Permission.AREA_RECTIFICATION_MANAGE):
+        items.append({"href": "/rectification", "text": "Corrections"})
+    if principal is not None and decide(principal, Permission.AREA_FAMILY_NOTICES_MANAGE):
+        items.append({"href": "/family-notices", "text": "Family notices"})
     items.append({"href": "/account", "text": "Your account"})
     if principal is not None and decide(principal, Permission.ORGANISATION_USERS_READ):
         items.append({"href": "/users", "text": "Users"})

@@ -67,7 +67,7 @@ def axe_violations(page: Any) -> list[dict[str, Any]]:
 
 def signed_in_page(browser: Any, server: str, actors: Any, who: Any) -> Any:
     """A new browser context signed in as `who` (password, then a current TOTP code),
-    on their account page."""
+    on their home page."""
     from tests.actors import PASSWORD
 
     page = browser.new_context().new_page()
@@ -78,5 +78,5 @@ def signed_in_page(browser: Any, server: str, actors: Any, who: Any) -> Any:
     page.wait_for_url("**/second-factor**")
     page.fill("#code", actors.code(who))
     page.click("button:has-text('Continue')")
-    page.wait_for_url("**/account")
+    page.wait_for_url(server + "/")
     return page

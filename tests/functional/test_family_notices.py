@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor, Invalid, Refused
@@ -281,3 +282,15 @@ def test_api_registration_with_and_without_the_risk_flag(
     assert notices[actors.area_b.code].status == "not_sent_risk"
     assert notices[actors.area_b.code].risk == "young_person_asked"
     assert notices[actors.area_b.code].risk_recorded_by is None  # a system, not a person
+
+
+def test_the_letter_is_dated_and_names_the_index_teams_contact(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    register(actors, children["amelia"])
+    notice = FamilyNotice.objects.get()
+    page = signed_in(actors.ian).get(f"/family-notices/{notice.pk}").content.decode()
+    letter = html.unescape(page[page.index('id="letter"') :])
+    today = timezone.localdate()
+    assert f'id="letter-date">{today.day} {today:%B %Y}<' in letter
+    assert 'id="team-contact"' in letter and actors.council_a.name in letter

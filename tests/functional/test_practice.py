@@ -81,7 +81,7 @@ def test_a_weak_match_says_add_a_detail_and_shows_no_one(children: dict[str, Chi
         parse(criteria(family_name="Hartley", given_name="Amelia", **dob("2016-03-04")), TODAY)
     )
     assert found.candidates == ()
-    assert found.message == service.TOO_WEAK
+    assert found.message == service.NO_MATCH
 
 
 def test_search_by_nhs_number_and_date_of_birth(children: dict[str, Child]) -> None:

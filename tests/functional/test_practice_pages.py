@@ -43,7 +43,7 @@ def criteria_for(key: str, **changes: str) -> dict[str, str]:
 
 def find(client: Client, key: str) -> str:
     """Search for a made-up child as the client's user; the results page."""
-    response = client.post("/search", criteria_for(key))
+    response = client.post("/search", criteria_for(key), follow=True)
     assert response.status_code == 200
     return str(response.content.decode())
 
@@ -75,7 +75,7 @@ def test_a_search_with_a_typo_finds_the_child_and_shows_name_year_and_district_o
     children: dict[str, Child], actors: Actors
 ) -> None:
     typed = criteria_for("amelia", given_name="Amelai", **dob("2015-04-03"))
-    page = signed_in(actors.alice).post("/search", typed).content.decode()
+    page = signed_in(actors.alice).post("/search", typed, follow=True).content.decode()
     results = page[page.index('id="results"') :]
     assert "Amelia Hartley" in results and "Born in 2015" in results and "NW1" in results
     assert f'href="{record_of(children["amelia"])}"' in results
@@ -117,7 +117,8 @@ def test_search_runs_only_on_a_post(children: dict[str, Child], actors: Actors) 
 def test_a_weak_search_says_add_a_detail(children: dict[str, Child], actors: Actors) -> None:
     weak = criteria_for("amelia", **dob("2016-03-04"))
     page = signed_in(actors.alice).post("/search", weak).content.decode()
-    assert "Too many or too weak matches" in page and 'id="results"' not in page
+    assert "No child matches what you entered closely enough" in page
+    assert 'id="results"' not in page
 
 
 @override_settings(CONTACTPOINT_SEARCHES_PER_HOUR=1)
@@ -233,7 +234,8 @@ def test_own_involvement_buttons_and_the_lead_handover(
     # A service's refusal, after the page's rule let Charlie in, is audited like the rule's.
     (refusal,) = Event.objects.filter(outcome="refused", principal=f"user:{actors.charlie.pk}")
     assert refusal.action == "access:child:involvement:manage"
-    assert redirects_to(alice.get(f"/involvements/{mine.pk}/end"), record_of(child))
+    asked = html(alice, f"/involvements/{mine.pk}/end")  # asks first
+    assert "Are you sure you want to end your involvement?" in asked
     assert redirects_to(charlie.post(f"/involvements/{theirs.pk}/lead"), record_of(child))
     handover = Handover.objects.get(child=child)
     alerts = html(alice, "/alerts")
@@ -244,7 +246,11 @@ def test_own_involvement_buttons_and_the_lead_handover(
     assert theirs.lead_professional
     again = alice.post(f"/handovers/{handover.pk}", {"decision": "agree"})
     assert again.status_code == 400 and "no longer waiting" in again.content.decode()
-    assert redirects_to(alice.post(f"/involvements/{mine.pk}/end"), record_of(child))
+    assert alice.post(f"/involvements/{mine.pk}/end").status_code == 200  # asks, ends nothing
+    mine.refresh_from_db()
+    assert mine.end_date is None
+    ended = alice.post(f"/involvements/{mine.pk}/end", {"confirmed": "yes"})
+    assert redirects_to(ended, record_of(child))
     assert "Your involvement has ended" in html(alice, record_of(child))  # found today
 
 

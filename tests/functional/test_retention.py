@@ -354,7 +354,7 @@ def test_in_its_first_year_only_the_index_team_of_its_area_reads_an_archived_rec
         "given_name": "Ada",
         **{"dob-day": "15", "dob-month": "1", "dob-year": "2001"},
     }
-    assert signed_in(actors.ian).post("/search", search).status_code == 200
+    assert signed_in(actors.ian).post("/search", search).status_code in (200, 303)
     searched = events("child:records:search")
     assert searched and adult.pk not in {e.child_id for e in searched}  # never shown
 

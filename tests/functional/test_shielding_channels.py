@@ -224,7 +224,7 @@ def page_text(client: Client, path: str) -> str:
 
 
 def search_page(client: Client) -> str:
-    response = client.post("/search", SEARCH)
+    response = client.post("/search", SEARCH, follow=True)
     assert response.status_code == 200, response.status_code
     return str(response.content.decode())
 
@@ -278,7 +278,7 @@ def web_channels(
     """Search, record, register, emergency access and every button, as one web user."""
     record = f"/children/{jacob.cpid_id}"
     leaks.answer(reader, "record before a search", client.get(record))
-    found = leaks.answer(reader, "search", client.post("/search", SEARCH))
+    found = leaks.answer(reader, "search", client.post("/search", SEARCH, follow=True))
     if found.status_code == 200:  # the child may show, by name and year of birth only
         assert "Jacob Wright" in found.content.decode(), reader.name
     leaks.answer(reader, "record", client.get(record))
@@ -327,7 +327,9 @@ def end_all(leaks: Leaks, readers: list[tuple[Reader, Client | Caller]], ids: li
             if isinstance(who, Caller):
                 leaks.answer(reader, f"API end {pk}", who.post(f"/involvements/{pk}/end"))
             else:
-                answer = who.post(f"/involvements/{pk}/end", follow=True)
+                asked = who.post(f"/involvements/{pk}/end", follow=True)  # are you sure?
+                leaks.answer(reader, f"end, asked {pk}", asked)
+                answer = who.post(f"/involvements/{pk}/end", {"confirmed": "yes"}, follow=True)
                 leaks.answer(reader, f"end {pk}", answer)
 
 

@@ -28,7 +28,7 @@ def password_step(client: Client, email: str, password: str = PASSWORD) -> Any:
 def sign_in(client: Client, actors: Actors, user: User) -> None:
     assert password_step(client, user.email)["Location"].startswith("/sign-in/second-factor")
     response = client.post("/sign-in/second-factor", {"code": actors.code(user)})
-    assert response.status_code == 302 and response["Location"] == "/account"
+    assert response.status_code == 302 and response["Location"] == "/"
 
 
 def without_tokens(html: str) -> str:
@@ -41,11 +41,11 @@ def test_password_then_code_signs_in_and_each_step_gets_a_new_session_id(actors:
     assert client.get("/account")["Location"].startswith("/sign-in?next=/account")
     before = client.session.session_key
     response = password_step(client, actors.alice.email)
-    assert response["Location"] == "/sign-in/second-factor?next=/account"
+    assert response["Location"] == "/sign-in/second-factor?next=/"
     middle = client.session.session_key
     assert client.get("/account")["Location"].startswith("/sign-in")  # not signed in yet
     response = client.post("/sign-in/second-factor", {"code": actors.code(actors.alice)})
-    assert response["Location"] == "/account"
+    assert response["Location"] == "/"
     after = client.session.session_key
     assert len({before, middle, after}) == 3
     page = client.get("/account")
@@ -109,7 +109,7 @@ def test_a_first_sign_in_sets_up_an_authenticator_app_before_anything_else(
     assert secret is not None
     code = pyotp.TOTP(secret.group(1).replace(" ", "")).now()
     assert client.post("/sign-in/set-up", {"code": "111111"}).status_code == 200
-    assert client.post("/sign-in/set-up", {"code": code})["Location"] == "/account"
+    assert client.post("/sign-in/set-up", {"code": code})["Location"] == "/"
     assert TotpDevice.objects.filter(user=actors.bob, confirmed=True).count() == 1
 
 
@@ -189,7 +189,7 @@ def test_the_next_address_cannot_send_a_user_elsewhere(actors: Actors) -> None:
         "/sign-in", {"email": actors.alice.email, "password": PASSWORD, "next": "//evil.example/"}
     )
     response = client.post("/sign-in/second-factor", {"code": actors.code(actors.alice)})
-    assert response["Location"] == "/account"
+    assert response["Location"] == "/"
 
 
 def test_cookies_are_host_prefixed_secure_httponly_and_strict(actors: Actors) -> None:

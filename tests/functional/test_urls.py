@@ -15,6 +15,8 @@ from contactpoint.web.access import PUBLIC
 # Public pages show no child data; each is listed here on purpose.
 # A one-time link to set a password is public: the link is the credential.
 PUBLIC_PAGES = {"home", "health", "sign-in", "sign-out", "forgotten-password", "activate"}
+# The footer's pages about the service (contactpoint.web.views.info): no child data.
+PUBLIC_PAGES |= {"help", "contact", "accessibility", "privacy"}
 API = "api/v1/"
 # The API's public URLs: its OpenAPI document, and the root Ninja reverses (always 404).
 PUBLIC_API_URLS = {"openapi-json", "api-root"}

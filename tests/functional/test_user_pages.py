@@ -77,7 +77,7 @@ def test_a_privacy_officer_lists_their_organisations_users_only(actors: Actors) 
 def test_the_list_shows_who_is_suspended_and_why(actors: Actors) -> None:
     new_user(actors)
     page = signed_in(actors.ian).get("/users").text
-    assert "Suspended" in page and "Not enabled by an authoriser" in page
+    assert "Not yet enabled" in page and "Not enabled by an authoriser" in page
     assert "Active" in page
 
 

@@ -42,6 +42,7 @@ EVERYONE = frozenset(
 )
 SIGNED_IN = frozenset({"alice", "charlie", "petra", "ian", "isla", "nadia"})
 NOBODY: frozenset[str] = frozenset()
+INFO_PAGES = ("help", "contact", "accessibility", "privacy")  # the footer's public pages
 
 
 def only(*names: str) -> frozenset[str]:
@@ -86,6 +87,7 @@ SUBJECT_ACCESS = {"relationship": "parent", "identity_check": "photo_id"}
 WEB: list[Case] = [
     Case("GET", "/", EVERYONE),
     Case("GET", "/health", EVERYONE),
+    *(Case("GET", f"/{info}", EVERYONE) for info in INFO_PAGES),
     Case("GET", "/sign-in", EVERYONE),
     Case("POST", "/sign-in", EVERYONE, {"email": "x@example.org", "password": "wrong"}),
     Case("GET", "/sign-in/forgotten-password", EVERYONE),
@@ -148,6 +150,9 @@ WEB: list[Case] = [
     # and council B (charlie, isla) are involved with {found}; council B's {sensitive} too.
     Case("GET", "/search", CHILD_USERS),
     Case("POST", "/search", CHILD_USERS, SEARCH),
+    # A results token is the searcher's own, in their session: anyone else's is not found
+    # (test_search_results_pages proves the rule refuses those without the search grant).
+    Case("GET", "/search/results/no-such-token", NOBODY),
     Case("GET", "/children/{found}", CHILD_USERS),
     Case("GET", "/children/{unfound}", NOBODY),
     Case("GET", "/children/{found}/involvements", CHILD_USERS),

@@ -18,6 +18,8 @@ from contactpoint.access.permissions import GRANTS, Permission
 from contactpoint.access.users import Invalid, change_own_password
 from contactpoint.oversight import declarations
 from contactpoint.web.access import access_rule, step_up
+from contactpoint.web.views.users.common import long_date
+from contactpoint.web.words import described
 
 
 def _me(request: HttpRequest) -> User:
@@ -41,12 +43,13 @@ def account(request: HttpRequest) -> HttpResponse:
         "account/account.html",
         {
             "me": user,
-            "permissions": sorted(p.value for p in GRANTS[user.role_enum]),
+            "permissions": described(GRANTS[user.role_enum]),
             "apps": apps,
             "keys": keys_,
             "can_remove": len(apps) + len(keys_) > 1,
             "home_postcode": declarations.home_postcode(user),
             "done": request.GET.get("done", ""),
+            "long_date": long_date,
         },
     )
 

@@ -35,7 +35,7 @@ CODE_MESSAGES = {
 }
 
 
-def _next(request: HttpRequest, default: str = "/account") -> str:
+def _next(request: HttpRequest, default: str = "/") -> str:
     target = request.POST.get("next") or request.GET.get("next") or default
     safe = url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=False)
     return target if safe and target.startswith("/") else default
@@ -69,7 +69,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
 def _finish(request: HttpRequest, user: User) -> HttpResponse:
     reasons = signin.complete(request, user)
     if reasons:
-        return render(request, "errors/suspended.html", {"reasons": reasons}, status=403)
+        never = not user.enabled and user.certified_on is None  # a new account, not suspended
+        context = {"reasons": reasons, "never_enabled": never}
+        return render(request, "errors/suspended.html", context, status=403)
     return HttpResponseRedirect(_next(request))
 
 

@@ -1,32 +1,15 @@
-"""Service status pages: up, and (on the start page) how many children the registry holds.
-No child data."""
+"""Service status: up, and able to audit (the readiness check). No child data."""
 
 from __future__ import annotations
 
 from django.db import DatabaseError, connections
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, JsonResponse
 from django.urls import path
 from django.views.decorators.http import require_GET
 
 from contactpoint.audit import log as audit_log
 from contactpoint.audit.log import AuditUnavailable
-from contactpoint.registry.models import Child, SourceRecord
 from contactpoint.web.access import PUBLIC, access_rule
-
-
-def _counts() -> dict[str, int]:
-    return {
-        "children": Child.objects.filter(status=Child.Status.ACTIVE).count(),
-        "source_records": SourceRecord.objects.count(),
-        "waiting_for_linkage": SourceRecord.objects.filter(status="pending").count(),
-    }
-
-
-@access_rule(PUBLIC)
-@require_GET
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html", {"counts": _counts()})
 
 
 @access_rule(PUBLIC)
@@ -46,6 +29,5 @@ def health(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
-    path("", home, name="home"),
     path("health", health, name="health"),
 ]

@@ -21,6 +21,7 @@ from contactpoint.web.views.children import (
 
 urlpatterns: list[URLPattern] = [
     path("search", search.search, name="search"),
+    path("search/results/<str:token>", search.results, name="search-results"),
     path("children/<str:cpid>", record.record, name="child"),
     path("children/<str:cpid>/involvements", record.register, name="child-register"),
     path(

@@ -25,8 +25,13 @@ from contactpoint.practice.models import ContactRequest, Handover
 from contactpoint.practice.record import NotFound, may_open, openable, record_for
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.access import access_rule, refused
-from contactpoint.web.views.children.common import not_found, record_url, render_record
-from contactpoint.web.views.users.common import actor_of, notify, sentence
+from contactpoint.web.views.children.common import (
+    helpers,
+    not_found,
+    record_url,
+    render_record,
+)
+from contactpoint.web.views.users.common import actor_of, notify, page, sentence
 
 # What an action does, given the posted form: the message for the banner.
 Change = Callable[[HttpRequest, Actor, uuid.UUID], str]
@@ -48,8 +53,11 @@ def _request_involvement(request_id: uuid.UUID) -> Involvement | None:
     return _involvement(request.involvement_id) if request else None
 
 
-def action(permission: Permission, find: Finder) -> Callable[[Change], Callable[..., Any]]:
-    """Declare an action's rule, find its child (or not found), and answer as above."""
+def action(
+    permission: Permission, find: Finder, ask_first: bool = False
+) -> Callable[[Change], Callable[..., Any]]:
+    """Declare an action's rule, find its child (or not found), and answer as above. With
+    `ask_first`, a GET or a POST without `confirmed=yes` shows a page asking to confirm."""
 
     def wrap(change: Change) -> Callable[[HttpRequest, uuid.UUID], HttpResponse]:
         @access_rule(permission)
@@ -63,6 +71,12 @@ def action(permission: Permission, find: Finder) -> Callable[[Change], Callable[
                 child = openable(actor.principal, involvement.child.cpid_id)
             except NotFound:
                 return not_found(request)
+            confirmed = request.method == "POST" and request.POST.get("confirmed") == "yes"
+            asked = (
+                _ask(request, actor, child, involvement) if ask_first and not confirmed else None
+            )
+            if asked is not None:
+                return asked
             if request.method != "POST":
                 return HttpResponseRedirect(record_url(child))
             try:
@@ -94,6 +108,23 @@ def _again(
     return render_record(request, actor, shown, {f"involvement-{involvement.pk}": message})
 
 
+def _ask(
+    request: HttpRequest, actor: Actor, child: Child, involvement: Involvement
+) -> HttpResponse | None:
+    """Are you sure you want to end your involvement? With a warning when it is the user's
+    service's only involvement with the child (their only way to its contacts). None when
+    the involvement is not the user's service's: the service then refuses, as it would."""
+    try:
+        shown = record_for(actor.principal, child)
+    except NotFound:
+        return not_found(request)
+    mine = [i for i in shown.involvements if i.mine]
+    if not any(str(i.id) == str(involvement.pk) for i in mine):
+        return None
+    context = {**helpers(), "record": shown, "involvement": involvement, "only": len(mine) == 1}
+    return page(request, "children/end_involvement.html", context)
+
+
 MANAGE = Permission.CHILD_INVOLVEMENT_MANAGE
 
 
@@ -104,7 +135,7 @@ def confirm(request: HttpRequest, actor: Actor, pk: uuid.UUID) -> str:
     return "Your involvement is confirmed as current"
 
 
-@action(MANAGE, _involvement)
+@action(MANAGE, _involvement, ask_first=True)
 def end(request: HttpRequest, actor: Actor, pk: uuid.UUID) -> str:
     """End the involvement: the service no longer works with the child."""
     service.end(actor, pk)

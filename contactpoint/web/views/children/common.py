@@ -22,6 +22,7 @@ from contactpoint.practice.models import FamilyNotice
 from contactpoint.practice.record import Record, Shown, View, local_team
 from contactpoint.practice.shielding import may_decide as may_decide_shielding
 from contactpoint.registry.models import Child, Involvement, Organisation
+from contactpoint.web.views.children.search import results_with
 from contactpoint.web.views.users.common import long_date, page
 
 SEX = {"F": "Female", "M": "Male", "U": "Not known"}
@@ -106,6 +107,8 @@ def render_record(
         **helpers(),
         "record": record,
         "View": View,
+        "back_to_results": results_with(request, record.child_id),
+        "printed_at": timezone.now(),
         "can_register": record.view is not View.WITHHELD
         and record.archived_on is None
         and not own

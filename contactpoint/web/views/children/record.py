@@ -172,7 +172,8 @@ def emergency_access(request: HttpRequest, cpid: str) -> HttpResponse:
         return refused(request, str(refusal))
     except Invalid as invalid:
         return _emergency_form(request, shown, {"explanation": sentence(str(invalid))})
-    notify(request, "Emergency access is open. Your privacy officer has been told.")
+    # No banner of its own: the record's emergency banner says it is open, until when, and
+    # that the privacy officer has been told (one banner, not two saying the same).
     return HttpResponseRedirect(record_url(child))
 
 

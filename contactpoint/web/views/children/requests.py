@@ -16,6 +16,7 @@ from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from contactpoint.access.permissions import Permission
@@ -189,6 +190,7 @@ def _letter(
         "letter": letter,
         "with_services": with_services,
         "needs_review": sentence(family_notices.NEEDS_REVIEW),
+        "today": timezone.localdate(),
         "hows": list(FamilyNotice.How.choices),
         "reasons": list(FamilyNotice.NotSent.choices),
         "errors": errors or {},

@@ -11,6 +11,7 @@ import uuid
 
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from contactpoint.access.permissions import Permission
@@ -33,6 +34,7 @@ def _list(request: HttpRequest, actor: Actor, errors: dict[str, str] | None = No
         "reasons": dict(EmergencyAccess.Reason.choices),
         "outcomes": list(EmergencyAccess.Outcome.choices),
         "me": actor.principal.id,
+        "now": timezone.now(),
         "errors": errors or {},
         "values": request.POST,
     }

@@ -1,19 +1,31 @@
-"""Find a child: the search form, and its answer on the same page.
+"""Find a child: the search form, and its results at an address of their own.
 
 The criteria are POSTed, never put in a URL (addresses end up in logs and histories). A
 refused search shows the form again with what the user typed and a message at each field;
-a search with no confident match gives the service's one answer, whatever the reason.
+a search with no confident match answers on the same page, with what was typed, so it can
+be corrected.
+
+A search that finds children is POST-redirect-GET: the children found (their IDs only,
+never a name or a criterion) are kept in the user's server-side session under an opaque
+token, and the browser is sent to /search/results/<token>. Back, reload and the record's
+"Back to search results" link show them again from there, read afresh, without searching,
+auditing or counting against the quota again. A token is the user's own (it lives in their
+session) and lasts as long as finding a child lets its record open.
 """
 
 from __future__ import annotations
 
+import secrets
+import time
+import uuid
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
 from contactpoint.access.permissions import Permission
+from contactpoint.practice.record import FINDING_LASTS
 from contactpoint.search import criteria as rules
 from contactpoint.search import service
 from contactpoint.web.access import access_rule
@@ -24,6 +36,8 @@ QUOTA = (
     "hour or a day. "
     "Try again later, or ask your local index team if your work needs more."
 )
+RESULTS = "cp_results"  # the session key: token -> {"ids": [child id, ...], "at": seconds}
+KEPT = 5  # result sets kept in a session, newest last
 
 
 def field_errors(refusal: rules.Refused, form: Any) -> dict[str, str]:
@@ -59,8 +73,48 @@ def search(request: HttpRequest) -> HttpResponse:
         context["errors"] = field_errors(refusal, request.POST)
         return page(request, "children/search.html", context, status=400)
     try:
-        context["result"] = service.search(actor.principal, asked)
+        result = service.search(actor.principal, asked)
     except service.QuotaExceeded:
         context["quota"] = QUOTA
         return page(request, "children/search.html", context, status=429)
-    return page(request, "children/search.html", context)
+    if not result.candidates:
+        context["result"] = result
+        return page(request, "children/search.html", context)
+    token = keep(request, [c.child_id for c in result.candidates])
+    return HttpResponseRedirect(f"/search/results/{token}", status=303)
+
+
+def keep(request: HttpRequest, child_ids: list[uuid.UUID]) -> str:
+    """Keep a search's children in the session; the token that shows them again."""
+    token = secrets.token_urlsafe(12)
+    kept = live(request)
+    kept[token] = {"ids": [str(c) for c in child_ids], "at": time.time()}
+    request.session[RESULTS] = dict(list(kept.items())[-KEPT:])
+    return token
+
+
+def live(request: HttpRequest) -> dict[str, dict[str, Any]]:
+    """The session's result sets that have not expired, oldest first."""
+    kept: dict[str, dict[str, Any]] = dict(request.session.get(RESULTS, {}))
+    oldest = time.time() - FINDING_LASTS.total_seconds()
+    return {token: v for token, v in kept.items() if float(v.get("at", 0)) > oldest}
+
+
+def results_with(request: HttpRequest, child_id: uuid.UUID) -> str | None:
+    """The address of the newest results in this session that list the child, if any."""
+    for token, kept in reversed(list(live(request).items())):
+        if str(child_id) in kept["ids"]:
+            return f"/search/results/{token}"
+    return None
+
+
+@access_rule(Permission.CHILD_RECORDS_SEARCH)
+@require_GET
+def results(request: HttpRequest, token: str) -> HttpResponse:
+    """A search's results again: from the session, without searching again."""
+    kept = live(request).get(token)
+    if kept is None:
+        context = {"expired": True, "purposes": list(rules.PURPOSES.items()), "values": {}}
+        return page(request, "children/search.html", context, status=404)
+    candidates = service.again([uuid.UUID(c) for c in kept["ids"]])
+    return page(request, "children/results.html", {"candidates": candidates})
