@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DEMO_CHILDREN ?= 20000
 DEMO_FEEDS := var/demo-feeds
+# Test processes (pytest-xdist); each has its own databases and data directory.
+TEST_WORKERS ?= auto
 export CONTACTPOINT_DATA_DIR ?= $(CURDIR)/var
 
 .DEFAULT_GOAL := help
@@ -53,12 +55,12 @@ demo-check: ## build the demo as `make demo` does, serve it, check it answers (C
 	.ci/demo-check
 
 test: setup ## run the test suite (SQLite; set DATABASE_URL for PostgreSQL)
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 test-postgres: setup ## run the test suite on PostgreSQL at 127.0.0.1:5432
 	DATABASE_URL=postgres://postgres@127.0.0.1:5432/contactpoint \
 	CONTACTPOINT_KEYSTORE_URL=postgres://postgres@127.0.0.1:5432/contactpoint_keys \
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: setup ## ruff and mypy --strict
 	$(BIN)/ruff check .
