@@ -12,8 +12,11 @@ _data = os.environ.get("CONTACTPOINT_DATA_DIR") or str(
     Path(__file__).resolve().parents[1] / "var" / "test"
 )
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-if _worker and Path(_data).name != _worker:  # a CLI process of a worker inherits both
+# Only in the worker itself: a command a test runs inherits the marker and keeps whatever
+# data directory the test gives it.
+if _worker and os.environ.get("CONTACTPOINT_TEST_WORKER") != _worker:
     _data = str(Path(_data) / _worker)
+    os.environ["CONTACTPOINT_TEST_WORKER"] = _worker
 os.environ["CONTACTPOINT_DATA_DIR"] = _data
 
 from contactpoint.settings import *  # noqa: E402, F403

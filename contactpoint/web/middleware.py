@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.shortcuts import render
 
 from contactpoint.web import limits
@@ -32,8 +34,10 @@ class FormLimits:
         fields = [request.GET]
         if request.method == "POST":
             # The body is read whole first, so that a view reading it itself (the security
-            # key endpoints take JSON) still can; Django's upload bound applies.
-            _ = request.body
+            # key endpoints take JSON) still can; Django's upload bound applies. A
+            # multipart body already parsed (by the CSRF check) is in request.POST.
+            with contextlib.suppress(RawPostDataException):
+                _ = request.body
             fields.append(request.POST)
         for name, bound in limits.too_long(*fields):
             reason = f"The field “{name}” is longer than {bound} characters: shorten it"
