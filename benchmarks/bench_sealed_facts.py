@@ -5,7 +5,8 @@ involvement's role, sensitive category and organisation).
 Builds a synthetic registry of its own (SQLite in a temporary data directory, or with
 --database-url on PostgreSQL: that database and the one named like it plus `_keys` are
 dropped and made again; their names must start with `bench_`), then builds the record of
---views children, each as a practitioner of the child's own school, and reports p50/p95.
+--views children, each as a practitioner of the child's own school, and reports p50/p95,
+and how many children the clear organisation links single out by school and GP alone.
 
 Usage: .venv/bin/python benchmarks/bench_sealed_facts.py [--children N] [--views V]
        [--database-url postgres://postgres@127.0.0.1:5432/bench_sealed]
@@ -57,6 +58,24 @@ def record_views(count: int, seed: int) -> list[float]:
     return times
 
 
+def unique_on_school_and_gp() -> tuple[int, int]:
+    """What the clear organisation links still give a thief: how many children with both a
+    school and a GP are the only one with that pair, out of how many."""
+    from collections import Counter, defaultdict
+
+    from contactpoint.registry.models import Involvement
+
+    pairs: dict[object, dict[str, int]] = defaultdict(dict)
+    open_links = Involvement.objects.filter(
+        end_date__isnull=True, organisation__kind__in=("school", "gp_practice")
+    ).values_list("child_id", "organisation__kind", "organisation_id")
+    for child, kind, organisation in open_links:
+        pairs[child][kind] = organisation
+    both = [(p["school"], p["gp_practice"]) for p in pairs.values() if len(p) == 2]
+    counts = Counter(both)
+    return sum(1 for pair in both if counts[pair] == 1), len(both)
+
+
 def main() -> int:
     args = arguments()
     with tempfile.TemporaryDirectory() as tmp:
@@ -71,6 +90,7 @@ def main() -> int:
                 os.environ[name] = env[name]
         setup_django(data)
         views = record_views(args.views, args.seed)
+        unique, with_both = unique_on_school_and_gp()
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"machine: {machine()}")
     print(f"commit: {commit()}  backend: {backend}  children: {args.children}")
@@ -79,6 +99,7 @@ def main() -> int:
         f"record view (no audit), {len(views)} children: p50 {percentile(views, 0.5):.2f} ms, "
         f"p95 {percentile(views, 0.95):.2f} ms"
     )
+    print(f"children unique on their (school, GP) pair: {unique} of {with_both}")
     return 0
 
 
