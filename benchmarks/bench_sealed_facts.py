@@ -36,9 +36,10 @@ def arguments() -> argparse.Namespace:
 
 
 def record_views(count: int, seed: int) -> list[float]:
-    """Milliseconds to build each of `count` records (without the audit append)."""
+    """Milliseconds to build each of `count` full records (without the audit append); a
+    record its school does not see in full (archived, in another area's care) is left out."""
     from contactpoint.access.permissions import Principal, Role
-    from contactpoint.practice.record import _record_for
+    from contactpoint.practice.record import View, _record_for
     from contactpoint.registry.models import Child, Involvement
 
     schools = dict(
@@ -53,8 +54,9 @@ def record_views(count: int, seed: int) -> list[float]:
         principal = Principal("user", str(uuid.uuid4()), Role.PRACTITIONER, schools[child_id], None)
         started = time.perf_counter()
         shown, _ = _record_for(principal, child)
-        times.append((time.perf_counter() - started) * 1000)
-        assert shown.involvements, "a child seen by its school shows its involvements"
+        elapsed = (time.perf_counter() - started) * 1000
+        if shown.view is View.FULL and shown.involvements:
+            times.append(elapsed)
     return times
 
 
