@@ -3,6 +3,7 @@ relationship are sealed under the child's data key, at a fixed length (ADR 0010)
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from contactpoint.keystore import service as keys
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Conflict, Details
 from contactpoint.registry import golden, involvement_facts
+from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of
 from contactpoint.registry.models import Carer, Child, Involvement
 from tests.actors import Actors
@@ -126,7 +128,7 @@ def test_the_migration_seals_what_an_existing_registry_holds_in_clear(actors: Ac
         InvolvementFacts("youth_offending_worker"),
     ]
     carer = Carer.objects.get(child_id=keyed)
-    cipher = golden.ciphers_for({keyed})[keyed]
+    cipher = ciphers_for({keyed})[keyed]
     assert cipher.open_fixed(carer, "relationship") == "foster_carer"
     # A purged child's clear values are dropped, not kept: nothing could open them.
     assert Carer.objects.get(child_id=purged).relationship is None
@@ -136,13 +138,13 @@ def test_the_migration_seals_what_an_existing_registry_holds_in_clear(actors: Ac
     )
 
 
-def _clear_rows(old: object, actors: Actors) -> tuple[object, object]:
+def _clear_rows(old: object, actors: Actors) -> tuple[uuid.UUID, uuid.UUID]:
     """Two children as the registry before sealing held them: one with a data key, one
     purged (its key destroyed). Returns their ids."""
     get = old.get_model  # type: ignore[attr-defined]
     issued, child_model = get("registry", "IssuedCpid"), get("registry", "Child")
     source = get("registry", "Source").objects.create(code="s", name="S", kind="national")
-    made = []
+    made: list[uuid.UUID] = []
     for n in range(2):
         cpid = issued.objects.create(cpid=f"CP-SEAL-{n}")
         child = child_model.objects.create(cpid=cpid)
