@@ -6,13 +6,19 @@ Camden organisation from tests/conftest.py ORGANISATIONS, is involved through th
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 from contactpoint.access.users import Actor
 from contactpoint.ingest.loader import load_folder
+from contactpoint.keystore import service as keys
 from contactpoint.lib.identifiers import nhs_check_digit
+from contactpoint.registry import involvement_facts
+from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.golden import golden_record
-from contactpoint.registry.models import Child
+from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of
+from contactpoint.registry.models import Child, Involvement, Organisation
 from contactpoint.search.service import principal_key, remember
 from tests.conftest import feed_row, write_feed
 
@@ -71,3 +77,28 @@ def load_children(folder: Path) -> dict[str, Child]:
 def found(actor: Actor, child: Child) -> None:
     """As if the actor had just found the child by a search (what lets them act on it)."""
     remember(principal_key(actor.principal), [child.pk])
+
+
+def an_involvement(
+    child: Child,
+    organisation: Organisation,
+    role: str,
+    sensitive_category: str | None = None,
+    consent_basis: str | None = None,
+    **columns: Any,
+) -> Involvement:
+    """Write an involvement directly, its facts sealed under the child's data key (made if
+    the child has none), as the registry writes them."""
+    cipher = ChildCipher(child.pk, keys.ensure_data_key(child.pk))
+    involvement = Involvement(child=child, organisation=organisation, **columns)
+    facts = InvolvementFacts(role, sensitive_category, consent_basis)
+    involvement_facts.seal(cipher, involvement, facts)
+    involvement.save(force_insert=True)
+    return involvement
+
+
+def roles_of(involvements: Iterable[Involvement]) -> list[str]:
+    """The opened role of each involvement, in order."""
+    rows = list(involvements)
+    facts = facts_of(rows)
+    return [facts[i.pk].role for i in rows]

@@ -47,6 +47,7 @@ from contactpoint.api.schemas import Problem
 from contactpoint.practice import involvements, record
 from contactpoint.practice.involvements import Conflict, Details
 from contactpoint.practice.registration import RegistrationLimit
+from contactpoint.registry.involvement_facts import facts_one
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.search import criteria as search_criteria
 from contactpoint.search import service
@@ -219,14 +220,16 @@ def openable_child(principal: Principal, cpid: str) -> Child:
 
 
 def state_of(involvement: Involvement) -> InvolvementState:
+    """The involvement as its own organisation's client sees it (facts opened)."""
+    facts = facts_one(involvement)
     return InvolvementState(
         id=involvement.pk,
-        role=involvement.role,
+        role=facts.role,
         last_confirmed=involvement.last_confirmed,
         ended_on=involvement.end_date,
         lead=involvement.lead_professional,
         caf=involvement.caf_exists,
-        sensitive_category=involvement.sensitive_category,
+        sensitive_category=facts.sensitive_category,
     )
 
 

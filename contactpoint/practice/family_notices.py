@@ -33,6 +33,7 @@ from contactpoint.audit import log as audit_log
 from contactpoint.practice.models import FamilyNotice
 from contactpoint.practice.record import child_areas
 from contactpoint.registry import golden
+from contactpoint.registry.involvement_facts import facts_one, without_sensitive
 from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation
 
 MANAGE = Permission.AREA_FAMILY_NOTICES_MANAGE
@@ -82,7 +83,7 @@ def on_registered(
     sent for the practitioner's reason. None for a sensitive service (and for a child with
     no local index team, which cannot happen while a school or GP is on the record)."""
     check_risk(risk)
-    if joined.sensitive_category:
+    if facts_one(joined).sensitive:
         return None
     area = _area_for(child, joined)
     if area is None:
@@ -172,7 +173,7 @@ class Letter:
 
 def _service(involvement: Involvement, contact: bool) -> Service:
     org: Organisation = involvement.organisation
-    role = Involvement.Role(involvement.role).label
+    role = facts_one(involvement).role_label
     if not contact:
         return Service(org.name, role)
     phone, email = org.phone, org.email
@@ -206,10 +207,8 @@ def letter(actor: Actor, notice_id: uuid.UUID, with_services: bool = False) -> L
     place = [f.value for f in (gold.address_line1, gold.postcode) if f]
     others: tuple[Service, ...] = ()
     if with_services:
-        rest = (
-            Involvement.objects.filter(
-                child_id=notice.child_id, end_date__isnull=True, sensitive_category__isnull=True
-            )
+        rest = without_sensitive(
+            Involvement.objects.filter(child_id=notice.child_id, end_date__isnull=True)
             .exclude(pk=notice.involvement_id)
             .select_related("organisation")
             .order_by("organisation__name")

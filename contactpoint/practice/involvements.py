@@ -25,7 +25,14 @@ from contactpoint.audit import log as audit_log
 from contactpoint.practice import alerts, family_notices, registration
 from contactpoint.practice.models import Alert, ContactRequest, Handover
 from contactpoint.practice.record import NotFound, View, child_areas, may_open, view_for
+from contactpoint.registry import involvement_facts
 from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.involvement_facts import (
+    InvolvementFacts,
+    facts_of,
+    facts_one,
+    without_sensitive,
+)
 from contactpoint.registry.models import Child, Involvement, Organisation, Practitioner
 
 SHIELDED = "This child's record is shielded: contact the local index team"
@@ -140,13 +147,11 @@ def _insert(actor: Actor, child: Child, details: Details, user: User) -> Involve
         id=row_id,
         child=child,
         organisation_id=organisation_id,
-        role=details.role,
         practitioner=person,
         start_date=cipher.seal(Involvement, "start_date", row_id, today.isoformat()),
         last_confirmed=today,
-        sensitive_category=details.sensitive_category,
-        consent_basis=details.consent_basis if details.sensitive_category else None,
     )
+    involvement_facts.seal(cipher, involvement, _facts(details))
     try:
         with transaction.atomic():
             involvement.save(force_insert=True)
@@ -158,6 +163,13 @@ def _insert(actor: Actor, child: Child, details: Details, user: User) -> Involve
     audited(actor, "register", involvement, role=details.role, **acting)
     family_notices.on_registered(actor, child, involvement, details.notice_risk)
     return involvement
+
+
+def _facts(details: Details) -> InvolvementFacts:
+    """The role, and a sensitive service's category with its consent basis (checked)."""
+    if details.sensitive_category is None:
+        return InvolvementFacts(details.role)
+    return InvolvementFacts(details.role, details.sensitive_category, details.consent_basis)
 
 
 def _practitioner(user: User, details: Details, organisation_id: int) -> Practitioner:
@@ -180,7 +192,7 @@ def _tell_others(child: Child, joined: Involvement) -> None:
     A sensitive service joining is told to no one; a shielded child's joiner is told to
     its local index team only.
     """
-    if joined.sensitive_category:
+    if facts_one(joined).sensitive:
         return
     if child.shielded:
         alerts.raise_alert(
@@ -269,7 +281,7 @@ def become_lead(actor: Actor, involvement_id: uuid.UUID) -> Handover | None:
     handover the current lead's service agrees to (returned, proposed)."""
     with transaction.atomic():
         involvement = own_involvement(actor, involvement_id)
-        if involvement.sensitive_category:
+        if facts_one(involvement).sensitive:
             raise Conflict("A sensitive service is not shown to others, so it cannot lead")
         if involvement.lead_professional:
             raise Conflict("Your service is already the lead professional")
@@ -341,9 +353,9 @@ def decide_handover(actor: Actor, handover_id: uuid.UUID, agree: bool) -> Handov
 
 
 def _lead_changed(lead: Involvement) -> None:
-    others = Involvement.objects.filter(
-        child_id=lead.child_id, end_date__isnull=True, sensitive_category__isnull=True
-    ).exclude(pk=lead.pk)
+    open_ones = Involvement.objects.filter(child_id=lead.child_id, end_date__isnull=True)
+    shown = without_sensitive(open_ones.exclude(pk=lead.pk))
+    others = Involvement.objects.filter(pk__in=[i.pk for i in shown])
     alerts.raise_alert(
         alerts.people_involved(others),
         Alert.Kind.LEAD_CHANGED,
@@ -352,16 +364,21 @@ def _lead_changed(lead: Involvement) -> None:
     )
 
 
+def _sensitive(involvement: Involvement) -> bool:
+    facts = facts_of([involvement])
+    return involvement.pk in facts and facts[involvement.pk].sensitive
+
+
 def request_contact(actor: Actor, involvement_id: uuid.UUID) -> ContactRequest:
     """Ask a sensitive service to get in touch; it decides. Says nothing about the service."""
     if actor.user is None:
         raise Invalid("A request to be put in touch comes from a person: use the web service")
     involvement = (
         Involvement.objects.select_related("child", "practitioner")
-        .filter(pk=involvement_id, end_date__isnull=True, sensitive_category__isnull=False)
+        .filter(pk=involvement_id, end_date__isnull=True)
         .first()
     )
-    if involvement is None:
+    if involvement is None or not _sensitive(involvement):
         raise Invalid("That service is no longer involved")
     require(actor, Permission.CHILD_RECORD_READ)
     _visible(actor, involvement.child)

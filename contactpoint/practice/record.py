@@ -39,6 +39,7 @@ from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.oversight.signals import SHIELDED, Seen, signals
 from contactpoint.practice.models import EmergencyAccess, Finding, StatutoryAccess
 from contactpoint.registry import golden
+from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of
 from contactpoint.registry.models import Child, Involvement, Organisation, Source
 from contactpoint.search.service import principal_key
 
@@ -369,15 +370,18 @@ def _record_for(principal: Principal, child: Child) -> tuple[Record, Seen]:
     if view is View.WITHHELD:
         return identity, seen
     open_involvements = list(
-        Involvement.objects.filter(child=child, end_date__isnull=True)
-        .select_related("organisation", "practitioner", "source_record__source")
-        .order_by("role", "organisation__name")
+        Involvement.objects.filter(child=child, end_date__isnull=True).select_related(
+            "organisation", "practitioner", "source_record__source"
+        )
     )
     if view is View.IDENTITY:
         return replace(identity, services_involved=len(open_involvements)), seen
     today = timezone.localdate()
+    facts = facts_of(open_involvements)
+    open_involvements.sort(key=lambda i: (facts[i.pk].role, i.organisation.name))
     involvements = tuple(
-        _involvement(inv, principal.organisation_id, today) for inv in open_involvements
+        _involvement(inv, facts[inv.pk], principal.organisation_id, today)
+        for inv in open_involvements
     )
     full = replace(
         identity,
@@ -405,23 +409,25 @@ def _record_for(principal: Principal, child: Child) -> tuple[Record, Seen]:
     return full, seen
 
 
-def _involvement(inv: Involvement, viewer_org: int, today: dt.date) -> InvolvementShown:
+def _involvement(
+    inv: Involvement, facts: InvolvementFacts, viewer_org: int, today: dt.date
+) -> InvolvementShown:
     mine = inv.organisation_id == viewer_org
-    if inv.sensitive_category and not mine:
+    if facts.sensitive and not mine:
         return InvolvementShown(inv.pk, sensitive=True, mine=False)
     org: Organisation = inv.organisation
     person = inv.practitioner
     source = inv.source_record.source.name if inv.source_record else "Registered in contactpoint"
     return InvolvementShown(
         inv.pk,
-        sensitive=bool(inv.sensitive_category),
+        sensitive=facts.sensitive,
         mine=mine,
         organisation=org.name,
         organisation_code=org.code,
         organisation_phone=org.phone,
         organisation_email=org.email,
         organisation_address=", ".join(p for p in (org.address_line1, org.town, org.postcode) if p),
-        role=Involvement.Role(inv.role).label,
+        role=facts.role_label,
         practitioner=person.name if person else "",
         job_title=person.job_title if person else "",
         phone=person.phone if person else "",

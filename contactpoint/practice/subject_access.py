@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db import transaction
@@ -37,6 +38,7 @@ from contactpoint.practice.record import local_area as team_area
 from contactpoint.practice.subject_access_history import Access, Enquiry
 from contactpoint.registry import golden
 from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of
 from contactpoint.registry.models import Child, Involvement, Source
 
 MANAGE = Permission.AREA_SUBJECT_ACCESS_MANAGE
@@ -261,11 +263,15 @@ def _excluded(request: SubjectAccessRequest) -> tuple[str, dt.date]:
 def _sensitive(child: Child) -> set[int]:
     """Organisations giving the child a sensitive service: shown to the young person
     alone; anyone else reads "An additional service is involved"."""
-    return set(
-        Involvement.objects.filter(child=child, sensitive_category__isnull=False).values_list(
-            "organisation_id", flat=True
-        )
-    )
+    rows = Involvement.objects.filter(child=child)
+    return {i.organisation_id for i, f in _with_facts(rows) if f.sensitive}
+
+
+def _with_facts(rows: Iterable[Involvement]) -> list[tuple[Involvement, InvolvementFacts]]:
+    """Each involvement with its opened facts (none when the child's data key is gone)."""
+    listed = list(rows)
+    facts = facts_of(listed)
+    return [(i, facts[i.pk]) for i in listed if i.pk in facts]
 
 
 def _fields(gold: golden.GoldenRecord, identity_only: bool) -> tuple[Held, ...]:
@@ -311,13 +317,16 @@ def _long(iso: str) -> str:
 
 
 def _involvements(child: Child, hidden: set[int]) -> tuple[InvolvementHeld, ...]:
-    rows = (
+    rows = _with_facts(
         Involvement.objects.filter(child=child)
         .select_related("organisation", "source_record__source")
-        .order_by("end_date", "role", "organisation__name")
+        .order_by("end_date", "organisation__name")
     )
+    # Within each end date (in the database's order of them), by role then organisation.
+    ends = {d: n for n, d in enumerate(dict.fromkeys(i.end_date for i, _ in rows))}
+    rows.sort(key=lambda r: (ends[r[0].end_date], r[1].role, r[0].organisation.name))
     out = []
-    for inv in rows:
+    for inv, facts in rows:
         org = inv.organisation
         if inv.organisation_id in hidden:
             out.append(InvolvementHeld(ADDITIONAL_SERVICE, "", "", None, inv.end_date, *_no()))
@@ -326,7 +335,7 @@ def _involvements(child: Child, hidden: set[int]) -> tuple[InvolvementHeld, ...]
         out.append(
             InvolvementHeld(
                 organisation=org.name,
-                role=Involvement.Role(inv.role).label,
+                role=facts.role_label,
                 contact=", ".join(p for p in place if p),
                 last_confirmed=inv.last_confirmed,
                 ended=inv.end_date,

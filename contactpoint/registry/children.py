@@ -31,6 +31,8 @@ from contactpoint.registry.models import (
     SourceRecord,
 )
 
+RELATIONSHIP_SIZE = 20  # a carer's relationship, padded: the longest code has 16 bytes
+
 
 def issue_cpids(count: int) -> list[IssuedCpid]:
     """Issue `count` contactpoint IDs never issued before.
@@ -118,10 +120,8 @@ class FactWriter:
         for c in record.carers:
             fact(
                 Carer,
-                {
-                    "relationship": c.relationship,
-                    "parental_responsibility": c.parental_responsibility,
-                },
+                {"parental_responsibility": c.parental_responsibility},
+                fixed={"relationship": (c.relationship, RELATIONSHIP_SIZE)},
                 given_name=c.given_name,
                 family_name=c.family_name,
                 phone=c.phone,
@@ -135,6 +135,7 @@ class FactWriter:
         confidence: float,
         model: type[models.Model],
         plain: dict[str, object],
+        fixed: dict[str, tuple[str, int]] | None = None,
         **sealed: str | None,
     ) -> None:
         row_id = uuid.uuid4()
@@ -146,6 +147,8 @@ class FactWriter:
             **plain,
         }
         values |= {k: cipher.seal(model, k, row_id, v) for k, v in sealed.items()}
+        for column, (value, size) in (fixed or {}).items():
+            values[column] = cipher.seal_fixed(model, column, row_id, value, size)
         opened = {k: v or None for k, v in sealed.items()}  # seal keeps no empty value
         self.pending.append(PendingFact(model, values, opened, sr.source_id, sr.as_at))
 

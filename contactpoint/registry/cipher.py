@@ -2,6 +2,10 @@
 
 The associated data names the table, column and row, so a ciphertext moved to another
 row, column or table fails to open instead of showing the wrong child's data.
+
+A coded value (a role, a relationship) is sealed padded to a fixed size and sealed even
+when empty: AES-GCM keeps the plaintext's length, so `foster_carer` sealed bare would be
+told from `mother` by its ciphertext's length, and a null column from a filled one.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from contactpoint.lib import crypto
 
 def associated_data(model: type[models.Model], column: str, row_id: uuid.UUID) -> bytes:
     return f"contactpoint/v1|{model._meta.db_table}|{column}|{row_id}".encode()
+
+
+PAD = b"\x00"
 
 
 class ChildCipher:
@@ -38,6 +45,25 @@ class ChildCipher:
             return None
         ad = associated_data(model, column, row_id)
         return crypto.open_sealed(self._key, bytes(sealed), ad).decode()
+
+    def seal_fixed(
+        self, model: type[models.Model], column: str, row_id: uuid.UUID, value: str, size: int
+    ) -> bytes:
+        """Seal `value` (possibly empty) padded to exactly `size` bytes.
+
+        Raises:
+            ValueError: the value is longer than `size` bytes (a code the size forgot).
+        """
+        raw = value.encode()
+        if len(raw) > size or raw.endswith(PAD):
+            raise ValueError(f"{column}: a value of {len(raw)} bytes does not fit {size}")
+        padded = raw + PAD * (size - len(raw))
+        return crypto.seal(self._key, padded, associated_data(model, column, row_id))
+
+    def open_fixed(self, row: models.Model, column: str) -> str:
+        """Open a column `seal_fixed` wrote ("" for an empty value)."""
+        ad = associated_data(type(row), column, row.pk)
+        return crypto.open_sealed(self._key, bytes(getattr(row, column)), ad).rstrip(PAD).decode()
 
     def open_field(self, row: models.Model, column: str) -> str | None:
         """Open the Sealed column `column` of a fetched row."""

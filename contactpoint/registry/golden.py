@@ -331,7 +331,7 @@ def _field(cipher: Any, fact: Any | None, column: str) -> Field | None:
 
 def _carer(cipher: Any, carer: Any) -> CarerView:
     return CarerView(
-        carer.relationship,
+        cipher.open_fixed(carer, "relationship"),
         carer.parental_responsibility,
         *(_field(cipher, carer, k) for k in ("given_name", "family_name", "phone", "email")),
     )

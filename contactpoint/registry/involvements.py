@@ -7,16 +7,18 @@ import uuid
 from collections import defaultdict
 
 from contactpoint.ingest.feeds import FeedRecord
+from contactpoint.registry import involvement_facts
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.inserts import Inserter
+from contactpoint.registry.involvement_facts import InvolvementFacts
 from contactpoint.registry.models import Involvement, Organisation, SourceRecord
 
-Key = tuple[uuid.UUID, int, str]  # child, organisation, role
 COLUMNS = (
     "id",
     "child_id",
     "organisation_id",
-    "role",
+    "facts",
+    "slot",
     "start_date",
     "last_confirmed",
     "source_record_id",
@@ -66,10 +68,11 @@ class FeedInvolvements:
         """What the records do to the children's open involvements: new ones, confirmed
         ones and, by end date, ended ones. The items are used up."""
         orgs = self.organisations
-        by_key: dict[Key, Involvement] = {}
+        # By slot, the keyed digest of child, organisation and role: found without opening.
+        by_key: dict[bytes, Involvement] = {}
         by_record: dict[uuid.UUID, list[Involvement]] = defaultdict(list)
         for inv in open_rows:
-            by_key[(inv.child_id, inv.organisation_id, inv.role)] = inv
+            by_key[bytes(inv.slot)] = inv
             if inv.source_record_id:
                 by_record[inv.source_record_id].append(inv)
         new: list[Involvement] = []
@@ -82,7 +85,7 @@ class FeedInvolvements:
                     ended[record.as_at].add(inv.pk)
             if org_id is None:
                 continue
-            key = (cipher.owner_id, org_id, record.org_role)
+            key = involvement_facts.slot(cipher.owner_id, org_id, record.org_role)
             current = by_key.get(key)
             if current is None:
                 by_key[key] = _new(cipher, sr, record, org_id)
@@ -104,12 +107,13 @@ def _inserter(new: list[Involvement]) -> Inserter:
 def _new(cipher: ChildCipher, sr: SourceRecord, record: FeedRecord, org_id: int) -> Involvement:
     row_id = uuid.uuid4()
     start = record.involvement_start.isoformat() if record.involvement_start else None
-    return Involvement(
+    involvement = Involvement(
         id=row_id,
         child_id=cipher.owner_id,
         organisation_id=org_id,
-        role=record.org_role,
         start_date=cipher.seal(Involvement, "start_date", row_id, start),
         last_confirmed=record.as_at,
         source_record=sr,
     )
+    involvement_facts.seal(cipher, involvement, InvolvementFacts(record.org_role))
+    return involvement

@@ -1,8 +1,11 @@
 """A stolen copy reveals no child: scan every stored copy for every input value.
 
-The canaries are every name, postcode, NHS number and date of birth in the input feeds.
-The stores are the registry and key store databases (on SQLite their files and WAL, on
-PostgreSQL a `pg_dump` of each) and a backup made by `contactpoint backup`.
+The canaries are every name, postcode, NHS number and date of birth in the input feeds,
+and the special-category facts about a child: the roles of the services that work with
+them (a social worker, a youth offending worker), a carer's relationship (a foster carer)
+and a sensitive service's category and consent basis. The stores are the registry and key
+store databases (on SQLite their files and WAL, on PostgreSQL a `pg_dump` of each) and a
+backup made by `contactpoint backup`.
 """
 
 from __future__ import annotations
@@ -19,6 +22,12 @@ import pytest
 from django.apps import apps
 from django.db import connections, models
 
+from contactpoint.access.users import Actor
+from contactpoint.practice import involvements
+from contactpoint.practice.involvements import Details
+from contactpoint.registry.models import Carer, Child, Involvement
+from tests.actors import make_actors
+from tests.children import found
 from tests.conftest import run_cli
 
 pytestmark = [
@@ -73,6 +82,38 @@ def canaries(feeds: Path) -> dict[str, set[str]]:
     found["postcode"] = {p for p in found["postcode"] if p not in public}
     found["date_of_birth"] -= as_at
     return found
+
+
+# Each names a special-category fact about a child; none occurs in the schema or in
+# reference data (organisation kinds are `council_team`, `youth_offending_team`, ...).
+SPECIAL_CATEGORY = {
+    "role": {"social_worker", "youth_offending_worker"},
+    "relationship": {"foster_carer", "special_guardian", "adoptive_parent"},
+    "sensitive_category": set(Involvement.SensitiveCategory.values),
+    "consent_basis": set(Involvement.ConsentBasis.values),
+}
+
+
+def register_sensitive_services() -> str:
+    """A sensitive service of each category registered with a child, as a practitioner
+    would (the feeds never carry one). Returns the staff's and their organisations' names
+    and addresses: stored in clear by design, so left out of the canaries."""
+    actors = make_actors()
+    charlie = Actor.of(actors.charlie)
+    children = Child.objects.order_by("pk")[: len(Involvement.SensitiveCategory.values)]
+    pairs = zip(children, Involvement.SensitiveCategory.values, strict=True)
+    bases = Involvement.ConsentBasis.values
+    for n, (child, category) in enumerate(pairs):
+        found(charlie, child)
+        basis = bases[n % len(bases)]
+        details = Details(
+            "health_service", "Clinic", "1", sensitive_category=category, consent_basis=basis
+        )
+        involvements.register(charlie, child, details)
+    organisations = (actors.school_a, actors.council_a, actors.council_b, actors.national)
+    return " ".join(
+        [*(f"{u.name} {u.email}" for u in actors.all()), *(o.name for o in organisations)]
+    )
 
 
 def hits(blob: bytes, values: dict[str, set[str]]) -> dict[str, int]:
@@ -138,10 +179,16 @@ def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) 
         with connections[alias].cursor() as cursor:
             cursor.execute("SELECT 1")
     run_cli("load", str(population), "--quiet")
+    staff = register_sensitive_services()
     backup = tmp_path / "backup.jsonl.gz"
     run_cli("backup", "--out", str(backup))
     values = canaries(population)
+    values["name"] = {n for n in values["name"] if n not in staff}
     assert all(len(v) > 100 for v in values.values()), {k: len(v) for k, v in values.items()}
+    # The population holds each special-category fact, so finding none means something.
+    assert Involvement.objects.filter(source_record__isnull=False).count() > 100
+    assert Carer.objects.count() > 100
+    values |= SPECIAL_CATEGORY
 
     copies = database_copies(tmp_path)
     copies["backup"] = backup_bytes(backup)

@@ -10,6 +10,7 @@ import pytest
 from contactpoint.practice.models import Alert
 from contactpoint.registry.models import Child, Involvement, IssuedCpid
 from tests.actors import Actors
+from tests.children import an_involvement
 from tests.conftest import run_cli
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -17,9 +18,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=Tr
 
 def involvement(actors: Actors, n: int, confirmed: dt.date) -> Involvement:
     child = Child.objects.create(id=uuid.uuid4(), cpid=IssuedCpid.objects.create(cpid=f"CP-X-{n}"))
-    return Involvement.objects.create(
-        child=child, organisation=actors.school_a, role="school_nurse", last_confirmed=confirmed
-    )
+    return an_involvement(child, actors.school_a, "school_nurse", last_confirmed=confirmed)
 
 
 def test_expire_reminds_once_then_ends_and_a_dry_run_changes_nothing(actors: Actors) -> None:

@@ -13,6 +13,7 @@ from contactpoint.linkage.comparisons import COMPARISONS
 from contactpoint.linkage.models import ReviewItem
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import BlindIndexEntry, Child, Involvement, SourceRecord
+from tests.children import roles_of
 from tests.conftest import AMELIA, feed_row, write_feed
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -43,7 +44,8 @@ def test_records_with_the_same_identifier_become_one_child(feeds: Path) -> None:
     assert report.result.children_created == 1
     assert Child.objects.count() == 1
     assert set(SourceRecord.objects.values_list("method", flat=True)) == {"new_child", "model"}
-    roles = set(Involvement.objects.values_list("role", "organisation__code"))
+    rows = list(Involvement.objects.select_related("organisation"))
+    roles = {(role, i.organisation.code) for i, role in zip(rows, roles_of(rows), strict=True)}
     assert roles == {("gp", "A81001"), ("school", "100001")}
 
 

@@ -19,6 +19,7 @@ from contactpoint.keystore.models import DataKey
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child, Involvement, Source, SourceRecord
 from contactpoint.registry.sources import local_source
+from tests.children import roles_of
 from tests.conftest import ORGANISATIONS, run_cli
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -116,7 +117,8 @@ def test_a_mapped_csv_makes_children_with_the_right_facts(local: Path) -> None:
         },
     ]
     assert {(s, str(d)) for f in facts for _, (s, d) in f.values()} == {(CODE, "2026-11-01")}
-    roles = set(Involvement.objects.values_list("organisation__code", "role"))
+    rows = list(Involvement.objects.select_related("organisation"))
+    roles = {(i.organisation.code, role) for i, role in zip(rows, roles_of(rows), strict=True)}
     assert roles == {("100001", "school")}
 
 

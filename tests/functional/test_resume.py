@@ -17,6 +17,7 @@ from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.keystore.models import DataKey
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import BlindIndexEntry, Child, Involvement, SourceRecord
+from tests.children import roles_of
 from tests.conftest import cli_env, run_cli
 
 pytestmark = [
@@ -36,6 +37,7 @@ def fingerprint() -> dict[str, Any]:
     children = {
         (refs[c.id], c.shielded, c.status, golden_record(c.id)) for c in Child.objects.all()
     }
+    rows = list(Involvement.objects.select_related("organisation"))
     return {
         "children": children,
         "pending": set(
@@ -44,8 +46,8 @@ def fingerprint() -> dict[str, Any]:
             )
         ),
         "involvements": {
-            (refs[i.child_id], i.organisation.code, i.role, i.last_confirmed, i.end_date)
-            for i in Involvement.objects.select_related("organisation")
+            (refs[i.child_id], i.organisation.code, role, i.last_confirmed, i.end_date)
+            for i, role in zip(rows, roles_of(rows), strict=True)
         },
         "index": {
             (refs[child], index, value)

@@ -119,7 +119,8 @@ class ChildIdentifier(Fact):
 
 
 class Carer(Fact):
-    """A parent or carer. Their name and contact details are sealed under the child's key."""
+    """A parent or carer. Their relationship, name and contact details are sealed under
+    the child's key."""
 
     class Relationship(models.TextChoices):
         MOTHER = "mother", "Mother"
@@ -132,7 +133,8 @@ class Carer(Fact):
         OTHER_RELATIVE = "other_relative", "Other relative"
         OTHER = "other", "Other"
 
-    relationship = models.CharField(max_length=20, choices=Relationship.choices)
+    # Sealed padded to a fixed size (a foster carer says the child is looked after).
+    relationship = Sealed()
     parental_responsibility = models.BooleanField(null=True)
     given_name = Sealed()
     family_name = Sealed()

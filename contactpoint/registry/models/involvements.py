@@ -1,4 +1,4 @@
-"""Who works with a child: organisation, role, practitioner and two indicators."""
+"""Who works with a child: organisation, sealed role, practitioner and two indicators."""
 
 from __future__ import annotations
 
@@ -60,7 +60,11 @@ class Involvement(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="involvements")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT)
-    role = models.CharField(max_length=24, choices=Role.choices)
+    # The role and, for a sensitive service, its category and consent basis: one
+    # fixed-size value sealed under the child's key (contactpoint.registry.involvement_facts).
+    facts = Sealed()
+    # Keyed digest of child, organisation and role: one open involvement of each.
+    slot = models.BinaryField(max_length=16)
     practitioner = models.ForeignKey(Practitioner, on_delete=models.SET_NULL, null=True)
     # Sealed under the child's key: a GP registration often starts on the day of birth.
     start_date = Sealed()
@@ -72,13 +76,6 @@ class Involvement(models.Model):
     reminded_on = models.DateField(null=True)
     lead_professional = models.BooleanField(default=False)
     caf_exists = models.BooleanField(default=False)
-    # Null, not "": a sensitive service is a different kind of involvement, not a blank one.
-    sensitive_category = models.CharField(  # noqa: DJ001
-        max_length=20, choices=SensitiveCategory.choices, null=True
-    )
-    consent_basis = models.CharField(  # noqa: DJ001
-        max_length=24, choices=ConsentBasis.choices, null=True
-    )
     # Set when a feed keeps this involvement current; null when a practitioner registered it.
     source_record = models.ForeignKey(
         "registry.SourceRecord", on_delete=models.SET_NULL, null=True, related_name="+"
@@ -86,22 +83,17 @@ class Involvement(models.Model):
 
     class Meta:
         constraints = [
-            models.CheckConstraint(
-                condition=models.Q(sensitive_category__isnull=True)
-                | models.Q(consent_basis__isnull=False),
-                name="sensitive_service_needs_consent_basis",
-            ),
             models.UniqueConstraint(
                 fields=["child"],
                 condition=models.Q(lead_professional=True, end_date__isnull=True),
                 name="one_lead_professional_per_child",
             ),
             models.UniqueConstraint(
-                fields=["child", "organisation", "role"],
+                fields=["slot"],
                 condition=models.Q(end_date__isnull=True),
-                name="one_open_involvement_per_role",
+                name="one_open_involvement_per_slot",
             ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.role} at {self.organisation_id}"
+        return f"involvement {self.pk}"

@@ -9,8 +9,8 @@ import pytest
 
 from contactpoint.access.relationships import contacts_decision
 from contactpoint.registry.models import Child, IssuedCpid
-from contactpoint.registry.models.involvements import Involvement
 from tests.actors import Actors
+from tests.children import an_involvement
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -22,19 +22,9 @@ def a_child(n: int) -> Child:
 def test_contacts_follow_an_open_involvement_of_the_users_organisation(actors: Actors) -> None:
     at_school_a, ended, elsewhere = a_child(1), a_child(2), a_child(3)
     today = dt.date.today()
-    Involvement.objects.create(
-        child=at_school_a, organisation=actors.school_a, role="school", last_confirmed=today
-    )
-    Involvement.objects.create(
-        child=ended,
-        organisation=actors.school_a,
-        role="school",
-        last_confirmed=today,
-        end_date=today,
-    )
-    Involvement.objects.create(
-        child=elsewhere, organisation=actors.council_b, role="social_worker", last_confirmed=today
-    )
+    an_involvement(at_school_a, actors.school_a, "school", last_confirmed=today)
+    an_involvement(ended, actors.school_a, "school", last_confirmed=today, end_date=today)
+    an_involvement(elsewhere, actors.council_b, "social_worker", last_confirmed=today)
     alice = actors.alice.principal(second_factor=True)
     charlie = actors.charlie.principal(second_factor=True)
     assert contacts_decision(alice, at_school_a.id)

@@ -105,7 +105,7 @@ def test_facts_with_defaults_left_out_read_back_the_same(
 
     written_both_ways(ChildDemographic, fact(date_of_birth=b"\x01a", sex=None))
     written_both_ways(ChildAddress, fact(kind="current", postcode=b"\x01p", preferred=True))
-    written_both_ways(Carer, fact(relationship="mother", parental_responsibility=None))
+    written_both_ways(Carer, fact(relationship=b"\x01r", parental_responsibility=None))
 
 
 def test_index_entries_decisions_and_involvements_read_back_the_same(
@@ -129,7 +129,8 @@ def test_index_entries_decisions_and_involvements_read_back_the_same(
             "id": uuid.uuid4(),
             "child_id": child.pk,
             "organisation_id": organisation.pk,
-            "role": "school",
+            "facts": b"\x01f",
+            "slot": b"\x02" * 16,
             "start_date": None,
             "last_confirmed": dt.date(2026, 3, 1),
             "source_record_id": record.pk,

@@ -22,6 +22,7 @@ from contactpoint.access.permissions import Permission, Principal, decide
 from contactpoint.practice import alerts
 from contactpoint.practice.models import Alert, ContactRequest, EmergencyAccess, Handover
 from contactpoint.practice.record import NotFound, View, record_for, view_for
+from contactpoint.registry.involvement_facts import facts_of
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.access import access_rule
 from contactpoint.web.views.children.common import full_name, helpers, record_url
@@ -62,12 +63,15 @@ class Row:
 def _who(involvement: Involvement | None, principal: Principal) -> Who | None:
     if involvement is None:
         return None
-    if involvement.sensitive_category and involvement.organisation_id != principal.organisation_id:
+    facts = facts_of([involvement]).get(involvement.pk)
+    if facts is None:  # the child's data key is gone: nothing of the involvement shows
+        return Who("An additional service")
+    if facts.sensitive and involvement.organisation_id != principal.organisation_id:
         return Who("An additional service")
     person = involvement.practitioner
     return Who(
         involvement.organisation.name,
-        Involvement.Role(involvement.role).label,
+        facts.role_label,
         person.name if person else "",
         person.job_title if person else "",
         person.phone if person else involvement.organisation.phone,
