@@ -119,9 +119,16 @@ def _ask(
     except NotFound:
         return not_found(request)
     mine = [i for i in shown.involvements if i.mine]
-    if not any(str(i.id) == str(involvement.pk) for i in mine):
+    this = next((i for i in mine if str(i.id) == str(involvement.pk)), None)
+    if this is None:
         return None
-    context = {**helpers(), "record": shown, "involvement": involvement, "only": len(mine) == 1}
+    context = {
+        **helpers(),
+        "record": shown,
+        "involvement": involvement,
+        "role": this.role,  # the label, opened from the sealed facts by the record
+        "only": len(mine) == 1,
+    }
     return page(request, "children/end_involvement.html", context)
 
 
