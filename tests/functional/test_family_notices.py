@@ -9,7 +9,6 @@ made-up children's GP (Elm Tree Surgery) and school (Parkside) come from the fee
 from __future__ import annotations
 
 import html
-import json
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +18,15 @@ from django.utils import timezone
 
 from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor, Invalid, Refused
-from contactpoint.audit import log as audit_log
 from contactpoint.audit.log import AuditUnavailable
 from contactpoint.audit.models import Event
-from contactpoint.lib import crypto
 from contactpoint.practice import family_notices, involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import FamilyNotice
 from contactpoint.registry.models import Child, Involvement, Organisation
 from tests.actors import Actors, signed_in
 from tests.children import found, load_children
+from tests.events import details_of
 from tests.functional.test_api import Caller, machine
 from tests.functional.test_audit_fail_closed import audit_store_broken
 from tests.functional.test_practice_api import find
@@ -51,14 +49,6 @@ def school_a(actors: Actors) -> Organisation:
         phone=SCHOOL_PHONE, email=SCHOOL_EMAIL, address_line1="9 Park Lane", postcode="NW1 9ZZ"
     )
     return Organisation.objects.get(pk=actors.school_a.pk)
-
-
-def details_of(event: Event) -> dict[str, object]:
-    key = audit_log.period_key(event.period)
-    assert event.sealed is not None
-    body = crypto.open_sealed(key, bytes(event.sealed), audit_log.sealed_context(event.index))
-    opened: dict[str, object] = json.loads(body)["details"]
-    return opened
 
 
 def register(actors: Actors, child: Child, **more: Any) -> Involvement:

@@ -17,17 +17,16 @@ from django.db import connection
 from django.test import Client
 
 from contactpoint.access.users import Actor, Invalid, Refused
-from contactpoint.audit import log as audit_log
 from contactpoint.audit.log import AuditUnavailable
 from contactpoint.audit.models import Event
 from contactpoint.audit.verify import verify
-from contactpoint.lib import crypto
 from contactpoint.practice import rectification
 from contactpoint.practice.models import RectificationRequest
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child, Involvement
 from tests.actors import Actors, signed_in
 from tests.children import found, load_children
+from tests.events import details_of
 from tests.functional.test_audit_fail_closed import audit_store_broken
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -39,14 +38,6 @@ NOTE = "Birth certificate seen by the duty officer"
 @pytest.fixture
 def children(feeds: Path) -> dict[str, Child]:
     return load_children(feeds)
-
-
-def details_of(event: Event) -> dict[str, object]:
-    key = audit_log.period_key(event.period)
-    assert event.sealed is not None
-    body = crypto.open_sealed(key, bytes(event.sealed), audit_log.sealed_context(event.index))
-    opened: dict[str, object] = json.loads(body)["details"]
-    return opened
 
 
 def ask(actors: Actors, child: Child, **more: str) -> RectificationRequest:

@@ -7,7 +7,6 @@ test_registration_limits_oversight.py."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,13 +17,12 @@ from contactpoint.access.clients import client_principal
 from contactpoint.access.models import User
 from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
-from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
-from contactpoint.lib import crypto
 from contactpoint.practice.registration import NOT_OURS, ROLES_BY_KIND
 from contactpoint.registry.models import Child, Involvement, Organisation
 from tests.actors import Actors, signed_in
 from tests.children import PEOPLE, found, load_children
+from tests.events import details_of
 from tests.functional.test_api import Caller, machine
 
 if TYPE_CHECKING:
@@ -65,14 +63,6 @@ def web_user(user: User, *children: Child) -> Client:
 
 def involved(organisation: Organisation, child: Child) -> bool:
     return Involvement.objects.filter(organisation=organisation, child=child).exists()
-
-
-def details_of(event: Event) -> dict[str, object]:
-    key = audit_log.period_key(event.period)
-    assert event.sealed is not None
-    body = crypto.open_sealed(key, bytes(event.sealed), audit_log.sealed_context(event.index))
-    opened: dict[str, object] = json.loads(body)["details"]
-    return opened
 
 
 def refusals(user_or_principal: User | str, child: Child) -> list[Event]:

@@ -22,11 +22,9 @@ from contactpoint.access.models import User
 from contactpoint.access.permissions import Role
 from contactpoint.access.standing import add_months
 from contactpoint.access.users import Actor, Invalid, Refused
-from contactpoint.audit import log as audit_log
 from contactpoint.audit.log import AuditUnavailable
 from contactpoint.audit.models import Event
 from contactpoint.audit.verify import verify
-from contactpoint.lib import crypto
 from contactpoint.practice import shielding
 from contactpoint.practice.models import Alert
 from contactpoint.registry.golden import golden_record
@@ -34,6 +32,7 @@ from contactpoint.registry.models import Child, ShieldingDecision
 from tests.actors import Actors, signed_in, user
 from tests.children import found, load_children
 from tests.conftest import run_cli
+from tests.events import details_of
 from tests.functional.test_audit_fail_closed import audit_store_broken
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -55,15 +54,6 @@ def ivan(actors: Actors) -> User:
 
 def fresh(child: Child) -> Child:
     return Child.objects.get(pk=child.pk)
-
-
-def details_of(event: Event) -> dict[str, object]:
-    """An audit event's sealed details, opened as `contactpoint audit verify` opens them."""
-    key = audit_log.period_key(event.period)
-    assert event.sealed is not None
-    body = crypto.open_sealed(key, bytes(event.sealed), audit_log.sealed_context(event.index))
-    opened: dict[str, object] = json.loads(body)["details"]
-    return opened
 
 
 def shield(ian: Actor, ivan: Actor, child: Child, **asked: object) -> ShieldingDecision:

@@ -18,13 +18,12 @@ from django.utils import timezone
 
 from contactpoint.access import throttle
 from contactpoint.access.models import User
-from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
-from contactpoint.lib import crypto
 from contactpoint.oversight import activity, detection
 from contactpoint.oversight.models import MisuseAlert
 from contactpoint.web.views.signin import CODE_THROTTLED, THROTTLED, WRONG_CODE
 from tests.actors import PASSWORD, Actors, signed_in
+from tests.events import details_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -37,15 +36,6 @@ def password_step(client: Client, email: str, password: str = PASSWORD) -> Any:
 
 def code_step(client: Client, code: str) -> Any:
     return client.post("/sign-in/second-factor", {"code": code})
-
-
-def details_of(event: Event) -> dict[str, object]:
-    """An audit event's sealed details, opened as `contactpoint audit verify` opens them."""
-    key = audit_log.period_key(event.period)
-    assert event.sealed is not None
-    body = crypto.open_sealed(key, bytes(event.sealed), audit_log.sealed_context(event.index))
-    opened: dict[str, object] = json.loads(body)["details"]
-    return opened
 
 
 def sign_in_events(user: User | None = None) -> list[tuple[str, str, object]]:

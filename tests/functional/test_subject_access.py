@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import html as html_lib
 import io
-import json
 import re
 import uuid
 from pathlib import Path
@@ -23,9 +22,7 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from contactpoint.access.users import Actor, Refused
-from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
-from contactpoint.lib import crypto
 from contactpoint.practice import involvements, subject_access
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import EnquiryRelease, SubjectAccessRequest
@@ -33,6 +30,7 @@ from contactpoint.registry.models import Child
 from contactpoint.web.views.children import families
 from tests.actors import Actors, signed_in
 from tests.children import PEOPLE, found, load_children
+from tests.events import details_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -108,14 +106,6 @@ def pdf_text(data: bytes) -> str:
     assert data.startswith(b"%PDF")
     reader = pypdf.PdfReader(io.BytesIO(data))
     return " ".join(" ".join((page.extract_text() or "").split()) for page in reader.pages)
-
-
-def details_of(event: Event) -> dict[str, object]:
-    key = audit_log.period_key(event.period)
-    assert event.sealed is not None
-    body = crypto.open_sealed(key, bytes(event.sealed), audit_log.sealed_context(event.index))
-    opened: dict[str, object] = json.loads(body)["details"]
-    return opened
 
 
 # The report ------------------------------------------------------------------------------
