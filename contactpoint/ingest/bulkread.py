@@ -34,6 +34,7 @@ from contactpoint.ingest.bulkplan import Batch, Parsed, Staging
 from contactpoint.ingest.feeds import Problem, RowParser
 from contactpoint.ingest.loader import Meter, open_file
 from contactpoint.ingest.rows import STANDARD, FeedError, RowReader, SourceRow
+from contactpoint.lib.processes import may_fork
 from contactpoint.linkage.records import from_feed
 from contactpoint.registry.models import Organisation
 
@@ -83,6 +84,8 @@ class Readers:
     def __enter__(self) -> Readers:
         orgs, today = set(Organisation.objects.values_list("code", flat=True)), dt.date.today()
         _start(orgs, today)
+        if self.workers > 1 and not may_fork():
+            self.workers = 1  # other threads run here: check the rows in this process
         if self.workers > 1:
             connections.close_all()  # not shared with the children; reopened on next use
             context = multiprocessing.get_context("fork")

@@ -15,6 +15,7 @@ import pyarrow as pa
 from contactpoint.ingest import loader
 from contactpoint.ingest.feeds import COLUMNS, RowParser
 from contactpoint.ingest.rows import RowReader
+from contactpoint.lib.processes import may_fork
 from contactpoint.linkage.records import LinkRecord, as_table, from_canonical, from_feed
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import SourceRecord
@@ -126,7 +127,7 @@ def feed_table(folder: Path, workers: int = 2, today: dt.date | None = None) -> 
         for n, (code, path) in enumerate(files)
         for part in range(parts)
     ]
-    if parts == 1:
+    if parts == 1 or not may_fork():
         results = [_blocks(job) for job in jobs]
     else:
         with multiprocessing.get_context("fork").Pool(parts) as pool:

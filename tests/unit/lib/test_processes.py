@@ -1,0 +1,36 @@
+"""A process with other threads checks rows itself rather than fork readers that could hang."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from contactpoint.ingest.bulkread import Readers
+from contactpoint.lib.processes import may_fork
+
+
+@pytest.fixture
+def another_thread() -> Iterator[None]:
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait, name="beside-the-test")
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def test_a_process_with_another_thread_may_not_fork(another_thread: None) -> None:
+    assert threading.active_count() > 1
+    assert not may_fork()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readers_check_rows_in_this_process_when_another_thread_runs(
+    another_thread: None,
+) -> None:
+    with Readers(2) as readers:
+        assert readers.pool is None and readers.workers == 1
