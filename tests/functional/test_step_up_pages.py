@@ -60,13 +60,19 @@ def post_then_confirm(client: Client, actors: Actors, path: str, data: dict[str,
     return str(confirmed["Location"])
 
 
-def test_emergency_access_posted_after_the_window_is_opened_after_the_code(
-    children: dict[str, Child], actors: Actors
-) -> None:
+@pytest.fixture
+def due(children: dict[str, Child], actors: Actors) -> tuple[Client, str]:
+    """Alice, who found Maya, with her step-up window passed; Maya's emergency-access page."""
     alice = signed_in(actors.alice)
     found(alice, "maya")
     factor_long_ago(alice)
-    path = f"/children/{children['maya'].cpid_id}/emergency-access"
+    return alice, f"/children/{children['maya'].cpid_id}/emergency-access"
+
+
+def test_emergency_access_posted_after_the_window_is_opened_after_the_code(
+    due: tuple[Client, str], actors: Actors
+) -> None:
+    alice, path = due
     data = {"reason": "immediate_risk", "explanation": EXPLANATION}
     after = post_then_confirm(alice, actors, path, data)
     assert not EmergencyAccess.objects.exists()
@@ -78,12 +84,9 @@ def test_emergency_access_posted_after_the_window_is_opened_after_the_code(
 
 
 def test_a_held_form_with_a_mistake_comes_back_filled_in_and_only_once(
-    children: dict[str, Child], actors: Actors
+    due: tuple[Client, str], actors: Actors
 ) -> None:
-    alice = signed_in(actors.alice)
-    found(alice, "maya")
-    factor_long_ago(alice)
-    path = f"/children/{children['maya'].cpid_id}/emergency-access"
+    alice, path = due
     after = post_then_confirm(alice, actors, path, {"reason": "missing", "explanation": "short"})
     again = alice.get(after)
     page = again.content.decode()
@@ -95,12 +98,9 @@ def test_a_held_form_with_a_mistake_comes_back_filled_in_and_only_once(
 
 
 def test_a_held_form_is_not_replayed_when_stale_or_at_another_address(
-    children: dict[str, Child], actors: Actors
+    due: tuple[Client, str], actors: Actors
 ) -> None:
-    alice = signed_in(actors.alice)
-    found(alice, "maya")
-    factor_long_ago(alice)
-    path = f"/children/{children['maya'].cpid_id}/emergency-access"
+    alice, path = due
     data = {"reason": "immediate_risk", "explanation": EXPLANATION}
     post_then_confirm(alice, actors, path, data)
     session = alice.session
