@@ -4,7 +4,8 @@ A limit of N attempts in a window W refuses the next attempt while N attempts li
 last W, however the window falls: a guesser who waits for a fixed bucket to roll over
 gets no second burst, as they would with fixed windows (5 just before the boundary and 5
 just after). Each attempt is a row (`ThrottleAttempt`); rows older than the window are
-deleted as the key is counted again.
+deleted as the key is counted again, and rows older than a week whatever their key, with
+the lock rows (`Throttle`) of keys left with no attempt.
 
 Keys are digests: the tables never hold an e-mail address or an IP address.
 """
@@ -88,12 +89,26 @@ def _count(limit: Limit, parts: tuple[str, ...], *, capped: bool) -> int:
     with transaction.atomic():
         Throttle.objects.select_for_update().get_or_create(key=key)
         ThrottleAttempt.objects.filter(key=key, at__lte=now - limit.window).delete()
-        ThrottleAttempt.objects.filter(at__lte=now - KEPT).delete()
+        _prune(now, keep=key)
         counted = _counted(key, limit, now)
         if capped and counted >= limit.attempts:
             return 0
         ThrottleAttempt.objects.create(key=key, at=now)
     return counted + 1
+
+
+def _prune(now: dt.datetime, *, keep: str) -> None:
+    """Delete attempts older than `KEPT`, and the lock rows of the keys they leave empty.
+
+    Only the keys whose last attempts are going are looked at, so each count does work in
+    proportion to what has aged out since the last one, never a scan of every key.
+    """
+    stale = ThrottleAttempt.objects.filter(at__lte=now - KEPT)
+    aged = set(stale.values_list("key", flat=True).distinct()) - {keep}
+    stale.delete()
+    if aged:
+        still_counted = ThrottleAttempt.objects.filter(key__in=aged).values("key")
+        Throttle.objects.filter(key__in=aged).exclude(key__in=still_counted).delete()
 
 
 def clear(limit: Limit, *parts: str) -> None:

@@ -206,11 +206,15 @@ def test_the_nightly_job_raises_second_factor_guessing_for_the_privacy_officer(
 
 
 def test_attempts_older_than_a_week_are_pruned_whatever_their_key(actors: Actors) -> None:
-    from contactpoint.access.models import ThrottleAttempt
+    from contactpoint.access.models import Throttle, ThrottleAttempt
 
     throttle.record_failure(throttle.SIGNIN_PER_ACCOUNT, "one-off@example.org")
+    throttle.record_failure(throttle.SIGNIN_PER_ACCOUNT, "twice@example.org")
     ThrottleAttempt.objects.update(at=F("at") - throttle.KEPT)
+    throttle.record_failure(throttle.SIGNIN_PER_ACCOUNT, "twice@example.org")
+    assert ThrottleAttempt.objects.count() == 1  # both old rows went, whatever their key
+    assert Throttle.objects.count() == 1  # and the one-off e-mail's lock row with them
     throttle.record_failure(throttle.CODE_PER_USER, str(actors.alice.id))
-    assert ThrottleAttempt.objects.count() == 1  # the old one-off e-mail's row went
+    assert Throttle.objects.count() == 2  # a key that still has attempts keeps its lock row
     with pytest.raises(ValueError, match="at most"):
         throttle.Limit("too-long", 1, throttle.KEPT + dt.timedelta(seconds=1))
