@@ -25,8 +25,8 @@ from contactpoint.practice.record import NotFound, View, record_for, view_for
 from contactpoint.registry.involvement_facts import facts_of
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.access import access_rule
+from contactpoint.web.pages import actor_of, page
 from contactpoint.web.views.children.common import full_name, helpers, record_url
-from contactpoint.web.views.users.common import actor_of, page
 
 SHOWN = 50  # the newest; older alerts stay in the service
 

@@ -33,8 +33,8 @@ from contactpoint.practice.subject_access import (
 from contactpoint.practice.subject_access_history import Access
 from contactpoint.registry.models import Child
 from contactpoint.web.access import access_rule, refused, step_up
+from contactpoint.web.pages import actor_of, long_date, notify, page, sentence
 from contactpoint.web.views.children.common import helpers, not_found
-from contactpoint.web.views.users.common import actor_of, long_date, notify, page, sentence
 
 MANAGE = Permission.AREA_SUBJECT_ACCESS_MANAGE
 

@@ -21,6 +21,7 @@ from contactpoint.practice.record import NotFound, Purged, Record, View, openabl
 from contactpoint.practice.registration import RegistrationLimit
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.access import access_rule, refused, step_up
+from contactpoint.web.pages import actor_of, notify, page, sentence
 from contactpoint.web.views.children.common import (
     emergency_minutes,
     helpers,
@@ -29,7 +30,6 @@ from contactpoint.web.views.children.common import (
     record_url,
     render_record,
 )
-from contactpoint.web.views.users.common import actor_of, notify, page, sentence
 from contactpoint.web.views.users.forms import Reader
 
 REASONS = list(EmergencyAccess.Reason.choices)

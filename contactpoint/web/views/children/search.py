@@ -29,7 +29,7 @@ from contactpoint.practice.record import FINDING_LASTS
 from contactpoint.search import criteria as rules
 from contactpoint.search import service
 from contactpoint.web.access import access_rule
-from contactpoint.web.views.users.common import actor_of, page
+from contactpoint.web.pages import actor_of, page
 
 QUOTA = (
     "You, or your organisation, have made as many searches as contactpoint allows in an "
