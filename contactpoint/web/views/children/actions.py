@@ -22,7 +22,8 @@ from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import involvements as service
 from contactpoint.practice.models import ContactRequest, Handover
-from contactpoint.practice.record import NotFound, may_open, openable, record_for
+from contactpoint.practice.record import may_open, openable, record_for
+from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.access import access_rule, refused
 from contactpoint.web.pages import actor_of, notify, page, sentence

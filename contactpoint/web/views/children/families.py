@@ -23,7 +23,7 @@ from fpdf import FPDF
 from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import subject_access
-from contactpoint.practice.record import NotFound, openable
+from contactpoint.practice.record import openable
 from contactpoint.practice.subject_access import (
     IdentityCheck,
     InvolvementHeld,
@@ -31,6 +31,7 @@ from contactpoint.practice.subject_access import (
     Report,
 )
 from contactpoint.practice.subject_access_history import Access
+from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child
 from contactpoint.web.access import access_rule, refused, step_up
 from contactpoint.web.pages import actor_of, long_date, notify, page, sentence
