@@ -62,9 +62,10 @@ test-postgres: setup ## run the test suite on PostgreSQL at 127.0.0.1:5432
 	CONTACTPOINT_KEYSTORE_URL=postgres://postgres@127.0.0.1:5432/contactpoint_keys \
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-lint: setup ## ruff and mypy --strict
+lint: setup ## ruff, the layer order (import-linter) and mypy --strict
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy contactpoint tests benchmarks
 
 format: setup ## apply ruff's fixes and formatting

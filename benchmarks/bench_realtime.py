@@ -46,7 +46,7 @@ from measure import (
 )
 
 if TYPE_CHECKING:
-    from contactpoint.ingest.feeds import FeedRecord
+    from contactpoint.registry.feeds import FeedRecord
 
 
 def queries(feeds: pathlib.Path, count: int, seed: int) -> list[FeedRecord]:
@@ -54,7 +54,7 @@ def queries(feeds: pathlib.Path, count: int, seed: int) -> list[FeedRecord]:
     import csv
     import datetime as dt
 
-    from contactpoint.ingest.feeds import COLUMNS, RowParser
+    from contactpoint.registry.feeds import COLUMNS, RowParser
 
     rows = []
     for part in sorted((feeds / "child_benefit").glob("*.csv"))[:1]:

@@ -99,12 +99,11 @@ def main() -> int:
     logging.getLogger("splink").setLevel(logging.WARNING)
     from splink import block_on
 
-    from contactpoint.ingest.feeds import FeedRecord, RowParser
-    from contactpoint.ingest.loader import source_files
     from contactpoint.linkage import bulk
     from contactpoint.linkage.realtime import blocking_entries, variant_entries
     from contactpoint.linkage.records import LinkRecord, from_canonical
     from contactpoint.registry import blind_index
+    from contactpoint.registry.feeds import FeedRecord, RowParser, source_files
 
     before = (
         block_on("nhs_number"),

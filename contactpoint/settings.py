@@ -63,7 +63,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "contactpoint.access.middleware.SessionLifetime",
     "contactpoint.audit.middleware.RequestId",
-    "contactpoint.audit.middleware.InvalidRequests",
+    "contactpoint.access.middleware.InvalidRequests",
     "contactpoint.web.middleware.FormLimits",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]

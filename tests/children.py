@@ -19,7 +19,7 @@ from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of
 from contactpoint.registry.models import Child, Involvement, Organisation
-from contactpoint.search.service import principal_key, remember
+from contactpoint.search.service import remember
 from tests.conftest import feed_row, write_feed
 
 # given, family, date of birth, sex, postcode
@@ -76,7 +76,7 @@ def load_children(folder: Path) -> dict[str, Child]:
 
 def found(actor: Actor, child: Child) -> None:
     """As if the actor had just found the child by a search (what lets them act on it)."""
-    remember(principal_key(actor.principal), [child.pk])
+    remember(actor.principal.key, [child.pk])
 
 
 def an_involvement(

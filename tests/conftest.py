@@ -19,8 +19,8 @@ from django.db import connections
 
 from contactpoint import config
 from contactpoint.audit import keys as audit_keys
-from contactpoint.ingest.feeds import COLUMNS
 from contactpoint.keystore import index_key, provider
+from contactpoint.registry.feeds import COLUMNS
 
 ORGANISATIONS = (
     "code,kind,name,council_area_code,council_area_name,address_line1,town,postcode,phone,email\n"

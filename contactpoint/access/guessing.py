@@ -20,6 +20,7 @@ from django.utils import timezone
 from contactpoint.access import throttle
 from contactpoint.access.models import User
 from contactpoint.access.permissions import Role
+from contactpoint.audit import log as audit_log
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +50,6 @@ def failed(user: User, failures: int) -> bool:
     nobody was told in the last hour. Returns whether this call told anyone."""
     if failures < TELL_AFTER or not throttle.take(TOLD, str(user.id)):
         return False
-    from contactpoint.audit import log as audit_log  # audit imports access: not at the top
-
     officers = privacy_officers_of(user)
     details = {"failures": failures, "officers": len(officers)}
     who = user.principal(second_factor=False)

@@ -63,16 +63,16 @@ class Permission(enum.StrEnum):
     CHILD_EMERGENCY_ACCESS = "child:emergency-access:use"
     AREA_SHIELDED_CHILDREN_READ = "area:shielded-children:read"
     ORGANISATION_EMERGENCY_ACCESS_REVIEW = "organisation:emergency-access:review"
-    # Oversight (issue 6): misuse alerts, access histories and suspension are the privacy
+    # Oversight (docs/oversight.md): misuse alerts, access histories and suspension are the privacy
     # officer's, for their own organisation; shielding is decided by two of the local index
     # team of the child's area.
     ORGANISATION_MISUSE_ALERTS_REVIEW = "organisation:misuse-alerts:review"
     ORGANISATION_ACCESS_HISTORY_READ = "organisation:access-history:read"
     ORGANISATION_USERS_SUSPEND = "organisation:users:suspend"
     AREA_SHIELDING_DECIDE = "area:shielding:decide"
-    # Retention and families' rights (issue 7): the local index team of the child's area
-    # reads archived records, records extensions to 25, takes subject-access requests,
-    # tracks rectification and sends family notices.
+    # Retention and families' rights (docs/retention.md, docs/families.md): the local
+    # index team of the child's area reads archived records, records extensions to 25,
+    # takes subject-access requests, tracks rectification and sends family notices.
     AREA_ARCHIVED_CHILDREN_READ = "area:archived-children:read"
     AREA_RETENTION_MANAGE = "area:retention:manage"
     AREA_SUBJECT_ACCESS_MANAGE = "area:subject-access:manage"

@@ -18,6 +18,7 @@ from contactpoint.access import guessing, throttle, totp
 from contactpoint.access.addresses import client_address
 from contactpoint.access.middleware import FACTOR_AT, SIGNED_IN_AT
 from contactpoint.access.models import TotpDevice, User
+from contactpoint.audit import log as audit_log
 
 PENDING = "cp_pending"
 PENDING_SECONDS = 5 * 60  # from the password to the second factor
@@ -141,8 +142,6 @@ def factor_failed(user: User, stage: str, factor: str, why: str = WRONG) -> None
 def _audit(step: str, user: User | None, what: str, details: dict[str, Any] | None = None) -> None:
     """A sign-in step, under the account's principal when the account exists (the e-mail
     typed is not kept); repeated failures are what misuse detection looks for."""
-    from contactpoint.audit import log as audit_log  # audit imports access: not at the top
-
     who = user.principal(second_factor=False) if user is not None else None
     outcome = audit_log.ALLOWED if what == RIGHT else audit_log.REFUSED
     full = {"attempt": what, **(details or {})}
@@ -154,8 +153,6 @@ SIGN_IN = "access:sign-in:complete"
 
 def complete(request: HttpRequest, user: User) -> list[str]:
     """The second factor is right. Sign in unless suspended; return the suspensions."""
-    from contactpoint.audit import log as audit_log  # audit imports access: not at the top
-
     request.session.pop(PENDING, None)
     reasons = user.suspensions()
     who = user.principal(second_factor=True)

@@ -153,6 +153,15 @@ def visible_users(actor: Actor) -> QuerySet[User]:
     return users.none()
 
 
+def privacy_officers_of(organisation_id: int) -> list[User]:
+    """The enabled privacy officers of an organisation: who is told of its misuse alerts."""
+    return list(
+        User.objects.filter(
+            organisation_id=organisation_id, role=Role.PRIVACY_OFFICER.value, enabled=True
+        )
+    )
+
+
 def new_password() -> str:
     """A throw-away password (demo and bootstrap only; everyone else sets their own through
     a link): 4 groups of 5 letters and digits (~100 bits)."""

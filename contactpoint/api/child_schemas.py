@@ -15,10 +15,10 @@ from typing import Annotated, Literal
 from ninja import Field, Schema
 from pydantic.config import JsonDict, JsonValue
 
+from contactpoint.access.purposes import PURPOSES
 from contactpoint.api.inputs import CalendarDate
 from contactpoint.practice.models import FamilyNotice
 from contactpoint.registry.models import Involvement
-from contactpoint.search.criteria import PURPOSES
 
 # Printable text only: a control character (NUL above all) is never part of a name or a
 # phone number, and PostgreSQL refuses NUL in text outright.

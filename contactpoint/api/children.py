@@ -47,6 +47,7 @@ from contactpoint.api.schemas import Problem
 from contactpoint.practice import involvements, record
 from contactpoint.practice.involvements import Conflict, Details
 from contactpoint.practice.registration import RegistrationLimit
+from contactpoint.registry import lookup
 from contactpoint.registry.involvement_facts import facts_one
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.search import criteria as search_criteria
@@ -129,7 +130,7 @@ def read_record(request: HttpRequest, cpid: Cpid) -> WithheldRecord | IdentityRe
     child = openable_child(principal, cpid)
     try:
         shown = record.record_for(principal, child)
-    except record.NotFound as error:
+    except lookup.NotFound as error:
         raise Http404 from error
     return record_out(shown)
 
@@ -215,7 +216,7 @@ def openable_child(principal: Principal, cpid: str) -> Child:
     """The child, if the client may open its record; otherwise 404, as for an unknown ID."""
     try:
         return record.openable(principal, cpid)
-    except record.NotFound as error:
+    except lookup.NotFound as error:
         raise Http404 from error
 
 

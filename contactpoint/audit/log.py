@@ -27,14 +27,13 @@ from collections.abc import Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from contactpoint import config
-from contactpoint.access.permissions import Principal
 from contactpoint.audit import checkpoint as notes
 from contactpoint.audit import keys, merkle
 from contactpoint.audit.models import Checkpoint, Event, Head
@@ -44,6 +43,20 @@ from contactpoint.lib import crypto
 SALT_BYTES = 32
 ALLOWED, REFUSED = Event.Outcome.ALLOWED.value, Event.Outcome.REFUSED.value
 _PERIOD_NAMESPACE = uuid.UUID("5b0c6d8e-7f3a-4c1e-9a52-3d7c0f1e2a94")
+
+
+class Who(Protocol):
+    """Who acted, as an event names them: what the log reads of an access principal
+    (contactpoint.access.permissions.Principal), which the layer above defines."""
+
+    @property
+    def key(self) -> str: ...  # "user:<id>" or "client:<id>"
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def organisation_id(self) -> int: ...
 
 
 class AuditUnavailable(Exception):
@@ -74,7 +87,7 @@ REQUEST_ID: ContextVar[str] = ContextVar("contactpoint_audit_request_id", defaul
 
 
 def entry(
-    principal: Principal | None,
+    principal: Who | None,
     action: str,
     outcome: str = Event.Outcome.ALLOWED,
     **fields: Any,
@@ -84,13 +97,13 @@ def entry(
     if principal is not None:
         who = {
             "principal": principal.key,
-            "role": principal.role.value,
+            "role": str(principal.role),
             "organisation_id": principal.organisation_id,
         }
     return Entry(action, outcome, request_id=REQUEST_ID.get(), **who, **fields)
 
 
-def audit_refusal(principal: Principal, rule: str, reason: str | None) -> None:
+def audit_refusal(principal: Who, rule: str, reason: str | None) -> None:
     """Record that `principal` was refused an operation guarded by `rule` (a Permission)."""
     details = {"reason": reason} if reason else {}
     append(entry(principal, f"access:{rule}", Event.Outcome.REFUSED, details=details))

@@ -11,7 +11,7 @@ import argparse
 
 from contactpoint.access.clients import create_client, disable_client
 from contactpoint.access.models import ApiClient
-from contactpoint.cli.users import Stop, actor_by, answered, organisation_by, parse_role
+from contactpoint.cli.common import Stop, actor_by, answered, organisation_by, parse_role
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

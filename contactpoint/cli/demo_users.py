@@ -28,19 +28,19 @@ from django.utils.text import slugify
 
 from contactpoint import config
 from contactpoint.access import totp, users
+from contactpoint.access.bootstrap import accredit_for_a_year, make_enabled_user
 from contactpoint.access.models import TotpDevice, User
 from contactpoint.access.permissions import Role
 from contactpoint.access.standing import add_years
 from contactpoint.access.users import Actor
 from contactpoint.cli import error, progress
-from contactpoint.cli.users import accredit_for_a_year, make_enabled_user
 from contactpoint.lib.errors import Refusal
 from contactpoint.linkage.models import ReviewCandidate, ReviewItem
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.registry import golden
 from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation
-from contactpoint.search.service import principal_key, remember
+from contactpoint.search.service import remember
 
 DOMAIN = "demo.contactpoint.invalid"
 NATIONAL_CODE = "DEMO-NATIONAL"
@@ -200,7 +200,7 @@ def _caseload(social_worker: User, school: Organisation) -> None:
     actor = Actor.of(social_worker)
     for child in Child.objects.filter(pk__in=pupils):
         # As though they had found the child by a search, which registering needs.
-        remember(principal_key(actor.principal), [child.pk])
+        remember(actor.principal.key, [child.pk])
         involvements.register(actor, child, details)
 
 

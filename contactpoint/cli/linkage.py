@@ -119,7 +119,7 @@ def print_evaluation(result: dict[str, Any]) -> None:
 
 
 def _target(targets: dict[str, dict[str, Any]], figure: str) -> str:
-    """The issue's target for a figure (contactpoint.linkage.evaluate.TARGETS), met or not."""
+    """The target for a figure (contactpoint.linkage.evaluate.TARGETS), met or not."""
     t = targets[figure]
     bound = f"{t['bound']:.2%}" if figure.endswith("share") else f"{t['bound']:.4f}"
     word = "at least" if t["at_least"] else "at most"

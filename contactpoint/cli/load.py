@@ -19,7 +19,6 @@ from pathlib import Path
 from contactpoint.cli import error, progress
 from contactpoint.ingest import fhir
 from contactpoint.ingest.bulkload import CHUNK, WORKERS, LocalFiles, bulk_load_folder
-from contactpoint.ingest.feeds import SCHEME
 from contactpoint.ingest.loader import (
     FeedError,
     LoadReport,
@@ -32,6 +31,7 @@ from contactpoint.ingest.loader import (
 from contactpoint.ingest.mapping import Mapping, read_mapping
 from contactpoint.ingest.organisations import OrganisationFileError
 from contactpoint.ingest.rows import RowReader
+from contactpoint.registry.feeds import SCHEME
 from contactpoint.registry.sources import local_code_problem
 
 CSV_SUFFIXES = (".csv", ".tsv", ".txt")

@@ -12,7 +12,7 @@ import datetime as dt
 
 from contactpoint.access import users
 from contactpoint.access.models import Accreditation, accreditation_of
-from contactpoint.cli.users import Stop, actor_by, answered, organisation_by, parse_date
+from contactpoint.cli.common import Stop, actor_by, answered, organisation_by, parse_date
 from contactpoint.registry.models import CouncilArea, Organisation
 
 

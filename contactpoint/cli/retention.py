@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from contactpoint.audit import log as audit_log
 from contactpoint.cli import error, progress
-from contactpoint.cli.users import answered, parse_date
+from contactpoint.cli.common import answered, parse_date
 from contactpoint.practice import retention
 
 STOPPED = (

@@ -11,7 +11,7 @@ import argparse
 
 from django.utils import timezone
 
-from contactpoint.cli.users import answered, parse_date
+from contactpoint.cli.common import answered, parse_date
 from contactpoint.practice import shielding
 
 

@@ -14,22 +14,35 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import QuerySet
 
 from contactpoint.access import users
 from contactpoint.access.activation import LINK_HOURS
-from contactpoint.access.models import Accreditation, User
+from contactpoint.access.bootstrap import (
+    accredit_for_a_year,
+    enabled_user,
+    needs_accreditation,
+    next_year,
+)
+from contactpoint.access.models import User
 from contactpoint.access.permissions import Permission, Role
-from contactpoint.access.standing import RECERTIFY_MONTHS, add_months, add_years
-from contactpoint.access.users import Actor, Invalid, Refused
+from contactpoint.access.standing import RECERTIFY_MONTHS, add_months
+from contactpoint.access.users import Actor, Refused
 from contactpoint.audit import log as audit_log
-from contactpoint.cli import error
+from contactpoint.cli.common import (
+    Stop,
+    actor_by,
+    answered,
+    organisation_by,
+    parse_date,
+    parse_role,
+    roles,
+    users_with_organisation,
+)
 from contactpoint.registry.models import Organisation
 
 LINK_SENT = (
@@ -42,15 +55,6 @@ HAND_OVER = (
     "chat); they change it and set up a second factor when they first sign in."
 )
 MANAGE = Permission.AREA_USERS_MANAGE.value  # the rule refusals are audited under
-DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-UNAUDITED = (
-    "the change cannot be recorded in the audit log just now, so nothing was changed; "
-    "try again later (`contactpoint audit verify` checks the log)"
-)
-
-
-class Stop(Exception):
-    """A problem the operator can fix; the message says what it is."""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -62,7 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         sub, "create", "create a user (not enabled yet); e-mails them a link to set their password"
     )
     _person(create)
-    create.add_argument("--role", required=True, help=f"one of {_roles()}")
+    create.add_argument("--role", required=True, help=f"one of {roles()}")
     enable = _by(sub, "enable", "record vetting and training, and let the user sign in")
     enable.add_argument("email")
     _dates(enable)
@@ -70,7 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _by(sub, "disable", "stop the user at once; their sessions end").add_argument("email")
     role = _by(sub, "role", "give the user another role; their sessions end")
     role.add_argument("email")
-    role.add_argument("role", help=f"one of {_roles()}")
+    role.add_argument("role", help=f"one of {roles()}")
     reset = _by(
         sub,
         "reset-password",
@@ -110,74 +114,13 @@ def _dates(p: argparse.ArgumentParser) -> None:
     p.add_argument("--training-date", required=True, metavar="YYYY-MM-DD")
 
 
-def _roles() -> str:
-    return ", ".join(r.value for r in Role)
-
-
 def run(args: argparse.Namespace) -> int:
     return answered(_ACTIONS[args.action], args)
-
-
-def answered(action: Callable[[argparse.Namespace], int], args: argparse.Namespace) -> int:
-    """Run an action; a refusal or a mistake becomes one clear line and exit code 2."""
-    try:
-        return action(args)
-    except Stop as exc:
-        return error(str(exc))
-    except Refused as exc:
-        return error(f"refused: {exc}")
-    except Invalid as exc:
-        return error(str(exc))
-    except audit_log.AuditUnavailable:
-        return error(UNAUDITED)
-
-
-# Shared with `contactpoint organisations`, `clients` and `demo-users`.
-
-
-def actor_by(email: str) -> Actor:
-    """The acting user named by --by: they must exist, be enabled and not be suspended."""
-    user = _users().filter(email=email.strip().lower()).first()
-    if user is None:
-        raise Stop(f"--by: no user {email}")
-    if not user.enabled:
-        raise Stop(f"--by: {user.email} is not enabled, so cannot act")
-    reasons = user.suspensions()
-    if reasons:
-        raise Stop(f"--by: {user.email}'s access is suspended ({'; '.join(reasons)})")
-    return Actor.at_command_line(user)
-
-
-def parse_date(option: str, value: str) -> dt.date:
-    try:
-        if not DATE.fullmatch(value):
-            raise ValueError
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise Stop(f"{option}: {value!r} is not a date; write it as YYYY-MM-DD") from None
-
-
-def parse_role(value: str) -> Role:
-    try:
-        return Role(value.strip().lower().replace("-", "_"))
-    except ValueError:
-        raise Stop(f"unknown role {value!r}; choose from {_roles()}") from None
-
-
-def organisation_by(code: str) -> Organisation:
-    found = Organisation.objects.select_related("council_area").filter(code=code.strip()).first()
-    if found is None:
-        raise Stop(f"no organisation with code {code} (`contactpoint organisations list`)")
-    return found
 
 
 def standing(user: User) -> str:
     reasons = user.suspensions()
     return "enabled" if not reasons else "suspended: " + "; ".join(reasons)
-
-
-def _users() -> QuerySet[User]:
-    return User.objects.select_related("organisation__council_area", "organisation__accreditation")
 
 
 def _managed(actor: Actor, email: str, verb: str = "manage") -> User:
@@ -204,7 +147,7 @@ def refusals_audited(actor: Actor, change: str) -> Iterator[None]:
 
 
 def _list(args: argparse.Namespace) -> int:
-    shown = users.visible_users(actor_by(args.by)) if args.by else _users().all()
+    shown = users.visible_users(actor_by(args.by)) if args.by else users_with_organisation().all()
     count = 0
     print("email\tname\torganisation\trole\tstatus")
     for u in shown.order_by("email"):
@@ -396,84 +339,6 @@ def _audit_bootstrap(user: User, organisation: Organisation, accredits: bool) ->
             )
         )
     audit_log.append_many(events)
-
-
-def make_enabled_user(
-    email: str,
-    name: str,
-    organisation: Organisation,
-    role: Role,
-    vetting: dt.date,
-    training: dt.date,
-    authorised_by: User | None = None,
-) -> tuple[User, str]:
-    """Create a user enabled and certified today, with no authoriser to ask (demo)."""
-    user, password = enabled_user(email, name, organisation, role, vetting, training, authorised_by)
-    user.save()
-    return user, password
-
-
-def enabled_user(
-    email: str,
-    name: str,
-    organisation: Organisation,
-    role: Role,
-    vetting: dt.date,
-    training: dt.date,
-    authorised_by: User | None = None,
-) -> tuple[User, str]:
-    """A user enabled and certified today, not saved yet, and their first password."""
-    today = dt.date.today()
-    if vetting > today or training > today:
-        raise Stop("the vetting check and training dates cannot be in the future")
-    if not name.strip():
-        raise Stop("enter the user's full name")
-    password = users.new_password()
-    user = User(
-        email=email,
-        name=name.strip(),
-        organisation=organisation,
-        role=role.value,
-        enabled=True,
-        vetting_checked_on=vetting,
-        training_completed_on=training,
-        certified_on=today,
-        last_active_on=today,
-        authorised_by=authorised_by,
-        enabled_by=authorised_by,
-    )
-    user.set_password(password)
-    return user, password
-
-
-def needs_accreditation(organisation: Organisation) -> bool:
-    """Whether the organisation is not accredited now."""
-    current = Accreditation.objects.filter(organisation=organisation).first()
-    return not (
-        current
-        and current.status == Accreditation.Status.ACCREDITED
-        and current.expires_on >= dt.date.today()
-    )
-
-
-def next_year() -> dt.date:
-    return add_years(dt.date.today(), 1)
-
-
-def accredit_for_a_year(organisation: Organisation, by: User | None) -> dt.date | None:
-    """Accredit the organisation for a year unless it is accredited now; return the expiry."""
-    if not needs_accreditation(organisation):
-        return None
-    expires = next_year()
-    Accreditation.objects.update_or_create(
-        organisation=organisation,
-        defaults={
-            "status": Accreditation.Status.ACCREDITED,
-            "expires_on": expires,
-            "recorded_by": by,
-        },
-    )
-    return expires
 
 
 _ACTIONS = {

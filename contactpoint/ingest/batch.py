@@ -18,7 +18,6 @@ from dataclasses import dataclass, fields
 from django.db import transaction
 from django.utils import timezone
 
-from contactpoint.ingest.feeds import FeedRecord, Problem, RowParser
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.ingest.rows import SourceRow
 from contactpoint.keystore import service as keys
@@ -30,7 +29,9 @@ from contactpoint.linkage.records import LinkRecord, from_feed
 from contactpoint.linkage.scorer import probability
 from contactpoint.registry import children, golden, involvements
 from contactpoint.registry.cipher import ChildCipher
+from contactpoint.registry.feeds import FeedRecord, Problem, RowParser
 from contactpoint.registry.models import Child, Source, SourceRecord
+from contactpoint.registry.sources import record_ref
 
 RECORD_FIELDS = [
     "child",
@@ -159,13 +160,6 @@ def derived_id(purpose: str, ref: bytes) -> uuid.UUID:
     recreates the same ids and reuses the data keys the first run already committed."""
     digest = crypto.keyed_digest(derived_key(purpose), ref)
     return uuid.UUID(bytes=digest[:16], version=4)
-
-
-def record_ref(source_code: str, record_id: str) -> bytes:
-    """The keyed digest that stands for a source's own record id (which is never stored)."""
-    return crypto.keyed_digest(
-        derived_key("source-record-ref/v1"), f"{source_code}\x1f{record_id}".encode()
-    )
 
 
 CANONICAL_JSON = json.JSONEncoder(sort_keys=True)  # what json.dumps(..., sort_keys=True) makes

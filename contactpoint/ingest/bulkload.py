@@ -39,13 +39,14 @@ from contactpoint.ingest import bulkplan, bulkworker, organisations
 from contactpoint.ingest.bulkplan import Staging, Unit
 from contactpoint.ingest.bulkread import Readers, Reading, read_folder
 from contactpoint.ingest.bulkwrite import ChunkWriter, Written
-from contactpoint.ingest.loader import LoadReport, LocalSource, Meter, file_failure, source_files
+from contactpoint.ingest.loader import LoadReport, LocalSource, Meter, file_failure
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
-from contactpoint.ingest.rows import STANDARD, FeedError, RowReader
+from contactpoint.ingest.rows import STANDARD, FeedError, RowReader, local_records
 from contactpoint.linkage import bulk, store, training
-from contactpoint.linkage.inputs import feed_table, local_records, registry_by_source
+from contactpoint.linkage.inputs import feed_table, registry_by_source
 from contactpoint.linkage.models import LinkDecision
 from contactpoint.linkage.records import as_table
+from contactpoint.registry.feeds import source_files
 from contactpoint.registry.models import Child, Source, SourceRecord
 from contactpoint.registry.sources import local_source, national_source
 
@@ -292,7 +293,7 @@ def _write(
     in_transaction = any(c.in_atomic_block for c in connections.all(initialized_only=True))
     if workers < 2 or in_transaction:  # a caller's transaction cannot span processes
         for chunk in chunks:
-            done(*write_chunk(writer, chunk))
+            done(*bulkworker.write_chunk(writer, chunk))
         checkpoint()
         meter.done(rows)
         return
@@ -347,21 +348,6 @@ def _pool(writer: ChunkWriter, workers: int) -> ProcessPoolExecutor:
         initializer=bulkworker.start,
         initargs=(os.getpid(), names, made),
     )
-
-
-def writer_in_worker(made: bytes) -> ChunkWriter:
-    """The writer `_pool` described, made again in a worker process."""
-    model_id, loaded_ids, named = pickle.loads(made)  # noqa: S301 (from the parent process)
-    model = store.active()
-    if model.record.pk != model_id:
-        raise FeedError("the active linkage model changed during the bulk load: run it again")
-    files = LoadedFile.objects.in_bulk(loaded_ids)
-    return ChunkWriter(model, [files[i] for i in loaded_ids], named)
-
-
-def write_chunk(writer: ChunkWriter, chunk: list[Unit]) -> tuple[int, Written | None]:
-    """Write one chunk; return how many records it holds, and what was written."""
-    return sum(len(u.records) for u in chunk), writer.write(chunk)
 
 
 def _count(report: BulkReport, written: Written) -> None:

@@ -28,15 +28,15 @@ from contactpoint.ingest.batch import (
     check_row,
     derived_id,
     founding_keys,
-    record_ref,
 )
 from contactpoint.ingest.bulkplan import Batch, Parsed, Staging
-from contactpoint.ingest.feeds import Problem, RowParser
 from contactpoint.ingest.loader import Meter, open_file
 from contactpoint.ingest.rows import STANDARD, FeedError, RowReader, SourceRow
 from contactpoint.lib.processes import may_fork
 from contactpoint.linkage.records import from_feed
+from contactpoint.registry.feeds import Problem, RowParser
 from contactpoint.registry.models import Organisation
+from contactpoint.registry.sources import record_ref
 
 Progress = Callable[[str], None]
 BATCH = 20_000  # rows a reading process checks at a time

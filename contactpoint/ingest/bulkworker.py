@@ -7,6 +7,7 @@ models at import time: Django is set up first, on the load's own databases.
 from __future__ import annotations
 
 import os
+import pickle
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -28,12 +29,10 @@ def start(parent: int, names: dict[str, str], made: bytes) -> None:
     django.setup()
     from django.db import connections
 
-    from contactpoint.ingest import bulkload
-
     for alias, name in names.items():
         connections[alias].settings_dict["NAME"] = name
     global _WRITER
-    _WRITER = bulkload.writer_in_worker(made)
+    _WRITER = writer_in_worker(made)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -44,7 +43,25 @@ def start(parent: int, names: dict[str, str], made: bytes) -> None:
 
 
 def write(chunk: list[Unit]) -> tuple[int, Written | None]:
-    from contactpoint.ingest import bulkload
-
     assert _WRITER is not None, "start runs first, as the pool's initializer"
-    return bulkload.write_chunk(_WRITER, chunk)
+    return write_chunk(_WRITER, chunk)
+
+
+def writer_in_worker(made: bytes) -> ChunkWriter:
+    """The writer bulkload._pool described, made again in a worker process."""
+    from contactpoint.ingest.bulkwrite import ChunkWriter
+    from contactpoint.ingest.models import LoadedFile
+    from contactpoint.ingest.rows import FeedError
+    from contactpoint.linkage import store
+
+    model_id, loaded_ids, named = pickle.loads(made)  # noqa: S301 (from the parent process)
+    model = store.active()
+    if model.record.pk != model_id:
+        raise FeedError("the active linkage model changed during the bulk load: run it again")
+    files = LoadedFile.objects.in_bulk(loaded_ids)
+    return ChunkWriter(model, [files[i] for i in loaded_ids], named)
+
+
+def write_chunk(writer: ChunkWriter, chunk: list[Unit]) -> tuple[int, Written | None]:
+    """Write one chunk; return how many records it holds, and what was written."""
+    return sum(len(u.records) for u in chunk), writer.write(chunk)

@@ -21,7 +21,6 @@ from django.db import transaction
 
 from contactpoint.ingest.batch import RECORD_FIELDS, content_digest, derived_id
 from contactpoint.ingest.bulkplan import Parsed, Unit
-from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.ingest.models import LoadedFile
 from contactpoint.keystore import service as keys
 from contactpoint.linkage.models import LinkDecision, ReviewCandidate, ReviewItem
@@ -30,6 +29,7 @@ from contactpoint.linkage.scorer import probability
 from contactpoint.linkage.store import ActiveModel
 from contactpoint.registry import children, golden, involvements
 from contactpoint.registry.cipher import ChildCipher
+from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.inserts import Inserter
 from contactpoint.registry.models import Child, Organisation, Source, SourceRecord
 

@@ -21,9 +21,9 @@ from fhir.resources.R4B.humanname import HumanName
 from fhir.resources.R4B.patient import Patient
 from pydantic import ValidationError
 
-from contactpoint.ingest import feeds
-from contactpoint.ingest.feeds import Problem
 from contactpoint.ingest.rows import FeedError, RowReader, SourceRow
+from contactpoint.registry import feeds
+from contactpoint.registry.feeds import Problem
 
 NHS_NUMBER_SYSTEM = "https://fhir.nhs.uk/Id/nhs-number"
 GENDER = {"male": "M", "female": "F", "other": "U", "unknown": "U"}

@@ -22,14 +22,14 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from contactpoint.ingest import feeds, organisations
+from contactpoint.ingest import organisations
 from contactpoint.ingest.batch import BatchLoader, BatchResult, check_row
-from contactpoint.ingest.feeds import RowParser
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
-from contactpoint.ingest.rows import STANDARD, FeedError, RowReader, SourceRow
+from contactpoint.ingest.rows import STANDARD, FeedError, RowReader, SourceRow, local_records
 from contactpoint.linkage import inputs, store
 from contactpoint.linkage.records import as_table
 from contactpoint.registry import involvements
+from contactpoint.registry.feeds import RowParser, source_files
 from contactpoint.registry.models import Source
 from contactpoint.registry.sources import local_source, national_source
 
@@ -56,17 +56,6 @@ class LoadReport:
             f"{r.rejected:,} rejected and {r.fields_ignored:,} field(s) ignored "
             "(see `contactpoint quarantine list`)"
         )
-
-
-def source_files(folder: Path) -> list[tuple[str, Path]]:
-    """The feed files of a folder, in load order: the NHS feed first, then the rest."""
-    found: list[tuple[str, Path]] = []
-    for code in feeds.SOURCES:
-        if (folder / code).is_dir():
-            found += [(code, p) for p in sorted((folder / code).glob("*.csv"))]
-        elif (folder / f"{code}.csv").is_file():
-            found.append((code, folder / f"{code}.csv"))
-    return found
 
 
 def load_folder(
@@ -116,7 +105,7 @@ def load_local(
         open_file(path, reader)  # a file refused whole is refused before any training
     store.trained_for_source(
         source.code,
-        lambda: as_table(inputs.local_records(source.code, paths, reader)),
+        lambda: as_table(local_records(source.code, paths, reader)),
         inputs.registry_by_source,
         progress,
     )

@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from contactpoint.ingest import feeds
-from contactpoint.ingest.feeds import Problem
 from contactpoint.ingest.rows import FeedError, RowReader, SourceRow
+from contactpoint.registry import feeds
+from contactpoint.registry.feeds import Problem
 from contactpoint.registry.sources import local_code_problem
 
 REQUIRED = ("record_id", "family_name")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from contactpoint.ingest.feeds import ORGANISATION_COLUMNS
+from contactpoint.registry.feeds import ORGANISATION_COLUMNS
 from contactpoint.registry.models import CouncilArea, Organisation
 
 COLUMNS = ORGANISATION_COLUMNS

@@ -2,20 +2,23 @@
 
 A reader turns one kind of file (a standard feed, a local system's CSV through its mapping,
 FHIR Patient resources) into `SourceRow`s keyed by `feeds.COLUMNS`, so that every kind is
-validated by the same `RowParser` and loaded by the same resumable loop. Pure: no database.
+validated by the same `RowParser` and loaded by the same resumable loop; `local_records`
+reads a local system's files as the records linkage trains on. Pure: no database.
 """
 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import hashlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from contactpoint.ingest import feeds
-from contactpoint.ingest.feeds import Problem
 from contactpoint.lib.errors import Refusal
+from contactpoint.linkage.records import LinkRecord, from_feed
+from contactpoint.registry import feeds
+from contactpoint.registry.feeds import Problem, RowParser
 
 
 class FeedError(Refusal):
@@ -79,3 +82,18 @@ def standard_rows(path: Path) -> Iterator[SourceRow]:
 
 
 STANDARD = RowReader(standard_rows)
+
+
+def local_records(
+    code: str, paths: list[Path], reader: RowReader, today: dt.date | None = None
+) -> Iterator[LinkRecord]:
+    """The records of a local system's files (a mapped CSV, FHIR) that its load would
+    take, with ids `code:record_id`: what a load trains on before it links them."""
+    parser = RowParser(today or dt.date.today())
+    for path in paths:
+        for row in reader.read(path):
+            if row.row is None or any(p.rejects_row for p in row.problems):
+                continue
+            record = parser.parse(row.row)
+            if record is not None:
+                yield from_feed(f"{code}:{record.record_id}", record)

@@ -41,7 +41,7 @@ from typing import Any
 
 RecordKey = tuple[str, str]  # source code, the source's record id
 
-# The issue's targets on the synthetic population.
+# The targets on the synthetic population (docs/linkage-evaluation.md).
 TARGET_PRECISION = 0.999  # pairwise precision at auto-link, at least
 TARGET_RECALL_WITH_REVIEW = 0.995  # pairwise recall counting the review band, at least
 TARGET_REVIEW_SHARE = 0.02  # share of records waiting, at most
@@ -381,7 +381,7 @@ def record_bands(
         (sources make slips); on a tie, the one from the source first in load order
         (the NHS feed first), then the earliest.
     """
-    from contactpoint.ingest.feeds import SOURCES
+    from contactpoint.registry.feeds import SOURCES
 
     rank = {s: i for i, s in enumerate(SOURCES)}
     given: dict[str, list[tuple[str, dt.date]]] = defaultdict(list)
@@ -415,7 +415,7 @@ def read_births(folder: Path, keys: Iterable[RecordKey]) -> dict[RecordKey, dt.d
 
     Rows that are not wanted, or whose date is missing or unreadable, are skipped.
     """
-    from contactpoint.ingest.loader import source_files
+    from contactpoint.registry.feeds import source_files
 
     wanted = set(keys)
     births: dict[RecordKey, dt.date] = {}
@@ -441,9 +441,9 @@ def registry_births(keys: Iterable[RecordKey]) -> dict[RecordKey, dt.date]:
     """The date of birth of each wanted record the registry holds, read from its sealed
     payload (opened, read and dropped: only the age band is kept). Records not loaded,
     without a date of birth, or whose key is destroyed (a purged child) are left out."""
-    from contactpoint.ingest.batch import record_ref
     from contactpoint.registry.children import ciphers_for
     from contactpoint.registry.models import SourceRecord
+    from contactpoint.registry.sources import record_ref
 
     by_ref = {record_ref(source, record_id): (source, record_id) for source, record_id in keys}
     births: dict[RecordKey, dt.date] = {}
@@ -475,8 +475,8 @@ def _chunks(values: list[Any], size: int = 2000) -> Iterable[list[Any]]:
 
 def registry_states(keys: Iterable[RecordKey]) -> dict[RecordKey, RecordState]:
     """Where the registry put each truth record that was loaded (never its sealed data)."""
-    from contactpoint.ingest.batch import record_ref
     from contactpoint.registry.models import SourceRecord
+    from contactpoint.registry.sources import record_ref
 
     by_ref = {record_ref(source, record_id): (source, record_id) for source, record_id in keys}
     states: dict[RecordKey, RecordState] = {}

@@ -1,4 +1,5 @@
-"""Where linkage reads records from: the registry's sealed source records, or feed files."""
+"""Where linkage reads records from: the registry's sealed source records, or standard feed
+files."""
 
 from __future__ import annotations
 
@@ -12,12 +13,10 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from contactpoint.ingest import loader
-from contactpoint.ingest.feeds import COLUMNS, RowParser
-from contactpoint.ingest.rows import RowReader
 from contactpoint.lib.processes import may_fork
 from contactpoint.linkage.records import LinkRecord, as_table, from_canonical, from_feed
 from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.feeds import COLUMNS, RowParser, source_files
 from contactpoint.registry.models import SourceRecord
 
 CHUNK = 2000
@@ -59,24 +58,9 @@ def registry_by_source() -> dict[str, pa.Table]:
     return {code: as_table(records) for code, records in found.items()}
 
 
-def local_records(
-    code: str, paths: list[Path], reader: RowReader, today: dt.date | None = None
-) -> Iterator[LinkRecord]:
-    """The records of a local system's files (a mapped CSV, FHIR) that its load would
-    take, with ids `code:record_id`: what a load trains on before it links them."""
-    parser = RowParser(today or dt.date.today())
-    for path in paths:
-        for row in reader.read(path):
-            if row.row is None or any(p.rejects_row for p in row.problems):
-                continue
-            record = parser.parse(row.row)
-            if record is not None:
-                yield from_feed(f"{code}:{record.record_id}", record)
-
-
 def feed_records(folder: Path, today: dt.date | None = None) -> Iterator[LinkRecord]:
     """The valid records of a feed folder's files, with ids `source:record_id`."""
-    for code, path in loader.source_files(folder):
+    for code, path in source_files(folder):
         for _, record in _file_records(code, path, today or dt.date.today()):
             yield record
 
@@ -120,7 +104,7 @@ def feed_table(folder: Path, workers: int = 2, today: dt.date | None = None) -> 
     blocks of rows, so one large file is shared as evenly as many small ones.
     """
     day = today or dt.date.today()
-    files = loader.source_files(folder)
+    files = source_files(folder)
     parts = max(workers, 1)
     jobs: list[Job] = [
         (n, code, path, day, part, parts)

@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 import jellyfish
 from django.db.models import Q
 
-from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.lib import dates
 from contactpoint.linkage import store
 from contactpoint.linkage.models import LinkBlock
@@ -39,6 +38,7 @@ from contactpoint.linkage.scorer import Score, Scorer
 from contactpoint.registry import blind_index
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.cipher import ChildCipher
+from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.models import BlindIndexEntry, Child, SourceRecord
 
 MARGIN = 6.0  # bits: a runner-up closer than this to the best goes to review

@@ -16,9 +16,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from contactpoint.ingest.feeds import FeedRecord, fast_constructor
 from contactpoint.lib import dates, names
 from contactpoint.lib.identifiers import InvalidIdentifier, Postcode, parse_postcode
+from contactpoint.registry.feeds import FeedRecord, fast_constructor
 
 
 @dataclass(frozen=True)

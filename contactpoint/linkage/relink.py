@@ -23,10 +23,10 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.keystore import service as keys
 from contactpoint.registry import children, golden, involvements
 from contactpoint.registry.cipher import ChildCipher
+from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.models import (
     Carer,
     Child,

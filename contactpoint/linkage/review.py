@@ -24,7 +24,6 @@ from django.utils import timezone
 
 from contactpoint.access.users import cli_operator
 from contactpoint.audit import log as audit_log
-from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.lib.errors import Refusal
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.linkage import store
@@ -33,6 +32,7 @@ from contactpoint.linkage.realtime import SHIELD_FLOOR, Matcher, scores_for
 from contactpoint.linkage.records import from_feed
 from contactpoint.linkage.relink import Opened, PayloadGone, open_records, relink_many
 from contactpoint.registry import children
+from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.golden import GoldenRecord, golden_record
 from contactpoint.registry.models import Child, SourceRecord
 

@@ -8,6 +8,8 @@ says that one was made, never the postcode.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +22,11 @@ from contactpoint.oversight.models import HomePostcode
 from contactpoint.registry.cipher import ChildCipher
 
 DECLARE = "access:home-postcode:declare"
+
+# What keeps a user's declaration in memory registers here to be told when it changes
+# (contactpoint.oversight.signals, when imported): a new postcode applies at once in the
+# process that took it.
+FORGET: list[Callable[[str], None]] = []
 
 
 def declare_home_postcode(user: User, postcode: str) -> str:
@@ -47,9 +54,8 @@ def declare_home_postcode(user: User, postcode: str) -> str:
                 "declared_at": timezone.now(),
             },
         )
-    from contactpoint.oversight import signals  # it reads declarations: imported late
-
-    signals.forget(str(user.pk))
+    for forget in FORGET:
+        forget(str(user.pk))
     return value
 
 

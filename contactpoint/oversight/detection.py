@@ -26,11 +26,11 @@ from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 
+from contactpoint.access.users import privacy_officers_of
 from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
 from contactpoint.oversight import activity, rules, signals
 from contactpoint.oversight.models import DetectionRun, MisuseAlert
-from contactpoint.practice.alerts import privacy_officers_of
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """Misuse detection: pure rules over audited accesses that raise alerts to the privacy
-officer of the user's organisation (issue 6; evaluated by benchmarks/eval_misuse.py).
+officer of the user's organisation (evaluated by benchmarks/eval_misuse.py).
 
 A nightly job calls `detect` once a day, after 02:00 UK time, with the accesses of the
 last WINDOW_DAYS up to `now`: audit events, each enriched by the application with facts

@@ -94,6 +94,9 @@ def forget(user_id: str) -> None:
     _viewers.pop(user_id, None)
 
 
+declarations.FORGET.append(forget)
+
+
 def signals(principal: Principal, seen: Mapping[uuid.UUID, Seen]) -> dict[uuid.UUID, str]:
     """The signals of each child looked at, as the audit event keeps them (one query, and
     the user's side once a minute)."""

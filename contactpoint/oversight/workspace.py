@@ -30,7 +30,7 @@ from contactpoint.keystore import service as keystore
 from contactpoint.lib.errors import Refusal
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.oversight.models import MisuseAlert
-from contactpoint.practice import record
+from contactpoint.registry import lookup
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.models import Child
 
@@ -189,8 +189,8 @@ def child_history(
     """
     organisation = _organisation(actor, HISTORY)
     try:
-        child = record.child_by_cpid(validate_cpid(cpid))
-    except (InvalidIdentifier, record.NotFound):
+        child = lookup.child_by_cpid(validate_cpid(cpid))
+    except (InvalidIdentifier, lookup.NotFound):
         _not_found(actor, CHILD_HISTORY_READ, {"reason": NO_SUCH_CHILD})  # the ID is not kept
     entry = audit_log.entry(
         actor.principal, CHILD_HISTORY_READ, child_id=child.pk, details={"before": before}

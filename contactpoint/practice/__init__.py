@@ -1,2 +1,2 @@
-"""The practitioner journey (issue 5): a child's record, involvements, alerts and emergency
+"""The practitioner journey: a child's record, involvements, alerts and emergency
 access. Search itself is `contactpoint.search`."""

@@ -58,14 +58,6 @@ def index_team_of(areas: Iterable[str]) -> list[User]:
     )
 
 
-def privacy_officers_of(organisation_id: int) -> list[User]:
-    return list(
-        User.objects.filter(
-            organisation_id=organisation_id, role=Role.PRIVACY_OFFICER.value, enabled=True
-        )
-    )
-
-
 def raise_alert(recipients: Iterable[User], kind: Alert.Kind, **about: Any) -> list[Alert]:
     """Write one alert per recipient (each once), and e-mail them after the commit."""
     unique = {u.pk: u for u in recipients}

@@ -17,15 +17,9 @@ from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.practice.models import StatutoryAccess
-from contactpoint.practice.record import (
-    OPEN,
-    NotFound,
-    Purged,
-    child_by_cpid,
-    in_first_year,
-    local_team,
-)
+from contactpoint.practice.record import OPEN, in_first_year, local_team
 from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.lookup import NotFound, Purged, child_by_cpid
 from contactpoint.registry.models import Child
 
 READ = Permission.AREA_ARCHIVED_CHILDREN_READ

@@ -18,13 +18,14 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from contactpoint.access.permissions import Permission, Target
-from contactpoint.access.users import Actor, Invalid, Refused, require
+from contactpoint.access.users import Actor, Invalid, Refused, privacy_officers_of, require
 from contactpoint.audit import log as audit_log
 from contactpoint.practice import alerts
 from contactpoint.practice.involvements import SHIELDED
 from contactpoint.practice.models import Alert, EmergencyAccess
-from contactpoint.practice.record import NotFound, View, may_open, view_for
+from contactpoint.practice.record import View, may_open, view_for
 from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child
 
 MIN_EXPLANATION = 20  # characters: enough to say what is happening, for the review
@@ -68,7 +69,7 @@ def open_access(actor: Actor, child: Child, reason: str, explanation: str) -> Em
             expires_at=now + dt.timedelta(seconds=settings.CONTACTPOINT_EMERGENCY_ACCESS_SECONDS),
         )
         alerts.raise_alert(
-            alerts.privacy_officers_of(user.organisation_id),
+            privacy_officers_of(user.organisation_id),
             Alert.Kind.EMERGENCY_ACCESS,
             child=child,
             emergency=access,

@@ -24,7 +24,7 @@ from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
 from contactpoint.practice import alerts, family_notices, registration
 from contactpoint.practice.models import Alert, ContactRequest, Handover
-from contactpoint.practice.record import NotFound, View, child_areas, may_open, view_for
+from contactpoint.practice.record import View, child_areas, may_open, view_for
 from contactpoint.registry import involvement_facts
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.involvement_facts import (
@@ -33,6 +33,7 @@ from contactpoint.registry.involvement_facts import (
     facts_one,
     without_sensitive,
 )
+from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child, Involvement, Organisation, Practitioner
 
 SHIELDED = "This child's record is shielded: contact the local index team"

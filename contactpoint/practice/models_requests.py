@@ -1,4 +1,4 @@
-"""What families ask of the local index team (issue 7): a correction of a field of the
+"""What families ask of the local index team: a correction of a field of the
 golden record, and the notice that tells a family a new service works with their child.
 
 Nothing here is free text in clear: the corrected value and the team's note are sealed

@@ -31,29 +31,20 @@ from dataclasses import dataclass, fields, replace
 from django.utils import timezone
 
 from contactpoint.access.permissions import Permission, Principal, Target, decide
-from contactpoint.access.relationships import contacts_decision
 from contactpoint.access.standing import add_months
 from contactpoint.audit import log as audit_log
-from contactpoint.lib.errors import Refusal
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.oversight.signals import SHIELDED, Seen, signals
 from contactpoint.practice.models import EmergencyAccess, Finding, StatutoryAccess
+from contactpoint.practice.relationships import contacts_decision
 from contactpoint.registry import golden
 from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of
+from contactpoint.registry.lookup import NotFound, Purged, child_by_cpid
 from contactpoint.registry.models import Child, Involvement, Organisation, Source
-from contactpoint.search.service import principal_key
 
 FINDING_LASTS = dt.timedelta(hours=10)  # a working day: the longest a session lasts
 STALE_AFTER = dt.timedelta(days=365)  # not confirmed for a year: shown as possibly out of date
 ADDITIONAL_SERVICE = "An additional service is involved"
-
-
-class NotFound(Refusal):
-    """No child with that contactpoint ID is on the index (or it is closed for good)."""
-
-
-class Purged(NotFound):
-    """The record was purged (its data key destroyed): told to its local index team only."""
 
 
 ARCHIVED_READABLE_MONTHS = 12  # then only with a statutory reason (docs/retention.md)
@@ -141,26 +132,6 @@ class Record:
     @property
     def gp(self) -> InvolvementShown | None:
         return next((i for i in self.involvements if i.role == "GP practice"), None)
-
-
-def child_by_cpid(cpid: str, *, archived: bool = False) -> Child:
-    """The child with this contactpoint ID; a merged child's survivor. With `archived`,
-    an archived or purged child too (only its local index team may go further).
-
-    Raises:
-        NotFound: no such child, or one sealed, archived or deceased (closed to searches).
-    """
-    child = Child.objects.filter(cpid_id=cpid.strip().upper()).first()
-    for _ in range(5):  # a merge chain is short; a loop in one is a bug, not a child
-        if child is None or child.status != Child.Status.MERGED or child.merged_into_id is None:
-            break
-        child = Child.objects.filter(pk=child.merged_into_id).first()
-    allowed = {Child.Status.ACTIVE}
-    if archived:
-        allowed |= {Child.Status.ARCHIVED, Child.Status.PURGED}
-    if child is None or child.status not in allowed:
-        raise NotFound
-    return child
 
 
 def openable(principal: Principal, cpid: str) -> Child:
@@ -288,7 +259,7 @@ def may_open(principal: Principal, child: Child) -> bool:
     FINDING_LASTS, or one they may see in full (involved, in emergency, local index team).
     The caller has checked Permission.CHILD_RECORD_READ."""
     found = Finding.objects.filter(
-        principal=principal_key(principal),
+        principal=principal.key,
         child=child,
         found_at__gt=timezone.now() - FINDING_LASTS,
     ).exists()

@@ -33,12 +33,13 @@ from contactpoint.audit.models import Event
 from contactpoint.oversight.activity import SEARCH
 from contactpoint.practice import subject_access_history as access_history
 from contactpoint.practice.models_families import EnquiryRelease, SubjectAccessRequest
-from contactpoint.practice.record import ADDITIONAL_SERVICE, NotFound
+from contactpoint.practice.record import ADDITIONAL_SERVICE
 from contactpoint.practice.record import local_area as team_area
 from contactpoint.practice.subject_access_history import Access, Enquiry
 from contactpoint.registry import golden
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of
+from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child, Involvement, Source
 
 MANAGE = Permission.AREA_SUBJECT_ACCESS_MANAGE

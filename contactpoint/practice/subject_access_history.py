@@ -21,13 +21,13 @@ from django.db.models import Q
 from django.utils import timezone
 
 from contactpoint.access.permissions import Role
+from contactpoint.access.purposes import PURPOSES
 from contactpoint.audit.models import Event
 from contactpoint.oversight.activity import EMERGENCY, INVOLVEMENT, SEARCH, VIEW
 from contactpoint.practice.models import EmergencyAccess
 from contactpoint.practice.models_families import EnquiryRelease
 from contactpoint.practice.record import ADDITIONAL_SERVICE
 from contactpoint.registry.models import Organisation
-from contactpoint.search.criteria import PURPOSES
 
 ENQUIRY = "child_protection_enquiry"
 

@@ -11,13 +11,13 @@ from typing import Any
 
 from django.db import models
 
-from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.keystore import service as keys
 from contactpoint.lib import dates, names
 from contactpoint.lib.identifiers import new_cpid
 from contactpoint.registry import blind_index
 from contactpoint.registry.blind_index import Index
 from contactpoint.registry.cipher import ChildCipher
+from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.inserts import Inserter
 from contactpoint.registry.models import (
     BlindIndexEntry,

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from contactpoint.keystore.index_key import derived_key
 from contactpoint.lib import crypto
+from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.models import Involvement
 
@@ -67,8 +68,6 @@ def opened(cipher: ChildCipher, involvement: Involvement) -> InvolvementFacts:
 
 def facts_of(involvements: Iterable[Involvement]) -> dict[uuid.UUID, InvolvementFacts]:
     """The facts of each involvement whose child's data key still exists, by its id."""
-    from contactpoint.registry.children import ciphers_for  # children imports the ingest
-
     rows = list(involvements)
     found = {i.pk: getattr(i, _KNOWN) for i in rows if hasattr(i, _KNOWN)}
     ciphers = ciphers_for({i.child_id for i in rows if i.pk not in found})

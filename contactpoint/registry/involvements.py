@@ -6,9 +6,9 @@ import datetime as dt
 import uuid
 from collections import defaultdict
 
-from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.registry import involvement_facts
 from contactpoint.registry.cipher import ChildCipher
+from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.inserts import Inserter
 from contactpoint.registry.involvement_facts import InvolvementFacts
 from contactpoint.registry.models import Involvement, Organisation, SourceRecord

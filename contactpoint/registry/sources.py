@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from contactpoint.keystore.index_key import derived_key
+from contactpoint.lib import crypto
 from contactpoint.registry.models import Source
 
 # code: (name, rank). When sources disagree about a fact, the lower rank wins.
@@ -18,6 +20,13 @@ NATIONAL = {
 # A local system's facts give way to every national feed's (docs/feeds.md).
 LOCAL_RANK = 60
 LOCAL_CODE = re.compile(r"[a-z][a-z0-9_-]{0,39}")
+
+
+def record_ref(source_code: str, record_id: str) -> bytes:
+    """The keyed digest that stands for a source's own record id (which is never stored)."""
+    return crypto.keyed_digest(
+        derived_key("source-record-ref/v1"), f"{source_code}\x1f{record_id}".encode()
+    )
 
 
 def national_source(code: str) -> Source:

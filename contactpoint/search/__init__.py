@@ -1,1 +1,1 @@
-"""Finding a child (issue 5): the minimum criteria a search must meet, then the search itself."""
+"""Finding a child: the minimum criteria a search must meet, then the search itself."""

@@ -16,6 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from contactpoint.access.purposes import PURPOSES
 from contactpoint.lib.identifiers import (
     InvalidIdentifier,
     Postcode,
@@ -24,17 +25,7 @@ from contactpoint.lib.identifiers import (
     validate_upn,
 )
 
-# Why the search is made: recorded with every search (the audit issue writes it down).
-PURPOSES: dict[str, str] = {
-    "starting_work": "I have started working with this child",
-    "safeguarding": "A concern about the child's safety or welfare",
-    "coordinating": "To coordinate support with services already involved",
-    "referral": "To make or take a referral",
-    "updating_contacts": "To check the contacts of services already involved",
-    "child_protection_enquiry": "Part of a child protection enquiry (section 47)",
-}
-
-OLDEST_YEARS = 26  # records are archived at 18, or at 25 for care leavers and SEN (issue 7)
+OLDEST_YEARS = 26  # archived at 18, or at 25 for care leavers and SEN (docs/retention.md)
 WILDCARDS = re.compile(r"[*%?_\\\[\]]")
 NAME = re.compile(r"^[^\W\d_]+(?:[ '\u2019.-][^\W\d_]+)*\.?$")
 DISTRICT = re.compile(

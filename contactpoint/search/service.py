@@ -126,7 +126,7 @@ def quotas(searcher: Principal) -> list[tuple[throttle.Limit, str]]:
     day, and the day of their organisation (all its users and clients together), so that
     many accounts of one organisation cannot add their quotas up unseen."""
     hourly, daily = quota_limits()
-    key = principal_key(searcher)
+    key = searcher.key
     organisation = throttle.Limit(
         "search-organisation-day", settings.CONTACTPOINT_SEARCHES_PER_ORGANISATION, _DAY
     )
@@ -144,7 +144,7 @@ def search(searcher: Principal, criteria: Criteria) -> Result:
         AuditUnavailable: the search could not be audited (nothing is shown or
             remembered; the search counts against the quota all the same).
     """
-    key = principal_key(searcher)
+    key = searcher.key
     # Counted before any searching, in a transaction of its own: searches racing for the
     # last of the quota cannot all run, and a search that fails later still counts.
     with transaction.atomic():
@@ -199,10 +199,6 @@ def remember(searcher: str, child_ids: list[uuid.UUID]) -> None:
     Finding.objects.bulk_create(
         Finding(principal=searcher, child_id=child, found_at=now) for child in child_ids
     )
-
-
-def principal_key(principal: Principal) -> str:
-    return principal.key
 
 
 def find(criteria: Criteria) -> Result:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from contactpoint.ingest import feeds as feed_format
+from contactpoint.registry import feeds as feed_format
 from contactpoint.synth import errors, ids, organisations, rates
 from contactpoint.synth.population import IntArray, ObjArray, Shard, day_number, rng_for, where
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from contactpoint.ingest.feeds import ORGANISATION_COLUMNS
+from contactpoint.registry.feeds import ORGANISATION_COLUMNS
 from contactpoint.synth import ids, tables
 
 IntArray = npt.NDArray[np.int64]

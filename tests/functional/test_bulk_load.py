@@ -15,12 +15,13 @@ from django.db import connection
 
 from contactpoint.ingest import bulkread
 from contactpoint.ingest.bulkload import BulkRefused, bulk_load_folder
-from contactpoint.ingest.loader import load_folder, source_files
+from contactpoint.ingest.loader import load_folder
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.keystore.models import DataKey
 from contactpoint.linkage.evaluate import PairCounts, evaluate, read_truth, registry_states
 from contactpoint.linkage.models import LinkDecision, ReviewItem
 from contactpoint.registry import golden
+from contactpoint.registry.feeds import source_files
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import (
     BlindIndexEntry,

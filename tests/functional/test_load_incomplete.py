@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from contactpoint.ingest import bulkload, organisations
+from contactpoint.ingest import bulkworker, organisations
 from contactpoint.ingest.bulkload import LocalFiles, bulk_load_folder
 from contactpoint.ingest.loader import LocalSource
 from contactpoint.ingest.mapping import read_mapping
@@ -298,8 +298,8 @@ def test_a_bulk_mapped_load_stopped_after_a_chunk_resumes_as_one_clean_run(
         written.append(1)
         return real(writer, chunk)
 
-    real = bulkload.write_chunk
-    monkeypatch.setattr(bulkload, "write_chunk", stop_after_one)
+    real = bulkworker.write_chunk
+    monkeypatch.setattr(bulkworker, "write_chunk", stop_after_one)
     with pytest.raises(KeyboardInterrupt):
         bulk_load_folder(path, chunk_size=1, workers=1, local=files)
     monkeypatch.undo()

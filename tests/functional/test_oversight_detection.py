@@ -27,7 +27,8 @@ from contactpoint.oversight.declarations import declare_home_postcode
 from contactpoint.oversight.models import DetectionRun, MisuseAlert
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
-from contactpoint.practice.record import NotFound, openable, record_for
+from contactpoint.practice.record import openable, record_for
+from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child
 from contactpoint.search import service
 from contactpoint.search.criteria import parse

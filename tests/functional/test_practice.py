@@ -16,7 +16,8 @@ from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import emergency, expiry, involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import Alert, EmergencyAccess, Finding
-from contactpoint.practice.record import NotFound, View, may_open, record_for
+from contactpoint.practice.record import View, may_open, record_for
+from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.search import service
 from contactpoint.search.criteria import parse

@@ -24,8 +24,9 @@ from contactpoint.keystore.models import DataKey
 from contactpoint.practice import archived, involvements, retention
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import Alert, StatutoryAccess
-from contactpoint.practice.record import NotFound, Purged, View, openable, record_for
+from contactpoint.practice.record import View, openable, record_for
 from contactpoint.registry.golden import golden_record
+from contactpoint.registry.lookup import NotFound, Purged
 from contactpoint.registry.models import BlindIndexEntry, Child, Involvement
 from tests.actors import Actors, signed_in
 from tests.children import found, nhs_number

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from contactpoint.ingest.batch import record_ref
 from contactpoint.linkage.models import LinkDecision, ReviewItem
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child, SourceRecord
+from contactpoint.registry.sources import record_ref
 from tests.conftest import run_cli
 from tests.linkage.scenarios import Registry, benefit, isla, misspelt, nameless, nhs, ola, snapshot
 

@@ -13,7 +13,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from contactpoint.ingest.batch import record_ref
 from contactpoint.ingest.loader import load_folder
 from contactpoint.linkage.models import ReviewItem
 from contactpoint.registry.golden import golden_record
@@ -27,6 +26,7 @@ from contactpoint.registry.models import (
     Involvement,
     SourceRecord,
 )
+from contactpoint.registry.sources import record_ref
 from tests.conftest import AMELIA, feed_row, write_feed
 
 ISLA_NHS = "4010232145"

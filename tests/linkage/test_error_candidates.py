@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 
-from contactpoint.ingest.feeds import FeedRecord, RowParser
 from contactpoint.linkage import bulk
 from contactpoint.linkage.realtime import (
     blocking_entries,
@@ -17,6 +16,7 @@ from contactpoint.linkage.realtime import (
     variant_entries,
 )
 from contactpoint.linkage.records import from_canonical
+from contactpoint.registry.feeds import FeedRecord, RowParser
 from tests.conftest import AMELIA
 from tests.linkage.scenarios import Registry, benefit, nhs
 

@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 
 from contactpoint.ingest.batch import founding_keys
-from contactpoint.ingest.feeds import FeedRecord, RowParser
 from contactpoint.linkage import review
 from contactpoint.linkage.decisions import waiting_reason
 from contactpoint.linkage.models import ReviewItem
@@ -21,6 +20,7 @@ from contactpoint.linkage.realtime import Match, Matcher, too_thin
 from contactpoint.linkage.records import from_feed
 from contactpoint.linkage.review import ReviewError
 from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.feeds import FeedRecord, RowParser
 from contactpoint.registry.models import Child, SourceRecord
 from tests.linkage.scenarios import Registry, benefit, isla, nameless, nhs, snapshot
 

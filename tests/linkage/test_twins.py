@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from contactpoint.ingest.feeds import RowParser
 from contactpoint.linkage import bulk, store
 from contactpoint.linkage.realtime import (
     Matcher,
@@ -20,6 +19,7 @@ from contactpoint.linkage.realtime import (
 )
 from contactpoint.linkage.records import LinkRecord, from_canonical, from_feed
 from contactpoint.linkage.scorer import Scorer
+from contactpoint.registry.feeds import RowParser
 from tests.linkage.scenarios import Registry, benefit
 
 TODAY = dt.date(2026, 11, 20)

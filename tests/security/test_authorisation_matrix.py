@@ -318,7 +318,6 @@ def web_children(actors: Actors, feeds: Path, users: list[User]) -> dict[str, st
     from contactpoint.practice.involvements import Details
     from contactpoint.practice.models import Finding
     from contactpoint.registry.models import Child, Involvement
-    from contactpoint.search.service import principal_key
     from tests.children import found as found_by
     from tests.children import load_children
 
@@ -326,7 +325,7 @@ def web_children(actors: Actors, feeds: Path, users: list[User]) -> dict[str, st
     found, unfound = children["amelia"], children["maya"]
     now = timezone.now()
     Finding.objects.bulk_create(
-        Finding(principal=principal_key(u.principal(second_factor=True)), child=found, found_at=now)
+        Finding(principal=u.principal(second_factor=True).key, child=found, found_at=now)
         for u in users
     )
     alice, charlie = Actor.of(actors.alice), Actor.of(actors.charlie)
@@ -536,7 +535,6 @@ def api_children(actors: Actors, feeds: Path) -> dict[str, str]:
     from contactpoint.practice import involvements
     from contactpoint.practice.involvements import Details
     from contactpoint.practice.models import Finding
-    from contactpoint.search.service import principal_key
     from tests.children import found as found_by
     from tests.children import load_children
 
@@ -544,7 +542,7 @@ def api_children(actors: Actors, feeds: Path) -> dict[str, str]:
     found, unfound = children["amelia"], children["maya"]
     now = timezone.now()
     Finding.objects.bulk_create(
-        Finding(principal=principal_key(clients.client_principal(c)), child=found, found_at=now)
+        Finding(principal=clients.client_principal(c).key, child=found, found_at=now)
         for c in ApiClient.objects.all()
     )
     for someone in (actors.alice, actors.charlie):

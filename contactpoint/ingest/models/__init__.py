@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from contactpoint.ingest.feeds import Problem
+from contactpoint.registry.feeds import Problem
 
 
 class LoadedFile(models.Model):

@@ -41,7 +41,7 @@ class Child(models.Model):
     # Set by a source's sensitive-record flag or by two people (oversight); a feed never
     # clears it.
     shielded = models.BooleanField(default=False)
-    # Retention (issue 7, docs/retention.md): when the record was archived (at 18, or at 25
+    # Retention (docs/retention.md): when the record was archived (at 18, or at 25
     # with an extension), and the extension the local index team recorded, if any.
     archived_on = models.DateField(null=True)
 

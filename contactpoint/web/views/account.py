@@ -18,7 +18,7 @@ from contactpoint.access.permissions import GRANTS, Permission
 from contactpoint.access.users import Invalid, change_own_password
 from contactpoint.oversight import declarations
 from contactpoint.web.access import access_rule, step_up
-from contactpoint.web.views.users.common import long_date
+from contactpoint.web.pages import long_date
 from contactpoint.web.words import described
 
 

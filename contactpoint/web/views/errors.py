@@ -9,9 +9,9 @@ from django.db import InternalError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from contactpoint.access.middleware import principal_of_request, rule_of_request, unaudited
 from contactpoint.audit import log as audit_log
 from contactpoint.audit.log import AuditUnavailable
-from contactpoint.audit.middleware import principal_of_request, rule_of_request, unaudited
 
 # PostgreSQL's read_only_sql_transaction (a read-only replica or default_transaction_read_only).
 _READ_ONLY = "25006"

@@ -21,7 +21,7 @@ from contactpoint.oversight import declarations
 from contactpoint.practice import alerts, emergency, family_notices, rectification, shielding
 from contactpoint.registry.models import Child, SourceRecord
 from contactpoint.web.access import PUBLIC, access_rule, principal_of
-from contactpoint.web.views.users.common import page
+from contactpoint.web.pages import page
 from contactpoint.web.words import described
 
 

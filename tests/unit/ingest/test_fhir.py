@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from contactpoint.ingest import fhir
-from contactpoint.ingest.feeds import RowParser
 from contactpoint.ingest.rows import FeedError, SourceRow
+from contactpoint.registry.feeds import RowParser
 
 TODAY = dt.date(2026, 11, 25)
 NHS = {"system": fhir.NHS_NUMBER_SYSTEM, "value": "4010232137"}

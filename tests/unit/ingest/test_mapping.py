@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from contactpoint.ingest.feeds import COLUMNS, RowParser
 from contactpoint.ingest.mapping import Mapping, MappingError, parse_mapping, read_mapping
 from contactpoint.ingest.rows import FeedError
+from contactpoint.registry.feeds import COLUMNS, RowParser
 
 EXAMPLE = Path(__file__).parents[3] / "docs" / "examples" / "camden-early-help.toml"
 MINIMAL = """

@@ -13,7 +13,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from contactpoint.ingest.batch import canonical_json
-from contactpoint.ingest.feeds import (
+from contactpoint.lib.identifiers import (
+    InvalidIdentifier,
+    normalise_nhs_number,
+    parse_postcode,
+    validate_nhs_number,
+)
+from contactpoint.linkage.records import from_canonical, from_feed
+from contactpoint.registry.feeds import (
     COLUMNS,
     MAX_TEXT,
     CarerRecord,
@@ -22,13 +29,6 @@ from contactpoint.ingest.feeds import (
     RowParser,
     fast_constructor,
 )
-from contactpoint.lib.identifiers import (
-    InvalidIdentifier,
-    normalise_nhs_number,
-    parse_postcode,
-    validate_nhs_number,
-)
-from contactpoint.linkage.records import from_canonical, from_feed
 from tests.conftest import AMELIA, feed_row
 
 TODAY = dt.date(2026, 11, 25)

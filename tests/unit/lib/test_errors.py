@@ -5,7 +5,7 @@ from __future__ import annotations
 from contactpoint.access.users import Refused
 from contactpoint.lib.errors import Refusal
 from contactpoint.linkage.review import ReviewError
-from contactpoint.practice.record import NotFound
+from contactpoint.registry.lookup import NotFound
 
 
 def test_a_refusal_reads_as_its_message() -> None:

@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from contactpoint.access.purposes import PURPOSES
 from contactpoint.lib.identifiers import upn_check_letter
-from contactpoint.search.criteria import PURPOSES, Criteria, Refused, parse
+from contactpoint.search.criteria import Criteria, Refused, parse
 
 TODAY = dt.date(2026, 11, 26)
 DOB = {"dob-day": "5", "dob-month": "5", "dob-year": "2016"}

@@ -7,7 +7,7 @@ import csv
 import json
 import pathlib
 
-from contactpoint.ingest.feeds import COLUMNS as LOADER_COLUMNS
+from contactpoint.registry.feeds import COLUMNS as LOADER_COLUMNS
 from contactpoint.synth import cli, feeds, rates
 from tests.unit.synth.conftest import CHILDREN, SEED, Generated, make
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 
-from contactpoint.ingest import feeds
+from contactpoint.registry import feeds
 from contactpoint.registry.models import Carer, Involvement, Organisation
 from tests.unit.synth.conftest import Generated
 

@@ -22,16 +22,17 @@ from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import involvements as service
 from contactpoint.practice.models import ContactRequest, Handover
-from contactpoint.practice.record import NotFound, may_open, openable, record_for
+from contactpoint.practice.record import may_open, openable, record_for
+from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.access import access_rule, refused
+from contactpoint.web.pages import actor_of, notify, page, sentence
 from contactpoint.web.views.children.common import (
     helpers,
     not_found,
     record_url,
     render_record,
 )
-from contactpoint.web.views.users.common import actor_of, notify, page, sentence
 
 # What an action does, given the posted form: the message for the banner.
 Change = Callable[[HttpRequest, Actor, uuid.UUID], str]

@@ -21,12 +21,13 @@ from contactpoint.access.models import User
 from contactpoint.access.permissions import Permission, Principal, decide
 from contactpoint.practice import alerts
 from contactpoint.practice.models import Alert, ContactRequest, EmergencyAccess, Handover
-from contactpoint.practice.record import NotFound, View, record_for, view_for
+from contactpoint.practice.record import View, record_for, view_for
 from contactpoint.registry.involvement_facts import facts_of
+from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.access import access_rule
+from contactpoint.web.pages import actor_of, page
 from contactpoint.web.views.children.common import full_name, helpers, record_url
-from contactpoint.web.views.users.common import actor_of, page
 
 SHOWN = 50  # the newest; older alerts stay in the service
 

@@ -22,8 +22,8 @@ from contactpoint.practice.models import FamilyNotice
 from contactpoint.practice.record import Record, Shown, View, local_team
 from contactpoint.practice.shielding import may_decide as may_decide_shielding
 from contactpoint.registry.models import Child, Involvement, Organisation
+from contactpoint.web.pages import long_date, page
 from contactpoint.web.views.children.search import results_with
-from contactpoint.web.views.users.common import long_date, page
 
 SEX = {"F": "Female", "M": "Male", "U": "Not known"}
 

@@ -23,7 +23,7 @@ from fpdf import FPDF
 from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import subject_access
-from contactpoint.practice.record import NotFound, openable
+from contactpoint.practice.record import openable
 from contactpoint.practice.subject_access import (
     IdentityCheck,
     InvolvementHeld,
@@ -31,10 +31,11 @@ from contactpoint.practice.subject_access import (
     Report,
 )
 from contactpoint.practice.subject_access_history import Access
+from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child
 from contactpoint.web.access import access_rule, refused, step_up
+from contactpoint.web.pages import actor_of, long_date, notify, page, sentence
 from contactpoint.web.views.children.common import helpers, not_found
-from contactpoint.web.views.users.common import actor_of, long_date, notify, page, sentence
 
 MANAGE = Permission.AREA_SUBJECT_ACCESS_MANAGE
 

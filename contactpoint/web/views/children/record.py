@@ -17,10 +17,12 @@ from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import emergency, involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import EmergencyAccess, FamilyNotice
-from contactpoint.practice.record import NotFound, Purged, Record, View, openable, record_for
+from contactpoint.practice.record import Record, View, openable, record_for
 from contactpoint.practice.registration import RegistrationLimit
+from contactpoint.registry.lookup import NotFound, Purged
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.access import access_rule, refused, step_up
+from contactpoint.web.pages import actor_of, notify, page, sentence
 from contactpoint.web.views.children.common import (
     emergency_minutes,
     helpers,
@@ -29,7 +31,6 @@ from contactpoint.web.views.children.common import (
     record_url,
     render_record,
 )
-from contactpoint.web.views.users.common import actor_of, notify, page, sentence
 from contactpoint.web.views.users.forms import Reader
 
 REASONS = list(EmergencyAccess.Reason.choices)

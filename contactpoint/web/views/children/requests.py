@@ -24,11 +24,12 @@ from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.practice import family_notices, rectification
 from contactpoint.practice.models import FamilyNotice, RectificationRequest
-from contactpoint.practice.record import NotFound, openable
+from contactpoint.practice.record import openable
+from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child
 from contactpoint.web.access import access_rule, refused, step_up
+from contactpoint.web.pages import actor_of, notify, page, sentence
 from contactpoint.web.views.children.common import helpers, not_found
-from contactpoint.web.views.users.common import actor_of, notify, page, sentence
 from contactpoint.web.views.users.forms import Reader
 
 RECTIFY = Permission.AREA_RECTIFICATION_MANAGE

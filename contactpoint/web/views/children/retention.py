@@ -22,11 +22,12 @@ from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import archived
 from contactpoint.practice.models import StatutoryAccess
-from contactpoint.practice.record import NotFound, Purged, in_first_year, openable
+from contactpoint.practice.record import in_first_year, openable
+from contactpoint.registry.lookup import NotFound, Purged
 from contactpoint.registry.models import Child
 from contactpoint.web.access import access_rule, refused, step_up
+from contactpoint.web.pages import actor_of, notify, page, sentence
 from contactpoint.web.views.children.common import helpers, not_found, purged, record_url
-from contactpoint.web.views.users.common import actor_of, notify, page, sentence
 from contactpoint.web.views.users.forms import Reader
 
 REASONS = list(StatutoryAccess.Reason.choices)

@@ -19,8 +19,8 @@ from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import emergency
 from contactpoint.practice.models import EmergencyAccess
 from contactpoint.web.access import access_rule, refused, step_up
+from contactpoint.web.pages import actor_of, notify, page, sentence
 from contactpoint.web.views.children.common import helpers
-from contactpoint.web.views.users.common import actor_of, notify, page, sentence
 
 REVIEW = Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW
 LIST = "/emergency-access"

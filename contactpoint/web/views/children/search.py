@@ -25,11 +25,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from contactpoint.access.permissions import Permission
+from contactpoint.access.purposes import PURPOSES
 from contactpoint.practice.record import FINDING_LASTS
 from contactpoint.search import criteria as rules
 from contactpoint.search import service
 from contactpoint.web.access import access_rule
-from contactpoint.web.views.users.common import actor_of, page
+from contactpoint.web.pages import actor_of, page
 
 QUOTA = (
     "You, or your organisation, have made as many searches as contactpoint allows in an "
@@ -60,7 +61,7 @@ def field_errors(refusal: rules.Refused, form: Any) -> dict[str, str]:
 def search(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     context: dict[str, Any] = {
-        "purposes": list(rules.PURPOSES.items()),
+        "purposes": list(PURPOSES.items()),
         "values": request.POST,
         "errors": {},
         "result": None,
@@ -114,7 +115,7 @@ def results(request: HttpRequest, token: str) -> HttpResponse:
     """A search's results again: from the session, without searching again."""
     kept = live(request).get(token)
     if kept is None:
-        context = {"expired": True, "purposes": list(rules.PURPOSES.items()), "values": {}}
+        context = {"expired": True, "purposes": list(PURPOSES.items()), "values": {}}
         return page(request, "children/search.html", context, status=404)
     candidates = service.again([uuid.UUID(c) for c in kept["ids"]])
     return page(request, "children/results.html", {"candidates": candidates})

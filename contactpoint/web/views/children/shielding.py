@@ -21,11 +21,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import shielding
-from contactpoint.practice.record import NotFound, may_open, openable
+from contactpoint.practice.record import may_open, openable
+from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child, ShieldingDecision
 from contactpoint.web.access import access_rule, refused, step_up
+from contactpoint.web.pages import actor_of, long_date, notify, page, sentence
 from contactpoint.web.views.children.common import helpers, not_found
-from contactpoint.web.views.users.common import actor_of, long_date, notify, page, sentence
 from contactpoint.web.views.users.forms import Reader, When
 
 DECIDE = Permission.AREA_SHIELDING_DECIDE

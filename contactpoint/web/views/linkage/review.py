@@ -23,8 +23,8 @@ from contactpoint.linkage.models import LinkDecision, ReviewItem
 from contactpoint.linkage.review import ItemView, ReviewError
 from contactpoint.linkage.review_web import DECIDE, Decider, NotFound, WhyMissing
 from contactpoint.web.access import access_rule, principal_of, step_up
+from contactpoint.web.pages import actor_of, notify, page, sentence
 from contactpoint.web.views.linkage import words
-from contactpoint.web.views.users.common import actor_of, notify, page, sentence
 
 QUEUE = "/linkage/review"
 WHY_HINT = (

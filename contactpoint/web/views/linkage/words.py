@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from contactpoint.ingest.feeds import FeedRecord
 from contactpoint.linkage.models import ReviewItem
 from contactpoint.linkage.review import CandidateView
+from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.golden import Field, GoldenRecord
 
 REASONS: dict[str, str] = {

@@ -17,9 +17,9 @@ from contactpoint.access.permissions import decide
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.oversight import workspace
 from contactpoint.web.access import access_rule, refused, step_up
+from contactpoint.web.pages import actor_of, notify, page, sentence
 from contactpoint.web.views.children.common import when
 from contactpoint.web.views.oversight import words
-from contactpoint.web.views.users.common import actor_of, notify, page, sentence
 
 
 def _before(request: HttpRequest) -> int | None:

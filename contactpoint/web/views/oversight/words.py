@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from contactpoint.access.permissions import Permission
+from contactpoint.access.purposes import PURPOSES
 from contactpoint.audit.models import Event
 from contactpoint.oversight.rules import Kind
 from contactpoint.practice.models import EmergencyAccess
-from contactpoint.search.criteria import PURPOSES
 
 KINDS: dict[str, str] = {
     Kind.SAME_SURNAME_OR_ADDRESS: "Looked at a child with their surname or home postcode",

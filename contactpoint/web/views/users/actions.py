@@ -25,14 +25,8 @@ from contactpoint.access.permissions import Permission, Role
 from contactpoint.access.standing import RECERTIFY_MONTHS, add_months
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.web.access import access_rule, refused, step_up
-from contactpoint.web.views.users.common import (
-    actor_of,
-    long_date,
-    notify,
-    page,
-    sentence,
-    user_or_404,
-)
+from contactpoint.web.pages import actor_of, long_date, notify, page, sentence
+from contactpoint.web.views.users.common import user_or_404
 from contactpoint.web.views.users.forms import Reader, When
 from contactpoint.web.views.users.pages import render_user
 

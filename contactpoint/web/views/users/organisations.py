@@ -17,14 +17,8 @@ from contactpoint.access.permissions import Permission, decide
 from contactpoint.access.users import Actor, Refused, accredit
 from contactpoint.registry.models import Organisation
 from contactpoint.web.access import access_rule, refused, step_up
-from contactpoint.web.views.users.common import (
-    actor_of,
-    long_date,
-    notify,
-    organisation_or_404,
-    organisations_for,
-    page,
-)
+from contactpoint.web.pages import actor_of, long_date, notify, page
+from contactpoint.web.views.users.common import organisation_or_404, organisations_for
 from contactpoint.web.views.users.forms import Reader, When
 
 NATIONAL = Permission.NATIONAL_ORGANISATIONS_MANAGE

@@ -25,14 +25,8 @@ from contactpoint.access.users import (
     visible_users,
 )
 from contactpoint.web.access import access_rule, refused, step_up
-from contactpoint.web.views.users.common import (
-    actor_of,
-    organisations_for,
-    page,
-    role_options,
-    sentence,
-    user_or_404,
-)
+from contactpoint.web.pages import actor_of, page, sentence
+from contactpoint.web.views.users.common import organisations_for, role_options, user_or_404
 from contactpoint.web.views.users.forms import Reader
 
 # The weakest of the users:read permissions: a privacy officer holds it for their

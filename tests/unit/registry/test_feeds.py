@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from contactpoint.ingest.feeds import COLUMNS, FeedRecord, RowParser
+from contactpoint.registry.feeds import COLUMNS, FeedRecord, RowParser
 from tests.conftest import feed_row
 
 TODAY = dt.date(2026, 11, 25)

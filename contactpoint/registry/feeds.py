@@ -12,6 +12,7 @@ import functools
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
+from pathlib import Path
 from typing import Any, ParamSpec, TypeVar, cast
 
 from contactpoint.lib.identifiers import (
@@ -100,6 +101,17 @@ SCHEME = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 
 _P = ParamSpec("_P")
 _T = TypeVar("_T")
+
+
+def source_files(folder: Path) -> list[tuple[str, Path]]:
+    """The feed files of a folder, in load order: the NHS feed first, then the rest."""
+    found: list[tuple[str, Path]] = []
+    for code in SOURCES:
+        if (folder / code).is_dir():
+            found += [(code, p) for p in sorted((folder / code).glob("*.csv"))]
+        elif (folder / f"{code}.csv").is_file():
+            found.append((code, folder / f"{code}.csv"))
+    return found
 
 
 def fast_constructor(cls: Callable[_P, _T]) -> Callable[_P, _T]:

@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from contactpoint.access.relationships import contacts_decision
+from contactpoint.practice.relationships import contacts_decision
 from contactpoint.registry.models import Child, IssuedCpid
 from tests.actors import Actors
 from tests.children import an_involvement

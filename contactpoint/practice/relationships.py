@@ -2,8 +2,9 @@
 active (not ended) involvement with the child, or while their own emergency access to the
 child lasts.
 
-`contacts_decision` asks the one decider like every other check; contactpoint.practice
-builds the record, registration and emergency access on it.
+`contacts_decision` asks the one decider (contactpoint.access.permissions) like every other
+check; the record, registration and emergency access are built on it. The rule lives with
+the record rather than in access because emergency access is a practice fact.
 """
 
 from __future__ import annotations
