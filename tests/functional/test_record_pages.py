@@ -8,9 +8,13 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from contactpoint.access.permissions import Role
+from contactpoint.access.users import Actor
+from contactpoint.practice import emergency
+from contactpoint.practice.models import EmergencyAccess
 from contactpoint.registry.models import Child, Involvement
-from tests.actors import Actors, signed_in
-from tests.children import PEOPLE, load_children
+from tests.actors import Actors, signed_in, user
+from tests.children import PEOPLE, found, load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -90,5 +94,38 @@ def test_emergency_access_prompts_999_shows_one_banner_and_a_future_end(
     record = alice.get(opened["Location"]).content.decode()
     assert record.count("govuk-notification-banner__title") == 1  # one banner, not two
     assert "You are using emergency access" in record
-    review = signed_in(actors.petra).get("/emergency-access").content.decode()
+    petra = signed_in(actors.petra)
+    review = petra.get("/emergency-access").content.decode()
     assert ">Ends<" in review and ">Ended<" not in review
+    assert 'id="none-reviewed"' in review
+
+
+def test_a_reviewed_emergency_access_stays_in_the_history_with_its_outcome(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    child = children["maya"]
+    found(Actor.of(actors.alice), child)
+    emergency.open_access(
+        Actor.of(actors.alice), child, "missing", "Not home tonight, police searching"
+    )
+    petra = signed_in(actors.petra)
+    access = EmergencyAccess.objects.get(child=child)
+    done = petra.post(f"/emergency-access/{access.pk}", {"outcome": "not_justified"})
+    assert done.status_code == 302
+    page = petra.get("/emergency-access").content.decode()
+    assert "No emergency access is waiting for review" in page
+    history = page[page.index('id="reviewed"') :]
+    assert "Alice Adams" in history and child.cpid_id in history
+    assert "Not justified: take it further" in history and "by Petra Price" in history
+    assert "police searching" not in history  # the explanation stays with the waiting list
+    # Another organisation's privacy officer sees none of it.
+    other = signed_in(
+        user(
+            "olga@council-b.example",
+            "Olga Ortiz",
+            actors.council_b,
+            Role.PRIVACY_OFFICER,
+            actors.secrets,
+        )
+    )
+    assert child.cpid_id not in other.get("/emergency-access").content.decode()
