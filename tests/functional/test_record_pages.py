@@ -10,6 +10,7 @@ from django.test import Client
 
 from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
+from contactpoint.audit.models import Event
 from contactpoint.practice import emergency
 from contactpoint.practice.models import EmergencyAccess
 from contactpoint.registry.models import Child, Involvement
@@ -52,7 +53,7 @@ def test_who_to_contact_comes_first_with_links_to_call_and_write(
     assert 'href="tel:02079460202"' in contacts and "Charlie Clark" in contacts
     assert f'href="mailto:{actors.charlie.email}"' in contacts
     assert "OFFICIAL-SENSITIVE" in page and "Printed on" in page and "by Alice Adams" in page
-    assert "data-cp-print" in page
+    assert f'href="{record}/print"' in page  # the print view, which works without a script
 
 
 def test_ending_an_involvement_asks_first_and_warns_of_the_only_link(
@@ -129,3 +130,43 @@ def test_a_reviewed_emergency_access_stays_in_the_history_with_its_outcome(
         )
     )
     assert child.cpid_id not in other.get("/emergency-access").content.decode()
+
+
+def test_the_print_view_is_marked_names_who_printed_it_and_is_audited(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    child = children["amelia"]
+    alice, charlie = signed_in(actors.alice), signed_in(actors.charlie)
+    find_and_register(charlie, child, "amelia", SOCIAL_WORKER)
+    record = find_and_register(alice, child, "amelia", NURSE)
+    assert f'href="{record}/print"' in alice.get(record).content.decode()
+    printed = alice.get(f"{record}/print")
+    page = printed.content.decode()
+    assert printed.status_code == 200
+    assert page.count("OFFICIAL-SENSITIVE") >= 2  # at the top and the foot of the paper
+    assert "Printed on" in page and "by Alice Adams, Parkside Primary School" in page
+    assert 'href="tel:02079460202"' in page and "Charlie Clark" in page
+    main = page[page.index("<main") : page.index("</main>")]
+    assert "<form" not in main  # none of the record's buttons: paper takes no action
+    prints = Event.objects.filter(action="child:record:print", child_id=child.pk)
+    assert (
+        prints.count() == 1
+        and prints.get().principal == actors.alice.principal(second_factor=True).key
+    )
+
+
+def test_the_print_view_of_a_record_seen_without_contacts_goes_back_to_the_record(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    child = children["amelia"]
+    bob = signed_in(actors.bob)
+    given, family, born, _sex, _postcode = PEOPLE["amelia"]
+    year, month, day = born.split("-")
+    form = {"purpose": "starting_work", "family_name": family, "given_name": given}
+    assert bob.post("/search", {**form, "dob-day": day, "dob-month": month, "dob-year": year})
+    Involvement.objects.filter(child=child).delete()
+    record = f"/children/{child.cpid_id}"
+    answer = bob.get(f"{record}/print")
+    assert answer.status_code == 302 and answer["Location"] == record
+    assert not Event.objects.filter(action="child:record:print").exists()
+    assert signed_in(actors.charlie).get(f"{record}/print").status_code == 404  # not found
