@@ -217,7 +217,7 @@ def test_the_index_team_reaches_every_page_of_its_work_from_home(browser: Any, s
         page.click(f"#queues a[href='{href}']")
         page.wait_for_url(f"**{href}")
         assert_accessible(page, checked)
-    page.click("nav a:has-text(\"Your team's work\")")
+    page.click('nav a:has-text("Your team\'s work")')
     page.click("#queues a[href='/users']")
     page.click(f"a[href='/users/{actors.bob.id}']")
     page.wait_for_url(f"**/users/{actors.bob.id}")
