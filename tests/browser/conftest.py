@@ -103,6 +103,44 @@ def sign_in(
     clean()
 
 
+def yesterdays_alert(actors: Any, principal: str, child_id: Any, kind: str, reason: str) -> Any:
+    """A misuse alert about `principal` (a user of school A) for yesterday, as the nightly
+    detection raises them, in school A's privacy officer's queue."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from contactpoint.oversight.models import MisuseAlert
+
+    day = dt.date.today() - dt.timedelta(days=1)
+    return MisuseAlert.objects.create(
+        kind=kind,
+        principal=principal,
+        organisation_id=actors.school_a.pk,
+        first_day=day,
+        last_day=day,
+        raised_at=timezone.now(),
+        reason=reason,
+        child_ids=[str(child_id)],
+        count=1,
+    )
+
+
+def fill_search(page: Any, key: str, purpose: str = "starting_work") -> None:
+    """Fill in Find a child for one of tests/children.py's PEOPLE and press Search."""
+    from tests.children import PEOPLE
+
+    given, family, born, _sex, _postcode = PEOPLE[key]
+    year, month, day = born.split("-")
+    page.check(f"input[name=purpose][value={purpose}]")
+    page.fill("#family_name", family)
+    page.fill("#given_name", given)
+    page.fill("#dob-day", day.lstrip("0"))
+    page.fill("#dob-month", month.lstrip("0"))
+    page.fill("#dob-year", year)
+    page.click("button:has-text('Search')")
+
+
 def signed_in_page(browser: Any, server: str, actors: Any, who: Any) -> Any:
     """A new browser context signed in as `who` (`sign_in`), on their home page."""
     page = browser.new_context().new_page()

@@ -28,24 +28,33 @@ def children(feeds: Path) -> dict[str, Child]:
     return load_children(feeds)
 
 
-def find_and_register(client: Client, child: Child, key: str, details: dict[str, str]) -> str:
+def search(client: Client, key: str, purpose: str = "starting_work") -> None:
+    """Find one of tests/children.py's PEOPLE by name and date of birth (results: 303)."""
     given, family, born, _sex, _postcode = PEOPLE[key]
     year, month, day = born.split("-")
-    form = {"purpose": "starting_work", "family_name": family, "given_name": given}
+    form = {"purpose": purpose, "family_name": family, "given_name": given}
     dob = {"dob-day": day, "dob-month": month, "dob-year": year}
     assert client.post("/search", {**form, **dob}).status_code == 303
+
+
+def find_and_register(client: Client, child: Child, key: str, details: dict[str, str]) -> str:
+    search(client, key)
     record = f"/children/{child.cpid_id}"
     assert client.post(f"{record}/involvements", details).status_code == 302
     return record
 
 
+def both_registered(child: Child, actors: Actors) -> tuple[Client, str]:
+    """Charlie, then Alice, registered with Amelia: Alice's client and the record's address."""
+    alice, charlie = signed_in(actors.alice), signed_in(actors.charlie)
+    find_and_register(charlie, child, "amelia", SOCIAL_WORKER)
+    return alice, find_and_register(alice, child, "amelia", NURSE)
+
+
 def test_who_to_contact_comes_first_with_links_to_call_and_write(
     children: dict[str, Child], actors: Actors
 ) -> None:
-    child = children["amelia"]
-    alice, charlie = signed_in(actors.alice), signed_in(actors.charlie)
-    find_and_register(charlie, child, "amelia", SOCIAL_WORKER)
-    record = find_and_register(alice, child, "amelia", NURSE)
+    alice, record = both_registered(children["amelia"], actors)
     page = alice.get(record).content.decode()
     top = page.index('id="who-to-contact"')
     assert top < page.index(">Identity<") and top < page.index(">Parents and carers<")
@@ -82,11 +91,7 @@ def test_emergency_access_prompts_999_shows_one_banner_and_a_future_end(
 ) -> None:
     child = children["maya"]
     alice = signed_in(actors.alice)
-    given, family, born, _sex, _postcode = PEOPLE["maya"]
-    year, month, day = born.split("-")
-    form = {"purpose": "safeguarding", "family_name": family, "given_name": given}
-    dob = {"dob-day": day, "dob-month": month, "dob-year": year}
-    assert alice.post("/search", {**form, **dob}).status_code == 303
+    search(alice, "maya", purpose="safeguarding")
     path = f"/children/{child.cpid_id}/emergency-access"
     assert "call 999 now" in alice.get(path).content.decode()
     explanation = "Police called about the child at the address tonight"
@@ -136,9 +141,7 @@ def test_the_print_view_is_marked_names_who_printed_it_and_is_audited(
     children: dict[str, Child], actors: Actors
 ) -> None:
     child = children["amelia"]
-    alice, charlie = signed_in(actors.alice), signed_in(actors.charlie)
-    find_and_register(charlie, child, "amelia", SOCIAL_WORKER)
-    record = find_and_register(alice, child, "amelia", NURSE)
+    alice, record = both_registered(child, actors)
     assert f'href="{record}/print"' in alice.get(record).content.decode()
     printed = alice.get(f"{record}/print")
     page = printed.content.decode()
@@ -160,10 +163,7 @@ def test_the_print_view_of_a_record_seen_without_contacts_goes_back_to_the_recor
 ) -> None:
     child = children["amelia"]
     bob = signed_in(actors.bob)
-    given, family, born, _sex, _postcode = PEOPLE["amelia"]
-    year, month, day = born.split("-")
-    form = {"purpose": "starting_work", "family_name": family, "given_name": given}
-    assert bob.post("/search", {**form, "dob-day": day, "dob-month": month, "dob-year": year})
+    search(bob, "amelia")
     Involvement.objects.filter(child=child).delete()
     record = f"/children/{child.cpid_id}"
     answer = bob.get(f"{record}/print")
