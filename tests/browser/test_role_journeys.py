@@ -189,8 +189,14 @@ def test_the_social_worker_registers_and_sees_who_to_contact(
     assert len(checked) == 11
 
 
-def test_the_index_team_reaches_every_page_of_its_work_from_home(browser: Any, served: str) -> None:
+def test_the_index_team_reaches_every_page_of_its_work_from_home(
+    browser: Any, served: str, feeds: Path
+) -> None:
     actors = make_actors()
+    amelia = load_children(feeds)["amelia"]  # pupils of a Camden school: Ian's area
+    alice = Actor.of(actors.alice)
+    found(alice, amelia)  # her registration makes a family notice due for Camden
+    involvements.register(alice, amelia, Details("school_nurse", "School nurse", "020 7946 0101"))
     checked: list[str] = []
     page = browser.new_context().new_page()
     sign_in(page, served, actors, actors.ian, checked)
@@ -215,8 +221,26 @@ def test_the_index_team_reaches_every_page_of_its_work_from_home(browser: Any, s
     page.click(f"a[href='/users/{actors.bob.id}']")
     page.wait_for_url(f"**/users/{actors.bob.id}")
     assert_accessible(page, checked)
+    page.goto(served + "/family-notices")
+    page.click("#notices a:has-text('Open the letter')")
+    page.wait_for_url("**/family-notices/**")
+    assert_accessible(page, checked)
+
+    # A child of the area: the record and each of the local index team's pages for it.
+    find(page, checked, "amelia", purpose="starting_work")
+    open_child(page, checked)
+    record = page.url
+    team = page.locator("main a[href*='/children/']").evaluate_all(
+        "links => links.map(a => a.pathname).filter(p => !p.endsWith('/print'))"
+    )
+    assert len(team) >= 3, team  # subject access, rectification, keeping it to 25, ...
+    for href in team:
+        page.goto(record)
+        page.click(f"main a[href='{href}']")
+        page.wait_for_url(f"**{href}")
+        assert_accessible(page, checked)
     page.context.close()
-    assert len(checked) == 11
+    assert len(checked) == 15 + len(team)
 
 
 def test_the_privacy_officer_reviews_through_a_step_up_and_keeps_a_history(
