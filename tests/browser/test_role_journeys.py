@@ -127,29 +127,38 @@ def test_the_practitioner_finds_goes_back_prints_and_keeps_a_form_through_a_step
     assert page.locator(".govuk-notification-banner").count() == 1  # one banner
     assert EmergencyAccess.objects.filter(user=actors.alice).count() == 1
     assert_accessible(page, checked)
-    check_small_screens(browser, served, actors)
+    check_small_screens(browser, served, actors, f"/children/{children['amelia'].cpid_id}")
     page.context.close()
     assert len(checked) == 13
 
 
-def check_small_screens(browser: Any, served: str, actors: Actors) -> None:
-    """At 320 pixels the menu folds under "Menu" and nothing scrolls sideways; without a
-    script every link of the menu shows. (Other users than the walk's: a code is used once.)"""
+def check_small_screens(browser: Any, served: str, actors: Actors, record: str) -> None:
+    """At 320 pixels the menu folds under "Menu" and nothing scrolls sideways (home, the
+    record with its contacts, the print view); without a script every link of the menu
+    shows and the print view opens. (Other users than the walk's: a code is used once;
+    both are of services involved with the child.)"""
     small = browser.new_context(viewport={"width": 320, "height": 640})
     page = small.new_page()
     sign_in(page, served, actors, actors.bob)
     menu = page.locator("nav button:has-text('Menu')")
     assert menu.is_visible() and not page.locator("#navigation").is_visible()
-    assert page.evaluate("document.documentElement.scrollWidth") <= 320
     menu.click()
     assert page.locator("#navigation a:has-text('Find a child')").is_visible()
     checked: list[str] = []
-    assert_accessible(page, checked)
+    for address in (None, served + record, served + record + "/print"):
+        if address:
+            page.goto(address)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, page.url
+        assert_accessible(page, checked)
     small.close()
     plain = browser.new_context(java_script_enabled=False)
     page = plain.new_page()
     sign_in(page, served, actors, actors.charlie)
     assert page.locator("#navigation a:has-text('Your account')").is_visible()
+    page.goto(served + record)
+    page.click("#print-link")
+    page.wait_for_url("**/print")
+    assert "Use your browser's print command" in page.locator("main").inner_text()
     plain.close()
 
 
