@@ -2,11 +2,11 @@
 pages have something to show on the first run (development only).
 
 After `contactpoint demo-users`, this writes to the audit log, dated yesterday (UK time),
-what the demo users would have done: the first demo social worker found and viewed one of
-their caseload in the morning, and the first demo practitioner found and viewed
-LATE_LOOKS children late in the evening, a misuse pattern (`out_of_hours`). It then runs
-the nightly misuse detection for yesterday, which puts an alert in the queue of that
-practitioner's privacy officer (`/oversight`).
+what the demo users would have done: the first demo social worker (by e-mail address)
+found and viewed one of their caseload in the morning, and the first school practitioner
+found and viewed LATE_LOOKS children late in the evening, a misuse pattern
+(`out_of_hours`). It then runs the nightly misuse detection for yesterday, which puts an
+alert in the queue of that practitioner's privacy officer (`/oversight`).
 
 Nothing here is drawn at random: the children are the first by contactpoint ID and the
 times are fixed, so the alert is raised on every run. A day already judged is left as it
