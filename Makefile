@@ -7,6 +7,8 @@ BIN := $(VENV)/bin
 UV_VERSION := 0.13.9
 DEMO_CHILDREN ?= 20000
 DEMO_FEEDS := var/demo-feeds
+# The port `make demo` serves on: `make demo PORT=8123`.
+PORT ?= 8000
 # Test processes (pytest-xdist); each has its own databases and data directory.
 TEST_WORKERS ?= auto
 export CONTACTPOINT_DATA_DIR ?= $(CURDIR)/var
@@ -31,25 +33,27 @@ node_modules/.installed: package.json package-lock.json
 
 setup: $(VENV)/.installed node_modules/.installed ## create the virtual environment and install everything
 
-demo-data: setup ## what `make demo` does before it serves: keys, ~20,000 children, demo users
+demo-data: setup ## what `make demo` does before it serves: keys, ~20,000 children, demo users, yesterday's activity
 	CONTACTPOINT_ENV=development $(BIN)/contactpoint init
 	@test -f $(DEMO_FEEDS)/manifest.json || \
 		CONTACTPOINT_ENV=development $(BIN)/contactpoint synth --children $(DEMO_CHILDREN) --seed 1 --out $(DEMO_FEEDS)
 	CONTACTPOINT_ENV=development $(BIN)/contactpoint load --bulk $(DEMO_FEEDS)
 	CONTACTPOINT_ENV=development $(BIN)/contactpoint demo-users
+	CONTACTPOINT_ENV=development $(BIN)/contactpoint demo-activity
 
-demo: demo-data ## run the service on SQLite with about 20,000 synthetic children
+demo: demo-data ## run the service on SQLite with about 20,000 synthetic children (PORT=8000)
 	@echo
-	@echo "contactpoint is starting at http://localhost:8000 (Ctrl-C stops it). Use that address:"
+	@echo "contactpoint is starting at http://localhost:$(PORT) (Ctrl-C stops it). Use that address:"
 	@echo "browsers keep its secure session cookies over plain http from localhost only."
 	@echo "Sign in as a demo user: the throw-away credentials are in var/demo/demo-users.txt."
+	@echo "The demo privacy officer has yesterday's misuse alert at http://localhost:$(PORT)/oversight."
 	@echo "Next: CONTACTPOINT_ENV=development $(BIN)/contactpoint quarantine list"
 	@echo "      CONTACTPOINT_ENV=development $(BIN)/contactpoint review list"
 	@echo "      CONTACTPOINT_ENV=development $(BIN)/contactpoint linkage evaluate --truth $(DEMO_FEEDS)/truth"
 	@echo "      CONTACTPOINT_ENV=development $(BIN)/contactpoint keys status"
 	@echo "      CONTACTPOINT_ENV=development $(BIN)/contactpoint backup --out var/backup.jsonl.gz"
 	@echo
-	CONTACTPOINT_ENV=development $(BIN)/contactpoint serve
+	CONTACTPOINT_ENV=development CONTACTPOINT_BASE_URL=http://localhost:$(PORT) $(BIN)/contactpoint serve --bind 127.0.0.1:$(PORT)
 
 demo-check: ## build the demo as `make demo` does, serve it, check it answers (CI runs this)
 	.ci/demo-check

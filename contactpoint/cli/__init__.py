@@ -41,6 +41,11 @@ COMMANDS: dict[str, tuple[str, bool, str]] = {
         "nightly misuse detection for privacy officers",
     ),
     "demo-users": ("contactpoint.cli.demo_users", True, "demo users for every role (development)"),
+    "demo-activity": (
+        "contactpoint.cli.demo_activity",
+        True,
+        "yesterday's demo activity and its misuse alert (development)",
+    ),
     "serve": ("contactpoint.cli.serve", True, "run the web application under gunicorn"),
 }
 

@@ -105,6 +105,19 @@ def to_review(actor: Actor) -> QuerySet[EmergencyAccess]:
     )
 
 
+def reviewed(actor: Actor, last: int = 50) -> QuerySet[EmergencyAccess]:
+    """The actor's organisation's emergency accesses already reviewed, the latest review
+    first (at most `last`): the history a privacy officer looks back on."""
+    require(actor, Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW)
+    return (
+        EmergencyAccess.objects.filter(
+            organisation_id=actor.principal.organisation_id, reviewed_at__isnull=False
+        )
+        .select_related("user", "child", "reviewed_by")
+        .order_by("-reviewed_at")[:last]
+    )
+
+
 def review(actor: Actor, access_id: uuid.UUID, outcome: str) -> EmergencyAccess:
     """Record a privacy officer's review of one emergency access of their organisation."""
     access = EmergencyAccess.objects.filter(pk=access_id).first()

@@ -14,32 +14,38 @@ from contactpoint.practice import alerts
 
 
 def nav(request: HttpRequest) -> list[dict[str, str]]:
-    """The header links a signed-in user may follow; nothing they would be refused."""
+    """The header links a signed-in user may follow; nothing they would be refused.
+
+    Short, so that it fits one line and folds under "Menu" on a small screen: the pages of
+    the user's team (reviews, the local index team's queues, administration) are grouped on
+    the home page, which "Your team's work" leads to.
+    """
     principal = getattr(request, "principal", None)
     items: list[dict[str, str]] = [{"href": "/", "text": "Home"}]
-    if principal is not None and decide(principal, Permission.CHILD_RECORDS_SEARCH):
+    if principal is None:
+        return items
+    if decide(principal, Permission.CHILD_RECORDS_SEARCH):
         items.append({"href": "/search", "text": "Find a child"})
-    if principal is not None and decide(principal, Permission.SELF_ALERTS_READ):
+    if decide(principal, Permission.SELF_ALERTS_READ):
         count = alerts.unread(request.user) if isinstance(request.user, User) else 0
         items.append({"href": "/alerts", "text": f"Alerts ({count} new)" if count else "Alerts"})
-    if principal is not None and decide(principal, Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW):
-        items.append({"href": "/emergency-access", "text": "Emergency access reviews"})
-    if principal is not None and decide(principal, Permission.ORGANISATION_MISUSE_ALERTS_REVIEW):
-        items.append({"href": "/oversight", "text": "Misuse alerts"})
-    if principal is not None and decide(principal, Permission.AREA_SHIELDING_DECIDE):
-        items.append({"href": "/shielding", "text": "Shielding"})
-    if principal is not None and decide(principal, Permission.AREA_LINKAGE_REVIEW_DECIDE):
-        items.append({"href": "/linkage/review", "text": "Linkage review"})
-    if principal is not None and decide(principal, Permission.AREA_RECTIFICATION_MANAGE):
-        items.append({"href": "/rectification", "text": "Corrections"})
-    if principal is not None and decide(principal, Permission.AREA_FAMILY_NOTICES_MANAGE):
-        items.append({"href": "/family-notices", "text": "Family notices"})
+    if any(decide(principal, permission) for permission in TEAM_PERMISSIONS):
+        items.append({"href": "/#team-work", "text": "Your team's work"})
     items.append({"href": "/account", "text": "Your account"})
-    if principal is not None and decide(principal, Permission.ORGANISATION_USERS_READ):
-        items.append({"href": "/users", "text": "Users"})
-    if principal is not None and decide(principal, Permission.AREA_ORGANISATIONS_READ):
-        items.append({"href": "/organisations", "text": "Organisations"})
     return items
+
+
+# A role holding any of these has pages of its team's work (listed on the home page).
+TEAM_PERMISSIONS = (
+    Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW,
+    Permission.ORGANISATION_MISUSE_ALERTS_REVIEW,
+    Permission.AREA_SHIELDING_DECIDE,
+    Permission.AREA_LINKAGE_REVIEW_DECIDE,
+    Permission.AREA_RECTIFICATION_MANAGE,
+    Permission.AREA_FAMILY_NOTICES_MANAGE,
+    Permission.ORGANISATION_USERS_READ,
+    Permission.AREA_ORGANISATIONS_READ,
+)
 
 
 def environment(**options: Any) -> Environment:

@@ -16,7 +16,13 @@ from contactpoint.access.models import Activation, TotpDevice, User
 from contactpoint.access.users import Actor
 from contactpoint.practice import emergency
 from tests.actors import PASSWORD, make_actors
-from tests.browser.conftest import axe_violations, signed_in_page
+from tests.browser.conftest import (
+    axe_violations,
+    fill_search,
+    sign_in,
+    signed_in_page,
+    yesterdays_alert,
+)
 from tests.children import found, load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -58,16 +64,7 @@ def test_every_page_has_no_accessibility_violations(browser: Any, server: str) -
     assert axe_violations(anonymous) == []
 
     page = browser.new_context().new_page()
-    page.goto(server + "/sign-in")
-    page.fill("#email", actors.ian.email)
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Continue')")
-    page.wait_for_url("**/second-factor**")
-    assert axe_violations(page) == []
-    page.fill("#code", actors.code(actors.ian))
-    page.click("button:has-text('Continue')")
-    page.wait_for_url(server + "/")  # the index team's home
-    assert axe_violations(page) == []
+    sign_in(page, server, actors, actors.ian, checked)  # to the index team's home
     for path in (
         "/",
         "/account",
@@ -101,7 +98,7 @@ def test_every_page_has_no_accessibility_violations(browser: Any, server: str) -
     page.wait_for_load_state()
     assert page.locator("h1").inner_text() == "You have signed out"
     assert axe_violations(page) == []
-    assert len(checked) == 18
+    assert len(checked) == 22
 
 
 def test_the_first_sign_in_and_refusal_pages_have_no_violations(browser: Any, server: str) -> None:
@@ -153,13 +150,7 @@ def test_the_practitioner_pages_have_no_violations(browser: Any, server: str, fe
     page.click("button:has-text('Search')")  # nothing entered: every field's error
     assert page.locator(".govuk-error-summary").is_visible()
     assert axe_violations(page) == []
-    page.check("input[name=purpose][value=starting_work]")
-    page.fill("#family_name", "Hartley")
-    page.fill("#given_name", "Amelia")
-    page.fill("#dob-day", "4")
-    page.fill("#dob-month", "3")
-    page.fill("#dob-year", "2015")
-    page.click("button:has-text('Search')")
+    fill_search(page, "amelia")
     page.wait_for_load_state()
     assert page.locator("#results").is_visible()
     assert axe_violations(page) == []
@@ -198,7 +189,6 @@ def test_the_practitioner_pages_have_no_violations(browser: Any, server: str, fe
 
 def test_the_privacy_officers_workspace_has_no_violations(browser: Any, server: str) -> None:
     from contactpoint.audit import log as audit_log
-    from contactpoint.oversight.models import MisuseAlert
     from contactpoint.registry.children import create_children
 
     actors = make_actors()
@@ -206,17 +196,8 @@ def test_the_privacy_officers_workspace_has_no_violations(browser: Any, server: 
     alice = actors.alice.principal(second_factor=True)
     viewed = audit_log.entry(alice, "child:record:view", child_id=child.pk, signals="involved")
     audit_log.append(viewed)
-    day = dt.date.today() - dt.timedelta(days=1)
-    alert = MisuseAlert.objects.create(
-        kind="same_surname_or_address",
-        principal=alice.key,
-        organisation_id=actors.school_a.pk,
-        first_day=day,
-        last_day=day,
-        raised_at=timezone.now(),
-        reason="1 child with the user's surname",
-        child_ids=[str(child.pk)],
-        count=1,
+    alert = yesterdays_alert(
+        actors, alice.key, child.pk, "same_surname_or_address", "1 child with the user's surname"
     )
     petra = signed_in_page(browser, server, actors, actors.petra)
     checked: list[str] = []

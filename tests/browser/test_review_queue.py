@@ -49,7 +49,7 @@ def test_the_index_team_decides_an_item_on_pages_with_no_accessibility_violation
 
     with serving() as server:
         ian = signed_in_page(browser, server, actors, actors.ian)
-        ian.click("nav a:has-text('Linkage review')")
+        ian.click("#queues a[href='/linkage/review']")  # his home groups his team's pages
         ian.wait_for_url("**/linkage/review")
         assert str(item.pk) in ian.locator("#items").inner_html()
         assert "Amelia" not in ian.locator("main").inner_text()

@@ -8,9 +8,14 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
+from contactpoint.access.permissions import Role
+from contactpoint.access.users import Actor
+from contactpoint.audit.models import Event
+from contactpoint.practice import emergency
+from contactpoint.practice.models import EmergencyAccess
 from contactpoint.registry.models import Child, Involvement
-from tests.actors import Actors, signed_in
-from tests.children import PEOPLE, load_children
+from tests.actors import Actors, signed_in, user
+from tests.children import PEOPLE, found, load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -23,24 +28,33 @@ def children(feeds: Path) -> dict[str, Child]:
     return load_children(feeds)
 
 
-def find_and_register(client: Client, child: Child, key: str, details: dict[str, str]) -> str:
+def search(client: Client, key: str, purpose: str = "starting_work") -> None:
+    """Find one of tests/children.py's PEOPLE by name and date of birth (results: 303)."""
     given, family, born, _sex, _postcode = PEOPLE[key]
     year, month, day = born.split("-")
-    form = {"purpose": "starting_work", "family_name": family, "given_name": given}
+    form = {"purpose": purpose, "family_name": family, "given_name": given}
     dob = {"dob-day": day, "dob-month": month, "dob-year": year}
     assert client.post("/search", {**form, **dob}).status_code == 303
+
+
+def find_and_register(client: Client, child: Child, key: str, details: dict[str, str]) -> str:
+    search(client, key)
     record = f"/children/{child.cpid_id}"
     assert client.post(f"{record}/involvements", details).status_code == 302
     return record
 
 
+def both_registered(child: Child, actors: Actors) -> tuple[Client, str]:
+    """Charlie, then Alice, registered with Amelia: Alice's client and the record's address."""
+    alice, charlie = signed_in(actors.alice), signed_in(actors.charlie)
+    find_and_register(charlie, child, "amelia", SOCIAL_WORKER)
+    return alice, find_and_register(alice, child, "amelia", NURSE)
+
+
 def test_who_to_contact_comes_first_with_links_to_call_and_write(
     children: dict[str, Child], actors: Actors
 ) -> None:
-    child = children["amelia"]
-    alice, charlie = signed_in(actors.alice), signed_in(actors.charlie)
-    find_and_register(charlie, child, "amelia", SOCIAL_WORKER)
-    record = find_and_register(alice, child, "amelia", NURSE)
+    alice, record = both_registered(children["amelia"], actors)
     page = alice.get(record).content.decode()
     top = page.index('id="who-to-contact"')
     assert top < page.index(">Identity<") and top < page.index(">Parents and carers<")
@@ -48,7 +62,7 @@ def test_who_to_contact_comes_first_with_links_to_call_and_write(
     assert 'href="tel:02079460202"' in contacts and "Charlie Clark" in contacts
     assert f'href="mailto:{actors.charlie.email}"' in contacts
     assert "OFFICIAL-SENSITIVE" in page and "Printed on" in page and "by Alice Adams" in page
-    assert "data-cp-print" in page
+    assert f'href="{record}/print"' in page  # the print view, which works without a script
 
 
 def test_ending_an_involvement_asks_first_and_warns_of_the_only_link(
@@ -77,11 +91,7 @@ def test_emergency_access_prompts_999_shows_one_banner_and_a_future_end(
 ) -> None:
     child = children["maya"]
     alice = signed_in(actors.alice)
-    given, family, born, _sex, _postcode = PEOPLE["maya"]
-    year, month, day = born.split("-")
-    form = {"purpose": "safeguarding", "family_name": family, "given_name": given}
-    dob = {"dob-day": day, "dob-month": month, "dob-year": year}
-    assert alice.post("/search", {**form, **dob}).status_code == 303
+    search(alice, "maya", purpose="safeguarding")
     path = f"/children/{child.cpid_id}/emergency-access"
     assert "call 999 now" in alice.get(path).content.decode()
     explanation = "Police called about the child at the address tonight"
@@ -90,5 +100,73 @@ def test_emergency_access_prompts_999_shows_one_banner_and_a_future_end(
     record = alice.get(opened["Location"]).content.decode()
     assert record.count("govuk-notification-banner__title") == 1  # one banner, not two
     assert "You are using emergency access" in record
-    review = signed_in(actors.petra).get("/emergency-access").content.decode()
+    petra = signed_in(actors.petra)
+    review = petra.get("/emergency-access").content.decode()
     assert ">Ends<" in review and ">Ended<" not in review
+    assert 'id="none-reviewed"' in review
+
+
+def test_a_reviewed_emergency_access_stays_in_the_history_with_its_outcome(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    child = children["maya"]
+    found(Actor.of(actors.alice), child)
+    emergency.open_access(
+        Actor.of(actors.alice), child, "missing", "Not home tonight, police searching"
+    )
+    petra = signed_in(actors.petra)
+    access = EmergencyAccess.objects.get(child=child)
+    done = petra.post(f"/emergency-access/{access.pk}", {"outcome": "not_justified"})
+    assert done.status_code == 302
+    page = petra.get("/emergency-access").content.decode()
+    assert "No emergency access is waiting for review" in page
+    history = page[page.index('id="reviewed"') :]
+    assert "Alice Adams" in history and child.cpid_id in history
+    assert "Not justified: take it further" in history and "by Petra Price" in history
+    assert "police searching" not in history  # the explanation stays with the waiting list
+    # Another organisation's privacy officer sees none of it.
+    other = signed_in(
+        user(
+            "olga@council-b.example",
+            "Olga Ortiz",
+            actors.council_b,
+            Role.PRIVACY_OFFICER,
+            actors.secrets,
+        )
+    )
+    assert child.cpid_id not in other.get("/emergency-access").content.decode()
+
+
+def test_the_print_view_is_marked_names_who_printed_it_and_is_audited(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    child = children["amelia"]
+    alice, record = both_registered(child, actors)
+    assert f'href="{record}/print"' in alice.get(record).content.decode()
+    printed = alice.get(f"{record}/print")
+    page = printed.content.decode()
+    assert printed.status_code == 200
+    assert page.count("OFFICIAL-SENSITIVE") >= 2  # at the top and the foot of the paper
+    assert "Printed on" in page and "by Alice Adams, Parkside Primary School" in page
+    assert 'href="tel:02079460202"' in page and "Charlie Clark" in page
+    main = page[page.index("<main") : page.index("</main>")]
+    assert "<form" not in main  # none of the record's buttons: paper takes no action
+    prints = Event.objects.filter(action="child:record:print", child_id=child.pk)
+    assert (
+        prints.count() == 1
+        and prints.get().principal == actors.alice.principal(second_factor=True).key
+    )
+
+
+def test_the_print_view_of_a_record_seen_without_contacts_goes_back_to_the_record(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    child = children["amelia"]
+    bob = signed_in(actors.bob)
+    search(bob, "amelia")
+    Involvement.objects.filter(child=child).delete()
+    record = f"/children/{child.cpid_id}"
+    answer = bob.get(f"{record}/print")
+    assert answer.status_code == 302 and answer["Location"] == record
+    assert not Event.objects.filter(action="child:record:print").exists()
+    assert signed_in(actors.charlie).get(f"{record}/print").status_code == 404  # not found

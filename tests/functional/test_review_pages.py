@@ -171,8 +171,9 @@ def test_anonymous_is_sent_to_sign_in(item_a: ReviewItem) -> None:
     assert answer.status_code == 302 and answer["Location"].startswith("/sign-in?next=")
 
 
-def test_the_index_team_has_the_menu_entry(actors: Actors) -> None:
-    assert 'href="/linkage/review"' in text(signed_in(actors.ian).get("/account"))
+def test_the_index_team_finds_the_review_queue_on_its_home(actors: Actors) -> None:
+    # The menu's "Your team's work" leads to the home, which lists the team's pages.
+    assert 'href="/linkage/review"' in text(signed_in(actors.ian).get("/"))
 
 
 # --- decisions -----------------------------------------------------------------------------

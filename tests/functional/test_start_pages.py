@@ -61,6 +61,27 @@ def test_each_team_sees_its_queues_and_the_operators_the_counts(actors: Actors) 
     assert "Children in the index" in national
 
 
+def test_the_menu_is_short_and_leads_to_the_teams_pages_grouped_on_the_home_page(
+    actors: Actors,
+) -> None:
+    index_team = text(signed_in(actors.ian), "/")
+    menu = index_team[index_team.index('aria-label="Menu"') : index_team.index("</nav>")]
+    assert menu.count("<li") == 5 and 'href="/#team-work"' in menu  # home, find, alerts, ...
+    assert 'href="/linkage/review"' not in menu
+    queues = index_team[index_team.index('id="team-work"') :]
+    for group, href in (
+        ("Local index team", "/linkage/review"),
+        ("Administration", "/users"),
+    ):
+        assert f">{group}</h3>" in queues and f'href="{href}"' in queues
+    assert queues.index("Local index team") < queues.index("Administration")
+    practitioner = text(signed_in(actors.alice), "/")
+    menu = practitioner[practitioner.index('aria-label="Menu"') : practitioner.index("</nav>")]
+    assert "Your team&#39;s work" not in menu and 'id="team-work"' not in practitioner
+    officer = text(signed_in(actors.petra), "/")
+    assert ">Reviews</h3>" in officer and "Your team&#39;s work" in officer
+
+
 def test_the_account_page_shows_plain_permissions_and_long_dates(actors: Actors) -> None:
     page = text(signed_in(actors.alice), "/account")
     assert "Find a child by their details" in page and "<code>" not in page

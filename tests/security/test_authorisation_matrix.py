@@ -155,6 +155,8 @@ WEB: list[Case] = [
     Case("GET", "/search/results/no-such-token", NOBODY),
     Case("GET", "/children/{found}", CHILD_USERS),
     Case("GET", "/children/{unfound}", NOBODY),
+    Case("GET", "/children/{found}/print", CHILD_USERS),
+    Case("GET", "/children/{unfound}/print", NOBODY),
     Case("GET", "/children/{found}/involvements", CHILD_USERS),
     Case("POST", "/children/{found}/involvements", CHILD_USERS, REGISTER),
     Case("POST", "/children/{unfound}/involvements", NOBODY, REGISTER),

@@ -34,6 +34,21 @@ def counts() -> dict[str, int]:
     }
 
 
+# The groups the team's pages are listed under, in this order, on the home page (the
+# header's menu links there rather than listing them all: up to ten for the index team).
+REVIEWS, INDEX_TEAM, ADMINISTRATION = "Reviews", "Local index team", "Administration"
+GROUPS = {
+    "/emergency-access": REVIEWS,
+    "/oversight": REVIEWS,
+    "/shielding": INDEX_TEAM,
+    "/linkage/review": INDEX_TEAM,
+    "/rectification": INDEX_TEAM,
+    "/family-notices": INDEX_TEAM,
+    "/users": ADMINISTRATION,
+    "/organisations": ADMINISTRATION,
+}
+
+
 def queues(actor: Actor) -> list[dict[str, Any]]:
     """The work waiting for this user's team, each with its page and (where counting reads
     nothing audited) how many items wait: only the queues the user may open."""
@@ -43,7 +58,8 @@ def queues(actor: Actor) -> list[dict[str, Any]]:
 
     def add(permission: Permission, href: str, words: str, count: int | None = None) -> None:
         if permission in may:
-            found.append({"href": href, "words": words, "count": count})
+            group = GROUPS[href]
+            found.append({"href": href, "words": words, "count": count, "group": group})
 
     if Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW in may:
         add(
@@ -68,6 +84,14 @@ def queues(actor: Actor) -> list[dict[str, Any]]:
     return found
 
 
+def grouped(found: list[dict[str, Any]]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The queues under their groups, each group in the order of its first queue."""
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for queue in found:
+        groups.setdefault(queue["group"], []).append(queue)
+    return list(groups.items())
+
+
 @access_rule(PUBLIC)
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
@@ -84,7 +108,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "new_alerts": alerts.unread(user)
         if decide(principal, Permission.SELF_ALERTS_READ)
         else None,
-        "queues": queues(actor),
+        "queues": grouped(queues(actor)),
         "may": described(GRANTS[user.role_enum]),
         "home_postcode": declarations.home_postcode(user),
         "counts": counts() if decide(principal, Permission.NATIONAL_ORGANISATIONS_READ) else None,

@@ -23,6 +23,7 @@ urlpatterns: list[URLPattern] = [
     path("search", search.search, name="search"),
     path("search/results/<str:token>", search.results, name="search-results"),
     path("children/<str:cpid>", record.record, name="child"),
+    path("children/<str:cpid>/print", record.print_view, name="child-print"),
     path("children/<str:cpid>/involvements", record.register, name="child-register"),
     path(
         "children/<str:cpid>/emergency-access",

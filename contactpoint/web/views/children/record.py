@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from django.db import models, transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
+from contactpoint.audit import log as audit_log
 from contactpoint.practice import emergency, involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import EmergencyAccess, FamilyNotice
@@ -36,18 +38,45 @@ from contactpoint.web.views.users.forms import Reader
 REASONS = list(EmergencyAccess.Reason.choices)
 
 
-@access_rule(Permission.CHILD_RECORD_READ)
-@require_GET
-def record(request: HttpRequest, cpid: str) -> HttpResponse:
-    actor = actor_of(request)
+def _opened(request: HttpRequest, actor: Actor, cpid: str) -> tuple[Child, Record] | HttpResponse:
+    """The child and its record as the actor may see it (audited), or the not-found page."""
     try:
         child = openable(actor.principal, cpid)
-        shown = record_for(actor.principal, child)
+        return child, record_for(actor.principal, child)
     except Purged:
         return purged(request)
     except NotFound:
         return not_found(request)
-    return render_record(request, actor, shown)
+
+
+@access_rule(Permission.CHILD_RECORD_READ)
+@require_GET
+def record(request: HttpRequest, cpid: str) -> HttpResponse:
+    actor = actor_of(request)
+    opened = _opened(request, actor, cpid)
+    if isinstance(opened, HttpResponse):
+        return opened
+    return render_record(request, actor, opened[1])
+
+
+PRINT = "child:record:print"
+
+
+@access_rule(Permission.CHILD_RECORD_READ)
+@require_GET
+def print_view(request: HttpRequest, cpid: str) -> HttpResponse:
+    """The record for paper, marked OFFICIAL-SENSITIVE with who printed it and when. Only a
+    record the user sees in full; opening it is audited as a print as well as a view."""
+    actor = actor_of(request)
+    opened = _opened(request, actor, cpid)
+    if isinstance(opened, HttpResponse):
+        return opened
+    child, shown = opened
+    if shown.view is not View.FULL:
+        return HttpResponseRedirect(record_url(child))  # nothing there worth paper
+    audit_log.append(audit_log.entry(actor.principal, PRINT, child_id=child.pk))
+    context = {**helpers(), "record": shown, "printing": True, "printed_at": timezone.now()}
+    return page(request, "children/print.html", context)
 
 
 def _values(choices: type[models.TextChoices]) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 The list shows who, when, why and the explanation they gave, and the child only by its
 contactpoint ID: judging the use needs no more. Recording an outcome asks for the second
-factor again.
+factor again. Below the waiting ones, the history of the reviewed ones (who, when, the
+outcome and who reviewed it; not the explanation, which the review has judged).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ def _list(request: HttpRequest, actor: Actor, errors: dict[str, str] | None = No
     context = {
         **helpers(),
         "waiting": waiting,
+        "reviewed": list(emergency.reviewed(actor)),
+        "outcome_words": dict(EmergencyAccess.Outcome.choices),
         "reasons": dict(EmergencyAccess.Reason.choices),
         "outcomes": list(EmergencyAccess.Outcome.choices),
         "me": actor.principal.id,

@@ -26,6 +26,7 @@ KINDS: dict[str, str] = {
 ACTIONS: dict[str, str] = {
     "child:records:search": "Searched for a child",
     "child:record:view": "Viewed a child's record",
+    "child:record:print": "Printed a child's record",
     "child:record:open": "Opened a record by its contactpoint ID",
     "child:emergency-access:open": "Used emergency access",
     "child:involvement:register": "Registered an involvement",
