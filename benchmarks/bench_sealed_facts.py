@@ -35,18 +35,24 @@ def arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def record_views(count: int, seed: int) -> list[float]:
-    """Milliseconds to build each of `count` full records (without the audit append); a
-    record its school does not see in full (archived, in another area's care) is left out."""
-    from contactpoint.access.permissions import Principal, Role
-    from contactpoint.practice.record import View, _record_for
-    from contactpoint.registry.models import Child, Involvement
+def schools_of_children() -> dict[uuid.UUID, int]:
+    """Each child's school (an open involvement with a school), by child id."""
+    from contactpoint.registry.models import Involvement
 
-    schools = dict(
+    return dict(
         Involvement.objects.filter(organisation__kind="school", end_date__isnull=True).values_list(
             "child_id", "organisation_id"
         )
     )
+
+
+def record_views(schools: dict[uuid.UUID, int], count: int, seed: int) -> list[float]:
+    """Milliseconds to build each of `count` full records (without the audit append); a
+    record its school does not see in full (archived, in another area's care) is left out."""
+    from contactpoint.access.permissions import Principal, Role
+    from contactpoint.practice.record import View, _record_for
+    from contactpoint.registry.models import Child
+
     chosen = random.Random(seed).sample(sorted(schools), min(count, len(schools)))
     times = []
     for child_id in chosen:
@@ -58,6 +64,39 @@ def record_views(count: int, seed: int) -> list[float]:
         if shown.view is View.FULL and shown.involvements:
             times.append(elapsed)
     return times
+
+
+def need_to_know(schools: dict[uuid.UUID, int], count: int, seed: int) -> list[float]:
+    """Milliseconds for each of `count` need-to-know checks ("is this organisation involved
+    with this child"), half for the child's own school (yes), half for another (no)."""
+    from contactpoint.access.relationships import involved
+
+    chosen = random.Random(seed + 1).sample(sorted(schools), min(count, len(schools)))
+    others = sorted(set(schools.values()))
+    times = []
+    for n, child_id in enumerate(chosen):
+        school = schools[child_id] if n % 2 else next(o for o in others if o != schools[child_id])
+        started = time.perf_counter()
+        assert involved(school, child_id) is bool(n % 2)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def reminders() -> tuple[int, float]:
+    """The nightly expiry run on a day when every feed involvement is due a reminder (23
+    months after the feeds' dates, no practitioner signed up): how many, and the seconds."""
+    import datetime as dt
+
+    from contactpoint.access.standing import add_months
+    from contactpoint.practice import expiry
+    from contactpoint.registry.models import Involvement
+
+    newest = Involvement.objects.order_by("-last_confirmed").values_list(
+        "last_confirmed", flat=True
+    )[0]
+    started = time.perf_counter()
+    report = expiry.run(add_months(newest, 23) + dt.timedelta(days=1))
+    return report.reminded, time.perf_counter() - started
 
 
 def unique_on_school_and_gp() -> tuple[int, int]:
@@ -91,8 +130,11 @@ def main() -> int:
             if name in env:
                 os.environ[name] = env[name]
         setup_django(data)
-        views = record_views(args.views, args.seed)
+        schools = schools_of_children()
+        views = record_views(schools, args.views, args.seed)
+        checks = need_to_know(schools, args.views, args.seed)
         unique, with_both = unique_on_school_and_gp()
+        reminded, reminding = reminders()
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"machine: {machine()}")
     print(f"commit: {commit()}  backend: {backend}  children: {args.children}")
@@ -101,6 +143,11 @@ def main() -> int:
         f"record view (no audit), {len(views)} children: p50 {percentile(views, 0.5):.2f} ms, "
         f"p95 {percentile(views, 0.95):.2f} ms"
     )
+    print(
+        f"need-to-know check, {len(checks)} checks: p50 {percentile(checks, 0.5):.3f} ms, "
+        f"p95 {percentile(checks, 0.95):.3f} ms"
+    )
+    print(f"expiry reminders: {reminded} involvements in {reminding:.2f} s")
     print(f"children unique on their (school, GP) pair: {unique} of {with_both}")
     return 0
 

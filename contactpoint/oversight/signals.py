@@ -27,6 +27,7 @@ from contactpoint.access.permissions import Principal
 from contactpoint.lib.identifiers import normalise_postcode
 from contactpoint.lib.names import PARTICLES, name_tokens
 from contactpoint.oversight import declarations
+from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import Involvement
 
 SAME_SURNAME = "same_surname"
@@ -103,13 +104,12 @@ def signals(principal: Principal, seen: Mapping[uuid.UUID, Seen]) -> dict[uuid.U
     children = list(seen)
     involved: set[uuid.UUID] = set()
     areas: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for child, organisation, ended, area in Involvement.objects.filter(
-        child_id__in=children
-    ).values_list("child_id", "organisation_id", "end_date", "organisation__council_area__code"):
-        if organisation == principal.organisation_id and ended is None:
-            involved.add(child)
-        if area is not None:
-            areas[child].add(area)
+    # The organisation links are sealed: opened with the children's keys, in one pass.
+    for inv in with_links(Involvement.objects.filter(child_id__in=children)):
+        if inv.organisation_id == principal.organisation_id and inv.end_date is None:
+            involved.add(inv.child_id)
+        if inv.organisation.council_area is not None:
+            areas[inv.child_id].add(inv.organisation.council_area.code)
     found = {}
     for child, what in seen.items():
         names = set()

@@ -31,6 +31,7 @@ from contactpoint.registry.involvement_facts import (
     InvolvementFacts,
     facts_of,
     facts_one,
+    with_links,
     without_sensitive,
 )
 from contactpoint.registry.models import Child, Involvement, Organisation, Practitioner
@@ -202,9 +203,8 @@ def _tell_others(child: Child, joined: Involvement) -> None:
             involvement=joined,
         )
         return
-    others = Involvement.objects.filter(child=child, end_date__isnull=True).exclude(
-        organisation_id=joined.organisation_id
-    )
+    open_ones = with_links(Involvement.objects.filter(child=child, end_date__isnull=True))
+    others = [i for i in open_ones if i.organisation_id != joined.organisation_id]
     alerts.raise_alert(
         alerts.people_involved(others), Alert.Kind.JOINED, child=child, involvement=joined
     )
@@ -215,7 +215,7 @@ def own_involvement(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
     nothing about it). A shielded child's involvements change only through its local index
     team: an answer would show the involvement, and a lead or handover would alert others."""
     involvement = (
-        Involvement.objects.select_related("child", "organisation")
+        Involvement.objects.select_related("child")
         .filter(pk=involvement_id, end_date__isnull=True)
         .first()
     )
@@ -354,8 +354,7 @@ def decide_handover(actor: Actor, handover_id: uuid.UUID, agree: bool) -> Handov
 
 def _lead_changed(lead: Involvement) -> None:
     open_ones = Involvement.objects.filter(child_id=lead.child_id, end_date__isnull=True)
-    shown = without_sensitive(open_ones.exclude(pk=lead.pk))
-    others = Involvement.objects.filter(pk__in=[i.pk for i in shown])
+    others = without_sensitive(open_ones.exclude(pk=lead.pk))
     alerts.raise_alert(
         alerts.people_involved(others),
         Alert.Kind.LEAD_CHANGED,
@@ -374,7 +373,7 @@ def request_contact(actor: Actor, involvement_id: uuid.UUID) -> ContactRequest:
     if actor.user is None:
         raise Invalid("A request to be put in touch comes from a person: use the web service")
     involvement = (
-        Involvement.objects.select_related("child", "practitioner")
+        Involvement.objects.select_related("child")
         .filter(pk=involvement_id, end_date__isnull=True)
         .first()
     )

@@ -39,7 +39,7 @@ from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.oversight.signals import SHIELDED, Seen, signals
 from contactpoint.practice.models import EmergencyAccess, Finding, StatutoryAccess
 from contactpoint.registry import golden
-from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of
+from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of, with_links
 from contactpoint.registry.models import Child, Involvement, Organisation, Source
 from contactpoint.search.service import principal_key
 
@@ -256,11 +256,8 @@ def _audit_refused(principal: Principal, child: Child | None, reason: str) -> No
 def child_areas(child_id: uuid.UUID) -> set[str]:
     """The council areas of the organisations that have worked with the child: its local
     index teams."""
-    return set(
-        Involvement.objects.filter(child_id=child_id, organisation__council_area__isnull=False)
-        .values_list("organisation__council_area__code", flat=True)
-        .distinct()
-    )
+    rows = with_links(Involvement.objects.filter(child_id=child_id))
+    return {i.organisation.council_area.code for i in rows if i.organisation.council_area}
 
 
 def sees_shielded(principal: Principal, child: Child) -> bool:
@@ -371,13 +368,13 @@ def _record_for(principal: Principal, child: Child) -> tuple[Record, Seen]:
         return identity, seen
     open_involvements = list(
         Involvement.objects.filter(child=child, end_date__isnull=True).select_related(
-            "organisation", "practitioner", "source_record__source"
+            "source_record__source"
         )
     )
     if view is View.IDENTITY:
         return replace(identity, services_involved=len(open_involvements)), seen
     today = timezone.localdate()
-    facts = facts_of(open_involvements)
+    facts = facts_of(with_links(open_involvements))
     open_involvements.sort(key=lambda i: (facts[i.pk].role, i.organisation.name))
     involvements = tuple(
         _involvement(inv, facts[inv.pk], principal.organisation_id, today)

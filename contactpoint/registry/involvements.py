@@ -16,7 +16,8 @@ from contactpoint.registry.models import Involvement, Organisation, SourceRecord
 COLUMNS = (
     "id",
     "child_id",
-    "organisation_id",
+    "link",
+    "member",
     "facts",
     "slot",
     "start_date",
@@ -68,12 +69,15 @@ class FeedInvolvements:
         """What the records do to the children's open involvements: new ones, confirmed
         ones and, by end date, ended ones. The items are used up."""
         orgs = self.organisations
+        ciphers = {c.owner_id: c for c, _, _ in self.items}
         # By slot, the keyed digest of child, organisation and role: found without opening.
         by_key: dict[bytes, Involvement] = {}
         by_record: dict[uuid.UUID, list[Involvement]] = defaultdict(list)
         for inv in open_rows:
             by_key[bytes(inv.slot)] = inv
             if inv.source_record_id:
+                # Which organisation the record stated before: sealed, opened with the key.
+                involvement_facts.open_link(ciphers[inv.child_id], inv)
                 by_record[inv.source_record_id].append(inv)
         new: list[Involvement] = []
         confirmed: dict[uuid.UUID, Involvement] = {}
