@@ -90,7 +90,8 @@ def an_involvement(
     """Write an involvement directly, its facts sealed under the child's data key (made if
     the child has none), as the registry writes them."""
     cipher = ChildCipher(child.pk, keys.ensure_data_key(child.pk))
-    involvement = Involvement(child=child, organisation=organisation, **columns)
+    involvement = Involvement(child=child, **columns)
+    involvement.organisation = organisation
     facts = InvolvementFacts(role, sensitive_category, consent_basis)
     involvement_facts.seal(cipher, involvement, facts)
     involvement.save(force_insert=True)

@@ -147,11 +147,13 @@ def _insert(actor: Actor, child: Child, details: Details, user: User) -> Involve
     involvement = Involvement(
         id=row_id,
         child=child,
-        organisation_id=organisation_id,
-        practitioner=person,
         start_date=cipher.seal(Involvement, "start_date", row_id, today.isoformat()),
         last_confirmed=today,
     )
+    involvement.organisation = Organisation.objects.select_related("council_area").get(
+        pk=organisation_id
+    )
+    involvement.practitioner = person
     involvement_facts.seal(cipher, involvement, _facts(details))
     try:
         with transaction.atomic():

@@ -39,7 +39,12 @@ from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.oversight.signals import SHIELDED, Seen, signals
 from contactpoint.practice.models import EmergencyAccess, Finding, StatutoryAccess
 from contactpoint.registry import golden
-from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of, with_links
+from contactpoint.registry.involvement_facts import (
+    InvolvementFacts,
+    area_member,
+    facts_of,
+    with_links,
+)
 from contactpoint.registry.models import Child, Involvement, Organisation, Source
 from contactpoint.search.service import principal_key
 
@@ -266,11 +271,22 @@ def sees_shielded(principal: Principal, child: Child) -> bool:
 
 
 def local_area(principal: Principal, child_id: uuid.UUID, permission: Permission) -> str | None:
-    """The first (by code) of the child's council areas for which the principal holds the
-    area permission: the local index team they act as; None when they are in none. A role
-    without the permission anywhere is answered without reading the child's areas."""
+    """The principal's own council area when it is one of the child's and they hold the
+    area permission there, else the first (by code) of the child's areas for which they
+    hold it: the local index team they act as; None when they are in none. A role without
+    the permission anywhere is answered without reading the child's areas."""
     if not decide(principal, permission):
         return None
+    own = principal.area_code
+    # The principal's own area first: one index read, and the answer for a purged child
+    # too, whose links no key opens any more.
+    digest = area_member(child_id, own) if own else None
+    if (
+        digest
+        and decide(principal, permission, Target(area_code=own))
+        and Involvement.objects.filter(child_id=child_id, area_member=digest).exists()
+    ):
+        return own
     areas = sorted(child_areas(child_id))
     return next((a for a in areas if decide(principal, permission, Target(area_code=a))), None)
 

@@ -7,8 +7,10 @@ written for every involvement, so neither a column's nullness nor a ciphertext's
 tells a sensitive service or a youth offending worker from a school; the organisation and
 practitioner ids are a second one (`link`). What queries need without opening is kept as
 keyed digests that include the child, so equal digests never link two children: `slot`
-(child, organisation and role: one open involvement of each) and `member` (child and
-organisation: "is this organisation involved with this child").
+(child, organisation and role: one open involvement of each), `member` (child and
+organisation: "is this organisation involved with this child") and `area_member` (child
+and the organisation's council area: "is this index team local to this child", asked
+also of a purged child, whose key is gone).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ FACTS_SIZE = 96  # the longest role, category and basis as JSON is 72 bytes
 LINK_SIZE = 48  # two 64-bit ids as JSON are at most 43 bytes
 SLOT_KEY = "involvement-slot/v1"
 MEMBER_KEY = "involvement-member/v1"
+AREA_KEY = "involvement-area/v1"
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,15 @@ def member(child_id: uuid.UUID, organisation_id: int) -> bytes:
     return crypto.keyed_digest(derived_key(MEMBER_KEY), message)[:16]
 
 
+def area_member(child_id: uuid.UUID, area_code: str) -> bytes:
+    """The keyed digest that says "an organisation of this council area ("" for none) is
+    involved with this child": its local index team, known even once its key is gone."""
+    message = f"{child_id}\x1f{area_code}".encode()
+    return crypto.keyed_digest(derived_key(AREA_KEY), message)[:16]
+
+
 def seal(cipher: ChildCipher, involvement: Involvement, facts: InvolvementFacts) -> None:
-    """Set the involvement's sealed facts and link, its slot and member digests, from the
+    """Set the involvement's sealed facts and link and its three digests, from the
     facts given and the organisation and practitioner set on it (the row is not saved)."""
     document = json.dumps(
         [facts.role, facts.sensitive_category, facts.consent_basis], separators=(",", ":")
@@ -66,11 +76,13 @@ def seal(cipher: ChildCipher, involvement: Involvement, facts: InvolvementFacts)
     involvement.facts = cipher.seal_fixed(
         Involvement, "facts", involvement.pk, document, FACTS_SIZE
     )
-    link = involvement.opened_link()
-    ids = json.dumps([link.organisation_id, link.practitioner_id], separators=(",", ":"))
+    organisation_id = involvement.organisation_id
+    ids = json.dumps([organisation_id, involvement.practitioner_id], separators=(",", ":"))
     involvement.link = cipher.seal_fixed(Involvement, "link", involvement.pk, ids, LINK_SIZE)
-    involvement.slot = slot(cipher.owner_id, link.organisation_id, facts.role)
-    involvement.member = member(cipher.owner_id, link.organisation_id)
+    involvement.slot = slot(cipher.owner_id, organisation_id, facts.role)
+    involvement.member = member(cipher.owner_id, organisation_id)
+    area = involvement.organisation.council_area
+    involvement.area_member = area_member(cipher.owner_id, area.code if area else "")
     setattr(involvement, _KNOWN, facts)  # what this process sealed, it need not open
 
 

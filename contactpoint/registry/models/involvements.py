@@ -79,6 +79,9 @@ class Involvement(models.Model):
     link = Sealed()
     # Keyed digest of child and organisation: "is this organisation involved with this child".
     member = models.BinaryField(max_length=16)
+    # Keyed digest of child and the organisation's council area: "is this area's index
+    # team local to this child", answerable once the child's key is gone (purged).
+    area_member = models.BinaryField(max_length=16)
     # The role and, for a sensitive service, its category and consent basis: one
     # fixed-size value sealed under the child's key (contactpoint.registry.involvement_facts).
     facts = Sealed()
@@ -112,7 +115,10 @@ class Involvement(models.Model):
                 name="one_open_involvement_per_slot",
             ),
         ]
-        indexes = [models.Index(fields=["member"], name="involvement_member")]
+        indexes = [
+            models.Index(fields=["member"], name="involvement_member"),
+            models.Index(fields=["area_member"], name="involvement_area_member"),
+        ]
 
     def __str__(self) -> str:
         return f"involvement {self.pk}"

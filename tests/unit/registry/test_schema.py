@@ -47,7 +47,7 @@ ALLOWED_TEXT = {
 # Keyed digests: fixed-length HMACs, not text.
 DIGESTS = {
     "registry.SourceRecord": {"record_ref", "digest"},
-    "registry.Involvement": {"slot", "member"},
+    "registry.Involvement": {"slot", "member", "area_member"},
 }
 # Written by the service, never typed by a person: a list of [comparison, level label,
 # weight] (tests/functional/test_load.py checks the labels are the model's own), who
