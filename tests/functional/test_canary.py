@@ -10,7 +10,7 @@ backup made by `contactpoint backup`.
 Which organisations work with a child is scanned row by row: no row of the database, the
 `pg_dump` or the backup holds a child's id beside, in an organisation column, the id of an
 organisation involved with that child; the audit log alone does (it records which
-organisation's user looked at which child, ADR 0008).
+organisation's user looked at which child, ADR 0008; the backup holds no audit log).
 """
 
 from __future__ import annotations
@@ -279,5 +279,6 @@ def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) 
     linked |= {n: dump_rows(b) for n, b in copies.items() if n == "default pg_dump"}
     for name, rows in linked.items():
         assert set(clear_links(rows, pairs)) <= {"audit_event", "audit.event"}, name
-    # The scan works: the audit log's record of the registrations is found in each.
-    assert all(clear_links(rows, pairs) for rows in linked.values())
+    # The scan works: the audit log's record of the registrations is found in each copy
+    # that holds the audit log (the backup is of the registry alone).
+    assert all(clear_links(rows, pairs) for n, rows in linked.items() if n != "backup")

@@ -127,9 +127,13 @@ class Involvement(models.Model):
         return _LINK in self.__dict__
 
     def set_link(self, link: Link) -> None:
+        """Set the ids; an organisation or practitioner fetched for other ids is dropped."""
+        before = self.__dict__.get(_LINK, Link())
         self.__dict__[_LINK] = link
-        self.__dict__.pop(_ORGANISATION, None)
-        self.__dict__.pop(_PRACTITIONER, None)
+        if link.organisation_id != before.organisation_id:
+            self.__dict__.pop(_ORGANISATION, None)
+        if link.practitioner_id != before.practitioner_id:
+            self.__dict__.pop(_PRACTITIONER, None)
 
     def opened_link(self) -> Link:
         """The organisation and practitioner ids, opened with the child's key if need be.
