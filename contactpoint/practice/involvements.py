@@ -31,6 +31,7 @@ from contactpoint.registry.involvement_facts import (
     InvolvementFacts,
     facts_of,
     facts_one,
+    member,
     with_links,
     without_sensitive,
 )
@@ -221,7 +222,9 @@ def own_involvement(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
         .filter(pk=involvement_id, end_date__isnull=True)
         .first()
     )
-    if involvement is None or involvement.organisation_id != actor.principal.organisation_id:
+    # Whose it is, by the keyed digest of child and organisation: the link itself is sealed.
+    ours = member(involvement.child_id, actor.principal.organisation_id) if involvement else b""
+    if involvement is None or bytes(involvement.member) != ours:
         raise Refused("Only a service involved with the child can change its involvement")
     require(actor, Permission.CHILD_INVOLVEMENT_MANAGE, Target(relationship=True))
     if view_for(actor.principal, involvement.child) is View.WITHHELD:
