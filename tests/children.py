@@ -17,7 +17,7 @@ from contactpoint.lib.identifiers import nhs_check_digit
 from contactpoint.registry import involvement_facts
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.golden import golden_record
-from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of
+from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of, with_links
 from contactpoint.registry.models import Child, Involvement, Organisation
 from contactpoint.search.service import remember
 from tests.conftest import feed_row, write_feed
@@ -90,10 +90,23 @@ def an_involvement(
     """Write an involvement directly, its facts sealed under the child's data key (made if
     the child has none), as the registry writes them."""
     cipher = ChildCipher(child.pk, keys.ensure_data_key(child.pk))
-    involvement = Involvement(child=child, organisation=organisation, **columns)
+    involvement = Involvement(child=child, **columns)
+    involvement.organisation = organisation
     facts = InvolvementFacts(role, sensitive_category, consent_basis)
     involvement_facts.seal(cipher, involvement, facts)
     involvement.save(force_insert=True)
+    return involvement
+
+
+def at(organisation: Organisation, **filters: Any) -> list[Involvement]:
+    """The involvements (matching `filters`) of an organisation. Which organisation an
+    involvement links to is sealed: every matching row is opened to see."""
+    rows = with_links(Involvement.objects.filter(**filters).order_by("pk"))
+    return [i for i in rows if i.organisation_id == organisation.pk]
+
+
+def one_at(organisation: Organisation, **filters: Any) -> Involvement:
+    (involvement,) = at(organisation, **filters)
     return involvement
 
 

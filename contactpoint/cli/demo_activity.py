@@ -29,6 +29,8 @@ from contactpoint.cli import error, progress
 from contactpoint.cli.demo_users import DOMAIN
 from contactpoint.oversight import activity, detection
 from contactpoint.oversight.models import DetectionRun, MisuseAlert
+from contactpoint.practice.relationships import involved
+from contactpoint.registry.involvement_facts import member
 from contactpoint.registry.models import Child, Involvement
 
 LATE_LOOKS = 3  # at least rules.OUT_OF_HOURS_MIN, outside anyone's working hours
@@ -70,9 +72,13 @@ def _first(prefix: str) -> User | None:
 
 
 def _caseload(user: User) -> uuid.UUID | None:
-    """The first child (by contactpoint ID) the user's organisation works with."""
-    involved = Involvement.objects.filter(organisation_id=user.organisation_id, end_date=None)
-    return involved.order_by("child__cpid").values_list("child_id", flat=True).first()
+    """The first child (by contactpoint ID) the user's organisation works with (the link is
+    sealed: each open involvement's keyed digest is compared with the organisation's)."""
+    open_ones = Involvement.objects.filter(end_date=None).order_by("child__cpid")
+    for child_id, digest in open_ones.values_list("child_id", "member").iterator():
+        if bytes(digest) == member(child_id, user.organisation_id):
+            return child_id
+    return None
 
 
 def _late_children(user: User) -> list[tuple[uuid.UUID, str]]:
@@ -80,12 +86,10 @@ def _late_children(user: User) -> list[tuple[uuid.UUID, str]]:
     the user's organisation works with it (late is late, caseload or not)."""
     children = Child.objects.filter(status=Child.Status.ACTIVE, shielded=False)
     chosen = list(children.order_by("cpid").values_list("pk", flat=True)[:LATE_LOOKS])
-    theirs = set(
-        Involvement.objects.filter(
-            organisation_id=user.organisation_id, child_id__in=chosen, end_date=None
-        ).values_list("child_id", flat=True)
-    )
-    return [(child_id, "involved" if child_id in theirs else "") for child_id in chosen]
+    return [
+        (child_id, "involved" if involved(user.organisation_id, child_id) else "")
+        for child_id in chosen
+    ]
 
 
 def _at(day: dt.date, time: dt.time) -> dt.datetime:

@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import uuid
+from collections import defaultdict
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -39,7 +41,14 @@ from contactpoint.linkage.models import ReviewCandidate, ReviewItem
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.registry import golden
-from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation
+from contactpoint.registry.involvement_facts import open_all
+from contactpoint.registry.models import (
+    Child,
+    CouncilArea,
+    Involvement,
+    Organisation,
+    Practitioner,
+)
 from contactpoint.search.service import remember
 
 DOMAIN = "demo.contactpoint.invalid"
@@ -52,6 +61,7 @@ AREA_ROLES = (
     (Role.INDEX_TEAM, "team", "index-team", "Local index team"),
     (Role.PRIVACY_OFFICER, "school", "privacy-officer", "Privacy officer"),
 )
+BATCH = 2000  # involvements opened at a time when looking for a school's pupils
 CASELOAD = 3  # children of the first area's school each demo social worker is involved with
 CHILDREN_FILE = "demo-children.txt"
 
@@ -59,15 +69,9 @@ CHILDREN_FILE = "demo-children.txt"
 # A current involvement of a child a practitioner may be registered on: open to everyone
 # (not shielded, archived, sealed, merged or purged). Children waiting on a person's
 # linkage decision are left out too (_waiting_children): a demo should not start there.
-def _registrable(via: str = "") -> Q:
-    """That condition on an involvement, or on the involvements reached through `via`."""
-    return Q(
-        **{
-            f"{via}end_date__isnull": True,
-            f"{via}child__status": Child.Status.ACTIVE,
-            f"{via}child__shielded": False,
-        }
-    )
+def _registrable() -> Q:
+    """That condition on an involvement."""
+    return Q(end_date__isnull=True, child__status=Child.Status.ACTIVE, child__shielded=False)
 
 
 HEADER = """\
@@ -182,13 +186,9 @@ def _create() -> list[Credential]:
 def _caseload(social_worker: User, school: Organisation) -> None:
     """Register the social worker with a few of the school's pupils, so that the demo has
     children whom two services already work with (the school through its feed)."""
-    pupils = list(
-        Involvement.objects.filter(_registrable(), organisation=school)
-        .exclude(child_id__in=_waiting_children())
-        .order_by("child__cpid")
-        .values_list("child_id", flat=True)
-        .distinct()[:CASELOAD]
-    )
+    waiting = set(_waiting_children())
+    pupils = [c for c in _pupils_of({school.pk}).get(school.pk, []) if c not in waiting]
+    pupils = pupils[:CASELOAD]
     if len(pupils) < CASELOAD:
         progress(
             f"demo-users: the school {school.code} has {len(pupils)} pupil(s) a practitioner "
@@ -204,6 +204,22 @@ def _caseload(social_worker: User, school: Organisation) -> None:
         involvements.register(actor, child, details)
 
 
+def _pupils_of(schools: set[int]) -> dict[int, list[uuid.UUID]]:
+    """The children each school works with whom a practitioner may be registered on, in
+    contactpoint ID order. An involvement's organisation is sealed under its child's key
+    and nothing groups children by organisation, so this opens every such involvement, a
+    batch at a time: a development command, on a demo population."""
+    found: dict[int, dict[uuid.UUID, None]] = defaultdict(dict)
+    ids = list(Involvement.objects.filter(_registrable()).order_by("child__cpid").values_list("pk"))
+    for start in range(0, len(ids), BATCH):
+        chunk = [pk for (pk,) in ids[start : start + BATCH]]
+        rows = {i.pk: i for i in open_all(Involvement.objects.filter(pk__in=chunk))}
+        for pk in chunk:
+            if pk in rows and rows[pk].organisation_id in schools:
+                found[rows[pk].organisation_id][rows[pk].child_id] = None
+    return {school: list(children) for school, children in found.items()}
+
+
 def _waiting_children() -> QuerySet[ReviewCandidate, Any]:
     """Children an open review item names: a record waits for a person to decide on them."""
     open_items = ReviewCandidate.objects.filter(item__status=ReviewItem.Status.OPEN)
@@ -213,11 +229,14 @@ def _waiting_children() -> QuerySet[ReviewCandidate, Any]:
 def write_children(path: Path) -> int:
     """Write what to type to find each demo social worker's children (0600, like the
     credentials; the population is synthetic: var/demo-feeds holds it all)."""
-    registered = Involvement.objects.filter(
-        practitioner__user__email__startswith="social-worker.",
-        practitioner__user__email__endswith=f"@{DOMAIN}",
-        end_date__isnull=True,
-    ).values_list("child_id", flat=True)
+    people = set(
+        Practitioner.objects.filter(
+            user__email__startswith="social-worker.", user__email__endswith=f"@{DOMAIN}"
+        ).values_list("pk", flat=True)
+    )
+    # Registered by a person, not kept by a feed: few, and each opened to see by whom.
+    by_people = Involvement.objects.filter(source_record__isnull=True, end_date__isnull=True)
+    registered = [i.child_id for i in open_all(by_people) if i.practitioner_id in people]
     found = golden.summaries(registered)
     lines = [
         "# Synthetic children the demo social worker works with. Search for one as another",
@@ -249,17 +268,16 @@ def _choose_areas() -> list[tuple[CouncilArea, Organisation, Organisation]]:
             "demo-users needs two council areas with schools; load the demo population "
             "first (`make demo`, or `contactpoint load var/demo-feeds`)"
         )
+    schools = list(
+        Organisation.objects.filter(council_area__in=areas, kind=Organisation.Kind.SCHOOL)
+    )
+    pupils = _pupils_of({s.pk for s in schools})
     places: list[tuple[CouncilArea, Organisation, Organisation]] = []
     for area in areas:
-        in_area = Organisation.objects.filter(council_area=area, kind=Organisation.Kind.SCHOOL)
         # The school with most pupils a practitioner may be registered on, so the demo has
         # children to find and a caseload to give the social worker.
-        school = (
-            in_area.annotate(pupils=Count("involvement", filter=_registrable("involvement__")))
-            .order_by("-pupils", "code")
-            .first()
-        )
-        assert school is not None  # the query above counted one
+        in_area = [s for s in schools if s.council_area_id == area.pk]
+        school = min(in_area, key=lambda s: (-len(pupils.get(s.pk, [])), s.code))
         places.append((area, school, _council_team(area)))
     return places
 

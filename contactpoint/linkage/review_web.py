@@ -27,6 +27,7 @@ from contactpoint.linkage import corrections, review
 from contactpoint.linkage.models import DecisionNote, LinkDecision, ReviewCandidate, ReviewItem
 from contactpoint.linkage.relink import PayloadGone, open_records
 from contactpoint.linkage.review import ItemView, QueueEntry, ReviewError
+from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import Child, Involvement, Organisation, SourceRecord
 
 DECIDE = Permission.AREA_LINKAGE_REVIEW_DECIDE
@@ -84,11 +85,9 @@ def item_areas(items: Iterable[ReviewItem]) -> dict[uuid.UUID, set[str]]:
 
 def _child_areas(child_ids: set[uuid.UUID]) -> dict[uuid.UUID, set[str]]:
     found: dict[uuid.UUID, set[str]] = {}
-    rows = Involvement.objects.filter(
-        child_id__in=child_ids, organisation__council_area__isnull=False
-    )
-    for child, area in rows.values_list("child_id", "organisation__council_area__code").distinct():
-        found.setdefault(child, set()).add(area)
+    for inv in with_links(Involvement.objects.filter(child_id__in=child_ids)):
+        if inv.organisation.council_area is not None:
+            found.setdefault(inv.child_id, set()).add(inv.organisation.council_area.code)
     return found
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -27,6 +26,7 @@ from contactpoint.access.permissions import Principal
 from contactpoint.lib.identifiers import normalise_postcode
 from contactpoint.lib.names import PARTICLES, name_tokens
 from contactpoint.oversight import declarations
+from contactpoint.registry.involvement_facts import area_member, member
 from contactpoint.registry.models import Involvement
 
 SAME_SURNAME = "same_surname"
@@ -105,14 +105,26 @@ def signals(principal: Principal, seen: Mapping[uuid.UUID, Seen]) -> dict[uuid.U
     me = viewer(principal)
     children = list(seen)
     involved: set[uuid.UUID] = set()
-    areas: dict[uuid.UUID, set[str]] = defaultdict(set)
-    for child, organisation, ended, area in Involvement.objects.filter(
-        child_id__in=children
-    ).values_list("child_id", "organisation_id", "end_date", "organisation__council_area__code"):
-        if organisation == principal.organisation_id and ended is None:
+    in_an_area: set[uuid.UUID] = set()
+    in_mine: set[uuid.UUID] = set()
+    # The organisation links are sealed: the keyed digests of child and organisation and
+    # of child and area answer without opening them (no key-store read).
+    own = principal.area_code
+    digests = {
+        c: (member(c, principal.organisation_id), area_member(c, ""), area_member(c, own or ""))
+        for c in children
+    }
+    rows = Involvement.objects.filter(child_id__in=children)
+    for child, organisation, area, ended in rows.values_list(
+        "child_id", "member", "area_member", "end_date"
+    ):
+        ours, no_area, our_area = digests[child]
+        if bytes(organisation) == ours and ended is None:
             involved.add(child)
-        if area is not None:
-            areas[child].add(area)
+        if bytes(area) != no_area:
+            in_an_area.add(child)
+        if own and bytes(area) == our_area:
+            in_mine.add(child)
     found = {}
     for child, what in seen.items():
         names = set()
@@ -122,7 +134,7 @@ def signals(principal: Principal, seen: Mapping[uuid.UUID, Seen]) -> dict[uuid.U
             names.add(SAME_ADDRESS)
         if child in involved:
             names.add(INVOLVED)
-        if principal.area_code and areas[child] and principal.area_code not in areas[child]:
+        if own and child in in_an_area and child not in in_mine:
             names.add(OUTSIDE_AREA)
         if what.shielded:
             names.add(SHIELDED)

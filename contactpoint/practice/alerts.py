@@ -21,6 +21,7 @@ from django.utils import timezone
 from contactpoint.access.models import User
 from contactpoint.access.permissions import Role
 from contactpoint.practice.models import Alert
+from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import Involvement
 
 log = logging.getLogger(__name__)
@@ -43,9 +44,9 @@ def people_of(involvement: Involvement) -> list[User]:
     )
 
 
-def people_involved(involvements: QuerySet[Involvement]) -> list[User]:
+def people_involved(involvements: Iterable[Involvement]) -> list[User]:
     """Everyone to tell about these involvements (people_of each)."""
-    return [u for inv in involvements.select_related("practitioner") for u in people_of(inv)]
+    return [u for inv in with_links(involvements) for u in people_of(inv)]
 
 
 def index_team_of(areas: Iterable[str]) -> list[User]:
@@ -88,13 +89,12 @@ def inbox(user: User) -> QuerySet[Alert]:
         Alert.objects.filter(recipient=user)
         .select_related(
             "child",
-            "involvement__organisation",
-            "involvement__practitioner",
+            "involvement",
             "emergency__user",
             "emergency__organisation",
             "contact_request__requester__organisation",
-            "handover__to_involvement__organisation",
-            "handover__from_involvement__organisation",
+            "handover__to_involvement",
+            "handover__from_involvement",
         )
         .order_by("-created_at")
     )

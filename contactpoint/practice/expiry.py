@@ -15,6 +15,7 @@ from django.db import transaction
 from contactpoint.access.standing import add_months
 from contactpoint.practice import alerts
 from contactpoint.practice.models import Alert
+from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import Involvement
 
 EXPIRE_MONTHS = 24
@@ -39,7 +40,9 @@ def run(today: dt.date, *, dry_run: bool = False) -> Report:
     if dry_run:
         return Report(due.count(), expiring.count())
     reminded = expired = 0
-    for involvement in list(due.select_related("practitioner")):
+    # Whom to tell is sealed under each child's key: opened for the night's rows at once (a
+    # child whose key is gone has no one left to remind).
+    for involvement in with_links(due):
         with transaction.atomic():
             alerts.raise_alert(
                 alerts.people_of(involvement),
@@ -49,13 +52,15 @@ def run(today: dt.date, *, dry_run: bool = False) -> Report:
             )
             Involvement.objects.filter(pk=involvement.pk).update(reminded_on=today)
         reminded += 1
-    for involvement in list(expiring.select_related("practitioner")):
+    expiring_rows = list(expiring)
+    told = {i.pk for i in with_links(expiring_rows)}
+    for involvement in expiring_rows:
         with transaction.atomic():
             Involvement.objects.filter(pk=involvement.pk, end_date__isnull=True).update(
                 end_date=today, ending=Involvement.Ending.EXPIRED, lead_professional=False
             )
             alerts.raise_alert(
-                alerts.people_of(involvement),
+                alerts.people_of(involvement) if involvement.pk in told else [],
                 Alert.Kind.EXPIRED,
                 child_id=involvement.child_id,
                 involvement=involvement,

@@ -33,7 +33,7 @@ from contactpoint.audit import log as audit_log
 from contactpoint.practice.models import FamilyNotice
 from contactpoint.practice.record import child_areas
 from contactpoint.registry import golden
-from contactpoint.registry.involvement_facts import facts_one, without_sensitive
+from contactpoint.registry.involvement_facts import facts_one, with_links, without_sensitive
 from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation
 
 MANAGE = Permission.AREA_FAMILY_NOTICES_MANAGE
@@ -121,13 +121,7 @@ def _notice(actor: Actor, notice_id: uuid.UUID, lock: bool = False) -> FamilyNot
     rows = (
         FamilyNotice.objects.select_for_update(of=("self",)) if lock else FamilyNotice.objects.all()
     )
-    notice = (
-        rows.select_related(
-            "child", "area", "involvement__organisation", "involvement__practitioner"
-        )
-        .filter(pk=notice_id)
-        .first()
-    )
+    notice = rows.select_related("child", "area", "involvement").filter(pk=notice_id).first()
     if notice is None:
         raise Invalid("there is no such family notice")
     if not may_manage(actor.principal, notice):
@@ -148,7 +142,7 @@ def due(actor: Actor) -> QuerySet[FamilyNotice]:
     require(actor, MANAGE, Target(area_code=area))
     return (
         FamilyNotice.objects.filter(area__code=area, status=Status.DUE)
-        .select_related("child", "involvement__organisation")
+        .select_related("child", "involvement")
         .order_by("created_at")
     )
 
@@ -207,12 +201,14 @@ def letter(actor: Actor, notice_id: uuid.UUID, with_services: bool = False) -> L
     place = [f.value for f in (gold.address_line1, gold.postcode) if f]
     others: tuple[Service, ...] = ()
     if with_services:
-        rest = without_sensitive(
-            Involvement.objects.filter(child_id=notice.child_id, end_date__isnull=True)
-            .exclude(pk=notice.involvement_id)
-            .select_related("organisation")
-            .order_by("organisation__name")
+        rest = with_links(
+            without_sensitive(
+                Involvement.objects.filter(child_id=notice.child_id, end_date__isnull=True).exclude(
+                    pk=notice.involvement_id
+                )
+            )
         )
+        rest.sort(key=lambda i: i.organisation.name)
         others = tuple(_service(i, contact=False) for i in rest)
     return Letter(
         reference="CPN-" + notice.id.hex[:10].upper(),

@@ -31,6 +31,8 @@ from contactpoint.registry.involvement_facts import (
     InvolvementFacts,
     facts_of,
     facts_one,
+    member,
+    with_links,
     without_sensitive,
 )
 from contactpoint.registry.lookup import NotFound
@@ -147,11 +149,13 @@ def _insert(actor: Actor, child: Child, details: Details, user: User) -> Involve
     involvement = Involvement(
         id=row_id,
         child=child,
-        organisation_id=organisation_id,
-        practitioner=person,
         start_date=cipher.seal(Involvement, "start_date", row_id, today.isoformat()),
         last_confirmed=today,
     )
+    involvement.organisation = Organisation.objects.select_related("council_area").get(
+        pk=organisation_id
+    )
+    involvement.practitioner = person
     involvement_facts.seal(cipher, involvement, _facts(details))
     try:
         with transaction.atomic():
@@ -203,9 +207,8 @@ def _tell_others(child: Child, joined: Involvement) -> None:
             involvement=joined,
         )
         return
-    others = Involvement.objects.filter(child=child, end_date__isnull=True).exclude(
-        organisation_id=joined.organisation_id
-    )
+    open_ones = with_links(Involvement.objects.filter(child=child, end_date__isnull=True))
+    others = [i for i in open_ones if i.organisation_id != joined.organisation_id]
     alerts.raise_alert(
         alerts.people_involved(others), Alert.Kind.JOINED, child=child, involvement=joined
     )
@@ -216,11 +219,13 @@ def own_involvement(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
     nothing about it). A shielded child's involvements change only through its local index
     team: an answer would show the involvement, and a lead or handover would alert others."""
     involvement = (
-        Involvement.objects.select_related("child", "organisation")
+        Involvement.objects.select_related("child")
         .filter(pk=involvement_id, end_date__isnull=True)
         .first()
     )
-    if involvement is None or involvement.organisation_id != actor.principal.organisation_id:
+    # Whose it is, by the keyed digest of child and organisation: the link itself is sealed.
+    ours = member(involvement.child_id, actor.principal.organisation_id) if involvement else b""
+    if involvement is None or bytes(involvement.member) != ours:
         raise Refused("Only a service involved with the child can change its involvement")
     require(actor, Permission.CHILD_INVOLVEMENT_MANAGE, Target(relationship=True))
     if view_for(actor.principal, involvement.child) is View.WITHHELD:
@@ -355,8 +360,7 @@ def decide_handover(actor: Actor, handover_id: uuid.UUID, agree: bool) -> Handov
 
 def _lead_changed(lead: Involvement) -> None:
     open_ones = Involvement.objects.filter(child_id=lead.child_id, end_date__isnull=True)
-    shown = without_sensitive(open_ones.exclude(pk=lead.pk))
-    others = Involvement.objects.filter(pk__in=[i.pk for i in shown])
+    others = without_sensitive(open_ones.exclude(pk=lead.pk))
     alerts.raise_alert(
         alerts.people_involved(others),
         Alert.Kind.LEAD_CHANGED,
@@ -375,7 +379,7 @@ def request_contact(actor: Actor, involvement_id: uuid.UUID) -> ContactRequest:
     if actor.user is None:
         raise Invalid("A request to be put in touch comes from a person: use the web service")
     involvement = (
-        Involvement.objects.select_related("child", "practitioner")
+        Involvement.objects.select_related("child")
         .filter(pk=involvement_id, end_date__isnull=True)
         .first()
     )

@@ -38,7 +38,12 @@ from contactpoint.oversight.signals import SHIELDED, Seen, signals
 from contactpoint.practice.models import EmergencyAccess, Finding, StatutoryAccess
 from contactpoint.practice.relationships import contacts_decision
 from contactpoint.registry import golden
-from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of
+from contactpoint.registry.involvement_facts import (
+    InvolvementFacts,
+    area_member,
+    facts_of,
+    with_links,
+)
 from contactpoint.registry.lookup import NotFound, Purged, child_by_cpid
 from contactpoint.registry.models import Child, Involvement, Organisation, Source
 
@@ -227,11 +232,8 @@ def _audit_refused(principal: Principal, child: Child | None, reason: str) -> No
 def child_areas(child_id: uuid.UUID) -> set[str]:
     """The council areas of the organisations that have worked with the child: its local
     index teams."""
-    return set(
-        Involvement.objects.filter(child_id=child_id, organisation__council_area__isnull=False)
-        .values_list("organisation__council_area__code", flat=True)
-        .distinct()
-    )
+    rows = with_links(Involvement.objects.filter(child_id=child_id))
+    return {i.organisation.council_area.code for i in rows if i.organisation.council_area}
 
 
 def sees_shielded(principal: Principal, child: Child) -> bool:
@@ -240,11 +242,22 @@ def sees_shielded(principal: Principal, child: Child) -> bool:
 
 
 def local_area(principal: Principal, child_id: uuid.UUID, permission: Permission) -> str | None:
-    """The first (by code) of the child's council areas for which the principal holds the
-    area permission: the local index team they act as; None when they are in none. A role
-    without the permission anywhere is answered without reading the child's areas."""
+    """The principal's own council area when it is one of the child's and they hold the
+    area permission there, else the first (by code) of the child's areas for which they
+    hold it: the local index team they act as; None when they are in none. A role without
+    the permission anywhere is answered without reading the child's areas."""
     if not decide(principal, permission):
         return None
+    own = principal.area_code
+    # The principal's own area first: one index read, and the answer for a purged child
+    # too, whose links no key opens any more.
+    digest = area_member(child_id, own) if own else None
+    if (
+        digest
+        and decide(principal, permission, Target(area_code=own))
+        and Involvement.objects.filter(child_id=child_id, area_member=digest).exists()
+    ):
+        return own
     areas = sorted(child_areas(child_id))
     return next((a for a in areas if decide(principal, permission, Target(area_code=a))), None)
 
@@ -342,13 +355,13 @@ def _record_for(principal: Principal, child: Child) -> tuple[Record, Seen]:
         return identity, seen
     open_involvements = list(
         Involvement.objects.filter(child=child, end_date__isnull=True).select_related(
-            "organisation", "practitioner", "source_record__source"
+            "source_record__source"
         )
     )
     if view is View.IDENTITY:
         return replace(identity, services_involved=len(open_involvements)), seen
     today = timezone.localdate()
-    facts = facts_of(open_involvements)
+    facts = facts_of(with_links(open_involvements))
     open_involvements.sort(key=lambda i: (facts[i.pk].role, i.organisation.name))
     involvements = tuple(
         _involvement(inv, facts[inv.pk], principal.organisation_id, today)

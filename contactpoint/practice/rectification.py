@@ -171,11 +171,7 @@ def _organisation_of(child: Child, supplied: SourceRecord | None) -> Any:
     demographics), known from the involvement the same record keeps current."""
     if supplied is None:
         return None
-    kept = (
-        Involvement.objects.filter(child=child, source_record=supplied)
-        .select_related("organisation")
-        .first()
-    )
+    kept = Involvement.objects.filter(child=child, source_record=supplied).first()
     return kept.organisation if kept else None
 
 

@@ -15,13 +15,15 @@ from django.utils import timezone
 
 from contactpoint.access.permissions import Decision, Permission, Principal, Target, decide
 from contactpoint.practice.models import EmergencyAccess
+from contactpoint.registry.involvement_facts import member
 from contactpoint.registry.models import Involvement
 
 
 def involved(organisation_id: int, child_id: uuid.UUID) -> bool:
-    """Whether the organisation has an open involvement with the child."""
+    """Whether the organisation has an open involvement with the child (found by the keyed
+    digest of the two: the link itself is sealed)."""
     return Involvement.objects.filter(
-        child_id=child_id, organisation_id=organisation_id, end_date__isnull=True
+        child_id=child_id, member=member(child_id, organisation_id), end_date__isnull=True
     ).exists()
 
 

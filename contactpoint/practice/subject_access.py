@@ -38,7 +38,7 @@ from contactpoint.practice.record import local_area as team_area
 from contactpoint.practice.subject_access_history import Access, Enquiry
 from contactpoint.registry import golden
 from contactpoint.registry.children import ciphers_for
-from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of
+from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of, with_links
 from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child, Involvement, Source
 
@@ -270,7 +270,7 @@ def _sensitive(child: Child) -> set[int]:
 
 def _with_facts(rows: Iterable[Involvement]) -> list[tuple[Involvement, InvolvementFacts]]:
     """Each involvement with its opened facts (none when the child's data key is gone)."""
-    listed = list(rows)
+    listed = with_links(rows)
     facts = facts_of(listed)
     return [(i, facts[i.pk]) for i in listed if i.pk in facts]
 
@@ -320,8 +320,8 @@ def _long(iso: str) -> str:
 def _involvements(child: Child, hidden: set[int]) -> tuple[InvolvementHeld, ...]:
     rows = _with_facts(
         Involvement.objects.filter(child=child)
-        .select_related("organisation", "source_record__source")
-        .order_by("end_date", "organisation__name")
+        .select_related("source_record__source")
+        .order_by("end_date")
     )
     # Within each end date (in the database's order of them), by role then organisation.
     ends = {d: n for n, d in enumerate(dict.fromkeys(i.end_date for i, _ in rows))}

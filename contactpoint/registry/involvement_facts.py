@@ -1,11 +1,16 @@
 """What an involvement says about a child, sealed: its role, and for a sensitive service
-its category and consent basis (ADR 0010).
+its category and consent basis; and who it links the child to, the organisation and the
+practitioner (ADR 0010).
 
-The three are one fixed-size sealed value under the child's data key, written for every
-involvement, so neither a column's nullness nor a ciphertext's length tells a sensitive
-service or a youth offending worker from a school. Uniqueness of an open involvement per
-child, organisation and role is kept by `slot`, a keyed digest of the three that includes
-the child, so equal slots never link two children.
+The role, category and basis are one fixed-size sealed value under the child's data key,
+written for every involvement, so neither a column's nullness nor a ciphertext's length
+tells a sensitive service or a youth offending worker from a school; the organisation and
+practitioner ids are a second one (`link`). What queries need without opening is kept as
+keyed digests that include the child, so equal digests never link two children: `slot`
+(child, organisation and role: one open involvement of each), `member` (child and
+organisation: "is this organisation involved with this child") and `area_member` (child
+and the organisation's council area: "is this index team local to this child", asked
+also of a purged child, whose key is gone).
 """
 
 from __future__ import annotations
@@ -19,10 +24,14 @@ from contactpoint.keystore.index_key import derived_key
 from contactpoint.lib import crypto
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.cipher import ChildCipher
-from contactpoint.registry.models import Involvement
+from contactpoint.registry.models import Involvement, Organisation, Practitioner
+from contactpoint.registry.models.involvements import Link
 
 FACTS_SIZE = 96  # the longest role, category and basis as JSON is 72 bytes
+LINK_SIZE = 48  # two 64-bit ids as JSON are at most 43 bytes
 SLOT_KEY = "involvement-slot/v1"
+MEMBER_KEY = "involvement-member/v1"
+AREA_KEY = "involvement-area/v1"
 
 
 @dataclass(frozen=True)
@@ -46,15 +55,35 @@ def slot(child_id: uuid.UUID, organisation_id: int, role: str) -> bytes:
     return crypto.keyed_digest(derived_key(SLOT_KEY), message)[:16]
 
 
+def member(child_id: uuid.UUID, organisation_id: int) -> bytes:
+    """The keyed digest that says "this organisation is involved with this child"."""
+    message = f"{child_id}\x1f{organisation_id}".encode()
+    return crypto.keyed_digest(derived_key(MEMBER_KEY), message)[:16]
+
+
+def area_member(child_id: uuid.UUID, area_code: str) -> bytes:
+    """The keyed digest that says "an organisation of this council area ("" for none) is
+    involved with this child": its local index team, known even once its key is gone."""
+    message = f"{child_id}\x1f{area_code}".encode()
+    return crypto.keyed_digest(derived_key(AREA_KEY), message)[:16]
+
+
 def seal(cipher: ChildCipher, involvement: Involvement, facts: InvolvementFacts) -> None:
-    """Set the involvement's sealed facts and its slot (the row is not saved)."""
+    """Set the involvement's sealed facts and link and its three digests, from the
+    facts given and the organisation and practitioner set on it (the row is not saved)."""
     document = json.dumps(
         [facts.role, facts.sensitive_category, facts.consent_basis], separators=(",", ":")
     )
     involvement.facts = cipher.seal_fixed(
         Involvement, "facts", involvement.pk, document, FACTS_SIZE
     )
-    involvement.slot = slot(cipher.owner_id, involvement.organisation_id, facts.role)
+    organisation_id = involvement.organisation_id
+    ids = json.dumps([organisation_id, involvement.practitioner_id], separators=(",", ":"))
+    involvement.link = cipher.seal_fixed(Involvement, "link", involvement.pk, ids, LINK_SIZE)
+    involvement.slot = slot(cipher.owner_id, organisation_id, facts.role)
+    involvement.member = member(cipher.owner_id, organisation_id)
+    area = involvement.organisation.council_area
+    involvement.area_member = area_member(cipher.owner_id, area.code if area else "")
     setattr(involvement, _KNOWN, facts)  # what this process sealed, it need not open
 
 
@@ -66,16 +95,46 @@ def opened(cipher: ChildCipher, involvement: Involvement) -> InvolvementFacts:
     return InvolvementFacts(role, category, basis)
 
 
-def facts_of(involvements: Iterable[Involvement]) -> dict[uuid.UUID, InvolvementFacts]:
-    """The facts of each involvement whose child's data key still exists, by its id."""
+def open_link(cipher: ChildCipher, involvement: Involvement) -> None:
+    """Open the involvement's organisation and practitioner ids onto it."""
+    organisation_id, practitioner_id = json.loads(cipher.open_fixed(involvement, "link"))
+    involvement.set_link(Link(organisation_id, practitioner_id))
+
+
+def open_all(involvements: Iterable[Involvement]) -> list[Involvement]:
+    """Open the facts and link of each involvement whose child's data key still exists (one
+    key-store read for all their children); return those."""
     rows = list(involvements)
-    found = {i.pk: getattr(i, _KNOWN) for i in rows if hasattr(i, _KNOWN)}
-    ciphers = ciphers_for({i.child_id for i in rows if i.pk not in found})
+    closed = [i for i in rows if not (hasattr(i, _KNOWN) and i.link_opened())]
+    ciphers = ciphers_for({i.child_id for i in closed})
+    for i in closed:
+        if i.child_id in ciphers:
+            if not hasattr(i, _KNOWN):
+                setattr(i, _KNOWN, opened(ciphers[i.child_id], i))
+            if not i.link_opened():
+                open_link(ciphers[i.child_id], i)
+    return [i for i in rows if hasattr(i, _KNOWN) and i.link_opened()]
+
+
+def with_links(involvements: Iterable[Involvement]) -> list[Involvement]:
+    """`open_all`, and each one's organisation (with its council area) and practitioner
+    fetched in one query each."""
+    rows = open_all(involvements)
+    organisations = Organisation.objects.select_related("council_area").in_bulk(
+        {i.organisation_id for i in rows}
+    )
+    people = Practitioner.objects.in_bulk({i.practitioner_id for i in rows} - {None})
     for i in rows:
-        if i.pk not in found and i.child_id in ciphers:
-            found[i.pk] = opened(ciphers[i.child_id], i)
-            setattr(i, _KNOWN, found[i.pk])
-    return found
+        practitioner_id = i.practitioner_id
+        i.organisation = organisations[i.organisation_id]
+        i.practitioner = people.get(practitioner_id) if practitioner_id is not None else None
+    return rows
+
+
+def facts_of(involvements: Iterable[Involvement]) -> dict[uuid.UUID, InvolvementFacts]:
+    """The facts of each involvement whose child's data key still exists, by its id (its
+    link is opened too)."""
+    return {i.pk: getattr(i, _KNOWN) for i in open_all(involvements)}
 
 
 def facts_one(involvement: Involvement) -> InvolvementFacts:

@@ -16,7 +16,9 @@ from contactpoint.registry.models import Involvement, Organisation, SourceRecord
 COLUMNS = (
     "id",
     "child_id",
-    "organisation_id",
+    "link",
+    "member",
+    "area_member",
     "facts",
     "slot",
     "start_date",
@@ -42,7 +44,15 @@ class FeedInvolvements:
     def __init__(self, organisations: dict[str, int]) -> None:
         """Args: organisations: code to id for every org_code the records name."""
         self.organisations = organisations
+        self.rows: dict[int, Organisation] = {}
         self.items: list[tuple[ChildCipher, SourceRecord, FeedRecord]] = []
+
+    def _organisation(self, org_id: int) -> Organisation:
+        """The organisation, with its council area (each fetched once per instance)."""
+        if org_id not in self.rows:
+            with_area = Organisation.objects.select_related("council_area")
+            self.rows |= with_area.in_bulk(set(self.organisations.values()))
+        return self.rows[org_id]
 
     def add(self, cipher: ChildCipher, sr: SourceRecord, record: FeedRecord) -> None:
         self.items.append((cipher, sr, record))
@@ -68,12 +78,15 @@ class FeedInvolvements:
         """What the records do to the children's open involvements: new ones, confirmed
         ones and, by end date, ended ones. The items are used up."""
         orgs = self.organisations
+        ciphers = {c.owner_id: c for c, _, _ in self.items}
         # By slot, the keyed digest of child, organisation and role: found without opening.
         by_key: dict[bytes, Involvement] = {}
         by_record: dict[uuid.UUID, list[Involvement]] = defaultdict(list)
         for inv in open_rows:
             by_key[bytes(inv.slot)] = inv
             if inv.source_record_id:
+                # Which organisation the record stated before: sealed, opened with the key.
+                involvement_facts.open_link(ciphers[inv.child_id], inv)
                 by_record[inv.source_record_id].append(inv)
         new: list[Involvement] = []
         confirmed: dict[uuid.UUID, Involvement] = {}
@@ -88,7 +101,7 @@ class FeedInvolvements:
             key = involvement_facts.slot(cipher.owner_id, org_id, record.org_role)
             current = by_key.get(key)
             if current is None:
-                by_key[key] = _new(cipher, sr, record, org_id)
+                by_key[key] = _new(cipher, sr, record, self._organisation(org_id))
                 new.append(by_key[key])
             elif current.last_confirmed < record.as_at:
                 current.last_confirmed = record.as_at
@@ -104,16 +117,18 @@ def _inserter(new: list[Involvement]) -> Inserter:
     return inserter
 
 
-def _new(cipher: ChildCipher, sr: SourceRecord, record: FeedRecord, org_id: int) -> Involvement:
+def _new(
+    cipher: ChildCipher, sr: SourceRecord, record: FeedRecord, org: Organisation
+) -> Involvement:
     row_id = uuid.uuid4()
     start = record.involvement_start.isoformat() if record.involvement_start else None
     involvement = Involvement(
         id=row_id,
         child_id=cipher.owner_id,
-        organisation_id=org_id,
         start_date=cipher.seal(Involvement, "start_date", row_id, start),
         last_confirmed=record.as_at,
         source_record=sr,
     )
+    involvement.organisation = org
     involvement_facts.seal(cipher, involvement, InvolvementFacts(record.org_role))
     return involvement

@@ -19,9 +19,9 @@ from contactpoint.audit.models import Event
 from contactpoint.audit.verify import verify
 from contactpoint.practice import emergency
 from contactpoint.registry.involvement_facts import facts_one
-from contactpoint.registry.models import Child, Involvement
+from contactpoint.registry.models import Child
 from tests.actors import PASSWORD, Actors, signed_in
-from tests.children import found, load_children
+from tests.children import at, found, load_children, one_at
 from tests.functional.test_api import Caller, machine
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -152,9 +152,9 @@ def test_a_registration_is_audited_and_not_made_when_the_log_cannot_be_written(
     register = f"/children/{amelia.cpid_id}/involvements"
     with audit_store_broken():
         assert client.post(register, NURSE).status_code == 503
-    assert not Involvement.objects.filter(child=amelia, organisation=actors.school_a).exists()
+    assert not at(actors.school_a, child=amelia)
     assert client.post(register, NURSE).status_code == 302
-    made = Involvement.objects.get(child=amelia, organisation=actors.school_a)
+    made = one_at(actors.school_a, child=amelia)
     event = Event.objects.get(action="child:involvement:register")
     assert event.child_id == amelia.pk and event.organisation_id == actors.school_a.pk
     assert verify().ok and facts_one(made).role == "school_nurse"

@@ -25,7 +25,7 @@ from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import FamilyNotice
 from contactpoint.registry.models import Child, Involvement, Organisation
 from tests.actors import Actors, signed_in
-from tests.children import found, load_children
+from tests.children import at, found, load_children
 from tests.events import details_of
 from tests.functional.test_api import Caller, machine
 from tests.functional.test_audit_fail_closed import audit_store_broken
@@ -94,7 +94,7 @@ def test_a_risk_must_be_one_of_the_codes_and_a_wrong_one_registers_nothing(
 ) -> None:
     with pytest.raises(Invalid, match="put the child at risk"):
         register(actors, children["amelia"], notice_risk="Dad is violent")
-    assert not Involvement.objects.filter(organisation=actors.school_a).exists()
+    assert not at(actors.school_a)
     assert not FamilyNotice.objects.exists()
 
 

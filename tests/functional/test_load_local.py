@@ -17,6 +17,7 @@ from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.ingest.rows import RowReader, SourceRow
 from contactpoint.keystore.models import DataKey
 from contactpoint.registry.golden import golden_record
+from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import Child, Involvement, Source, SourceRecord
 from contactpoint.registry.sources import local_source
 from tests.children import roles_of
@@ -117,7 +118,7 @@ def test_a_mapped_csv_makes_children_with_the_right_facts(local: Path) -> None:
         },
     ]
     assert {(s, str(d)) for f in facts for _, (s, d) in f.values()} == {(CODE, "2026-11-01")}
-    rows = list(Involvement.objects.select_related("organisation"))
+    rows = with_links(Involvement.objects.order_by("pk"))
     roles = {(i.organisation.code, role) for i, role in zip(rows, roles_of(rows), strict=True)}
     assert roles == {("100001", "school")}
 

@@ -22,7 +22,7 @@ from contactpoint.registry.models import Child, Involvement
 from contactpoint.search import service
 from contactpoint.search.criteria import parse
 from tests.actors import Actors
-from tests.children import PEOPLE, found, load_children
+from tests.children import PEOPLE, at, found, load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -297,7 +297,7 @@ def test_registering_and_emergency_access_need_the_child_found_first(
         involvements.register(alice, child, Details("school_nurse", "Nurse", "1"))
     with pytest.raises(NotFound):
         emergency.open_access(alice, child, "missing", "x" * 30)
-    assert not Involvement.objects.filter(organisation=actors.school_a).exists()
+    assert not at(actors.school_a)
     assert not EmergencyAccess.objects.exists() and not Alert.objects.exists()
 
 

@@ -17,7 +17,7 @@ from contactpoint.practice.models import Alert, ContactRequest, EmergencyAccess,
 from contactpoint.registry.involvement_facts import facts_one
 from contactpoint.registry.models import Child, Involvement
 from tests.actors import Actors, signed_in
-from tests.children import PEOPLE, load_children, roles_of
+from tests.children import PEOPLE, at, load_children, one_at, roles_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -212,7 +212,7 @@ def test_registering_needs_a_search_first(children: dict[str, Child], actors: Ac
     child = children["maya"]
     response = signed_in(actors.alice).post(f"{record_of(child)}/involvements", NURSE)
     assert response.status_code == 404
-    assert not Involvement.objects.filter(child=child, organisation=actors.school_a).exists()
+    assert not at(actors.school_a, child=child)
 
 
 def test_own_involvement_buttons_and_the_lead_handover(
@@ -223,8 +223,8 @@ def test_own_involvement_buttons_and_the_lead_handover(
     for client, details in ((alice, NURSE), (charlie, SOCIAL_WORKER)):
         find(client, "amelia")
         register(client, child, details)
-    mine = Involvement.objects.get(child=child, organisation=actors.school_a)
-    theirs = Involvement.objects.get(child=child, organisation=actors.council_b)
+    mine = one_at(actors.school_a, child=child)
+    theirs = one_at(actors.council_b, child=child)
     for name, data in (("confirm", {}), ("caf", {"exists": "yes"}), ("lead", {})):
         response = alice.post(f"/involvements/{mine.pk}/{name}", data)
         assert redirects_to(response, record_of(child))
@@ -370,7 +370,7 @@ def test_a_sensitive_service_shows_to_others_only_as_an_additional_service(
     for hidden in ("Hackney", "Charlie Clark", "CAMHS", "020 7946 0303", "Mental health"):
         assert hidden not in page
     assert "Sensitive: shown only to your service" in html(charlie, record_of(child))
-    sensitive = Involvement.objects.get(child=child, organisation=actors.council_b)
+    sensitive = one_at(actors.council_b, child=child)
     assert facts_one(sensitive).sensitive_category == "mental_health"
     asked = alice.post(f"/involvements/{sensitive.pk}/contact-request")
     assert redirects_to(asked, record_of(child))

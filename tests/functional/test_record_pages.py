@@ -15,7 +15,7 @@ from contactpoint.practice import emergency
 from contactpoint.practice.models import EmergencyAccess
 from contactpoint.registry.models import Child, Involvement
 from tests.actors import Actors, signed_in, user
-from tests.children import PEOPLE, found, load_children
+from tests.children import PEOPLE, found, load_children, one_at
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -71,7 +71,7 @@ def test_ending_an_involvement_asks_first_and_warns_of_the_only_link(
     child = children["amelia"]
     alice = signed_in(actors.alice)
     record = find_and_register(alice, child, "amelia", NURSE)
-    mine = Involvement.objects.get(child=child, organisation=actors.school_a)
+    mine = one_at(actors.school_a, child=child)
     assert f'href="/involvements/{mine.pk}/end"' in alice.get(record).content.decode()
     asked = alice.get(f"/involvements/{mine.pk}/end")
     page = asked.content.decode()

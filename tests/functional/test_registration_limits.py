@@ -21,7 +21,7 @@ from contactpoint.audit.models import Event
 from contactpoint.practice.registration import NOT_OURS, ROLES_BY_KIND
 from contactpoint.registry.models import Child, Involvement, Organisation
 from tests.actors import Actors, signed_in
-from tests.children import PEOPLE, found, load_children
+from tests.children import PEOPLE, at, found, load_children, one_at
 from tests.events import details_of
 from tests.functional.test_api import Caller, machine
 
@@ -62,7 +62,7 @@ def web_user(user: User, *children: Child) -> Client:
 
 
 def involved(organisation: Organisation, child: Child) -> bool:
-    return Involvement.objects.filter(organisation=organisation, child=child).exists()
+    return bool(at(organisation, child=child))
 
 
 def refusals(user_or_principal: User | str, child: Child) -> list[Event]:
@@ -168,7 +168,7 @@ def test_the_count_is_kept_by_the_database_not_read_from_involvements(
     assert on_web(alice, amelia, role="gp").status_code == 400
     assert on_web(alice, amelia).status_code == 302
     # Ending the involvement does not give the registration back.
-    mine = Involvement.objects.get(organisation=actors.school_a, child=amelia)
+    mine = one_at(actors.school_a, child=amelia)
     assert alice.post(f"/involvements/{mine.pk}/end", {"confirmed": "yes"}).status_code == 302
     assert on_web(alice, oliver).status_code == 429
     assert not involved(actors.school_a, oliver)
@@ -206,7 +206,7 @@ def test_a_client_may_act_only_for_an_active_practitioner_of_its_own_organisatio
 
     made = by_api(school, amelia, practitioner=actors.alice.email.upper())
     assert made.status_code == 201
-    involvement = Involvement.objects.select_related("practitioner").get(pk=made.json()["id"])
+    involvement = Involvement.objects.get(pk=made.json()["id"])
     assert involvement.practitioner is not None
     assert involvement.practitioner.user_id == actors.alice.pk
     assert involvement.practitioner.email == actors.alice.email  # from her account

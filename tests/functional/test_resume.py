@@ -16,6 +16,7 @@ from contactpoint.backup.archive import backed_up_models
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.keystore.models import DataKey
 from contactpoint.registry.golden import golden_record
+from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import BlindIndexEntry, Child, Involvement, SourceRecord
 from tests.children import roles_of
 from tests.conftest import cli_env, run_cli
@@ -37,7 +38,7 @@ def fingerprint() -> dict[str, Any]:
     children = {
         (refs[c.id], c.shielded, c.status, golden_record(c.id)) for c in Child.objects.all()
     }
-    rows = list(Involvement.objects.select_related("organisation"))
+    rows = with_links(Involvement.objects.order_by("pk"))
     return {
         "children": children,
         "pending": set(

@@ -134,7 +134,7 @@ def test_the_migration_seals_what_an_existing_registry_holds_in_clear(actors: Ac
     assert Carer.objects.get(child_id=purged).relationship is None
     gone = Involvement.objects.get(child_id=purged)
     assert gone.facts is None and bytes(gone.slot) == involvement_facts.slot(
-        purged, gone.organisation_id, "youth_offending_worker"
+        purged, actors.council_b.pk, "youth_offending_worker"
     )
 
 

@@ -46,7 +46,7 @@ from contactpoint.practice.record import child_areas
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation
 from tests.actors import AREA_A, AREA_B, Actors, organisation, signed_in, user
-from tests.children import load_children
+from tests.children import load_children, one_at
 from tests.conftest import feed_row, write_feed
 from tests.functional.test_api import Caller, machine
 
@@ -429,7 +429,7 @@ def shield_and_act_as_its_index_team(world: World, leaks: Leaks) -> None:
     assert child_areas(world.jacob.pk) == {AREA_A, AREA_B}
     ian = world.client(a.ian)
     assert ian.post(f"{record}/involvements", INDEX_TEAM).status_code == 302
-    theirs = Involvement.objects.get(child=world.jacob, organisation=a.council_a)
+    theirs = one_at(a.council_a, child=world.jacob)
     assert ian.post(f"/involvements/{theirs.pk}/lead").status_code == 302
 
     every = {s.value for s in leaks.secrets if s.on_record}

@@ -20,6 +20,7 @@ from contactpoint.audit.models import Event
 from contactpoint.linkage import store
 from contactpoint.linkage.models import ReviewCandidate, ReviewItem
 from contactpoint.practice.models import Alert
+from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation, SourceRecord
 from tests.actors import Actors
 from tests.children import load_children
@@ -30,6 +31,12 @@ pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=Tr
 NEW = "newbie@school-a.example"
 TODAY = dt.date.today()
 LAST_MONTH = (TODAY - dt.timedelta(days=30)).isoformat()
+
+
+def registered_by(worker: User) -> list[Involvement]:
+    """The open involvements naming the user as their practitioner (links opened)."""
+    rows = with_links(Involvement.objects.filter(end_date__isnull=True))
+    return [i for i in rows if i.practitioner and i.practitioner.user_id == worker.pk]
 
 
 def password_in(stdout: str) -> str:
@@ -447,7 +454,7 @@ def test_demo_caseload_skips_shielded_archived_and_waiting_children_first_by_id(
     result = run_cli("demo-users")
 
     worker = User.objects.get(email__startswith="social-worker.camden")
-    registered = Involvement.objects.filter(practitioner__user=worker, end_date__isnull=True)
+    registered = registered_by(worker)
     assert {i.child_id for i in registered} == {fourth.pk}
     assert "has 1 pupil(s) a practitioner may be registered on" in result.stderr
     assert "unexpected" not in result.stderr and User.objects.count() == 9
@@ -487,8 +494,8 @@ def test_demo_social_worker_works_with_pupils_of_the_first_school(
     Organisation.objects.create(code="Y1", kind="school", name="York School", council_area=york)
     run_cli("demo-users")
     worker = User.objects.get(email__startswith="social-worker.camden")
-    registered = Involvement.objects.filter(practitioner__user=worker, end_date__isnull=True)
-    assert registered.count() == 3
+    registered = registered_by(worker)
+    assert len(registered) == 3
     assert {i.child_id for i in registered} <= {c.pk for c in children.values()}
     school_practitioner = User.objects.get(email__startswith="practitioner.camden")
     assert Alert.objects.filter(recipient=school_practitioner, kind="joined").count() == 3

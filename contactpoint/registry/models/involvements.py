@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import models
@@ -27,6 +28,19 @@ class Practitioner(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+@dataclass
+class Link:
+    """Whom an involvement links the child to, as opened from its sealed `link`."""
+
+    organisation_id: int | None = None
+    practitioner_id: int | None = None
+
+
+_LINK = "_contactpoint_link"
+_ORGANISATION = "_contactpoint_organisation"
+_PRACTITIONER = "_contactpoint_practitioner"
 
 
 class Involvement(models.Model):
@@ -59,13 +73,20 @@ class Involvement(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="involvements")
-    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT)
+    # The organisation's and the practitioner's ids: one fixed-size value sealed under the
+    # child's key, read through `organisation` and `practitioner` (opened on first use, or
+    # for many rows at once by involvement_facts.with_links).
+    link = Sealed()
+    # Keyed digest of child and organisation: "is this organisation involved with this child".
+    member = models.BinaryField(max_length=16)
+    # Keyed digest of child and the organisation's council area: "is this area's index
+    # team local to this child", answerable once the child's key is gone (purged).
+    area_member = models.BinaryField(max_length=16)
     # The role and, for a sensitive service, its category and consent basis: one
     # fixed-size value sealed under the child's key (contactpoint.registry.involvement_facts).
     facts = Sealed()
     # Keyed digest of child, organisation and role: one open involvement of each.
     slot = models.BinaryField(max_length=16)
-    practitioner = models.ForeignKey(Practitioner, on_delete=models.SET_NULL, null=True)
     # Sealed under the child's key: a GP registration often starts on the day of birth.
     start_date = Sealed()
     last_confirmed = models.DateField()
@@ -94,6 +115,83 @@ class Involvement(models.Model):
                 name="one_open_involvement_per_slot",
             ),
         ]
+        indexes = [
+            models.Index(fields=["member"], name="involvement_member"),
+            models.Index(fields=["area_member"], name="involvement_area_member"),
+        ]
 
     def __str__(self) -> str:
         return f"involvement {self.pk}"
+
+    def link_opened(self) -> bool:
+        return _LINK in self.__dict__
+
+    def set_link(self, link: Link) -> None:
+        """Set the ids; an organisation or practitioner fetched for other ids is dropped."""
+        before = self.__dict__.get(_LINK, Link())
+        self.__dict__[_LINK] = link
+        if link.organisation_id != before.organisation_id:
+            self.__dict__.pop(_ORGANISATION, None)
+        if link.practitioner_id != before.practitioner_id:
+            self.__dict__.pop(_PRACTITIONER, None)
+
+    def opened_link(self) -> Link:
+        """The organisation and practitioner ids, opened with the child's key if need be.
+
+        Raises:
+            KeyError: the row is sealed and its child's data key is gone.
+        """
+        if _LINK not in self.__dict__:
+            if self._state.adding and self.link is None:  # a new row: nothing sealed yet
+                self.__dict__[_LINK] = Link()
+            elif self.link is None:  # its child was purged before the link was sealed
+                raise KeyError("the child's data key is gone")
+            else:
+                from contactpoint.registry.involvement_facts import open_all
+
+                if not open_all([self]):
+                    raise KeyError("the child's data key is gone")
+        link: Link = self.__dict__[_LINK]
+        return link
+
+    @property
+    def organisation_id(self) -> int:
+        found = self.opened_link().organisation_id
+        assert found is not None, "an involvement always names its organisation"
+        return found
+
+    @organisation_id.setter
+    def organisation_id(self, value: int) -> None:
+        self.set_link(Link(value, self.opened_link().practitioner_id))
+
+    @property
+    def organisation(self) -> Organisation:
+        if _ORGANISATION not in self.__dict__:
+            organisations = Organisation.objects.select_related("council_area")
+            self.__dict__[_ORGANISATION] = organisations.get(pk=self.organisation_id)
+        found: Organisation = self.__dict__[_ORGANISATION]
+        return found
+
+    @organisation.setter
+    def organisation(self, value: Organisation) -> None:
+        self.organisation_id = value.pk
+        self.__dict__[_ORGANISATION] = value
+
+    @property
+    def practitioner_id(self) -> int | None:
+        return self.opened_link().practitioner_id
+
+    @property
+    def practitioner(self) -> Practitioner | None:
+        if _PRACTITIONER not in self.__dict__:
+            pk = self.practitioner_id
+            found = Practitioner.objects.filter(pk=pk).first() if pk is not None else None
+            self.__dict__[_PRACTITIONER] = found
+        person: Practitioner | None = self.__dict__[_PRACTITIONER]
+        return person
+
+    @practitioner.setter
+    def practitioner(self, value: Practitioner | None) -> None:
+        link = self.opened_link()
+        self.set_link(Link(link.organisation_id, value.pk if value is not None else None))
+        self.__dict__[_PRACTITIONER] = value

@@ -18,7 +18,6 @@ from contactpoint.registry.models import (
     ChildAddress,
     ChildDemographic,
     IssuedCpid,
-    Organisation,
     SourceRecord,
 )
 from contactpoint.registry.models.involvements import Involvement
@@ -122,13 +121,14 @@ def test_index_entries_decisions_and_involvements_read_back_the_same(
             "decided_by": "contactpoint",
         },
     )
-    organisation = Organisation.objects.create(code="TST1", name="Test School", kind="school")
     written_both_ways(
         Involvement,
         {
             "id": uuid.uuid4(),
             "child_id": child.pk,
-            "organisation_id": organisation.pk,
+            "link": b"\x03l",
+            "member": b"\x04" * 16,
+            "area_member": b"\x05" * 16,
             "facts": b"\x01f",
             "slot": b"\x02" * 16,
             "start_date": None,

@@ -17,9 +17,10 @@ ALLOWED_TEXT = {
     "registry.ChildIdentifier": {"value"},
     # A carer's relationship and an involvement's role, sensitive category and consent
     # basis are coded, but special-category (a foster carer, a youth offending worker, a
-    # sexual-health service): sealed at a fixed length (docs/adr/0010).
+    # sexual-health service): sealed at a fixed length (docs/adr/0010); so is the
+    # involvement's link, the organisation and practitioner it ties the child to.
     "registry.Carer": {"given_name", "family_name", "phone", "email", "relationship"},
-    "registry.Involvement": {"start_date", "facts"},
+    "registry.Involvement": {"start_date", "facts", "link"},
     # The source record as it came, sealed for re-linkage; its fields are the ones above.
     "registry.SourceRecord": {"payload"},
     # The one text a person types about a child: why they needed emergency access (the
@@ -44,7 +45,10 @@ ALLOWED_TEXT = {
     "practice.StatutoryAccess": {"explanation"},
 }
 # Keyed digests: fixed-length HMACs, not text.
-DIGESTS = {"registry.SourceRecord": {"record_ref", "digest"}, "registry.Involvement": {"slot"}}
+DIGESTS = {
+    "registry.SourceRecord": {"record_ref", "digest"},
+    "registry.Involvement": {"slot", "member", "area_member"},
+}
 # Written by the service, never typed by a person: a list of [comparison, level label,
 # weight] (tests/functional/test_load.py checks the labels are the model's own), who
 # decided (a user's account name or "contactpoint"), and the ids of records a merge moved.

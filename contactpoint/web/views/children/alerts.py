@@ -22,7 +22,7 @@ from contactpoint.access.permissions import Permission, Principal, decide
 from contactpoint.practice import alerts
 from contactpoint.practice.models import Alert, ContactRequest, EmergencyAccess, Handover
 from contactpoint.practice.record import View, record_for, view_for
-from contactpoint.registry.involvement_facts import facts_of
+from contactpoint.registry.involvement_facts import facts_of, with_links
 from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.access import access_rule
@@ -160,10 +160,10 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     principal = actor.principal
     names = Names(principal)
     reviews = bool(decide(principal, Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW))
-    inbox = alerts.inbox(user).select_related(
-        "involvement__practitioner", "handover__to_involvement__practitioner"
-    )
-    rows = [row(a, principal, names, reviews) for a in inbox[:SHOWN]]
+    inbox = list(alerts.inbox(user)[:SHOWN])
+    # Their organisations and practitioners are sealed: opened for all at once.
+    with_links(a.involvement for a in inbox if a.involvement is not None)
+    rows = [row(a, principal, names, reviews) for a in inbox]
     for shown in rows:
         if shown.unread:
             alerts.mark_read(user, shown.id)
