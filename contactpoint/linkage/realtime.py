@@ -93,13 +93,18 @@ def blocking_entries(record: FeedRecord) -> set[tuple[int, int]]:
 def variant_entries(record: FeedRecord) -> set[tuple[int, int]]:
     """The further entries the record's child has when one more field of the record is
     wrong: a digit of the birth date or its year (dates.mistyped_variants), looked up
-    with the family names only, since with the date wrong the names are right; and given
-    and family name swapped, each looked up in the other's index. Entries of existing
-    indexes only: no index is added for them (docs/blind-indexes.md)."""
+    with the family names only, since with the date wrong the names are right; given
+    and family name swapped, each looked up in the other's index; and both names
+    misspelt beyond their phonetic keys, looked up by the birth date (and its swap) in
+    the postcode district, the index search keeps for a misspelt name. Entries of
+    existing indexes only: no index is added for them (docs/blind-indexes.md)."""
     born = record.date_of_birth
     if born is None:
-        return set()
+        return undated_variant_entries(record) - blocking_entries(record)
     entries: set[tuple[int, int]] = set()
+    if record.postcode is not None:
+        for birth in dates.birth_date_variants(born):
+            entries |= _entries(blind_index.place_entries(birth, record.postcode.district))
     for family in _families(record):
         for birth in dates.mistyped_variants(born):
             entries |= _entries(blind_index.name_entries("", family, birth, None))
@@ -109,6 +114,29 @@ def variant_entries(record: FeedRecord) -> set[tuple[int, int]]:
                 blind_index.name_entries(record.family_name, record.given_name, birth, None)
             )
     return entries - blocking_entries(record)
+
+
+def undated_variant_entries(record: FeedRecord) -> set[tuple[int, int]]:
+    """For a record without a date of birth, whose only name key is its family name in its
+    postcode district: that key with the family name slipped (a letter added, or two
+    letters swapped, `family_slips`), and with the given name in its place (names
+    swapped). No postcode, no key: such a record is found by its identifiers alone."""
+    if record.postcode is None:
+        return set()
+    families = family_slips(record.family_name) | {record.given_name} - {""}
+    return {
+        entry
+        for family in families
+        for entry in _entries(blind_index.name_entries("", family, None, record.postcode))
+    }
+
+
+def family_slips(name: str) -> set[str]:
+    """The spellings a family name may have been slipped from by one added letter or two
+    neighbouring letters swapped: each letter dropped, each neighbouring pair swapped."""
+    dropped = {name[:i] + name[i + 1 :] for i in range(len(name))}
+    swapped = {name[:i] + name[i + 1] + name[i] + name[i + 2 :] for i in range(len(name) - 1)}
+    return (dropped | swapped) - {name, ""}
 
 
 def candidate_children(wanted: list[set[tuple[int, int]]]) -> list[set[uuid.UUID]]:
