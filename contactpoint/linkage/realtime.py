@@ -96,15 +96,18 @@ def variant_entries(record: FeedRecord) -> set[tuple[int, int]]:
     with the family names only, since with the date wrong the names are right; given
     and family name swapped, each looked up in the other's index; and both names
     misspelt beyond their phonetic keys, looked up by the birth date (and its swap) in
-    the postcode district, the index search keeps for a misspelt name. Entries of
-    existing indexes only: no index is added for them (docs/blind-indexes.md)."""
+    the postcode district, the index search keeps for a misspelt name, and with the
+    family name slipped by a letter (`family_slips`). Entries of existing indexes only:
+    no index is added for them (docs/blind-indexes.md)."""
     born = record.date_of_birth
     if born is None:
         return undated_variant_entries(record) - blocking_entries(record)
     entries: set[tuple[int, int]] = set()
-    if record.postcode is not None:
-        for birth in dates.birth_date_variants(born):
+    for birth in dates.birth_date_variants(born):
+        if record.postcode is not None:
             entries |= _entries(blind_index.place_entries(birth, record.postcode.district))
+        for family in family_slips(record.family_name):
+            entries |= _entries(blind_index.name_entries("", family, birth, None))
     for family in _families(record):
         for birth in dates.mistyped_variants(born):
             entries |= _entries(blind_index.name_entries("", family, birth, None))

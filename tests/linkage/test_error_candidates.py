@@ -51,6 +51,11 @@ VARIANTS_NEEDED = {
 # with the postcode right: only the error variants reach her.
 SLIPS: dict[str, dict[str, Any]] = {
     "both names misspelt beyond their sounds": {"given_name": "Amlea", "family_name": "Hatrley"},
+    "both names misspelt, no postcode": {
+        "given_name": "Amlea",
+        "family_name": "Hartlney",
+        "postcode": None,
+    },
     "no date of birth, names swapped": {
         "date_of_birth": None,
         "given_name": "Hartley",
