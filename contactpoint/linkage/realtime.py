@@ -52,6 +52,7 @@ class Candidate:
     score: Score
     protected: bool  # shielded or sealed
     record: LinkRecord  # the child's record that scored best
+    records: tuple[LinkRecord, ...] = ()  # all the child's records, for the twin rule
 
 
 @dataclass
@@ -253,7 +254,10 @@ class Matcher:
             wanted = children & live - blocked.get(sr_id, set())
             pairs = best_pairs(self.model.scorer, link, {c: opened[c] for c in wanted})
             scored.append(
-                [Candidate(c, score, c in protected, o) for c, (score, o) in pairs.items()]
+                [
+                    Candidate(c, score, c in protected, o, tuple(opened[c]))
+                    for c, (score, o) in pairs.items()
+                ]
             )
         return scored
 
@@ -265,8 +269,8 @@ class Matcher:
         runner = ranked[1] if len(ranked) > 1 else None
         high = [c for c in ranked if c.score.weight >= upper]
         rule = self.model.twin_rule
-        strong = [c for c in high if eligible(link, c.record, c.score, rule)]
-        twins = sum(1 for c in high if rule and refused_as_twin(link, c.record, c.score))
+        strong = [c for c in high if eligible_child(link, c, rule)]
+        twins = sum(1 for c in high if rule and refused_as_twin_of(link, c))
         thin = too_thin(link)
         # A thin record is linked only when no other child even reaches the review band.
         close = (
@@ -275,7 +279,9 @@ class Matcher:
             and (thin or (best is not None and best.score.weight - runner.score.weight < MARGIN))
         )
         chosen = (
-            strong[0].child_id if len(strong) == 1 and strong[0] == best and not close else None
+            strong[0].child_id
+            if len(strong) == 1 and strong[0] == best and not close and tells_apart(link)
+            else None
         )
         weight = best.score.weight if best else None
         if any(
@@ -313,6 +319,30 @@ def too_thin(link: LinkRecord) -> bool:
     return link.dob is None or (link.given_name is None and not identified)
 
 
+def tells_apart(link: LinkRecord) -> bool:
+    """Whether a record carries anything that tells brothers and sisters apart: an
+    identifier, a date of birth or a given name. Without all three, family name and address
+    are a household's, not a child's: such a record is never linked by the model."""
+    identified = link.nhs_number is not None or link.upn is not None
+    return identified or link.dob is not None or link.given_name is not None
+
+
+def eligible_child(link: LinkRecord, candidate: Candidate, twin_rule: bool = True) -> bool:
+    """`eligible` against the candidate's best record, and not twin-like with any of its
+    records: once one twin's record has joined a child by mistake, the other twin's records
+    would score best against it and follow."""
+    if not eligible(link, candidate.record, candidate.score, twin_rule):
+        return False
+    return not (twin_rule and any(twin_like(link, r) for r in candidate.records))
+
+
+def refused_as_twin_of(link: LinkRecord, candidate: Candidate) -> bool:
+    """refused_as_twin against the candidate child: its best record or any other."""
+    if _conflicting_identifier(candidate.score):
+        return False
+    return any(twin_like(link, r) for r in (candidate.record, *candidate.records))
+
+
 def eligible(left: LinkRecord, right: LinkRecord, score: Score, twin_rule: bool = True) -> bool:
     """Whether a pair may ever be linked by the model alone, whatever its weight.
 
@@ -339,15 +369,19 @@ def _conflicting_identifier(score: Score) -> bool:
 
 
 def twin_like(left: LinkRecord, right: LinkRecord) -> bool:
-    """How a twin looks beside their sibling: the same birth date and household (the same
-    postcode, or one unknown), given names that are different names, no shared identifier.
+    """How a twin looks beside their sibling: the same birth date (or its day and month
+    swapped) and household (the same
+    postcode district, or a postcode unknown: a mistyped postcode stays in the district),
+    given names that are different names, no shared identifier.
 
     Such a pair scores like one child whose given name was mistyped: a person decides,
     never the model. bulk.py states the same rule in SQL.
     """
-    if left.dob is None or left.dob != right.dob:
+    if left.dob is None or right.dob not in (left.dob, left.dob_swapped):
         return False
-    if None not in (left.postcode, right.postcode) and left.postcode != right.postcode:
+    if None not in (left.postcode, right.postcode) and (
+        left.postcode_district != right.postcode_district
+    ):
         return False
     for scheme in ("nhs_number", "upn"):
         if getattr(left, scheme) is not None and getattr(left, scheme) == getattr(right, scheme):

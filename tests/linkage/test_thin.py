@@ -75,6 +75,18 @@ def test_a_thin_record_is_linked_when_the_model_is_sure(amelia: uuid.UUID) -> No
     assert (found.action, found.child_id) == ("link", amelia)
 
 
+def test_a_record_with_no_birth_date_and_no_given_name_is_never_linked(
+    amelia: uuid.UUID,
+) -> None:
+    """Family name and address are the household's: with no other child of it registered
+    yet, a brother's record would join her. It waits with her as its candidate."""
+    found = match(feed(nameless("CB1"), date_of_birth=None))
+    assert (found.action, found.reason) == ("review", "insufficient")
+    assert [c.child_id for c in found.candidates] == [amelia]
+    found = match(feed(nameless("CB1")))  # with her birth date, the model may link
+    assert (found.action, found.child_id) == ("link", amelia)
+
+
 def test_a_thin_record_waits_with_the_children_its_other_fields_found(feeds: Path) -> None:
     """No birth date and no given name, beside twins: postcode district and family name
     find both, and a person decides."""
