@@ -280,7 +280,7 @@ class Matcher:
         )
         chosen = (
             strong[0].child_id
-            if len(strong) == 1 and strong[0] == best and not close and tells_apart(link)
+            if len(strong) == 1 and strong[0] == best and not close and tells_apart(link, rule)
             else None
         )
         weight = best.score.weight if best else None
@@ -319,12 +319,15 @@ def too_thin(link: LinkRecord) -> bool:
     return link.dob is None or (link.given_name is None and not identified)
 
 
-def tells_apart(link: LinkRecord) -> bool:
-    """Whether a record carries anything that tells brothers and sisters apart: an
-    identifier, a date of birth or a given name. Without all three, family name and address
-    are a household's, not a child's: such a record is never linked by the model."""
+def tells_apart(link: LinkRecord, twin_rule: bool = True) -> bool:
+    """Whether a record carries anything that tells brothers and sisters apart, so that
+    the model may link it: an identifier, or a given name, or, where the population holds
+    no twins (the model's twin rule set aside), a date of birth. Family name and address
+    are a household's, and a birth date is a twin's too: the first child of a house
+    registered would draw a brother's or a twin's nameless record."""
     identified = link.nhs_number is not None or link.upn is not None
-    return identified or link.dob is not None or link.given_name is not None
+    dated = link.dob is not None and not twin_rule
+    return identified or link.given_name is not None or dated
 
 
 def eligible_child(link: LinkRecord, candidate: Candidate, twin_rule: bool = True) -> bool:
