@@ -373,14 +373,14 @@ def _conflicting_identifier(score: Score) -> bool:
 
 def twin_like(left: LinkRecord, right: LinkRecord) -> bool:
     """How a twin looks beside their sibling: the same birth date (or its day and month
-    swapped) and household (the same
-    postcode district, or a postcode unknown: a mistyped postcode stays in the district),
-    given names that are different names, no shared identifier.
+    swapped) and household (the same postcode district, or a postcode unknown: a mistyped
+    postcode stays in the district), given names that are different names, no shared
+    identifier.
 
     Such a pair scores like one child whose given name was mistyped: a person decides,
     never the model. bulk.py states the same rule in SQL.
     """
-    if left.dob is None or right.dob not in (left.dob, left.dob_swapped):
+    if left.dob is None or right.dob is None or right.dob not in (left.dob, left.dob_swapped):
         return False
     if None not in (left.postcode, right.postcode) and (
         left.postcode_district != right.postcode_district

@@ -96,6 +96,10 @@ def test_twins_with_a_mistyped_postcode_or_a_swapped_birth_date_are_still_twins(
     assert twin_like(oliver, child("r", given_name="Amelia", postcode="NW1 3AD"))
     assert twin_like(oliver, child("r", given_name="Amelia", date_of_birth="2015-04-03"))
     assert not twin_like(oliver, child("r", given_name="Amelia", postcode="NW2 3AB"))
+    # A birth date whose day and month cannot swap, beside none, is not the same birthday.
+    born_late = child("l", given_name="Oliver", date_of_birth="2015-03-24")
+    assert not twin_like(child("r", given_name="Amelia", date_of_birth=""), born_late)
+    assert not twin_like(born_late, child("r", given_name="Amelia", date_of_birth=""))
 
 
 def test_a_child_holding_a_twins_record_by_mistake_does_not_draw_the_other_twin() -> None:
