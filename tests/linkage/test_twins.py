@@ -150,6 +150,17 @@ def test_bulk_links_near_spellings_keeps_twins_apart_and_counts_the_refusals() -
     assert result.refused_as_twins == 1
 
 
+def test_bulk_keeps_twins_apart_through_a_slipped_postcode() -> None:
+    result = bulk.link(
+        [child("o1", given_name="Oliver"), child("a1", given_name="Amelia", postcode="NW1 3AD")],
+        store.bootstrap_model(),
+        upper=-20.0,
+        lower=-30.0,
+    )
+    assert result.clusters["o1"] != result.clusters["a1"]
+    assert result.refused_as_twins == 1
+
+
 @pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 def test_real_time_refuses_twins_links_a_near_spelling_and_counts_the_refusal(
     feeds: Path,
