@@ -12,6 +12,7 @@ wrong, so that together they reach the right child through one error in any sing
 | a wrong year (a digit, or off by one) | month and day + both names |
 | day and month swapped | birth date against its swap + both names |
 | given and family name swapped | birth date + each name against the other |
+| both names misspelt beyond their sounds | birth date + postcode district |
 | no birth date | postcode district + both names |
 | a missing or foreign postcode | every rule with the birth date |
 
@@ -56,6 +57,9 @@ BLOCKING_RULES: tuple[Any, ...] = (
     # records with both its names in its postcode district. Both names alone would pair
     # it with about 500 records at national scale, each without a date.
     block_on("postcode_district", *BOTH_NAMES),
+    # Both names misspelt (a slip in each, or a swap and a slip): the birth date in the
+    # postcode district, about a child a district at national scale.
+    block_on("dob", "postcode_district"),
     block_on("postcode", "given_phonetic"),
 )
 

@@ -86,9 +86,13 @@ def _twin_sql(a: str, b: str) -> str:
         f" coalesce({b}.given_nicknames, []))) = 0"
         f" AND damerau_levenshtein({ga}, {gb}) > {edits}"
     )
-    household = f"({a}.postcode IS NULL OR {b}.postcode IS NULL OR {a}.postcode = {b}.postcode)"
+    household = (
+        f"({a}.postcode IS NULL OR {b}.postcode IS NULL"
+        f" OR {a}.postcode_district = {b}.postcode_district)"
+    )
     shared = " OR ".join(f"coalesce({a}.{i} = {b}.{i}, false)" for i in ("nhs_number", "upn"))
-    return f"coalesce({a}.dob = {b}.dob AND {household} AND NOT ({shared}) AND {different}, false)"
+    born = f"({a}.dob = {b}.dob OR {a}.dob = {b}.dob_swapped)"
+    return f"coalesce({born} AND {household} AND NOT ({shared}) AND {different}, false)"
 
 
 def _eligible_sql(scorer: Scorer) -> str:

@@ -152,18 +152,26 @@ def one_edit(column: str, edits: int = 1) -> Level:
 
 
 def names_swapped() -> Level:
-    """Given and family name written in each other's places, on one side."""
+    """Given and family name written in each other's places, on one side, each name as it
+    is or one edit from it (a swap and a slip often come together in one careless entry)."""
 
     def holds(a: LinkRecord, b: LinkRecord) -> bool:
-        return (
-            a.given_name is not None
-            and a.family_name is not None
-            and a.given_name == b.family_name
-            and a.family_name == b.given_name
+        names = (a.given_name, b.family_name, a.family_name, b.given_name)
+        if any(n is None for n in names):
+            return False
+        given_l, family_r, family_l, given_r = (str(n) for n in names)
+        return bool(
+            jellyfish.damerau_levenshtein_distance(given_l, family_r) <= 1
+            and jellyfish.damerau_levenshtein_distance(family_l, given_r) <= 1
         )
 
-    sql = '("given_name_l" = "family_name_r") AND ("family_name_l" = "given_name_r")'
-    return Level("given and family names swapped", holds, cl.CustomLevel(sql))
+    return Level("given and family names swapped", holds, cl.CustomLevel(SWAPPED_SQL))
+
+
+SWAPPED_SQL = (
+    'damerau_levenshtein("given_name_l", "family_name_r") <= 1'
+    ' AND damerau_levenshtein("family_name_l", "given_name_r") <= 1'
+)
 
 
 def given_is_middle() -> Level:

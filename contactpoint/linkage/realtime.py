@@ -52,6 +52,7 @@ class Candidate:
     score: Score
     protected: bool  # shielded or sealed
     record: LinkRecord  # the child's record that scored best
+    records: tuple[LinkRecord, ...] = ()  # all the child's records, for the twin rule
 
 
 @dataclass
@@ -93,13 +94,21 @@ def blocking_entries(record: FeedRecord) -> set[tuple[int, int]]:
 def variant_entries(record: FeedRecord) -> set[tuple[int, int]]:
     """The further entries the record's child has when one more field of the record is
     wrong: a digit of the birth date or its year (dates.mistyped_variants), looked up
-    with the family names only, since with the date wrong the names are right; and given
-    and family name swapped, each looked up in the other's index. Entries of existing
-    indexes only: no index is added for them (docs/blind-indexes.md)."""
+    with the family names only, since with the date wrong the names are right; given
+    and family name swapped, each looked up in the other's index; and both names
+    misspelt beyond their phonetic keys, looked up by the birth date (and its swap) in
+    the postcode district, the index search keeps for a misspelt name, and with the
+    family name slipped by a letter (`family_slips`). Entries of existing indexes only:
+    no index is added for them (docs/blind-indexes.md)."""
     born = record.date_of_birth
     if born is None:
-        return set()
+        return undated_variant_entries(record) - blocking_entries(record)
     entries: set[tuple[int, int]] = set()
+    for birth in dates.birth_date_variants(born):
+        if record.postcode is not None:
+            entries |= _entries(blind_index.place_entries(birth, record.postcode.district))
+        for family in family_slips(record.family_name):
+            entries |= _entries(blind_index.name_entries("", family, birth, None))
     for family in _families(record):
         for birth in dates.mistyped_variants(born):
             entries |= _entries(blind_index.name_entries("", family, birth, None))
@@ -109,6 +118,29 @@ def variant_entries(record: FeedRecord) -> set[tuple[int, int]]:
                 blind_index.name_entries(record.family_name, record.given_name, birth, None)
             )
     return entries - blocking_entries(record)
+
+
+def undated_variant_entries(record: FeedRecord) -> set[tuple[int, int]]:
+    """For a record without a date of birth, whose only name key is its family name in its
+    postcode district: that key with the family name slipped (a letter added, or two
+    letters swapped, `family_slips`), and with the given name in its place (names
+    swapped). No postcode, no key: such a record is found by its identifiers alone."""
+    if record.postcode is None:
+        return set()
+    families = family_slips(record.family_name) | {record.given_name} - {""}
+    return {
+        entry
+        for family in families
+        for entry in _entries(blind_index.name_entries("", family, None, record.postcode))
+    }
+
+
+def family_slips(name: str) -> set[str]:
+    """The spellings a family name may have been slipped from by one added letter or two
+    neighbouring letters swapped: each letter dropped, each neighbouring pair swapped."""
+    dropped = {name[:i] + name[i + 1 :] for i in range(len(name))}
+    swapped = {name[:i] + name[i + 1] + name[i] + name[i + 2 :] for i in range(len(name) - 1)}
+    return (dropped | swapped) - {name, ""}
 
 
 def candidate_children(wanted: list[set[tuple[int, int]]]) -> list[set[uuid.UUID]]:
@@ -222,7 +254,10 @@ class Matcher:
             wanted = children & live - blocked.get(sr_id, set())
             pairs = best_pairs(self.model.scorer, link, {c: opened[c] for c in wanted})
             scored.append(
-                [Candidate(c, score, c in protected, o) for c, (score, o) in pairs.items()]
+                [
+                    Candidate(c, score, c in protected, o, tuple(opened[c]))
+                    for c, (score, o) in pairs.items()
+                ]
             )
         return scored
 
@@ -234,8 +269,8 @@ class Matcher:
         runner = ranked[1] if len(ranked) > 1 else None
         high = [c for c in ranked if c.score.weight >= upper]
         rule = self.model.twin_rule
-        strong = [c for c in high if eligible(link, c.record, c.score, rule)]
-        twins = sum(1 for c in high if rule and refused_as_twin(link, c.record, c.score))
+        strong = [c for c in high if eligible_child(link, c, rule)]
+        twins = sum(1 for c in high if rule and refused_as_twin_of(link, c))
         thin = too_thin(link)
         # A thin record is linked only when no other child even reaches the review band.
         close = (
@@ -244,7 +279,9 @@ class Matcher:
             and (thin or (best is not None and best.score.weight - runner.score.weight < MARGIN))
         )
         chosen = (
-            strong[0].child_id if len(strong) == 1 and strong[0] == best and not close else None
+            strong[0].child_id
+            if len(strong) == 1 and strong[0] == best and not close and tells_apart(link, rule)
+            else None
         )
         weight = best.score.weight if best else None
         if any(
@@ -282,6 +319,33 @@ def too_thin(link: LinkRecord) -> bool:
     return link.dob is None or (link.given_name is None and not identified)
 
 
+def tells_apart(link: LinkRecord, twin_rule: bool = True) -> bool:
+    """Whether a record carries anything that tells brothers and sisters apart, so that
+    the model may link it: an identifier, or a given name, or, where the population holds
+    no twins (the model's twin rule set aside), a date of birth. Family name and address
+    are a household's, and a birth date is a twin's too: the first child of a house
+    registered would draw a brother's or a twin's nameless record."""
+    identified = link.nhs_number is not None or link.upn is not None
+    dated = link.dob is not None and not twin_rule
+    return identified or link.given_name is not None or dated
+
+
+def eligible_child(link: LinkRecord, candidate: Candidate, twin_rule: bool = True) -> bool:
+    """`eligible` against the candidate's best record, and not twin-like with any of its
+    records: once one twin's record has joined a child by mistake, the other twin's records
+    would score best against it and follow."""
+    if not eligible(link, candidate.record, candidate.score, twin_rule):
+        return False
+    return not (twin_rule and any(twin_like(link, r) for r in candidate.records))
+
+
+def refused_as_twin_of(link: LinkRecord, candidate: Candidate) -> bool:
+    """refused_as_twin against the candidate child: its best record or any other."""
+    if _conflicting_identifier(candidate.score):
+        return False
+    return any(twin_like(link, r) for r in (candidate.record, *candidate.records))
+
+
 def eligible(left: LinkRecord, right: LinkRecord, score: Score, twin_rule: bool = True) -> bool:
     """Whether a pair may ever be linked by the model alone, whatever its weight.
 
@@ -308,15 +372,19 @@ def _conflicting_identifier(score: Score) -> bool:
 
 
 def twin_like(left: LinkRecord, right: LinkRecord) -> bool:
-    """How a twin looks beside their sibling: the same birth date and household (the same
-    postcode, or one unknown), given names that are different names, no shared identifier.
+    """How a twin looks beside their sibling: the same birth date (or its day and month
+    swapped) and household (the same postcode district, or a postcode unknown: a mistyped
+    postcode stays in the district), given names that are different names, no shared
+    identifier.
 
     Such a pair scores like one child whose given name was mistyped: a person decides,
     never the model. bulk.py states the same rule in SQL.
     """
-    if left.dob is None or left.dob != right.dob:
+    if left.dob is None or right.dob is None or right.dob not in (left.dob, left.dob_swapped):
         return False
-    if None not in (left.postcode, right.postcode) and left.postcode != right.postcode:
+    if None not in (left.postcode, right.postcode) and (
+        left.postcode_district != right.postcode_district
+    ):
         return False
     for scheme in ("nhs_number", "upn"):
         if getattr(left, scheme) is not None and getattr(left, scheme) == getattr(right, scheme):

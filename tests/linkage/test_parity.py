@@ -73,6 +73,7 @@ CHANGES: dict[str, dict[str, Any]] = {
     "given other": {"given_name": "Amelia"},
     "given placeholder": {"given_name": "Baby"},
     "names swapped": {"given_name": "Stephenson", "family_name": "Josephine"},
+    "names swapped, one slipped": {"given_name": "Stephesnon", "family_name": "Josephine"},
     "given is middle": {"given_name": "Rose", "middle_names": ""},
     "family token": {"family_name": "Stephenson-Jones"},
     "family one edit": {"family_name": "Stephensen"},

@@ -10,7 +10,7 @@ import pytest
 from contactpoint.keystore.models import DataKey
 from contactpoint.lib.identifiers import new_cpid
 from contactpoint.linkage import corrections, review, store
-from contactpoint.linkage.models import LinkBlock, LinkDecision, ReviewItem
+from contactpoint.linkage.models import LinkBlock, LinkDecision, ReviewCandidate, ReviewItem
 from contactpoint.linkage.review import ReviewError
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child, ChildName, IssuedCpid
@@ -120,11 +120,15 @@ def test_a_record_marked_not_a_match_is_never_proposed_that_child_again(
     item.refresh_from_db()
     assert item.status == ReviewItem.Status.OPEN  # the record still needs a child
     twins.load(CB, [nameless(as_at="2026-09-15")])  # sent again, changed
-    # Alike to both twins it waited; with Amelia ruled out only Isla is left, so it links.
+    # Alike to both twins it waited; with Amelia ruled out only Isla is proposed. Without
+    # a given name, among twins, the model does not link it: a person does.
     record = twins.record(CB, "CB1")
-    assert record.child == twins.child(NHS, "N2")
+    assert record.child is None
     item.refresh_from_db()
     assert item.status == ReviewItem.Status.DECIDED
+    again = twins.item(CB, "CB1")
+    proposed = set(ReviewCandidate.objects.filter(item=again).values_list("child_id", flat=True))
+    assert proposed == {twins.child(NHS, "N2").pk}
 
 
 def test_a_candidate_marked_not_a_match_cannot_be_linked(twins: Registry) -> None:

@@ -16,7 +16,7 @@ from contactpoint.ingest.batch import founding_keys
 from contactpoint.linkage import review
 from contactpoint.linkage.decisions import waiting_reason
 from contactpoint.linkage.models import ReviewItem
-from contactpoint.linkage.realtime import Match, Matcher, too_thin
+from contactpoint.linkage.realtime import Match, Matcher, tells_apart, too_thin
 from contactpoint.linkage.records import from_feed
 from contactpoint.linkage.review import ReviewError
 from contactpoint.registry.children import ciphers_for
@@ -73,6 +73,30 @@ def test_a_thin_record_is_linked_when_the_model_is_sure(amelia: uuid.UUID) -> No
     assert (found.action, found.child_id) == ("link", amelia)
     found = match(feed(nhs("N9"), date_of_birth=None))  # with her NHS number
     assert (found.action, found.child_id) == ("link", amelia)
+
+
+def test_a_record_with_no_birth_date_and_no_given_name_is_never_linked(
+    amelia: uuid.UUID,
+) -> None:
+    """Family name and address are the household's: with no other child of it registered
+    yet, a brother's record would join her. It waits with her as its candidate."""
+    found = match(feed(nameless("CB1"), date_of_birth=None))
+    assert (found.action, found.reason) == ("review", "insufficient")
+    assert [c.child_id for c in found.candidates] == [amelia]
+
+
+def test_a_record_with_no_given_name_is_linked_only_where_no_twins_are(
+    amelia: uuid.UUID,
+) -> None:
+    """With her birth date too, her twin sister's record would look the same: linked by
+    the model only when the model holds that the population has no twins."""
+    found = match(feed(nameless("CB1")))
+    assert (found.action, found.reason) == ("review", "insufficient")
+    assert [c.child_id for c in found.candidates] == [amelia]
+    nameless_dated = from_feed("n", feed(nameless("CB1")))
+    assert not tells_apart(nameless_dated) and tells_apart(nameless_dated, twin_rule=False)
+    assert tells_apart(from_feed("n", feed(benefit("CB1"), date_of_birth=None)))
+    assert tells_apart(from_feed("n", feed(nhs("N9", given_name=""))))
 
 
 def test_a_thin_record_waits_with_the_children_its_other_fields_found(feeds: Path) -> None:

@@ -63,6 +63,18 @@ def test_given_and_family_names_swapped_is_its_own_level_in_both() -> None:
     assert level("family_name", swapped, record()) == "given and family names swapped"
 
 
+def test_swapped_names_with_a_slip_in_either_are_still_swapped() -> None:
+    """A swap and a slip come together in one careless entry ('Meaney Jard' for 'Jared
+    Meaney'); two slips in one name, or a swapped pair with another name, are not a swap."""
+    for given, family in (("Khna", "Amy"), ("Khan", "Ami"), ("Kahn", "Aym")):
+        swapped = record(given_name=given, family_name=family)
+        assert level("given_name", record(), swapped) == "given and family names swapped"
+        assert level("family_name", swapped, record()) == "given and family names swapped"
+    for given, family in (("Kahhan", "Amy"), ("Khan", "Eve"), ("Khan", "")):
+        other = record(given_name=given, family_name=family)
+        assert level("given_name", record(), other) != "given and family names swapped"
+
+
 def test_a_given_name_that_is_the_others_middle_name() -> None:
     rose = record(given_name="Rose", middle_names="")
     assert level("given_name", rose, record()) == "given name is the other's middle name"
