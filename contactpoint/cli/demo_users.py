@@ -38,7 +38,7 @@ from contactpoint.lib.errors import Refusal
 from contactpoint.linkage.models import ReviewCandidate, ReviewItem
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
-from contactpoint.registry import golden
+from contactpoint.registry import golden, shield_tags
 from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation
 from contactpoint.search.service import principal_key, remember
 
@@ -57,7 +57,8 @@ CHILDREN_FILE = "demo-children.txt"
 
 
 # A current involvement of a child a practitioner may be registered on: open to everyone
-# (not shielded, archived, sealed, merged or purged). Children waiting on a person's
+# (not archived, sealed, merged or purged; a shielded child, told only by its keyed tag,
+# is left out once the involvements are fetched). Children waiting on a person's
 # linkage decision are left out too (_waiting_children): a demo should not start there.
 def _registrable(via: str = "") -> Q:
     """That condition on an involvement, or on the involvements reached through `via`."""
@@ -65,7 +66,6 @@ def _registrable(via: str = "") -> Q:
         **{
             f"{via}end_date__isnull": True,
             f"{via}child__status": Child.Status.ACTIVE,
-            f"{via}child__shielded": False,
         }
     )
 
@@ -182,13 +182,15 @@ def _create() -> list[Credential]:
 def _caseload(social_worker: User, school: Organisation) -> None:
     """Register the social worker with a few of the school's pupils, so that the demo has
     children whom two services already work with (the school through its feed)."""
-    pupils = list(
+    near = list(
         Involvement.objects.filter(_registrable(), organisation=school)
         .exclude(child_id__in=_waiting_children())
         .order_by("child__cpid")
         .values_list("child_id", flat=True)
-        .distinct()[:CASELOAD]
+        .distinct()[: CASELOAD * 4]
     )
+    shielded = shield_tags.shielded_among(near)
+    pupils = [c for c in near if c not in shielded][:CASELOAD]
     if len(pupils) < CASELOAD:
         progress(
             f"demo-users: the school {school.code} has {len(pupils)} pupil(s) a practitioner "
