@@ -30,6 +30,7 @@ from contactpoint.cli.demo_users import DOMAIN
 from contactpoint.oversight import activity, detection
 from contactpoint.oversight.models import DetectionRun, MisuseAlert
 from contactpoint.practice.relationships import involved
+from contactpoint.registry import shield_tags
 from contactpoint.registry.involvement_facts import member
 from contactpoint.registry.models import Child, Involvement
 
@@ -84,8 +85,10 @@ def _caseload(user: User) -> uuid.UUID | None:
 def _late_children(user: User) -> list[tuple[uuid.UUID, str]]:
     """LATE_LOOKS children, first by contactpoint ID, each with its signal: "involved" when
     the user's organisation works with it (late is late, caseload or not)."""
-    children = Child.objects.filter(status=Child.Status.ACTIVE, shielded=False)
-    chosen = list(children.order_by("cpid").values_list("pk", flat=True)[:LATE_LOOKS])
+    active = Child.objects.filter(status=Child.Status.ACTIVE).order_by("cpid")
+    first = list(active.values_list("pk", flat=True)[: LATE_LOOKS * 4])
+    shielded = shield_tags.shielded_among(first)
+    chosen = [c for c in first if c not in shielded][:LATE_LOOKS]
     return [
         (child_id, "involved" if involved(user.organisation_id, child_id) else "")
         for child_id in chosen

@@ -40,7 +40,7 @@ from contactpoint.lib.errors import Refusal
 from contactpoint.linkage.models import ReviewCandidate, ReviewItem
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
-from contactpoint.registry import golden
+from contactpoint.registry import golden, shield_tags
 from contactpoint.registry.involvement_facts import open_all
 from contactpoint.registry.models import (
     Child,
@@ -67,11 +67,12 @@ CHILDREN_FILE = "demo-children.txt"
 
 
 # A current involvement of a child a practitioner may be registered on: open to everyone
-# (not shielded, archived, sealed, merged or purged). Children waiting on a person's
+# (not archived, sealed, merged or purged; a shielded child, told only by its keyed tag,
+# is left out once the involvements are fetched). Children waiting on a person's
 # linkage decision are left out too (_waiting_children): a demo should not start there.
 def _registrable() -> Q:
     """That condition on an involvement."""
-    return Q(end_date__isnull=True, child__status=Child.Status.ACTIVE, child__shielded=False)
+    return Q(end_date__isnull=True, child__status=Child.Status.ACTIVE)
 
 
 HEADER = """\
@@ -217,7 +218,10 @@ def _pupils_of(schools: set[int]) -> dict[int, list[uuid.UUID]]:
         for pk in chunk:
             if pk in rows and rows[pk].organisation_id in schools:
                 found[rows[pk].organisation_id][rows[pk].child_id] = None
-    return {school: list(children) for school, children in found.items()}
+    shielded = shield_tags.shielded_among([c for children in found.values() for c in children])
+    return {
+        school: [c for c in children if c not in shielded] for school, children in found.items()
+    }
 
 
 def _waiting_children() -> QuerySet[ReviewCandidate, Any]:

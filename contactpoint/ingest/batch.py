@@ -27,10 +27,10 @@ from contactpoint.linkage import decisions
 from contactpoint.linkage.realtime import SHIELD_FLOOR, Match, Matcher, too_thin
 from contactpoint.linkage.records import LinkRecord, from_feed
 from contactpoint.linkage.scorer import probability
-from contactpoint.registry import children, golden, involvements
+from contactpoint.registry import children, golden, involvements, shield_tags
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord, Problem, RowParser
-from contactpoint.registry.models import Child, Source, SourceRecord
+from contactpoint.registry.models import Source, SourceRecord
 from contactpoint.registry.sources import record_ref
 
 RECORD_FIELDS = [
@@ -352,7 +352,7 @@ class BatchLoader:
         feed_involvements.flush()
         # Only once the registry has committed: a rollback must not lose the only key.
         transaction.on_commit(lambda: keys.destroy_data_keys(released))
-        Child.objects.filter(id__in=_to_shield(items)).update(shielded=True)
+        shield_tags.shield(_to_shield(items))
         golden.refresh(i.child_id for i in items if i.child_id is not None)
         decisions.record_automatic(
             [(i.sr_id, i.child_id, i.method, i.match) for i in items if i.match is not None],

@@ -27,7 +27,7 @@ from contactpoint.linkage.models import LinkDecision, ReviewCandidate, ReviewIte
 from contactpoint.linkage.records import LinkRecord, from_canonical
 from contactpoint.linkage.scorer import probability
 from contactpoint.linkage.store import ActiveModel
-from contactpoint.registry import children, golden, involvements
+from contactpoint.registry import children, golden, involvements, shield_tags
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.inserts import Inserter
@@ -149,11 +149,10 @@ class ChunkWriter:
         """Create the chunk's children: `born` is cluster key to child id."""
         founders = [u for u in units if u.is_child]
         cpids = children.issue_cpids(len(founders))
-        inserter = Inserter(Child, ("id", "cpid_id", "shielded"))
-        inserter.add_many(
-            (born[u.key], c.cpid, u.shielded) for c, u in zip(cpids, founders, strict=True)
-        )
+        inserter = Inserter(Child, ("id", "cpid_id"))
+        inserter.add_many((born[u.key], c.cpid) for c, u in zip(cpids, founders, strict=True))
         inserter.flush()
+        shield_tags.shield(born[u.key] for u in founders if u.shielded)
 
     def _opened(self, unit: Unit) -> Iterator[tuple[Parsed, FeedRecord]]:
         for parsed in unit.records:

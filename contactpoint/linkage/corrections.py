@@ -31,7 +31,7 @@ from contactpoint.linkage.review import (
     record_blocks,
     take_off,
 )
-from contactpoint.registry import children
+from contactpoint.registry import children, shield_tags
 from contactpoint.registry.models import Child, SourceRecord
 
 Status = Child.Status
@@ -86,7 +86,7 @@ def identity_change(cpid: str, by: str, record_ids: Sequence[str] = ()) -> tuple
         audited("identity-change", old.pk, new_child=new_id, records=len(records))
         new, _ = children.create_children([new_id])[0]
         if old.shielded:
-            Child.objects.filter(pk=new.pk).update(shielded=True)
+            shield_tags.shield([new.pk])
         move(records, new.pk)
         Child.objects.filter(pk=old.pk).update(status=Status.SEALED)
         decision = decide(
@@ -212,7 +212,7 @@ def _merge(keep: Child, gone: Child, by: str, reverses: LinkDecision | None) -> 
     records = list(SourceRecord.objects.select_for_update().filter(child=gone))
     move(records, keep.pk)
     if gone.shielded:
-        Child.objects.filter(pk=keep.pk).update(shielded=True)
+        shield_tags.shield([keep.pk])
     Child.objects.filter(pk=gone.pk).update(status=Status.MERGED, merged_into=keep)
     decision = decide(
         Action.MERGE,

@@ -35,7 +35,7 @@ from contactpoint.linkage import store
 from contactpoint.linkage.models import LinkBlock
 from contactpoint.linkage.records import LinkRecord, from_canonical
 from contactpoint.linkage.scorer import Score, Scorer
-from contactpoint.registry import blind_index
+from contactpoint.registry import blind_index, shield_tags
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord
@@ -238,14 +238,15 @@ class Matcher:
     ) -> list[list[Candidate]]:
         """Each record's candidates among the children found for it, scored."""
         everyone = set().union(*found) if found else set()
-        rows = Child.objects.filter(id__in=list(everyone)).values_list("id", "status", "shielded")
+        rows = Child.objects.filter(id__in=list(everyone)).values_list("id", "status")
+        shielded = shield_tags.shielded_among(everyone)
         live, protected = set(), set()
-        for child, status, shielded in rows:
+        for child, status in rows:
             # An archived young person's later records join the archived record: a new
             # active child would be searchable again until the next retention run.
             if status in (Child.Status.ACTIVE, Child.Status.SEALED, Child.Status.ARCHIVED):
                 live.add(child)
-            if shielded or status == Child.Status.SEALED:
+            if child in shielded or status == Child.Status.SEALED:
                 protected.add(child)
         opened = _child_records(live)
         blocked = _blocks([sr for sr, _, _ in records]) if everyone else {}

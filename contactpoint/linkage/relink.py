@@ -24,12 +24,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from contactpoint.keystore import service as keys
-from contactpoint.registry import children, golden, involvements
+from contactpoint.registry import children, golden, involvements, shield_tags
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.models import (
     Carer,
-    Child,
     ChildAddress,
     ChildDemographic,
     ChildIdentifier,
@@ -183,7 +182,7 @@ def _after_move(
     if to_child is None:
         return
     if any(o.record.sensitive for o in opened.values()):
-        Child.objects.filter(id=to_child).update(shielded=True)
+        shield_tags.shield([to_child])
     released = [sr.pk for sr in records if before[sr.pk] is None]
     if released:
         transaction.on_commit(lambda: keys.destroy_data_keys(released))

@@ -71,9 +71,7 @@ def plan(progress: Progress | None = None) -> Plan:
     members: dict[str, list[str]] = defaultdict(list)
     for record, cluster in result.clusters.items():
         members[cluster].append(record)
-    children = {
-        c.pk: c for c in Child.objects.only("id", "shielded", "status", "created_at", "cpid")
-    }
+    children = {c.pk: c for c in Child.objects.only("id", "status", "created_at", "cpid")}
     clusters_of_child: dict[uuid.UUID, set[str]] = defaultdict(set)
     for record, cluster in result.clusters.items():
         if (child := records[record][0]) is not None:

@@ -18,6 +18,7 @@ from contactpoint.audit import log as audit_log
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.practice.models import StatutoryAccess
 from contactpoint.practice.record import OPEN, in_first_year, local_team
+from contactpoint.registry import retention_facts
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.lookup import NotFound, Purged, child_by_cpid
 from contactpoint.registry.models import Child
@@ -45,14 +46,15 @@ def record_extension(actor: Actor, child: Child, extension: str) -> None:
     value = "" if extension == NO_EXTENSION else extension
     if value and value not in Child.Extension.values:
         raise Invalid("Select why the record is kept to 25")
+    cipher = ciphers_for({child.pk}).get(child.pk)
     with transaction.atomic():
         current = Child.objects.select_for_update().filter(pk=child.pk).first()
-        if current is None or current.status != Child.Status.ACTIVE:
+        if current is None or current.status != Child.Status.ACTIVE or cipher is None:
             raise Invalid("The record is archived already: an extension comes before archiving")
         details = {"extension": value or NO_EXTENSION, "before": current.retention_extension}
         event = audit_log.entry(actor.principal, EXTEND, child_id=child.pk, details=details)
         audit_log.append(event)
-        Child.objects.filter(pk=child.pk).update(retention_extension=value)
+        retention_facts.record_extension(cipher, value)
 
 
 def archived_child(actor: Actor, cpid: str) -> Child:

@@ -9,9 +9,10 @@ the second time; a dry run counts exactly what a run would do:
    and statutory reviews);
 2. archive every active child who is 18 (25 with an extension the local index team
    recorded): in the month after the birthday, so neither the archive date nor the audit
-   event's time tells the day of birth. Dates of birth are opened a batch at a time and
-   not kept;
-3. purge children archived six years ago or more: the child's data key is destroyed
+   event's time tells the day of birth. Dates of birth (and extensions, sealed) are opened
+   a batch at a time and not kept; the archive day is sealed, its quarter in clear;
+3. purge children archived six years ago or more, selected on the archive's quarter (only
+   the cut-off's own quarter has its archive days opened): the child's data key is destroyed
    (crypto-shredding), so the database, its WAL and every backup forget the child; the
    blind-index entries (keyed digests, not under the child's key) are deleted; the row
    stays, status "purged", so its contactpoint ID is never reused or processed again.
@@ -24,16 +25,19 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import QuerySet
 
 from contactpoint.access.standing import add_months
 from contactpoint.audit import log as audit_log
 from contactpoint.keystore import service as keys
 from contactpoint.practice.models import Finding
+from contactpoint.registry import retention_facts
 from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.models import BlindIndexEntry, Child, ChildDemographic, Involvement
 
 BATCH = 2000
@@ -104,23 +108,38 @@ def _archive_all(
         active = Child.objects.filter(status=Child.Status.ACTIVE).order_by("id")
         if after is not None:
             active = active.filter(id__gt=after)
-        batch = list(active.values_list("id", "retention_extension")[:batch_size])
+        batch = [(c, _bytes(e)) for c, e in active.values_list("id", "extension")[:batch_size]]
         if not batch:
             return archived, unknown
         after = batch[-1][0]
-        due, not_known = _due(batch, today)
+        ciphers = ciphers_for({child for child, _ in batch})
+        due, not_known = _due(batch, ciphers, today)
         unknown += not_known
-        archived += len(due) if dry_run else _archive(due, today)
+        if not dry_run:
+            retention_facts.fill_extensions(ciphers, (c for c, sealed in batch if sealed is None))
+        archived += len(due) if dry_run else _archive(due, ciphers, today)
         checked += len(batch)
         if progress:
             progress("children checked", checked)
 
 
-def _due(batch: Sequence[tuple[uuid.UUID, str]], today: dt.date) -> tuple[list[uuid.UUID], int]:
+def _bytes(sealed: bytes | memoryview | None) -> bytes | None:
+    """A sealed column as read (PostgreSQL gives a memoryview)."""
+    return None if sealed is None else bytes(sealed)
+
+
+def _due(
+    batch: Sequence[tuple[uuid.UUID, bytes | None]],
+    ciphers: dict[uuid.UUID, ChildCipher],
+    today: dt.date,
+) -> tuple[list[uuid.UUID], int]:
     """The children of the batch to archive, and how many have no age to go by. Each date
-    of birth is opened, compared and dropped."""
-    extension = dict(batch)
-    ciphers = ciphers_for(set(extension))
+    of birth and extension is opened, compared and dropped."""
+    extension = {
+        child: retention_facts.open_extension(ciphers[child], sealed)
+        for child, sealed in batch
+        if child in ciphers
+    }
     rows = ChildDemographic.objects.filter(
         child_id__in=list(extension), preferred=True
     ).values_list("id", "child_id", "date_of_birth")
@@ -136,16 +155,16 @@ def _due(batch: Sequence[tuple[uuid.UUID, str]], today: dt.date) -> tuple[list[u
         known.add(child_id)
         if archive_due(dt.date.fromisoformat(iso), today, extension[child_id]):
             due.append(child_id)
-    return due, len(extension) - len(known)
+    return due, len(batch) - len(known)
 
 
-def _archive(due: list[uuid.UUID], today: dt.date) -> int:
+def _archive(due: list[uuid.UUID], ciphers: dict[uuid.UUID, ChildCipher], today: dt.date) -> int:
     if not due:
         return 0
     with transaction.atomic():
         ids = _lock(due, Child.Status.ACTIVE)
         audit_log.append_many([_event(ARCHIVE, c) for c in ids])
-        Child.objects.filter(id__in=ids).update(status=Child.Status.ARCHIVED, archived_on=today)
+        retention_facts.archive([ciphers[c] for c in ids], today)
     return len(ids)
 
 
@@ -170,17 +189,49 @@ def _remove_ended(today: dt.date, dry_run: bool, batch_size: int, progress: Prog
 
 
 def _purge_all(today: dt.date, dry_run: bool, batch_size: int, progress: Progress | None) -> int:
-    due = Child.objects.filter(
-        status=Child.Status.ARCHIVED, archived_on__lte=add_months(today, -PURGE_MONTHS)
-    )
+    cutoff = add_months(today, -PURGE_MONTHS)
+    archived = Child.objects.filter(status=Child.Status.ARCHIVED)
+    # Archived in a quarter wholly before the cut-off's: due, without opening anything.
+    due = archived.filter(archived_quarter__lt=retention_facts.quarter(cutoff))
+    edge = _due_in_quarter(archived, cutoff, batch_size)
     if dry_run:
-        return due.count()
+        return due.count() + sum(len(batch) for batch in edge)
     purged = 0
     while batch := list(due.order_by("id").values_list("id", flat=True)[:batch_size]):
         purged += _purge(batch)
         if progress:
             progress("purged", purged)
+    for batch in filter(None, edge):
+        purged += _purge(batch)
+        if progress:
+            progress("purged", purged)
     return purged
+
+
+def _due_in_quarter(
+    archived: QuerySet[Child], cutoff: dt.date, batch_size: int
+) -> Iterator[list[uuid.UUID]]:
+    """The children archived in the cut-off's quarter on or before the cut-off, a batch at
+    a time: their sealed archive days are opened (one without a key or a day is due)."""
+    after: uuid.UUID | None = None
+    while True:
+        edge = archived.filter(archived_quarter=retention_facts.quarter(cutoff)).order_by("id")
+        if after is not None:
+            edge = edge.filter(id__gt=after)
+        batch = [(c, _bytes(d)) for c, d in edge.values_list("id", "archived_day")[:batch_size]]
+        if not batch:
+            return
+        after = batch[-1][0]
+        ciphers = ciphers_for({child for child, _ in batch})
+        # A child whose key is gone already (a backup restored after its purge) has
+        # nothing left to open: it is purged again.
+        yield [
+            child
+            for child, sealed in batch
+            if child not in ciphers
+            or (day := retention_facts.open_day(ciphers[child], sealed)) is None
+            or day <= cutoff
+        ]
 
 
 def _purge(batch: list[uuid.UUID]) -> int:

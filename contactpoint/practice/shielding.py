@@ -2,7 +2,8 @@
 
 One member of a child's local index team asks to shield (or to stop shielding) the child,
 with a reason code and an explanation; a second member of the same area's team approves
-or rejects it, and only an approval changes `Child.shielded`. Shielding carries a review
+or rejects it, and only an approval changes whether the child is shielded (a keyed tag,
+registry/shield_tags.py). Shielding carries a review
 date (12 months by default, at most 24); `contactpoint shielding remind` tells the team
 when it comes, once, and one member alone may review it and keep it with a new date.
 
@@ -40,6 +41,7 @@ from contactpoint.audit import log as audit_log
 from contactpoint.practice import alerts
 from contactpoint.practice.models import Alert
 from contactpoint.practice.record import local_area, local_team
+from contactpoint.registry import shield_reasons, shield_tags
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import Child, ShieldingDecision
 
@@ -128,7 +130,9 @@ def current(child: Child) -> ShieldingDecision | None:
     """The approved shielding now in force for the child (None: not shielded, or shielded
     by a source's flag alone)."""
     last = (
-        ShieldingDecision.objects.filter(child=child, status=Status.APPROVED)
+        ShieldingDecision.objects.filter(
+            child_tag=shield_tags.decision_tag(child.pk), status=Status.APPROVED
+        )
         .order_by("-decided_at")
         .first()
     )
@@ -142,7 +146,9 @@ def shielded_by_feed(child: Child) -> bool:
 
 
 def open_request(child: Child) -> ShieldingDecision | None:
-    return ShieldingDecision.objects.filter(child=child, status=Status.REQUESTED).first()
+    return ShieldingDecision.objects.filter(
+        child_tag=shield_tags.decision_tag(child.pk), status=Status.REQUESTED
+    ).first()
 
 
 def review_date(action: str, asked: dt.date | None, today: dt.date) -> dt.date | None:
@@ -184,7 +190,7 @@ def _audit(actor: Actor, step: str, decision: ShieldingDecision, **more: Any) ->
     details: dict[str, Any] = {
         "decision": str(decision.pk),
         "action": decision.action,
-        "reason": decision.reason,
+        "reason": decision.reason_code,
         "review_on": decision.review_on.isoformat() if decision.review_on else None,
         **more,
     }
@@ -223,15 +229,15 @@ def request(
     row_id = uuid.uuid4()
     decision = ShieldingDecision(
         id=row_id,
-        child=child,
         action=action,
-        reason=reason,
         explanation=cipher.seal(ShieldingDecision, "explanation", row_id, explanation),
         area_code=area,
         requested_by=user,
         requested_at=timezone.now(),
         review_on=review,
     )
+    shield_tags.name_child(decision, child)
+    shield_reasons.seal_reason(decision, reason)
     with transaction.atomic():
         _audit(actor, "request", decision, shielded_by_feed=shielded_by_feed(child))
         try:
@@ -246,12 +252,7 @@ def request(
 def _locked(actor: Actor, decision_id: uuid.UUID, noun: str) -> ShieldingDecision:
     """The decision, locked, once the actor is of its area's index team."""
     require(actor, DECIDE)
-    decision = (
-        ShieldingDecision.objects.select_for_update()
-        .select_related("child")
-        .filter(pk=decision_id)
-        .first()
-    )
+    decision = ShieldingDecision.objects.select_for_update().filter(pk=decision_id).first()
     if decision is None:
         raise Invalid(f"there is no such shielding {noun}")
     require(actor, DECIDE, Target(area_code=decision.area_code))
@@ -283,7 +284,8 @@ def approve(actor: Actor, decision_id: uuid.UUID) -> ShieldingDecision:
         _audit(actor, "approve", decision, shielded_by_feed=shielded_by_feed(child))
         shield = decision.action == Action.SHIELD
         _decided(decision, user, Status.APPROVED)
-        Child.objects.filter(pk=child.pk).update(shielded=shield, updated_at=timezone.now())
+        (shield_tags.shield if shield else shield_tags.unshield)([child.pk])
+        Child.objects.filter(pk=child.pk).update(updated_at=timezone.now())
         _tell_privacy_officers("approve", decision, user)
     return decision
 
@@ -400,21 +402,31 @@ def keep(
 
 
 def in_force() -> QuerySet[ShieldingDecision]:
-    """The approved shieldings still in force (no later approved decision for the child)."""
+    """The approved shieldings not followed by a later approved decision for the child.
+
+    The child is not in the row (only its keyed tag): whether it is still active and
+    shielded is checked once the few rows wanted are fetched (`still_shielded`)."""
     later = ShieldingDecision.objects.filter(
-        child=OuterRef("child"), status=Status.APPROVED, decided_at__gt=OuterRef("decided_at")
-    )
-    return ShieldingDecision.objects.filter(
+        child_tag=OuterRef("child_tag"),
         status=Status.APPROVED,
-        action=Action.SHIELD,
-        child__shielded=True,
-        child__status=Child.Status.ACTIVE,
-    ).exclude(Exists(later))
+        decided_at__gt=OuterRef("decided_at"),
+    )
+    return ShieldingDecision.objects.filter(status=Status.APPROVED, action=Action.SHIELD).exclude(
+        Exists(later)
+    )
+
+
+def still_shielded(decisions: QuerySet[ShieldingDecision]) -> list[ShieldingDecision]:
+    """The decisions whose child is active and shielded (each child id opened)."""
+    rows = list(decisions)
+    shielded = shield_tags.shielded_among(d.child.pk for d in rows)
+    return [d for d in rows if d.child.status == Child.Status.ACTIVE and d.child.pk in shielded]
 
 
 def due_for_review(today: dt.date) -> QuerySet[ShieldingDecision]:
-    """The shieldings in force whose review date has come, the longest waiting first."""
-    return in_force().filter(review_on__lte=today).select_related("child").order_by("review_on")
+    """The shieldings in force whose review date has come, the longest waiting first
+    (`still_shielded` leaves out those of a child no longer active or shielded)."""
+    return in_force().filter(review_on__lte=today).order_by("review_on")
 
 
 def remind(today: dt.date) -> int:
@@ -422,7 +434,7 @@ def remind(today: dt.date) -> int:
     review date (keeping it sets a new date, which is reminded in its turn). Returns how
     many were reminded; safe to run any number of times."""
     reminded = 0
-    for decision in list(due_for_review(today).filter(reminded_at__isnull=True)):
+    for decision in still_shielded(due_for_review(today).filter(reminded_at__isnull=True)):
         with transaction.atomic():
             claimed = ShieldingDecision.objects.filter(
                 pk=decision.pk, reminded_at__isnull=True
@@ -452,11 +464,11 @@ def queue(actor: Actor, today: dt.date | None = None) -> Queue:
         return Queue([], [])
     waiting = (
         ShieldingDecision.objects.filter(status=Status.REQUESTED, area_code=area)
-        .select_related("child", "requested_by")
+        .select_related("requested_by")
         .order_by("requested_at")
     )
     due = due_for_review(today or timezone.localdate()).filter(area_code=area)
-    return Queue(list(waiting), list(due))
+    return Queue(list(waiting), still_shielded(due))
 
 
 def explanation_of(decision: ShieldingDecision) -> str:

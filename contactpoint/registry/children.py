@@ -14,7 +14,7 @@ from django.db import models
 from contactpoint.keystore import service as keys
 from contactpoint.lib import dates, names
 from contactpoint.lib.identifiers import new_cpid
-from contactpoint.registry import blind_index
+from contactpoint.registry import blind_index, shield_tags
 from contactpoint.registry.blind_index import Index
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord
@@ -241,9 +241,12 @@ def near_shielded(records: list[FeedRecord]) -> list[bool]:
     for index, value, child in BlindIndexEntry.objects.filter(
         index__in=[Index.BIRTH_DATE_FAMILY, Index.BIRTH_DATE_GIVEN],
         value__in=list(values),
-        child__shielded=True,
     ).values_list("index", "value", "child_id"):
         hits[(index, value)].add(child)
+    # The children sharing a birth date and a name key with a record, few by construction:
+    # which of them are shielded is looked up by their keyed tags (registry/shield_tags.py).
+    shielded = shield_tags.shielded_among({c for cs in hits.values() for c in cs})
+    hits = {d: cs & shielded for d, cs in hits.items()}
     known = _known_children({c for cs in hits.values() for c in cs})
     near = []
     for record, digests in zip(records, wanted, strict=True):

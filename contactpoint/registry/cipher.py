@@ -62,8 +62,14 @@ class ChildCipher:
 
     def open_fixed(self, row: models.Model, column: str) -> str:
         """Open a column `seal_fixed` wrote ("" for an empty value)."""
-        ad = associated_data(type(row), column, row.pk)
-        return crypto.open_sealed(self._key, bytes(getattr(row, column)), ad).rstrip(PAD).decode()
+        return self.open_fixed_value(type(row), column, row.pk, getattr(row, column))
+
+    def open_fixed_value(
+        self, model: type[models.Model], column: str, row_id: uuid.UUID, sealed: bytes
+    ) -> str:
+        """Open a value `seal_fixed` wrote, read without its row ("" for an empty value)."""
+        ad = associated_data(model, column, row_id)
+        return crypto.open_sealed(self._key, bytes(sealed), ad).rstrip(PAD).decode()
 
     def open_field(self, row: models.Model, column: str) -> str | None:
         """Open the Sealed column `column` of a fetched row."""

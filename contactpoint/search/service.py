@@ -49,7 +49,7 @@ from contactpoint.linkage.records import LinkRecord, from_canonical
 from contactpoint.linkage.scorer import Score
 from contactpoint.oversight.signals import Seen, signals
 from contactpoint.practice.models import Finding
-from contactpoint.registry import blind_index
+from contactpoint.registry import blind_index, shield_tags
 from contactpoint.registry.blind_index import Index
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.cipher import ChildCipher
@@ -235,9 +235,10 @@ def again(child_ids: list[uuid.UUID]) -> tuple[Candidate, ...]:
     results again: not counted, audited or remembered again. A child no longer active is
     left out, and one shielded since is shown without its district."""
     rows = Child.objects.filter(id__in=child_ids, status=Child.Status.ACTIVE).values_list(
-        "id", "shielded", "cpid"
+        "id", "cpid"
     )
-    known = {child: (shielded, cpid) for child, shielded, cpid in rows}
+    shielded = shield_tags.shielded_among(child_ids)
+    known = {child: (child in shielded, cpid) for child, cpid in rows}
     shown = summaries(known)
     return tuple(
         Candidate(
@@ -268,15 +269,13 @@ class Reached:
 
 def scored(criteria: Criteria) -> Reached:
     """Every active child the criteria's keys reach, scored (one query for the children,
-    one for their keys, one for their records)."""
+    one for which are shielded, one for their keys, one for their records)."""
     found = realtime.candidate_children([blocking_entries(criteria)])[0]
-    rows = list(
-        Child.objects.filter(id__in=list(found), status=Child.Status.ACTIVE).values_list(
-            "id", "shielded", "cpid"
-        )
+    rows = Child.objects.filter(id__in=list(found), status=Child.Status.ACTIVE).values_list(
+        "id", "cpid"
     )
-    cpids = {child: cpid for child, _, cpid in rows}
-    shielded = {child for child, is_shielded, _ in rows if is_shielded}
+    cpids = dict(rows)
+    shielded = shield_tags.shielded_among(cpids)
     ciphers = ciphers_for(set(cpids))
     records = realtime.open_records(ciphers)
     scorer = store.active().scorer

@@ -254,7 +254,7 @@ def test_a_sensitive_record_makes_a_shielded_child(feeds: Path) -> None:
 
     bulk_load_folder(feeds)
 
-    assert list(Child.objects.values_list("shielded", flat=True)) == [True]
+    assert [c.shielded for c in Child.objects.all()] == [True]
 
 
 def test_a_record_near_a_shielded_child_is_held_however_low_it_scores(feeds: Path) -> None:
@@ -272,12 +272,12 @@ def test_a_record_near_a_shielded_child_is_held_however_low_it_scores(feeds: Pat
 
     bulk_load_folder(feeds)
 
-    assert sorted(Child.objects.values_list("shielded", flat=True)) == [False, True]
+    assert sorted(c.shielded for c in Child.objects.all()) == [False, True]
     held = SourceRecord.objects.get(child__isnull=True)
     assert held.method == "near_shielded" and held.status == "pending"
     item = ReviewItem.objects.get(source_record=held)
     assert item.reason == "shielded"
-    assert list(item.candidates.values_list("child__shielded", flat=True)) == [True]
+    assert [c.child.shielded for c in item.candidates.select_related("child")] == [True]
 
 
 def _child(record_id: str, nhs_number: str, **values: str) -> dict[str, str]:

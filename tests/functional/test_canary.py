@@ -3,9 +3,13 @@
 The canaries are every name, postcode, NHS number and date of birth in the input feeds,
 and the special-category facts about a child: the roles of the services that work with
 them (a social worker, a youth offending worker), a carer's relationship (a foster carer)
-and a sensitive service's category and consent basis. The stores are the registry and key
+and a sensitive service's category and consent basis; why a child is shielded (the reason
+codes), the day a record was archived (about a birthday) and a retention extension
+(`care_leaver` says the child was looked after). The stores are the registry and key
 store databases (on SQLite their files and WAL, on PostgreSQL a `pg_dump` of each) and a
-backup made by `contactpoint backup`.
+backup made by `contactpoint backup`. Which child is shielded is a flag, not a string: the
+test reads each database, and the backup, as a thief without keys would, and finds no row
+that ties a shielded child's id to shielding.
 
 Which organisations work with a child is scanned row by row: no row of the database, the
 `pg_dump` or the backup holds a child's id beside, in an organisation column, the id of an
@@ -17,22 +21,25 @@ from __future__ import annotations
 
 import base64
 import csv
+import datetime as dt
 import gzip
 import json
 import shutil
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
 from django.apps import apps
 from django.db import connections, models
 
+from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
-from contactpoint.practice import involvements
+from contactpoint.practice import archived, involvements, retention, shielding
 from contactpoint.practice.involvements import Details
 from contactpoint.registry.involvement_facts import open_all
-from contactpoint.registry.models import Carer, Child, Involvement
-from tests.actors import make_actors
+from contactpoint.registry.models import Carer, Child, Involvement, ShieldingDecision
+from tests.actors import Actors, make_actors, user
 from tests.children import found
 from tests.conftest import run_cli
 
@@ -97,14 +104,18 @@ SPECIAL_CATEGORY = {
     "relationship": {"foster_carer", "special_guardian", "adoptive_parent"},
     "sensitive_category": set(Involvement.SensitiveCategory.values),
     "consent_basis": set(Involvement.ConsentBasis.values),
+    "shielding_reason": set(ShieldingDecision.Reason.values) - {"other"},
+    "retention_extension": set(Child.Extension.values),
 }
+# The retention run's day: every record it archives was archived on it.
+ARCHIVED_ON = dt.date(2041, 7, 19)
+WHY = "The family fled a violent partner who is looking for the child"
 
 
-def register_sensitive_services() -> str:
+def register_sensitive_services(actors: Actors) -> str:
     """A sensitive service of each category registered with a child, as a practitioner
     would (the feeds never carry one). Returns the staff's and their organisations' names
     and addresses: stored in clear by design, so left out of the canaries."""
-    actors = make_actors()
     charlie = Actor.of(actors.charlie)
     children = Child.objects.order_by("pk")[: len(Involvement.SensitiveCategory.values)]
     pairs = zip(children, Involvement.SensitiveCategory.values, strict=True)
@@ -119,6 +130,70 @@ def register_sensitive_services() -> str:
     organisations = (actors.school_a, actors.council_a, actors.council_b, actors.national)
     return " ".join(
         [*(f"{u.name} {u.email}" for u in actors.all()), *(o.name for o in organisations)]
+    )
+
+
+def shield_and_retain(actors: Actors) -> uuid.UUID:
+    """Shield children of area B with each reason, by two of its index team, unshield one,
+    record each extension, and run retention on ARCHIVED_ON. Returns a shielded child."""
+    isla = Actor.of(actors.isla)
+    iris = Actor.of(user("iris@council-b.example", "Iris", actors.council_b, Role.INDEX_TEAM, {}))
+    reasons = shielding.REASONS[shielding.Action.SHIELD]
+    # Children no feed shielded, made area B's by a service of area B registering.
+    mine = [c for c in Child.objects.order_by("-pk")[:20] if not c.shielded][:6]
+    charlie = Actor.of(actors.charlie)
+    for child in mine:
+        found(charlie, child)
+        involvements.register(charlie, child, Details("health_service", "Clinic", "1"))
+    for child, reason in zip(mine, reasons, strict=False):
+        asked = shielding.request(isla, child, "shield", reason, WHY)
+        shielding.approve(iris, asked.pk)
+    for reason in shielding.REASONS[shielding.Action.UNSHIELD]:
+        child = Child.objects.get(pk=mine[0].pk)
+        asked = shielding.request(isla, child, "unshield", reason, WHY)
+        shielding.approve(iris, asked.pk)
+        child = Child.objects.get(pk=mine[0].pk)
+        asked = shielding.request(isla, child, "shield", "domestic_abuse", WHY)
+        shielding.approve(iris, asked.pk)
+    for child, extension in zip(mine[len(reasons) :], Child.Extension.values, strict=False):
+        archived.record_extension(isla, child, extension)
+    assert retention.run(ARCHIVED_ON).archived > 10  # an archive day to look for
+    assert Child.objects.get(pk=mine[0].pk).shielded
+    return mine[0].pk
+
+
+def rows_naming(alias: str, child: uuid.UUID) -> dict[str, list[dict[str, object]]]:
+    """Every row of every table of the database that holds the child's id in a column of
+    its own, read without keys as a thief would (the audit log aside: ADR 0010)."""
+    connection = connections[alias]
+    forms = [str(child), child.hex]
+    found: dict[str, list[dict[str, object]]] = {}
+    with connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            if table.startswith("audit_"):
+                continue
+            columns = [
+                c.name for c in connection.introspection.get_table_description(cursor, table)
+            ]
+            quoted = connection.ops.quote_name
+            match = " OR ".join(f"CAST({quoted(c)} AS TEXT) IN (%s, %s)" for c in columns)
+            # Names come from the database's own catalogue, quoted; the values are bound.
+            query = f"SELECT * FROM {quoted(table)} WHERE {match}"  # noqa: S608
+            cursor.execute(query, forms * len(columns))
+            rows = [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
+            if rows:
+                found[table] = rows
+    return found
+
+
+def says_shielded(table: str, row: dict[str, object]) -> bool:
+    """Whether a row, read in clear, says its child is (or was) shielded."""
+    if "shield" in table:
+        return True
+    return any(
+        ("shield" in name.lower() and value not in (None, False, 0, ""))
+        or (isinstance(value, str) and "shield" in value.lower())
+        for name, value in row.items()
     )
 
 
@@ -145,6 +220,18 @@ def backup_bytes(path: Path) -> bytes:
             else:
                 parts.append(json.dumps(value).encode())
     return b"\n".join(parts)
+
+
+def backup_naming_shielded(path: Path, child: uuid.UUID) -> list[str]:
+    """The models of the backup's rows that tie the child's id to shielding."""
+    told = []
+    for line in gzip.decompress(path.read_bytes()).decode().splitlines()[1:]:
+        obj = json.loads(line)
+        row = {"pk": obj.get("pk"), **(obj.get("fields") or {})}
+        names = str(child) in (str(v) for v in row.values())
+        if names and says_shielded(str(obj.get("model", "")), row):
+            told.append(str(obj.get("model")))
+    return told
 
 
 def database_copies(tmp_path: Path) -> dict[str, bytes]:
@@ -252,7 +339,9 @@ def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) 
         with connections[alias].cursor() as cursor:
             cursor.execute("SELECT 1")
     run_cli("load", str(population), "--quiet")
-    staff = register_sensitive_services()
+    actors = make_actors()
+    staff = register_sensitive_services(actors)
+    shielded = shield_and_retain(actors)
     backup = tmp_path / "backup.jsonl.gz"
     run_cli("backup", "--out", str(backup))
     values = canaries(population)
@@ -262,9 +351,16 @@ def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) 
     assert Involvement.objects.filter(source_record__isnull=False).count() > 100
     assert Carer.objects.count() > 100
     values |= SPECIAL_CATEGORY
+    values["archived_on"] = {ARCHIVED_ON.isoformat()}
+    # Read as a thief would, no row ties the shielded child to shielding.
+    for alias in ("default", "keys"):
+        naming = rows_naming(alias, shielded)
+        told = [t for t, rows in naming.items() if any(says_shielded(t, r) for r in rows)]
+        assert told == [], alias
 
     copies = database_copies(tmp_path)
     copies["backup"] = backup_bytes(backup)
+    assert backup_naming_shielded(backup, shielded) == []
     organisation = next(csv.DictReader((population / "organisations.csv").open()))["name"]
     for name, blob in copies.items():
         if not name.startswith("keys"):

@@ -23,6 +23,7 @@ from contactpoint.audit.models import Event
 from contactpoint.practice import family_notices, involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import FamilyNotice
+from contactpoint.registry import shield_tags
 from contactpoint.registry.models import Child, Involvement, Organisation
 from tests.actors import Actors, signed_in
 from tests.children import at, found, load_children
@@ -151,7 +152,7 @@ def test_a_shielded_childs_letter_is_never_generated_and_needs_the_teams_review(
 ) -> None:
     amelia = children["amelia"]
     register(actors, amelia)
-    Child.objects.filter(pk=amelia.pk).update(shielded=True)
+    shield_tags.shield([amelia.pk])
     notice = FamilyNotice.objects.get()
     assert family_notices.letter(Actor.of(actors.ian), notice.pk) is None
     assert not Event.objects.filter(action="families:notice:generate").exists()

@@ -28,6 +28,7 @@ from contactpoint.oversight.models import DetectionRun, MisuseAlert
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.record import openable, record_for
+from contactpoint.registry import shield_tags
 from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child
 from contactpoint.search import service
@@ -158,7 +159,7 @@ def test_a_child_known_only_in_another_area_is_outside_the_users_area(
 def test_a_refused_opening_of_a_shielded_child_is_noted_as_shielded(
     actors: Actors, children: dict[str, Child]
 ) -> None:
-    Child.objects.filter(pk=children["maya"].pk).update(shielded=True)
+    shield_tags.shield([children["maya"].pk])
     alice = Actor.of(actors.alice)
     with pytest.raises(NotFound):
         openable(alice.principal, children["maya"].cpid_id)

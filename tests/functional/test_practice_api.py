@@ -19,6 +19,7 @@ from contactpoint.audit.models import Event
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.record import ADDITIONAL_SERVICE
+from contactpoint.registry import shield_tags
 from contactpoint.registry.models import Child
 from tests.actors import Actors
 from tests.children import found, load_children
@@ -240,7 +241,7 @@ def test_a_shielded_child_is_withheld_from_practitioners_and_full_for_its_local_
     children: dict[str, Child], school: Caller, actors: Actors
 ) -> None:
     child = children["jacob"]
-    Child.objects.filter(pk=child.pk).update(shielded=True)
+    shield_tags.shield([child.pk])
     candidate = find(school, "Wright", "Jacob", "2012-01-15")
     assert candidate["district"] is None
 

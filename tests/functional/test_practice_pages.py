@@ -14,6 +14,7 @@ from django.test import Client, override_settings
 from contactpoint.access.middleware import FACTOR_AT
 from contactpoint.audit.models import Event
 from contactpoint.practice.models import Alert, ContactRequest, EmergencyAccess, Finding, Handover
+from contactpoint.registry import shield_tags
 from contactpoint.registry.involvement_facts import facts_one
 from contactpoint.registry.models import Child, Involvement
 from tests.actors import Actors, signed_in
@@ -331,7 +332,7 @@ def test_a_shielded_child_shows_only_the_withheld_fields_except_to_its_local_ind
     children: dict[str, Child], actors: Actors
 ) -> None:
     child = children["jacob"]
-    Child.objects.filter(pk=child.pk).update(shielded=True)
+    shield_tags.shield([child.pk])
     alice = signed_in(actors.alice)
     results = find(alice, "jacob")
     assert "Jacob Wright" in results and "N16" not in results

@@ -43,6 +43,7 @@ from contactpoint.access.permissions import Role
 from contactpoint.ingest.loader import load_folder
 from contactpoint.practice.models import EmergencyAccess
 from contactpoint.practice.record import child_areas
+from contactpoint.registry import shield_tags
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation
 from tests.actors import AREA_A, AREA_B, Actors, organisation, signed_in, user
@@ -423,7 +424,7 @@ def shield_and_act_as_its_index_team(world: World, leaks: Leaks) -> None:
     """Shield Jacob; Camden's index team registers and takes the lead, which raises
     alerts. Control: it sees every secret (web and API), and Hackney's team is told."""
     a, record = world.actors, world.record
-    Child.objects.filter(pk=world.jacob.pk).update(shielded=True)
+    shield_tags.shield([world.jacob.pk])
     world.jacob.refresh_from_db()
     # Charlie's council registered, so Hackney's index team is the child's as well.
     assert child_areas(world.jacob.pk) == {AREA_A, AREA_B}

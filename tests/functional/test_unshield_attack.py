@@ -19,6 +19,7 @@ from contactpoint.access.models import User
 from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor, Refused
 from contactpoint.practice import shielding
+from contactpoint.registry import shield_tags
 from contactpoint.registry.models import Child
 from tests.actors import Actors, signed_in
 from tests.children import load_children
@@ -72,7 +73,7 @@ def test_a_fresh_account_nobody_else_vouched_for_cannot_approve_unshielding(
     actors: Actors, feeds: Path
 ) -> None:
     amelia = load_children(feeds)["amelia"]
-    Child.objects.filter(pk=amelia.pk).update(shielded=True)
+    shield_tags.shield([amelia.pk])
     amelia.refresh_from_db()
     # An index-team account made and enabled today, with no third party recorded.
     puppet = User.objects.create(

@@ -20,6 +20,8 @@ from contactpoint.audit.models import Event
 from contactpoint.linkage import store
 from contactpoint.linkage.models import ReviewCandidate, ReviewItem
 from contactpoint.practice.models import Alert
+from contactpoint.registry import retention_facts, shield_tags
+from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation, SourceRecord
 from tests.actors import Actors
@@ -440,10 +442,8 @@ def test_demo_caseload_skips_shielded_archived_and_waiting_children_first_by_id(
     york = CouncilArea.objects.create(code="E06000014", name="York")
     Organisation.objects.create(code="Y1", kind="school", name="York School", council_area=york)
     first, second, third, fourth = Child.objects.order_by("cpid")
-    Child.objects.filter(pk=first.pk).update(shielded=True)
-    Child.objects.filter(pk=second.pk).update(
-        status=Child.Status.ARCHIVED, archived_on=dt.date.today()
-    )
+    shield_tags.shield([first.pk])
+    retention_facts.archive(ciphers_for({second.pk}).values(), dt.date.today())
     record = SourceRecord.objects.filter(child=fourth).first()
     assert record is not None
     item = ReviewItem.objects.create(

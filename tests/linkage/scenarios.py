@@ -114,9 +114,9 @@ def snapshot() -> dict[str, Any]:
         for m in (ChildDemographic, ChildName, ChildAddress, ChildIdentifier, Carer, Involvement)
     }
     return {
-        "children": set(
-            Child.objects.values_list("id", "cpid", "status", "shielded", "merged_into")
-        ),
+        "children": {
+            (c.pk, c.cpid_id, c.status, c.shielded, c.merged_into_id) for c in Child.objects.all()
+        },
         "records": set(
             SourceRecord.objects.values_list("id", "child", "status", "method", "confidence")
         ),

@@ -32,6 +32,8 @@ from contactpoint.access.models import TotpDevice, User
 from contactpoint.access.permissions import Role
 from contactpoint.access.signin import PENDING
 from contactpoint.api.api import operations
+from contactpoint.registry import retention_facts
+from contactpoint.registry.children import ciphers_for
 from tests.actors import Actors, signed_in, user
 from tests.functional.test_urls import walk
 
@@ -319,7 +321,7 @@ def web_children(actors: Actors, feeds: Path, users: list[User]) -> dict[str, st
     from contactpoint.practice import emergency, involvements, shielding, subject_access
     from contactpoint.practice.involvements import Details
     from contactpoint.practice.models import Finding
-    from contactpoint.registry.models import Child, Involvement
+    from contactpoint.registry.models import Involvement
     from tests.children import found as found_by
     from tests.children import load_children
 
@@ -375,7 +377,7 @@ def web_children(actors: Actors, feeds: Path, users: list[User]) -> dict[str, st
     }
     archived = children["jacob"]  # retention: archived 400 days ago
     archived_on = TODAY - dt.timedelta(days=400)
-    Child.objects.filter(pk=archived.pk).update(status="archived", archived_on=archived_on)
+    retention_facts.archive(ciphers_for({archived.pk}).values(), archived_on)
     return {"found": found.cpid_id, "unfound": unfound.cpid_id, "archived": archived.cpid_id} | {
         k: str(v) for k, v in made.items()
     }

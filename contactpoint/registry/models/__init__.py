@@ -10,7 +10,7 @@ from contactpoint.registry.models.children import (
 from contactpoint.registry.models.index import BlindIndexEntry
 from contactpoint.registry.models.involvements import Involvement, Practitioner
 from contactpoint.registry.models.organisations import CouncilArea, Organisation
-from contactpoint.registry.models.shielding import ShieldingDecision
+from contactpoint.registry.models.shielding import ShieldingDecision, ShieldTag
 from contactpoint.registry.models.sources import Source, SourceRecord
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "IssuedCpid",
     "Organisation",
     "Practitioner",
+    "ShieldTag",
     "ShieldingDecision",
     "Source",
     "SourceRecord",

@@ -6,7 +6,10 @@ confidence; `preferred` marks the fact the golden record shows (docs/survivorshi
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from functools import cached_property
+from typing import Any
 
 from django.db import models
 
@@ -38,20 +41,19 @@ class Child(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     cpid = models.OneToOneField(IssuedCpid, on_delete=models.PROTECT, db_column="cpid")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    # Set by a source's sensitive-record flag or by two people (oversight); a feed never
-    # clears it.
-    shielded = models.BooleanField(default=False)
-    # Retention (docs/retention.md): when the record was archived (at 18, or at 25
-    # with an extension), and the extension the local index team recorded, if any.
-    archived_on = models.DateField(null=True)
+    # Retention (docs/retention.md, ADR 0010): the first day of the quarter the record was
+    # archived in (at 18, or at 25 with an extension), in clear for the purge to select
+    # on; the exact day (`archived_day`) and the extension the local index team recorded
+    # (`extension`, padded), sealed under the child's key (registry/retention_facts.py):
+    # an archive day is about a birthday, and an extension says the child was looked after.
+    archived_quarter = models.DateField(null=True)
+    archived_day = Sealed()
 
     class Extension(models.TextChoices):
         CARE_LEAVER = "care_leaver", "A care leaver"
         SEN_CONSENT = "sen_consent", "Special educational needs, with the young person's consent"
 
-    retention_extension = models.CharField(
-        max_length=12, choices=Extension.choices, blank=True, default=""
-    )
+    extension = Sealed()
     # A merged child points at the child it became; its cpid is never issued again.
     merged_into = models.ForeignKey("self", on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -62,6 +64,35 @@ class Child(models.Model):
 
     def __str__(self) -> str:
         return self.cpid_id
+
+    def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
+        """Read the row again, and forget the values opened or looked up from it."""
+        super().refresh_from_db(*args, **kwargs)
+        for name in ("shielded", "archived_on", "retention_extension"):
+            self.__dict__.pop(name, None)
+
+    @cached_property
+    def shielded(self) -> bool:
+        """Whether the child is shielded: set by a source's sensitive-record flag or by two
+        people, never cleared by a feed. Not a column: a keyed tag of the child's id says
+        it (registry/shield_tags.py), so a stolen database does not."""
+        from contactpoint.registry import shield_tags  # it imports these models
+
+        return shield_tags.is_shielded(self.pk)
+
+    @cached_property
+    def archived_on(self) -> dt.date | None:
+        """The day the record was archived, opened (None: not archived, or key gone)."""
+        from contactpoint.registry import retention_facts  # it imports these models
+
+        return retention_facts.archived_on(self)
+
+    @cached_property
+    def retention_extension(self) -> str:
+        """The extension the local index team recorded, opened ("": none)."""
+        from contactpoint.registry import retention_facts
+
+        return retention_facts.extension_of(self)
 
 
 class Fact(models.Model):

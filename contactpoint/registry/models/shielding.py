@@ -6,17 +6,34 @@ shield request carries the date shielding is next reviewed; the child is shielde
 the latest approved decision for it is a shield (or a source's sensitive flag shielded it:
 then no row may exist at all). The explanation is free text about the child, so it is
 sealed under the child's data key and forgotten with it.
+
+A stolen database must not say which children are shielded, nor why (ADR 0010): a
+decision names its child only by `child_tag`, a keyed digest of the child's id (to find a
+child's decisions), and `child_ref`, the child's id sealed under a key derived from the
+index key (to list an area's requests); the reason is sealed under the child's key at a
+fixed length. A shielded child is a `ShieldTag` row, a keyed digest of the child's id
+under another derived key, looked up for the children a query already holds.
 """
 
 from __future__ import annotations
 
 import uuid
+from functools import cached_property
 
 from django.conf import settings
 from django.db import models
 
 from contactpoint.registry.fields import Sealed
 from contactpoint.registry.models.children import Child
+
+
+class ShieldTag(models.Model):
+    """A shielded child: HMAC of its id under the `child-shielded/v1` key, nothing else."""
+
+    tag = models.BinaryField(max_length=16, unique=True)
+
+    def __str__(self) -> str:
+        return f"shield tag {self.pk}"
 
 
 class ShieldingDecision(models.Model):
@@ -39,9 +56,11 @@ class ShieldingDecision(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn by the requester"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    # The child, by keyed digest and sealed id only (registry/shield_tags.py).
+    child_tag = models.BinaryField(max_length=16, db_index=True)
+    child_ref = Sealed()
     action = models.CharField(max_length=8, choices=Action.choices)
-    reason = models.CharField(max_length=16, choices=Reason.choices)
+    reason = Sealed()  # under the child's key, padded: a reason code says why it is at risk
     explanation = Sealed()  # under the child's key: it says why the child is at risk
     # The council area whose index team decides: one of the child's areas, the requester's.
     area_code = models.CharField(max_length=9)
@@ -66,7 +85,7 @@ class ShieldingDecision(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["child"],
+                fields=["child_tag"],
                 condition=models.Q(status="requested"),
                 name="one_open_shielding_request",
             ),
@@ -79,3 +98,21 @@ class ShieldingDecision(models.Model):
 
     def __str__(self) -> str:
         return f"shielding decision {self.pk}"
+
+    @cached_property
+    def child(self) -> Child:
+        """The decision's child, its sealed id opened (registry/shield_tags.py)."""
+        from contactpoint.registry import shield_tags  # it imports these models
+
+        return shield_tags.decision_child(self)
+
+    @property
+    def child_id(self) -> uuid.UUID:
+        return self.child.pk
+
+    @cached_property
+    def reason_code(self) -> str:
+        """The reason, opened under the child's key ("" when the key is gone)."""
+        from contactpoint.registry import shield_reasons  # it imports these models
+
+        return shield_reasons.decision_reason(self)

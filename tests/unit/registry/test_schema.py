@@ -21,6 +21,9 @@ ALLOWED_TEXT = {
     # involvement's link, the organisation and practitioner it ties the child to.
     "registry.Carer": {"given_name", "family_name", "phone", "email", "relationship"},
     "registry.Involvement": {"start_date", "facts", "link"},
+    # The day a record was archived (about a birthday) and its retention extension
+    # (`care_leaver` says the child was looked after), padded: ADR 0010.
+    "registry.Child": {"archived_day", "extension"},
     # The source record as it came, sealed for re-linkage; its fields are the ones above.
     "registry.SourceRecord": {"payload"},
     # The one text a person types about a child: why they needed emergency access (the
@@ -29,7 +32,10 @@ ALLOWED_TEXT = {
     "practice.EmergencyAccess": {"explanation"},
     # Why the local index team asks to shield or unshield a child: the second member judges
     # it (docs/shielding.md). Sealed like the emergency explanation; never shown elsewhere.
-    "registry.ShieldingDecision": {"explanation"},
+    # The reason code too, padded (why a child is at risk), and the decision's child's id,
+    # sealed under a key derived from the index key rather than the child's (the queue
+    # must find the child): docs/adr/0010.
+    "registry.ShieldingDecision": {"explanation", "reason", "child_ref"},
     # Not a child's: a user's declared home postcode (misuse detection compares it with the
     # children they look at) and a privacy officer's note on a misuse alert, each sealed
     # under a data key of its own (the user's, the alert's): docs/oversight.md.
@@ -48,6 +54,8 @@ ALLOWED_TEXT = {
 DIGESTS = {
     "registry.SourceRecord": {"record_ref", "digest"},
     "registry.Involvement": {"slot", "member", "area_member"},
+    "registry.ShieldingDecision": {"child_tag"},
+    "registry.ShieldTag": {"tag"},
 }
 # Written by the service, never typed by a person: a list of [comparison, level label,
 # weight] (tests/functional/test_load.py checks the labels are the model's own), who

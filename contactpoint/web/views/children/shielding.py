@@ -155,7 +155,7 @@ def decide(request: HttpRequest, decision_id: uuid.UUID) -> HttpResponse:
     choice = str(request.POST.get("decision", ""))
     if choice not in (*STEPS, "keep"):
         return _queue(request, actor, {field: "Select what to do with the request"})
-    decision = ShieldingDecision.objects.select_related("child").filter(pk=decision_id).first()
+    decision = ShieldingDecision.objects.filter(pk=decision_id).first()
     if decision is None:
         return not_found(request)
     try:
