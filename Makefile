@@ -38,7 +38,7 @@ demo-data: setup ## what `make demo` does before it serves: keys, ~20,000 childr
 	@test -f $(DEMO_FEEDS)/manifest.json || \
 		CONTACTPOINT_ENV=development $(BIN)/contactpoint synth --children $(DEMO_CHILDREN) --seed 1 --out $(DEMO_FEEDS)
 	CONTACTPOINT_ENV=development $(BIN)/contactpoint load --bulk $(DEMO_FEEDS)
-	CONTACTPOINT_ENV=development $(BIN)/contactpoint demo-users
+	CONTACTPOINT_ENV=development CONTACTPOINT_BASE_URL=http://localhost:$(PORT) $(BIN)/contactpoint demo-users
 	CONTACTPOINT_ENV=development $(BIN)/contactpoint demo-activity
 
 demo: demo-data ## run the service on SQLite with about 20,000 synthetic children (PORT=8000)

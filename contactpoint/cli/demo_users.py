@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Q, QuerySet
 from django.utils.text import slugify
@@ -78,7 +79,7 @@ def _registrable() -> Q:
 HEADER = """\
 # contactpoint demo users: THROW-AWAY demo credentials for a development environment.
 # Made by `contactpoint demo-users` for this database only; never use them, or this
-# file, anywhere real. Sign in at http://localhost:8000 with an e-mail and password,
+# file, anywhere real. Sign in at {address} with an e-mail and password,
 # then a code from an authenticator app set up with the TOTP secret (scan the QR code
 # that `contactpoint demo-users` prints, or type the secret). Delete this file and run
 # `contactpoint demo-users` again for new passwords and secrets.
@@ -352,7 +353,7 @@ LABELS = {f.name: f.name.replace("_", " ") for f in fields(Credential)}
 
 def write(path: Path, credentials: list[Credential]) -> None:
     """Write the file readable by its owner alone, replacing any old one in one step."""
-    text = HEADER + "".join(
+    text = HEADER.format(address=settings.CONTACTPOINT_BASE_URL) + "".join(
         "\n" + "".join(f"{LABELS[k]}: {v}\n" for k, v in asdict(c).items()) for c in credentials
     )
     _write_private(path, text)
@@ -385,7 +386,8 @@ def read(path: Path) -> list[Credential] | None:
 
 
 def show(credentials: list[Credential]) -> None:
-    print("Throw-away demo users: sign in at http://localhost:8000 (details in the data dir's")
+    address = settings.CONTACTPOINT_BASE_URL
+    print(f"Throw-away demo users: sign in at {address} (details in the data dir's")
     print(f"{FILE_NAME}). Scan a QR code with an authenticator app, or type its secret.")
     for c in credentials:
         print()

@@ -364,7 +364,9 @@ def demo_credentials(stdout: str) -> dict[str, tuple[str, str]]:
 def test_demo_users_makes_one_user_per_role_per_area_who_can_sign_in(
     places: dict[str, CouncilArea],
 ) -> None:
-    out = run_cli("demo-users").stdout
+    address = "http://localhost:8123"  # `make demo PORT=8123`
+    out = run_cli("demo-users", env_extra={"CONTACTPOINT_BASE_URL": address}).stdout
+    assert f"sign in at {address} " in out
     users = User.objects.select_related("organisation__council_area").order_by("email")
     assert len(users) == 9
     by_area = {(u.area_code, u.role) for u in users}
@@ -407,7 +409,7 @@ def test_demo_users_makes_one_user_per_role_per_area_who_can_sign_in(
     path = config.layout_dir(config.DEMO_DIR) / "demo-users.txt"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     text = path.read_text(encoding="utf-8")
-    assert "THROW-AWAY demo credentials" in text
+    assert "THROW-AWAY demo credentials" in text and f"Sign in at {address} " in text
     assert all(password in text and secret in text for password, secret in printed.values())
 
 
