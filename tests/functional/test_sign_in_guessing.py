@@ -87,6 +87,11 @@ def test_a_throttled_code_is_audited_and_so_is_every_step_up_attempt(actors: Act
         (CODE_STEP, "refused", "wrong"),
         (CODE_STEP, "allowed", "right"),
     ]
+    # A step-up held after five wrong codes answers 429, as signing in does.
+    for _ in range(5):
+        bob.post("/sign-in/confirm", {"code": "000000", "next": "/account"})
+    held = bob.post("/sign-in/confirm", {"code": actors.code(actors.bob), "next": "/account"})
+    assert held.status_code == 429 and CODE_THROTTLED in held.content.decode()
 
 
 def test_an_expired_code_and_a_used_code_are_told_apart_from_a_wrong_one(

@@ -90,10 +90,7 @@ def second_factor(request: HttpRequest) -> HttpResponse:
             return _finish(request, user)
         context["errors"] = {"code": error}
         return render(
-            request,
-            "signin/second_factor.html",
-            context,
-            status=429 if error == CODE_THROTTLED else 200,
+            request, "signin/second_factor.html", context, status=_status_of(context["errors"])
         )
     return render(request, "signin/second_factor.html", context)
 
@@ -105,6 +102,12 @@ def _factor_context(request: HttpRequest, user: User) -> dict[str, Any]:
         "has_app": user.totp_devices.filter(confirmed=True).exists(),
         "has_key": user.security_keys.exists(),
     }
+
+
+def _status_of(errors: dict[str, str]) -> int:
+    """429 when the code was not checked because the user's attempts are held, else 200:
+    a held attempt answers the same on every page that asks for a code."""
+    return 429 if errors.get("code") == CODE_THROTTLED else 200
 
 
 def _check_code(user: User, code: str, stage: str, device: TotpDevice | None = None) -> str | None:
@@ -134,7 +137,8 @@ def set_up(request: HttpRequest) -> HttpResponse:
             TotpDevice.objects.filter(user=user, confirmed=False).delete()
             return _finish(request, user)
         errors = {"code": error}
-    return render(request, "signin/set_up.html", _set_up_context(request, user, device, errors))
+    context = _set_up_context(request, user, device, errors)
+    return render(request, "signin/set_up.html", context, status=_status_of(errors))
 
 
 def _set_up_context(
@@ -164,7 +168,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
             signin.stepped_up(request)
             return HttpResponseRedirect(_next(request))
         context["errors"] = {"code": error}
-    return render(request, "signin/confirm.html", context)
+    return render(request, "signin/confirm.html", context, status=_status_of(context["errors"]))
 
 
 @access_rule(PUBLIC)
