@@ -44,6 +44,8 @@ _HOUR, _DAY = dt.timedelta(hours=1), dt.timedelta(days=1)
 class Refused(Refusal):
     """The actor may not make this change; the message says why, and names no one."""
 
+    status = 403  # the HTTP answer: not allowed
+
 
 class Invalid(Refusal):
     """The change is not possible as asked (a missing date, a duplicate e-mail)."""
@@ -51,6 +53,8 @@ class Invalid(Refusal):
 
 class TooManyChanges(Refused):
     """The actor has made as many administrative changes as the hour or the day allows."""
+
+    status = 429  # allowed, but not again until the window has room
 
 
 @dataclass(frozen=True)

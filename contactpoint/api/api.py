@@ -85,7 +85,7 @@ def _refused(request: HttpRequest, exc: Refused) -> HttpResponse:
             audit_refusal(client_principal(client), rule, str(exc))
         except AuditUnavailable as unaudited:
             return _unaudited(request, unaudited)
-    return api.create_response(request, {"detail": str(exc)}, status=403)
+    return api.create_response(request, {"detail": str(exc)}, status=exc.status)
 
 
 @api.exception_handler(HttpError)

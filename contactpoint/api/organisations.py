@@ -28,6 +28,7 @@ router = Router(tags=["organisations"])
         404: Problem,
         415: Problem,
         422: Problem,
+        429: Problem,
     },
     url_name="accreditation",
 )

@@ -93,7 +93,11 @@ def get_user(request: HttpRequest, user_id: str) -> UserOut:
     return user_out(visible_user(request, user_id))
 
 
-@router.post("/users/{user_id}/disable", response={200: UserOut, **REFUSALS}, url_name="disable")
+@router.post(
+    "/users/{user_id}/disable",
+    response={200: UserOut, **REFUSALS, 429: Problem},
+    url_name="disable",
+)
 @api_rule(MANAGE_USERS)
 def disable(request: HttpRequest, user_id: str) -> UserOut:
     """Stop the user at once: every session they hold ends."""

@@ -23,7 +23,7 @@ def test_an_index_team_member_on_the_pages_is_stopped_after_the_hours_changes(
     settings.CONTACTPOINT_ADMIN_CHANGES_PER_HOUR = 3
     ian = signed_in(actors.ian)
     answers = [ian.post(f"/users/{actors.bob.id}/recertify") for _ in range(4)]
-    assert [a.status_code for a in answers] == [302, 302, 302, 403]
+    assert [a.status_code for a in answers] == [302, 302, 302, 429]
     assert LIMITED in answers[-1].content.decode()
     assert Event.objects.filter(action="access:user:recertify").count() == 3
     refused = Event.objects.get(outcome="refused")
@@ -39,7 +39,7 @@ def test_an_api_client_is_stopped_after_the_days_changes(actors: Actors, setting
     answers = [index_a.post(f"/users/{user.id}/disable") for user in (actors.alice, actors.bob)]
     assert [a.status_code for a in answers] == [200, 200]
     stopped = index_a.post(f"/users/{actors.alice.id}/disable")
-    assert stopped.status_code == 403 and LIMITED in stopped.json()["detail"]
+    assert stopped.status_code == 429 and LIMITED in stopped.json()["detail"]
     assert Event.objects.filter(action="access:user:disable").count() == 2
     refused = Event.objects.get(outcome="refused")
     assert refused.principal == f"client:{index_a.machine.id}"

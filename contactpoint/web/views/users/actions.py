@@ -59,7 +59,7 @@ def _apply(
         with transaction.atomic():
             change()
     except Refused as refusal:
-        return refused(request, str(refusal))
+        return refused(request, str(refusal), refusal.status)
     except Invalid as invalid:
         return render_user(request, actor, user, {field: sentence(str(invalid))}, request.POST)
     return None

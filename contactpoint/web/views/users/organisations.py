@@ -76,7 +76,7 @@ def _record(
         with transaction.atomic():
             accredit(actor, organisation, expires_on=expires_on, withdrawn=withdrawn)
     except Refused as refusal:
-        return refused(request, str(refusal))
+        return refused(request, str(refusal), refusal.status)
     if withdrawn:
         message = f"{organisation.name}'s accreditation is withdrawn; its users are signed out"
     else:

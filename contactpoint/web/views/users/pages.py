@@ -122,7 +122,7 @@ def new_user(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
             user = create_user(actor, email=email, name=name, organisation=organisation, role=role)
     except Refused as refusal:
-        return refused(request, str(refusal))
+        return refused(request, str(refusal), refusal.status)
     except Invalid as invalid:
         field = "email" if "e-mail" in str(invalid) else "name"
         return _new_form(request, actor, {field: sentence(str(invalid))})
