@@ -89,7 +89,8 @@ def search(request: HttpRequest, asked: SearchIn) -> Status[SearchAnswer | Searc
     try:
         criteria = search_criteria.check(asked_of(asked), timezone.localdate())
     except search_criteria.Refused as refused:
-        errors = dict(refused.errors)  # named as SearchIn's fields are
+        # Named as SearchIn's fields are: the criteria's own names.
+        errors: dict[str, str] = {field: says for field, says in refused.errors.items()}
         return Status(400, SearchProblem(detail="; ".join(errors.values()), errors=errors))
     try:
         result = service.search(actor_of(request).principal, criteria)
