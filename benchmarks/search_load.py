@@ -62,7 +62,7 @@ def searcher(name: str) -> Principal:
 def criteria_of(query: Query, plain: bool = False) -> Criteria:
     from contactpoint.search import criteria
 
-    return criteria.parse(query.plain if plain else query.form, dt.date.today())
+    return criteria.check(query.plain if plain else query.form, dt.date.today())
 
 
 def timed_searches(warm: list[Query], timed: list[Query]) -> dict[str, Any]:

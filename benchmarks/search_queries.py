@@ -16,7 +16,11 @@ import json
 import pathlib
 import random
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from contactpoint.search.criteria import Asked
 
 # Every query has the family name and the date of birth; these add what the minimum
 # criteria ask for, and say which name carries the typo.
@@ -34,8 +38,8 @@ class Query:
     kind: str
     swapped: bool  # the day and month are swapped (False: day over 12, or day = month)
     key_changed: bool  # the typo changed the spoilt name's phonetic key
-    form: dict[str, str]  # the search form, as criteria.parse reads it
-    plain: dict[str, str]  # the same form without the typo and the swap
+    form: Asked  # the search as a practitioner asks it
+    plain: Asked  # the same search without the typo and the swap
     right: frozenset[uuid.UUID]  # the registry children the true child's records are in
 
 
@@ -105,6 +109,7 @@ def swapped(born: dt.date) -> dt.date | None:
 def make(person: Person, kind: str, right: set[uuid.UUID], r: random.Random) -> Query:
     """One query of this kind for this child."""
     from contactpoint.lib import names
+    from contactpoint.search.criteria import Asked
     from contactpoint.synth.errors import typo
 
     spoilt = "given" if kind.endswith("typo in given") else "family"
@@ -114,22 +119,21 @@ def make(person: Person, kind: str, right: set[uuid.UUID], r: random.Random) -> 
         key_changed = names.given_name_key(wrong) != names.given_name_key(true_name)
     else:
         key_changed = names.family_name_keys(wrong) != names.family_name_keys(true_name)
-    plain = {"purpose": PURPOSE, "family_name": person.family}
-    if kind.startswith("given+family"):
-        plain["given_name"] = person.given
-    elif kind.startswith("family+postcode"):
-        plain["postcode"] = person.postcode
-    else:
-        plain["postcode"] = person.postcode.split()[0]
-    form = {**plain, f"{spoilt}_name": wrong}
-    plain |= _date_fields(person.born)
+    given = person.given if kind.startswith("given+family") else ""
+    postcode = ""
+    if kind.startswith("family+postcode"):
+        postcode = person.postcode
+    elif kind.startswith("family+district"):
+        postcode = person.postcode.split()[0]
+    plain = Asked(
+        PURPOSE, person.born, family_name=person.family, given_name=given, postcode=postcode
+    )
     other = swapped(person.born)
-    form |= _date_fields(other or person.born)
+    form = replace(plain, date_of_birth=other or person.born)
+    form = (
+        replace(form, given_name=wrong) if spoilt == "given" else replace(form, family_name=wrong)
+    )
     return Query(kind, other is not None, key_changed, form, plain, frozenset(right))
-
-
-def _date_fields(born: dt.date) -> dict[str, str]:
-    return {"dob-day": str(born.day), "dob-month": str(born.month), "dob-year": str(born.year)}
 
 
 def queries(feeds: pathlib.Path, count: int, seed: int) -> tuple[list[Query], int]:

@@ -61,8 +61,6 @@ DENIED = {401: Problem, 403: Problem, 503: Problem}
 REFUSALS = {400: Problem, **DENIED, 404: Problem, 422: Problem}
 # 415: a body not sent as JSON (contactpoint.api.inputs), for the operations that take one.
 NOT_JSON = {415: Problem}
-# The criteria's error keys, as the API's fields are named.
-SEARCH_FIELDS = {"dob": "date_of_birth"}
 QUOTA = (
     "This client, or its organisation, has made as many searches as the hour or the day "
     "allows: try again later"
@@ -88,22 +86,11 @@ Cpid = PathEx[str, P(max_length=32)]
 def search(request: HttpRequest, asked: SearchIn) -> Status[SearchAnswer | SearchProblem | Problem]:
     """Find a child: at most five candidates, or none with what to add. Counts against the
     client's hourly and daily quota, and lets it open the records of those shown."""
-    born = asked.date_of_birth
-    form = {
-        "purpose": asked.purpose,
-        "family_name": asked.family_name,
-        "given_name": asked.given_name,
-        "postcode": asked.postcode,
-        "nhs_number": asked.nhs_number,
-        "upn": asked.upn,
-        "dob-day": str(born.day),
-        "dob-month": str(born.month),
-        "dob-year": str(born.year),
-    }
     try:
-        criteria = search_criteria.parse(form, timezone.localdate())
+        criteria = search_criteria.check(asked_of(asked), timezone.localdate())
     except search_criteria.Refused as refused:
-        errors = {SEARCH_FIELDS.get(k, k): v for k, v in refused.errors.items()}
+        # Named as SearchIn's fields are: the criteria's own names.
+        errors: dict[str, str] = {field: says for field, says in refused.errors.items()}
         return Status(400, SearchProblem(detail="; ".join(errors.values()), errors=errors))
     try:
         result = service.search(actor_of(request).principal, criteria)
@@ -120,6 +107,19 @@ def search(request: HttpRequest, asked: SearchIn) -> Status[SearchAnswer | Searc
         for c in result.candidates
     ]
     return Status(200, SearchAnswer(candidates=candidates, message=result.message))
+
+
+def asked_of(asked: SearchIn) -> search_criteria.Asked:
+    """The search as the client asks it (SearchIn's fields are the criteria's, by name)."""
+    return search_criteria.Asked(
+        purpose=asked.purpose,
+        date_of_birth=asked.date_of_birth,
+        family_name=asked.family_name,
+        given_name=asked.given_name,
+        postcode=asked.postcode,
+        nhs_number=asked.nhs_number,
+        upn=asked.upn,
+    )
 
 
 @router.get("/children/{cpid}", response={200: ChildRecord, **REFUSALS}, url_name="child_record")

@@ -6,6 +6,10 @@ A search is one of:
 Anything less is refused with a message saying what to add. There is no wildcard and no
 listing: every name needs two letters, and a stated purpose from a fixed list is required.
 
+Each front end (the web form, the API, later FHIR) builds an `Asked` from its own fields,
+and `check` turns it into `Criteria`, the only thing the search service takes; a refusal's
+errors are keyed by `Asked`'s field names, and each front end maps them back to its own.
+
 Pure: no database, no I/O. Messages never repeat what was typed (it may be a child's data).
 """
 
@@ -13,8 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from contactpoint.access.purposes import PURPOSES
 from contactpoint.lib.identifiers import (
@@ -32,10 +37,53 @@ DISTRICT = re.compile(
     r"^[A-PR-UWYZ](?:[0-9]{1,2}|[0-9][A-HJKPSTUW]|[A-HK-Y][0-9]{1,2}|[A-HK-Y][0-9][ABEHMNPRVWXY])$"
 )
 
+# The fields a refusal names: `Asked`'s, and "search" for what to add.
+Field = Literal[
+    "purpose",
+    "date_of_birth",
+    "family_name",
+    "given_name",
+    "postcode",
+    "nhs_number",
+    "upn",
+    "search",
+]
+
+
+@dataclass(frozen=True)
+class DayMonthYear:
+    """A date as typed in three boxes (a web form's), not yet known to be a date."""
+
+    day: str = ""
+    month: str = ""
+    year: str = ""
+
+
+@dataclass(frozen=True)
+class Asked:
+    """A search as asked, before any check: what a front end builds from its own fields.
+
+    The date of birth is a date when the front end's own schema has parsed one already (the
+    API), or the three parts as typed (the web form), checked here so that a missing part
+    and an impossible date each get their own message.
+    """
+
+    purpose: str
+    date_of_birth: dt.date | DayMonthYear
+    family_name: str = ""
+    given_name: str = ""
+    postcode: str = ""  # a full postcode, or its district
+    nhs_number: str = ""
+    upn: str = ""
+
 
 @dataclass(frozen=True)
 class Criteria:
-    """A search that meets the minimum criteria, normalised."""
+    """A search that meets the minimum criteria, normalised: built by `check`.
+
+    Built directly, it still refuses an unknown purpose or less than the minimum (a
+    programming error, so a ValueError that names no value).
+    """
 
     purpose: str
     date_of_birth: dt.date
@@ -46,6 +94,13 @@ class Criteria:
     nhs_number: str = ""
     upn: str = ""
 
+    def __post_init__(self) -> None:
+        if self.purpose not in PURPOSES:
+            raise ValueError("a search states one of the purposes")
+        names = {"family_name": self.family_name, "given_name": self.given_name}
+        if _missing(names, bool(self.district), self.by_identifier):
+            raise ValueError("a search meets the minimum criteria")
+
     @property
     def by_identifier(self) -> bool:
         return bool(self.nhs_number or self.upn)
@@ -54,27 +109,30 @@ class Criteria:
 class Refused(Exception):
     """The search does not meet the minimum criteria; `errors` maps each field to a message."""
 
-    def __init__(self, errors: dict[str, str]) -> None:
+    def __init__(self, errors: dict[Field, str]) -> None:
         super().__init__("; ".join(errors.values()))
         self.errors = errors
 
 
-def parse(form: Mapping[str, str], today: dt.date) -> Criteria:
-    """Check a search form (fields as in `Criteria`, the date as dob-day/-month/-year).
+def check(asked: Asked, today: dt.date) -> Criteria:
+    """The criteria of a search as asked, normalised, if it meets the minimum.
 
     Raises:
-        Refused: with a message per field, and under "search" what to add.
+        Refused: with a message per field (named as in `Asked`), and under "search" what
+            to add.
     """
-    errors: dict[str, str] = {}
-    text = {k: " ".join(str(form.get(k, "")).split()) for k in _FIELDS}
-    purpose = text["purpose"]
+    errors: dict[Field, str] = {}
+    purpose = _text(asked.purpose)
     if purpose not in PURPOSES:
         errors["purpose"] = "Select why you are searching"
-    born = _date_of_birth(form, today, errors)
-    names = {f: _name(f, text[f], errors) for f in ("family_name", "given_name")}
-    postcode, district = _postcode(text["postcode"], errors)
-    nhs = _identifier("nhs_number", text["nhs_number"], validate_nhs_number, errors)
-    upn = _identifier("upn", text["upn"], validate_upn, errors)
+    born = _date_of_birth(asked.date_of_birth, today, errors)
+    names = {
+        "family_name": _name("family_name", _text(asked.family_name), errors),
+        "given_name": _name("given_name", _text(asked.given_name), errors),
+    }
+    postcode, district = _postcode(_text(asked.postcode), errors)
+    nhs = _identifier("nhs_number", _text(asked.nhs_number), validate_nhs_number, errors)
+    upn = _identifier("upn", _text(asked.upn), validate_upn, errors)
     if not errors:
         missing = _missing(names, bool(district), bool(nhs or upn))
         if missing:
@@ -86,7 +144,8 @@ def parse(form: Mapping[str, str], today: dt.date) -> Criteria:
     )
 
 
-_FIELDS = ("purpose", "family_name", "given_name", "postcode", "nhs_number", "upn")
+def _text(value: str) -> str:
+    return " ".join(value.split())
 
 
 def _missing(names: dict[str, str], has_place: bool, has_identifier: bool) -> str | None:
@@ -100,26 +159,34 @@ def _missing(names: dict[str, str], has_place: bool, has_identifier: bool) -> st
 
 
 def _date_of_birth(
-    form: Mapping[str, str], today: dt.date, errors: dict[str, str]
+    asked: dt.date | DayMonthYear, today: dt.date, errors: dict[Field, str]
 ) -> dt.date | None:
-    parts = [str(form.get(f"dob-{p}", "")).strip() for p in ("day", "month", "year")]
-    if not all(parts):
-        errors["dob"] = "Enter the child's date of birth, with a day, month and year"
-        return None
-    try:
-        day, month, year = (int(p) for p in parts)
-        born = dt.date(year, month, day)
-    except ValueError:
-        errors["dob"] = "Date of birth must be a real date, for example 27 3 2015"
+    born = _typed_date(asked, errors) if isinstance(asked, DayMonthYear) else asked
+    if born is None:
         return None
     if born > today:
-        errors["dob"] = "Date of birth must be today or in the past"
+        errors["date_of_birth"] = "Date of birth must be today or in the past"
     elif today.year - born.year > OLDEST_YEARS:
-        errors["dob"] = f"contactpoint holds children and young people up to {OLDEST_YEARS - 1}"
+        errors["date_of_birth"] = (
+            f"contactpoint holds children and young people up to {OLDEST_YEARS - 1}"
+        )
     return born
 
 
-def _name(field: str, value: str, errors: dict[str, str]) -> str:
+def _typed_date(typed: DayMonthYear, errors: dict[Field, str]) -> dt.date | None:
+    parts = [p.strip() for p in (typed.day, typed.month, typed.year)]
+    if not all(parts):
+        errors["date_of_birth"] = "Enter the child's date of birth, with a day, month and year"
+        return None
+    try:
+        day, month, year = (int(p) for p in parts)
+        return dt.date(year, month, day)
+    except ValueError:
+        errors["date_of_birth"] = "Date of birth must be a real date, for example 27 3 2015"
+        return None
+
+
+def _name(field: Literal["family_name", "given_name"], value: str, errors: dict[Field, str]) -> str:
     label = "Family name" if field == "family_name" else "Given name"
     if not value:
         return ""
@@ -130,7 +197,7 @@ def _name(field: str, value: str, errors: dict[str, str]) -> str:
     return value
 
 
-def _postcode(value: str, errors: dict[str, str]) -> tuple[Postcode | None, str]:
+def _postcode(value: str, errors: dict[Field, str]) -> tuple[Postcode | None, str]:
     if not value:
         return None, ""
     compact = value.replace(" ", "").upper()
@@ -144,11 +211,16 @@ def _postcode(value: str, errors: dict[str, str]) -> tuple[Postcode | None, str]
     return postcode, postcode.district
 
 
-def _identifier(field: str, value: str, check: Callable[[str], str], errors: dict[str, str]) -> str:
+def _identifier(
+    field: Literal["nhs_number", "upn"],
+    value: str,
+    validate: Callable[[str], str],
+    errors: dict[Field, str],
+) -> str:
     if not value:
         return ""
     try:
-        return check(value)
+        return validate(value)
     except InvalidIdentifier:
         label = "NHS number" if field == "nhs_number" else "UPN"
         errors[field] = f"Enter a valid {label}: check it against the child's records"

@@ -32,7 +32,7 @@ from contactpoint.registry import shield_tags
 from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child
 from contactpoint.search import service
-from contactpoint.search.criteria import parse
+from contactpoint.search.criteria import Asked, check
 from tests.actors import Actors
 from tests.children import PEOPLE, found, load_children
 from tests.conftest import run_cli
@@ -83,14 +83,13 @@ def signals_of(child: Child, action: str) -> list[str]:
 
 def search_for(actor: Actor, key: str) -> service.Result:
     given, family, born, _, _ = PEOPLE[key]
-    year, month, day = born.split("-")
-    form = {
-        "purpose": "starting_work",
-        "given_name": given,
-        "family_name": family,
-        **{"dob-day": day, "dob-month": month, "dob-year": year},
-    }
-    return service.search(actor.principal, parse(form, dt.date(2026, 11, 26)))
+    asked = Asked(
+        purpose="starting_work",
+        date_of_birth=dt.date.fromisoformat(born),
+        given_name=given,
+        family_name=family,
+    )
+    return service.search(actor.principal, check(asked, dt.date(2026, 11, 26)))
 
 
 def test_a_search_and_a_view_note_a_shared_surname_without_keeping_any_name(

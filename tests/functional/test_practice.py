@@ -21,7 +21,7 @@ from contactpoint.registry import shield_tags
 from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.search import service
-from contactpoint.search.criteria import parse
+from contactpoint.search.criteria import Asked, check
 from tests.actors import Actors
 from tests.children import PEOPLE, at, found, load_children
 
@@ -45,18 +45,13 @@ def open_emergency(actor: Actor, child: Child, reason: str, text: str) -> Emerge
     return emergency.open_access(actor, child, reason, text)
 
 
-def criteria(**form: str) -> dict[str, str]:
-    return {"purpose": "starting_work", **form}
-
-
-def dob(text: str) -> dict[str, str]:
-    year, month, day = text.split("-")
-    return {"dob-day": day, "dob-month": month, "dob-year": year}
+def criteria(born: str, **fields: str) -> Asked:
+    return Asked(purpose="starting_work", date_of_birth=dt.date.fromisoformat(born), **fields)
 
 
 def test_search_finds_a_child_despite_a_typo_and_a_swapped_date(children: dict[str, Child]) -> None:
     found = service.find(
-        parse(criteria(family_name="Hartley", given_name="Amelai", **dob("2015-04-03")), TODAY)
+        check(criteria("2015-04-03", family_name="Hartley", given_name="Amelai"), TODAY)
     )
     assert [c.child_id for c in found.candidates] == [children["amelia"].pk]
     (best,) = found.candidates
@@ -72,15 +67,13 @@ def test_search_finds_a_child_despite_a_typo_and_a_swapped_date(children: dict[s
 def test_search_finds_a_double_barrelled_name_by_one_part_and_a_district(
     children: dict[str, Child],
 ) -> None:
-    found = service.find(
-        parse(criteria(family_name="Jones", postcode="NW5", **dob("2014-11-09")), TODAY)
-    )
+    found = service.find(check(criteria("2014-11-09", family_name="Jones", postcode="NW5"), TODAY))
     assert [c.child_id for c in found.candidates] == [children["oliver"].pk]
 
 
 def test_a_weak_match_says_add_a_detail_and_shows_no_one(children: dict[str, Child]) -> None:
     found = service.find(
-        parse(criteria(family_name="Hartley", given_name="Amelia", **dob("2016-03-04")), TODAY)
+        check(criteria("2016-03-04", family_name="Hartley", given_name="Amelia"), TODAY)
     )
     assert found.candidates == ()
     assert found.message == service.NO_MATCH
@@ -88,7 +81,7 @@ def test_a_weak_match_says_add_a_detail_and_shows_no_one(children: dict[str, Chi
 
 def test_search_by_nhs_number_and_date_of_birth(children: dict[str, Child]) -> None:
     number = involvements_number(children["maya"])
-    found = service.find(parse(criteria(nhs_number=number, **dob("2017-06-21")), TODAY))
+    found = service.find(check(criteria("2017-06-21", nhs_number=number), TODAY))
     assert [c.child_id for c in found.candidates] == [children["maya"].pk]
 
 
@@ -104,7 +97,7 @@ def involvements_number(child: Child) -> str:
 def test_the_hourly_quota_stops_the_third_search(
     children: dict[str, Child], actors: Actors
 ) -> None:
-    asked = parse(criteria(family_name="Wright", given_name="Jacob", **dob("2012-01-15")), TODAY)
+    asked = check(criteria("2012-01-15", family_name="Wright", given_name="Jacob"), TODAY)
     for _ in range(2):
         assert service.search(actors.alice.principal(second_factor=True), asked).candidates
     with pytest.raises(service.QuotaExceeded):
@@ -204,7 +197,7 @@ def test_a_shielded_child_is_withheld_from_all_but_its_local_index_team(
         with pytest.raises(Refused, match="shielded"):
             open_emergency(Actor.of(who), child, "missing", "x" * 30)
     found = service.find(
-        parse(criteria(family_name="Wright", given_name="Jacob", **dob("2012-01-15")), TODAY)
+        check(criteria("2012-01-15", family_name="Wright", given_name="Jacob"), TODAY)
     )
     (candidate,) = found.candidates
     assert candidate.shielded and candidate.district is None
@@ -286,7 +279,7 @@ def test_unconfirmed_involvements_are_reminded_then_expire(
 
 def test_every_made_up_child_is_searchable(children: dict[str, Child]) -> None:
     for key, (given, family, born, _, _postcode) in PEOPLE.items():
-        asked = parse(criteria(family_name=family, given_name=given, **dob(born)), TODAY)
+        asked = check(criteria(born, family_name=family, given_name=given), TODAY)
         assert [c.child_id for c in service.find(asked).candidates] == [children[key].pk]
 
 
@@ -309,9 +302,7 @@ def test_a_record_opens_only_after_finding_the_child_or_for_those_involved(
     alice = actors.alice.principal(second_factor=True)
     bob = actors.bob.principal(second_factor=True)
     assert not may_open(alice, child)  # no browsing by contactpoint ID
-    asked = parse(
-        criteria(family_name="Smith-Jones", given_name="Oliver", **dob("2014-11-09")), TODAY
-    )
+    asked = check(criteria("2014-11-09", family_name="Smith-Jones", given_name="Oliver"), TODAY)
     service.search(alice, asked)
     assert may_open(alice, child)
     assert not may_open(bob, child)  # what alice found is hers
@@ -325,8 +316,8 @@ def test_a_search_cannot_confirm_a_guessed_address_of_a_shielded_child(
     children: dict[str, Child],
 ) -> None:
     def answer(postcode: str) -> tuple[object, ...]:
-        asked = criteria(family_name="Wright", postcode=postcode, **dob("2012-01-15"))
-        return tuple(c.child_id for c in service.find(parse(asked, TODAY)).candidates)
+        asked = criteria("2012-01-15", family_name="Wright", postcode=postcode)
+        return tuple(c.child_id for c in service.find(check(asked, TODAY)).candidates)
 
     right, wrong = answer("N16 7AB"), answer("E1 6AN")
     assert right != wrong  # not shielded: the postcode counts
@@ -339,8 +330,8 @@ def test_a_misspelt_family_name_with_a_postcode_finds_the_child(
     children: dict[str, Child], postcode: str
 ) -> None:
     # "Harltey": the letters swapped change the phonetic key, so only the place finds her.
-    asked = criteria(family_name="Harltey", postcode=postcode, **dob("2015-03-04"))
-    found = service.find(parse(asked, TODAY))
+    asked = criteria("2015-03-04", family_name="Harltey", postcode=postcode)
+    found = service.find(check(asked, TODAY))
     assert [c.child_id for c in found.candidates] == [children["amelia"].pk]
 
 
@@ -359,10 +350,8 @@ def test_indexes_rebuild_restores_every_entry(children: dict[str, Child]) -> Non
 def test_a_made_up_family_name_lists_no_one(children: dict[str, Child]) -> None:
     """A real given name and date of birth with a family name no child has: no one, even
     though the given name and date agree (that would be browsing by date of birth)."""
-    real = parse(criteria(family_name="Hartley", given_name="Amelia", **dob("2015-03-04")), TODAY)
-    made_up = parse(
-        criteria(family_name="Quarrington", given_name="Amelia", **dob("2015-03-04")), TODAY
-    )
+    real = check(criteria("2015-03-04", family_name="Hartley", given_name="Amelia"), TODAY)
+    made_up = check(criteria("2015-03-04", family_name="Quarrington", given_name="Amelia"), TODAY)
     assert service.find(real).candidates
     assert service.scored(made_up).ranked == []
     assert service.find(made_up).candidates == ()

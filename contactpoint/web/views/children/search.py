@@ -20,7 +20,7 @@ import time
 import uuid
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -41,15 +41,32 @@ RESULTS = "cp_results"  # the session key: token -> {"ids": [child id, ...], "at
 KEPT = 5  # result sets kept in a session, newest last
 
 
-def field_errors(refusal: rules.Refused, form: Any) -> dict[str, str]:
-    """The service's messages keyed by the id each error summary link goes to."""
+def asked_of(form: QueryDict) -> rules.Asked:
+    """The search as the form asks it: the criteria's field names, the date in three boxes."""
+
+    def typed(name: str) -> str:
+        return str(form.get(name, ""))
+
+    return rules.Asked(
+        purpose=typed("purpose"),
+        date_of_birth=rules.DayMonthYear(typed("dob-day"), typed("dob-month"), typed("dob-year")),
+        family_name=typed("family_name"),
+        given_name=typed("given_name"),
+        postcode=typed("postcode"),
+        nhs_number=typed("nhs_number"),
+        upn=typed("upn"),
+    )
+
+
+def field_errors(refusal: rules.Refused, asked: rules.Asked) -> dict[str, str]:
+    """The criteria's messages keyed by the id each error summary link goes to."""
     errors: dict[str, str] = {}
     for field, message in refusal.errors.items():
-        if field == "dob":
+        if field == "date_of_birth":
             errors["dob-day"] = message  # a date input's error links to its day field
         elif field == "search":
             # What is missing: the family name first, then a given name or a postcode.
-            has_family = bool(str(form.get("family_name", "")).strip())
+            has_family = bool(asked.family_name.strip())
             errors["given_name" if has_family else "family_name"] = message
         else:
             errors[field] = message
@@ -68,13 +85,14 @@ def search(request: HttpRequest) -> HttpResponse:
     }
     if request.method != "POST":
         return page(request, "children/search.html", context)
+    asked = asked_of(request.POST)
     try:
-        asked = rules.parse(request.POST, timezone.localdate())
+        criteria = rules.check(asked, timezone.localdate())
     except rules.Refused as refusal:
-        context["errors"] = field_errors(refusal, request.POST)
+        context["errors"] = field_errors(refusal, asked)
         return page(request, "children/search.html", context, status=400)
     try:
-        result = service.search(actor.principal, asked)
+        result = service.search(actor.principal, criteria)
     except service.QuotaExceeded:
         context["quota"] = QUOTA
         return page(request, "children/search.html", context, status=429)
