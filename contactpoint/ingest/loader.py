@@ -29,8 +29,8 @@ from contactpoint.ingest.batch import BatchLoader, BatchResult, check_row
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.ingest.rows import STANDARD, FeedError, RowReader, SourceRow, local_records
 from contactpoint.linkage import inputs, store
-from contactpoint.linkage.rematch import rematch
 from contactpoint.linkage.records import as_table
+from contactpoint.linkage.rematch import rematch
 from contactpoint.registry import involvements
 from contactpoint.registry.feeds import RowParser, source_files
 from contactpoint.registry.models import Source
