@@ -57,18 +57,21 @@ class Rematched:
 
     def summary(self) -> str:
         still = self.waiting - self.linked
-        return (
+        line = (
             f"{self.waiting:,} record(s) waiting as too thin matched again: "
             f"{self.linked:,} linked, {self.given_candidates:,} given "
             f"{self.candidates_added:,} new candidate(s), {still:,} still waiting"
         )
+        if self.unopened:
+            line += f"; {self.unopened:,} could not be opened (their data key is gone)"
+        return line
 
 
 def rematch(progress: Progress | None = None, dry_run: bool = False) -> Rematched:
     """Match every open `insufficient` item again, a batch per transaction.
 
     Args:
-        progress: told the counts after each batch and at the end.
+        progress: told the counts so far after each batch.
         dry_run: work out what would change and roll every batch back.
 
     Returns:
