@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from contactpoint.cli import error, progress
-from contactpoint.linkage import bulk, rerun, store, training
+from contactpoint.linkage import bulk, rematch, rerun, store, training
 from contactpoint.linkage.evaluate import read_truth
 from contactpoint.linkage.inputs import feed_records, registry_records
 from contactpoint.linkage.models import LinkageModel
@@ -315,7 +315,8 @@ def add_run_parser(sub: SubParsers) -> None:
         "run",
         help="re-run bulk linkage over the registry and apply links and merges",
         description="Cluster every source record with Splink and the active model; link "
-        "waiting records and merge children the clusters join, conservatively "
+        "waiting records and merge children the clusters join, conservatively; then match "
+        "again the records waiting as too thin to match safely "
         "(docs/linkage.md#re-running-linkage).",
     )
     rerun.add_argument("--dry-run", action="store_true", help="only report what would change")
@@ -326,5 +327,9 @@ def run_run(args: argparse.Namespace) -> int:
     print(("would make: " if args.dry_run else "") + found.summary())
     if not args.dry_run:
         rerun.apply(found)
+    # After the links and merges: the children they settle may be the ones thin records wait for.
+    again = rematch.rematch(progress, dry_run=args.dry_run)
+    print(("would have: " if args.dry_run else "") + again.summary())
+    if not args.dry_run:
         print("done; every link and merge is a decision `contactpoint review reverse` can undo")
     return 0

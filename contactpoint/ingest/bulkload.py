@@ -16,7 +16,9 @@ them, a child's from the record that founds it), the clusters are the same for t
 records and model, and each chunk is one transaction. A run killed part-way and run again
 skips the chunks already committed; data keys left by a chunk that did not commit are
 reused, so there are no duplicates and no orphan keys. The files are marked loaded only at
-the very end, so a later `contactpoint load` of the same folder is then a no-op.
+the very end, so a later `contactpoint load` of the same folder is then a no-op, but for
+matching again the records waiting as too thin to match safely (linkage/rematch.py), which
+every load ends with.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from contactpoint.linkage import bulk, store, training
 from contactpoint.linkage.inputs import feed_table, registry_by_source
 from contactpoint.linkage.models import LinkDecision
 from contactpoint.linkage.records import as_table
+from contactpoint.linkage.rematch import rematch
 from contactpoint.registry.feeds import source_files
 from contactpoint.registry.models import Child, Source, SourceRecord
 from contactpoint.registry.sources import local_source, national_source
@@ -110,6 +113,7 @@ def bulk_load_folder(
     report = BulkReport()
     if _already_loaded(files):
         report.files_already_loaded = len(files)
+        rematch(progress)  # a run killed while matching waiting records again ends it
         return report
     _refuse_unless_empty(files, folder)
     model = _model(folder, workers, local, progress)
@@ -133,6 +137,7 @@ def bulk_load_folder(
         _write(chunks, writer, report, progress, min(workers, needed))
     _complete(loaded, reading)
     _analyze()
+    rematch(progress)
     report.files_loaded = len(files)
     report.result.loaded = sum(reading.valid)
     report.result.rejected = sum(reading.rejected)

@@ -5,7 +5,9 @@ them, `load_folder`), or a local system's CSV through its mapping or FHIR Patien
 resources (`load_local`). Each batch is one transaction that also records how far the
 file has got, so a load killed at any point and run again ends exactly where one clean
 run would, and loading the same file twice is a no-op (the file's SHA-256 is remembered;
-a record whose content has not changed is recognised by its keyed digest).
+a record whose content has not changed is recognised by its keyed digest). At the end of
+every load, the records waiting as too thin to match safely are matched again against the
+registry as it now stands (linkage/rematch.py): the file just loaded may hold their child.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.ingest.rows import STANDARD, FeedError, RowReader, SourceRow, local_records
 from contactpoint.linkage import inputs, store
 from contactpoint.linkage.records import as_table
+from contactpoint.linkage.rematch import rematch
 from contactpoint.registry import involvements
 from contactpoint.registry.feeds import RowParser, source_files
 from contactpoint.registry.models import Source
@@ -74,6 +77,7 @@ def load_folder(
     store.active_or_trained(lambda: inputs.feed_table(folder), progress)
     for code, path in files:
         load_file(code, path, report, progress, batch_size)
+    rematch(progress)
     return report
 
 
@@ -118,6 +122,7 @@ def load_local(
         except ValueError as exc:  # a national source's code: its message says so
             raise FeedError(str(exc)) from None
         load_rows(registered, opened, report, progress, batch_size)
+    rematch(progress)
     return report
 
 

@@ -9,7 +9,8 @@ Splink clusters every source record (bulk.py). Against the registry as it stands
 - a child whose records fall into several clusters is counted as a possible split and
   left alone, and never merged: splitting is a person's decision (`review unlink`);
 - records waiting because two children came close (review reasons runner_up, several), or
-  too thin to match safely (insufficient), stay with the person asked;
+  too thin to match safely (insufficient), stay with the person asked (`linkage run`
+  then matches the thin ones again in real time, rematch.py);
 - a child holding a record a person placed is never merged by a re-run;
 - held records (might be a shielded child) and clusters with two different valid
   identifiers are never touched.
