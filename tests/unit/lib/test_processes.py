@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import _thread
 import threading
 from collections.abc import Iterator
 
@@ -26,6 +27,25 @@ def another_thread() -> Iterator[None]:
 def test_a_process_with_another_thread_may_not_fork(another_thread: None) -> None:
     assert threading.active_count() > 1
     assert not may_fork()
+
+
+def test_a_thread_started_below_threading_counts_too() -> None:
+    """execnet (pytest-xdist) starts its thread with `_thread`, which threading does not list."""
+    started, stop = _thread.allocate_lock(), _thread.allocate_lock()
+    started.acquire()
+    stop.acquire()
+
+    def wait() -> None:
+        started.release()
+        with stop:
+            pass
+
+    _thread.start_new_thread(wait, ())
+    started.acquire()
+    try:
+        assert not may_fork()
+    finally:
+        stop.release()
 
 
 @pytest.mark.django_db(transaction=True)
