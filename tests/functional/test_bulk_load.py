@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import signal
 import subprocess
 import sys
@@ -194,20 +195,47 @@ def test_running_the_same_bulk_load_twice_changes_nothing(small_population: Path
     assert fingerprint() == first
 
 
+# The command line, with many batches of rows (as at scale) on a small population. In a
+# process of its own: a test process runs pytest-xdist's thread beside the test, so a load
+# in it checks rows itself rather than fork readers (contactpoint.lib.processes).
+SMALL_BATCHES = """\
+import os, sys
+import django
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactpoint.settings")
+django.setup()
+from contactpoint.ingest import bulkread
+bulkread.BATCH = 37
+from contactpoint.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
 def test_rows_read_and_chunks_written_by_two_processes_make_the_same_registry_as_one(
     small_population: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bulkread, "BATCH", 37)  # many batches of rows, as at scale
-    lines: list[str] = []
+    monkeypatch.setattr(bulkread, "BATCH", 37)
     bulk_load_folder(small_population, chunk_size=7, workers=1)
     alone, decisions = fingerprint(), _counts()
     empty_everything()
 
-    report = bulk_load_folder(small_population, lines.append, chunk_size=7, workers=2)
+    command = ["load", "--bulk", "--chunk-size", "7", "--workers", "2", str(small_population)]
+    result = subprocess.run(
+        [sys.executable, "-c", SMALL_BATCHES, *command],
+        env=cli_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    lines = (result.stdout + result.stderr).splitlines()
 
     assert "bulk: checking rows in 2 processes at once" in lines
     assert "bulk: writing chunks in 2 processes at once" in lines
-    assert report.chunks_written > 2 * 2  # more chunks than the workers hold at once
+    chunks = re.search(
+        r"clusters in ([0-9,]+) chunk\(s\), 0 of them written by an earlier", result.stdout
+    )
+    assert chunks and int(chunks[1].replace(",", "")) > 2 * 2  # more than the workers hold at once
     assert fingerprint() == alone and _counts() == decisions
     if connection.vendor == "sqlite":  # the write-ahead log was emptied after the chunks
         wal = Path(f"{connection.settings_dict['NAME']}-wal")
