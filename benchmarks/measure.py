@@ -97,7 +97,7 @@ def narrow_everywhere(less: int) -> None:
     """narrow_indexes in this process and in the processes a bulk load starts afresh to
     write its chunks (spawned: they would otherwise write full-width indexes)."""
     narrow_indexes(less)
-    from contactpoint.ingest import bulkworker
+    from contactpoint.ingest.bulk import worker as bulkworker
 
     bulkworker.start = _narrowed_worker_start
 
@@ -105,7 +105,7 @@ def narrow_everywhere(less: int) -> None:
 def _narrowed_worker_start(parent: int, names: dict[str, str], made: bytes) -> None:
     """bulkworker.start, then narrow_indexes by NARROW's bits (a spawned process has this
     module's directory on its path, and the parent's environment)."""
-    from contactpoint.ingest import bulkworker
+    from contactpoint.ingest.bulk import worker as bulkworker
 
     bulkworker.start(parent, names, made)
     narrow_indexes(int(os.environ[NARROW]))

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from contactpoint.cli import error, progress
 from contactpoint.ingest import fhir
-from contactpoint.ingest.bulkload import CHUNK, WORKERS, LocalFiles, bulk_load_folder
+from contactpoint.ingest.bulk.load import CHUNK, WORKERS, LocalFiles, bulk_load_folder
 from contactpoint.ingest.loader import (
     FeedError,
     LoadReport,

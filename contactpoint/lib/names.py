@@ -78,7 +78,7 @@ def given_name_key(given_name: str) -> str:
 
 def loose_keys(given_name: str, family_name: str, former_family_name: str = "") -> set[str]:
     """What the loose net for shielded children compares, beside the date of birth
-    (registry/children.near_shielded, ingest/bulkplan.py): the family name keys of both
+    (registry/children.near_shielded, ingest/bulk/plan.py): the family name keys of both
     family names, tagged `f:`, and the given name key, tagged `g:`. Two people "might be
     one" when they share any."""
     keys = {f"f:{k}" for k in family_name_keys(family_name) | family_name_keys(former_family_name)}

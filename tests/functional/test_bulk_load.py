@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 from django.db import connection
 
-from contactpoint.ingest import bulkread
-from contactpoint.ingest.bulkload import BulkRefused, bulk_load_folder
+from contactpoint.ingest.bulk import read as bulkread
+from contactpoint.ingest.bulk.load import BulkRefused, bulk_load_folder
 from contactpoint.ingest.loader import load_folder
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.keystore.models import DataKey
@@ -203,7 +203,7 @@ import os, sys
 import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contactpoint.settings")
 django.setup()
-from contactpoint.ingest import bulkread
+from contactpoint.ingest.bulk import read as bulkread
 bulkread.BATCH = 37
 from contactpoint.cli import main
 sys.exit(main(sys.argv[1:]))

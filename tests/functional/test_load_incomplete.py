@@ -10,8 +10,9 @@ from typing import Any
 
 import pytest
 
-from contactpoint.ingest import bulkworker, organisations
-from contactpoint.ingest.bulkload import LocalFiles, bulk_load_folder
+from contactpoint.ingest import organisations
+from contactpoint.ingest.bulk import worker as bulkworker
+from contactpoint.ingest.bulk.load import LocalFiles, bulk_load_folder
 from contactpoint.ingest.loader import LocalSource
 from contactpoint.ingest.mapping import read_mapping
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow

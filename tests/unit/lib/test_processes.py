@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from contactpoint.ingest.bulkread import Readers
+from contactpoint.ingest.bulk.read import Readers
 from contactpoint.lib.processes import may_fork
 
 

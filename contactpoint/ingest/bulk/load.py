@@ -4,7 +4,7 @@ The row loader (loader.py, batch.py) matches each record against the registry in
 a few hundred rows a second. Into an empty registry there is nothing to match against yet,
 so this reads every feed file of the folder, clusters all records at once with Splink
 (contactpoint/linkage/bulk.py), and writes the children set-based, in chunks of clusters
-(bulkplan.py says what becomes of each cluster).
+(plan.py says what becomes of each cluster).
 
 Memory does not grow with the folder: each record is staged in the linkage DuckDB as it is
 read (which spills past CONTACTPOINT_LINKAGE_MEMORY to the linkage spill folder), Splink
@@ -37,10 +37,11 @@ from pathlib import Path
 from django.db import connections, transaction
 from django.utils import timezone
 
-from contactpoint.ingest import bulkplan, bulkworker, organisations
-from contactpoint.ingest.bulkplan import Staging, Unit
-from contactpoint.ingest.bulkread import Readers, Reading, read_folder
-from contactpoint.ingest.bulkwrite import ChunkWriter, Written
+from contactpoint.ingest import organisations
+from contactpoint.ingest.bulk import plan, worker
+from contactpoint.ingest.bulk.plan import Staging, Unit
+from contactpoint.ingest.bulk.read import Readers, Reading, read_folder
+from contactpoint.ingest.bulk.write import ChunkWriter, Written
 from contactpoint.ingest.loader import LoadReport, LocalSource, Meter, file_failure
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.ingest.rows import STANDARD, FeedError, RowReader, local_records
@@ -129,10 +130,10 @@ def bulk_load_folder(
         splink = store.splink_model(model)
         bulk.link_in(con, "cp_input", splink, model.upper, model.lower, progress)
         say(f"bulk: {reading.records:,} records clustered in {time.monotonic() - clock:.0f} s")
-        planned = bulkplan.plan(con)
+        planned = plan.plan(con)
         report.clusters = planned.units
         writer = ChunkWriter(model, loaded, planned.named)
-        chunks = bulkplan.chunks(con, planned, chunk_size)
+        chunks = plan.chunks(con, planned, chunk_size)
         needed = -(-planned.units // chunk_size)  # no more workers than chunks
         _write(chunks, writer, report, progress, min(workers, needed))
     _complete(loaded, reading)
@@ -298,7 +299,7 @@ def _write(
     in_transaction = any(c.in_atomic_block for c in connections.all(initialized_only=True))
     if workers < 2 or in_transaction:  # a caller's transaction cannot span processes
         for chunk in chunks:
-            done(*bulkworker.write_chunk(writer, chunk))
+            done(*worker.write_chunk(writer, chunk))
         checkpoint()
         meter.done(rows)
         return
@@ -311,7 +312,7 @@ def _write(
                 if any(not u.is_child for u in chunk):
                     while pending:  # the children it may name are all committed first
                         done(*pending.popleft().result())
-                pending.append(pool.submit(bulkworker.write, chunk))
+                pending.append(pool.submit(worker.write, chunk))
                 while len(pending) > 2 * workers:  # a few chunks in memory, not all
                     done(*pending.popleft().result())
             while pending:
@@ -344,13 +345,13 @@ def checkpoint() -> None:
 def _pool(writer: ChunkWriter, workers: int) -> ProcessPoolExecutor:
     """Worker processes started afresh (not forked: this process holds DuckDB and Arrow
     state that a forked child must not touch), each with this load's writer and databases
-    (under test, the test databases). bulkworker.py is what they run."""
+    (under test, the test databases). worker.py is what they run."""
     names = {alias: connections[alias].settings_dict["NAME"] for alias in connections}
     made = pickle.dumps((writer.model.record.pk, writer.loaded, writer.named))
     return ProcessPoolExecutor(
         workers,
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=bulkworker.start,
+        initializer=worker.start,
         initargs=(os.getpid(), names, made),
     )
 

@@ -5,7 +5,7 @@ tables `bulk.link_in` leaves there, because a national first load (28 million re
 cannot be held in Python. `plan` decides, in SQL, what each cluster becomes, and `chunks`
 streams the clusters back in an order that never changes for the same records and model,
 so a bulk load killed part-way and run again writes exactly the units the first run did
-not (contactpoint/ingest/bulkload.py):
+not (contactpoint/ingest/bulk/load.py):
 
 - a cluster with a record flagged sensitive becomes a shielded child;
 - a cluster with no record that could found a child (batch.founding_keys: none too thin

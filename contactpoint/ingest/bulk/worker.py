@@ -1,4 +1,4 @@
-"""A bulk first load's writer process (bulkload._pool starts them, one per core).
+"""A bulk first load's writer process (load._pool starts them, one per core).
 
 Started afresh by multiprocessing's spawn, so this module imports nothing of Django's
 models at import time: Django is set up first, on the load's own databases.
@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 import django
 
 if TYPE_CHECKING:
-    from contactpoint.ingest.bulkplan import Unit
-    from contactpoint.ingest.bulkwrite import ChunkWriter, Written
+    from contactpoint.ingest.bulk.plan import Unit
+    from contactpoint.ingest.bulk.write import ChunkWriter, Written
 
 _WRITER: ChunkWriter | None = None
 
@@ -48,8 +48,8 @@ def write(chunk: list[Unit]) -> tuple[int, Written | None]:
 
 
 def writer_in_worker(made: bytes) -> ChunkWriter:
-    """The writer bulkload._pool described, made again in a worker process."""
-    from contactpoint.ingest.bulkwrite import ChunkWriter
+    """The writer load._pool described, made again in a worker process."""
+    from contactpoint.ingest.bulk.write import ChunkWriter
     from contactpoint.ingest.models import LoadedFile
     from contactpoint.ingest.rows import FeedError
     from contactpoint.linkage import store

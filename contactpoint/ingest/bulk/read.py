@@ -1,9 +1,9 @@
-"""Read a bulk first load's feed files (bulkload.py): check every row, stage the valid ones.
+"""Read a bulk first load's feed files (load.py): check every row, stage the valid ones.
 
 Checking a row (parsing, identifiers, keyed digests of its ids, the canonical JSON, the
 linkage form) is most of the reading. This process reads the files' lines, in order, and
 hands them out BATCH at a time to reading processes (`Readers`); each returns its batch
-checked, as the tables `bulkplan.Staging` appends, and this process appends them in order.
+checked, as the tables `plan.Staging` appends, and this process appends them in order.
 The readers are forked before DuckDB is opened (a forked child must not inherit its state)
 and touch no database: they get the organisations' codes at the start.
 """
@@ -29,7 +29,7 @@ from contactpoint.ingest.batch import (
     derived_id,
     founding_keys,
 )
-from contactpoint.ingest.bulkplan import Batch, Parsed, Staging
+from contactpoint.ingest.bulk.plan import Batch, Parsed, Staging
 from contactpoint.ingest.loader import Meter, open_file
 from contactpoint.ingest.rows import STANDARD, FeedError, RowReader, SourceRow
 from contactpoint.lib.processes import may_fork
@@ -61,7 +61,7 @@ class Checked:
     """One batch, checked: what a reading process sends back."""
 
     file: int
-    tables: tuple[pa.Table, pa.Table]  # bulkplan.Batch.tables
+    tables: tuple[pa.Table, pa.Table]  # plan.Batch.tables
     quarantine: list[tuple[int, Problem]]  # line, problem
     valid: int = 0
     rejected: int = 0

@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from contactpoint.ingest.bulkplan import (
+from contactpoint.ingest.bulk.plan import (
     HELD,
     NEAR,
     REVIEW,

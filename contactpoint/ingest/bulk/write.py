@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 
 from contactpoint.ingest.batch import RECORD_FIELDS, content_digest, derived_id
-from contactpoint.ingest.bulkplan import Parsed, Unit
+from contactpoint.ingest.bulk.plan import Parsed, Unit
 from contactpoint.ingest.models import LoadedFile
 from contactpoint.keystore import service as keys
 from contactpoint.linkage.models import LinkDecision, ReviewCandidate, ReviewItem
