@@ -15,15 +15,15 @@ from contactpoint.access import activation
 from contactpoint.access.models import Activation, TotpDevice, User
 from contactpoint.access.users import Actor
 from contactpoint.practice import emergency
-from tests.actors import PASSWORD, make_actors
-from tests.browser.conftest import (
+from tests.support.actors import PASSWORD, make_actors
+from tests.support.browser import (
     axe_violations,
     fill_search,
     sign_in,
     signed_in_page,
     yesterdays_alert,
 )
-from tests.children import found, load_children
+from tests.support.children import found, load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -20,28 +20,15 @@ from contactpoint.access.users import Actor
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import Alert, EmergencyAccess
-from tests.actors import make_actors, user
-from tests.browser.conftest import axe_violations, signed_in_page
-from tests.children import found, load_children
-from tests.conftest import serving
+from tests.support.actors import make_actors, user
+from tests.support.browser import axe_violations, search, signed_in_page
+from tests.support.children import found, load_children
+from tests.support.cli import serving
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
 CHARLIE_PHONE = "020 7946 0555"
 ALICE_PHONE = "020 7946 0101"
-
-
-def search(page: Any, family: str, given: str, day: str, month: str, year: str) -> None:
-    page.click("header a:has-text('Find a child')")
-    page.wait_for_url("**/search")
-    page.check("input[name=purpose][value=starting_work]")
-    page.fill("#family_name", family)
-    page.fill("#given_name", given)
-    page.fill("#dob-day", day)
-    page.fill("#dob-month", month)
-    page.fill("#dob-year", year)
-    page.click("button:has-text('Search')")
-    page.wait_for_load_state()
 
 
 def test_find_register_alert_and_emergency_access(browser: Any, feeds: Path) -> None:

@@ -15,10 +15,10 @@ from typing import Any
 import pytest
 
 from contactpoint.linkage.models import LinkDecision
-from tests.actors import make_actors
-from tests.browser.conftest import axe_violations, signed_in_page
-from tests.conftest import serving
 from tests.linkage.scenarios import Registry, isla, nameless, nhs
+from tests.support.actors import make_actors
+from tests.support.browser import axe_violations, signed_in_page
+from tests.support.cli import serving
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -22,8 +22,8 @@ from contactpoint.audit.models import Event
 from contactpoint.practice import emergency, involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import EmergencyAccess
-from tests.actors import Actors, make_actors
-from tests.browser.conftest import (
+from tests.support.actors import Actors, make_actors
+from tests.support.browser import (
     assert_accessible,
     end_step_up,
     fill_search,
@@ -31,7 +31,7 @@ from tests.browser.conftest import (
     sign_in,
     yesterdays_alert,
 )
-from tests.children import PEOPLE, found, load_children
+from tests.support.children import PEOPLE, found, load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

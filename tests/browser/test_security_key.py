@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from contactpoint.access.models import SecurityKey
-from tests.actors import PASSWORD, make_actors
-from tests.browser.test_sign_in import sign_in
+from tests.support.actors import PASSWORD, make_actors
+from tests.support.browser import enter_credentials
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -37,7 +37,7 @@ def test_a_user_adds_a_security_key_and_signs_in_with_it(browser: Any, server: s
     actors = make_actors()
     page = browser.new_context().new_page()
     virtual_authenticator(page)
-    sign_in(page, server, actors, actors.alice)
+    enter_credentials(page, server, actors, actors.alice)
     page.wait_for_url(server + "/")  # the home page
     page.goto(server + "/account/security-key")
     page.fill("#key_name", "Blue key")
@@ -65,7 +65,7 @@ def test_a_key_of_another_account_is_refused(browser: Any, server: str) -> None:
     actors = make_actors()
     page = browser.new_context().new_page()
     virtual_authenticator(page)
-    sign_in(page, server, actors, actors.alice)
+    enter_credentials(page, server, actors, actors.alice)
     page.wait_for_url(server + "/")  # the home page
     page.goto(server + "/account/security-key")
     page.click("button:has-text('Add security key')")

@@ -8,22 +8,11 @@ from typing import Any
 
 import pytest
 
-from contactpoint.access.models import User
-from tests.actors import PASSWORD, Actors, make_actors
-from tests.browser.conftest import axe_violations
-from tests.conftest import serving
+from tests.support.actors import make_actors
+from tests.support.browser import axe_violations, enter_credentials
+from tests.support.cli import serving
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
-
-
-def sign_in(page: Any, server: str, actors: Actors, user: User, code: str | None = None) -> None:
-    page.goto(server + "/sign-in")
-    page.fill("#email", user.email)
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Continue')")
-    page.wait_for_url("**/sign-in/second-factor**")
-    page.fill("#code", code or actors.code(user))
-    page.click("button:has-text('Continue')")
 
 
 def test_a_practitioner_signs_in_with_password_and_authenticator_code(
@@ -31,7 +20,7 @@ def test_a_practitioner_signs_in_with_password_and_authenticator_code(
 ) -> None:
     actors = make_actors()
     page = browser.new_page()
-    sign_in(page, server, actors, actors.alice)
+    enter_credentials(page, server, actors, actors.alice)
     page.wait_for_url(server + "/")  # the practitioner's home
     assert page.locator("h1").inner_text() == "Home"
     assert "Practitioner, Parkside Primary School" in page.locator("main").inner_text()
@@ -47,7 +36,7 @@ def test_a_practitioner_signs_in_with_password_and_authenticator_code(
 def test_a_wrong_code_is_refused(browser: Any, server: str) -> None:
     actors = make_actors()
     page = browser.new_page()
-    sign_in(page, server, actors, actors.bob, code="000000")
+    enter_credentials(page, server, actors, actors.bob, code="000000")
     assert page.url.endswith("/sign-in/second-factor?next=/account") or "second-factor" in page.url
     assert page.title().startswith("Error: ")
     summary = page.locator(".govuk-error-summary")
@@ -62,7 +51,7 @@ def test_an_idle_session_times_out(browser: Any) -> None:
     actors = make_actors()
     with serving({"CONTACTPOINT_SESSION_IDLE_SECONDS": "3"}) as server:
         page = browser.new_page()
-        sign_in(page, server, actors, actors.charlie)
+        enter_credentials(page, server, actors, actors.charlie)
         page.wait_for_url(server + "/")
         time.sleep(4)
         page.goto(server + "/account")
@@ -74,10 +63,10 @@ def test_an_idle_session_times_out(browser: Any) -> None:
 def test_a_user_disabled_by_the_index_team_is_thrown_out(browser: Any, server: str) -> None:
     actors = make_actors()
     alice = browser.new_context().new_page()
-    sign_in(alice, server, actors, actors.alice)
+    enter_credentials(alice, server, actors, actors.alice)
     alice.wait_for_url(server + "/")
     ian = browser.new_context().new_page()
-    sign_in(ian, server, actors, actors.ian)
+    enter_credentials(ian, server, actors, actors.ian)
     ian.wait_for_url(server + "/")
     ian.goto(f"{server}/users/{actors.alice.id}")
     ian.click("button:has-text('Disable user')")
@@ -94,7 +83,7 @@ def test_signing_in_works_without_javascript(browser: Any, server: str) -> None:
     actors = make_actors()
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
-    sign_in(page, server, actors, actors.petra)
+    enter_credentials(page, server, actors, actors.petra)
     page.wait_for_url(server + "/")  # the privacy officer's home
     assert "Privacy officer, Parkside Primary School" in page.locator("main").inner_text()
     page.goto(server + "/users")

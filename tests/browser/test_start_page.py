@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import axe_violations
-from tests.conftest import child_row, run_cli, write_feed
+from tests.support.browser import axe_violations
+from tests.support.cli import run_cli
+from tests.support.feeds import child_row, write_feed
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

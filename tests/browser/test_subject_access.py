@@ -16,12 +16,11 @@ import pytest
 from contactpoint.access.users import Actor
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
-from tests.actors import make_actors, signed_in
-from tests.browser.conftest import axe_violations, signed_in_page
-from tests.browser.test_journey import search
-from tests.children import found, load_children
-from tests.conftest import serving
-from tests.functional.test_subject_access import search as search_as
+from tests.support.actors import make_actors, signed_in
+from tests.support.browser import axe_violations, search, signed_in_page
+from tests.support.children import found, load_children
+from tests.support.cli import serving
+from tests.support.pages import search as search_as
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

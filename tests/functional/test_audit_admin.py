@@ -1,5 +1,5 @@
 """Administrative actions, API clients, keys, token grants and review decisions are audited
-(issue 6): each writes exactly one event, naming people, clients and organisations by id
+(docs/audit.md): each writes exactly one event, naming people, clients and organisations by id
 and never a password, a secret or a token; when the audit log cannot be written, the
 action is refused and nothing is changed."""
 
@@ -27,20 +27,17 @@ from contactpoint.access.models import (
 )
 from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
-from contactpoint.audit import log
 from contactpoint.audit.log import AuditUnavailable
 from contactpoint.audit.models import Event
 from contactpoint.audit.verify import verify
 from contactpoint.keystore.provider import reset_provider
-from contactpoint.lib import crypto
 from contactpoint.linkage import corrections, review
 from contactpoint.linkage.models import LinkDecision
-from tests.actors import PASSWORD, Actors, signed_in
-from tests.conftest import run_cli
-from tests.functional.test_api import Caller, grant, machine, new_user
-from tests.functional.test_audit_fail_closed import audit_store_broken
-from tests.functional.test_keys import keyring  # noqa: F401 (a fixture)
 from tests.linkage.scenarios import Registry, nameless, nhs, ola, snapshot
+from tests.support.actors import PASSWORD, Actors, signed_in
+from tests.support.api import Caller, grant, machine, new_user
+from tests.support.audit import audit_store_broken, opened
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -51,15 +48,6 @@ CLI = {"operator": "cli", "os_user": users.os_user()}
 UNAUDITED = "cannot be recorded in the audit log just now, so nothing was changed"
 NHS = "nhs_demographics"
 CB = "child_benefit"
-
-
-def opened(event: Event) -> dict[str, Any]:
-    """The event's sealed details, opened as `verify` opens them."""
-    assert event.sealed is not None
-    key = log.period_key(event.period)
-    body = crypto.open_sealed(key, bytes(event.sealed), log.sealed_context(event.index))
-    details: dict[str, Any] = json.loads(body)["details"]
-    return details
 
 
 def the_event(action: str, outcome: str = "allowed") -> tuple[Event, dict[str, Any]]:
@@ -384,7 +372,7 @@ def test_no_token_is_issued_when_the_grant_cannot_be_audited(actors: Actors) -> 
 
 
 def test_a_key_rotation_and_retirement_are_audited_before_they_start(
-    keyring: Path,  # noqa: F811 (the fixture imported above)
+    keyring: Path,
 ) -> None:
     env = {"CONTACTPOINT_KEK_FILE": str(keyring)}
     ring = keyring.read_text()

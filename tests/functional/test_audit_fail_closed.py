@@ -4,12 +4,9 @@ when the audit log cannot be written, pages and the API answer 503 and show noth
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from django.db import connection
 from django.test import Client
 
 from contactpoint.access.models import Accreditation, User
@@ -20,22 +17,16 @@ from contactpoint.audit.verify import verify
 from contactpoint.practice import emergency
 from contactpoint.registry.involvement_facts import facts_one
 from contactpoint.registry.models import Child
-from tests.actors import PASSWORD, Actors, signed_in
-from tests.children import at, found, load_children, one_at
-from tests.functional.test_api import Caller, machine
+from tests.support.actors import PASSWORD, Actors, signed_in
+from tests.support.api import Caller, machine
+from tests.support.audit import audit_store_broken
+from tests.support.children import at, found, load_children, one_at
+from tests.support.pages import AMELIA
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
 NURSE = {"role": "school_nurse", "job_title": "School nurse", "phone": "020 7946 0101"}
 EXPLANATION = "Police called about the child at the address tonight"
-AMELIA = {
-    "purpose": "starting_work",
-    "family_name": "Hartley",
-    "given_name": "Amelie",  # a typo: found all the same
-    "dob-day": "4",
-    "dob-month": "3",
-    "dob-year": "2015",
-}
 
 
 def sign_in(client: Client, actors: Actors, user: User, expect: str = "/account") -> None:
@@ -48,18 +39,6 @@ def sign_in(client: Client, actors: Actors, user: User, expect: str = "/account"
 @pytest.fixture
 def children(feeds: Path) -> dict[str, Child]:
     return load_children(feeds)
-
-
-@contextmanager
-def audit_store_broken() -> Iterator[None]:
-    """The audit table gone, as a full disk or a revoked grant would leave it unwritable."""
-    with connection.cursor() as cursor:
-        cursor.execute("ALTER TABLE audit_event RENAME TO audit_event_away")
-    try:
-        yield
-    finally:
-        with connection.cursor() as cursor:
-            cursor.execute("ALTER TABLE audit_event_away RENAME TO audit_event")
 
 
 def test_a_search_and_a_record_view_are_audited_before_they_are_shown(

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from contactpoint.backup.archive import backed_up_models
 from contactpoint.ingest.loader import load_folder
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child
-from tests.conftest import feed_row, run_cli, write_feed
+from tests.support.cli import run_cli
+from tests.support.feeds import feed_row, write_feed
+from tests.support.registry import empty_registry
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -47,11 +48,6 @@ def populate(feeds: Path) -> None:
         ],
     )
     load_folder(feeds)
-
-
-def empty_registry() -> None:
-    for model in reversed(backed_up_models()):
-        model._default_manager.all().delete()
 
 
 def snapshot() -> dict[str, object]:

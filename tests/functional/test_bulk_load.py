@@ -33,9 +33,9 @@ from contactpoint.registry.models import (
     ChildName,
     SourceRecord,
 )
-from tests.conftest import cli_env, feed_row, run_cli, write_feed
-from tests.functional.test_resume import empty_everything as empty_registry
-from tests.functional.test_resume import fingerprint
+from tests.support.cli import cli_env, run_cli
+from tests.support.feeds import feed_row, write_feed
+from tests.support.registry import empty_everything, fingerprint
 
 FACT_MODELS = (ChildDemographic, ChildName, ChildAddress, ChildIdentifier)
 pytestmark = [
@@ -57,13 +57,6 @@ def small_population(tmp_path_factory: pytest.TempPathFactory) -> Path:
         handle.write("CB-BAD-1,2025-05-15,Zed,,,,2013-02-30" + "," * 23 + "\n")
         handle.write("CB-BAD-2,2025-05-15\n")
     return out
-
-
-def empty_everything() -> None:
-    """The registry and the key store emptied, with every linkage decision and review."""
-    empty_registry()
-    LinkDecision.objects.all().delete()
-    ReviewItem.objects.all().delete()
 
 
 def quality(population: Path) -> PairCounts:

@@ -39,9 +39,9 @@ from contactpoint.practice import archived, involvements, retention, shielding
 from contactpoint.practice.involvements import Details
 from contactpoint.registry.involvement_facts import open_all
 from contactpoint.registry.models import Carer, Child, Involvement, ShieldingDecision
-from tests.actors import Actors, make_actors, user
-from tests.children import found
-from tests.conftest import run_cli
+from tests.support.actors import Actors, make_actors, user
+from tests.support.children import found
+from tests.support.cli import run_cli
 
 pytestmark = [
     pytest.mark.slow,

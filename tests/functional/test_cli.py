@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import child_row, cli_env, run_cli, write_feed
+from tests.support.cli import cli_env, run_cli
+from tests.support.feeds import child_row, write_feed
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -13,9 +13,9 @@ from contactpoint.access.models import User
 from contactpoint.audit.models import Event
 from contactpoint.oversight.models import DetectionRun, MisuseAlert
 from contactpoint.registry.models import CouncilArea, Organisation
-from tests.actors import signed_in
-from tests.children import load_children
-from tests.conftest import run_cli
+from tests.support.actors import signed_in
+from tests.support.children import load_children
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

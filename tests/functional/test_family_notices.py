@@ -25,12 +25,11 @@ from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import FamilyNotice
 from contactpoint.registry import shield_tags
 from contactpoint.registry.models import Child, Involvement, Organisation
-from tests.actors import Actors, signed_in
-from tests.children import at, found, load_children
-from tests.events import details_of
-from tests.functional.test_api import Caller, machine
-from tests.functional.test_audit_fail_closed import audit_store_broken
-from tests.functional.test_practice_api import find
+from tests.support.actors import Actors, signed_in
+from tests.support.api import Caller, find, machine
+from tests.support.audit import audit_store_broken
+from tests.support.children import at, found, load_children
+from tests.support.events import details_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

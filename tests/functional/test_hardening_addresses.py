@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client, RequestFactory
 
-from tests.actors import PASSWORD, Actors
+from tests.support.actors import PASSWORD, Actors
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

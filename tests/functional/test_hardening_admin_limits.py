@@ -9,8 +9,8 @@ import pytest
 
 from contactpoint.access.permissions import Role
 from contactpoint.audit.models import Event
-from tests.actors import Actors, signed_in
-from tests.functional.test_api import Caller, machine
+from tests.support.actors import Actors, signed_in
+from tests.support.api import Caller, machine
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

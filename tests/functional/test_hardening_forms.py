@@ -12,11 +12,10 @@ from contactpoint.access.models import Throttle
 from contactpoint.audit.models import Event
 from contactpoint.practice.models import EmergencyAccess
 from contactpoint.registry.models import Child
-from tests.actors import Actors, signed_in
-from tests.children import load_children
-from tests.functional.test_audit_admin import opened
-from tests.functional.test_audit_fail_closed import AMELIA
-from tests.functional.test_practice_pages import find, record_of
+from tests.support.actors import Actors, signed_in
+from tests.support.audit import opened
+from tests.support.children import load_children
+from tests.support.pages import AMELIA, find, record_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import cli_env
+from tests.support.cli import cli_env
 
 
 def test_a_fresh_development_layout_keeps_keys_and_credentials_apart_from_databases(

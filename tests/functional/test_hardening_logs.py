@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from contactpoint.access.permissions import Role
-from tests.actors import Actors
-from tests.conftest import serving
-from tests.functional.test_api import TOKEN_URL, basic, machine
+from tests.support.actors import Actors
+from tests.support.api import TOKEN_URL, basic, machine
+from tests.support.cli import serving
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

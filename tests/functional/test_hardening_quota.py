@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 
 from contactpoint.registry.models import Child
-from tests.actors import Actors, signed_in
-from tests.children import load_children
-from tests.functional.test_audit_fail_closed import AMELIA, audit_store_broken
+from tests.support.actors import Actors, signed_in
+from tests.support.audit import audit_store_broken
+from tests.support.children import load_children
+from tests.support.pages import AMELIA
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -22,11 +22,12 @@ from django.test import Client
 from contactpoint import config
 from contactpoint.access.permissions import Role
 from contactpoint.registry.models import Child
-from tests.actors import PASSWORD, Actors, signed_in
-from tests.children import load_children
-from tests.conftest import serving
-from tests.functional.test_api import FORM, TOKEN_URL, Caller, basic, machine
-from tests.functional.test_audit_fail_closed import AMELIA, audit_store_broken
+from tests.support.actors import PASSWORD, Actors, signed_in
+from tests.support.api import FORM, TOKEN_URL, Caller, basic, machine
+from tests.support.audit import audit_store_broken
+from tests.support.children import load_children
+from tests.support.cli import serving
+from tests.support.pages import AMELIA
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

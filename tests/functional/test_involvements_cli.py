@@ -9,9 +9,9 @@ import pytest
 
 from contactpoint.practice.models import Alert
 from contactpoint.registry.models import Child, Involvement, IssuedCpid
-from tests.actors import Actors
-from tests.children import an_involvement
-from tests.conftest import run_cli
+from tests.support.actors import Actors
+from tests.support.children import an_involvement
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,23 +11,13 @@ import pytest
 from contactpoint.ingest.loader import load_folder
 from contactpoint.keystore import service
 from contactpoint.keystore.models import DataKey
-from contactpoint.keystore.provider import FileKeyProvider, get_provider, kek_path, reset_provider
+from contactpoint.keystore.provider import FileKeyProvider, get_provider
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child
-from tests.conftest import feed_row, run_cli, write_feed
+from tests.support.cli import run_cli
+from tests.support.feeds import feed_row, write_feed
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
-
-
-@pytest.fixture
-def keyring(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """A keyring of this test's own, so rotating it leaves the other tests' keys alone."""
-    path = tmp_path / "kek.json"
-    path.write_text(kek_path().read_text())
-    monkeypatch.setenv("CONTACTPOINT_KEK_FILE", str(path))
-    reset_provider()
-    yield path
-    reset_provider()
 
 
 def load_children(feeds: Path, n: int) -> None:

@@ -14,7 +14,7 @@ from django.conf import settings
 from contactpoint.linkage import store
 from contactpoint.linkage.inputs import feed_table
 from contactpoint.linkage.models import LinkageModel
-from tests.conftest import run_cli
+from tests.support.cli import run_cli
 
 pytestmark = [
     pytest.mark.slow,

@@ -14,8 +14,8 @@ from contactpoint.linkage.models import ReviewItem
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import BlindIndexEntry, Child, Involvement, SourceRecord
-from tests.children import roles_of
-from tests.conftest import AMELIA, feed_row, write_feed
+from tests.support.children import roles_of
+from tests.support.feeds import AMELIA, feed_row, write_feed
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

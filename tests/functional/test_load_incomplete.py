@@ -21,9 +21,9 @@ from contactpoint.registry import golden
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child, Source, SourceRecord
-from tests.conftest import ORGANISATIONS, feed_row, run_cli, write_feed
-from tests.functional.test_bulk_load import empty_everything
-from tests.functional.test_resume import fingerprint
+from tests.support.cli import run_cli
+from tests.support.feeds import ORGANISATIONS, feed_row, write_feed
+from tests.support.registry import empty_everything, fingerprint
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -20,8 +20,9 @@ from contactpoint.registry.golden import golden_record
 from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import Child, Involvement, Source, SourceRecord
 from contactpoint.registry.sources import local_source
-from tests.children import roles_of
-from tests.conftest import ORGANISATIONS, run_cli
+from tests.support.children import roles_of
+from tests.support.cli import run_cli
+from tests.support.feeds import ORGANISATIONS
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -12,7 +12,7 @@ import pytest
 
 from contactpoint.lib.identifiers import new_cpid
 from contactpoint.lib.logs import MARK, Redact
-from tests.conftest import serving
+from tests.support.cli import serving
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -33,9 +33,9 @@ from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child
 from contactpoint.search import service
 from contactpoint.search.criteria import Asked, check
-from tests.actors import Actors
-from tests.children import PEOPLE, found, load_children
-from tests.conftest import run_cli
+from tests.support.actors import Actors
+from tests.support.children import PEOPLE, found, load_children
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

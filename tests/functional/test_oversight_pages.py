@@ -28,8 +28,8 @@ from contactpoint.oversight.models import HomePostcode, MisuseAlert
 from contactpoint.oversight.rules import Kind
 from contactpoint.registry.children import create_children
 from contactpoint.registry.models import Child
-from tests.actors import Actors, signed_in
-from tests.functional.test_audit_fail_closed import audit_store_broken
+from tests.support.actors import Actors, signed_in
+from tests.support.audit import audit_store_broken
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -22,8 +22,8 @@ from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.search import service
 from contactpoint.search.criteria import Asked, check
-from tests.actors import Actors
-from tests.children import PEOPLE, at, found, load_children
+from tests.support.actors import Actors
+from tests.support.children import PEOPLE, at, found, load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -337,7 +337,7 @@ def test_a_misspelt_family_name_with_a_postcode_finds_the_child(
 
 def test_indexes_rebuild_restores_every_entry(children: dict[str, Child]) -> None:
     from contactpoint.registry.models import BlindIndexEntry
-    from tests.conftest import run_cli
+    from tests.support.cli import run_cli
 
     before = set(BlindIndexEntry.objects.values_list("child_id", "index", "value"))
     BlindIndexEntry.objects.filter(index=6).delete()  # as loaded before index 6 existed

@@ -21,9 +21,9 @@ from contactpoint.practice.involvements import Details
 from contactpoint.practice.record import ADDITIONAL_SERVICE
 from contactpoint.registry import shield_tags
 from contactpoint.registry.models import Child
-from tests.actors import Actors
-from tests.children import found, load_children
-from tests.functional.test_api import API, Caller, machine
+from tests.support.actors import Actors
+from tests.support.api import API, Caller, asked, find, machine
+from tests.support.children import found, load_children
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as HttpResponse
@@ -48,23 +48,6 @@ def school(actors: Actors) -> Caller:
 def hackney(actors: Actors) -> Caller:
     """A practitioner client at council B."""
     return Caller(machine(actors, actors.council_b, Role.PRACTITIONER))
-
-
-def asked(family: str, given: str, born: str, **more: str) -> dict[str, str]:
-    return {
-        "purpose": "starting_work",
-        "family_name": family,
-        "given_name": given,
-        "date_of_birth": born,
-        **more,
-    }
-
-
-def find(caller: Caller, family: str, given: str, born: str) -> dict[str, Any]:
-    response = caller.post("/children/search", asked(family, given, born))
-    assert response.status_code == 200, response.content
-    (candidate,) = response.json()["candidates"]
-    return dict(candidate)
 
 
 def register(caller: Caller, cpid: str, **details: Any) -> HttpResponse:

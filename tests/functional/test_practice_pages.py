@@ -17,8 +17,9 @@ from contactpoint.practice.models import Alert, ContactRequest, EmergencyAccess,
 from contactpoint.registry import shield_tags
 from contactpoint.registry.involvement_facts import facts_one
 from contactpoint.registry.models import Child, Involvement
-from tests.actors import Actors, signed_in
-from tests.children import PEOPLE, at, load_children, one_at, roles_of
+from tests.support.actors import Actors, signed_in
+from tests.support.children import at, load_children, one_at, roles_of
+from tests.support.pages import criteria_for, dob, find, record_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -30,28 +31,6 @@ EXPLANATION = "Police called about the child at the address tonight"
 @pytest.fixture
 def children(feeds: Path) -> dict[str, Child]:
     return load_children(feeds)
-
-
-def dob(text: str) -> dict[str, str]:
-    year, month, day = text.split("-")
-    return {"dob-day": day, "dob-month": month, "dob-year": year}
-
-
-def criteria_for(key: str, **changes: str) -> dict[str, str]:
-    given, family, born, _sex, _postcode = PEOPLE[key]
-    form = {"purpose": "starting_work", "family_name": family, "given_name": given, **dob(born)}
-    return {**form, **changes}
-
-
-def find(client: Client, key: str) -> str:
-    """Search for a made-up child as the client's user; the results page."""
-    response = client.post("/search", criteria_for(key), follow=True)
-    assert response.status_code == 200
-    return str(response.content.decode())
-
-
-def record_of(child: Child) -> str:
-    return f"/children/{child.cpid_id}"
 
 
 def html(client: Client, path: str, status: int = 200) -> str:

@@ -14,8 +14,8 @@ from contactpoint.audit.models import Event
 from contactpoint.practice import emergency
 from contactpoint.practice.models import EmergencyAccess
 from contactpoint.registry.models import Child, Involvement
-from tests.actors import Actors, signed_in, user
-from tests.children import PEOPLE, found, load_children, one_at
+from tests.support.actors import Actors, signed_in, user
+from tests.support.children import PEOPLE, found, load_children, one_at
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -29,7 +29,7 @@ def children(feeds: Path) -> dict[str, Child]:
 
 
 def search(client: Client, key: str, purpose: str = "starting_work") -> None:
-    """Find one of tests/children.py's PEOPLE by name and date of birth (results: 303)."""
+    """Find one of tests/support/children.py's PEOPLE by name and date of birth (results: 303)."""
     given, family, born, _sex, _postcode = PEOPLE[key]
     year, month, day = born.split("-")
     form = {"purpose": purpose, "family_name": family, "given_name": given}

@@ -24,10 +24,10 @@ from contactpoint.practice import rectification
 from contactpoint.practice.models import RectificationRequest
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child, Involvement
-from tests.actors import Actors, signed_in
-from tests.children import found, load_children
-from tests.events import details_of
-from tests.functional.test_audit_fail_closed import audit_store_broken
+from tests.support.actors import Actors, signed_in
+from tests.support.audit import audit_store_broken
+from tests.support.children import found, load_children
+from tests.support.events import details_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -20,10 +20,10 @@ from contactpoint.access.users import Actor
 from contactpoint.audit.models import Event
 from contactpoint.practice.registration import NOT_OURS, ROLES_BY_KIND
 from contactpoint.registry.models import Child, Involvement, Organisation
-from tests.actors import Actors, signed_in
-from tests.children import PEOPLE, at, found, load_children, one_at
-from tests.events import details_of
-from tests.functional.test_api import Caller, machine
+from tests.support.actors import Actors, signed_in
+from tests.support.api import Caller, machine
+from tests.support.children import PEOPLE, at, found, load_children, one_at
+from tests.support.events import details_of
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as HttpResponse

@@ -14,7 +14,7 @@ from contactpoint.audit import log as audit_log
 from contactpoint.oversight import activity, detection
 from contactpoint.oversight.models import MisuseAlert
 from contactpoint.oversight.registrations import FOLLOW_UP_DAYS
-from tests.actors import Actors
+from tests.support.actors import Actors
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -28,52 +28,18 @@ from contactpoint.practice.record import View, openable, record_for
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.lookup import NotFound, Purged
 from contactpoint.registry.models import BlindIndexEntry, Child, Involvement
-from tests.actors import Actors, signed_in
-from tests.children import found, nhs_number
-from tests.conftest import feed_row, run_cli, write_feed
-from tests.functional.test_backup import empty_registry
+from tests.support.actors import Actors, signed_in
+from tests.support.children import found
+from tests.support.cli import run_cli
+from tests.support.feeds import feed_row, write_feed
+from tests.support.registry import empty_registry
+from tests.support.retention import PEOPLE, load
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
-# given, family, date of birth
-PEOPLE = {
-    "turning": ("Tamsin", "Eighteen", "2008-05-15"),  # 18 on 15 May 2026
-    "young": ("Yusuf", "Young", "2015-03-04"),
-    "leaver": ("Lola", "Leaver", "2002-02-10"),  # 25 on 10 February 2027
-    "adult": ("Ada", "Older", "2001-01-15"),  # 18 long ago: archived whenever it runs
-}
 TODAY = timezone.localdate()
 NURSE = Details("school_nurse", "School nurse", "020 7946 0101")
 EXPLANATION = "Serious case review SCR-2026-014 for the borough"
-
-
-def load(folder: Path) -> dict[str, Child]:
-    """PEOPLE through the real loader, each known to a GP and a school of area A."""
-    numbers = {key: nhs_number(i * 11) for i, key in enumerate(PEOPLE)}
-    nhs, school = [], []
-    for i, (key, (given, family, born)) in enumerate(PEOPLE.items()):
-        common = dict(
-            as_at="2026-10-01",
-            given_name=given,
-            family_name=family,
-            date_of_birth=born,
-            sex="F",
-            postcode="NW1 3AB",
-            nhs_number=numbers[key],
-        )
-        nhs.append(feed_row(record_id=f"N{i}", org_code="A81001", org_role="gp", **common))
-        school.append(feed_row(record_id=f"S{i}", org_code="100001", org_role="school", **common))
-    write_feed(folder, "nhs_demographics", nhs)
-    write_feed(folder, "school_census", school)
-    load_folder(folder)
-    by_number = {v: k for k, v in numbers.items()}
-    found = {}
-    for child in Child.objects.all():
-        record = golden_record(child.pk)
-        assert record is not None and record.nhs_number is not None
-        found[by_number[record.nhs_number.value]] = child
-    assert len(found) == len(PEOPLE)
-    return found
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ from contactpoint.linkage.models import LinkDecision, ReviewItem
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child, SourceRecord
 from contactpoint.registry.sources import record_ref
-from tests.conftest import run_cli
 from tests.linkage.scenarios import Registry, benefit, isla, misspelt, nameless, nhs, ola, snapshot
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -18,10 +18,10 @@ from django.test import Client
 from contactpoint.audit.models import Event
 from contactpoint.linkage.models import DecisionNote, LinkDecision, ReviewItem
 from contactpoint.registry.models import Child
-from tests.actors import Actors, signed_in
-from tests.conftest import ORGANISATIONS
-from tests.functional.test_audit_fail_closed import audit_store_broken
 from tests.linkage.scenarios import Registry, isla, misspelt, nameless, nhs, ola, snapshot
+from tests.support.actors import Actors, signed_in
+from tests.support.audit import audit_store_broken
+from tests.support.feeds import ORGANISATIONS
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

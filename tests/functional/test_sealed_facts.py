@@ -19,9 +19,9 @@ from contactpoint.registry import golden, involvement_facts
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of
 from contactpoint.registry.models import Carer, Child, Involvement
-from tests.actors import Actors
-from tests.children import found, load_children, nhs_number
-from tests.conftest import child_row, write_feed
+from tests.support.actors import Actors
+from tests.support.children import found, load_children, nhs_number
+from tests.support.feeds import child_row, write_feed
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -20,8 +20,8 @@ from contactpoint.practice.relationships import involved
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.involvement_facts import FACTS_SIZE, area_member, member, with_links
 from contactpoint.registry.models import Involvement, Organisation
-from tests.actors import Actors
-from tests.children import found, load_children
+from tests.support.actors import Actors
+from tests.support.children import found, load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -20,9 +20,9 @@ from contactpoint.practice import retention, shielding
 from contactpoint.registry import retention_facts, shield_tags
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import Child, ShieldingDecision, ShieldTag
-from tests.actors import Actors, user
-from tests.children import load_children
-from tests.functional.test_retention import load as load_people
+from tests.support.actors import Actors, user
+from tests.support.children import load_children
+from tests.support.retention import load as load_people
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -16,8 +16,8 @@ from contactpoint.practice.record import FINDING_LASTS
 from contactpoint.registry.models import Child
 from contactpoint.search import service
 from contactpoint.web.views.children.search import RESULTS
-from tests.actors import Actors, signed_in
-from tests.children import PEOPLE, load_children
+from tests.support.actors import Actors, signed_in
+from tests.support.children import PEOPLE, load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

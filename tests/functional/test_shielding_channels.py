@@ -46,17 +46,17 @@ from contactpoint.practice.record import child_areas
 from contactpoint.registry import shield_tags
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation
-from tests.actors import AREA_A, AREA_B, Actors, organisation, signed_in, user
-from tests.children import load_children, one_at
-from tests.conftest import feed_row, write_feed
-from tests.functional.test_api import Caller, machine
+from tests.support.actors import AREA_A, AREA_B, Actors, organisation, signed_in, user
+from tests.support.api import Caller, machine
+from tests.support.children import load_children, one_at
+from tests.support.feeds import feed_row, write_feed
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as HttpResponse
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
-# The feeds' organisations (tests/conftest.py ORGANISATIONS), but the school renamed: the
+# The feeds' organisations (tests/support/feeds.py ORGANISATIONS), but the school renamed: the
 # standard one shares its name with Alice's school, whose name every user there may see.
 ORGANISATIONS = (
     "code,kind,name,council_area_code,council_area_name,address_line1,town,postcode,phone,email\n"

@@ -30,11 +30,11 @@ from contactpoint.practice.models import Alert
 from contactpoint.registry import shield_tags
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child, ShieldingDecision
-from tests.actors import Actors, signed_in, user
-from tests.children import found, load_children
-from tests.conftest import run_cli
-from tests.events import details_of
-from tests.functional.test_audit_fail_closed import audit_store_broken
+from tests.support.actors import Actors, signed_in, user
+from tests.support.audit import audit_store_broken
+from tests.support.children import found, load_children
+from tests.support.cli import run_cli
+from tests.support.events import details_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

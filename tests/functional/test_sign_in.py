@@ -16,7 +16,7 @@ from django.utils import timezone
 from contactpoint.access.middleware import FACTOR_AT, SIGNED_IN_AT
 from contactpoint.access.models import Accreditation, ResetRequest, TotpDevice, User
 from contactpoint.web.views.signin import CODE_THROTTLED, THROTTLED, USED_CODE, WRONG, WRONG_CODE
-from tests.actors import PASSWORD, Actors, signed_in
+from tests.support.actors import PASSWORD, Actors, signed_in
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -22,8 +22,8 @@ from contactpoint.audit.models import Event
 from contactpoint.oversight import activity, detection
 from contactpoint.oversight.models import MisuseAlert
 from contactpoint.web.views.signin import CODE_THROTTLED, THROTTLED, WRONG_CODE
-from tests.actors import PASSWORD, Actors, signed_in
-from tests.events import details_of
+from tests.support.actors import PASSWORD, Actors, signed_in
+from tests.support.events import details_of
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -10,7 +10,7 @@ from django.test import Client
 from contactpoint.access.models import User
 from contactpoint.access.permissions import Role
 from contactpoint.oversight import declarations
-from tests.actors import PASSWORD, Actors, signed_in, user
+from tests.support.actors import PASSWORD, Actors, signed_in, user
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -15,8 +15,8 @@ from contactpoint.access.middleware import FACTOR_AT
 from contactpoint.practice.models import EmergencyAccess
 from contactpoint.registry.models import Child
 from contactpoint.web.held import HELD, HELD_FOR
-from tests.actors import Actors, signed_in
-from tests.children import PEOPLE, load_children
+from tests.support.actors import Actors, signed_in
+from tests.support.children import PEOPLE, load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

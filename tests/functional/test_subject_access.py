@@ -29,9 +29,10 @@ from contactpoint.practice.models import EnquiryRelease, SubjectAccessRequest
 from contactpoint.registry import shield_tags
 from contactpoint.registry.models import Child
 from contactpoint.web.views.children import families
-from tests.actors import Actors, signed_in
-from tests.children import PEOPLE, found, load_children
-from tests.events import details_of
+from tests.support.actors import Actors, signed_in
+from tests.support.children import found, load_children
+from tests.support.events import details_of
+from tests.support.pages import search
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -43,16 +44,6 @@ ENQUIRY = "Part of a child protection enquiry (section 47)"
 @pytest.fixture
 def children(feeds: Path) -> dict[str, Child]:
     return load_children(feeds)
-
-
-def search(client: Client, key: str, purpose: str = "starting_work") -> None:
-    given, family, born, _sex, _postcode = PEOPLE[key]
-    year, month, day = born.split("-")
-    form = {"purpose": purpose, "family_name": family, "given_name": given}
-    response = client.post(
-        "/search", {**form, "dob-day": day, "dob-month": month, "dob-year": year}
-    )
-    assert response.status_code == 303
 
 
 _KEYS: dict[object, str] = {}  # each made-up child's key in PEOPLE, by its id

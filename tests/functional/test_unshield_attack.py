@@ -1,4 +1,4 @@
-"""The attack the penetration test found (issue 21, "one credential unshields a child"),
+"""The attack a penetration test found ("one credential unshields a child", docs/security.md),
 replayed step by step: every step is refused now.
 
 1. An index-team API client creates index-team users, enables them with vetting dates it
@@ -21,9 +21,9 @@ from contactpoint.access.users import Actor, Refused
 from contactpoint.practice import shielding
 from contactpoint.registry import shield_tags
 from contactpoint.registry.models import Child
-from tests.actors import Actors, signed_in
-from tests.children import load_children
-from tests.functional.test_api import Caller, machine
+from tests.support.actors import Actors, signed_in
+from tests.support.api import Caller, machine
+from tests.support.children import load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

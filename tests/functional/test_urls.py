@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import URLPattern, get_resolver
 
 from contactpoint.api.api import operations
 from contactpoint.api.rules import PUBLIC as API_PUBLIC
 from contactpoint.api.urls import EACH_OPERATION
 from contactpoint.web.access import PUBLIC
+from tests.support.urls import walk
 
 # Public pages show no child data; each is listed here on purpose.
 # A one-time link to set a password is public: the link is the credential.
@@ -22,14 +20,6 @@ API = "api/v1/"
 PUBLIC_API_URLS = {"openapi-json", "api-root"}
 # The one public API operation: a client cannot hold a token before it has one.
 PUBLIC_OPERATIONS = {("POST", "/oauth/token")}
-
-
-def walk(patterns: list[Any], prefix: str = "") -> Iterator[tuple[str, URLPattern]]:
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
-        else:
-            yield prefix + str(pattern.pattern), pattern
 
 
 def rule(pattern: URLPattern) -> str | None:

@@ -15,7 +15,7 @@ from django.test import Client
 from contactpoint.access.middleware import FACTOR_AT
 from contactpoint.access.models import Accreditation, ResetRequest, User
 from contactpoint.access.permissions import Role
-from tests.actors import Actors, signed_in
+from tests.support.actors import Actors, signed_in
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -24,9 +24,9 @@ from contactpoint.registry import retention_facts, shield_tags
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation, SourceRecord
-from tests.actors import Actors
-from tests.children import load_children
-from tests.conftest import run_cli
+from tests.support.actors import Actors
+from tests.support.children import load_children
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

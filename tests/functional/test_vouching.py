@@ -33,7 +33,7 @@ from contactpoint.access.users import (
     reset_password,
 )
 from contactpoint.audit.models import Event
-from tests.actors import PASSWORD, Actors, signed_in
+from tests.support.actors import PASSWORD, Actors, signed_in
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -27,7 +27,7 @@ from contactpoint.registry.models import (
     SourceRecord,
 )
 from contactpoint.registry.sources import record_ref
-from tests.conftest import AMELIA, feed_row, write_feed
+from tests.support.feeds import AMELIA, feed_row, write_feed
 
 ISLA_NHS = "4010232145"
 OLA_NHS = "4010232153"

@@ -11,7 +11,7 @@ from contactpoint.linkage import bulk
 from contactpoint.linkage.evaluate import read_truth
 from contactpoint.linkage.inputs import feed_records
 from contactpoint.synth.generate import generate
-from tests.conftest import run_cli
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

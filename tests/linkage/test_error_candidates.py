@@ -17,8 +17,8 @@ from contactpoint.linkage.realtime import (
 )
 from contactpoint.linkage.records import from_canonical
 from contactpoint.registry.feeds import FeedRecord, RowParser
-from tests.conftest import AMELIA
 from tests.linkage.scenarios import Registry, benefit, nhs
+from tests.support.feeds import AMELIA
 
 TODAY = dt.date(2026, 11, 20)
 

@@ -13,8 +13,8 @@ from contactpoint.linkage import review
 from contactpoint.linkage.models import LinkDecision, ReviewItem
 from contactpoint.linkage.rematch import rematch
 from contactpoint.registry.models import Child
-from tests.conftest import run_cli
 from tests.linkage.scenarios import Registry, benefit, isla, nameless, nhs, snapshot
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

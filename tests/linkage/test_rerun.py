@@ -16,13 +16,15 @@ from contactpoint.ingest.loader import load_folder
 from contactpoint.linkage import rerun, store
 from contactpoint.linkage.models import LinkageModel, LinkDecision, ReviewItem
 from contactpoint.registry.models import Child, SourceRecord
-from tests import conftest
-from tests.conftest import feed_row, write_feed
+from tests.support.feeds import AMELIA as AMELIA_WITH_NHS_NUMBER
+from tests.support.feeds import feed_row, write_feed
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
 # The shared Amelia, without her NHS number: each test gives her the identifiers it needs.
-AMELIA = {k: v for k, v in conftest.AMELIA.items() if k != "nhs_number"} | {"as_at": "2026-11-01"}
+AMELIA = {k: v for k, v in AMELIA_WITH_NHS_NUMBER.items() if k != "nhs_number"} | {
+    "as_at": "2026-11-01"
+}
 OSCAR = {
     **AMELIA,
     "given_name": "Oscar",

@@ -14,7 +14,7 @@ import pytest
 
 from contactpoint.ingest.loader import load_folder
 from contactpoint.registry.models import Child, SourceRecord
-from tests.conftest import feed_row, write_feed
+from tests.support.feeds import feed_row, write_feed
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

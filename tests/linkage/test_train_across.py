@@ -22,7 +22,7 @@ from contactpoint.linkage.models import LinkageModel, LinkDecision
 from contactpoint.linkage.records import as_table, from_canonical
 from contactpoint.linkage.thresholds import Bin, Chosen
 from contactpoint.linkage.training import Trained
-from tests.conftest import run_cli
+from tests.support.cli import run_cli
 
 PEOPLE = 300
 SEED = 20261207

@@ -17,8 +17,8 @@ from django.test import Client
 
 from contactpoint.access.models import Accreditation
 from contactpoint.access.permissions import Role
-from tests.actors import Actors
-from tests.functional.test_api import API, Caller, machine
+from tests.support.actors import Actors
+from tests.support.api import API, Caller, machine
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

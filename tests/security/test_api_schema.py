@@ -32,9 +32,9 @@ from schemathesis.generation import GenerationMode
 from contactpoint.access import clients
 from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
-from tests.actors import Actors
-from tests.children import load_children
-from tests.security.conftest import report
+from tests.support.actors import Actors
+from tests.support.children import load_children
+from tests.support.security import report
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", get_wsgi_application())
 

@@ -1,4 +1,4 @@
-"""The audit log's tamper evidence: each drill of issue 6 edits the real database the way
+"""The audit log's tamper evidence: each drill (docs/audit.md) edits the real database the way
 an insider with database access could, and `verify` (and the CLI) says what is wrong."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from contactpoint.audit import keys, log, merkle
 from contactpoint.audit.models import Checkpoint, Event, Head
 from contactpoint.audit.verify import verify
 from contactpoint.keystore import service as keystore
-from tests.conftest import run_cli
+from tests.support.cli import run_cli
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -31,7 +31,7 @@ from contactpoint.audit import checkpointer, keys, log, merkle, push
 from contactpoint.audit.models import Checkpoint, Event, Head
 from contactpoint.audit.verify import verify
 from contactpoint.audit.witness import load_private_key
-from tests.conftest import cli_env, run_cli, serving
+from tests.support.cli import cli_env, run_cli, serving
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

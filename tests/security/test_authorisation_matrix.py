@@ -34,8 +34,8 @@ from contactpoint.access.signin import PENDING
 from contactpoint.api.api import operations
 from contactpoint.registry import retention_facts
 from contactpoint.registry.children import ciphers_for
-from tests.actors import Actors, signed_in, user
-from tests.functional.test_urls import walk
+from tests.support.actors import Actors, signed_in, user
+from tests.support.urls import walk
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -322,8 +322,8 @@ def web_children(actors: Actors, feeds: Path, users: list[User]) -> dict[str, st
     from contactpoint.practice.involvements import Details
     from contactpoint.practice.models import Finding
     from contactpoint.registry.models import Involvement
-    from tests.children import found as found_by
-    from tests.children import load_children
+    from tests.support.children import found as found_by
+    from tests.support.children import load_children
 
     children = load_children(feeds)
     found, unfound = children["amelia"], children["maya"]
@@ -539,8 +539,8 @@ def api_children(actors: Actors, feeds: Path) -> dict[str, str]:
     from contactpoint.practice import involvements
     from contactpoint.practice.involvements import Details
     from contactpoint.practice.models import Finding
-    from tests.children import found as found_by
-    from tests.children import load_children
+    from tests.support.children import found as found_by
+    from tests.support.children import load_children
 
     children = load_children(feeds)
     found, unfound = children["amelia"], children["maya"]

@@ -35,10 +35,10 @@ from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
 from contactpoint.ingest.loader import load_folder
 from contactpoint.registry.models import Organisation
-from tests.actors import Actors, signed_in
-from tests.children import nhs_number
-from tests.conftest import feed_row, write_feed
-from tests.security.conftest import report
+from tests.support.actors import Actors, signed_in
+from tests.support.children import nhs_number
+from tests.support.feeds import feed_row, write_feed
+from tests.support.security import report
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from contactpoint.corrupt.export import AS_AT, Written, write_independent
-from tests.conftest import run_cli
+from tests.support.cli import run_cli
 
 pytestmark = [
     pytest.mark.slow,

@@ -24,7 +24,7 @@ from contactpoint.access.models import Accreditation, ApiClient, ApiToken
 from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.registry.models import Organisation
-from tests.actors import AREA_A, Actors
+from tests.support.actors import AREA_A, Actors
 
 
 def register(

@@ -11,7 +11,7 @@ from django.test import override_settings
 from contactpoint.access import totp
 from contactpoint.access.models import TotpDevice
 from contactpoint.lib.crypto import DecryptionError
-from tests.actors import Actors
+from tests.support.actors import Actors
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 AT = dt.datetime(2026, 11, 26, 12, 0, 15, tzinfo=dt.UTC)

@@ -18,7 +18,7 @@ from contactpoint.access.users import (
     disable,
     enable,
 )
-from tests.actors import Actors
+from tests.support.actors import Actors
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

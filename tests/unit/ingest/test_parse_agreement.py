@@ -29,7 +29,7 @@ from contactpoint.registry.feeds import (
     RowParser,
     fast_constructor,
 )
-from tests.conftest import AMELIA, feed_row
+from tests.support.feeds import AMELIA, feed_row
 
 TODAY = dt.date(2026, 11, 25)
 ROW = feed_row(

@@ -18,7 +18,7 @@ from contactpoint.linkage.evaluate import (
     record_bands,
     waiting,
 )
-from tests.conftest import child_row, feed_row, write_feed
+from tests.support.feeds import child_row, feed_row, write_feed
 
 # Person A has 3 records (3 true pairs), B has 2 (1 true pair).
 TRUTH = {("s", "1"): "A", ("s", "2"): "A", ("s", "3"): "A", ("s", "4"): "B", ("t", "5"): "B"}

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 from contactpoint.oversight.activity import REFUSED, Access
 from contactpoint.oversight.guessing import CODE_STEP, GUESSES_MIN, PASSWORD_STEP
 from contactpoint.oversight.rules import Kind
-from tests.unit.oversight.test_rules import ALICE, BOB, TUESDAY, event, judge, of_kind, uk
+from tests.support.oversight import ALICE, BOB, TUESDAY, event, judge, of_kind, uk
 
 
 def attempts(

@@ -3,20 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 
 import pytest
 
 from contactpoint.practice.relationships import contacts_decision
-from contactpoint.registry.models import Child, IssuedCpid
-from tests.actors import Actors
-from tests.children import an_involvement
+from tests.support.actors import Actors
+from tests.support.children import a_child, an_involvement
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
-
-
-def a_child(n: int) -> Child:
-    return Child.objects.create(id=uuid.uuid4(), cpid=IssuedCpid.objects.create(cpid=f"CP-REL-{n}"))
 
 
 def test_contacts_follow_an_open_involvement_of_the_users_organisation(actors: Actors) -> None:

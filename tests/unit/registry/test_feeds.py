@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from contactpoint.registry.feeds import COLUMNS, FeedRecord, RowParser
-from tests.conftest import feed_row
+from tests.support.feeds import feed_row
 
 TODAY = dt.date(2026, 11, 25)
 GOOD = feed_row(

@@ -41,7 +41,7 @@ ALLOWED_TEXT = {
     # under a data key of its own (the user's, the alert's): docs/oversight.md.
     "oversight.HomePostcode": {"postcode"},
     "oversight.MisuseAlert": {"note"},
-    # Families' rights (issue 7, docs/families.md and retention.md), each sealed under the
+    # Families' rights (docs/families.md and retention.md), each sealed under the
     # child's key so that a purge shreds it: the index team's note of how it checked a
     # subject-access requester's identity; a correction asked for (identifying by nature)
     # and the team's note on it; why a record archived over a year ago is read (a statutory

@@ -11,7 +11,7 @@ from contactpoint.lib.identifiers import is_valid_nhs_number, is_valid_postcode,
 from contactpoint.synth import rates, tables
 from contactpoint.synth.feeds import iso
 from contactpoint.synth.population import Shard
-from tests.unit.synth.conftest import Generated
+from tests.support.synth import Generated
 
 
 def _pairs(generated: Generated, source: str) -> Iterator[tuple[dict[str, str], Shard, int]]:

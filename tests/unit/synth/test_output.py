@@ -9,7 +9,7 @@ import pathlib
 
 from contactpoint.registry.feeds import COLUMNS as LOADER_COLUMNS
 from contactpoint.synth import cli, feeds, rates
-from tests.unit.synth.conftest import CHILDREN, SEED, Generated, make
+from tests.support.synth import CHILDREN, SEED, Generated, make
 
 
 def _bytes(out: pathlib.Path) -> dict[str, bytes]:

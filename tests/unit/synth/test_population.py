@@ -9,7 +9,7 @@ import numpy as np
 from contactpoint.lib.identifiers import is_valid_nhs_number, is_valid_upn, parse_postcode
 from contactpoint.synth import errors, tables
 from contactpoint.synth.population import day_number
-from tests.unit.synth.conftest import CHILDREN, Generated
+from tests.support.synth import CHILDREN, Generated
 
 
 def test_every_child_has_a_valid_unique_nhs_number(generated: Generated) -> None:

@@ -10,7 +10,7 @@ import csv
 
 from contactpoint.registry import feeds
 from contactpoint.registry.models import Carer, Involvement, Organisation
-from tests.unit.synth.conftest import Generated
+from tests.support.synth import Generated
 
 
 def test_feed_relationships_are_the_carer_relationships() -> None:

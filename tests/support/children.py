@@ -1,11 +1,12 @@
 """Made-up children loaded through the real feed loader, for the practitioner-journey tests.
 
 Each child has an NHS demographics record and a school census record (so the school, a
-Camden organisation from tests/conftest.py ORGANISATIONS, is involved through the feed).
+Camden organisation from tests/support/feeds.py ORGANISATIONS, is involved through the feed).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -18,9 +19,9 @@ from contactpoint.registry import involvement_facts
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of, with_links
-from contactpoint.registry.models import Child, Involvement, Organisation
+from contactpoint.registry.models import Child, Involvement, IssuedCpid, Organisation
 from contactpoint.search.service import remember
-from tests.conftest import feed_row, write_feed
+from tests.support.feeds import feed_row, write_feed
 
 # given, family, date of birth, sex, postcode
 PEOPLE = {
@@ -77,6 +78,11 @@ def load_children(folder: Path) -> dict[str, Child]:
 def found(actor: Actor, child: Child) -> None:
     """As if the actor had just found the child by a search (what lets them act on it)."""
     remember(actor.principal.key, [child.pk])
+
+
+def a_child(n: int) -> Child:
+    """A child with no facts at all (its key made when something is sealed for it)."""
+    return Child.objects.create(id=uuid.uuid4(), cpid=IssuedCpid.objects.create(cpid=f"CP-T-{n}"))
 
 
 def an_involvement(

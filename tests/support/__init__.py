@@ -1,0 +1,1 @@
+"""Helpers shared between test files: actors, children, feeds, the API, pages, the CLI."""
