@@ -1,4 +1,5 @@
-"""Involvements that feeds keep current (school and GP); practitioners' own come later."""
+"""Involvements that feeds keep current (school and GP); a practitioner registers their own
+through contactpoint/practice/involvements.py."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-# Retention (issue 7): the local index team's recorded, time-limited access to a record
+# Retention (docs/retention.md): the local index team's recorded, time-limited access to a record
 # archived more than a year ago.
 
 import uuid

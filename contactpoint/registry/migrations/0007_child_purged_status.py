@@ -1,4 +1,4 @@
-# Retention (issue 7): a purged child keeps its row (its contactpoint ID is never reused)
+# Retention (docs/retention.md): a purged child keeps its row (its contactpoint ID is never reused)
 # with status "purged"; its data key is destroyed.
 
 from django.db import migrations, models
