@@ -210,7 +210,7 @@ def choose_new(writer: FactWriter, source_ranks: dict[int, int]) -> Inserter:
 
     For a bulk first load: the survivors and the blind index entries are chosen from the
     values in memory, exactly as `refresh` chooses them from the database afterwards
-    (tests/functional/test_bulk_load.py proves it), without reading anything back. Each
+    (tests/functional/ingest/test_bulk_load.py proves it), without reading anything back. Each
     pending fact's `preferred` is set; nothing is written.
 
     Args:

@@ -58,7 +58,7 @@ DIGESTS = {
     "registry.ShieldTag": {"tag"},
 }
 # Written by the service, never typed by a person: a list of [comparison, level label,
-# weight] (tests/functional/test_load.py checks the labels are the model's own), who
+# weight] (tests/functional/ingest/test_load.py checks the labels are the model's own), who
 # decided (a user's account name or "contactpoint"), and the ids of records a merge moved.
 MACHINE_WRITTEN = {
     "linkage.ReviewCandidate": {"contributions"},

@@ -1,0 +1,1 @@
+"""The JSON API through HTTP: tokens, operations, the practitioner's work through the API."""

@@ -1,0 +1,1 @@
+"""The contactpoint command as an operator meets it."""

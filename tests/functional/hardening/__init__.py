@@ -1,0 +1,1 @@
+"""Hardening across the system: addresses, limits, forms, layout, logs, quotas, unavailability."""

@@ -1,0 +1,1 @@
+"""Loading feeds: row by row, in bulk, local systems' files, resuming a killed load."""

@@ -1,0 +1,1 @@
+"""Data keys: rotation, status, retirement and crypto-shredding."""

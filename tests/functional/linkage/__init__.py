@@ -1,0 +1,1 @@
+"""Training and evaluating the linkage model; the review queue, by command and by page."""

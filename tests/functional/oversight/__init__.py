@@ -1,0 +1,1 @@
+"""Misuse detection and the privacy officer's workspace."""

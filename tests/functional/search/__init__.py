@@ -1,0 +1,1 @@
+"""Finding a child: the results pages."""
