@@ -173,6 +173,7 @@ def new_password() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
 
 
+@transaction.atomic
 def create_user(
     actor: Actor, *, email: str, name: str, organisation: Organisation, role: Role
 ) -> User:
@@ -215,6 +216,7 @@ def create_user(
     return user
 
 
+@transaction.atomic
 def enable(
     actor: Actor, user: User, *, vetting_checked_on: dt.date, training_completed_on: dt.date
 ) -> None:
@@ -238,6 +240,7 @@ def enable(
         user.save()
 
 
+@transaction.atomic
 def recertify(actor: Actor, user: User) -> None:
     """The 4-monthly confirmation that the user still needs access."""
     _vouching(actor, user, "recertify")
@@ -250,6 +253,7 @@ def recertify(actor: Actor, user: User) -> None:
         user.save(update_fields=["certified_on", "authorised_by"])
 
 
+@transaction.atomic
 def disable(actor: Actor, user: User) -> None:
     """Stop the user at once: every session and token they hold ends now. Nobody stops a
     user above their own role (the index team cannot stop its privacy officers)."""
@@ -263,6 +267,7 @@ def disable(actor: Actor, user: User) -> None:
         end_sessions(user)
 
 
+@transaction.atomic
 def change_role(actor: Actor, user: User, role: Role) -> None:
     """Give the user another role; their sessions end, so the new role starts clean, and
     the time they have held a role starts again."""
@@ -277,6 +282,7 @@ def change_role(actor: Actor, user: User, role: Role) -> None:
         end_sessions(user)
 
 
+@transaction.atomic
 def reset_password(actor: Actor, user: User) -> None:
     """Stop the user's password and second factors, and e-mail them a one-time link to set
     a new password; they set up a second factor again when they sign in."""
@@ -314,6 +320,7 @@ def end_sessions(user: User) -> None:
     user.refresh_from_db(fields=["session_epoch"])
 
 
+@transaction.atomic
 def accredit(
     actor: Actor, organisation: Organisation, *, expires_on: dt.date, withdrawn: bool = False
 ) -> Accreditation:

@@ -94,6 +94,7 @@ def running(actor: Actor, child: Child) -> StatutoryAccess | None:
     )
 
 
+@transaction.atomic
 def open_statutory(actor: Actor, child: Child, reason: str, explanation: str) -> StatutoryAccess:
     """Record why the local index team reads a record archived more than a year ago; it
     may then read it until the end of the day. The caller confirmed the second factor.

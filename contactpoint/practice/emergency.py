@@ -31,6 +31,7 @@ from contactpoint.registry.models import Child
 MIN_EXPLANATION = 20  # characters: enough to say what is happening, for the review
 
 
+@transaction.atomic
 def open_access(actor: Actor, child: Child, reason: str, explanation: str) -> EmergencyAccess:
     """Start emergency access; the caller has had the second factor confirmed just now.
 
@@ -118,6 +119,7 @@ def reviewed(actor: Actor, last: int = 50) -> QuerySet[EmergencyAccess]:
     )
 
 
+@transaction.atomic
 def review(actor: Actor, access_id: uuid.UUID, outcome: str) -> EmergencyAccess:
     """Record a privacy officer's review of one emergency access of their organisation."""
     access = EmergencyAccess.objects.filter(pk=access_id).first()

@@ -256,6 +256,7 @@ def _person(actor: Actor) -> User:
     return actor.user
 
 
+@transaction.atomic
 def mark_sent(actor: Actor, notice_id: uuid.UUID, how: str) -> FamilyNotice:
     """Record that the team sent the notice, and how."""
     user = _person(actor)
@@ -272,6 +273,7 @@ def mark_sent(actor: Actor, notice_id: uuid.UUID, how: str) -> FamilyNotice:
     return notice
 
 
+@transaction.atomic
 def mark_not_sent(actor: Actor, notice_id: uuid.UUID, reason: str) -> FamilyNotice:
     """Record why the team did not send a notice that was due."""
     user = _person(actor)

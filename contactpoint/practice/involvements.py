@@ -245,6 +245,7 @@ def audited(actor: Actor, action: str, involvement: Involvement, **details: Any)
     audit_log.append(event)
 
 
+@transaction.atomic
 def confirm(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
     with transaction.atomic():
         involvement = own_involvement(actor, involvement_id)
@@ -255,6 +256,7 @@ def confirm(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
     return involvement
 
 
+@transaction.atomic
 def end(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
     with transaction.atomic():
         involvement = own_involvement(actor, involvement_id)
@@ -272,6 +274,7 @@ def end(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
     return involvement
 
 
+@transaction.atomic
 def record_caf(actor: Actor, involvement_id: uuid.UUID, exists: bool) -> Involvement:
     """Record whether a CAF / early-help assessment exists (never the assessment itself)."""
     with transaction.atomic():
@@ -282,6 +285,7 @@ def record_caf(actor: Actor, involvement_id: uuid.UUID, exists: bool) -> Involve
     return involvement
 
 
+@transaction.atomic
 def become_lead(actor: Actor, involvement_id: uuid.UUID) -> Handover | None:
     """Make the actor's involvement the lead: at once when there is none, otherwise by a
     handover the current lead's service agrees to (returned, proposed)."""
@@ -328,6 +332,7 @@ def become_lead(actor: Actor, involvement_id: uuid.UUID) -> Handover | None:
         return handover
 
 
+@transaction.atomic
 def decide_handover(actor: Actor, handover_id: uuid.UUID, agree: bool) -> Handover:
     """The current lead's service agrees (the role moves) or declines."""
     with transaction.atomic():
@@ -374,6 +379,7 @@ def _sensitive(involvement: Involvement) -> bool:
     return involvement.pk in facts and facts[involvement.pk].sensitive
 
 
+@transaction.atomic
 def request_contact(actor: Actor, involvement_id: uuid.UUID) -> ContactRequest:
     """Ask a sensitive service to get in touch; it decides. Says nothing about the service."""
     if actor.user is None:
@@ -407,6 +413,7 @@ def request_contact(actor: Actor, involvement_id: uuid.UUID) -> ContactRequest:
     return request
 
 
+@transaction.atomic
 def answer_contact(actor: Actor, request_id: uuid.UUID, contacted: bool) -> ContactRequest:
     """The sensitive service records what it decided."""
     request = ContactRequest.objects.filter(pk=request_id, status="open").first()

@@ -127,6 +127,7 @@ def _check(field: str, value: str, asked_by: str, note: str) -> None:
         raise Invalid(f"keep the note under {MAX_NOTE:,} characters")
 
 
+@transaction.atomic
 def record(
     actor: Actor, child: Child, field: str, corrected_value: str, asked_by: str, note: str = ""
 ) -> RectificationRequest:
@@ -253,6 +254,7 @@ def message(request: RectificationRequest) -> Message:
     return Message(request.reference, to, body)
 
 
+@transaction.atomic
 def send(actor: Actor, request_id: uuid.UUID) -> tuple[RectificationRequest, Message]:
     """Mark the request sent to its source, and give the message the team forwards. The
     source organisation's address, when the index has one, is e-mailed a reference number
@@ -274,6 +276,7 @@ def send(actor: Actor, request_id: uuid.UUID) -> tuple[RectificationRequest, Mes
         return request, message(request)
 
 
+@transaction.atomic
 def show(actor: Actor, request_id: uuid.UUID) -> tuple[RectificationRequest, Message]:
     """The message of a request already sent, again (it holds the value: audited)."""
     with transaction.atomic():
@@ -299,6 +302,7 @@ def _mail(email: str, reference: str) -> None:
         log.warning("rectification e-mail could not be sent (%s)", reference)
 
 
+@transaction.atomic
 def answer(
     actor: Actor, request_id: uuid.UUID, corrected: bool, note: str = ""
 ) -> RectificationRequest:
@@ -313,6 +317,7 @@ def answer(
     )
 
 
+@transaction.atomic
 def withdraw(actor: Actor, request_id: uuid.UUID, note: str = "") -> RectificationRequest:
     """Whoever asked no longer wants the correction (or it was recorded by mistake)."""
     return _close(

@@ -200,6 +200,7 @@ def _audit(actor: Actor, step: str, decision: ShieldingDecision, **more: Any) ->
     audit_log.append(event)
 
 
+@transaction.atomic
 def request(
     actor: Actor,
     child: Child,
@@ -267,6 +268,7 @@ def _waiting(actor: Actor, decision_id: uuid.UUID) -> ShieldingDecision:
     return decision
 
 
+@transaction.atomic
 def approve(actor: Actor, decision_id: uuid.UUID) -> ShieldingDecision:
     """The second person agrees: the child is shielded (or not) from now on.
 
@@ -290,6 +292,7 @@ def approve(actor: Actor, decision_id: uuid.UUID) -> ShieldingDecision:
     return decision
 
 
+@transaction.atomic
 def reject(actor: Actor, decision_id: uuid.UUID) -> ShieldingDecision:
     """The second person disagrees: nothing changes for the child."""
     user = _person(actor)
@@ -303,6 +306,7 @@ def reject(actor: Actor, decision_id: uuid.UUID) -> ShieldingDecision:
     return decision
 
 
+@transaction.atomic
 def withdraw(actor: Actor, decision_id: uuid.UUID) -> ShieldingDecision:
     """The requester takes their request back."""
     user = _person(actor)
@@ -369,6 +373,7 @@ def _decided(decision: ShieldingDecision, user: User, status: str) -> None:
     decision.save(update_fields=["status", "decided_by", "decided_at"])
 
 
+@transaction.atomic
 def keep(
     actor: Actor, decision_id: uuid.UUID, review_on: dt.date | None = None
 ) -> ShieldingDecision:

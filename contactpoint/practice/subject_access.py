@@ -214,6 +214,7 @@ def build(request: SubjectAccessRequest) -> Report:
     )
 
 
+@transaction.atomic
 def release_enquiry(actor: Actor, request_id: uuid.UUID, event_index: int) -> EnquiryRelease:
     """Release the accesses of the enquiry that began with the search at `event_index`.
 

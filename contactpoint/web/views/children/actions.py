@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_http_methods
 
@@ -81,8 +80,7 @@ def action(
             if request.method != "POST":
                 return HttpResponseRedirect(record_url(child))
             try:
-                with transaction.atomic():
-                    message = change(request, actor, pk)
+                message = change(request, actor, pk)
             except Refused as refusal:
                 return refused(request, str(refusal))
             except Invalid as invalid:

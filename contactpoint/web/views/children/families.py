@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.views.decorators.http import require_GET, require_http_methods
 from fpdf import FPDF
@@ -143,8 +142,7 @@ def release(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     except ValueError:
         enquiry = -1
     try:
-        with transaction.atomic():
-            subject_access.release_enquiry(actor, pk, enquiry)
+        subject_access.release_enquiry(actor, pk, enquiry)
     except NotFound:
         return not_found(request)
     except Refused as refusal:

@@ -8,7 +8,7 @@ themselves would take any child, and a guessed contactpoint ID must not become a
 
 from __future__ import annotations
 
-from django.db import models, transaction
+from django.db import models
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -196,8 +196,7 @@ def emergency_access(request: HttpRequest, cpid: str) -> HttpResponse:
     if form.errors or reason is None:
         return _emergency_form(request, shown, form.errors)
     try:
-        with transaction.atomic():
-            emergency.open_access(actor, child, reason, explanation)
+        emergency.open_access(actor, child, reason, explanation)
     except Refused as refusal:
         return refused(request, str(refusal))
     except Invalid as invalid:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -108,8 +107,7 @@ def rectify(request: HttpRequest, cpid: str) -> HttpResponse:
     if form.errors or field is None or asked_by is None:
         return _form(request, child, form.errors)
     try:
-        with transaction.atomic():
-            made = rectification.record(actor, child, field, value, asked_by, note)
+        made = rectification.record(actor, child, field, value, asked_by, note)
     except Refused as refusal:
         return refused(request, sentence(str(refusal)))
     except Invalid as invalid:
@@ -142,16 +140,15 @@ def rectification_step(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     if action not in ("sent", "message", *STEPS):
         return _queue(request, actor, {field: "Select what happened to the request"})
     try:
-        with transaction.atomic():
-            if action in ("sent", "message"):
-                step = rectification.send if action == "sent" else rectification.show
-                made, message = step(actor, pk)
-                context = {**helpers(), "made": made, "message": message, "errors": {}}
-                return page(request, "children/rectification_message.html", context)
-            if action == "withdrawn":
-                rectification.withdraw(actor, pk, note)
-            else:
-                rectification.answer(actor, pk, action == "corrected", note)
+        if action in ("sent", "message"):
+            step = rectification.send if action == "sent" else rectification.show
+            made, message = step(actor, pk)
+            context = {**helpers(), "made": made, "message": message, "errors": {}}
+            return page(request, "children/rectification_message.html", context)
+        if action == "withdrawn":
+            rectification.withdraw(actor, pk, note)
+        else:
+            rectification.answer(actor, pk, action == "corrected", note)
     except Refused as refusal:
         return refused(request, sentence(str(refusal)))
     except Invalid as invalid:
@@ -217,23 +214,22 @@ def _notice_step(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
     form = Reader(request.POST)
     outcome = str(request.POST.get("outcome", ""))
     try:
-        with transaction.atomic():
-            if outcome == "sent":
-                how = form.choice("how", _choices(FamilyNotice.How), "Select how you sent it")
-                if how is None:
-                    return _letter(request, actor, pk, form.errors)
-                family_notices.mark_sent(actor, pk, how)
-                message = "The notice is recorded as sent."
-            elif outcome == "not_sent":
-                reason = form.choice(
-                    "reason", _choices(FamilyNotice.NotSent), "Select why it is not sent"
-                )
-                if reason is None:
-                    return _letter(request, actor, pk, form.errors)
-                family_notices.mark_not_sent(actor, pk, reason)
-                message = "The notice is recorded as not sent, with your reason."
-            else:
-                return _letter(request, actor, pk, {"how": "Select what happened"})
+        if outcome == "sent":
+            how = form.choice("how", _choices(FamilyNotice.How), "Select how you sent it")
+            if how is None:
+                return _letter(request, actor, pk, form.errors)
+            family_notices.mark_sent(actor, pk, how)
+            message = "The notice is recorded as sent."
+        elif outcome == "not_sent":
+            reason = form.choice(
+                "reason", _choices(FamilyNotice.NotSent), "Select why it is not sent"
+            )
+            if reason is None:
+                return _letter(request, actor, pk, form.errors)
+            family_notices.mark_not_sent(actor, pk, reason)
+            message = "The notice is recorded as not sent, with your reason."
+        else:
+            return _letter(request, actor, pk, {"how": "Select what happened"})
     except Refused as refusal:
         return refused(request, sentence(str(refusal)))
     except Invalid as invalid:

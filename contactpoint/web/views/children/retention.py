@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.views.decorators.http import require_http_methods
 
@@ -63,8 +62,7 @@ def statutory_access(request: HttpRequest, cpid: str) -> HttpResponse:
     if form.errors or reason is None:
         return _form(request, actor, child, form.errors)
     try:
-        with transaction.atomic():
-            archived.open_statutory(actor, child, reason, explanation)
+        archived.open_statutory(actor, child, reason, explanation)
     except NotFound:
         return not_found(request)
     except Refused as refusal:

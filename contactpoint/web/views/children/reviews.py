@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import uuid
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -63,8 +62,7 @@ def review(request: HttpRequest, access_id: uuid.UUID) -> HttpResponse:
     if outcome not in EmergencyAccess.Outcome.values:
         return _list(request, actor, {field: "Select the outcome of your review"})
     try:
-        with transaction.atomic():
-            emergency.review(actor, access_id, outcome)
+        emergency.review(actor, access_id, outcome)
     except Refused as refusal:
         return refused(request, str(refusal))
     except Invalid as invalid:

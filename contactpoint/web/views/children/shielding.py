@@ -13,7 +13,6 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
@@ -125,8 +124,7 @@ def ask(request: HttpRequest, cpid: str) -> HttpResponse:
     if form.errors or reason is None:
         return _form(request, child, form.errors)
     try:
-        with transaction.atomic():
-            shielding.request(actor, child, action, reason, explanation, review_on)
+        shielding.request(actor, child, action, reason, explanation, review_on)
     except Refused as refusal:
         return refused(request, sentence(str(refusal)))
     except Invalid as invalid:
@@ -164,16 +162,15 @@ def decide(request: HttpRequest, decision_id: uuid.UUID) -> HttpResponse:
         return not_found(request)
     form = Reader(request.POST, today=timezone.localdate())
     try:
-        with transaction.atomic():
-            if choice == "keep":
-                review_on = _review_on(form, f"review-{decision_id}")
-                if form.errors:
-                    return _queue(request, actor, form.errors)
-                kept = shielding.keep(actor, decision_id, review_on)
-                message = f"Shielding is kept. Its next review is on {long_date(kept.review_on)}."
-            else:
-                step, message = STEPS[choice]
-                step(actor, decision_id)
+        if choice == "keep":
+            review_on = _review_on(form, f"review-{decision_id}")
+            if form.errors:
+                return _queue(request, actor, form.errors)
+            kept = shielding.keep(actor, decision_id, review_on)
+            message = f"Shielding is kept. Its next review is on {long_date(kept.review_on)}."
+        else:
+            step, message = STEPS[choice]
+            step(actor, decision_id)
     except Refused as refusal:
         return refused(request, sentence(str(refusal)))
     except Invalid as invalid:

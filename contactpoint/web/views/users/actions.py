@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_http_methods
 
@@ -54,10 +53,10 @@ def user_action(action: Action) -> Callable[[HttpRequest, uuid.UUID], HttpRespon
 def _apply(
     request: HttpRequest, actor: Actor, user: User, change: Callable[[], Any], field: str
 ) -> HttpResponse | None:
-    """Make the change in one transaction; None when it is made, else the response."""
+    """Make the change (the service opens its transaction); None when it is made, else the
+    response."""
     try:
-        with transaction.atomic():
-            change()
+        change()
     except Refused as refusal:
         return refused(request, str(refusal), refusal.status)
     except Invalid as invalid:

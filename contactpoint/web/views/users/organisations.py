@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -73,8 +72,7 @@ def _record(
     withdrawn: bool,
 ) -> HttpResponse:
     try:
-        with transaction.atomic():
-            accredit(actor, organisation, expires_on=expires_on, withdrawn=withdrawn)
+        accredit(actor, organisation, expires_on=expires_on, withdrawn=withdrawn)
     except Refused as refusal:
         return refused(request, str(refusal), refusal.status)
     if withdrawn:

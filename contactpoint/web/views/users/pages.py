@@ -8,7 +8,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -119,8 +118,7 @@ def new_user(request: HttpRequest) -> HttpResponse:
     if form.errors or organisation is None or role is None:
         return _new_form(request, actor, form.errors)
     try:
-        with transaction.atomic():
-            user = create_user(actor, email=email, name=name, organisation=organisation, role=role)
+        user = create_user(actor, email=email, name=name, organisation=organisation, role=role)
     except Refused as refusal:
         return refused(request, str(refusal), refusal.status)
     except Invalid as invalid:
