@@ -77,8 +77,9 @@ def queries(feeds: pathlib.Path, count: int, seed: int) -> list[FeedRecord]:
 
 
 def run(feeds: pathlib.Path, count: int, seed: int) -> dict[str, Any]:
-    from contactpoint.linkage.realtime import Matcher, blocking_entries, candidate_children
+    from contactpoint.linkage.realtime import Matcher
     from contactpoint.linkage.records import from_feed
+    from contactpoint.registry.candidates import candidate_children, record_entries
 
     records = queries(feeds, count, seed)
     matcher = Matcher()
@@ -91,7 +92,7 @@ def run(feeds: pathlib.Path, count: int, seed: int) -> dict[str, Any]:
         started = time.perf_counter()
         match = matcher.match([(sr_id, record, link)])[0]
         times.append((time.perf_counter() - started) * 1000)
-        candidates.append(len(candidate_children([blocking_entries(record)])[0]))
+        candidates.append(len(candidate_children([record_entries(record)])[0]))
         actions.append(match.action)
     return {"times": times, "candidates": candidates, "actions": actions, "records": records}
 

@@ -5,7 +5,7 @@ with a copy of itself carrying that one error (identifiers removed, so that noth
 can find it). Prints, per kind, the share of pairs that reach scoring: in bulk under the
 rules before the date-part rules (birth year + both names) and now
 (blocking.BLOCKING_RULES), and in real time on the exact blind-index keys
-(realtime.blocking_entries) and with the error variants (realtime.variant_entries), the
+(candidates.record_entries) and with the error variants (candidates.variant_entries), the
 copy's lookups against the entries the original would write. The errors are made here,
 apart from `synth`'s error model.
 
@@ -100,9 +100,9 @@ def main() -> int:
     from splink import block_on
 
     from contactpoint.linkage import bulk
-    from contactpoint.linkage.realtime import blocking_entries, variant_entries
     from contactpoint.linkage.records import LinkRecord, from_canonical
     from contactpoint.registry import blind_index
+    from contactpoint.registry.candidates import record_entries, variant_entries
     from contactpoint.registry.feeds import FeedRecord, RowParser, source_files
 
     before = (
@@ -145,7 +145,7 @@ def main() -> int:
             links += [from_canonical(f"a{n}", doc), from_canonical(f"b{n}", bad)]
             truth[f"a{n}"] = truth[f"b{n}"] = str(n)
             copy, held = FeedRecord.from_canonical(bad), stored(FeedRecord.from_canonical(doc))
-            keys = blocking_entries(copy)
+            keys = record_entries(copy)
             exact += bool(keys & held)
             reached += bool((keys | variant_entries(copy)) & held)
             pairs += 1

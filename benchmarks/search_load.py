@@ -179,11 +179,12 @@ def diagnose(query: Query) -> dict[str, Any]:
     many came near it, the right child's evidence, and whether the query without its typo
     and swap would have reached the right child through the blind indexes."""
     from contactpoint.linkage import realtime
+    from contactpoint.registry import candidates
     from contactpoint.registry.models import Child
     from contactpoint.search import service
 
     wanted = criteria_of(query)
-    blocked = realtime.candidate_children([service.blocking_entries(wanted)])[0]
+    blocked = candidates.candidate_children([candidates.search_entries(wanted)])[0]
     active = set(
         Child.objects.filter(id__in=list(blocked), status=Child.Status.ACTIVE).values_list(
             "id", flat=True
@@ -196,8 +197,8 @@ def diagnose(query: Query) -> dict[str, Any]:
     close = {c for c, b in bits.items() if best is not None and b >= best - service.WINDOW_BITS}
     plain: set[uuid.UUID] = set()
     if right is None:
-        entries = service.blocking_entries(criteria_of(query, plain=True))
-        plain = realtime.candidate_children([entries])[0]
+        entries = candidates.search_entries(criteria_of(query, plain=True))
+        plain = candidates.candidate_children([entries])[0]
     return {
         "blocked": len(blocked),
         "best": best,

@@ -1,7 +1,8 @@
 """Match incoming records against the whole registry, one batch at a time, without Splink.
 
-Candidates come from the blind indexes (the same keys search uses: identifiers, date of
-birth and its day/month swap with phonetic names, postcode district with family name);
+Candidates come from the blind indexes (registry/candidates.py, the same keys search uses:
+identifiers, date of birth and its day/month swap with phonetic names, postcode district
+with family name);
 each candidate child's own source records are opened and scored in process with the
 active model (scorer.py); the best score per child decides (docs/linkage.md):
 
@@ -20,7 +21,6 @@ active model (scorer.py); the best score per child decides (docs/linkage.md):
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import uuid
 from collections import defaultdict
@@ -28,18 +28,17 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 import jellyfish
-from django.db.models import Q
 
-from contactpoint.lib import dates
 from contactpoint.linkage import store
 from contactpoint.linkage.models import LinkBlock
 from contactpoint.linkage.records import LinkRecord, from_canonical
 from contactpoint.linkage.scorer import Score, Scorer
-from contactpoint.registry import blind_index, shield_tags
+from contactpoint.registry import shield_tags
+from contactpoint.registry.candidates import candidate_children, record_entries, variant_entries
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord
-from contactpoint.registry.models import BlindIndexEntry, Child, SourceRecord
+from contactpoint.registry.models import Child, SourceRecord
 
 MARGIN = 6.0  # bits: a runner-up closer than this to the best goes to review
 SHIELD_FLOOR = -10.0  # any shielded child scoring above this holds the record
@@ -63,100 +62,6 @@ class Match:
     weight: float | None = None
     candidates: list[Candidate] = field(default_factory=list)
     refused_as_twins: int = 0  # candidates at or above upper refused only by the twin rule
-
-
-def _entries(pairs: Iterable[tuple[blind_index.Index, int]]) -> set[tuple[int, int]]:
-    return {(int(i), v) for i, v in pairs}
-
-
-def _families(record: FeedRecord) -> set[str]:
-    return {record.family_name, record.former_family_name} - {""}
-
-
-def blocking_entries(record: FeedRecord) -> set[tuple[int, int]]:
-    """The blind-index entries a record's child has when the record is right, or has its
-    day and month swapped: identifiers, birth date with each name, postcode district with
-    each family name. A record without a birth date has only the first and the last."""
-    entries: set[tuple[int, int]] = set()
-    for scheme in ("nhs_number", "upn"):
-        if value := getattr(record, scheme):
-            entries |= _entries(blind_index.identifier_entries(scheme, value))
-    born = record.date_of_birth
-    births: set[dt.date | None] = set(dates.birth_date_variants(born)) if born else {None}
-    for birth in births:
-        for family in _families(record):
-            entries |= _entries(
-                blind_index.name_entries(record.given_name, family, birth, record.postcode)
-            )
-    return entries
-
-
-def variant_entries(record: FeedRecord) -> set[tuple[int, int]]:
-    """The further entries the record's child has when one more field of the record is
-    wrong: a digit of the birth date or its year (dates.mistyped_variants), looked up
-    with the family names only, since with the date wrong the names are right; given
-    and family name swapped, each looked up in the other's index; and both names
-    misspelt beyond their phonetic keys, looked up by the birth date (and its swap) in
-    the postcode district, the index search keeps for a misspelt name, and with the
-    family name slipped by a letter (`family_slips`). Entries of existing indexes only:
-    no index is added for them (docs/blind-indexes.md)."""
-    born = record.date_of_birth
-    if born is None:
-        return undated_variant_entries(record) - blocking_entries(record)
-    entries: set[tuple[int, int]] = set()
-    for birth in dates.birth_date_variants(born):
-        if record.postcode is not None:
-            entries |= _entries(blind_index.place_entries(birth, record.postcode.district))
-        for family in family_slips(record.family_name):
-            entries |= _entries(blind_index.name_entries("", family, birth, None))
-    for family in _families(record):
-        for birth in dates.mistyped_variants(born):
-            entries |= _entries(blind_index.name_entries("", family, birth, None))
-    if record.given_name:
-        for birth in dates.birth_date_variants(born):
-            entries |= _entries(
-                blind_index.name_entries(record.family_name, record.given_name, birth, None)
-            )
-    return entries - blocking_entries(record)
-
-
-def undated_variant_entries(record: FeedRecord) -> set[tuple[int, int]]:
-    """For a record without a date of birth, whose only name key is its family name in its
-    postcode district: that key with the family name slipped (a letter added, or two
-    letters swapped, `family_slips`), and with the given name in its place (names
-    swapped). No postcode, no key: such a record is found by its identifiers alone."""
-    if record.postcode is None:
-        return set()
-    families = family_slips(record.family_name) | {record.given_name} - {""}
-    return {
-        entry
-        for family in families
-        for entry in _entries(blind_index.name_entries("", family, None, record.postcode))
-    }
-
-
-def family_slips(name: str) -> set[str]:
-    """The spellings a family name may have been slipped from by one added letter or two
-    neighbouring letters swapped: each letter dropped, each neighbouring pair swapped."""
-    dropped = {name[:i] + name[i + 1 :] for i in range(len(name))}
-    swapped = {name[:i] + name[i + 1] + name[i] + name[i + 2 :] for i in range(len(name) - 1)}
-    return (dropped | swapped) - {name, ""}
-
-
-def candidate_children(wanted: list[set[tuple[int, int]]]) -> list[set[uuid.UUID]]:
-    by_index: dict[int, set[int]] = defaultdict(set)
-    for entries in wanted:
-        for index, value in entries:
-            by_index[index].add(value)
-    # One condition per index, so the (index, value) unique index serves every lookup.
-    where = Q()
-    for index, values in by_index.items():
-        where |= Q(index=index, value__in=list(values))
-    hits: dict[tuple[int, int], set[uuid.UUID]] = defaultdict(set)
-    rows = BlindIndexEntry.objects.filter(where).values_list("index", "value", "child_id")
-    for index, value, child in rows if by_index else ():
-        hits[(index, value)].add(child)
-    return [{c for e in entries for c in hits.get(e, ())} for entries in wanted]
 
 
 def _child_records(child_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[LinkRecord]]:
@@ -215,11 +120,11 @@ class Matcher:
     def match(self, records: list[Entry]) -> list[Match]:
         """Decide each record's child. Each entry is (source record id, record, linkage form).
 
-        Candidates come from the exact keys (blocking_entries) first; a record the model
+        Candidates come from the exact keys (record_entries) first; a record the model
         would not link on those is looked up again under its error variants
         (variant_entries), so the common case opens no more children than it needs.
         """
-        found = candidate_children([blocking_entries(r) for _, r, _ in records])
+        found = candidate_children([record_entries(r) for _, r, _ in records])
         scored = self._candidates(records, found)
         matches = [self.decide(link, c) for (_, _, link), c in zip(records, scored, strict=True)]
         again = [n for n, m in enumerate(matches) if m.action != "link"]

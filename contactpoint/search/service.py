@@ -1,10 +1,11 @@
 """Search: find a child from criteria that meet the minimum, through the blind indexes only.
 
-The criteria become blind-index keys here, in the application (every error variant the
-linkage blocking allows: phonetic names, each part of a double-barrelled family name, the
-day/month swap); the database sees only truncated keyed digests. The children those keys
-find are scored in process with the active linkage model, as a feed record would be
-(contactpoint.linkage.realtime), and the answer is:
+The criteria become blind-index keys in the application (registry/candidates.py, which
+builds a feed record's too: every error variant the linkage blocking allows, phonetic
+names, each part of a double-barrelled family name, the day/month swap); the database sees
+only truncated keyed digests. The children those keys find are scored in process with the
+active linkage model, as a feed record would be (contactpoint.linkage.realtime), and the
+answer is:
 
 - nothing, with "no child matches closely enough: check or add a detail" (NO_MATCH),
   unless the best child's evidence is at least CONFIDENT_BITS; and nothing, with "too
@@ -42,15 +43,14 @@ from django.utils import timezone
 from contactpoint.access import throttle
 from contactpoint.access.permissions import Principal
 from contactpoint.audit import log as audit_log
-from contactpoint.lib import dates, names
 from contactpoint.lib.errors import Refusal
 from contactpoint.linkage import realtime, store
 from contactpoint.linkage.records import LinkRecord, from_canonical
 from contactpoint.linkage.scorer import Score
 from contactpoint.oversight.signals import Seen, signals
 from contactpoint.practice.models import Finding
-from contactpoint.registry import blind_index, shield_tags
-from contactpoint.registry.blind_index import Index
+from contactpoint.registry import shield_tags
+from contactpoint.registry.candidates import candidate_children, search_entries
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.golden import summaries
@@ -270,7 +270,7 @@ class Reached:
 def scored(criteria: Criteria) -> Reached:
     """Every active child the criteria's keys reach, scored (one query for the children,
     one for which are shielded, one for their keys, one for their records)."""
-    found = realtime.candidate_children([blocking_entries(criteria)])[0]
+    found = candidate_children([search_entries(criteria)])[0]
     rows = Child.objects.filter(id__in=list(found), status=Child.Status.ACTIVE).values_list(
         "id", "cpid"
     )
@@ -326,31 +326,6 @@ def chosen(
 def evidence(score: Score) -> float:
     """The bits of evidence the comparisons give, without the model's prior."""
     return sum(c.weight for c in score.contributions)
-
-
-def blocking_entries(criteria: Criteria) -> set[tuple[int, int]]:
-    """Every blind-index key the child could be under, given these criteria."""
-    entries: set[tuple[int, int]] = set()
-    for scheme in ("nhs_number", "upn"):
-        if value := getattr(criteria, scheme):
-            entries |= {(int(i), v) for i, v in blind_index.identifier_entries(scheme, value)}
-    if not criteria.family_name:
-        return entries
-    family_keys = names.family_name_keys(criteria.family_name)
-    for birth in dates.birth_date_variants(criteria.date_of_birth):
-        pairs = blind_index.name_entries(
-            criteria.given_name, criteria.family_name, birth, criteria.postcode
-        )
-        entries |= {(int(i), v) for i, v in pairs}
-    if criteria.district and criteria.postcode is None:
-        index = Index.DISTRICT_FAMILY
-        entries |= {
-            (int(index), blind_index.digest(index, criteria.district, k)) for k in family_keys
-        }
-    if criteria.district:  # a misspelt family name changes its keys; the place does not
-        for birth in dates.birth_date_variants(criteria.date_of_birth):
-            entries |= {(int(i), v) for i, v in blind_index.place_entries(birth, criteria.district)}
-    return entries
 
 
 def query_record(criteria: Criteria) -> LinkRecord:

@@ -10,12 +10,8 @@ from typing import Any
 import pytest
 
 from contactpoint.linkage import bulk
-from contactpoint.linkage.realtime import (
-    blocking_entries,
-    candidate_children,
-    variant_entries,
-)
 from contactpoint.linkage.records import from_canonical
+from contactpoint.registry.candidates import candidate_children, record_entries, variant_entries
 from contactpoint.registry.feeds import FeedRecord, RowParser
 from tests.linkage.scenarios import Registry, benefit, nhs
 from tests.support.feeds import AMELIA
@@ -91,7 +87,7 @@ def test_one_error_in_any_field_still_finds_the_child_in_real_time(feeds: Path) 
     amelia = registry.child("nhs_demographics", "N1").pk
     for error in ERRORS:
         record = wrong(error)
-        exact, more = blocking_entries(record), variant_entries(record)
+        exact, more = record_entries(record), variant_entries(record)
         found, by_exact = candidate_children([exact | more, exact])
         assert amelia in found, error
         assert (amelia not in by_exact) == (error in VARIANTS_NEEDED), error
@@ -104,7 +100,7 @@ def test_two_slips_with_the_postcode_right_find_the_child_by_the_variants(feeds:
     amelia = registry.child("nhs_demographics", "N1").pk
     for slips in SLIPS:
         record = slipped(slips)
-        exact, more = blocking_entries(record), variant_entries(record)
+        exact, more = record_entries(record), variant_entries(record)
         found, by_exact = candidate_children([exact | more, exact])
         assert amelia in found and amelia not in by_exact, slips
 
