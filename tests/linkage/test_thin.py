@@ -45,8 +45,7 @@ def match(record: FeedRecord) -> Match:
     return Matcher().match([(sr, record, from_feed(str(sr), record))])[0]
 
 
-@pytest.fixture
-def no_twins() -> None:
+def set_no_twins() -> None:
     """The active model holds that the population has no twins (its twin rule set aside,
     as a model trained across sources with none is stored)."""
     record = store.active().record
@@ -54,6 +53,11 @@ def no_twins() -> None:
     record.save(update_fields=["figures"])
     store._cache.clear()
     assert not store.active().twin_rule
+
+
+@pytest.fixture
+def no_twins() -> None:
+    set_no_twins()
 
 
 @pytest.fixture
@@ -99,6 +103,18 @@ def test_two_nameless_records_of_one_child_meet_where_no_twins_are(feeds: Path) 
     registry.load(NHS, [nameless("N1", nhs_number="", as_at="2026-11-01")])
     assert registry.child(NHS, "N1") == founded
     assert Child.objects.count() == 1
+
+
+def test_a_nameless_record_left_waiting_joins_the_child_a_later_one_founds(feeds: Path) -> None:
+    """The first file loads while twins may be (it waits); the model then holds that the
+    population has none, so the second file's nameless record founds a child, and the
+    load ends by matching the waiting one again: it joins."""
+    registry = Registry(feeds)
+    registry.load(CB, [nameless("CB1")])
+    assert registry.item(CB, "CB1").reason == "insufficient"
+    set_no_twins()
+    registry.load(NHS, [nameless("N1", nhs_number="", as_at="2026-11-01")])
+    assert registry.child(CB, "CB1") == registry.child(NHS, "N1")
 
 
 @pytest.mark.usefixtures("no_twins")
