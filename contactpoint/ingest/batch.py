@@ -24,7 +24,7 @@ from contactpoint.keystore import service as keys
 from contactpoint.keystore.index_key import derived_key
 from contactpoint.lib import crypto
 from contactpoint.linkage import decisions
-from contactpoint.linkage.realtime import SHIELD_FLOOR, Match, Matcher, too_thin
+from contactpoint.linkage.realtime import SHIELD_FLOOR, Match, Matcher, founds_alone, too_thin
 from contactpoint.linkage.records import LinkRecord, from_feed
 from contactpoint.linkage.scorer import probability
 from contactpoint.registry import children, golden, involvements, shield_tags
@@ -126,16 +126,21 @@ def check_row(
     return record, problems
 
 
-def founding_keys(record: FeedRecord, link: LinkRecord) -> list[tuple[str, str]]:
+def founding_keys(
+    record: FeedRecord, link: LinkRecord, twin_rule: bool | None = None
+) -> list[tuple[str, str]]:
     """What a new child can be founded on: a valid identifier, else a real given name,
     family name and date of birth; none, and the record waits for a person.
 
     A record too thin to match safely (realtime.too_thin) founds nothing, whatever
-    identifier it holds: without a date of birth, say, since every child has a date of
-    birth from a record that has one (retention archives by it).
+    identifier it holds, unless the matcher found no child near it (`twin_rule` given:
+    the model's) and it may found one alone (realtime.founds_alone): then on its names,
+    date of birth and postcode as it has them.
     """
     if too_thin(link):
-        return []
+        if twin_rule is None or not founds_alone(link, twin_rule):
+            return []
+        return [("thin", f"{link.given_name}|{link.family_name}|{link.dob}|{link.postcode}")]
     ids = [(s, v) for s in ("nhs_number", "upn") if (v := getattr(record, s))]
     if not ids and link.given_name and link.family_name and link.dob:
         ids = [("demographics", f"{link.given_name}|{link.family_name}|{link.dob}")]
@@ -289,7 +294,7 @@ class BatchLoader:
         """
         groups: dict[tuple[str, str], list[Item]] = {}
         for item in items:
-            ids = founding_keys(item.record, item.link)
+            ids = founding_keys(item.record, item.link, self.matcher.model.twin_rule)
             if not ids:
                 continue
             if known := next((k for k in ids if k in linked), None):

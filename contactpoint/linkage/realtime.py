@@ -9,11 +9,12 @@ active model (scorer.py); the best score per child decides (docs/linkage.md):
 - link when the best is at or above the upper threshold, no other child comes within
   MARGIN of it, and the pair is `eligible`: it does not look like twins (`twin_like`) and
   has no two different valid identifiers (those always need a person); a record too thin
-  to match safely (`too_thin`) only when no other child even reaches the review band;
+  to match safely (`too_thin`) only when no other child even reaches the review band, and
+  one without a date of birth only to a child of the same given name (`same_given_name`);
 - review when the best is between the thresholds, or is not eligible, or a runner-up is
   within MARGIN, or two eligible children score above the upper threshold; a record too
-  thin to match safely that is not linked always waits (reason `insufficient`), since it
-  must never found a child;
+  thin to match safely that is not linked waits (reason `insufficient`), unless no child
+  reaches the review band and it may found a child alone (`founds_alone`);
 - hold, treated as shielded, when any shielded or sealed child scores above SHIELD_FLOOR
   and the record is not linked to that very child;
 - otherwise a new child.
@@ -199,7 +200,9 @@ class Matcher:
             )
         if chosen is not None:
             return Match("link", chosen, weight=weight)
-        if thin:  # never a new child: a person decides, from whatever its fields found
+        alone = best is None or best.score.weight < lower
+        if thin and not (alone and founds_alone(link, rule)):
+            # A person decides, from whatever its fields found.
             return Match(
                 "review",
                 reason="insufficient",
@@ -207,7 +210,7 @@ class Matcher:
                 candidates=ranked[:KEEP],
                 refused_as_twins=twins,
             )
-        if best is None or best.score.weight < lower:
+        if alone:
             # Kept so that a sensitive record can shield every child it might be.
             near = [c for c in ranked if c.score.weight > SHIELD_FLOOR][:KEEP]
             return Match("new", weight=weight, candidates=near, refused_as_twins=twins)
@@ -225,6 +228,29 @@ def too_thin(link: LinkRecord) -> bool:
     return link.dob is None or (link.given_name is None and not identified)
 
 
+def founds_alone(link: LinkRecord, twin_rule: bool = True) -> bool:
+    """Whether a record too thin to match safely may still found a child of its own when
+    no child comes near it (none reaches the review band), so that the next thin record of
+    the same child has one to meet: a date of birth and a family name but no given name,
+    where the population holds no twins (the model's twin rule set aside): the birth date
+    tells brothers and sisters apart, as only twins share one. Never a record without a
+    date of birth: every child has one (retention archives by it). A child founded so has
+    no given name until a fuller record joins it (docs/linkage.md).
+    """
+    return link.family_name is not None and link.dob is not None and not twin_rule
+
+
+def same_given_name(left: LinkRecord, right: LinkRecord) -> bool:
+    """Whether two given names are one name as a slip spells it: both known and at most
+    `edits_allowed` edits apart. Not a nickname, not an initial: without a date of birth
+    the given name is all that tells a child from a sister ("Mia" beside "Amelia")."""
+    a, b = left.given_name, right.given_name
+    if a is None or b is None:
+        return False
+    distance = jellyfish.damerau_levenshtein_distance(a, b)
+    return bool(distance <= edits_allowed(min(len(a), len(b))))
+
+
 def tells_apart(link: LinkRecord, twin_rule: bool = True) -> bool:
     """Whether a record carries anything that tells brothers and sisters apart, so that
     the model may link it: an identifier, or a given name, or, where the population holds
@@ -237,10 +263,15 @@ def tells_apart(link: LinkRecord, twin_rule: bool = True) -> bool:
 
 
 def eligible_child(link: LinkRecord, candidate: Candidate, twin_rule: bool = True) -> bool:
-    """`eligible` against the candidate's best record, and not twin-like with any of its
-    records: once one twin's record has joined a child by mistake, the other twin's records
-    would score best against it and follow."""
+    """`eligible` against the candidate's best record, not twin-like with any of its
+    records (once one twin's record has joined a child by mistake, the other twin's records
+    would score best against it and follow), and, for a record without a date of birth, an
+    identifier in common or the same given name."""
     if not eligible(link, candidate.record, candidate.score, twin_rule):
+        return False
+    if link.dob is None and not (
+        shares_identifier(link, candidate.record) or same_given_name(link, candidate.record)
+    ):
         return False
     return not (twin_rule and any(twin_like(link, r) for r in candidate.records))
 
@@ -292,10 +323,15 @@ def twin_like(left: LinkRecord, right: LinkRecord) -> bool:
         left.postcode_district != right.postcode_district
     ):
         return False
-    for scheme in ("nhs_number", "upn"):
-        if getattr(left, scheme) is not None and getattr(left, scheme) == getattr(right, scheme):
-            return False
-    return different_given_names(left, right)
+    return not shares_identifier(left, right) and different_given_names(left, right)
+
+
+def shares_identifier(left: LinkRecord, right: LinkRecord) -> bool:
+    """Whether two records carry the same NHS number or UPN."""
+    return any(
+        getattr(left, s) is not None and getattr(left, s) == getattr(right, s)
+        for s in ("nhs_number", "upn")
+    )
 
 
 LONG_NAME = 5  # letters from which a given name may be two edits from its misspelling

@@ -1,6 +1,8 @@
 """Records too thin to match safely: linked only when the model is sure, otherwise waiting
-for a person as `insufficient`, never founding a child; and no waiting record carries a
-reason it does not have (a `review_band` item with no candidates)."""
+for a person as `insufficient`; founding a child only where nothing is near and the record
+tells brothers and sisters apart (a birth date where the population holds no twins); and
+no waiting record carries a reason it does not have (a `review_band` item with no
+candidates)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Any
 import pytest
 
 from contactpoint.ingest.batch import founding_keys
-from contactpoint.linkage import review
+from contactpoint.linkage import review, store
 from contactpoint.linkage.decisions import waiting_reason
 from contactpoint.linkage.models import ReviewItem
 from contactpoint.linkage.realtime import Match, Matcher, tells_apart, too_thin
@@ -43,6 +45,21 @@ def match(record: FeedRecord) -> Match:
     return Matcher().match([(sr, record, from_feed(str(sr), record))])[0]
 
 
+def set_no_twins() -> None:
+    """The active model holds that the population has no twins (its twin rule set aside,
+    as a model trained across sources with none is stored)."""
+    record = store.active().record
+    record.figures = {**(record.figures or {}), "twin_rule": False}
+    record.save(update_fields=["figures"])
+    store._cache.clear()
+    assert not store.active().twin_rule
+
+
+@pytest.fixture
+def no_twins() -> None:
+    set_no_twins()
+
+
 @pytest.fixture
 def amelia(feeds: Path) -> uuid.UUID:
     registry = Registry(feeds)
@@ -67,12 +84,74 @@ def test_a_thin_record_never_founds_a_child() -> None:
     assert founding_keys(full, from_feed("a", full)) == [("nhs_number", full.nhs_number)]
 
 
+def test_a_nameless_record_founds_a_child_alone_only_where_no_twins_are() -> None:
+    nameless_dated = feed(nameless("CB1"))
+    link = from_feed("a", nameless_dated)
+    assert founding_keys(nameless_dated, link, twin_rule=True) == []
+    assert founding_keys(nameless_dated, link, twin_rule=False) != []
+    undated = feed(nameless("CB1"), date_of_birth=None)
+    assert founding_keys(undated, from_feed("a", undated), twin_rule=False) == []
+
+
+@pytest.mark.usefixtures("no_twins")
+def test_two_nameless_records_of_one_child_meet_where_no_twins_are(feeds: Path) -> None:
+    """Neither has a given name: the first founds a child, as nothing is near it, and the
+    second, from another system, joins it (they used to wait apart, never meeting)."""
+    registry = Registry(feeds)
+    registry.load(CB, [nameless("CB1")])
+    founded = registry.child(CB, "CB1")
+    registry.load(NHS, [nameless("N1", nhs_number="", as_at="2026-11-01")])
+    assert registry.child(NHS, "N1") == founded
+    assert Child.objects.count() == 1
+
+
+def test_a_nameless_record_left_waiting_joins_the_child_a_later_one_founds(feeds: Path) -> None:
+    """The first file loads while twins may be (it waits); the model then holds that the
+    population has none, so the second file's nameless record founds a child, and the
+    load ends by matching the waiting one again: it joins."""
+    registry = Registry(feeds)
+    registry.load(CB, [nameless("CB1")])
+    assert registry.item(CB, "CB1").reason == "insufficient"
+    set_no_twins()
+    registry.load(NHS, [nameless("N1", nhs_number="", as_at="2026-11-01")])
+    assert registry.child(CB, "CB1") == registry.child(NHS, "N1")
+
+
+@pytest.mark.usefixtures("no_twins")
+def test_a_brothers_nameless_record_does_not_join_the_nameless_child(feeds: Path) -> None:
+    """Same family name and home, another birth date: his own child, never hers."""
+    registry = Registry(feeds)
+    registry.load(CB, [nameless("CB1")])
+    registry.load(NHS, [nameless("N1", nhs_number="", date_of_birth="2017-08-14")])
+    assert registry.child(NHS, "N1") != registry.child(CB, "CB1")
+
+
+def test_nameless_records_wait_apart_where_twins_may_be(feeds: Path) -> None:
+    registry = Registry(feeds)
+    registry.load(CB, [nameless("CB1")])
+    registry.load(NHS, [nameless("N1", nhs_number="")])
+    assert registry.item(CB, "CB1").reason == registry.item(NHS, "N1").reason == "insufficient"
+    assert not Child.objects.exists()
+
+
 def test_a_thin_record_is_linked_when_the_model_is_sure(amelia: uuid.UUID) -> None:
     # No birth date, no NHS number: her names, postcode and sex, and no other child near.
     found = match(feed(benefit("CB1"), date_of_birth=None))
     assert (found.action, found.child_id) == ("link", amelia)
     found = match(feed(nhs("N9"), date_of_birth=None))  # with her NHS number
     assert (found.action, found.child_id) == ("link", amelia)
+
+
+def test_a_sisters_record_without_a_birth_date_does_not_join_through_a_nickname(
+    amelia: uuid.UUID,
+) -> None:
+    """ "Mia" is a nickname of "Amelia", and a sister's name: with no birth date to tell
+    them apart, only the same given name (or a slip of it) links."""
+    found = match(feed(benefit("CB1", given_name="Mia"), date_of_birth=None))
+    assert found.action == "review" and found.reason == "insufficient"
+    assert [c.child_id for c in found.candidates] == [amelia]
+    slipped = match(feed(benefit("CB2", given_name="Amleia"), date_of_birth=None))
+    assert (slipped.action, slipped.child_id) == ("link", amelia)
 
 
 def test_a_record_with_no_birth_date_and_no_given_name_is_never_linked(
