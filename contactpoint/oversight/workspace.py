@@ -83,7 +83,7 @@ class History:
 
     events: list[Event]
     users: dict[str, User]  # by principal ("user:<id>")
-    cpids: dict[uuid.UUID, str]  # by internal child id
+    cpids: dict[int, str]  # the child's contactpoint ID by event index (their sealed ids)
     before: int | None  # the `before` of the next (older) page, None on the last
 
 
@@ -196,8 +196,8 @@ def child_history(
         actor.principal, CHILD_HISTORY_READ, child_id=child.pk, details={"before": before}
     )
     audit_log.append(entry)
-    events = Event.objects.filter(child_id__in=_merged_into(child), organisation_id=organisation)
-    return child, _history(events, before, limit)
+    events = audit_log.about_children(Event.objects.all(), _merged_into(child))
+    return child, _history(events.filter(organisation_id=organisation), before, limit)
 
 
 def suspend(actor: Actor, user_id: uuid.UUID, reason: str) -> User:
@@ -286,12 +286,12 @@ def _history(events: QuerySet[Event], before: int | None, limit: int) -> History
         events = events.filter(index__lt=before)
     rows = list(events.order_by("-index")[: limit + 1])
     page, more = rows[:limit], len(rows) > limit
-    children = {e.child_id for e in page if e.child_id is not None}
-    cpids = dict(Child.objects.filter(pk__in=children).values_list("pk", "cpid_id"))
+    children = audit_log.children_of(page)
+    cpids = dict(Child.objects.filter(pk__in=children.values()).values_list("pk", "cpid_id"))
     return History(
         events=page,
         users=_users(e.principal for e in page),
-        cpids=cpids,
+        cpids={index: cpids[child] for index, child in children.items() if child in cpids},
         before=page[-1].index if more and page else None,
     )
 

@@ -20,6 +20,7 @@ from contactpoint.linkage.models import DecisionNote, LinkDecision, ReviewItem
 from contactpoint.registry.models import Child
 from tests.actors import Actors, signed_in
 from tests.conftest import ORGANISATIONS
+from tests.events import about
 from tests.functional.test_audit_fail_closed import audit_store_broken
 from tests.linkage.scenarios import Registry, isla, misspelt, nameless, nhs, ola, snapshot
 
@@ -327,7 +328,7 @@ def test_a_shielded_candidate_is_withheld_and_cannot_be_decided_on_the_web(
         assert answer.status_code == 400 and "Isla" not in text(answer)
     assert snapshot() == before
     # Opened as `review show` opens it: audited, the shielded candidate withheld.
-    assert Event.objects.filter(action="linkage:review:show", child_id=shielded.pk).exists()
+    assert about(shielded.pk).filter(action="linkage:review:show").exists()
 
 
 def test_an_unknown_item_is_not_found(actors: Actors) -> None:
