@@ -190,7 +190,7 @@ def store(
             open_one.reason = alert.reason
             open_one.count = alert.count
             open_one.child_ids = sorted(set(open_one.child_ids) | set(children))
-            open_one.save(update_fields=["last_day", "reason", "count", "child_ids"])
+            open_one.save(update_fields=["last_day", "reason", "count", "children"])
             continue
         new.append(
             MisuseAlert(

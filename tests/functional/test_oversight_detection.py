@@ -202,6 +202,11 @@ def test_the_job_raises_an_alert_for_the_users_privacy_officer_and_emails_them(
     assert surname.organisation_id == actors.school_a.pk
     assert (surname.first_day, surname.last_day, surname.status) == (DAY, DAY, "open")
     assert surname.child_ids == [str(relative)]
+    # Stored sealed: the alerts' rows, read without keys, do not name the child.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT * FROM oversight_misusealert")
+        stored = " ".join(str(v) for row in cursor.fetchall() for v in row)
+    assert str(relative) not in stored and relative.hex not in stored
     assert "sharing their surname" in surname.reason
     # One e-mail to the school's privacy officer, saying how many and nothing else.
     (sent,) = mail.outbox
