@@ -296,16 +296,16 @@ def children_of(events: Iterable[Event]) -> dict[int, uuid.UUID]:
     """The child each event is about, by the event's index, opening their sealed bodies
     (one key-store read for all their months). Events without a child, and those whose
     month was shredded, are not in it."""
-    named = [e for e in events if e.child_tag is not None and e.sealed is not None]
+    named = [e for e in events if e.child_tag is not None]
     owners = {e.period: period_owner(e.period) for e in named}
     found = keystore.data_keys(list(set(owners.values()))) if owners else {}
     children = {}
     for event in named:
-        key = found.get(owners[event.period])
-        if key is None:
+        key, sealed = found.get(owners[event.period]), event.sealed
+        if key is None or sealed is None:
             continue
         try:
-            child = open_body(key, event.index, bytes(event.sealed)).child
+            child = open_body(key, event.index, bytes(sealed)).child
         except (crypto.DecryptionError, ValueError, KeyError, TypeError):
             continue  # forged or moved: `contactpoint audit verify` says so
         if child is not None:

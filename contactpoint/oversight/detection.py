@@ -192,20 +192,19 @@ def store(
             open_one.child_ids = sorted(set(open_one.child_ids) | set(children))
             open_one.save(update_fields=["last_day", "reason", "count", "children"])
             continue
-        new.append(
-            MisuseAlert(
-                id=uuid.uuid4(),
-                kind=alert.kind.value,
-                principal=alert.principal,
-                organisation_id=alert.organisation_id,
-                first_day=alert.day,
-                last_day=alert.day,
-                raised_at=now,
-                reason=alert.reason,
-                child_ids=children,
-                count=alert.count,
-            )
+        made = MisuseAlert(
+            id=uuid.uuid4(),
+            kind=alert.kind.value,
+            principal=alert.principal,
+            organisation_id=alert.organisation_id,
+            first_day=alert.day,
+            last_day=alert.day,
+            raised_at=now,
+            reason=alert.reason,
+            count=alert.count,
         )
+        made.child_ids = children  # sealed under the alert's own key
+        new.append(made)
     MisuseAlert.objects.bulk_create(new)
     return new
 

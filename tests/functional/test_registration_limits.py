@@ -22,7 +22,7 @@ from contactpoint.practice.registration import NOT_OURS, ROLES_BY_KIND
 from contactpoint.registry.models import Child, Involvement, Organisation
 from tests.actors import Actors, signed_in
 from tests.children import PEOPLE, at, found, load_children, one_at
-from tests.events import details_of
+from tests.events import about, details_of
 from tests.functional.test_api import Caller, machine
 
 if TYPE_CHECKING:
@@ -69,11 +69,7 @@ def refusals(user_or_principal: User | str, child: Child) -> list[Event]:
     principal = (
         user_or_principal if isinstance(user_or_principal, str) else f"user:{user_or_principal.pk}"
     )
-    return list(
-        Event.objects.filter(
-            action=REGISTER, outcome="refused", principal=principal, child_id=child.pk
-        )
-    )
+    return list(about(child.pk).filter(action=REGISTER, outcome="refused", principal=principal))
 
 
 # Roles by organisation kind -----------------------------------------------------------------

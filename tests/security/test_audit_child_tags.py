@@ -76,7 +76,8 @@ def test_an_event_names_its_child_by_a_tag_and_seals_its_id() -> None:
         assert not any(child.bytes in v for row in rows for v in row if isinstance(v, bytes))
     # Found by its tag, which needs the index key; the id is opened from the sealed body.
     (found,) = about(SHIELDED)
-    assert bytes(found.child_tag) == log.child_tag(SHIELDED) and len(found.child_tag) == 16
+    assert found.child_tag is not None and len(found.child_tag) == 16
+    assert bytes(found.child_tag) == log.child_tag(SHIELDED)
     assert found.child_id == SHIELDED
     assert log.child_tag(SHIELDED) != log.child_tag(OTHER)
     events = list(Event.objects.order_by("index"))
