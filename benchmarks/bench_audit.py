@@ -2,7 +2,8 @@
 serialised on the log's head), the latency of one append, `verify`'s speed, and the two
 questions asked per child (by its keyed tag, ADR 0012): a family's "who looked" (the
 subject-access history) and the privacy officer's history of one child (a page of up to
-100 events, each event's sealed child opened to show its contactpoint ID).
+100 events). A user's history also opens each event's sealed child (one key-store read a
+page), timed apart ("user history").
 
 Appends sign a checkpoint in their own transaction once the last is 10 s old
 (CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS); the times below include those. Works on a fresh
@@ -72,7 +73,7 @@ def timed_appends(count: int) -> list[float]:
 
 def per_child() -> tuple[list[float], list[float], int]:
     """Milliseconds of a family's "who looked" and of an officer's child history, for each
-    of ASKED children, and how many events each found."""
+    of ASKED children, and how many events each found (see user_histories)."""
     from contactpoint.audit import log
     from contactpoint.audit.models import Event
     from contactpoint.oversight import workspace
@@ -84,11 +85,28 @@ def per_child() -> tuple[list[float], list[float], int]:
         found = len(subject_access_history.looks(child))
         families.append((time.perf_counter() - started) * 1000)
         started = time.perf_counter()
+        # As workspace.child_history reads it: by tag, each event's child known by its tag.
         events = log.about_children(Event.objects.all(), {child}).filter(organisation_id=1)
-        page = workspace._history(events, None, workspace.HISTORY_LIMIT)
+        known = {log.child_tag(child): child}
+        page = workspace._history(events, None, workspace.HISTORY_LIMIT, known)
         officers.append((time.perf_counter() - started) * 1000)
         assert len(page.events) == found and len(page.cpids) == 0  # no registry rows here
     return families, officers, found
+
+
+def user_histories() -> tuple[list[float], int]:
+    """Milliseconds of an officer's page of a user's history, for each of the 50 users, each
+    event's child opened; and the events on a page."""
+    from contactpoint.audit.models import Event
+    from contactpoint.oversight import workspace
+
+    times, shown = [], 0
+    for user in range(50):
+        started = time.perf_counter()
+        events = Event.objects.filter(principal=f"user:bench-{user}", organisation_id=1)
+        shown = len(workspace._history(events, None, workspace.HISTORY_LIMIT).events)
+        times.append((time.perf_counter() - started) * 1000)
+    return times, shown
 
 
 def _worker(seconds: float, start: Any, out: Any) -> None:
@@ -140,6 +158,7 @@ def main() -> int:
 
         times = timed_appends(args.events)
         families, officers, each = per_child()
+        users, shown = user_histories()
         one = throughput(1, args.seconds)
         many = throughput(args.workers, args.seconds)
         started = time.perf_counter()
@@ -161,6 +180,10 @@ def main() -> int:
         f"{percentile(families, 0.5):.2f} ms, p95 {percentile(families, 0.95):.2f} ms; "
         f"officer's history p50 {percentile(officers, 0.5):.2f} ms, "
         f"p95 {percentile(officers, 0.95):.2f} ms ({ASKED} children)"
+    )
+    print(
+        f"user history: a page of {shown} events, p50 {percentile(users, 0.5):.2f} ms, "
+        f"p95 {percentile(users, 0.95):.2f} ms (50 users)"
     )
     print(f"sustained: {one:,.0f} events/s with 1 process, {many:,.0f} with {args.workers}")
     print(f"signed:    {signed:,} checkpoints on appends (at most one each 10 s of appending)")

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -196,8 +196,12 @@ def child_history(
         actor.principal, CHILD_HISTORY_READ, child_id=child.pk, details={"before": before}
     )
     audit_log.append(entry)
-    events = audit_log.about_children(Event.objects.all(), _merged_into(child))
-    return child, _history(events.filter(organisation_id=organisation), before, limit)
+    merged = _merged_into(child)
+    events = audit_log.about_children(Event.objects.all(), merged).filter(
+        organisation_id=organisation
+    )
+    known = {audit_log.child_tag(c): c for c in merged}
+    return child, _history(events, before, limit, known)
 
 
 def suspend(actor: Actor, user_id: uuid.UUID, reason: str) -> User:
@@ -281,12 +285,23 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-def _history(events: QuerySet[Event], before: int | None, limit: int) -> History:
+def _history(
+    events: QuerySet[Event],
+    before: int | None,
+    limit: int,
+    known: Mapping[bytes, uuid.UUID] | None = None,
+) -> History:
+    """A page of events, newest first. Each event's child is `known` by its tag (a child's
+    history asked for by tag), or else opened from the events' sealed bodies."""
     if before is not None:
         events = events.filter(index__lt=before)
     rows = list(events.order_by("-index")[: limit + 1])
     page, more = rows[:limit], len(rows) > limit
-    children = audit_log.children_of(page)
+    if known is None:
+        children = audit_log.children_of(page)
+    else:
+        tags = {e.index: bytes(e.child_tag) for e in page if e.child_tag is not None}
+        children = {i: known[t] for i, t in tags.items() if t in known}
     cpids = dict(Child.objects.filter(pk__in=children.values()).values_list("pk", "cpid_id"))
     return History(
         events=page,
