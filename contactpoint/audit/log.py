@@ -12,6 +12,12 @@ Each new checkpoint is also appended to a file outside the database (`outside_pa
 pushed to the witness service (contactpoint.audit.push), so that a database cut short or
 restored from an old copy cannot quietly rewrite history (`contactpoint audit verify`
 checks the log against both).
+
+An event names its child only by `child_tag`, a keyed digest of the child's internal id
+(`child_tag`, under a key derived from the index root key); the id itself is sealed with
+the salt and the details. "The events about child X" is one indexed look-up of X's tag
+(`about_children`); whoever must show which child an event was about opens its sealed
+body (`children_of`), as the privacy officer's pages do (ADR 0012).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ import json
 import os
 import threading
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +37,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from contactpoint import config
@@ -38,11 +45,14 @@ from contactpoint.audit import checkpoint as notes
 from contactpoint.audit import keys, merkle
 from contactpoint.audit.models import Checkpoint, Event, Head
 from contactpoint.keystore import service as keystore
+from contactpoint.keystore.index_key import derived_key
 from contactpoint.lib import crypto
 
 SALT_BYTES = 32
 ALLOWED, REFUSED = Event.Outcome.ALLOWED.value, Event.Outcome.REFUSED.value
 _PERIOD_NAMESPACE = uuid.UUID("5b0c6d8e-7f3a-4c1e-9a52-3d7c0f1e2a94")
+CHILD_KEY = "audit-child/v1"  # derived from the index root key: the events' child tags
+TAG_BYTES = 16
 
 
 class Who(Protocol):
@@ -177,15 +187,14 @@ def _append(head: Head, entry: Entry, now: dt.datetime, key: bytes) -> Event:
         role=entry.role,
         organisation_id=entry.organisation_id,
         purpose=entry.purpose,
-        child_id=entry.child_id,
+        child_tag=child_tag(entry.child_id) if entry.child_id else None,
         request_id=entry.request_id,
         signals=entry.signals,
         period=period,
     )
     details = dict(entry.details)
-    event.commitment = commitment(salt, event, details)
-    body = json.dumps({"salt": base64.b64encode(salt).decode(), "details": details})
-    event.sealed = crypto.seal(key, body.encode(), sealed_context(index))
+    event.commitment = commitment(salt, event, entry.child_id, details)
+    event.sealed = seal_body(key, index, Body(salt, details, entry.child_id))
     frontier = stored_frontier(head).append(merkle.leaf_hash(event.commitment))
     head.size, head.root = frontier.size, frontier.root()
     head.frontier = b"".join(frontier.hashes)
@@ -206,14 +215,17 @@ def stored_frontier(head: Head) -> merkle.Frontier:
     return merkle.Frontier(head.size, tuple(raw[i : i + size] for i in range(0, len(raw), size)))
 
 
-def commitment(salt: bytes, event: Event, details: Mapping[str, Any]) -> bytes:
+def commitment(
+    salt: bytes, event: Event, child: uuid.UUID | None, details: Mapping[str, Any]
+) -> bytes:
     """SHA-256 of the salt and the event's canonical form: the leaf's data. The salt stays
     sealed, so the commitment cannot be tested against guessed events."""
-    return hashlib.sha256(salt + canonical(event, details)).digest()
+    return hashlib.sha256(salt + canonical(event, child, details)).digest()
 
 
-def canonical(event: Event, details: Mapping[str, Any]) -> bytes:
-    """The event as one deterministic JSON text: every column and the details."""
+def canonical(event: Event, child: uuid.UUID | None, details: Mapping[str, Any]) -> bytes:
+    """The event as one deterministic JSON text: every column but the child's tag, the
+    child's id in its place (the tag is computed from it), and the details."""
     doc = {
         "v": 1,
         "index": event.index,
@@ -224,7 +236,7 @@ def canonical(event: Event, details: Mapping[str, Any]) -> bytes:
         "role": event.role,
         "organisation": event.organisation_id,
         "purpose": event.purpose,
-        "child": str(event.child_id) if event.child_id else None,
+        "child": str(child) if child else None,
         "request": event.request_id,
         "period": event.period,
         "details": details,
@@ -237,6 +249,68 @@ def canonical(event: Event, details: Mapping[str, Any]) -> bytes:
 def sealed_context(index: int) -> bytes:
     # Binds sealed details to their place in the log: moved to another row, they won't open.
     return f"contactpoint/audit/v1|{index}".encode()
+
+
+@dataclass(frozen=True)
+class Body:
+    """What an event seals: the commitment's salt, the details, and the child's id."""
+
+    salt: bytes
+    details: dict[str, Any]
+    child: uuid.UUID | None
+
+
+def seal_body(key: bytes, index: int, body: Body) -> bytes:
+    doc: dict[str, Any] = {"salt": base64.b64encode(body.salt).decode(), "details": body.details}
+    if body.child is not None:
+        doc["child"] = str(body.child)
+    return crypto.seal(key, json.dumps(doc).encode(), sealed_context(index))
+
+
+def open_body(key: bytes, index: int, sealed: bytes) -> Body:
+    """The sealed body of the event at `index`.
+
+    Raises:
+        crypto.DecryptionError: it does not open there (forged, or moved from elsewhere).
+        ValueError, KeyError, TypeError: it opens but is not an event's body.
+    """
+    doc = json.loads(crypto.open_sealed(key, sealed, sealed_context(index)))
+    child = doc.get("child")
+    return Body(base64.b64decode(doc["salt"]), doc["details"], uuid.UUID(child) if child else None)
+
+
+def child_tag(child_id: uuid.UUID) -> bytes:
+    """The keyed digest an event names its child by: the first 128 bits of HMAC-SHA256 of
+    the child's internal id under a key derived from the index root key. Without that key
+    a tag says nothing of which child it is, and it joins no other table's tag (each has
+    its own derived key)."""
+    return crypto.keyed_digest(derived_key(CHILD_KEY), child_id.bytes)[:TAG_BYTES]
+
+
+def about_children(events: QuerySet[Event], child_ids: Iterable[uuid.UUID]) -> QuerySet[Event]:
+    """These events narrowed to those about any of these children (one indexed look-up)."""
+    return events.filter(child_tag__in=[child_tag(c) for c in set(child_ids)])
+
+
+def children_of(events: Iterable[Event]) -> dict[int, uuid.UUID]:
+    """The child each event is about, by the event's index, opening their sealed bodies
+    (one key-store read for all their months). Events without a child, and those whose
+    month was shredded, are not in it."""
+    named = [e for e in events if e.child_tag is not None]
+    owners = {e.period: period_owner(e.period) for e in named}
+    found = keystore.data_keys(list(set(owners.values()))) if owners else {}
+    children = {}
+    for event in named:
+        key, sealed = found.get(owners[event.period]), event.sealed
+        if key is None or sealed is None:
+            continue
+        try:
+            child = open_body(key, event.index, bytes(sealed)).child
+        except (crypto.DecryptionError, ValueError, KeyError, TypeError):
+            continue  # forged or moved: `contactpoint audit verify` says so
+        if child is not None:
+            children[event.index] = child
+    return children
 
 
 def period_key(period: str) -> bytes:

@@ -2,10 +2,11 @@
 signed checkpoints (docs/audit.md).
 
 An event's columns are what oversight queries (who, role, organisation, action, outcome,
-which child by internal id, when); what else it records (the fields shown) is sealed under
-the month's audit key. The leaf is a salted commitment to all of it: the salt is sealed
-too, so the commitment says nothing about a low-entropy event, and destroying the month's
-key (crypto-shredding) leaves every proof intact.
+when, and which child by a keyed tag of its internal id); what else it records (the child's
+id, the fields shown) is sealed under the month's audit key. The leaf is a salted
+commitment to all of it: the salt is sealed too, so the commitment says nothing about a
+low-entropy event, and destroying the month's key (crypto-shredding) leaves every proof
+intact.
 """
 
 from __future__ import annotations
@@ -32,7 +33,9 @@ class Event(models.Model):
     role = models.CharField(max_length=40, blank=True)
     organisation_id = models.BigIntegerField(null=True, db_index=True)
     purpose = models.CharField(max_length=40, blank=True)
-    child_id = models.UUIDField(null=True, db_index=True)  # internal id, never a name
+    # HMAC of the child's internal id under an index-derived key (log.child_tag), never the
+    # id: a stolen database does not say which child's shielding or emergency access it was.
+    child_tag = models.BinaryField(max_length=16, null=True, db_index=True)
     request_id = models.CharField(max_length=64, blank=True)
     # What the application knew of the child when it wrote the event, for misuse detection
     # (contactpoint.oversight.signals): e.g. "involved,same_surname". Never a value.
@@ -40,6 +43,14 @@ class Event(models.Model):
     period = models.CharField(max_length=7)  # YYYY-MM: the audit key `sealed` is under
     sealed = models.BinaryField(null=True)  # salt and details; None once shredded
     commitment = models.BinaryField()  # SHA-256(salt || canonical event): the leaf's data
+
+    @property
+    def child_id(self) -> uuid.UUID | None:
+        """The child the event is about, its sealed body opened (a key-store read each
+        time: for many events, log.children_of opens them together)."""
+        from contactpoint.audit.log import children_of
+
+        return children_of([self]).get(self.index)
 
 
 class Head(models.Model):

@@ -1,8 +1,10 @@
 """Check the whole audit log against its checkpoints, and say exactly what is wrong.
 
 Reads every event in index order once and checks, for each: that no index is missing, that
-its sealed details open where they are (they are bound to their index), and that its
-columns and details still match the commitment that is its leaf. It rebuilds the tree as
+its sealed details open where they are (they are bound to their index), that its columns,
+details and sealed child still match the commitment that is its leaf, and that its child
+tag is the tag of that child (so an event cannot be moved out of, or into, a child's
+history unseen). It rebuilds the tree as
 it goes and compares the root at each checkpoint's size with the signed one, so an event
 changed, removed, moved or inserted before a checkpoint, and a tail cut off after one,
 show. Checkpoints held outside the database (the log's own file, the witness service's,
@@ -26,10 +28,8 @@ are counted apart, and their leaves still prove the tree.
 
 from __future__ import annotations
 
-import base64
 import bisect
 import datetime as dt
-import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -57,7 +57,7 @@ COLUMNS = (
     "role",
     "organisation_id",
     "purpose",
-    "child_id",
+    "child_tag",
     "request_id",
     "period",
     "sealed",
@@ -354,18 +354,23 @@ def _check_event(row: Event, keys_of: dict[str, bytes | None], report: Report) -
         report.problems.append(f"event {row.index:,} has lost its sealed details")
         return
     try:
-        body = json.loads(crypto.open_sealed(key, bytes(row.sealed), log.sealed_context(row.index)))
-        salt = base64.b64decode(body["salt"])
-        details = body["details"]
+        body = log.open_body(key, row.index, bytes(row.sealed))
     except (crypto.DecryptionError, ValueError, KeyError, TypeError):
         report.problems.append(
             f"event {row.index:,}: its sealed details do not open at this place in the log "
             "(forged, or moved from another place)"
         )
         return
-    if log.commitment(salt, row, details) != bytes(row.commitment):
+    if log.commitment(body.salt, row, body.child, body.details) != bytes(row.commitment):
         report.problems.append(
             f"event {row.index:,} does not match its commitment: changed after it was written"
+        )
+        return
+    tag = bytes(row.child_tag) if row.child_tag is not None else None
+    if tag != (log.child_tag(body.child) if body.child else None):
+        report.problems.append(
+            f"event {row.index:,}: its child tag is not the tag of the child it was written "
+            "about (moved into or out of a child's history)"
         )
 
 

@@ -47,7 +47,9 @@ class Access:
     organisation_id: int | None
     action: str
     outcome: str = ALLOWED
-    child_id: UUID | None = None  # internal id
+    # The child, as the rules compare children: in detection the event's child tag as a
+    # UUID (a pseudonym: contactpoint.oversight.detection.accesses), never shown.
+    child_id: UUID | None = None
     request_id: str = ""  # groups the events of one search
     same_surname: bool = False  # the child's family name is the user's
     same_address: bool = False  # the child's postcode is the user's home postcode

@@ -7,6 +7,10 @@ row is written in the same transaction as its alerts, so a run that fails leaves
 and the next one judges the day again, and a second run of a judged day changes nothing.
 Days missed (the job did not run) are caught up, oldest first, up to CATCH_UP_DAYS.
 
+The rules compare children by the audit events' child tags (each as a UUID), never their
+ids: only the children of the alerts found are opened, from one sealed event each, for the
+privacy officer (the alert keeps them sealed under a key of its own).
+
 Every emergency access already raised an immediate alert and a review task of its own
 (contactpoint.practice.emergency), so the emergency_access rule's findings are not put in
 the misuse queue a second time.
@@ -18,12 +22,13 @@ import datetime as dt
 import logging
 import uuid
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
+from django.db.models import Min
 from django.utils import timezone
 
 from contactpoint.access.users import privacy_officers_of
@@ -49,7 +54,7 @@ _FIELDS = (
     "organisation_id",
     "action",
     "outcome",
-    "child_id",
+    "child_tag",
     "request_id",
     "signals",
 )
@@ -99,7 +104,8 @@ def judge(day: dt.date, now: dt.datetime) -> Judged:
     ends = _start(day + dt.timedelta(days=1))
     seen = Event.objects.filter(at__gte=_start(day), at__lt=ends).exclude(principal="").count()
     with transaction.atomic():
-        queued = store([a for a in found if a.kind not in NOT_QUEUED], now)
+        kept = [a for a in found if a.kind not in NOT_QUEUED]
+        queued = store(kept, now, children_named(kept, since, until))
         details = {"day": day.isoformat(), "alerts": len(found), "queued": len(queued)}
         audit_log.append(audit_log.entry(None, RUN, details=details))
         DetectionRun.objects.create(day=day, ran_at=now, accesses=seen, alerts=len(found))
@@ -137,7 +143,7 @@ def accesses(since: dt.datetime, until: dt.datetime) -> Iterator[activity.Access
             organisation_id=org,
             action=action,
             outcome=outcome,
-            child_id=child,
+            child_id=uuid.UUID(bytes=bytes(child)) if child is not None else None,
             request_id=request,
             same_surname=signals.SAME_SURNAME in flags,
             same_address=signals.SAME_ADDRESS in flags,
@@ -147,33 +153,58 @@ def accesses(since: dt.datetime, until: dt.datetime) -> Iterator[activity.Access
         )
 
 
-def store(found: Sequence[rules.Alert], now: dt.datetime) -> list[MisuseAlert]:
-    """Keep the rules' alerts; a continuing pattern joins its open alert. Returns the new
-    ones (the officers are told of those)."""
+def children_named(
+    found: Sequence[rules.Alert], since: dt.datetime, until: dt.datetime
+) -> dict[uuid.UUID, uuid.UUID]:
+    """The child behind each pseudonym (child tag) of these alerts' evidence, from the
+    sealed body of the first event in [since, until) with that tag. A child whose events'
+    month was shredded is not in it."""
+    tags = sorted({c.bytes for a in found for c in a.child_ids})
+    first: list[int] = []
+    for start in range(0, len(tags), 500):
+        rows = (
+            Event.objects.filter(child_tag__in=tags[start : start + 500])
+            .filter(at__gte=since, at__lt=until)
+            .values("child_tag")
+            .annotate(first=Min("index"))
+        )
+        first += [row["first"] for row in rows]
+    events = list(
+        Event.objects.filter(index__in=first).only("index", "period", "sealed", "child_tag")
+    )
+    by_index = {e.index: bytes(e.child_tag) for e in events if e.child_tag is not None}
+    opened = audit_log.children_of(events)
+    return {uuid.UUID(bytes=by_index[i]): child for i, child in opened.items()}
+
+
+def store(
+    found: Sequence[rules.Alert], now: dt.datetime, named: Mapping[uuid.UUID, uuid.UUID]
+) -> list[MisuseAlert]:
+    """Keep the rules' alerts, their children `named` (children_named); a continuing
+    pattern joins its open alert. Returns the new ones (the officers are told of those)."""
     new = []
     for alert in found:
-        children = [str(c) for c in alert.child_ids]
+        children = [str(named[c]) for c in alert.child_ids if c in named]
         if alert.kind in MERGED and (open_one := _open_alert(alert)) is not None:
             open_one.last_day = max(open_one.last_day, alert.day)
             open_one.reason = alert.reason
             open_one.count = alert.count
             open_one.child_ids = sorted(set(open_one.child_ids) | set(children))
-            open_one.save(update_fields=["last_day", "reason", "count", "child_ids"])
+            open_one.save(update_fields=["last_day", "reason", "count", "children"])
             continue
-        new.append(
-            MisuseAlert(
-                id=uuid.uuid4(),
-                kind=alert.kind.value,
-                principal=alert.principal,
-                organisation_id=alert.organisation_id,
-                first_day=alert.day,
-                last_day=alert.day,
-                raised_at=now,
-                reason=alert.reason,
-                child_ids=children,
-                count=alert.count,
-            )
+        made = MisuseAlert(
+            id=uuid.uuid4(),
+            kind=alert.kind.value,
+            principal=alert.principal,
+            organisation_id=alert.organisation_id,
+            first_day=alert.day,
+            last_day=alert.day,
+            raised_at=now,
+            reason=alert.reason,
+            count=alert.count,
         )
+        made.child_ids = children  # sealed under the alert's own key
+        new.append(made)
     MisuseAlert.objects.bulk_create(new)
     return new
 

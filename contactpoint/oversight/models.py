@@ -1,19 +1,23 @@
 """Misuse alerts for the privacy officer, the days the nightly detection judged, and a
 user's declared home postcode (docs/oversight.md).
 
-An alert names the user and their organisation and holds its evidence by the children's
-internal ids only; what the officer writes when they review it is sealed (it may name
-someone), under a data key of the alert's own.
+An alert names the user and their organisation; its evidence, the children's internal
+ids, and what the officer writes when they review it (it may name someone) are sealed under
+a data key of the alert's own: a stolen database does not say which children a user was
+suspected of looking up (ADR 0012).
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 
 from django.conf import settings
 from django.db import models
 
+from contactpoint.keystore import service as keystore
 from contactpoint.oversight.rules import Kind
+from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.fields import Sealed
 
 
@@ -37,7 +41,7 @@ class MisuseAlert(models.Model):
     last_day = models.DateField()
     raised_at = models.DateTimeField()
     reason = models.TextField()  # the rule's words: counts and thresholds, never a name
-    child_ids = models.JSONField(default=list)  # internal ids, as text
+    children = Sealed()  # the evidence's internal ids, a JSON list, under the alert's key
     count = models.PositiveIntegerField(default=0)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     outcome = models.CharField(max_length=12, choices=Outcome.choices, blank=True)
@@ -55,6 +59,27 @@ class MisuseAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.principal} {self.first_day}"
+
+    @property
+    def child_ids(self) -> list[str]:
+        """The children of the evidence (internal ids, as text), opened under the alert's
+        key: [] when none were kept or the key is gone."""
+        if self.children is None:
+            return []
+        key = keystore.data_keys([self.pk]).get(self.pk)
+        if key is None:
+            return []
+        opened = ChildCipher(self.pk, key).open_field(self, "children")
+        ids: list[str] = json.loads(opened or "[]")
+        return ids
+
+    @child_ids.setter
+    def child_ids(self, ids: list[str]) -> None:
+        """Seal the evidence's children under the alert's key (made on first use); the row
+        is not saved."""
+        cipher = ChildCipher(self.pk, keystore.ensure_data_key(self.pk))
+        text = json.dumps(sorted(str(i) for i in ids))
+        self.children = cipher.seal(MisuseAlert, "children", self.pk, text)
 
 
 class DetectionRun(models.Model):

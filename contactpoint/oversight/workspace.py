@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NoReturn
 
@@ -83,7 +83,7 @@ class History:
 
     events: list[Event]
     users: dict[str, User]  # by principal ("user:<id>")
-    cpids: dict[uuid.UUID, str]  # by internal child id
+    cpids: dict[int, str]  # the child's contactpoint ID by event index (their sealed ids)
     before: int | None  # the `before` of the next (older) page, None on the last
 
 
@@ -196,8 +196,12 @@ def child_history(
         actor.principal, CHILD_HISTORY_READ, child_id=child.pk, details={"before": before}
     )
     audit_log.append(entry)
-    events = Event.objects.filter(child_id__in=_merged_into(child), organisation_id=organisation)
-    return child, _history(events, before, limit)
+    merged = _merged_into(child)
+    events = audit_log.about_children(Event.objects.all(), merged).filter(
+        organisation_id=organisation
+    )
+    known = {audit_log.child_tag(c): c for c in merged}
+    return child, _history(events, before, limit, known)
 
 
 def suspend(actor: Actor, user_id: uuid.UUID, reason: str) -> User:
@@ -281,17 +285,28 @@ def _is_uuid(text: str) -> bool:
     return True
 
 
-def _history(events: QuerySet[Event], before: int | None, limit: int) -> History:
+def _history(
+    events: QuerySet[Event],
+    before: int | None,
+    limit: int,
+    known: Mapping[bytes, uuid.UUID] | None = None,
+) -> History:
+    """A page of events, newest first. Each event's child is `known` by its tag (a child's
+    history asked for by tag), or else opened from the events' sealed bodies."""
     if before is not None:
         events = events.filter(index__lt=before)
     rows = list(events.order_by("-index")[: limit + 1])
     page, more = rows[:limit], len(rows) > limit
-    children = {e.child_id for e in page if e.child_id is not None}
-    cpids = dict(Child.objects.filter(pk__in=children).values_list("pk", "cpid_id"))
+    if known is None:
+        children = audit_log.children_of(page)
+    else:
+        tags = {e.index: bytes(e.child_tag) for e in page if e.child_tag is not None}
+        children = {i: known[t] for i, t in tags.items() if t in known}
+    cpids = dict(Child.objects.filter(pk__in=children.values()).values_list("pk", "cpid_id"))
     return History(
         events=page,
         users=_users(e.principal for e in page),
-        cpids=cpids,
+        cpids={index: cpids[child] for index, child in children.items() if child in cpids},
         before=page[-1].index if more and page else None,
     )
 

@@ -228,7 +228,7 @@ def release_enquiry(actor: Actor, request_id: uuid.UUID, event_index: int) -> En
         raise Refused("an enquiry is released by a person")
     event = Event.objects.filter(
         index=event_index,
-        child_id=request.child_id,
+        child_tag=audit_log.child_tag(request.child_id),
         action=SEARCH,
         purpose=access_history.ENQUIRY,
     ).first()

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from contactpoint.access.permissions import Role
 from contactpoint.access.purposes import PURPOSES
+from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
 from contactpoint.oversight.activity import EMERGENCY, INVOLVEMENT, SEARCH, VIEW
 from contactpoint.practice.models import EmergencyAccess
@@ -91,7 +92,7 @@ class History:
 def looks(child_id: uuid.UUID) -> list[Look]:
     """Every allowed look at the child, in the log's order."""
     rows = (
-        Event.objects.filter(child_id=child_id, outcome=Event.Outcome.ALLOWED)
+        Event.objects.filter(child_tag=audit_log.child_tag(child_id), outcome=Event.Outcome.ALLOWED)
         .filter(Q(action__in=list(WHAT)) | Q(action__startswith=INVOLVEMENT))
         .order_by("index")
         .values_list("index", "at", "action", "principal", "role", "organisation_id", "purpose")

@@ -141,7 +141,7 @@ def test_a_forged_event_is_found_even_with_a_correct_commitment_and_head() -> No
         period="2026-11",
         sealed=Event.objects.get(index=9).sealed,
     )
-    forged.commitment = log.commitment(b"\0" * 32, forged, {})
+    forged.commitment = log.commitment(b"\0" * 32, forged, None, {})
     forged.save(force_insert=True)
     head = Head.objects.get()
     frontier = log.stored_frontier(head).append(merkle.leaf_hash(bytes(forged.commitment)))

@@ -89,7 +89,7 @@ def yesterdays_alert(actors: Any, principal: str, child_id: Any, kind: str, reas
     from contactpoint.oversight.models import MisuseAlert
 
     day = dt.date.today() - dt.timedelta(days=1)
-    return MisuseAlert.objects.create(
+    alert = MisuseAlert(
         kind=kind,
         principal=principal,
         organisation_id=actors.school_a.pk,
@@ -97,9 +97,11 @@ def yesterdays_alert(actors: Any, principal: str, child_id: Any, kind: str, reas
         last_day=day,
         raised_at=timezone.now(),
         reason=reason,
-        child_ids=[str(child_id)],
         count=1,
     )
+    alert.child_ids = [str(child_id)]
+    alert.save()
+    return alert
 
 
 def fill_search(page: Any, key: str, purpose: str = "starting_work") -> None:

@@ -21,6 +21,7 @@ from contactpoint.registry.models import Child
 from tests.linkage.scenarios import Registry, isla, misspelt, nameless, nhs, ola, snapshot
 from tests.support.actors import Actors, signed_in
 from tests.support.audit import audit_store_broken
+from tests.support.events import about
 from tests.support.feeds import ORGANISATIONS
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -327,7 +328,7 @@ def test_a_shielded_candidate_is_withheld_and_cannot_be_decided_on_the_web(
         assert answer.status_code == 400 and "Isla" not in text(answer)
     assert snapshot() == before
     # Opened as `review show` opens it: audited, the shielded candidate withheld.
-    assert Event.objects.filter(action="linkage:review:show", child_id=shielded.pk).exists()
+    assert about(shielded.pk).filter(action="linkage:review:show").exists()
 
 
 def test_an_unknown_item_is_not_found(actors: Actors) -> None:

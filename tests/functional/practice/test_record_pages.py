@@ -16,6 +16,7 @@ from contactpoint.practice.models import EmergencyAccess
 from contactpoint.registry.models import Child, Involvement
 from tests.support.actors import Actors, signed_in, user
 from tests.support.children import PEOPLE, found, load_children, one_at
+from tests.support.events import about
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -151,7 +152,7 @@ def test_the_print_view_is_marked_names_who_printed_it_and_is_audited(
     assert 'href="tel:02079460202"' in page and "Charlie Clark" in page
     main = page[page.index("<main") : page.index("</main>")]
     assert "<form" not in main  # none of the record's buttons: paper takes no action
-    prints = Event.objects.filter(action="child:record:print", child_id=child.pk)
+    prints = about(child.pk).filter(action="child:record:print")
     assert (
         prints.count() == 1
         and prints.get().principal == actors.alice.principal(second_factor=True).key

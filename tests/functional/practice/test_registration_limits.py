@@ -23,7 +23,7 @@ from contactpoint.registry.models import Child, Involvement, Organisation
 from tests.support.actors import Actors, signed_in
 from tests.support.api import Caller, machine
 from tests.support.children import PEOPLE, at, found, load_children, one_at
-from tests.support.events import details_of
+from tests.support.events import about, details_of
 
 if TYPE_CHECKING:
     from django.test.client import _MonkeyPatchedWSGIResponse as HttpResponse
@@ -69,11 +69,7 @@ def refusals(user_or_principal: User | str, child: Child) -> list[Event]:
     principal = (
         user_or_principal if isinstance(user_or_principal, str) else f"user:{user_or_principal.pk}"
     )
-    return list(
-        Event.objects.filter(
-            action=REGISTER, outcome="refused", principal=principal, child_id=child.pk
-        )
-    )
+    return list(about(child.pk).filter(action=REGISTER, outcome="refused", principal=principal))
 
 
 # Roles by organisation kind -----------------------------------------------------------------
