@@ -19,8 +19,9 @@ from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
-from contactpoint.practice.models import Alert, EmergencyAccess
+from contactpoint.practice.models import EmergencyAccess
 from tests.actors import make_actors, user
+from tests.alerts import of_kind
 from tests.browser.conftest import axe_violations, signed_in_page
 from tests.children import found, load_children
 from tests.conftest import serving
@@ -136,7 +137,7 @@ def test_find_register_alert_and_emergency_access(browser: Any, feeds: Path) -> 
         officer.wait_for_load_state()
         officer.context.close()
 
-    assert Alert.objects.filter(recipient=actors.charlie, kind="joined").count() == 1
-    assert Alert.objects.filter(recipient=priya, kind="emergency_access").count() == 1
+    assert len(of_kind("joined", recipient=actors.charlie)) == 1
+    assert len(of_kind("emergency_access", recipient=priya)) == 1
     access = EmergencyAccess.objects.get(user=dana)
     assert access.outcome == "justified" and access.reviewed_by == priya
