@@ -94,6 +94,9 @@ def running(actor: Actor, child: Child) -> StatutoryAccess | None:
     )
 
 
+REASON_SIZE = 24  # `child_protection_enquiry`, the longest code, is 24 bytes
+
+
 @transaction.atomic
 def open_statutory(actor: Actor, child: Child, reason: str, explanation: str) -> StatutoryAccess:
     """Record why the local index team reads a record archived more than a year ago; it
@@ -138,7 +141,7 @@ def open_statutory(actor: Actor, child: Child, reason: str, explanation: str) ->
             user=user,
             organisation_id=user.organisation_id,
             child=child,
-            reason=reason,
+            reason=cipher.seal_fixed(StatutoryAccess, "reason", row_id, reason, REASON_SIZE),
             explanation=cipher.seal(StatutoryAccess, "explanation", row_id, explanation),
             granted_at=now,
             expires_at=end_of_day(now),

@@ -1,16 +1,18 @@
 """Emergency access: a user with no involvement sees a child's contacts for a short time.
 
-They give a reason code and an explanation, prove their second factor again (the page is
-behind step-up), and the view lasts CONTACTPOINT_EMERGENCY_ACCESS_SECONDS (30 minutes).
-Their organisation's privacy officers are alerted at once, and each use waits for a
-privacy officer's review. A shielded child is never opened this way: only its local index
-team sees it.
+They give a reason code and an explanation (both sealed under the child's data key: the
+code padded to a fixed length, since `missing` is a fact about the child), prove their
+second factor again (the page is behind step-up), and the view lasts
+CONTACTPOINT_EMERGENCY_ACCESS_SECONDS (30 minutes). Their organisation's privacy officers
+are alerted at once, and each use waits for a privacy officer's review. A shielded child
+is never opened this way: only its local index team sees it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
@@ -28,6 +30,7 @@ from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child
 
+REASON_SIZE = 16  # `immediate_risk`, the longest code, is 14 bytes
 MIN_EXPLANATION = 20  # characters: enough to say what is happening, for the review
 
 
@@ -64,7 +67,7 @@ def open_access(actor: Actor, child: Child, reason: str, explanation: str) -> Em
             user=user,
             organisation_id=user.organisation_id,
             child=child,
-            reason=reason,
+            reason=cipher.seal_fixed(EmergencyAccess, "reason", row_id, reason, REASON_SIZE),
             explanation=cipher.seal(EmergencyAccess, "explanation", row_id, explanation),
             granted_at=now,
             expires_at=now + dt.timedelta(seconds=settings.CONTACTPOINT_EMERGENCY_ACCESS_SECONDS),
@@ -84,6 +87,16 @@ def open_access(actor: Actor, child: Child, reason: str, explanation: str) -> Em
         )
         audit_log.append(event)
     return access
+
+
+def reasons_of(accesses: Iterable[EmergencyAccess]) -> dict[uuid.UUID, str]:
+    """Each access's reason code, opened (one key-store read for all their children;
+    absent when the child's data key is gone)."""
+    rows = list(accesses)
+    ciphers = ciphers_for({a.child_id for a in rows})
+    return {
+        a.pk: ciphers[a.child_id].open_fixed(a, "reason") for a in rows if a.child_id in ciphers
+    }
 
 
 def explanation_of(access: EmergencyAccess) -> str:

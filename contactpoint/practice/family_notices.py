@@ -14,10 +14,18 @@ child's letter is never generated: the team reviews it and sends its own, or not
 team then records how it was sent (post, e-mail, in person), or why it was not.
 
 Each step writes its audit event first, in the step's own transaction (ids and codes only).
+
+What became of a notice is sealed under the child's data key (ADR 0010): `outcome` holds
+its status, the practitioner's risk code, the team's reason for not sending it, how it was
+sent, by whom and when, as JSON padded to OUTCOME_SIZE bytes, written for every notice
+from its creation. Only `due` is in clear, for the team's queue: a notice recorded at
+registration as a risk looks like one the team closed.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -33,6 +41,7 @@ from contactpoint.audit import log as audit_log
 from contactpoint.practice.models import FamilyNotice
 from contactpoint.practice.record import child_areas
 from contactpoint.registry import golden
+from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.involvement_facts import facts_one, with_links, without_sensitive
 from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation
 
@@ -45,6 +54,62 @@ NEEDS_REVIEW = (
     "child is or who works with them. Review what the family may be told, and record "
     "whether you sent a notice of your own"
 )
+
+
+OUTCOME_SIZE = 160  # the longest codes, a user id and a time as JSON are 140 bytes
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a notice, opened."""
+
+    status: str = Status.DUE
+    risk: str = ""  # the practitioner's reason at registration (Risk)
+    not_sent_reason: str = ""  # the team's (FamilyNotice.NotSent)
+    how: str = ""  # FamilyNotice.How
+    by_id: uuid.UUID | None = None  # who recorded the risk, or sent or closed it
+    at: dt.datetime | None = None
+
+    @property
+    def words(self) -> str:
+        return str(Status(self.status).label)
+
+
+def seal_outcome(notice: FamilyNotice, outcome: Outcome) -> None:
+    """Seal the outcome under the notice's child's key, and set `due` from it; the row is
+    not saved.
+
+    Raises:
+        KeyError: the child's data key is gone.
+    """
+    cipher = ciphers_for({notice.child_id})[notice.child_id]
+    document = [
+        outcome.status,
+        outcome.risk,
+        outcome.not_sent_reason,
+        outcome.how,
+        str(outcome.by_id) if outcome.by_id else None,
+        outcome.at.isoformat() if outcome.at else None,
+    ]
+    text = json.dumps(document, separators=(",", ":"))
+    notice.outcome = cipher.seal_fixed(FamilyNotice, "outcome", notice.pk, text, OUTCOME_SIZE)
+    notice.due = outcome.status == Status.DUE
+
+
+def outcome_of(notice: FamilyNotice) -> Outcome | None:
+    """What became of the notice (None when the child's data key is gone)."""
+    cipher = ciphers_for({notice.child_id}).get(notice.child_id)
+    if cipher is None:
+        return None
+    status, risk, reason, how, by, at = json.loads(cipher.open_fixed(notice, "outcome"))
+    return Outcome(
+        status,
+        risk,
+        reason,
+        how,
+        uuid.UUID(by) if by else None,
+        dt.datetime.fromisoformat(at) if at else None,
+    )
 
 
 def check_risk(risk: str | None) -> None:
@@ -88,15 +153,13 @@ def on_registered(
     area = _area_for(child, joined)
     if area is None:
         return None
-    notice = FamilyNotice(
-        involvement=joined,
-        child=child,
-        area=area,
-        status=Status.NOT_SENT_RISK if risk else Status.DUE,
-        risk=risk or "",
-        risk_recorded_by=actor.user if risk else None,
-        created_at=timezone.now(),
-    )
+    now = timezone.now()
+    notice = FamilyNotice(involvement=joined, child=child, area=area, created_at=now)
+    if risk:
+        by = actor.user.pk if actor.user is not None else None
+        seal_outcome(notice, Outcome(Status.NOT_SENT_RISK, risk=risk, by_id=by, at=now))
+    else:
+        seal_outcome(notice, Outcome())
     _audit(actor, "risk" if risk else "due", notice, risk=risk)
     notice.save(force_insert=True)
     return notice
@@ -141,7 +204,7 @@ def due(actor: Actor) -> QuerySet[FamilyNotice]:
         return FamilyNotice.objects.none()
     require(actor, MANAGE, Target(area_code=area))
     return (
-        FamilyNotice.objects.filter(area__code=area, status=Status.DUE)
+        FamilyNotice.objects.filter(area__code=area, due=True)
         .select_related("child", "involvement")
         .order_by("created_at")
     )
@@ -265,11 +328,8 @@ def mark_sent(actor: Actor, notice_id: uuid.UUID, how: str) -> FamilyNotice:
     with transaction.atomic():
         notice = _due(actor, notice_id)
         _audit(actor, "sent", notice, how=how)
-        notice.status = Status.SENT
-        notice.sent_how = how
-        notice.sent_by = user
-        notice.sent_at = timezone.now()
-        notice.save(update_fields=["status", "sent_how", "sent_by", "sent_at"])
+        seal_outcome(notice, Outcome(Status.SENT, how=how, by_id=user.pk, at=timezone.now()))
+        notice.save(update_fields=["due", "outcome"])
     return notice
 
 
@@ -283,16 +343,17 @@ def mark_not_sent(actor: Actor, notice_id: uuid.UUID, reason: str) -> FamilyNoti
         notice = _due(actor, notice_id)
         _audit(actor, "not-sent", notice, reason=reason)
         risky = reason == FamilyNotice.NotSent.RISK
-        notice.status = Status.NOT_SENT_RISK if risky else Status.NOT_SENT
-        notice.not_sent_reason = reason
-        notice.sent_by = user
-        notice.sent_at = timezone.now()
-        notice.save(update_fields=["status", "not_sent_reason", "sent_by", "sent_at"])
+        status = Status.NOT_SENT_RISK if risky else Status.NOT_SENT
+        closed = Outcome(status, not_sent_reason=reason, by_id=user.pk, at=timezone.now())
+        seal_outcome(notice, closed)
+        notice.save(update_fields=["due", "outcome"])
     return notice
 
 
 def _due(actor: Actor, notice_id: uuid.UUID) -> FamilyNotice:
     notice = _notice(actor, notice_id, lock=True)
-    if notice.status != Status.DUE:
-        raise Invalid(f"this notice is no longer due: {notice.get_status_display().lower()}")
+    if not notice.due:
+        closed = outcome_of(notice)
+        words = closed.words.lower() if closed is not None else "closed"
+        raise Invalid(f"this notice is no longer due: {words}")
     return notice

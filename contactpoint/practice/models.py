@@ -1,8 +1,11 @@
 """What the practitioner journey records besides involvements themselves (registry).
 
 Alerts name organisations and roles, never a child: the child is a foreign key, shown only
-on a page that applies the record's rules. Free text a user types about a child (an
-emergency reason) is sealed under the child's data key.
+on a page that applies the record's rules. An alert's kind is sealed (`practice.alerts`),
+and an alert whose kind would tell something special about its child (that the child is
+shielded) holds its child and involvement only in that sealed value. Free text a user
+types about a child (an emergency explanation) and the reason code given for an emergency
+or statutory access are sealed under the child's data key (ADR 0010).
 """
 
 from __future__ import annotations
@@ -32,7 +35,10 @@ class Alert(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    kind = models.CharField(max_length=20, choices=Kind.choices)
+    # The kind, child and involvement, sealed at a fixed length under a key derived from
+    # the index key (`practice.alerts.about`). Null columns below stand for nothing.
+    about = Sealed()
+    # The child in clear, except for an alert that says the child is shielded.
     child = models.ForeignKey(Child, on_delete=models.CASCADE, null=True, related_name="+")
     # Who the alert is about: an involvement (who joined, how to reach them) or a request.
     involvement = models.ForeignKey(
@@ -54,7 +60,7 @@ class Alert(models.Model):
         indexes = [models.Index(fields=["recipient", "read_at"], name="alert_inbox")]
 
     def __str__(self) -> str:
-        return self.kind
+        return f"alert {self.pk}"
 
 
 class EmergencyAccess(models.Model):
@@ -74,7 +80,7 @@ class EmergencyAccess(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
-    reason = models.CharField(max_length=20, choices=Reason.choices)
+    reason = Sealed()  # under the child's key, padded: `missing` is a fact about the child
     explanation = Sealed()  # under the child's key: it may say why the child is at risk
     granted_at = models.DateTimeField()
     expires_at = models.DateTimeField()

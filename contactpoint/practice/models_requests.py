@@ -2,8 +2,9 @@
 golden record, and the notice that tells a family a new service works with their child.
 
 Nothing here is free text in clear: the corrected value and the team's note are sealed
-under the child's data key (a purge shreds them with the child); everything else is a
-code, a date, a foreign key or a person.
+under the child's data key (a purge shreds them with the child), and so is what became of
+a family notice (whether telling the family would put the child at risk, and why);
+everything else is a code, a date, a foreign key or a person.
 """
 
 from __future__ import annotations
@@ -124,22 +125,17 @@ class FamilyNotice(models.Model):
     involvement = models.OneToOneField(Involvement, on_delete=models.CASCADE, related_name="+")
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
     area = models.ForeignKey(CouncilArea, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField(max_length=14, choices=Status.choices, default=Status.DUE)
-    risk = models.CharField(max_length=20, choices=Risk.choices, blank=True)
-    risk_recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
+    due = models.BooleanField(default=True)  # waiting for the index team: its queue
+    # What became of it (a Status, the practitioner's Risk, the team's NotSent reason, How
+    # it was sent, by whom and when), sealed under the child's key at a fixed length for
+    # every notice (`practice.family_notices.Outcome`): `not_sent_risk` and
+    # `harm_from_family` are facts about the child.
+    outcome = Sealed()
     created_at = models.DateTimeField()
     generated_at = models.DateTimeField(null=True)
-    sent_at = models.DateTimeField(null=True)
-    sent_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    sent_how = models.CharField(max_length=10, choices=How.choices, blank=True)
-    not_sent_reason = models.CharField(max_length=12, choices=NotSent.choices, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["area", "status"], name="family_notice_queue")]
+        indexes = [models.Index(fields=["area", "due"], name="family_notice_queue")]
 
     def __str__(self) -> str:
         return f"family notice {self.pk}"

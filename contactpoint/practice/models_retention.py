@@ -1,8 +1,9 @@
 """Reading an archived child's record more than a year after archiving (docs/retention.md).
 
 The local index team of the child's area records a statutory reason and an explanation;
-the access lasts for the rest of the day. The explanation is sealed under the child's data
-key, so it is shredded with the child when the record is purged.
+the access lasts for the rest of the day. The reason code (padded to a fixed length) and
+the explanation are sealed under the child's data key, so they are shredded with the child
+when the record is purged.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ class StatutoryAccess(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
-    reason = models.CharField(max_length=24, choices=Reason.choices)
+    reason = Sealed()  # under the child's key, padded: `child_death_review` says much
     explanation = Sealed()  # under the child's key: it may say why the child was at risk
     granted_at = models.DateTimeField()
     expires_at = models.DateTimeField()

@@ -38,6 +38,7 @@ from contactpoint.oversight.signals import SHIELDED, Seen, signals
 from contactpoint.practice.models import EmergencyAccess, Finding, StatutoryAccess
 from contactpoint.practice.relationships import contacts_decision
 from contactpoint.registry import golden
+from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.involvement_facts import (
     InvolvementFacts,
     area_member,
@@ -191,14 +192,17 @@ def archived_purpose(
         return ARCHIVED_FIRST_YEAR
     if principal.kind != "user":
         return None
-    return (
+    running = (
         StatutoryAccess.objects.filter(
             user_id=principal.id, child=child, expires_at__gt=timezone.now()
         )
         .order_by("-expires_at")
-        .values_list("reason", flat=True)
         .first()
     )
+    if running is None:
+        return None
+    cipher = ciphers_for({child.pk}).get(child.pk)
+    return cipher.open_fixed(running, "reason") if cipher is not None else None
 
 
 def in_first_year(child: Child, today: dt.date | None = None) -> bool:

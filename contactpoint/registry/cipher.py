@@ -24,6 +24,23 @@ def associated_data(model: type[models.Model], column: str, row_id: uuid.UUID) -
 PAD = b"\x00"
 
 
+def seal_padded(key: bytes, value: str, size: int, associated: bytes, what: str) -> bytes:
+    """Seal `value` (possibly empty) under `key`, padded to exactly `size` bytes.
+
+    Raises:
+        ValueError: the value is longer than `size` bytes (a code the size forgot).
+    """
+    raw = value.encode()
+    if len(raw) > size or raw.endswith(PAD):
+        raise ValueError(f"{what}: a value of {len(raw)} bytes does not fit {size}")
+    return crypto.seal(key, raw + PAD * (size - len(raw)), associated)
+
+
+def open_padded(key: bytes, sealed: bytes, associated: bytes) -> str:
+    """Open a value `seal_padded` wrote ("" for an empty value)."""
+    return crypto.open_sealed(key, bytes(sealed), associated).rstrip(PAD).decode()
+
+
 class ChildCipher:
     """Seals values for one owner (a child, or an unlinked source record)."""
 
@@ -49,16 +66,9 @@ class ChildCipher:
     def seal_fixed(
         self, model: type[models.Model], column: str, row_id: uuid.UUID, value: str, size: int
     ) -> bytes:
-        """Seal `value` (possibly empty) padded to exactly `size` bytes.
-
-        Raises:
-            ValueError: the value is longer than `size` bytes (a code the size forgot).
-        """
-        raw = value.encode()
-        if len(raw) > size or raw.endswith(PAD):
-            raise ValueError(f"{column}: a value of {len(raw)} bytes does not fit {size}")
-        padded = raw + PAD * (size - len(raw))
-        return crypto.seal(self._key, padded, associated_data(model, column, row_id))
+        """Seal `value` (possibly empty) padded to exactly `size` bytes (`seal_padded`)."""
+        ad = associated_data(model, column, row_id)
+        return seal_padded(self._key, value, size, ad, column)
 
     def open_fixed(self, row: models.Model, column: str) -> str:
         """Open a column `seal_fixed` wrote ("" for an empty value)."""
@@ -68,8 +78,7 @@ class ChildCipher:
         self, model: type[models.Model], column: str, row_id: uuid.UUID, sealed: bytes
     ) -> str:
         """Open a value `seal_fixed` wrote, read without its row ("" for an empty value)."""
-        ad = associated_data(model, column, row_id)
-        return crypto.open_sealed(self._key, bytes(sealed), ad).rstrip(PAD).decode()
+        return open_padded(self._key, sealed, associated_data(model, column, row_id))
 
     def open_field(self, row: models.Model, column: str) -> str | None:
         """Open the Sealed column `column` of a fetched row."""

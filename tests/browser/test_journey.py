@@ -19,8 +19,9 @@ from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
-from contactpoint.practice.models import Alert, EmergencyAccess
+from contactpoint.practice.models import EmergencyAccess
 from tests.support.actors import make_actors, user
+from tests.support.alerts import of_kind
 from tests.support.browser import axe_violations, search, signed_in_page
 from tests.support.children import found, load_children
 from tests.support.cli import serving
@@ -123,7 +124,7 @@ def test_find_register_alert_and_emergency_access(browser: Any, feeds: Path) -> 
         officer.wait_for_load_state()
         officer.context.close()
 
-    assert Alert.objects.filter(recipient=actors.charlie, kind="joined").count() == 1
-    assert Alert.objects.filter(recipient=priya, kind="emergency_access").count() == 1
+    assert len(of_kind("joined", recipient=actors.charlie)) == 1
+    assert len(of_kind("emergency_access", recipient=priya)) == 1
     access = EmergencyAccess.objects.get(user=dana)
     assert access.outcome == "justified" and access.reviewed_by == priya

@@ -12,6 +12,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from contactpoint.access.middleware import FACTOR_AT
+from contactpoint.practice.emergency import reasons_of
 from contactpoint.practice.models import EmergencyAccess
 from contactpoint.registry.models import Child
 from contactpoint.web.held import HELD, HELD_FOR
@@ -79,7 +80,8 @@ def test_emergency_access_posted_after_the_window_is_opened_after_the_code(
     replayed = alice.get(after)
     assert replayed.status_code == 302  # the action done: back to the record
     access = EmergencyAccess.objects.get()
-    assert access.reason == "immediate_risk" and access.user_id == actors.alice.pk
+    assert reasons_of([access]) == {access.pk: "immediate_risk"}
+    assert access.user_id == actors.alice.pk
     assert HELD not in alice.session
 
 

@@ -19,12 +19,12 @@ from contactpoint.access.permissions import Role
 from contactpoint.audit.models import Event
 from contactpoint.linkage import store
 from contactpoint.linkage.models import ReviewCandidate, ReviewItem
-from contactpoint.practice.models import Alert
 from contactpoint.registry import retention_facts, shield_tags
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import Child, CouncilArea, Involvement, Organisation, SourceRecord
 from tests.support.actors import Actors
+from tests.support.alerts import of_kind
 from tests.support.children import load_children
 from tests.support.cli import run_cli
 
@@ -500,7 +500,7 @@ def test_demo_social_worker_works_with_pupils_of_the_first_school(
     assert len(registered) == 3
     assert {i.child_id for i in registered} <= {c.pk for c in children.values()}
     school_practitioner = User.objects.get(email__startswith="practitioner.camden")
-    assert Alert.objects.filter(recipient=school_practitioner, kind="joined").count() == 3
+    assert len(of_kind("joined", recipient=school_practitioner)) == 3
     path = config.layout_dir(config.DEMO_DIR) / "demo-children.txt"
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     listed = [line for line in path.read_text().splitlines() if not line.startswith("#")]

@@ -34,6 +34,7 @@ from tests.support.events import details_of
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
 SCHOOL_PHONE = "020 7946 1234"
+
 SCHOOL_EMAIL = "office@school-a.example"
 
 
@@ -57,6 +58,13 @@ def register(actors: Actors, child: Child, **more: Any) -> Involvement:
     return involvements.register(alice, child, Details("school_nurse", "Nurse", "0207", **more))
 
 
+def outcome(notice: FamilyNotice) -> family_notices.Outcome:
+    """What became of the notice, opened (its child's key exists)."""
+    opened = family_notices.outcome_of(notice)
+    assert opened is not None
+    return opened
+
+
 # The service ---------------------------------------------------------------------------
 
 
@@ -66,8 +74,9 @@ def test_a_registration_makes_a_notice_due_to_the_local_index_team(
     amelia = children["amelia"]
     joined = register(actors, amelia)
     notice = FamilyNotice.objects.get()
-    assert (notice.involvement_id, notice.child_id, notice.status) == (joined.pk, amelia.pk, "due")
-    assert notice.area.code == actors.area_a.code and notice.risk == ""
+    assert (notice.involvement_id, notice.child_id, notice.due) == (joined.pk, amelia.pk, True)
+    assert (outcome(notice).status, outcome(notice).risk) == ("due", "")
+    assert notice.area.code == actors.area_a.code
     assert list(family_notices.due(Actor.of(actors.ian))) == [notice]
     assert list(family_notices.due(Actor.of(actors.isla))) == []
     (event,) = Event.objects.filter(action="families:notice:due")
@@ -80,13 +89,34 @@ def test_a_risk_decision_makes_no_notice_due_and_is_recorded(
 ) -> None:
     register(actors, children["amelia"], notice_risk="harm_from_family")
     notice = FamilyNotice.objects.get()
-    assert (notice.status, notice.risk) == ("not_sent_risk", "harm_from_family")
-    assert notice.risk_recorded_by_id == actors.alice.pk
+    recorded = outcome(notice)
+    assert (recorded.status, recorded.risk) == ("not_sent_risk", "harm_from_family")
+    assert recorded.by_id == actors.alice.pk and not notice.due
     assert list(family_notices.due(Actor.of(actors.ian))) == []
     (event,) = Event.objects.filter(action="families:notice:risk")
     assert details_of(event)["risk"] == "harm_from_family"
     with pytest.raises(Invalid, match="no longer due"):
         family_notices.mark_sent(Actor.of(actors.ian), notice.pk, "post")
+
+
+def test_no_notice_row_says_in_clear_whether_or_why_the_family_was_not_told(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    register(actors, children["amelia"])
+    register(actors, children["maya"], notice_risk="harm_from_family")
+    told = FamilyNotice.objects.get(child=children["amelia"])
+    family_notices.mark_not_sent(Actor.of(actors.ian), told.pk, "risk")
+    rows = list(FamilyNotice.objects.values())
+    codes = {*FamilyNotice.Status.values, *FamilyNotice.Risk.values, *FamilyNotice.NotSent.values}
+    codes |= set(FamilyNotice.How.values)
+    for row in rows:
+        assert not codes & {v for v in row.values() if isinstance(v, str)}
+        # Who recorded the risk or closed it is sealed too: no row names a user.
+        assert not {str(actors.alice.pk), str(actors.ian.pk)} & {str(v) for v in row.values()}
+    assert {len(bytes(r["outcome"])) for r in rows} == {len(bytes(rows[0]["outcome"]))}
+    assert [r["due"] for r in rows] == [False, False]
+    opened = sorted((outcome(n).status, outcome(n).risk) for n in FamilyNotice.objects.all())
+    assert opened == [("not_sent_risk", ""), ("not_sent_risk", "harm_from_family")]
 
 
 def test_a_risk_must_be_one_of_the_codes_and_a_wrong_one_registers_nothing(
@@ -161,7 +191,7 @@ def test_a_shielded_childs_letter_is_never_generated_and_needs_the_teams_review(
         assert hidden not in page
     assert signed_in(actors.ian).get(f"/family-notices/{notice.pk}?format=text").status_code == 200
     done = family_notices.mark_not_sent(Actor.of(actors.ian), notice.pk, "risk")
-    assert (done.status, done.not_sent_reason) == ("not_sent_risk", "risk")
+    assert (outcome(done).status, outcome(done).not_sent_reason) == ("not_sent_risk", "risk")
 
 
 def test_only_the_local_index_team_sends_and_each_step_is_audited(
@@ -179,9 +209,9 @@ def test_only_the_local_index_team_sends_and_each_step_is_audited(
         family_notices.mark_sent(Actor.of(actors.ian), notice.pk, "pigeon")
     with audit_store_broken(), pytest.raises(AuditUnavailable):
         family_notices.mark_sent(Actor.of(actors.ian), notice.pk, "post")
-    assert FamilyNotice.objects.get().status == "due"
-    sent = family_notices.mark_sent(Actor.of(actors.ian), notice.pk, "post")
-    assert (sent.status, sent.sent_how, sent.sent_by_id) == ("sent", "post", actors.ian.pk)
+    assert outcome(FamilyNotice.objects.get()).status == "due"
+    sent = outcome(family_notices.mark_sent(Actor.of(actors.ian), notice.pk, "post"))
+    assert (sent.status, sent.how, sent.by_id) == ("sent", "post", actors.ian.pk)
     with pytest.raises(Invalid, match="no longer due"):
         family_notices.mark_not_sent(Actor.of(actors.ian), notice.pk, "already_told")
     actions = [e.action for e in Event.objects.filter(action__startswith="families:")]
@@ -216,7 +246,7 @@ def test_the_registration_form_records_the_risk_decision(
     assert missing.status_code == 400 and not FamilyNotice.objects.exists()
     made = alice.post(f"{record}/involvements", form | {"notice_risk": "enquiry"})
     assert made.status_code == 302
-    assert FamilyNotice.objects.get().status == "not_sent_risk"
+    assert outcome(FamilyNotice.objects.get()).status == "not_sent_risk"
 
 
 def test_the_index_team_prints_the_letter_and_records_it_sent(
@@ -240,7 +270,7 @@ def test_the_index_team_prints_the_letter_and_records_it_sent(
     assert ian.post(f"/family-notices/{notice.pk}", {"outcome": "sent"}).status_code == 400
     done = ian.post(f"/family-notices/{notice.pk}", {"outcome": "sent", "how": "email"})
     assert done.status_code == 302 and done["Location"] == "/family-notices"
-    assert FamilyNotice.objects.get().status == "sent"
+    assert outcome(FamilyNotice.objects.get()).status == "sent"
     assert "No family notice is due" in text(ian, "/family-notices")
     for outsider in (actors.isla, actors.alice):
         client = signed_in(outsider)
@@ -268,10 +298,10 @@ def test_api_registration_with_and_without_the_risk_flag(
     }
     assert hackney.post(path, risky).status_code == 201
     notices = {n.area.code: n for n in FamilyNotice.objects.select_related("area")}
-    assert notices[actors.area_a.code].status == "due"
-    assert notices[actors.area_b.code].status == "not_sent_risk"
-    assert notices[actors.area_b.code].risk == "young_person_asked"
-    assert notices[actors.area_b.code].risk_recorded_by is None  # a system, not a person
+    assert outcome(notices[actors.area_a.code]).status == "due"
+    risk = outcome(notices[actors.area_b.code])
+    assert (risk.status, risk.risk) == ("not_sent_risk", "young_person_asked")
+    assert risk.by_id is None  # a system, not a person
 
 
 def test_the_letter_is_dated_and_names_the_index_teams_contact(

@@ -10,6 +10,7 @@ import pytest
 from contactpoint.practice.models import Alert
 from contactpoint.registry.models import Child, Involvement, IssuedCpid
 from tests.support.actors import Actors
+from tests.support.alerts import of_kind
 from tests.support.children import an_involvement
 from tests.support.cli import run_cli
 
@@ -44,8 +45,8 @@ def test_expire_reminds_once_then_ends_and_a_dry_run_changes_nothing(actors: Act
     assert due.end_date is None and due.reminded_on == dt.date(2026, 11, 25)
     assert fresh.end_date is None and fresh.reminded_on is None
     # alice and bob, the practitioners of school A, are told about each once.
-    assert Alert.objects.filter(kind="confirm_due", recipient=actors.alice).count() == 1
-    assert Alert.objects.filter(kind="expired", recipient=actors.bob).count() == 1
+    assert len(of_kind("confirm_due", recipient=actors.alice)) == 1
+    assert len(of_kind("expired", recipient=actors.bob)) == 1
 
 
 def test_a_wrong_date_is_a_clear_error(actors: Actors) -> None:

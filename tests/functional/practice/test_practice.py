@@ -23,6 +23,7 @@ from contactpoint.registry.models import Child, Involvement
 from contactpoint.search import service
 from contactpoint.search.criteria import Asked, check
 from tests.support.actors import Actors
+from tests.support.alerts import of_kind
 from tests.support.children import PEOPLE, at, found, load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -136,7 +137,7 @@ def test_contacts_only_after_registering_and_everyone_involved_is_told(
         "0207 2",
         "Registered in contactpoint",
     )
-    alert = Alert.objects.get(recipient=actors.charlie, kind=Alert.Kind.JOINED)
+    ((alert, _),) = of_kind(Alert.Kind.JOINED, recipient=actors.charlie)
     assert alert.involvement_id == joined.pk
     assert not Alert.objects.filter(recipient=actors.alice).exists()
     (sent,) = [m for m in mail.outbox if actors.charlie.email in m.to]
@@ -226,7 +227,7 @@ def test_a_sensitive_service_shows_to_others_only_as_an_additional_service(
         ),
     )
     register(alice, child, Details("school_nurse", "Nurse", "0207 2"))
-    assert not Alert.objects.filter(recipient=actors.alice, kind=Alert.Kind.JOINED).exists()
+    assert not of_kind(Alert.Kind.JOINED, recipient=actors.alice)
     seen = record_for(alice.principal, child)
     hidden = next(i for i in seen.involvements if i.id == sensitive.pk)
     assert hidden.sensitive and hidden.organisation == "" and hidden.practitioner == ""
@@ -266,11 +267,11 @@ def test_unconfirmed_involvements_are_reminded_then_expire(
     Involvement.objects.filter(pk=mine.pk).update(last_confirmed=dt.date(2024, 12, 1))
     today = dt.date(2026, 11, 2)  # 23 months on
     assert expiry.run(today, dry_run=True).reminded >= 1
-    assert not Alert.objects.filter(kind=Alert.Kind.CONFIRM_DUE).exists()
+    assert not of_kind(Alert.Kind.CONFIRM_DUE)
     first = expiry.run(today)
     assert first.reminded >= 1
     assert expiry.run(today).reminded == 0  # reminded once
-    assert Alert.objects.filter(recipient=actors.alice, kind=Alert.Kind.CONFIRM_DUE).count() == 1
+    assert len(of_kind(Alert.Kind.CONFIRM_DUE, recipient=actors.alice)) == 1
     expiry.run(dt.date(2026, 12, 1))
     mine.refresh_from_db()
     assert (mine.end_date, mine.ending) == (dt.date(2026, 12, 1), "expired")

@@ -11,6 +11,13 @@ backup made by `contactpoint backup`. Which child is shielded is a flag, not a s
 test reads each database, and the backup, as a thief without keys would, and finds no row
 (the audit log's included: ADR 0012) that ties a shielded child's id to shielding.
 
+What the practice tables record about a child is scanned cell by cell (the registry's
+tables, each `pg_dump` block and the backup, but the audit log): no cell holds an alert
+kind that says a child is shielded or was given emergency access, an emergency's or a
+statutory access's reason, or a family notice's risk codes. These short codes are compared
+whole, not searched for in the files: a migration's name holds `shielding_review_due`, and
+the audit log records an emergency's reason as its purpose (ADR 0008).
+
 Which organisations work with a child is scanned row by row: no row of the database, the
 `pg_dump` or the backup holds a child's id beside, in an organisation column, the id of an
 organisation involved with that child; not even the audit log, which records which
@@ -38,8 +45,9 @@ from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
 from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
-from contactpoint.practice import archived, involvements, retention, shielding
+from contactpoint.practice import alerts, archived, emergency, involvements, retention, shielding
 from contactpoint.practice.involvements import Details
+from contactpoint.practice.models import Alert, EmergencyAccess, FamilyNotice, StatutoryAccess
 from contactpoint.registry.involvement_facts import open_all
 from contactpoint.registry.models import Carer, Child, Involvement, ShieldingDecision
 from tests.support.actors import Actors, make_actors, user
@@ -110,6 +118,14 @@ SPECIAL_CATEGORY = {
     "shielding_reason": set(ShieldingDecision.Reason.values) - {"other"},
     "retention_extension": set(Child.Extension.values),
 }
+# Codes of the practice tables that say something special about a child, compared cell by
+# cell (module docstring).
+PRACTICE_CODES = {
+    "alert_kind": {"shielded_joined", "shielding_review_due", "emergency_access"},
+    "emergency_reason": set(EmergencyAccess.Reason.values),
+    "statutory_reason": set(StatutoryAccess.Reason.values),
+    "family_notice": {"not_sent_risk", *FamilyNotice.Risk.values},
+}
 # The retention run's day: every record it archives was archived on it.
 ARCHIVED_ON = dt.date(2041, 7, 19)
 WHY = "The family fled a violent partner who is looking for the child"
@@ -138,7 +154,8 @@ def register_sensitive_services(actors: Actors) -> str:
 
 def shield_and_retain(actors: Actors) -> uuid.UUID:
     """Shield children of area B with each reason, by two of its index team, unshield one,
-    record each extension, and run retention on ARCHIVED_ON. Returns a shielded child."""
+    record each extension, tell the index team about its shielded children, and run
+    retention on ARCHIVED_ON. Returns a shielded child."""
     isla = Actor.of(actors.isla)
     iris = Actor.of(user("iris@council-b.example", "Iris", actors.council_b, Role.INDEX_TEAM, {}))
     reasons = shielding.REASONS[shielding.Action.SHIELD]
@@ -160,9 +177,46 @@ def shield_and_retain(actors: Actors) -> uuid.UUID:
         shielding.approve(iris, asked.pk)
     for child, extension in zip(mine[len(reasons) :], Child.Extension.values, strict=False):
         archived.record_extension(isla, child, extension)
+    # Its index team is told that a service joined the shielded child (as `involvements`
+    # tells it) and, once the review day has come, that the shielding is due for review.
+    child = Child.objects.get(pk=mine[0].pk)
+    joined = Involvement.objects.filter(child=child).first()
+    team = alerts.index_team_of([actors.area_b.code])
+    alerts.raise_alert(team, Alert.Kind.SHIELDED_JOINED, child=child, involvement=joined)
+    assert shielding.remind(dt.date(2100, 1, 1)) > 0
     assert retention.run(ARCHIVED_ON).archived > 10  # an archive day to look for
     assert Child.objects.get(pk=mine[0].pk).shielded
     return mine[0].pk
+
+
+def practice_facts(actors: Actors) -> None:
+    """What the practice tables record besides shielding's alerts: an emergency access for
+    each reason, and a family notice withheld for each risk."""
+    alice = Actor.of(actors.alice)
+    others = [c for c in Child.objects.filter(status="active").order_by("pk")[20:40]]
+    others = [c for c in others if not c.shielded]
+    for child, reason in zip(others, EmergencyAccess.Reason.values, strict=False):
+        found(alice, child)
+        emergency.open_access(alice, child, reason, WHY)
+    risky = others[len(EmergencyAccess.Reason.values) :][: len(FamilyNotice.Risk.values)]
+    for child, risk in zip(risky, FamilyNotice.Risk.values, strict=True):
+        found(alice, child)
+        involvements.register(alice, child, Details("school_nurse", "Nurse", "1", notice_risk=risk))
+    assert len(risky) == len(FamilyNotice.Risk.values)
+
+
+def coded_cells(rows: dict[str, list[Row]]) -> dict[str, int]:
+    """Per table, how many cells hold one of PRACTICE_CODES whole (the audit log and the
+    migrations' names aside; counts only)."""
+    codes = set().union(*PRACTICE_CODES.values())
+    found: dict[str, int] = {}
+    for table, listed in rows.items():
+        if table.startswith(("audit_", "audit.", "django_migrations")):
+            continue
+        n = sum(v in codes for row in listed for v in row.values())
+        if n:
+            found[table] = n
+    return found
 
 
 def rows_naming(alias: str, child: uuid.UUID) -> dict[str, list[dict[str, object]]]:
@@ -355,6 +409,7 @@ def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) 
     actors = make_actors()
     staff = register_sensitive_services(actors)
     shielded = shield_and_retain(actors)
+    practice_facts(actors)
     backup = tmp_path / "backup.jsonl.gz"
     run_cli("backup", "--out", str(backup))
     values = canaries(population)
@@ -388,6 +443,8 @@ def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) 
     linked |= {n: dump_rows(b) for n, b in copies.items() if n == "default pg_dump"}
     for name, rows in linked.items():
         assert clear_links(rows, pairs) == {}, name
+        # No practice row says in clear what kind of alert or access, or why.
+        assert coded_cells(rows) == {}, name
     # The scan works: the audit log's events, their sealed children opened with the keys,
     # pair the registrations' children with their organisations.
     assert clear_links({"audit_event": opened_events()}, pairs).get("audit_event", 0) > 0

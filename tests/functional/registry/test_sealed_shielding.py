@@ -22,6 +22,7 @@ from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import Child, ShieldingDecision, ShieldTag
 from tests.support.actors import Actors, user
 from tests.support.children import load_children
+from tests.support.registry import raw_rows
 from tests.support.retention import load as load_people
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -34,13 +35,6 @@ def columns(table: str) -> set[str]:
     with connection.cursor() as cursor:
         found = connection.introspection.get_table_description(cursor, table)
     return {c.name for c in found}
-
-
-def raw_rows(table: str) -> list[tuple[object, ...]]:
-    """Every stored value of a table, as a thief reading the database would see them."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT * FROM {table}")  # noqa: S608 (fixed names)
-        return [tuple(bytes(v) if isinstance(v, memoryview) else v for v in r) for r in cursor]
 
 
 def test_a_shielded_child_is_a_keyed_tag_found_only_by_its_id(feeds: Path) -> None:

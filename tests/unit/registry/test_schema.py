@@ -29,7 +29,8 @@ ALLOWED_TEXT = {
     # The one text a person types about a child: why they needed emergency access (the
     # issue asks for a reason code and text). Sealed, so the privacy officer's review can
     # read it and a purge shreds it; never shown to anyone else.
-    "practice.EmergencyAccess": {"explanation"},
+    "practice.EmergencyAccess": {"reason", "explanation"},
+    "practice.Alert": {"about"},
     # Why the local index team asks to shield or unshield a child: the second member judges
     # it (docs/shielding.md). Sealed like the emergency explanation; never shown elsewhere.
     # The reason code too, padded (why a child is at risk), and the decision's child's id,
@@ -48,7 +49,8 @@ ALLOWED_TEXT = {
     # reason's particulars).
     "practice.SubjectAccessRequest": {"note"},
     "practice.RectificationRequest": {"corrected_value", "note"},
-    "practice.StatutoryAccess": {"explanation"},
+    "practice.FamilyNotice": {"outcome"},
+    "practice.StatutoryAccess": {"reason", "explanation"},
 }
 # Keyed digests: fixed-length HMACs, not text.
 DIGESTS = {

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET
 from contactpoint.access.models import User
 from contactpoint.access.permissions import Permission, Principal, decide
 from contactpoint.practice import alerts
+from contactpoint.practice.emergency import reasons_of
 from contactpoint.practice.models import Alert, ContactRequest, EmergencyAccess, Handover
 from contactpoint.practice.record import View, record_for, view_for
 from contactpoint.registry.involvement_facts import facts_of, with_links
@@ -56,6 +57,7 @@ class Row:
     link: str | None  # the record, when the user may read records
     who: Who | None = None
     emergency: EmergencyAccess | None = None
+    emergency_reason: str = ""  # its reason's words, opened
     review_link: bool = False
     handover: Handover | None = None  # only while it waits for this user
     contact_request: ContactRequest | None = None  # only while it waits for this user
@@ -91,6 +93,7 @@ class Names:
     def __init__(self, principal: Principal) -> None:
         self.principal = principal
         self.reads = bool(decide(principal, Permission.CHILD_RECORD_READ))
+        self.reviews = bool(decide(principal, Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW))
         self.known: dict[uuid.UUID, str] = {}
         self.shielded_from: dict[uuid.UUID, bool] = {}
 
@@ -119,7 +122,10 @@ class Names:
             return "a child"
 
 
-def row(alert: Alert, principal: Principal, names: Names, reviews: bool) -> Row:
+def row(
+    alert: Alert, kind: str, principal: Principal, names: Names, given: dict[uuid.UUID, str]
+) -> Row:
+    """One alert as shown; `given` holds the opened reason codes of its emergency access."""
     child = alert.child
     who = _who(alert.involvement, principal)
     if alert.handover is not None:  # who asks to take over the lead
@@ -131,10 +137,11 @@ def row(alert: Alert, principal: Principal, names: Names, reviews: bool) -> Row:
     if child is not None and names.withheld(child):
         who, request, handover = None, None, None
     emergency = alert.emergency
+    code = given.get(emergency.pk, "") if emergency is not None else ""
     return Row(
         id=alert.pk,
-        kind=alert.kind,
-        title=Alert.Kind(alert.kind).label,
+        kind=kind,
+        title=Alert.Kind(kind).label,
         at=alert.created_at,
         unread=alert.read_at is None,
         child=names.of(child) if child else "a child",
@@ -142,7 +149,8 @@ def row(alert: Alert, principal: Principal, names: Names, reviews: bool) -> Row:
         link=record_url(child) if child and names.reads else None,
         who=who,
         emergency=emergency,
-        review_link=reviews and emergency is not None and emergency.reviewed_at is None,
+        emergency_reason=str(EmergencyAccess.Reason(code).label) if code else "Not available",
+        review_link=names.reviews and emergency is not None and emergency.reviewed_at is None,
         handover=handover if handover and handover.status == Handover.Status.PROPOSED else None,
         contact_request=request
         if request and request.status == ContactRequest.Status.OPEN
@@ -159,11 +167,12 @@ def alert_list(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     principal = actor.principal
     names = Names(principal)
-    reviews = bool(decide(principal, Permission.ORGANISATION_EMERGENCY_ACCESS_REVIEW))
-    inbox = list(alerts.inbox(user)[:SHOWN])
-    # Their organisations and practitioners are sealed: opened for all at once.
-    with_links(a.involvement for a in inbox if a.involvement is not None)
-    rows = [row(a, principal, names, reviews) for a in inbox]
+    # What each is about is sealed, and so are the involvements' organisations and
+    # practitioners: opened for all at once.
+    inbox = alerts.opened(alerts.inbox(user)[:SHOWN])
+    with_links(a.involvement for a, _ in inbox if a.involvement is not None)
+    given = reasons_of(a.emergency for a, _ in inbox if a.emergency is not None)
+    rows = [row(a, about.kind, principal, names, given) for a, about in inbox]
     for shown in rows:
         if shown.unread:
             alerts.mark_read(user, shown.id)

@@ -185,6 +185,7 @@ def _letter(
     context = {
         **helpers(),
         "notice": notice,
+        "outcome": family_notices.outcome_of(notice),
         "letter": letter,
         "with_services": with_services,
         "needs_review": sentence(family_notices.NEEDS_REVIEW),

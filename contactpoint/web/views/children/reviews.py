@@ -28,10 +28,13 @@ LIST = "/emergency-access"
 
 def _list(request: HttpRequest, actor: Actor, errors: dict[str, str] | None = None) -> HttpResponse:
     waiting = [(access, emergency.explanation_of(access)) for access in emergency.to_review(actor)]
+    reviewed = list(emergency.reviewed(actor))
     context = {
         **helpers(),
         "waiting": waiting,
-        "reviewed": list(emergency.reviewed(actor)),
+        "reviewed": reviewed,
+        # The reason codes are sealed under each child's key: opened for all at once.
+        "given": emergency.reasons_of([a for a, _ in waiting] + reviewed),
         "outcome_words": dict(EmergencyAccess.Outcome.choices),
         "reasons": dict(EmergencyAccess.Reason.choices),
         "outcomes": list(EmergencyAccess.Outcome.choices),

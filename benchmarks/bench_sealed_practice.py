@@ -1,0 +1,241 @@
+"""Benchmark the reads that serve what practice rows say about a child: a user's alert
+inbox (the 50 newest of --alerts alerts, each with its child and involvement), the local
+index team's family notice queue (the due notices of an area among --notices) and the
+privacy officer's emergency access review (50 accesses with their reason codes).
+
+Builds a synthetic registry of its own (SQLite in a temporary data directory, or with
+--database-url on PostgreSQL: that database and the one named like it plus `_keys` are
+dropped and made again; their names must start with `bench_`), writes the rows as the code
+in this tree writes them, and times each read --repeat times. It runs on the code it sits
+in, so the same script measures before and after a change (ADR 0010).
+
+Usage: .venv/bin/python benchmarks/bench_sealed_practice.py [--children N] [--alerts A]
+       [--notices F] [--repeat R] [--database-url postgres://...:5432/bench_practice]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import pathlib
+import random
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from bench_search import fresh_postgres
+from measure import build_registry, commit, machine, percentile, registry_env, setup_django
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--children", type=int, default=2000)
+    parser.add_argument("--alerts", type=int, default=3000)
+    parser.add_argument("--notices", type=int, default=3000)
+    parser.add_argument("--repeat", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--database-url", help="PostgreSQL, e.g. postgres://...:5432/bench_x")
+    return parser.parse_args()
+
+
+def practitioner() -> Any:
+    """A practitioner of the first organisation with an area."""
+    from contactpoint.access.models import User
+    from contactpoint.registry.models import Organisation
+
+    org = Organisation.objects.filter(council_area__isnull=False).order_by("pk").first()
+    assert org is not None
+    return User.objects.create(
+        email="practitioner@bench.example",
+        name="Practitioner",
+        organisation=org,
+        role="practitioner",
+        enabled=True,
+    )
+
+
+def write_alerts(user: Any, count: int, seed: int) -> None:
+    """`count` alerts for the user, as `raise_alert` writes them: a tenth of each
+    shielding kind, the rest a service joining or an involvement to confirm."""
+    from django.db import transaction
+
+    from contactpoint.practice import alerts
+    from contactpoint.practice.models import Alert
+    from contactpoint.registry.models import Involvement
+
+    rows = list(Involvement.objects.select_related("child").order_by("pk")[:count])
+    kinds = [Alert.Kind.SHIELDING_REVIEW_DUE, Alert.Kind.SHIELDED_JOINED]
+    kinds += [Alert.Kind.JOINED] * 4 + [Alert.Kind.CONFIRM_DUE] * 4
+    pick = random.Random(seed)
+    with transaction.atomic():
+        for n in range(count):
+            involvement = rows[n % len(rows)]
+            kind = pick.choice(kinds)
+            about: dict[str, Any] = {"child": involvement.child}
+            if kind != Alert.Kind.SHIELDING_REVIEW_DUE:
+                about["involvement"] = involvement
+            alerts.raise_alert([user], kind, **about)
+
+
+def read_inbox(user: Any) -> Callable[[], int]:
+    from contactpoint.practice import alerts
+
+    def read() -> int:
+        shown = alerts.inbox(user)[:50]
+        if hasattr(alerts, "opened"):  # the kind, and a shielding alert's child, sealed
+            opened = alerts.opened(shown)
+            return sum(1 for a, o in opened if o.kind and a.child is not None)
+        before: Any = shown  # the code before: a clear `kind` column
+        return sum(1 for a in before if a.kind and a.child is not None)
+
+    return read
+
+
+def write_notices(count: int, seed: int) -> str:
+    """`count` family notices of one area, a third due, as `family_notices` writes them."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from contactpoint.practice import family_notices
+    from contactpoint.practice.models import FamilyNotice
+    from contactpoint.registry.models import CouncilArea, Involvement
+
+    area = CouncilArea.objects.order_by("pk").first()
+    assert area is not None
+    involvements = list(Involvement.objects.order_by("pk")[:count])
+    pick = random.Random(seed)
+    sealed = hasattr(family_notices, "seal_outcome")
+    with transaction.atomic():
+        for involvement in involvements:
+            status = pick.choice(["due", "sent", "not_sent_risk"])
+            notice = FamilyNotice(
+                involvement=involvement,
+                child_id=involvement.child_id,
+                area=area,
+                created_at=timezone.now(),
+            )
+            if sealed:
+                family_notices.seal_outcome(notice, family_notices.Outcome(status))
+            else:
+                before: Any = notice  # the code before: a clear `status` column
+                before.status = status
+            notice.save(force_insert=True)
+    return str(area.code)
+
+
+def read_queue(code: str) -> Callable[[], int]:
+    from contactpoint.practice import family_notices
+    from contactpoint.practice.models import FamilyNotice
+
+    def read() -> int:
+        sealed = hasattr(family_notices, "seal_outcome")
+        due: dict[str, Any] = {"due": True} if sealed else {"status": "due"}
+        rows = FamilyNotice.objects.filter(area__code=code, **due)
+        return len(list(rows.select_related("child", "involvement").order_by("created_at")))
+
+    return read
+
+
+def write_accesses(user: Any, count: int) -> None:
+    """`count` emergency accesses by the user, as `emergency.open_access` writes them."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from contactpoint.practice import emergency
+    from contactpoint.practice.models import EmergencyAccess
+    from contactpoint.registry.children import ciphers_for
+    from contactpoint.registry.models import Child
+
+    children = list(Child.objects.order_by("pk")[:count])
+    ciphers = ciphers_for({c.pk for c in children})
+    now = timezone.now()
+    with transaction.atomic():
+        for n, child in enumerate(children):
+            row_id = uuid.uuid4()
+            reason = ["missing", "immediate_risk", "medical", "out_of_hours"][n % 4]
+            cipher = ciphers[child.pk]
+            size = getattr(emergency, "REASON_SIZE", None)
+            EmergencyAccess.objects.create(
+                id=row_id,
+                user=user,
+                organisation_id=user.organisation_id,
+                child=child,
+                reason=cipher.seal_fixed(EmergencyAccess, "reason", row_id, reason, size)
+                if size
+                else reason,
+                explanation=cipher.seal(EmergencyAccess, "explanation", row_id, "x" * 40),
+                granted_at=now,
+                expires_at=now + dt.timedelta(minutes=30),
+            )
+
+
+def read_reviews(organisation_id: int) -> Callable[[], int]:
+    from contactpoint.practice import emergency
+    from contactpoint.practice.models import EmergencyAccess
+
+    def read() -> int:
+        waiting = list(
+            EmergencyAccess.objects.filter(
+                organisation_id=organisation_id, reviewed_at__isnull=True
+            ).select_related("user", "child")[:50]
+        )
+        if hasattr(emergency, "reasons_of"):
+            return len(emergency.reasons_of(waiting))
+        return len([a.reason for a in waiting])
+
+    return read
+
+
+def timed(read: Callable[[], int], repeat: int) -> tuple[list[float], int]:
+    times, shown = [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        shown = read()
+        times.append((time.perf_counter() - started) * 1000)
+    return times, shown
+
+
+def main() -> int:
+    args = arguments()
+    at = {"machine": machine(), "commit": commit()}
+    with tempfile.TemporaryDirectory() as tmp:
+        data = pathlib.Path(tmp) / "data"
+        data.mkdir()
+        feeds = pathlib.Path(tmp) / "feeds"
+        if args.database_url:
+            fresh_postgres(args.database_url)
+        env = registry_env(data, 0, args.database_url)
+        load = build_registry(env, args.children, args.seed, feeds)
+        for name in ("DATABASE_URL", "CONTACTPOINT_KEYSTORE_URL"):
+            if name in env:
+                os.environ[name] = env[name]
+        setup_django(data)
+        from django.conf import settings
+
+        settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+        user = practitioner()
+        write_alerts(user, args.alerts, args.seed)
+        code = write_notices(args.notices, args.seed)
+        write_accesses(user, 50)
+        results = [
+            ("alert inbox, 50 newest", timed(read_inbox(user), args.repeat)),
+            ("family notice queue", timed(read_queue(code), args.repeat)),
+            ("emergency access review, 50", timed(read_reviews(user.organisation_id), args.repeat)),
+        ]
+    backend = "PostgreSQL" if args.database_url else "SQLite"
+    print(f"machine: {at['machine']}")
+    print(f"commit: {at['commit']}  backend: {backend}  children: {args.children}")
+    print(f"bulk load: {load:.1f} s; alerts: {args.alerts}; notices: {args.notices}")
+    for name, (times, shown) in results:
+        print(
+            f"{name} ({shown} rows), {len(times)} reads: p50 {percentile(times, 0.5):.2f} ms, "
+            f"p95 {percentile(times, 0.95):.2f} ms"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

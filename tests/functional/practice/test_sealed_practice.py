@@ -1,0 +1,165 @@
+"""What practice rows say about a child, sealed (ADR 0010): an alert's kind (and a
+shielding alert's child), an emergency or statutory access's reason, a family notice's
+outcome. The migrations convert rows written before, and the pages read the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from contactpoint.access.users import Actor
+from contactpoint.keystore import service as keys
+from contactpoint.practice import alerts, emergency, family_notices
+from contactpoint.practice.archived import REASON_SIZE
+from contactpoint.practice.models import Alert, EmergencyAccess, FamilyNotice, StatutoryAccess
+from contactpoint.registry.children import ciphers_for
+from contactpoint.registry.models import Child, Involvement
+from tests.support.actors import Actors, signed_in
+from tests.support.children import an_involvement, found, load_children
+from tests.support.registry import raw_rows
+
+pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
+
+BEFORE = [("practice", "0005_rectification_and_notices")]
+WHY = "The child did not come home from school and cannot be reached"
+OVERHEAD = 29  # what sealing adds to a value: a format byte, the nonce and the tag
+AT = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
+
+
+def nurse(child: Child, actors: Actors) -> Involvement:
+    return an_involvement(
+        child, actors.school_a, "school_nurse", last_confirmed=dt.date(2026, 11, 1)
+    )
+
+
+def test_every_alert_is_one_sealed_length_and_a_shielding_alert_names_no_child(
+    feeds: Path, actors: Actors
+) -> None:
+    amelia = load_children(feeds)["amelia"]
+    joined = nurse(amelia, actors)
+    alerts.raise_alert([actors.ian], Alert.Kind.SHIELDED_JOINED, child=amelia, involvement=joined)
+    alerts.raise_alert([actors.alice], Alert.Kind.JOINED, child=amelia, involvement=joined)
+    shielded, plain = (
+        Alert.objects.get(recipient=actors.ian),
+        Alert.objects.get(recipient=actors.alice),
+    )
+    assert (shielded.child_id, shielded.involvement_id) == (None, None)
+    assert (plain.child_id, plain.involvement_id) == (amelia.pk, joined.pk)
+    assert alerts.about(shielded) == alerts.About("shielded_joined", amelia.pk, joined.pk)
+    assert len(bytes(shielded.about)) == len(bytes(plain.about))
+    for row in raw_rows("practice_alert"):
+        assert not any(isinstance(v, str) and "joined" in v for v in row)
+    told = Alert.objects.filter(recipient=actors.ian).values()[0]
+    assert not {str(amelia.pk), amelia.pk.hex} & {str(v) for v in told.values()}
+    # The index team's page still shows which child and which service, as before.
+    page = signed_in(actors.ian).get("/alerts").content.decode()
+    assert "A service registered with a shielded child" in page and amelia.cpid_id in page
+
+
+def test_an_emergency_reason_is_sealed_and_shown_to_the_reviewing_privacy_officer(
+    feeds: Path, actors: Actors
+) -> None:
+    amelia = load_children(feeds)["amelia"]
+    alice = Actor.of(actors.alice)
+    found(alice, amelia)
+    access = emergency.open_access(alice, amelia, "missing", WHY)
+    assert emergency.reasons_of([access]) == {access.pk: "missing"}
+    stored = raw_rows("practice_emergencyaccess")
+    assert not any(v == "missing" for row in stored for v in row)
+    assert len(bytes(EmergencyAccess.objects.get().reason)) == emergency.REASON_SIZE + OVERHEAD
+    for officer in (actors.petra,):
+        review = signed_in(officer).get("/emergency-access").content.decode()
+        assert "The child is missing" in review
+        inbox = signed_in(officer).get("/alerts").content.decode()
+        assert "The child is missing" in inbox
+
+
+def test_the_migrations_seal_alerts_reasons_and_notices(feeds: Path, actors: Actors) -> None:
+    children = load_children(feeds)
+    kept, purged = children["amelia"], children["oliver"]
+    joined = nurse(kept, actors)
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(BEFORE).apps
+        made = _clear_rows(old, actors, kept.pk, purged.pk, joined.pk)
+        keys.destroy_data_keys([purged.pk])
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    review, join = (Alert.objects.get(pk=made[k]) for k in ("review", "joined"))
+    assert (review.child_id, review.involvement_id) == (None, None)
+    assert alerts.about(review) == alerts.About("shielding_review_due", kept.pk, None)
+    assert (join.child_id, alerts.about(join).kind) == (kept.pk, "joined")
+    assert emergency.reasons_of(EmergencyAccess.objects.all()) == {made["emergency"]: "missing"}
+    assert EmergencyAccess.objects.get(pk=made["gone"]).reason is None  # its key is gone
+    statutory = StatutoryAccess.objects.get()
+    cipher = ciphers_for({kept.pk})[kept.pk]
+    assert cipher.open_fixed(statutory, "reason") == "child_death_review"
+    assert len(bytes(statutory.reason)) == REASON_SIZE + OVERHEAD
+    notice = FamilyNotice.objects.get()
+    outcome = family_notices.outcome_of(notice)
+    assert outcome == family_notices.Outcome(
+        "not_sent_risk", risk="harm_from_family", by_id=actors.alice.pk, at=AT
+    )
+    assert not notice.due
+    codes = ("shielding_review_due", "joined", "missing", "child_death_review", "harm_from_family")
+    for table in ("alert", "emergencyaccess", "statutoryaccess", "familynotice"):
+        for row in raw_rows(f"practice_{table}"):
+            assert not set(codes) & {v for v in row if isinstance(v, str)}, table
+
+
+def _clear_rows(
+    old: object, actors: Actors, kept: uuid.UUID, purged: uuid.UUID, joined: uuid.UUID
+) -> dict[str, uuid.UUID]:
+    """Practice rows as they were held before sealing: alerts, emergency accesses (one of
+    a child whose key is then destroyed), a statutory access and a family notice."""
+    get = old.get_model  # type: ignore[attr-defined]
+    alert, access = get("practice", "Alert"), get("practice", "EmergencyAccess")
+    review = alert.objects.create(
+        recipient_id=actors.ian.pk, kind="shielding_review_due", child_id=kept
+    )
+    join = alert.objects.create(
+        recipient_id=actors.alice.pk, kind="joined", child_id=kept, involvement_id=joined
+    )
+    times = {"granted_at": AT, "expires_at": AT + dt.timedelta(minutes=30)}
+    person = {"user_id": actors.alice.pk, "organisation_id": actors.school_a.pk}
+    one = access.objects.create(child_id=kept, reason="missing", **person, **times)
+    gone = access.objects.create(child_id=purged, reason="immediate_risk", **person, **times)
+    get("practice", "StatutoryAccess").objects.create(
+        child_id=kept,
+        reason="child_death_review",
+        user_id=actors.ian.pk,
+        organisation_id=actors.council_a.pk,
+        **times,
+    )
+    get("practice", "FamilyNotice").objects.create(
+        involvement_id=joined,
+        child_id=kept,
+        area_id=actors.area_a.pk,
+        status="not_sent_risk",
+        risk="harm_from_family",
+        risk_recorded_by_id=actors.alice.pk,
+        created_at=AT,
+    )
+    return {"review": review.pk, "joined": join.pk, "emergency": one.pk, "gone": gone.pk}
+
+
+def test_a_child_whose_key_is_gone_shows_its_access_reason_as_not_available(
+    feeds: Path, actors: Actors
+) -> None:
+    amelia = load_children(feeds)["amelia"]
+    alice = Actor.of(actors.alice)
+    found(alice, amelia)
+    emergency.open_access(alice, amelia, "immediate_risk", WHY)
+    keys.destroy_data_keys([amelia.pk])
+    assert emergency.reasons_of(EmergencyAccess.objects.all()) == {}
+    page = signed_in(actors.petra).get("/emergency-access").content.decode()
+    assert "Not available: the child&#39;s record has been deleted" in page
+    assert Child.objects.filter(pk=amelia.pk).exists()

@@ -1,0 +1,15 @@
+"""Alerts as the tests look at them: what each is about is sealed (practice.alerts)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from contactpoint.practice.alerts import About, about
+from contactpoint.practice.models import Alert
+
+
+def of_kind(kind: str, **filters: Any) -> list[tuple[Alert, About]]:
+    """The alerts the filters select whose sealed kind is `kind`, each with what it is
+    about, opened."""
+    rows = [(a, about(a)) for a in Alert.objects.filter(**filters).order_by("created_at")]
+    return [(a, o) for a, o in rows if o.kind == kind]
