@@ -39,6 +39,7 @@ CSRF = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 CHILD = re.compile(r'href="/children/(CP-[A-Z0-9-]+)"')
 REGISTER_SHARE = 0.1  # of records opened, the share whose child the practitioner registers on
 ALREADY = "already registered with this child"
+PROBLEM = re.compile(r'error-summary__list">\s*<li><a href="#[\w-]+">([^<]{1,120})</a>')
 TOKEN_LIFE = 540.0  # seconds a token is used for: less than its 10 minutes
 
 # X-Request-IDs of record views answered 200, written when the run stops.
@@ -216,6 +217,9 @@ class Practitioner(HttpUser):
             if answer.status_code == 400 and ALREADY in answer.text:
                 # Another practitioner of the organisation registered the child first.
                 answer.success()
+            elif answer.status_code == 400:
+                found = PROBLEM.search(answer.text)  # the service's message, never a value
+                answer.failure(f"400: {found.group(1).strip() if found else 'no message'}")
         if answer.status_code == 302:
             noted_view(self.get(f"/children/{cpid}", "web: record"))
 
