@@ -384,7 +384,7 @@ def run_phase(
     env = {**os.environ, "CAPACITY_PLAN": str(plan), "CAPACITY_VIEWS": str(views_file)}
     load = os.getloadavg()[0]
     access = data / "capacity-access.log"
-    start = access.stat().st_size
+    start = dt.datetime.now(dt.UTC).replace(microsecond=0)
     with open(data / f"capacity-phase{n}-locust.log", "wb") as log:
         locust = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
         sampler = Sampler(server.pid, locust.pid)
@@ -429,21 +429,22 @@ def report(prefix: pathlib.Path, sampler: Sampler, users: int) -> None:
             )
 
 
-LINE = re.compile(r'"(\w+) ([^ ?"]*)[^"]*" (\d+) \S+ (\d+)ms$')
+LINE = re.compile(r'\[\[([^\]]+)\]\] "(\w+) ([^ ?"]*)[^"]*" (\d+) \S+ (\d+)ms$')
 
 
-def server_times(access: pathlib.Path, start: int) -> None:
+def server_times(access: pathlib.Path, start: dt.datetime) -> None:
     """Time spent in the server by request (its access log, from `start`): beside Locust's
     times, what is left is the wait for a worker."""
     times: dict[str, list[float]] = {}
     with open(access, encoding="utf-8", errors="replace") as handle:
-        handle.seek(start)
         for line in handle:
             found = LINE.search(line.strip())
-            if found is None or found[2] == "/health":
+            if found is None or found[3] == "/health":
                 continue
-            path = re.sub(r"/(children|results)/(?!search$)[^/]+", r"/\1/*", found[2])
-            times.setdefault(f"{found[1]} {path}", []).append(float(found[4]))
+            if dt.datetime.strptime(found[1], "%d/%b/%Y:%H:%M:%S %z") < start:
+                continue
+            path = re.sub(r"/(children|results)/(?!search$)[^/]+", r"/\1/*", found[3])
+            times.setdefault(f"{found[2]} {path}", []).append(float(found[5]))
     print("  in the server (access log):  count    p50    p95 ms")
     for key, values in sorted(times.items()):
         p50, p95 = percentile(values, 0.5), percentile(values, 0.95)
