@@ -14,7 +14,7 @@ TEST_WORKERS ?= auto
 export CONTACTPOINT_DATA_DIR ?= $(CURDIR)/var
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo demo-data demo-check test test-postgres lint format bench clean
+.PHONY: help setup demo demo-data demo-check test test-postgres lint format bench bench-capacity clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -84,5 +84,15 @@ bench: setup ## run the benchmarks (about an hour; see docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_search.py
 	$(BIN)/python benchmarks/linkage_independent.py
 
+# Locust for `make bench-capacity`, in a virtual environment of its own (not in `make setup`).
+CAPACITY_VENV := .venv-capacity
+$(CAPACITY_VENV)/.installed: benchmarks/capacity/requirements.lock $(VENV)/.installed
+	$(PYTHON) -m venv $(CAPACITY_VENV)
+	$(BIN)/uv pip sync --quiet --python $(CAPACITY_VENV)/bin/python benchmarks/capacity/requirements.lock
+	@touch $@
+
+bench-capacity: setup $(CAPACITY_VENV)/.installed ## capacity through HTTP with Locust, on PostgreSQL (CAPACITY_ARGS=...; docs/benchmarks.md)
+	$(BIN)/python benchmarks/capacity/run.py $(CAPACITY_ARGS)
+
 clean: ## remove the virtual environment, front-end packages and var/
-	rm -rf $(VENV) node_modules var
+	rm -rf $(VENV) $(CAPACITY_VENV) node_modules var
