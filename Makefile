@@ -83,6 +83,7 @@ bench: setup ## run the benchmarks (about an hour; see docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_realtime.py
 	$(BIN)/python benchmarks/bench_search.py
 	$(BIN)/python benchmarks/linkage_independent.py
+	$(BIN)/python benchmarks/registry_size.py
 
 clean: ## remove the virtual environment, front-end packages and var/
 	rm -rf $(VENV) node_modules var

@@ -13,7 +13,9 @@ pages are printed apart). PostgreSQL: `pg_table_size` (heap and TOAST) and
 
 Usage: .venv/bin/python benchmarks/registry_size.py [--children N] [--seed S]
            [--database-url postgres://postgres@127.0.0.1:5432/NAME] [--no-postgres]
-           [--no-sqlite] [--keep DIR] [--data DIR (measure an existing SQLite registry)]
+           [--no-sqlite] [--keep DIR]
+       .venv/bin/python benchmarks/registry_size.py [--data DIR] [--measure-url URL]
+           (measure an existing SQLite registry in DIR, an existing PostgreSQL one at URL)
 """
 
 from __future__ import annotations
@@ -177,12 +179,16 @@ def main() -> int:
     parser.add_argument("--no-sqlite", action="store_true")
     parser.add_argument("--keep", type=pathlib.Path, help="build in DIR and keep it")
     parser.add_argument("--data", type=pathlib.Path, help="only measure the SQLite registry in DIR")
+    parser.add_argument("--measure-url", help="only measure the PostgreSQL registry at this URL")
     args = parser.parse_args()
     print(f"machine:        {machine()}")
     print(f"commit:         {commit()}")
-    if args.data:
-        tables, free = sqlite_tables(args.data / "db" / "contactpoint.sqlite3")
-        report(f"SQLite ({args.data})", tables, f"free pages in the file: {free / 1e6:,.1f} MB")
+    if args.data or args.measure_url:
+        if args.data:
+            tables, free = sqlite_tables(args.data / "db" / "contactpoint.sqlite3")
+            report(f"SQLite ({args.data})", tables, f"free pages in the file: {free / 1e6:,.1f} MB")
+        if args.measure_url:
+            report(f"PostgreSQL ({args.measure_url})", postgres_tables(args.measure_url))
         return 0
     with tempfile.TemporaryDirectory(prefix="registry-size-") as tmp:
         root = args.keep or pathlib.Path(tmp)
