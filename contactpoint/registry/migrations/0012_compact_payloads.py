@@ -46,7 +46,18 @@ def _reseal(apps: Any, schema_editor: Any, form: Callable[[str], str]) -> None:
             if wanted != text:
                 sr.payload = cipher.seal(record_model, "payload", sr.pk, wanted)
                 changed.append(sr)
-        record_model.objects.using(db).bulk_update(changed, ["payload"], batch_size=500)
+        _update(schema_editor, record_model, changed)
+
+
+def _update(schema_editor: Any, record_model: Any, changed: list[Any]) -> None:
+    """Write the new payloads, one statement executed many times (Django's bulk_update
+    builds a CASE of every row: minutes for a registry of 20,000 children)."""
+    connection = schema_editor.connection
+    table = schema_editor.quote_name(record_model._meta.db_table)
+    id_field = record_model._meta.pk
+    rows = [(sr.payload, id_field.get_db_prep_value(sr.pk, connection)) for sr in changed]
+    with connection.cursor() as cursor:
+        cursor.executemany(f"UPDATE {table} SET payload = %s WHERE id = %s", rows)  # noqa: S608
 
 
 def compact_payloads(apps: Any, schema_editor: Any) -> None:
