@@ -83,6 +83,7 @@ bench: setup ## run the benchmarks (about an hour; see docs/benchmarks.md)
 	$(BIN)/python benchmarks/bench_realtime.py
 	$(BIN)/python benchmarks/bench_search.py
 	$(BIN)/python benchmarks/linkage_independent.py
+	$(BIN)/python benchmarks/registry_size.py
 
 # Locust for `make bench-capacity`, in a virtual environment of its own (not in `make setup`).
 CAPACITY_VENV := .venv-capacity

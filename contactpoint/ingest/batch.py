@@ -27,7 +27,7 @@ from contactpoint.linkage import decisions
 from contactpoint.linkage.realtime import SHIELD_FLOOR, Match, Matcher, founds_alone, too_thin
 from contactpoint.linkage.records import LinkRecord, from_feed
 from contactpoint.linkage.scorer import probability
-from contactpoint.registry import children, golden, involvements, shield_tags
+from contactpoint.registry import children, golden, involvements, payloads, shield_tags
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord, Problem, RowParser
 from contactpoint.registry.models import Source, SourceRecord
@@ -371,5 +371,5 @@ class BatchLoader:
         sr.confidence = item.confidence
         sr.as_at = item.record.as_at
         sr.digest = item.digest
-        sr.payload = cipher.seal(SourceRecord, "payload", sr.pk, item.body)
+        sr.payload = payloads.seal(cipher, sr.pk, item.body)
         sr.updated_at = timezone.now()

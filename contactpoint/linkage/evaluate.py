@@ -441,6 +441,7 @@ def registry_births(keys: Iterable[RecordKey]) -> dict[RecordKey, dt.date]:
     """The date of birth of each wanted record the registry holds, read from its sealed
     payload (opened, read and dropped: only the age band is kept). Records not loaded,
     without a date of birth, or whose key is destroyed (a purged child) are left out."""
+    from contactpoint.registry import payloads
     from contactpoint.registry.children import ciphers_for
     from contactpoint.registry.models import SourceRecord
     from contactpoint.registry.sources import record_ref
@@ -456,7 +457,7 @@ def registry_births(keys: Iterable[RecordKey]) -> dict[RecordKey, dt.date]:
         ciphers = ciphers_for({child or sr for sr, child, _, _ in rows})
         for sr, child, ref, payload in rows:
             cipher = ciphers.get(child or sr)
-            body = cipher.open(SourceRecord, "payload", sr, bytes(payload)) if cipher else None
+            body = payloads.open_payload(cipher, sr, payload) if cipher else None
             if body and (birth := _iso_date(json.loads(body).get("date_of_birth"))):
                 births[by_ref[bytes(ref)]] = birth
     return births

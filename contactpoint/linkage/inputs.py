@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from contactpoint.lib.processes import may_fork
 from contactpoint.linkage.records import LinkRecord, as_table, from_canonical, from_feed
+from contactpoint.registry import payloads
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.feeds import COLUMNS, RowParser, source_files
 from contactpoint.registry.models import SourceRecord
@@ -35,7 +36,7 @@ def registry_records() -> Iterator[LinkRecord]:
         ciphers = ciphers_for({child or sr for sr, child, _ in chunk})
         for sr, child, payload in chunk:
             cipher = ciphers.get(child or sr)
-            body = cipher.open(SourceRecord, "payload", sr, bytes(payload)) if cipher else None
+            body = payloads.open_payload(cipher, sr, payload) if cipher else None
             if body is not None:
                 yield from_canonical(str(sr), json.loads(body))
 
@@ -52,7 +53,7 @@ def registry_by_source() -> dict[str, pa.Table]:
         ciphers = ciphers_for({child or sr for sr, child, _, _ in chunk})
         for sr, child, payload, code in chunk:
             cipher = ciphers.get(child or sr)
-            body = cipher.open(SourceRecord, "payload", sr, bytes(payload)) if cipher else None
+            body = payloads.open_payload(cipher, sr, payload) if cipher else None
             if body is not None:
                 found.setdefault(code, []).append(from_canonical(str(sr), json.loads(body)))
     return {code: as_table(records) for code, records in found.items()}

@@ -126,20 +126,30 @@ class LinkDecision(models.Model):
 
     AUTOMATIC = "contactpoint"  # decided_by for the model's own decisions
 
+    # No index on the foreign keys below: no query selects decisions by record, child or
+    # model (a decision is found by its id, or by the decision it reverses), and children,
+    # records and model versions are never deleted. Indexes on them were a third of the
+    # table's bytes, 2.5 decisions a child (docs/adr/0013-lean-registry-layout.md).
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     action = models.CharField(max_length=16, choices=Action.choices)
     source_record = models.ForeignKey(
-        "registry.SourceRecord", on_delete=models.SET_NULL, null=True, related_name="+"
+        "registry.SourceRecord",
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
     child = models.ForeignKey(
-        "registry.Child", on_delete=models.SET_NULL, null=True, related_name="+"
+        "registry.Child", on_delete=models.SET_NULL, null=True, related_name="+", db_index=False
     )
     # The child a record came from (a relink), or the child merged away.
     other_child = models.ForeignKey(
-        "registry.Child", on_delete=models.SET_NULL, null=True, related_name="+"
+        "registry.Child", on_delete=models.SET_NULL, null=True, related_name="+", db_index=False
     )
     moved = models.JSONField(default=list)  # ids of the source records a merge moved
-    model = models.ForeignKey(LinkageModel, on_delete=models.PROTECT, null=True, related_name="+")
+    model = models.ForeignKey(
+        LinkageModel, on_delete=models.PROTECT, null=True, related_name="+", db_index=False
+    )
     weight = models.FloatField(null=True)
     decided_by = models.CharField(max_length=80)
     created_at = models.DateTimeField(auto_now_add=True)

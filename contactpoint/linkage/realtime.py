@@ -34,7 +34,7 @@ from contactpoint.linkage import store
 from contactpoint.linkage.models import LinkBlock
 from contactpoint.linkage.records import LinkRecord, from_canonical
 from contactpoint.linkage.scorer import Score, Scorer
-from contactpoint.registry import shield_tags
+from contactpoint.registry import payloads, shield_tags
 from contactpoint.registry.candidates import candidate_children, record_entries, variant_entries
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.cipher import ChildCipher
@@ -78,7 +78,7 @@ def open_records(ciphers: Mapping[uuid.UUID, ChildCipher]) -> dict[uuid.UUID, li
         "id", "child_id", "payload"
     )
     for sr_id, child_id, payload in rows:
-        body = ciphers[child_id].open(SourceRecord, "payload", sr_id, bytes(payload))
+        body = payloads.open_payload(ciphers[child_id], sr_id, payload)
         if body is not None:
             found[child_id].append(from_canonical(str(sr_id), json.loads(body)))
     return found

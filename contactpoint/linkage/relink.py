@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contactpoint.keystore import service as keys
-from contactpoint.registry import children, golden, involvements, shield_tags
+from contactpoint.registry import children, golden, involvements, payloads, shield_tags
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.models import (
@@ -62,7 +62,7 @@ def open_records(records: Sequence[SourceRecord]) -> dict[uuid.UUID, Opened]:
     opened = {}
     for sr in records:
         cipher = ciphers.get(owner_of(sr))
-        body = cipher.open(SourceRecord, "payload", sr.pk, sr.payload) if cipher else None
+        body = payloads.open_payload(cipher, sr.pk, sr.payload) if cipher else None
         if body is None:
             raise PayloadGone(f"source record {sr.pk} can no longer be opened")
         opened[sr.pk] = Opened(body, FeedRecord.from_canonical(json.loads(body)))
@@ -110,7 +110,7 @@ def relink_many(
         sr.child_id, sr.status = to_child, "linked" if to_child else "pending"
         sr.method = method or sr.method
         sr.confidence = sr.confidence if confidence is None else confidence
-        sr.payload = cipher.seal(SourceRecord, "payload", sr.pk, opened[sr.pk].body)
+        sr.payload = payloads.seal(cipher, sr.pk, opened[sr.pk].body)
         sr.updated_at = now
         if to_child is not None:
             writer.add(cipher, sr, opened[sr.pk].record, sr.confidence)

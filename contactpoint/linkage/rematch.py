@@ -38,7 +38,7 @@ from contactpoint.linkage.realtime import Candidate, Match, Matcher, scores_for
 from contactpoint.linkage.records import LinkRecord, from_feed
 from contactpoint.linkage.relink import owner_of
 from contactpoint.linkage.scorer import probability
-from contactpoint.registry import shield_tags
+from contactpoint.registry import payloads, shield_tags
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.models import Child, SourceRecord
@@ -162,7 +162,7 @@ def _opened(records: list[SourceRecord]) -> dict[uuid.UUID, FeedRecord]:
     found = {}
     for sr in records:
         cipher = ciphers.get(owner_of(sr))
-        body = cipher.open(SourceRecord, "payload", sr.pk, bytes(sr.payload)) if cipher else None
+        body = payloads.open_payload(cipher, sr.pk, sr.payload) if cipher else None
         if body is not None:
             found[sr.pk] = FeedRecord.from_canonical(json.loads(body))
     return found

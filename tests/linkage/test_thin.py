@@ -21,6 +21,7 @@ from contactpoint.linkage.models import ReviewItem
 from contactpoint.linkage.realtime import Match, Matcher, tells_apart, too_thin
 from contactpoint.linkage.records import from_feed
 from contactpoint.linkage.review import ReviewError
+from contactpoint.registry import payloads
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.feeds import FeedRecord, RowParser
 from contactpoint.registry.models import Child, SourceRecord
@@ -220,9 +221,9 @@ def _without_birth_date(sr: SourceRecord) -> None:
     """Seal the waiting record's payload again without its date of birth (what a loader
     that keeps such rows writes)."""
     cipher = ciphers_for({sr.pk})[sr.pk]
-    doc = json.loads(cipher.open(SourceRecord, "payload", sr.pk, bytes(sr.payload)) or "{}")
+    doc = json.loads(payloads.open_payload(cipher, sr.pk, sr.payload) or "{}")
     body = json.dumps({**doc, "date_of_birth": None}, sort_keys=True)
-    sr.payload = cipher.seal(SourceRecord, "payload", sr.pk, body)
+    sr.payload = payloads.seal(cipher, sr.pk, body)
     sr.save(update_fields=["payload"])
 
 

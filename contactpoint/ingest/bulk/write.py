@@ -27,7 +27,7 @@ from contactpoint.linkage.models import LinkDecision, ReviewCandidate, ReviewIte
 from contactpoint.linkage.records import LinkRecord, from_canonical
 from contactpoint.linkage.scorer import probability
 from contactpoint.linkage.store import ActiveModel
-from contactpoint.registry import children, golden, involvements, shield_tags
+from contactpoint.registry import children, golden, involvements, payloads, shield_tags
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.inserts import Inserter
@@ -181,7 +181,7 @@ class ChunkWriter:
             confidence=confidence,
             as_at=record.as_at,
             digest=content_digest(parsed.body),
-            payload=cipher.seal(SourceRecord, "payload", parsed.sr_id, parsed.body),
+            payload=payloads.seal(cipher, parsed.sr_id, parsed.body),
         )
         rows.records.append(sr)
         action = Action.NEW_CHILD if founder else Action.AUTO_LINK

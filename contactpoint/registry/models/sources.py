@@ -51,7 +51,8 @@ class SourceRecord(models.Model):
         NEAR_SHIELDED = "near_shielded", "Held: might be a shielded child"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    source = models.ForeignKey(Source, on_delete=models.PROTECT)
+    # Not indexed alone: the unique (source, record_ref) index starts with it.
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, db_index=False)
     record_ref = models.BinaryField(max_length=32)
     child = models.ForeignKey(
         "registry.Child", on_delete=models.CASCADE, null=True, related_name="source_records"

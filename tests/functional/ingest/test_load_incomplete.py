@@ -17,7 +17,7 @@ from contactpoint.ingest.loader import LocalSource
 from contactpoint.ingest.mapping import read_mapping
 from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.linkage.models import LinkDecision, ReviewItem
-from contactpoint.registry import golden
+from contactpoint.registry import golden, payloads
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child, Source, SourceRecord
@@ -87,7 +87,7 @@ def payload(sr: SourceRecord) -> dict[str, Any]:
     """A source record's sealed canonical form, opened."""
     owner = sr.child_id or sr.id
     cipher = ciphers_for({owner})[owner]
-    body = cipher.open(SourceRecord, "payload", sr.id, bytes(sr.payload))
+    body = payloads.open_payload(cipher, sr.id, sr.payload)
     assert body is not None
     doc: dict[str, Any] = json.loads(body)
     return doc

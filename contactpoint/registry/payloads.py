@@ -1,0 +1,78 @@
+"""A source record's sealed payload: its canonical JSON, sealed in a compact form.
+
+The canonical form (`FeedRecord.canonical()` as `json.dumps(..., sort_keys=True)`) names
+every field and keeps every empty string: 543 bytes a record on average, most of them key
+names (docs/adr/0013-lean-registry-layout.md). The sealed payload holds the same values
+as a JSON array in a fixed field order, without the names: about 212 bytes. Opening gives
+the canonical JSON back, character for character, so everything that reads a payload
+(relinking, rematching, linkage, evaluation) and everything that digests the canonical form
+sees what it saw before. A payload sealed before this form (canonical JSON itself) still
+opens: a registry converts record by record.
+
+A record of another shape (a field this code does not know, or one it lacks) is sealed as
+its canonical JSON, so nothing is ever lost to the compact form.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import fields
+from typing import Any
+
+from contactpoint.registry.cipher import ChildCipher
+from contactpoint.registry.feeds import CarerRecord, FeedRecord
+from contactpoint.registry.models import SourceRecord
+
+FORM = "c1"  # the first element of a compact payload: its version
+RECORD_FIELDS = tuple(sorted(f.name for f in fields(FeedRecord)))
+CARER_FIELDS = tuple(sorted(f.name for f in fields(CarerRecord)))
+OPTIONAL = "identifiers"  # in the canonical form only when a record has some
+_CANONICAL = json.JSONEncoder(sort_keys=True)
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def compact(body: str) -> str:
+    """The compact form of a canonical JSON record (the body itself if of another shape)."""
+    doc = json.loads(body)
+    if not isinstance(doc, dict) or set(doc) | {OPTIONAL} != set(RECORD_FIELDS):
+        return body
+    carers = doc["carers"]
+    if not isinstance(carers, list) or any(
+        not isinstance(c, dict) or set(c) != set(CARER_FIELDS) for c in carers
+    ):
+        return body
+    values: list[Any] = [doc.get(name) for name in RECORD_FIELDS]
+    values[RECORD_FIELDS.index("carers")] = [[c[k] for k in CARER_FIELDS] for c in carers]
+    text: str = _COMPACT.encode([FORM, values])
+    if canonical(text) != body:  # a value the array would not give back exactly
+        return body
+    return text
+
+
+def canonical(text: str) -> str:
+    """The canonical JSON of an opened payload, compact or not."""
+    if not text.startswith("["):
+        return text
+    form, values = json.loads(text)
+    if form != FORM:
+        raise ValueError(f"a payload of an unknown form {form!r}")
+    doc = dict(zip(RECORD_FIELDS, values, strict=True))
+    if doc[OPTIONAL] is None:
+        del doc[OPTIONAL]
+    doc["carers"] = [dict(zip(CARER_FIELDS, c, strict=True)) for c in doc["carers"]]
+    encoded: str = _CANONICAL.encode(doc)
+    return encoded
+
+
+def seal(cipher: ChildCipher, record_id: uuid.UUID, body: str) -> bytes | None:
+    """Seal a record's canonical JSON as its payload, under its owner's key."""
+    return cipher.seal(SourceRecord, "payload", record_id, compact(body))
+
+
+def open_payload(cipher: ChildCipher, record_id: uuid.UUID, sealed: Any) -> str | None:
+    """A record's payload opened, as canonical JSON (None for no payload)."""
+    if sealed is None:
+        return None
+    text = cipher.open(SourceRecord, "payload", record_id, bytes(sealed))
+    return None if text is None else canonical(text)

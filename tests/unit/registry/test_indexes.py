@@ -1,0 +1,77 @@
+"""Only the indexes a query uses, on the tables with a row (or more) per child.
+
+Each index costs bytes on every row of a table that holds one or more rows a child
+(docs/adr/0013-lean-registry-layout.md), so each of these tables has exactly the indexes
+listed here, each with the query that reads it. Read from the database itself (SQLite or
+PostgreSQL, whichever the suite runs on), so a migration that leaves an index behind fails
+as well as a model that asks for one more.
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+pytestmark = pytest.mark.django_db
+
+PRIMARY, UNIQUE, INDEX = "primary key", "unique", "index"
+
+# table: {(columns, kind): the query that reads it}
+WANTED: dict[str, dict[tuple[tuple[str, ...], str], str]] = {
+    "registry_child": {
+        (("id",), PRIMARY): "every reference to a child",
+        (("cpid",), UNIQUE): "a child by its contactpoint ID (registry.lookup)",
+        (("merged_into_id",), INDEX): "the children merged into one (oversight.workspace)",
+    },
+    "registry_sourcerecord": {
+        (("id",), PRIMARY): "a record by id (review, relink, decisions)",
+        (("source_id", "record_ref"), UNIQUE): "a record a feed sends again (ingest)",
+        (("child_id",), INDEX): "a child's records (relink, golden record, search)",
+    },
+    "linkage_linkdecision": {
+        (("id",), PRIMARY): "a decision by id (undo in review)",
+        (("reverses_id",), UNIQUE): "whether a decision was undone (corrections)",
+    },
+    "registry_blindindexentry": {
+        (("id",), PRIMARY): "the entries a rebuild deletes",
+        (("index", "value", "child_id"), UNIQUE): "blocking: children by a digest (search)",
+        (("child_id",), INDEX): "a child's entries (indexes rebuild, purge)",
+    },
+    "registry_involvement": {
+        (("id",), PRIMARY): "an involvement by id (record pages)",
+        (("child_id",), INDEX): "a child's involvements (record, need-to-know)",
+        (("child_id",), UNIQUE): "one open lead professional a child (partial)",
+        (("source_record_id",), INDEX): "what a record stated (relink)",
+        (("slot",), UNIQUE): "one open involvement a child, organisation and role (partial)",
+        (("member",), INDEX): "is organisation O involved with child C (need-to-know)",
+        (("area_member",), INDEX): "is this index team local to child C",
+    },
+}
+# The fact tables: a child's facts (golden record) and a record's (relink, a feed's update).
+for _table in ("childname", "childaddress", "childdemographic", "childidentifier", "carer"):
+    WANTED[f"registry_{_table}"] = {
+        (("id",), PRIMARY): "a fact by id (survivorship's update)",
+        (("child_id",), INDEX): "a child's facts (golden record, survivorship, indexes)",
+        (("source_record_id",), INDEX): "a record's facts (relink, a feed's update)",
+    }
+
+
+def indexes_of(table: str) -> set[tuple[tuple[str, ...], str]]:
+    """The table's primary key, unique constraints and indexes, by columns and kind."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    found = set()
+    for found_constraint in constraints.values():
+        columns = tuple(found_constraint["columns"])
+        if found_constraint["primary_key"]:
+            found.add((columns, PRIMARY))
+        elif found_constraint["unique"]:
+            found.add((columns, UNIQUE))
+        elif found_constraint["index"]:
+            found.add((columns, INDEX))
+    return found
+
+
+@pytest.mark.parametrize("table", sorted(WANTED))
+def test_a_table_with_rows_per_child_has_only_the_indexes_its_queries_use(table: str) -> None:
+    assert indexes_of(table) == set(WANTED[table])
