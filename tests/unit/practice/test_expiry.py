@@ -12,6 +12,7 @@ from contactpoint.practice import expiry
 from contactpoint.practice.models import Alert
 from contactpoint.registry.models import Involvement
 from tests.support.actors import Actors
+from tests.support.alerts import of_kind
 from tests.support.children import a_child, an_involvement
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -25,7 +26,7 @@ def confirmed(actors: Actors, n: int, months_ago: int, days: int = 0) -> Involve
 
 
 def alerts_of(kind: Alert.Kind) -> set[tuple[str, object]]:
-    return set(Alert.objects.filter(kind=kind).values_list("recipient__email", "involvement_id"))
+    return {(a.recipient.email, a.involvement_id) for a, _ in of_kind(kind)}
 
 
 def test_an_involvement_near_24_months_is_reminded_once_to_its_organisations_practitioners(
@@ -42,7 +43,7 @@ def test_an_involvement_near_24_months_is_reminded_once_to_its_organisations_pra
     assert Involvement.objects.get(pk=recent.pk).reminded_on is None
     # The next night: nothing new to remind, nothing expired yet.
     assert expiry.run(TODAY + dt.timedelta(days=1)) == expiry.Report(reminded=0, expired=0)
-    assert Alert.objects.filter(kind=Alert.Kind.CONFIRM_DUE).count() == 2
+    assert len(of_kind(Alert.Kind.CONFIRM_DUE)) == 2
 
 
 def test_an_involvement_unconfirmed_for_24_months_expires_and_leaves_the_record(
