@@ -77,7 +77,7 @@ def per_child() -> tuple[list[float], list[float], int]:
     from contactpoint.audit import log
     from contactpoint.audit.models import Event
     from contactpoint.oversight import workspace
-    from contactpoint.practice import subject_access_history
+    from contactpoint.practice.families import subject_access_history
 
     families, officers, found = [], [], 0
     for child in CHILDREN[:ASKED]:

@@ -110,7 +110,7 @@ def reminders() -> tuple[int, float]:
     import datetime as dt
 
     from contactpoint.access.standing import add_months
-    from contactpoint.practice import expiry
+    from contactpoint.practice.involvements import expiry
     from contactpoint.registry.models import Involvement
 
     newest = Involvement.objects.order_by("-last_confirmed").values_list(

@@ -62,7 +62,7 @@ def write_alerts(user: Any, count: int, seed: int) -> None:
     shielding kind, the rest a service joining or an involvement to confirm."""
     from django.db import transaction
 
-    from contactpoint.practice import alerts
+    from contactpoint.practice.involvements import alerts
     from contactpoint.practice.models import Alert
     from contactpoint.registry.models import Involvement
 
@@ -81,7 +81,7 @@ def write_alerts(user: Any, count: int, seed: int) -> None:
 
 
 def read_inbox(user: Any) -> Callable[[], int]:
-    from contactpoint.practice import alerts
+    from contactpoint.practice.involvements import alerts
 
     def read() -> int:
         shown = alerts.inbox(user)[:50]
@@ -99,7 +99,7 @@ def write_notices(count: int, seed: int) -> str:
     from django.db import transaction
     from django.utils import timezone
 
-    from contactpoint.practice import family_notices
+    from contactpoint.practice.families import family_notices
     from contactpoint.practice.models import FamilyNotice
     from contactpoint.registry.models import CouncilArea, Involvement
 
@@ -127,7 +127,7 @@ def write_notices(count: int, seed: int) -> str:
 
 
 def read_queue(code: str) -> Callable[[], int]:
-    from contactpoint.practice import family_notices
+    from contactpoint.practice.families import family_notices
     from contactpoint.practice.models import FamilyNotice
 
     def read() -> int:
@@ -144,7 +144,7 @@ def write_accesses(user: Any, count: int) -> None:
     from django.db import transaction
     from django.utils import timezone
 
-    from contactpoint.practice import emergency
+    from contactpoint.practice.involvements import emergency
     from contactpoint.practice.models import EmergencyAccess
     from contactpoint.registry.children import ciphers_for
     from contactpoint.registry.models import Child
@@ -173,7 +173,7 @@ def write_accesses(user: Any, count: int) -> None:
 
 
 def read_reviews(organisation_id: int) -> Callable[[], int]:
-    from contactpoint.practice import emergency
+    from contactpoint.practice.involvements import emergency
     from contactpoint.practice.models import EmergencyAccess
 
     def read() -> int:

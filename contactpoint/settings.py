@@ -206,7 +206,7 @@ CONTACTPOINT_SEARCHES_PER_ORGANISATION = config.count(
     "CONTACTPOINT_SEARCHES_PER_ORGANISATION", 1000
 )
 # New involvements a day, per practitioner and per organisation: each opens a child's
-# contacts in full (contactpoint/practice/registration.py).
+# contacts in full (contactpoint/practice/involvements/registration.py).
 CONTACTPOINT_REGISTRATIONS_PER_USER = config.count("CONTACTPOINT_REGISTRATIONS_PER_USER", 10)
 CONTACTPOINT_REGISTRATIONS_PER_ORGANISATION = config.count(
     "CONTACTPOINT_REGISTRATIONS_PER_ORGANISATION", 100

@@ -2,10 +2,11 @@
 the client may see it, and register and keep up the client's organisation's involvement.
 
 No browsing: a record opens only for a child this client found by a search in the last
-ten hours, or one it may see in full (`contactpoint.practice.record.may_open`). Any other
-ID answers 404 exactly as an unknown one does, so the API says nothing about who is on the
-index. What a record shows is decided by `contactpoint.practice.record` alone; the answer
-shows that or less (`record_out`).
+ten hours, or one it may see in full
+(`contactpoint.practice.record.may_open`). Any other ID answers 404 exactly as
+an unknown one does, so the API says nothing about who is on the index. What a record
+shows is decided by `contactpoint.practice.record` alone; the answer shows
+that or less (`record_out`).
 
 Emergency access, a request to a sensitive service and a handover decision are for people
 who have proved a second factor: they are on the web pages only. A client that would need
@@ -46,7 +47,7 @@ from contactpoint.api.rules import actor_of, api_rule
 from contactpoint.api.schemas import Problem
 from contactpoint.practice import involvements, record
 from contactpoint.practice.involvements import Conflict, Details
-from contactpoint.practice.registration import RegistrationLimit
+from contactpoint.practice.involvements.registration import RegistrationLimit
 from contactpoint.registry import lookup
 from contactpoint.registry.involvement_facts import facts_one
 from contactpoint.registry.models import Child, Involvement

@@ -12,7 +12,7 @@ import argparse
 from django.utils import timezone
 
 from contactpoint.cli.common import answered, parse_date
-from contactpoint.practice import expiry
+from contactpoint.practice.involvements import expiry
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

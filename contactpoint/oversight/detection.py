@@ -12,8 +12,8 @@ ids: only the children of the alerts found are opened, from one sealed event eac
 privacy officer (the alert keeps them sealed under a key of its own).
 
 Every emergency access already raised an immediate alert and a review task of its own
-(contactpoint.practice.emergency), so the emergency_access rule's findings are not put in
-the misuse queue a second time.
+(contactpoint.practice.involvements.emergency), so the emergency_access rule's findings
+are not put in the misuse queue a second time.
 """
 
 from __future__ import annotations

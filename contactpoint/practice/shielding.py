@@ -38,7 +38,7 @@ from contactpoint.access.permissions import Permission, Principal, Role, Target
 from contactpoint.access.standing import add_months
 from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
-from contactpoint.practice import alerts
+from contactpoint.practice.involvements import alerts
 from contactpoint.practice.models import Alert
 from contactpoint.practice.record import local_area, local_team
 from contactpoint.registry import shield_reasons, shield_tags

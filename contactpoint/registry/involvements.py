@@ -1,5 +1,5 @@
 """Involvements that feeds keep current (school and GP); a practitioner registers their own
-through contactpoint/practice/involvements.py."""
+through contactpoint/practice/involvements/__init__.py."""
 
 from __future__ import annotations
 

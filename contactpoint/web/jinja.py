@@ -10,7 +10,7 @@ from jinja2 import Environment
 
 from contactpoint.access.models import User
 from contactpoint.access.permissions import Permission, decide
-from contactpoint.practice import alerts
+from contactpoint.practice.involvements import alerts
 
 
 def nav(request: HttpRequest) -> list[dict[str, str]]:

@@ -35,7 +35,7 @@ LIMITS: dict[str, int] = {
     "consent_basis": 24,
     "notice_at_risk": 20,
     # the web's own
-    "value": 200,  # a correction asked for (contactpoint.practice.rectification.MAX_VALUE)
+    "value": 200,  # a correction asked for (contactpoint.practice.families.rectification.MAX_VALUE)
     "code": 16,
     "csrfmiddlewaretoken": 64,
     "next": 2000,

@@ -14,7 +14,7 @@ from django.utils import timezone
 from contactpoint.access import activation
 from contactpoint.access.models import Activation, TotpDevice, User
 from contactpoint.access.users import Actor
-from contactpoint.practice import emergency
+from contactpoint.practice.involvements import emergency
 from tests.support.actors import PASSWORD, make_actors
 from tests.support.browser import (
     axe_violations,

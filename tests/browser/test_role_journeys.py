@@ -19,8 +19,8 @@ import pytest
 from contactpoint.access.users import Actor
 from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
-from contactpoint.practice import emergency, involvements
-from contactpoint.practice.involvements import Details
+from contactpoint.practice import involvements
+from contactpoint.practice.involvements import Details, emergency
 from contactpoint.practice.models import EmergencyAccess
 from tests.support.actors import Actors, make_actors
 from tests.support.browser import (

@@ -318,8 +318,9 @@ def web_children(actors: Actors, feeds: Path, users: list[User]) -> dict[str, st
     alice's and council B's answers; alice's emergency access to a third child."""
     from contactpoint.access.users import Actor
     from contactpoint.oversight.models import MisuseAlert
-    from contactpoint.practice import emergency, involvements, shielding, subject_access
-    from contactpoint.practice.involvements import Details
+    from contactpoint.practice import involvements, shielding
+    from contactpoint.practice.families import subject_access
+    from contactpoint.practice.involvements import Details, emergency
     from contactpoint.practice.models import Finding
     from contactpoint.registry.models import Involvement
     from tests.support.children import found as found_by

@@ -1,10 +1,10 @@
-"""Alerts as the tests look at them: what each is about is sealed (practice.alerts)."""
+"""Alerts as the tests look at them: what each is about is sealed (practice.involvements.alerts)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from contactpoint.practice.alerts import About, about
+from contactpoint.practice.involvements.alerts import About, about
 from contactpoint.practice.models import Alert
 
 

@@ -20,7 +20,7 @@ from django.db import migrations
 import contactpoint.registry.fields
 
 BATCH = 1000
-# As contactpoint.practice.alerts, emergency and archived.
+# As contactpoint.practice.involvements.alerts, emergency and archived.
 ABOUT_KEY = "alert-about/v1"
 ABOUT_SIZE = 112
 UNNAMED = {"shielded_joined", "shielding_review_due"}

@@ -17,7 +17,7 @@ from django.db import migrations, models
 import contactpoint.registry.fields
 
 BATCH = 1000
-OUTCOME_SIZE = 160  # as contactpoint.practice.family_notices
+OUTCOME_SIZE = 160  # as contactpoint.practice.families.family_notices
 
 
 def seal_existing(apps: Any, schema_editor: Any) -> None:

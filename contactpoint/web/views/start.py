@@ -18,7 +18,9 @@ from contactpoint.access.models import User
 from contactpoint.access.permissions import GRANTS, Permission, decide
 from contactpoint.access.users import Actor
 from contactpoint.oversight import declarations
-from contactpoint.practice import alerts, emergency, family_notices, rectification, shielding
+from contactpoint.practice import shielding
+from contactpoint.practice.families import family_notices, rectification
+from contactpoint.practice.involvements import alerts, emergency
 from contactpoint.registry.models import Child, SourceRecord
 from contactpoint.web.access import PUBLIC, access_rule, principal_of
 from contactpoint.web.pages import page

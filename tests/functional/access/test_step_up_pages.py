@@ -12,7 +12,7 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 
 from contactpoint.access.middleware import FACTOR_AT
-from contactpoint.practice.emergency import reasons_of
+from contactpoint.practice.involvements.emergency import reasons_of
 from contactpoint.practice.models import EmergencyAccess
 from contactpoint.registry.models import Child
 from contactpoint.web.held import HELD, HELD_FOR

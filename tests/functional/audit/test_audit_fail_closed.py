@@ -14,7 +14,7 @@ from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
 from contactpoint.audit.models import Event
 from contactpoint.audit.verify import verify
-from contactpoint.practice import emergency
+from contactpoint.practice.involvements import emergency
 from contactpoint.registry.involvement_facts import facts_one
 from contactpoint.registry.models import Child
 from tests.support.actors import PASSWORD, Actors, signed_in

@@ -20,7 +20,8 @@ from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.audit.log import AuditUnavailable
 from contactpoint.audit.models import Event
-from contactpoint.practice import family_notices, involvements
+from contactpoint.practice import involvements
+from contactpoint.practice.families import family_notices
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import FamilyNotice
 from contactpoint.registry import shield_tags

@@ -13,8 +13,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from contactpoint.access.users import Actor, Invalid, Refused
-from contactpoint.practice import emergency, expiry, involvements
-from contactpoint.practice.involvements import Details
+from contactpoint.practice import involvements
+from contactpoint.practice.involvements import Details, emergency, expiry
 from contactpoint.practice.models import Alert, EmergencyAccess, Finding
 from contactpoint.practice.record import View, may_open, record_for
 from contactpoint.registry import shield_tags

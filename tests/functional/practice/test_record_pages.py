@@ -11,7 +11,7 @@ from django.test import Client
 from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
 from contactpoint.audit.models import Event
-from contactpoint.practice import emergency
+from contactpoint.practice.involvements import emergency
 from contactpoint.practice.models import EmergencyAccess
 from contactpoint.registry.models import Child, Involvement
 from tests.support.actors import Actors, signed_in, user

@@ -20,7 +20,7 @@ from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.audit.log import AuditUnavailable
 from contactpoint.audit.models import Event
 from contactpoint.audit.verify import verify
-from contactpoint.practice import rectification
+from contactpoint.practice.families import rectification
 from contactpoint.practice.models import RectificationRequest
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child, Involvement

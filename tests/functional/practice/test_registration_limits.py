@@ -18,7 +18,7 @@ from contactpoint.access.models import User
 from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
 from contactpoint.audit.models import Event
-from contactpoint.practice.registration import NOT_OURS, ROLES_BY_KIND
+from contactpoint.practice.involvements.registration import NOT_OURS, ROLES_BY_KIND
 from contactpoint.registry.models import Child, Involvement, Organisation
 from tests.support.actors import Actors, signed_in
 from tests.support.api import Caller, machine

@@ -21,10 +21,11 @@ from contactpoint.audit.models import Event
 from contactpoint.audit.verify import verify
 from contactpoint.ingest.loader import load_folder
 from contactpoint.keystore.models import DataKey
-from contactpoint.practice import archived, involvements, retention
+from contactpoint.practice import involvements, retention
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import Alert, StatutoryAccess
 from contactpoint.practice.record import View, openable, record_for
+from contactpoint.practice.retention import archived
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.lookup import NotFound, Purged
 from contactpoint.registry.models import BlindIndexEntry, Child, Involvement

@@ -14,9 +14,10 @@ from django.db.migrations.executor import MigrationExecutor
 
 from contactpoint.access.users import Actor
 from contactpoint.keystore import service as keys
-from contactpoint.practice import alerts, emergency, family_notices
-from contactpoint.practice.archived import REASON_SIZE
+from contactpoint.practice.families import family_notices
+from contactpoint.practice.involvements import alerts, emergency
 from contactpoint.practice.models import Alert, EmergencyAccess, FamilyNotice, StatutoryAccess
+from contactpoint.practice.retention.archived import REASON_SIZE
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import Child, Involvement
 from tests.support.actors import Actors, signed_in

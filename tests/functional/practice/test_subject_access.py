@@ -23,7 +23,8 @@ from django.utils import timezone
 
 from contactpoint.access.users import Actor, Refused
 from contactpoint.audit.models import Event
-from contactpoint.practice import involvements, subject_access
+from contactpoint.practice import involvements
+from contactpoint.practice.families import subject_access
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import EnquiryRelease, SubjectAccessRequest
 from contactpoint.registry import shield_tags

@@ -45,9 +45,10 @@ from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
 from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
-from contactpoint.practice import alerts, archived, emergency, involvements, retention, shielding
-from contactpoint.practice.involvements import Details
+from contactpoint.practice import involvements, retention, shielding
+from contactpoint.practice.involvements import Details, alerts, emergency
 from contactpoint.practice.models import Alert, EmergencyAccess, FamilyNotice, StatutoryAccess
+from contactpoint.practice.retention import archived
 from contactpoint.registry.involvement_facts import open_all
 from contactpoint.registry.models import Carer, Child, Involvement, ShieldingDecision
 from tests.support.actors import Actors, make_actors, user

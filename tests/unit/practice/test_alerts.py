@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.core import mail
 
-from contactpoint.practice import alerts
+from contactpoint.practice.involvements import alerts
 from contactpoint.practice.models import Alert
 from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import Involvement, Practitioner

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from contactpoint.access.standing import add_months
-from contactpoint.practice import expiry
+from contactpoint.practice.involvements import expiry
 from contactpoint.practice.models import Alert
 from contactpoint.registry.models import Involvement
 from tests.support.actors import Actors

@@ -10,8 +10,8 @@ import pytest
 from contactpoint.access.clients import client_principal, create_client
 from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor, Invalid, Refused
-from contactpoint.practice import registration
-from contactpoint.practice.registration import RoleNotAllowed
+from contactpoint.practice.involvements import registration
+from contactpoint.practice.involvements.registration import RoleNotAllowed
 from tests.support.actors import Actors
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)

@@ -19,8 +19,8 @@ from django.views.decorators.http import require_GET
 
 from contactpoint.access.models import User
 from contactpoint.access.permissions import Permission, Principal, decide
-from contactpoint.practice import alerts
-from contactpoint.practice.emergency import reasons_of
+from contactpoint.practice.involvements import alerts
+from contactpoint.practice.involvements.emergency import reasons_of
 from contactpoint.practice.models import Alert, ContactRequest, EmergencyAccess, Handover
 from contactpoint.practice.record import View, record_for, view_for
 from contactpoint.registry.involvement_facts import facts_of, with_links

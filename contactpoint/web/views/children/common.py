@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from contactpoint.access.permissions import Permission, decide
 from contactpoint.access.users import Actor
-from contactpoint.practice import registration
+from contactpoint.practice.involvements import registration
 from contactpoint.practice.models import FamilyNotice
 from contactpoint.practice.record import Record, Shown, View, local_team
 from contactpoint.practice.shielding import may_decide as may_decide_shielding

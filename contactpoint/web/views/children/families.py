@@ -21,15 +21,15 @@ from fpdf import FPDF
 
 from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
-from contactpoint.practice import subject_access
-from contactpoint.practice.record import openable
-from contactpoint.practice.subject_access import (
+from contactpoint.practice.families import subject_access
+from contactpoint.practice.families.subject_access import (
     IdentityCheck,
     InvolvementHeld,
     Relationship,
     Report,
 )
-from contactpoint.practice.subject_access_history import Access
+from contactpoint.practice.families.subject_access_history import Access
+from contactpoint.practice.record import openable
 from contactpoint.registry.lookup import NotFound
 from contactpoint.registry.models import Child
 from contactpoint.web.access import access_rule, refused, step_up

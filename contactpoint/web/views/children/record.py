@@ -16,11 +16,11 @@ from django.views.decorators.http import require_GET, require_http_methods
 from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.audit import log as audit_log
-from contactpoint.practice import emergency, involvements
-from contactpoint.practice.involvements import Details
+from contactpoint.practice import involvements
+from contactpoint.practice.involvements import Details, emergency
+from contactpoint.practice.involvements.registration import RegistrationLimit
 from contactpoint.practice.models import EmergencyAccess, FamilyNotice
 from contactpoint.practice.record import Record, View, openable, record_for
-from contactpoint.practice.registration import RegistrationLimit
 from contactpoint.registry.lookup import NotFound, Purged
 from contactpoint.registry.models import Child, Involvement
 from contactpoint.web.access import access_rule, refused, step_up

@@ -21,7 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
-from contactpoint.practice import family_notices, rectification
+from contactpoint.practice.families import family_notices, rectification
 from contactpoint.practice.models import FamilyNotice, RectificationRequest
 from contactpoint.practice.record import openable
 from contactpoint.registry.lookup import NotFound

@@ -19,9 +19,9 @@ from django.views.decorators.http import require_http_methods
 
 from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
-from contactpoint.practice import archived
 from contactpoint.practice.models import StatutoryAccess
 from contactpoint.practice.record import in_first_year, openable
+from contactpoint.practice.retention import archived
 from contactpoint.registry.lookup import NotFound, Purged
 from contactpoint.registry.models import Child
 from contactpoint.web.access import access_rule, refused, step_up

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
-from contactpoint.practice import emergency
+from contactpoint.practice.involvements import emergency
 from contactpoint.practice.models import EmergencyAccess
 from contactpoint.web.access import access_rule, refused, step_up
 from contactpoint.web.pages import actor_of, notify, page, sentence

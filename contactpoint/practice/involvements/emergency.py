@@ -22,8 +22,7 @@ from django.utils import timezone
 from contactpoint.access.permissions import Permission, Target
 from contactpoint.access.users import Actor, Invalid, Refused, privacy_officers_of, require
 from contactpoint.audit import log as audit_log
-from contactpoint.practice import alerts
-from contactpoint.practice.involvements import SHIELDED
+from contactpoint.practice.involvements import SHIELDED, alerts
 from contactpoint.practice.models import Alert, EmergencyAccess
 from contactpoint.practice.record import View, may_open, view_for
 from contactpoint.registry.children import ciphers_for

@@ -174,19 +174,3 @@ class Finding(models.Model):
 
     def __str__(self) -> str:
         return f"finding {self.pk}"
-
-
-# Families' rights live in their own module; imported here so Django finds the models.
-from contactpoint.practice.models_families import EnquiryRelease as EnquiryRelease  # noqa: E402
-from contactpoint.practice.models_families import (  # noqa: E402
-    SubjectAccessRequest as SubjectAccessRequest,
-)
-from contactpoint.practice.models_requests import (  # noqa: E402
-    FamilyNotice as FamilyNotice,
-)
-from contactpoint.practice.models_requests import (  # noqa: E402
-    RectificationRequest as RectificationRequest,
-)
-
-# Retention: statutory access to archived records (docs/retention.md).
-from contactpoint.practice.models_retention import StatutoryAccess as StatutoryAccess  # noqa: E402

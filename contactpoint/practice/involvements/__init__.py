@@ -5,8 +5,8 @@ and ask a sensitive service to get in touch. Web pages and the API both call the
 Registering is open to any practitioner who found the child (it is how they earn the
 child's contacts, and everyone already involved is told at once), in a role their
 organisation's kind has, with a person answering for it and within the day's limits
-(contactpoint.practice.registration); every other change needs the user's organisation to
-be involved (the relationship rule).
+(contactpoint.practice.involvements.registration); every other change needs the user's
+organisation to be involved (the relationship rule).
 """
 
 from __future__ import annotations
@@ -22,7 +22,8 @@ from contactpoint.access.models import User
 from contactpoint.access.permissions import Permission, Target
 from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
-from contactpoint.practice import alerts, family_notices, registration
+from contactpoint.practice.families import family_notices
+from contactpoint.practice.involvements import alerts, registration
 from contactpoint.practice.models import Alert, ContactRequest, Handover
 from contactpoint.practice.record import View, child_areas, may_open, view_for
 from contactpoint.registry import involvement_facts

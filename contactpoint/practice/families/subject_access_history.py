@@ -26,7 +26,7 @@ from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
 from contactpoint.oversight.activity import EMERGENCY, INVOLVEMENT, SEARCH, VIEW
 from contactpoint.practice.models import EmergencyAccess
-from contactpoint.practice.models_families import EnquiryRelease
+from contactpoint.practice.models.families import EnquiryRelease
 from contactpoint.practice.record import ADDITIONAL_SERVICE
 from contactpoint.registry.models import Organisation
 

@@ -31,11 +31,11 @@ from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
 from contactpoint.oversight.activity import SEARCH
-from contactpoint.practice import subject_access_history as access_history
-from contactpoint.practice.models_families import EnquiryRelease, SubjectAccessRequest
+from contactpoint.practice.families import subject_access_history as access_history
+from contactpoint.practice.families.subject_access_history import Access, Enquiry
+from contactpoint.practice.models.families import EnquiryRelease, SubjectAccessRequest
 from contactpoint.practice.record import ADDITIONAL_SERVICE
 from contactpoint.practice.record import local_area as team_area
-from contactpoint.practice.subject_access_history import Access, Enquiry
 from contactpoint.registry import golden
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of, with_links

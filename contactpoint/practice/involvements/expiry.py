@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from contactpoint.access.standing import add_months
-from contactpoint.practice import alerts
+from contactpoint.practice.involvements import alerts
 from contactpoint.practice.models import Alert
 from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import Involvement
