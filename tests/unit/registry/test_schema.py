@@ -41,7 +41,7 @@ ALLOWED_TEXT = {
     # children they look at) and a privacy officer's note on a misuse alert, each sealed
     # under a data key of its own (the user's, the alert's): docs/oversight.md.
     "oversight.HomePostcode": {"postcode"},
-    "oversight.MisuseAlert": {"note"},
+    "oversight.MisuseAlert": {"note", "children"},
     # Families' rights (docs/families.md and retention.md), each sealed under the
     # child's key so that a purge shreds it: the index team's note of how it checked a
     # subject-access requester's identity; a correction asked for (identifying by nature)
