@@ -165,6 +165,13 @@ def db_statement_seconds() -> int:
     return max(1, worker_timeout_seconds() - db_wait_seconds() - 2)
 
 
+def requests_in_progress() -> int:
+    """CONTACTPOINT_REQUESTS_IN_PROGRESS (4): requests one serving process works on at once;
+    the next is answered 503 at once (contactpoint.web.shedding). `contactpoint serve` gives
+    each process twice this many threads, so the spare ones answer the 503s."""
+    return count("CONTACTPOINT_REQUESTS_IN_PROGRESS", 4)
+
+
 def is_serving() -> bool:
     """Whether this process serves requests (`contactpoint serve` says so to its workers)."""
     return os.environ.get("CONTACTPOINT_SERVING") == "1"

@@ -54,3 +54,18 @@ timeout = _config.worker_timeout_seconds()
 # for a token grant, the API client's id. This one holds no credential and no query string
 # beyond the path's (redacted) line: address, time, request line, status, size, duration.
 access_log_format = '%(h)s [%(t)s] "%(r)s" %(s)s %(b)s %(M)sms'
+
+# Threaded workers: a thread waiting (a sign-in's floor, the database) holds only itself.
+# Each process works on CONTACTPOINT_REQUESTS_IN_PROGRESS requests at once and has twice
+# as many threads, so a request over the limit finds a free thread that answers 503 at
+# once (contactpoint.web.shedding) rather than waiting for one. `serve --threads` overrides.
+worker_class = "gthread"
+threads = 2 * _config.requests_in_progress()
+# Connections a worker holds (idle kept-alive ones included) before it stops accepting,
+# and connections the kernel queues for the workers beyond that (gunicorn's defaults are
+# 1,000 and 2,048): a flood waits in neither for long, it is refused.
+worker_connections = 200
+backlog = 64
+# Longer than a person's pause between clicks (1 to 3 s), or a kept-alive connection is
+# closed under them; an idle connection holds no thread.
+keepalive = 5

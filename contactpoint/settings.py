@@ -57,6 +57,8 @@ MIDDLEWARE = [
     "contactpoint.access.middleware.SecurityHeaders",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Before sessions and sign-in: a request over the limit costs almost nothing.
+    "contactpoint.web.shedding.LoadShedding",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -76,12 +76,28 @@ def noted_view(response: Any) -> None:
             VIEWS.append(response.headers.get("X-Request-ID", ""))
 
 
+# (status, milliseconds) of every request (status 0: no answer), written when the run stops:
+# the runner reports the answered apart from the shed.
+TIMES: list[tuple[int, float]] = []
+
+
+@events.request.add_listener
+def noted_time(response_time: float, response: Any = None, **_: Any) -> None:
+    status = int(getattr(response, "status_code", 0) or 0)
+    with _views_lock:
+        TIMES.append((status, response_time))
+
+
 @events.test_stop.add_listener
 def write_views(**_: Any) -> None:
     out = os.environ.get("CAPACITY_VIEWS")
     if out:
         with open(out, "w", encoding="utf-8") as handle:
             json.dump(VIEWS, handle)
+    times = os.environ.get("CAPACITY_TIMES")
+    if times:
+        with open(times, "w", encoding="utf-8") as handle:
+            json.dump(TIMES, handle)
 
 
 def search_form(query: dict[str, str], csrf: str) -> dict[str, str]:

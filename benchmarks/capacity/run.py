@@ -66,7 +66,9 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=60, help="API clients to make")
     parser.add_argument("--organisations", type=int, default=60, help="they work for")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers")
-    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads a worker")
+    parser.add_argument(
+        "--threads", type=int, default=None, help="gunicorn threads a worker (serve's default)"
+    )
     parser.add_argument("--port", type=int, default=8391)
     parser.add_argument(
         "--phase", action="append", default=[], metavar="USERS:SECONDS", help="repeatable"
@@ -92,7 +94,8 @@ def main() -> int:
     print(f"commit:         {commit()}")
     print(f"registry:       PostgreSQL, {args.children:,} children (seed {args.seed}){built}")
     print(f"accounts:       {made}")
-    print(f"server:         contactpoint serve, {args.workers} workers x {args.threads} threads")
+    threads = args.threads or "serve's default"
+    print(f"server:         contactpoint serve, {args.workers} workers x {threads} threads")
     print(f"load avg:       {os.getloadavg()[0]:.2f} before the run (other work on the machine)")
     server = serve(env, args)
     try:
@@ -261,11 +264,9 @@ def serve(env: dict[str, str], args: argparse.Namespace) -> subprocess.Popen[byt
         "--workers",
         str(args.workers),
     ]
+    if args.threads is not None:
+        command += ["--threads", str(args.threads)]
     served_env = {**env, **RAISED, "PYTHONUNBUFFERED": "1"}  # each access line as it happens
-    if args.threads > 1:
-        # gthread workers keep connections open 2 s by default: a simulated user who
-        # thinks for 1 to 3 s would race the close and count a reset connection.
-        served_env["GUNICORN_CMD_ARGS"] = f"--threads {args.threads} --keep-alive 30"
     log = open(args.data / "capacity-server.log", "wb")  # noqa: SIM115 - the server's life
     access = open(args.data / "capacity-access.log", "wb")  # noqa: SIM115 - the server's life
     server = subprocess.Popen(command, env=served_env, cwd=REPO, stdout=access, stderr=log)
@@ -381,7 +382,13 @@ def run_phase(
         "--stop-timeout",
         "30",
     ]
-    env = {**os.environ, "CAPACITY_PLAN": str(plan), "CAPACITY_VIEWS": str(views_file)}
+    times_file = data / f"capacity-phase{n}-times.json"
+    env = {
+        **os.environ,
+        "CAPACITY_PLAN": str(plan),
+        "CAPACITY_VIEWS": str(views_file),
+        "CAPACITY_TIMES": str(times_file),
+    }
     load = os.getloadavg()[0]
     access = data / "capacity-access.log"
     start = dt.datetime.now(dt.UTC).replace(microsecond=0)
@@ -396,6 +403,8 @@ def run_phase(
     print()
     print(f"phase {n}: {users} simulated users for {seconds} s (load avg before {load:.2f})")
     report(prefix, sampler, users)
+    if times_file.exists():
+        shed_and_answered(json.loads(times_file.read_text()))
     server_times(access, start)
     views = json.loads(views_file.read_text()) if views_file.exists() else []
     return Phase(views)
@@ -427,6 +436,19 @@ def report(prefix: pathlib.Path, sampler: Sampler, users: int) -> None:
                 f"  CPU {kind:<9} {mean:.2f} cores mean, {max(busy):.2f} peak "
                 f"(of {os.cpu_count()}){each if kind != 'machine' else ''}"
             )
+
+
+def shed_and_answered(times: list[list[float]]) -> None:
+    """The share shed (503 or 429) and the times of the rest, answered or not, at the client."""
+    shed = sorted(ms for status, ms in times if status in (503, 429))
+    rest = sorted(ms for status, ms in times if status not in (503, 429))
+    if not times:
+        return
+    print(f"  shed (503/429): {len(shed)} of {len(times)} ({100 * len(shed) / len(times):.1f}%)")
+    for label, values in (("answered", rest), ("shed", shed)):
+        if values:
+            p50, p95, p99 = (percentile(values, q) for q in (0.5, 0.95, 0.99))
+            print(f"  {label:<9} p50 {p50:.0f}, p95 {p95:.0f}, p99 {p99:.0f} ms")
 
 
 LINE = re.compile(r'\[\[([^\]]+)\]\] "(\w+) ([^ ?"]*)[^"]*" (\d+) \S+ (\d+)ms$')
