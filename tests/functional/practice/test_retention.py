@@ -349,13 +349,17 @@ def test_after_a_year_only_with_a_statutory_reason_which_is_audited(
     assert access.expires_at <= timezone.now() + dt.timedelta(days=1)
     assert EXPLANATION.encode() not in bytes(access.explanation)  # sealed
     opened = events(archived.STATUTORY)[0]
+    # The reason is sealed in the event (it says what befell the child), not its purpose.
     assert (opened.child_id, opened.purpose, opened.principal) == (
         adult.pk,
-        "serious_case_review",
+        "",
         f"user:{actors.ian.pk}",
     )
+    assert audit_log.purposes_of([opened]) == {opened.index: "serious_case_review"}
     assert client.get(f"/children/{adult.cpid_id}").status_code == 200
-    assert events("child:record:view")[-1].purpose == "serious_case_review"
+    viewed = events("child:record:view")[-1]
+    assert viewed.purpose == ""
+    assert audit_log.purposes_of([viewed]) == {viewed.index: "serious_case_review"}
     # Not another area's team, and never a practitioner.
     for who in (actors.isla, actors.alice):
         other = signed_in(who).post(
