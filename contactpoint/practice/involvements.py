@@ -22,7 +22,7 @@ from contactpoint.access.models import User
 from contactpoint.access.permissions import Permission, Target
 from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
-from contactpoint.practice import alerts, family_notices, registration
+from contactpoint.practice import alerts, contact_requests, family_notices, registration
 from contactpoint.practice.models import Alert, ContactRequest, Handover
 from contactpoint.practice.record import View, child_areas, may_open, view_for
 from contactpoint.registry import involvement_facts
@@ -398,9 +398,8 @@ def request_contact(actor: Actor, involvement_id: uuid.UUID) -> ContactRequest:
     with transaction.atomic():
         try:
             with transaction.atomic():
-                request = ContactRequest.objects.create(
-                    requester=actor.user, involvement=involvement
-                )
+                request = contact_requests.make(actor.user.pk, involvement.pk)
+                request.save(force_insert=True)
         except IntegrityError:
             raise Invalid("You have already asked this service to get in touch") from None
         alerts.raise_alert(
@@ -420,7 +419,7 @@ def answer_contact(actor: Actor, request_id: uuid.UUID, contacted: bool) -> Cont
     if request is None:
         raise Invalid("That request is no longer waiting")
     with transaction.atomic():
-        involvement = own_involvement(actor, request.involvement_id)
+        involvement = own_involvement(actor, contact_requests.involvement_of(request))
         request.status = (
             ContactRequest.Status.CONTACTED if contacted else ContactRequest.Status.DECLINED
         )
