@@ -23,7 +23,7 @@ from contactpoint.ingest.loader import load_folder
 from contactpoint.keystore.models import DataKey
 from contactpoint.practice import archived, involvements, retention
 from contactpoint.practice.involvements import Details
-from contactpoint.practice.models import Alert, StatutoryAccess
+from contactpoint.practice.models import Alert, ContactRequest, StatutoryAccess
 from contactpoint.practice.record import View, openable, record_for
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.lookup import NotFound, Purged
@@ -146,6 +146,29 @@ def test_ended_involvements_leave_after_12_months(
     assert Involvement.objects.filter(child=young).count() == 2  # the GP and the school
     event = events(retention.REMOVE)[0]
     assert event.child_id == young.pk and event.principal == ""
+
+
+def test_a_leaving_sensitive_service_takes_its_contact_requests_and_their_alerts(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    young, alice, charlie = children["young"], Actor.of(actors.alice), Actor.of(actors.charlie)
+    found(charlie, young)
+    camhs = Details(
+        "health_service",
+        "CAMHS",
+        "1",
+        sensitive_category="mental_health",
+        consent_basis="young_person_consent",
+    )
+    sensitive = involvements.register(charlie, young, camhs)
+    nurse(alice, young)
+    request = involvements.request_contact(alice, sensitive.pk)
+    assert Alert.objects.filter(contact_request=request).exists()
+    involvements.end(charlie, sensitive.pk)
+    assert retention.run(add_months(TODAY, 13)).involvements_removed == 1
+    # The request names its involvement by a sealed id, no foreign key: removed by its tag.
+    assert not ContactRequest.objects.filter(pk=request.pk).exists()
+    assert not Alert.objects.filter(contact_request_id=request.pk).exists()
 
 
 def test_a_child_is_purged_six_years_after_archiving_and_cannot_be_read(
