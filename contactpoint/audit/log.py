@@ -18,6 +18,11 @@ An event names its child only by `child_tag`, a keyed digest of the child's inte
 the salt and the details. "The events about child X" is one indexed look-up of X's tag
 (`about_children`); whoever must show which child an event was about opens its sealed
 body (`children_of`), as the privacy officer's pages do (ADR 0012).
+
+A purpose that says something special about the child (an emergency's reason, a
+statutory access's) is `sealed_purpose`: kept in the sealed details under
+SEALED_PURPOSE, the clear `purpose` left empty. Whoever shows why an event happened
+reads `purposes_of`, which opens it (ADR 0010).
 """
 
 from __future__ import annotations
@@ -53,6 +58,7 @@ ALLOWED, REFUSED = Event.Outcome.ALLOWED.value, Event.Outcome.REFUSED.value
 _PERIOD_NAMESPACE = uuid.UUID("5b0c6d8e-7f3a-4c1e-9a52-3d7c0f1e2a94")
 CHILD_KEY = "audit-child/v1"  # derived from the index root key: the events' child tags
 TAG_BYTES = 16
+SEALED_PURPOSE = "sealed_purpose"  # the details' key of a sealed purpose
 
 
 class Who(Protocol):
@@ -83,6 +89,7 @@ class Entry:
     role: str = ""
     organisation_id: int | None = None
     purpose: str = ""
+    sealed_purpose: str = ""  # a purpose that says something special: sealed, not in clear
     child_id: uuid.UUID | None = None
     request_id: str = ""
     signals: str = ""  # contactpoint.oversight.signals: what misuse detection reads
@@ -193,6 +200,8 @@ def _append(head: Head, entry: Entry, now: dt.datetime, key: bytes) -> Event:
         period=period,
     )
     details = dict(entry.details)
+    if entry.sealed_purpose:
+        details[SEALED_PURPOSE] = entry.sealed_purpose
     event.commitment = commitment(salt, event, entry.child_id, details)
     event.sealed = seal_body(key, index, Body(salt, details, entry.child_id))
     frontier = stored_frontier(head).append(merkle.leaf_hash(event.commitment))
@@ -296,21 +305,40 @@ def children_of(events: Iterable[Event]) -> dict[int, uuid.UUID]:
     """The child each event is about, by the event's index, opening their sealed bodies
     (one key-store read for all their months). Events without a child, and those whose
     month was shredded, are not in it."""
-    named = [e for e in events if e.child_tag is not None]
-    owners = {e.period: period_owner(e.period) for e in named}
+    bodies = bodies_of([e for e in events if e.child_tag is not None])
+    return {index: body.child for index, body in bodies.items() if body.child is not None}
+
+
+def purposes_of(events: Iterable[Event]) -> dict[int, str]:
+    """Why each event happened, by its index: its sealed purpose where it has one (opened
+    with one key-store read for all their months), otherwise its clear `purpose`. An
+    event whose month was shredded keeps only the clear one."""
+    listed = list(events)
+    bodies = bodies_of([e for e in listed if not e.purpose])
+    purposes = {e.index: e.purpose for e in listed}
+    for index, body in bodies.items():
+        sealed = body.details.get(SEALED_PURPOSE)
+        if isinstance(sealed, str) and sealed:
+            purposes[index] = sealed
+    return purposes
+
+
+def bodies_of(events: Iterable[Event]) -> dict[int, Body]:
+    """The events' sealed bodies, by index, opened (one key-store read for all their
+    months). Those whose month was shredded, or that do not open, are not in it."""
+    listed = [e for e in events if e.sealed is not None]
+    owners = {e.period: period_owner(e.period) for e in listed}
     found = keystore.data_keys(list(set(owners.values()))) if owners else {}
-    children = {}
-    for event in named:
+    bodies = {}
+    for event in listed:
         key, sealed = found.get(owners[event.period]), event.sealed
         if key is None or sealed is None:
             continue
         try:
-            child = open_body(key, event.index, bytes(sealed)).child
+            bodies[event.index] = open_body(key, event.index, bytes(sealed))
         except (crypto.DecryptionError, ValueError, KeyError, TypeError):
             continue  # forged or moved: `contactpoint audit verify` says so
-        if child is not None:
-            children[event.index] = child
-    return children
+    return bodies
 
 
 def period_key(period: str) -> bytes:

@@ -106,7 +106,7 @@ def _look(user: User, child_id: uuid.UUID, at: dt.datetime, signals: str) -> Non
     search = audit_log.entry(
         principal,
         "child:records:search",
-        purpose="safeguarding",
+        sealed_purpose="safeguarding",
         child_id=child_id,
         signals=signals,
         details={"searched_by": ["family_name", "given_name", "date_of_birth"], "shown": 1},

@@ -84,6 +84,7 @@ class History:
     events: list[Event]
     users: dict[str, User]  # by principal ("user:<id>")
     cpids: dict[int, str]  # the child's contactpoint ID by event index (their sealed ids)
+    purposes: dict[int, str]  # each event's purpose by index, a sealed one opened
     before: int | None  # the `before` of the next (older) page, None on the last
 
 
@@ -307,6 +308,7 @@ def _history(
         events=page,
         users=_users(e.principal for e in page),
         cpids={index: cpids[child] for index, child in children.items() if child in cpids},
+        purposes=audit_log.purposes_of(page),
         before=page[-1].index if more and page else None,
     )
 

@@ -304,8 +304,16 @@ def record_for(principal: Principal, child: Child) -> Record:
     details = {"view": shown.view.value, "fields": fields_shown(shown)}
     known = signals(principal, {child.pk: seen})[child.pk]
     purpose = archived_purpose(principal, child) or ""  # "" for a child not archived
+    # A statutory reason says what befell the child: sealed. The first year's is not.
+    clear, sealed = (purpose, "") if purpose == ARCHIVED_FIRST_YEAR else ("", purpose)
     event = audit_log.entry(
-        principal, VIEW, purpose=purpose, child_id=child.pk, signals=known, details=details
+        principal,
+        VIEW,
+        purpose=clear,
+        sealed_purpose=sealed,
+        child_id=child.pk,
+        signals=known,
+        details=details,
     )
     audit_log.append(event)
     return shown

@@ -171,7 +171,9 @@ def _refused(searcher: Principal, criteria: Criteria) -> NoReturn:
 
 def audit_events(searcher: Principal, criteria: Criteria, result: Result) -> list[audit_log.Entry]:
     """One event for each child shown (so a child's access history lists the searches that
-    showed it), or one with no child; what was searched by, never the values."""
+    showed it), or one with no child; what was searched by, never the values. The purpose
+    is sealed: beside a child, `child_protection_enquiry` or `safeguarding` says what
+    befell them."""
     given = [f for f in SEARCH_FIELDS if getattr(criteria, f)]
     shown: list[uuid.UUID | None] = [c.child_id for c in result.candidates]
     known = signals(searcher, result.seen)
@@ -179,7 +181,7 @@ def audit_events(searcher: Principal, criteria: Criteria, result: Result) -> lis
         audit_log.entry(
             searcher,
             SEARCH,
-            purpose=criteria.purpose,
+            sealed_purpose=criteria.purpose,
             child_id=child,
             signals=known.get(child, "") if child else "",
             details={"searched_by": given, "shown": len(result.candidates)},

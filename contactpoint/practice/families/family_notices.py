@@ -160,7 +160,8 @@ def on_registered(
         seal_outcome(notice, Outcome(Status.NOT_SENT_RISK, risk=risk, by_id=by, at=now))
     else:
         seal_outcome(notice, Outcome())
-    _audit(actor, "risk" if risk else "due", notice, risk=risk)
+    # One action whatever was decided: the decision, and its reason, are sealed.
+    _audit(actor, "record", notice, decision="risk" if risk else "due", risk=risk)
     notice.save(force_insert=True)
     return notice
 

@@ -227,12 +227,10 @@ def release_enquiry(actor: Actor, request_id: uuid.UUID, event_index: int) -> En
     if actor.user is None:
         raise Refused("an enquiry is released by a person")
     event = Event.objects.filter(
-        index=event_index,
-        child_tag=audit_log.child_tag(request.child_id),
-        action=SEARCH,
-        purpose=access_history.ENQUIRY,
+        index=event_index, child_tag=audit_log.child_tag(request.child_id), action=SEARCH
     ).first()
-    if event is None:
+    # The search's purpose is sealed: opened to see that it was an enquiry's.
+    if event is None or audit_log.purposes_of([event])[event.index] != access_history.ENQUIRY:
         raise Invalid("select an enquiry of this child")
     day = timezone.localdate(event.at)
     with transaction.atomic():

@@ -91,13 +91,16 @@ class History:
 
 def looks(child_id: uuid.UUID) -> list[Look]:
     """Every allowed look at the child, in the log's order."""
-    rows = (
+    rows = list(
         Event.objects.filter(child_tag=audit_log.child_tag(child_id), outcome=Event.Outcome.ALLOWED)
         .filter(Q(action__in=list(WHAT)) | Q(action__startswith=INVOLVEMENT))
         .order_by("index")
-        .values_list("index", "at", "action", "principal", "role", "organisation_id", "purpose")
     )
-    return [Look(*row) for row in rows]
+    purposes = audit_log.purposes_of(rows)  # an emergency's reason is sealed
+    return [
+        Look(e.index, e.at, e.action, e.principal, e.role, e.organisation_id, purposes[e.index])
+        for e in rows
+    ]
 
 
 def history(child_id: uuid.UUID, excluded: tuple[str, dt.date]) -> History:

@@ -23,7 +23,7 @@ from contactpoint.access.permissions import Permission, Target
 from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
 from contactpoint.practice.families import family_notices
-from contactpoint.practice.involvements import alerts, registration
+from contactpoint.practice.involvements import alerts, contact_requests, registration
 from contactpoint.practice.models import Alert, ContactRequest, Handover
 from contactpoint.practice.record import View, child_areas, may_open, view_for
 from contactpoint.registry import involvement_facts
@@ -399,9 +399,8 @@ def request_contact(actor: Actor, involvement_id: uuid.UUID) -> ContactRequest:
     with transaction.atomic():
         try:
             with transaction.atomic():
-                request = ContactRequest.objects.create(
-                    requester=actor.user, involvement=involvement
-                )
+                request = contact_requests.make(actor.user.pk, involvement.pk)
+                request.save(force_insert=True)
         except IntegrityError:
             raise Invalid("You have already asked this service to get in touch") from None
         alerts.raise_alert(
@@ -421,7 +420,7 @@ def answer_contact(actor: Actor, request_id: uuid.UUID, contacted: bool) -> Cont
     if request is None:
         raise Invalid("That request is no longer waiting")
     with transaction.atomic():
-        involvement = own_involvement(actor, request.involvement_id)
+        involvement = own_involvement(actor, contact_requests.involvement_of(request))
         request.status = (
             ContactRequest.Status.CONTACTED if contacted else ContactRequest.Status.DECLINED
         )

@@ -73,8 +73,11 @@ def index_team_of(areas: Iterable[str]) -> list[User]:
 
 ABOUT_KEY = "alert-about/v1"
 ABOUT_SIZE = 112  # the longest kind and two ids as JSON are 102 bytes
-# Kinds whose row, in clear, would say that its child is shielded.
-UNNAMED = frozenset({Alert.Kind.SHIELDED_JOINED, Alert.Kind.SHIELDING_REVIEW_DUE})
+# Kinds whose row, in clear, would say that its child is shielded, or (a request to be put
+# in touch, which goes only to a sensitive service) has a sensitive service.
+UNNAMED = frozenset(
+    {Alert.Kind.SHIELDED_JOINED, Alert.Kind.SHIELDING_REVIEW_DUE, Alert.Kind.CONTACT_REQUEST}
+)
 
 
 @dataclass(frozen=True)

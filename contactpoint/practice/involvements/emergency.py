@@ -80,7 +80,7 @@ def open_access(actor: Actor, child: Child, reason: str, explanation: str) -> Em
         event = audit_log.entry(
             actor.principal,
             "child:emergency-access:open",
-            purpose=reason,
+            sealed_purpose=reason,
             child_id=child.pk,
             details={"emergency_access": str(row_id)},
         )

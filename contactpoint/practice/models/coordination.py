@@ -95,7 +95,11 @@ class EmergencyAccess(models.Model):
 
 
 class ContactRequest(models.Model):
-    """A brokered request to a sensitive service: the service decides whether to get in touch."""
+    """A brokered request to a sensitive service: the service decides whether to get in touch.
+
+    It names its involvement (and so its child) only by a keyed tag and a sealed id
+    (contactpoint.practice.involvements.contact_requests): one exists only for a sensitive
+    service."""
 
     class Status(models.TextChoices):
         OPEN = "open", "Waiting for the service"
@@ -106,7 +110,8 @@ class ContactRequest(models.Model):
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    involvement = models.ForeignKey(Involvement, on_delete=models.CASCADE, related_name="+")
+    involvement_tag = models.BinaryField(max_length=16)  # HMAC of the involvement's id
+    involvement_sealed = Sealed()  # the involvement's id, under a derived index key
     created_at = models.DateTimeField(auto_now_add=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
     decided_at = models.DateTimeField(null=True)
@@ -114,7 +119,7 @@ class ContactRequest(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["requester", "involvement"],
+                fields=["requester", "involvement_tag"],
                 condition=models.Q(status="open"),
                 name="one_open_contact_request",
             ),

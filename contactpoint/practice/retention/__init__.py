@@ -34,6 +34,7 @@ from django.db.models import QuerySet
 from contactpoint.access.standing import add_months
 from contactpoint.audit import log as audit_log
 from contactpoint.keystore import service as keys
+from contactpoint.practice.involvements import contact_requests
 from contactpoint.practice.models import Finding
 from contactpoint.registry import retention_facts
 from contactpoint.registry.children import ciphers_for
@@ -181,6 +182,7 @@ def _remove_ended(today: dt.date, dry_run: bool, batch_size: int, progress: Prog
                 [_event(REMOVE, child, involvement=str(pk)) for pk, child in batch]
             )
             # Its alerts, handovers, contact requests and family notice go with it.
+            contact_requests.forget(pk for pk, _ in batch)
             Involvement.objects.filter(id__in=[pk for pk, _ in batch]).delete()
         removed += len(batch)
         if progress:

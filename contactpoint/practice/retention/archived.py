@@ -131,7 +131,7 @@ def open_statutory(actor: Actor, child: Child, reason: str, explanation: str) ->
         event = audit_log.entry(
             actor.principal,
             STATUTORY,
-            purpose=reason,
+            sealed_purpose=reason,
             child_id=child.pk,
             details={"statutory_access": str(row_id)},
         )

@@ -12,6 +12,7 @@ from django.test import Client
 from contactpoint.access.models import Accreditation, User
 from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
+from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
 from contactpoint.audit.verify import verify
 from contactpoint.practice.involvements import emergency
@@ -50,11 +51,9 @@ def test_a_search_and_a_record_view_are_audited_before_they_are_shown(
     assert answer.status_code == 303
     assert "Hartley" in client.get(answer["Location"]).content.decode()
     searched = Event.objects.get(action="child:records:search")
-    assert (searched.child_id, searched.purpose, searched.outcome) == (
-        amelia.pk,
-        "starting_work",
-        "allowed",
-    )
+    assert (searched.child_id, searched.purpose, searched.outcome) == (amelia.pk, "", "allowed")
+    # Beside a child, why someone searched is sealed (`child_protection_enquiry` says much).
+    assert audit_log.purposes_of([searched]) == {searched.index: "starting_work"}
     assert searched.principal == f"user:{actors.alice.pk}" and searched.role == "practitioner"
     assert searched.organisation_id == actors.school_a.pk
     assert searched.request_id == answer["X-Request-ID"]
@@ -147,7 +146,9 @@ def test_an_emergency_access_is_audited_with_its_reason(
     found(charlie, oliver)
     emergency.open_access(charlie, oliver, "immediate_risk", EXPLANATION)
     event = Event.objects.get(action="child:emergency-access:open")
-    assert (event.child_id, event.purpose) == (oliver.pk, "immediate_risk")
+    # The reason says what befell the child: sealed, opened for whoever shows it.
+    assert (event.child_id, event.purpose) == (oliver.pk, "")
+    assert audit_log.purposes_of([event]) == {event.index: "immediate_risk"}
     assert event.principal == f"user:{actors.charlie.pk}"
 
 

@@ -80,9 +80,10 @@ def test_a_registration_makes_a_notice_due_to_the_local_index_team(
     assert notice.area.code == actors.area_a.code
     assert list(family_notices.due(Actor.of(actors.ian))) == [notice]
     assert list(family_notices.due(Actor.of(actors.isla))) == []
-    (event,) = Event.objects.filter(action="families:notice:due")
+    (event,) = Event.objects.filter(action="families:notice:record")
     assert event.child_id == amelia.pk and event.principal == f"user:{actors.alice.pk}"
     assert details_of(event)["notice"] == str(notice.pk)
+    assert details_of(event)["decision"] == "due"
 
 
 def test_a_risk_decision_makes_no_notice_due_and_is_recorded(
@@ -94,7 +95,9 @@ def test_a_risk_decision_makes_no_notice_due_and_is_recorded(
     assert (recorded.status, recorded.risk) == ("not_sent_risk", "harm_from_family")
     assert recorded.by_id == actors.alice.pk and not notice.due
     assert list(family_notices.due(Actor.of(actors.ian))) == []
-    (event,) = Event.objects.filter(action="families:notice:risk")
+    # The action says only that a decision was recorded; which, and why, are sealed.
+    (event,) = Event.objects.filter(action="families:notice:record")
+    assert details_of(event)["decision"] == "risk"
     assert details_of(event)["risk"] == "harm_from_family"
     with pytest.raises(Invalid, match="no longer due"):
         family_notices.mark_sent(Actor.of(actors.ian), notice.pk, "post")
@@ -216,7 +219,7 @@ def test_only_the_local_index_team_sends_and_each_step_is_audited(
     with pytest.raises(Invalid, match="no longer due"):
         family_notices.mark_not_sent(Actor.of(actors.ian), notice.pk, "already_told")
     actions = [e.action for e in Event.objects.filter(action__startswith="families:")]
-    assert actions == ["families:notice:due", "families:notice:sent"]
+    assert actions == ["families:notice:record", "families:notice:sent"]
     (event,) = Event.objects.filter(action="families:notice:sent")
     assert details_of(event) == {
         "notice": str(notice.pk),

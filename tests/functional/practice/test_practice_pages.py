@@ -13,6 +13,7 @@ from django.test import Client, override_settings
 
 from contactpoint.access.middleware import FACTOR_AT
 from contactpoint.audit.models import Event
+from contactpoint.practice.involvements.contact_requests import involvement_tag
 from contactpoint.practice.models import Alert, ContactRequest, EmergencyAccess, Finding, Handover
 from contactpoint.registry import shield_tags
 from contactpoint.registry.involvement_facts import facts_one
@@ -354,7 +355,7 @@ def test_a_sensitive_service_shows_to_others_only_as_an_additional_service(
     assert facts_one(sensitive).sensitive_category == "mental_health"
     asked = alice.post(f"/involvements/{sensitive.pk}/contact-request")
     assert redirects_to(asked, record_of(child))
-    request = ContactRequest.objects.get(involvement=sensitive)
+    request = ContactRequest.objects.get(involvement_tag=involvement_tag(sensitive.pk))
     alerts = html(charlie, "/alerts")
     assert "A practitioner asks to be put in touch" in alerts and "Alice Adams" in alerts
     assert f'action="/contact-requests/{request.pk}"' in alerts

@@ -23,7 +23,7 @@ from contactpoint.ingest.loader import load_folder
 from contactpoint.keystore.models import DataKey
 from contactpoint.practice import involvements, retention
 from contactpoint.practice.involvements import Details
-from contactpoint.practice.models import Alert, StatutoryAccess
+from contactpoint.practice.models import Alert, ContactRequest, StatutoryAccess
 from contactpoint.practice.record import View, openable, record_for
 from contactpoint.practice.retention import archived
 from contactpoint.registry.golden import golden_record
@@ -147,6 +147,29 @@ def test_ended_involvements_leave_after_12_months(
     assert Involvement.objects.filter(child=young).count() == 2  # the GP and the school
     event = events(retention.REMOVE)[0]
     assert event.child_id == young.pk and event.principal == ""
+
+
+def test_a_leaving_sensitive_service_takes_its_contact_requests_and_their_alerts(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    young, alice, charlie = children["young"], Actor.of(actors.alice), Actor.of(actors.charlie)
+    found(charlie, young)
+    camhs = Details(
+        "health_service",
+        "CAMHS",
+        "1",
+        sensitive_category="mental_health",
+        consent_basis="young_person_consent",
+    )
+    sensitive = involvements.register(charlie, young, camhs)
+    nurse(alice, young)
+    request = involvements.request_contact(alice, sensitive.pk)
+    assert Alert.objects.filter(contact_request=request).exists()
+    involvements.end(charlie, sensitive.pk)
+    assert retention.run(add_months(TODAY, 13)).involvements_removed == 1
+    # The request names its involvement by a sealed id, no foreign key: removed by its tag.
+    assert not ContactRequest.objects.filter(pk=request.pk).exists()
+    assert not Alert.objects.filter(contact_request_id=request.pk).exists()
 
 
 def test_a_child_is_purged_six_years_after_archiving_and_cannot_be_read(
@@ -350,13 +373,17 @@ def test_after_a_year_only_with_a_statutory_reason_which_is_audited(
     assert access.expires_at <= timezone.now() + dt.timedelta(days=1)
     assert EXPLANATION.encode() not in bytes(access.explanation)  # sealed
     opened = events(archived.STATUTORY)[0]
+    # The reason is sealed in the event (it says what befell the child), not its purpose.
     assert (opened.child_id, opened.purpose, opened.principal) == (
         adult.pk,
-        "serious_case_review",
+        "",
         f"user:{actors.ian.pk}",
     )
+    assert audit_log.purposes_of([opened]) == {opened.index: "serious_case_review"}
     assert client.get(f"/children/{adult.cpid_id}").status_code == 200
-    assert events("child:record:view")[-1].purpose == "serious_case_review"
+    viewed = events("child:record:view")[-1]
+    assert viewed.purpose == ""
+    assert audit_log.purposes_of([viewed]) == {viewed.index: "serious_case_review"}
     # Not another area's team, and never a practitioner.
     for who in (actors.isla, actors.alice):
         other = signed_in(who).post(

@@ -12,11 +12,20 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from contactpoint.access.users import Actor
+from contactpoint.access.users import Actor, Invalid
+from contactpoint.audit import log as audit_log
+from contactpoint.audit.models import Event
 from contactpoint.keystore import service as keys
-from contactpoint.practice.families import family_notices
-from contactpoint.practice.involvements import alerts, emergency
-from contactpoint.practice.models import Alert, EmergencyAccess, FamilyNotice, StatutoryAccess
+from contactpoint.practice import involvements
+from contactpoint.practice.families import family_notices, subject_access_history
+from contactpoint.practice.involvements import Details, alerts, contact_requests, emergency
+from contactpoint.practice.models import (
+    Alert,
+    ContactRequest,
+    EmergencyAccess,
+    FamilyNotice,
+    StatutoryAccess,
+)
 from contactpoint.practice.retention.archived import REASON_SIZE
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import Child, Involvement
@@ -27,6 +36,7 @@ from tests.support.registry import raw_rows
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
 BEFORE = [("practice", "0005_rectification_and_notices")]
+BEFORE_REQUESTS = [("practice", "0007_seal_family_notice_outcomes")]
 WHY = "The child did not come home from school and cannot be reached"
 OVERHEAD = 29  # what sealing adds to a value: a format byte, the nonce and the tag
 AT = dt.datetime(2026, 11, 2, 9, tzinfo=dt.UTC)
@@ -78,6 +88,108 @@ def test_an_emergency_reason_is_sealed_and_shown_to_the_reviewing_privacy_office
         assert "The child is missing" in review
         inbox = signed_in(officer).get("/alerts").content.decode()
         assert "The child is missing" in inbox
+
+
+def test_an_emergency_reason_is_sealed_in_the_audit_log_and_its_readers_still_show_it(
+    feeds: Path, actors: Actors
+) -> None:
+    amelia = load_children(feeds)["amelia"]
+    alice = Actor.of(actors.alice)
+    found(alice, amelia)
+    emergency.open_access(alice, amelia, "missing", WHY)
+    (event,) = Event.objects.filter(action="child:emergency-access:open")
+    assert event.purpose == ""
+    assert not any(v == "missing" for row in raw_rows("audit_event") for v in row)
+    assert audit_log.purposes_of([event]) == {event.index: "missing"}
+    # The privacy officer's history of the child says why, as before.
+    page = signed_in(actors.petra).get(f"/oversight/children?cpid={amelia.cpid_id}")
+    row = page.content.decode().split(f'id="event-{event.index}"')[1].split("</tr>")[0]
+    assert "The child is missing" in row
+    # So does a family's subject-access report of who looked.
+    shown = subject_access_history.history(amelia.pk, ("", dt.date(2000, 1, 1))).shown
+    words = subject_access_history.named(shown, set())
+    assert [(a.what, a.purpose) for a in words] == [
+        ("Opened the record with emergency access", "The child is missing")
+    ]
+
+
+def camhs(child: Child, actors: Actors) -> Involvement:
+    """Charlie's sensitive service registered with the child, and Alice's school nurse (so
+    Alice sees the record in full and may ask to be put in touch)."""
+    charlie, alice = Actor.of(actors.charlie), Actor.of(actors.alice)
+    found(charlie, child)
+    details = Details(
+        "health_service",
+        "CAMHS worker",
+        "1",
+        sensitive_category="mental_health",
+        consent_basis="young_person_consent",
+    )
+    sensitive = involvements.register(charlie, child, details)
+    found(alice, child)
+    involvements.register(alice, child, Details("school_nurse", "Nurse", "2"))
+    return sensitive
+
+
+def test_a_contact_request_and_its_alert_name_no_involvement_or_child_in_clear(
+    feeds: Path, actors: Actors
+) -> None:
+    oliver = load_children(feeds)["oliver"]
+    sensitive = camhs(oliver, actors)
+    alice = Actor.of(actors.alice)
+    request = involvements.request_contact(alice, sensitive.pk)
+    ids = {str(sensitive.pk), sensitive.pk.hex, str(oliver.pk), oliver.pk.hex}
+    stored = {str(v) for row in raw_rows("practice_contactrequest") for v in row}
+    assert not ids & stored
+    # Its alert keeps the child only in `about` (another service's `joined` alert names it).
+    (told,) = Alert.objects.filter(contact_request=request)
+    assert (told.child_id, told.involvement_id) == (None, None)
+    assert alerts.about(told).child_id == oliver.pk
+    assert contact_requests.involvement_of(request) == sensitive.pk
+    # The one-open-request rule holds on the tag.
+    with pytest.raises(Invalid, match="already asked"):
+        involvements.request_contact(alice, sensitive.pk)
+    # The service still sees the request, about which child, and answers it.
+    charlie = signed_in(actors.charlie)
+    inbox = charlie.get("/alerts").content.decode()
+    assert "A practitioner asks to be put in touch" in inbox and oliver.cpid_id in inbox
+    assert f'action="/contact-requests/{request.pk}"' in inbox
+    answered = charlie.post(f"/contact-requests/{request.pk}", {"answer": "contacted"})
+    assert answered.status_code == 302
+    request.refresh_from_db()
+    assert request.status == ContactRequest.Status.CONTACTED
+
+
+def test_the_migration_seals_a_contact_requests_involvement(feeds: Path, actors: Actors) -> None:
+    oliver = load_children(feeds)["oliver"]
+    sensitive = camhs(oliver, actors)
+    executor = MigrationExecutor(connection)
+    executor.migrate(BEFORE_REQUESTS)
+    try:
+        old = MigrationExecutor(connection).loader.project_state(BEFORE_REQUESTS).apps
+        asked = old.get_model("practice", "ContactRequest").objects.create(
+            requester_id=actors.alice.pk, involvement_id=sensitive.pk
+        )
+        told = old.get_model("practice", "Alert").objects.create(
+            recipient_id=actors.charlie.pk,
+            about=alerts.seal_about(
+                uuid.UUID(int=1), alerts.About("contact_request", oliver.pk, None)
+            ),
+            id=uuid.UUID(int=1),
+            child_id=oliver.pk,
+            contact_request_id=asked.pk,
+        )
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(executor.loader.graph.leaf_nodes())
+    request = ContactRequest.objects.get(pk=asked.pk)
+    assert contact_requests.involvement_of(request) == sensitive.pk
+    assert bytes(request.involvement_tag) == contact_requests.involvement_tag(sensitive.pk)
+    alert = Alert.objects.get(pk=told.pk)
+    assert (alert.child_id, alerts.about(alert).child_id) == (None, oliver.pk)
+    ids = {str(sensitive.pk), sensitive.pk.hex, str(oliver.pk), oliver.pk.hex}
+    assert not ids & {str(v) for row in raw_rows("practice_contactrequest") for v in row}
 
 
 def test_the_migrations_seal_alerts_reasons_and_notices(feeds: Path, actors: Actors) -> None:

@@ -15,8 +15,9 @@ What the practice tables record about a child is scanned cell by cell (the regis
 tables, each `pg_dump` block and the backup, but the audit log): no cell holds an alert
 kind that says a child is shielded or was given emergency access, an emergency's or a
 statutory access's reason, or a family notice's risk codes. These short codes are compared
-whole, not searched for in the files: a migration's name holds `shielding_review_due`, and
-the audit log records an emergency's reason as its purpose (ADR 0008).
+whole, not searched for in the files: a migration's name holds `shielding_review_due`. The
+audit log's cells are compared with the reasons and with the action a notice withheld for
+a risk would have: its events seal why (ADR 0010).
 
 Which organisations work with a child is scanned row by row: no row of the database, the
 `pg_dump` or the backup holds a child's id beside, in an organisation column, the id of an
@@ -127,6 +128,13 @@ PRACTICE_CODES = {
     "statutory_reason": set(StatutoryAccess.Reason.values),
     "family_notice": {"not_sent_risk", *FamilyNotice.Risk.values},
 }
+# What an audit event would say in clear of an emergency's or a notice's reason.
+AUDIT_CODES = {
+    *EmergencyAccess.Reason.values,
+    *StatutoryAccess.Reason.values,
+    *FamilyNotice.Risk.values,
+    "families:notice:risk",
+}
 # The retention run's day: every record it archives was archived on it.
 ARCHIVED_ON = dt.date(2041, 7, 19)
 WHY = "The family fled a violent partner who is looking for the child"
@@ -218,6 +226,13 @@ def coded_cells(rows: dict[str, list[Row]]) -> dict[str, int]:
         if n:
             found[table] = n
     return found
+
+
+def audit_coded_cells(rows: dict[str, list[Row]]) -> tuple[int, int]:
+    """How many audit events there are (a backup holds none) and how many of their cells
+    hold one of AUDIT_CODES whole."""
+    events = rows.get("audit_event", [])
+    return len(events), sum(v in AUDIT_CODES for row in events for v in row.values())
 
 
 def rows_naming(alias: str, child: uuid.UUID) -> dict[str, list[dict[str, object]]]:
@@ -446,6 +461,9 @@ def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) 
         assert clear_links(rows, pairs) == {}, name
         # No practice row says in clear what kind of alert or access, or why.
         assert coded_cells(rows) == {}, name
+        # Nor does the audit log: an emergency's reason or a notice's risk is sealed.
+        events, coded = audit_coded_cells(rows)
+        assert (events > 100 or name == "backup", coded) == (True, 0), name
     # The scan works: the audit log's events, their sealed children opened with the keys,
     # pair the registrations' children with their organisations.
     assert clear_links({"audit_event": opened_events()}, pairs).get("audit_event", 0) > 0

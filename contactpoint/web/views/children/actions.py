@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import involvements as service
+from contactpoint.practice.involvements import contact_requests
 from contactpoint.practice.models import ContactRequest, Handover
 from contactpoint.practice.record import may_open, openable, record_for
 from contactpoint.registry.lookup import NotFound
@@ -50,7 +51,7 @@ def _handover_involvement(handover_id: uuid.UUID) -> Involvement | None:
 
 def _request_involvement(request_id: uuid.UUID) -> Involvement | None:
     request = ContactRequest.objects.filter(pk=request_id).first()
-    return _involvement(request.involvement_id) if request else None
+    return _involvement(contact_requests.involvement_of(request)) if request else None
 
 
 def action(

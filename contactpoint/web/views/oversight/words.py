@@ -6,7 +6,7 @@ from contactpoint.access.permissions import Permission
 from contactpoint.access.purposes import PURPOSES
 from contactpoint.audit.models import Event
 from contactpoint.oversight.rules import Kind
-from contactpoint.practice.models import EmergencyAccess
+from contactpoint.practice.models import EmergencyAccess, StatutoryAccess
 
 KINDS: dict[str, str] = {
     Kind.SAME_SURNAME_OR_ADDRESS: "Looked at a child with their surname or home postcode",
@@ -62,7 +62,11 @@ SIGNALS: dict[str, str] = {
     "shielded": "the child is shielded",
 }
 
-PURPOSE_WORDS: dict[str, str] = {**PURPOSES, **dict(EmergencyAccess.Reason.choices)}
+PURPOSE_WORDS: dict[str, str] = {
+    **PURPOSES,
+    **dict(EmergencyAccess.Reason.choices),
+    **dict(StatutoryAccess.Reason.choices),
+}
 OUTCOMES: dict[str, str] = dict(Event.Outcome.choices)
 
 
