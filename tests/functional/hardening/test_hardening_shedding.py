@@ -19,10 +19,10 @@ from django.test import RequestFactory
 from contactpoint.access.permissions import Role
 from contactpoint.audit.models import Event
 from contactpoint.web.shedding import LoadShedding
-from tests.functional.hardening.test_hardening_unavailable import database_locked
 from tests.support.actors import Actors
 from tests.support.api import TOKEN_URL, basic, machine
 from tests.support.cli import serving
+from tests.support.database import database_locked
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 

@@ -5,7 +5,6 @@ written and publishes no counts; a bad Host header gets a 400 with the security 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 import urllib.error
 import urllib.request
@@ -14,7 +13,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from django.db import connection
 from django.test import Client
@@ -27,6 +25,7 @@ from tests.support.api import FORM, TOKEN_URL, Caller, basic, machine
 from tests.support.audit import audit_store_broken
 from tests.support.children import load_children
 from tests.support.cli import serving
+from tests.support.database import database_locked
 from tests.support.pages import AMELIA
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -134,32 +133,6 @@ def test_the_database_wait_is_shorter_than_the_worker_timeout() -> None:
         lock_ms = int(options.split("lock_timeout=")[1].split()[0])
         assert lock_ms < timeout * 1000
     assert config.db_wait_seconds() < timeout
-
-
-@contextmanager
-def database_locked() -> Iterator[None]:
-    """Another process holds the registry's write lock (SQLite) or the tables a token grant
-    writes (PostgreSQL) and does not let go."""
-    settings_db = connection.settings_dict
-    if connection.vendor == "sqlite":
-        holder = sqlite3.connect(settings_db["NAME"], isolation_level=None)
-        holder.execute("BEGIN IMMEDIATE")
-        try:
-            yield
-        finally:
-            holder.execute("ROLLBACK")
-            holder.close()
-        return
-    with psycopg.connect(
-        host=settings_db["HOST"],
-        port=settings_db["PORT"] or 5432,
-        user=settings_db["USER"],
-        password=settings_db["PASSWORD"] or None,
-        dbname=settings_db["NAME"],
-    ) as other:
-        other.execute("LOCK TABLE access_throttle, access_apitoken, audit_head IN EXCLUSIVE MODE")
-        yield
-        other.rollback()
 
 
 def post_form(url: str, data: dict[str, str], headers: dict[str, str]) -> tuple[int, str]:
