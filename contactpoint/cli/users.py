@@ -18,18 +18,12 @@ from collections.abc import Iterator
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
 
 from contactpoint.access import users
 from contactpoint.access.activation import LINK_HOURS
-from contactpoint.access.bootstrap import (
-    accredit_for_a_year,
-    enabled_user,
-    needs_accreditation,
-    next_year,
-)
+from contactpoint.access.bootstrap import Founding, bootstrap_administrator
 from contactpoint.access.models import User
-from contactpoint.access.permissions import Permission, Role
+from contactpoint.access.permissions import Permission
 from contactpoint.access.standing import RECERTIFY_MONTHS, add_months
 from contactpoint.access.users import Actor, Refused
 from contactpoint.audit import log as audit_log
@@ -43,7 +37,6 @@ from contactpoint.cli.common import (
     roles,
     users_with_organisation,
 )
-from contactpoint.registry.models import Organisation
 
 LINK_SENT = (
     "a link to set their own password was e-mailed to {email} (it works once, for {hours} "
@@ -272,28 +265,15 @@ def _reset_password(args: argparse.Namespace) -> int:
 
 
 def _bootstrap(args: argparse.Namespace) -> int:
-    vetting = parse_date("--vetting-date", args.vetting_date)
-    training = parse_date("--training-date", args.training_date)
-    email = _email(args.email)
-    with transaction.atomic():
-        if not args.another and User.objects.filter(role=Role.NATIONAL_ADMIN.value).exists():
-            raise Stop(
-                "a national administrator already exists; bootstrap starts a new installation "
-                "(they create further users with `contactpoint users create`; add --another "
-                "for a further national administrator)"
-            )
-        organisation = _bootstrap_organisation(args.organisation, args.organisation_name)
-        if User.objects.filter(email=email).exists():
-            raise Stop("a user with that e-mail address already exists")
-        user, password = enabled_user(
-            email, args.name, organisation, Role.NATIONAL_ADMIN, vetting, training
-        )
-        _audit_bootstrap(user, organisation, accredits=needs_accreditation(organisation))
-        user.save(force_insert=True)
-        accredited = accredit_for_a_year(organisation, user)
-        reasons = User.objects.get(pk=user.pk).suspensions()
-        if reasons:  # rolls the whole bootstrap back
-            raise Stop(f"the administrator would be suspended at once: {'; '.join(reasons)}")
+    made = bootstrap_administrator(
+        _email(args.email),
+        args.name,
+        parse_date("--vetting-date", args.vetting_date),
+        parse_date("--training-date", args.training_date),
+        Founding(args.organisation, args.organisation_name),
+        another=args.another,
+    )
+    user, organisation, accredited = made.user, made.organisation, made.accredited
     which = "a further" if args.another else "the first"
     print(f"created {which} national administrator, {user.email}, enabled")
     if accredited:
@@ -303,42 +283,9 @@ def _bootstrap(args: argparse.Namespace) -> int:
         )
     else:
         print(f"{organisation.name} ({organisation.code}) was accredited already")
-    print(f"first password: {password}")
+    print(f"first password: {made.password}")
     print(HAND_OVER)
     return 0
-
-
-def _bootstrap_organisation(code: str, name: str | None) -> Organisation:
-    try:
-        return organisation_by(code)
-    except Stop:
-        if not name or not name.strip():
-            raise Stop(
-                f"no organisation with code {code}; load organisations.csv first, or add "
-                "--organisation-name NAME to create it"
-            ) from None
-    return Organisation.objects.create(
-        code=code.strip(), kind=Organisation.Kind.COUNCIL_TEAM, name=name.strip()
-    )
-
-
-def _audit_bootstrap(user: User, organisation: Organisation, accredits: bool) -> None:
-    """The events of a bootstrap, before its user and accreditation are written: there is
-    no principal yet, so they name the operating-system account that ran the command."""
-    made = {"user": str(user.id), "organisation": organisation.pk, "role": user.role}
-    events = [
-        audit_log.entry(
-            None, "access:user:create", details=made | {"bootstrap": True} | users.cli_operator()
-        )
-    ]
-    if accredits:
-        expires = {"organisation": organisation.pk, "expires_on": next_year().isoformat()}
-        events.append(
-            audit_log.entry(
-                None, "access:organisation:accredit", details=expires | users.cli_operator()
-            )
-        )
-    audit_log.append_many(events)
 
 
 _ACTIONS = {

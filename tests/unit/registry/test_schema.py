@@ -31,6 +31,7 @@ ALLOWED_TEXT = {
     # read it and a purge shreds it; never shown to anyone else.
     "practice.EmergencyAccess": {"reason", "explanation"},
     "practice.Alert": {"about"},
+    "practice.ContactRequest": {"involvement_sealed"},
     # Why the local index team asks to shield or unshield a child: the second member judges
     # it (docs/shielding.md). Sealed like the emergency explanation; never shown elsewhere.
     # The reason code too, padded (why a child is at risk), and the decision's child's id,
