@@ -29,8 +29,15 @@ import time
 import uuid
 from typing import Any
 
-from bench_search import fresh_postgres
-from measure import commit, contactpoint, machine, percentile, registry_env, setup_django
+from measure import (
+    commit,
+    contactpoint,
+    fresh_postgres,
+    machine,
+    percentile,
+    registry_env,
+    setup_django,
+)
 
 
 def arguments() -> argparse.Namespace:

@@ -20,15 +20,18 @@ Usage: .venv/bin/python benchmarks/bench_sealed_facts.py [--children N] [--views
 from __future__ import annotations
 
 import argparse
-import os
 import pathlib
 import random
 import tempfile
 import time
 import uuid
 
-from bench_search import fresh_postgres
-from measure import build_registry, commit, machine, percentile, registry_env, setup_django
+from measure import (
+    commit,
+    machine,
+    percentile,
+    registry_here,
+)
 
 
 def arguments() -> argparse.Namespace:
@@ -147,16 +150,7 @@ def unique_on_school_and_gp() -> tuple[int, int, int]:
 def main() -> int:
     args = arguments()
     with tempfile.TemporaryDirectory() as tmp:
-        data = pathlib.Path(tmp) / "data"
-        data.mkdir()
-        if args.database_url:
-            fresh_postgres(args.database_url)
-        env = registry_env(data, 0, args.database_url)
-        load = build_registry(env, args.children, args.seed, pathlib.Path(tmp) / "feeds")
-        for name in ("DATABASE_URL", "CONTACTPOINT_KEYSTORE_URL"):
-            if name in env:
-                os.environ[name] = env[name]
-        setup_django(data)
+        _, load = registry_here(pathlib.Path(tmp), args.children, args.seed, args.database_url)
         schools = schools_of_children()
         views = record_views(schools, args.views, args.seed)
         checks = need_to_know(schools, args.views, args.seed)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import pathlib
 import random
 import tempfile
@@ -26,8 +25,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bench_search import fresh_postgres
-from measure import build_registry, commit, machine, percentile, registry_env, setup_django
+from measure import (
+    commit,
+    machine,
+    percentile,
+    registry_here,
+)
 
 
 def arguments() -> argparse.Namespace:
@@ -202,17 +205,7 @@ def main() -> int:
     args = arguments()
     at = {"machine": machine(), "commit": commit()}
     with tempfile.TemporaryDirectory() as tmp:
-        data = pathlib.Path(tmp) / "data"
-        data.mkdir()
-        feeds = pathlib.Path(tmp) / "feeds"
-        if args.database_url:
-            fresh_postgres(args.database_url)
-        env = registry_env(data, 0, args.database_url)
-        load = build_registry(env, args.children, args.seed, feeds)
-        for name in ("DATABASE_URL", "CONTACTPOINT_KEYSTORE_URL"):
-            if name in env:
-                os.environ[name] = env[name]
-        setup_django(data)
+        _, load = registry_here(pathlib.Path(tmp), args.children, args.seed, args.database_url)
         from django.conf import settings
 
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

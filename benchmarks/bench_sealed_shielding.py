@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
 import pathlib
 import random
 import tempfile
@@ -29,8 +28,12 @@ import uuid
 from typing import Any
 
 from bench_realtime import queries as delta_records
-from bench_search import fresh_postgres
-from measure import build_registry, commit, machine, percentile, registry_env, setup_django
+from measure import (
+    commit,
+    machine,
+    percentile,
+    registry_here,
+)
 from search_queries import queries as search_queries
 
 
@@ -111,17 +114,7 @@ def main() -> int:
     args = arguments()
     at = {"machine": machine(), "commit": commit()}
     with tempfile.TemporaryDirectory() as tmp:
-        data = pathlib.Path(tmp) / "data"
-        data.mkdir()
-        feeds = pathlib.Path(tmp) / "feeds"
-        if args.database_url:
-            fresh_postgres(args.database_url)
-        env = registry_env(data, 0, args.database_url)
-        load = build_registry(env, args.children, args.seed, feeds)
-        for name in ("DATABASE_URL", "CONTACTPOINT_KEYSTORE_URL"):
-            if name in env:
-                os.environ[name] = env[name]
-        setup_django(data)
+        feeds, load = registry_here(pathlib.Path(tmp), args.children, args.seed, args.database_url)
         shielded = shield(args.shielded, args.seed)
         searched = searches(feeds, args.queries, args.seed)
         matched = matches(feeds, args.queries, args.seed)

@@ -44,6 +44,7 @@ from measure import (
     build_registry,
     check_narrowed,
     commit,
+    fresh_postgres,
     machine,
     narrow_indexes,
     percentile,
@@ -53,24 +54,7 @@ from measure import (
 from search_load import recall_figures, throughput, timed_searches
 from search_queries import KINDS, queries
 
-QUOTA = str(10**9)  # searches an hour and a day: the quotas are counted, never reached
-
-
-def fresh_postgres(url: str) -> None:
-    """Drop and make again the database of `url` and its key store (`<name>_keys`)."""
-    import urllib.parse
-
-    import psycopg
-
-    parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/")
-    if not name.startswith("bench_"):
-        raise SystemExit("--database-url: the database name must start with bench_")
-    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as connection:
-        for db in (name, name + "_keys"):
-            connection.execute(f'DROP DATABASE IF EXISTS "{db}"')
-            connection.execute(f'CREATE DATABASE "{db}"')
+QUOTA = str(10**9)  # searches an hour, a day and an organisation's day: counted, never reached
 
 
 def arguments() -> argparse.Namespace:
@@ -134,6 +118,7 @@ def measure(
             os.environ.pop(name, None)
     os.environ["CONTACTPOINT_SEARCHES_PER_HOUR"] = QUOTA
     os.environ["CONTACTPOINT_SEARCHES_PER_DAY"] = QUOTA
+    os.environ["CONTACTPOINT_SEARCHES_PER_ORGANISATION"] = QUOTA
     setup_django(data)
     narrow_indexes(args.less)
     check_narrowed(args.less)

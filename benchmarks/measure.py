@@ -212,3 +212,40 @@ def setup_django(data: pathlib.Path) -> None:
     import django
 
     django.setup()
+
+
+def fresh_postgres(url: str) -> None:
+    """Drop and make again the database of `url` and its key store (`<name>_keys`)."""
+    import urllib.parse
+
+    import psycopg
+
+    parts = urllib.parse.urlsplit(url)
+    name = parts.path.lstrip("/")
+    if not name.startswith("bench_"):
+        raise SystemExit("--database-url: the database name must start with bench_")
+    admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        for db in (name, name + "_keys"):
+            connection.execute(f'DROP DATABASE IF EXISTS "{db}"')
+            connection.execute(f'CREATE DATABASE "{db}"')
+
+
+def registry_here(
+    tmp: pathlib.Path, children: int, seed: int, database_url: str | None = None
+) -> tuple[pathlib.Path, float]:
+    """Build a synthetic registry of `children` in the temporary directory `tmp` (SQLite
+    there, or the PostgreSQL database of `database_url`, made afresh) and set Django up in
+    this process on it. Returns the feeds folder the registry was loaded from and the
+    seconds the bulk load took."""
+    data, feeds = tmp / "data", tmp / "feeds"
+    data.mkdir()
+    if database_url:
+        fresh_postgres(database_url)
+    env = registry_env(data, 0, database_url)
+    load = build_registry(env, children, seed, feeds)
+    for name in ("DATABASE_URL", "CONTACTPOINT_KEYSTORE_URL"):
+        if name in env:
+            os.environ[name] = env[name]
+    setup_django(data)
+    return feeds, load
