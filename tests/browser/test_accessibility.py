@@ -58,9 +58,11 @@ def test_every_page_has_no_accessibility_violations(browser: Any, server: str) -
     anonymous.goto(server + "/sign-in/forgotten-password")
     anonymous.fill("#email", "someone@example.org")
     anonymous.click("button:has-text('Ask for a reset')")
+    anonymous.locator("h1:has-text('passed on')").wait_for()  # the answer, not the form
     assert axe_violations(anonymous) == []
     anonymous.goto(server + "/sign-in")
     anonymous.click("button:has-text('Continue')")  # empty: the error summary
+    anonymous.locator(".govuk-error-summary").wait_for()
     assert axe_violations(anonymous) == []
 
     page = browser.new_context().new_page()
@@ -148,7 +150,7 @@ def test_the_practitioner_pages_have_no_violations(browser: Any, server: str, fe
     checked: list[str] = []
     check(page, server + "/search", checked)
     page.click("button:has-text('Search')")  # nothing entered: every field's error
-    assert page.locator(".govuk-error-summary").is_visible()
+    page.locator(".govuk-error-summary").wait_for()  # waits until visible, or times out
     assert axe_violations(page) == []
     fill_search(page, "amelia")
     page.wait_for_load_state()

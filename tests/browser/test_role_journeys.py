@@ -211,6 +211,7 @@ def test_the_index_team_reaches_every_page_of_its_work_from_home(
     sign_in(page, served, actors, actors.ian, checked)
     shoot(page, "home")
     page.click('nav a:has-text("Your team\'s work")')
+    page.locator("#queues a").first.wait_for()
     hrefs = page.locator("#queues a").evaluate_all("links => links.map(a => a.pathname)")
     assert hrefs == [
         "/shielding",
