@@ -158,7 +158,7 @@ def candidate_children(wanted: list[Entries]) -> list[set[uuid.UUID]]:
     for entries in wanted:
         for index, value in entries:
             by_index[index].add(value)
-    # One condition per index, so the (index, value) unique index serves every lookup.
+    # One condition per index, so the (index, value, child) primary key serves every lookup.
     where = Q()
     for index, values in by_index.items():
         where |= Q(index=index, value__in=list(values))

@@ -154,16 +154,16 @@ def rebuild_indexes(child_ids: Sequence[uuid.UUID]) -> None:
         _opened(ChildName, child_ids, ciphers, ("given_name", "family_name")),
     )
     # Most refreshes change few entries: delete and add only the difference.
-    stored = {
-        (child, index, value): pk
-        for pk, child, index, value in BlindIndexEntry.objects.filter(
-            child_id__in=child_ids
-        ).values_list("pk", "child_id", "index", "value")
-    }
-    stale = [pk for key, pk in stored.items() if key not in wanted]
+    stored = set(
+        BlindIndexEntry.objects.filter(child_id__in=child_ids).values_list(
+            "child_id", "index", "value"
+        )
+    )
+    # The primary key, (index, value, child), names each stale entry.
+    stale = [(index, value, child) for child, index, value in stored - wanted]
     for start in range(0, len(stale), 500):
         BlindIndexEntry.objects.filter(pk__in=stale[start : start + 500]).delete()
-    _insert_entries(wanted - stored.keys())
+    _insert_entries(wanted - stored)
 
 
 def index_entries(

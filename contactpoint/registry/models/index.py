@@ -8,16 +8,17 @@ from contactpoint.registry.models.children import Child
 
 
 class BlindIndexEntry(models.Model):
-    """One truncated HMAC of one normalised value (docs/blind-indexes.md)."""
+    """One truncated HMAC of one normalised value (docs/blind-indexes.md).
 
+    Keyed by what it says, (index, value, child): blocking reads that key's order, and a
+    surrogate id would be one more column and one more index on six rows a child
+    (docs/adr/0013-lean-registry-layout.md).
+    """
+
+    pk = models.CompositePrimaryKey("index", "value", "child")
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
     index = models.PositiveSmallIntegerField()
     value = models.BigIntegerField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["index", "value", "child"], name="one_entry"),
-        ]
 
     def __str__(self) -> str:
         return f"index {self.index}"

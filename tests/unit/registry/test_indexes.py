@@ -33,8 +33,7 @@ WANTED: dict[str, dict[tuple[tuple[str, ...], str], str]] = {
         (("reverses_id",), UNIQUE): "whether a decision was undone (corrections)",
     },
     "registry_blindindexentry": {
-        (("id",), PRIMARY): "the entries a rebuild deletes",
-        (("index", "value", "child_id"), UNIQUE): "blocking: children by a digest (search)",
+        (("index", "value", "child_id"), PRIMARY): "blocking: children by a digest (search)",
         (("child_id",), INDEX): "a child's entries (indexes rebuild, purge)",
     },
     "registry_involvement": {
