@@ -80,7 +80,7 @@ def identity_change(cpid: str, by: str, record_ids: Sequence[str] = ()) -> tuple
     with transaction.atomic():
         old = child_by_cpid(cpid)
         if old.status != Status.ACTIVE:
-            raise ReviewError(f"{old.cpid_id} is {old.status}: only an active child can change")
+            raise ReviewError(f"{old.cpid} is {old.status}: only an active child can change")
         records = _chosen(old, record_ids)
         new_id = uuid.uuid4()
         audited("identity-change", old.pk, new_child=new_id, records=len(records))
@@ -95,7 +95,7 @@ def identity_change(cpid: str, by: str, record_ids: Sequence[str] = ()) -> tuple
         LinkBlock.objects.create(
             child=old, other_child=new, reason=LinkBlock.Reason.IDENTITY_CHANGE, decision=decision
         )
-        return decision, new.cpid_id
+        return decision, new.cpid
 
 
 def reverse(decision_id: str, by: str) -> LinkDecision:
@@ -136,7 +136,7 @@ def _put_back(decision: LinkDecision, by: str) -> LinkDecision:
     if child is None or child.status not in (Status.ACTIVE, Status.SEALED):
         raise ReviewError("the child the record came from can no longer take records")
     if child.pk in record_blocks(sr.pk):
-        raise ReviewError(f"{child.cpid_id} was marked not a match for this record since")
+        raise ReviewError(f"{child.cpid} was marked not a match for this record since")
     move([sr], child.pk, SourceRecord.Method.PERSON, 1.0)
     close_items_of(sr)
     return decide(Action.LINK, by, sr=sr, child=child.pk, reverses=decision)
@@ -167,7 +167,7 @@ def _restore_identity(decision: LinkDecision, by: str) -> LinkDecision:
     new, old = _pair(decision)
     moved = _moved(decision, new)
     if SourceRecord.objects.filter(child=new).count() != len(moved):
-        raise ReviewError(f"{new.cpid_id} has records of its own since: move them first")
+        raise ReviewError(f"{new.cpid} has records of its own since: move them first")
     move(moved, old.pk)
     Child.objects.filter(pk=old.pk).update(status=Status.ACTIVE)
     Child.objects.filter(pk=new.pk).update(status=Status.MERGED, merged_into=old)
@@ -200,12 +200,12 @@ _INVERSES: dict[str, Callable[[LinkDecision, str], LinkDecision]] = {
 def _mergeable(keep: Child, gone: Child) -> None:
     if frozenset((keep.pk, gone.pk)) in blocked_pairs([keep.pk]):
         raise ReviewError(
-            f"{keep.cpid_id} and {gone.cpid_id} are one child's old and new identity: "
+            f"{keep.cpid} and {gone.cpid} are one child's old and new identity: "
             "they are never merged"
         )
     for child in (keep, gone):
         if child.status != Status.ACTIVE:
-            raise ReviewError(f"{child.cpid_id} is {child.status}: only active children merge")
+            raise ReviewError(f"{child.cpid} is {child.status}: only active children merge")
 
 
 def _merge(keep: Child, gone: Child, by: str, reverses: LinkDecision | None) -> LinkDecision:
@@ -247,7 +247,7 @@ def _carry_blocks(gone: Child, keep: Child, decision: LinkDecision) -> None:
 def _unmerge(decision: LinkDecision, by: str) -> LinkDecision:
     keep, gone = _pair(decision)
     if gone.status != Status.MERGED or gone.merged_into_id != keep.pk:
-        raise ReviewError(f"{gone.cpid_id} is no longer merged into {keep.cpid_id}")
+        raise ReviewError(f"{gone.cpid} is no longer merged into {keep.cpid}")
     moved = _moved(decision, keep)
     move(moved, gone.pk)
     Child.objects.filter(pk=gone.pk).update(status=Status.ACTIVE, merged_into=None)
@@ -309,12 +309,12 @@ def _chosen(old: Child, record_ids: Sequence[str]) -> list[SourceRecord]:
         wanted = {parse_id(r, "source record") for r in record_ids}
         chosen = [r for r in linked if r.pk in wanted]
         if len(chosen) != len(wanted):
-            raise ReviewError(f"every record named must be linked to {old.cpid_id}")
+            raise ReviewError(f"every record named must be linked to {old.cpid}")
         return chosen
     newest: dict[int, dt.date] = {}
     for r in linked:
         newest[r.source_id] = max(newest.get(r.source_id, r.as_at), r.as_at)
     chosen = [r for r in linked if r.as_at == newest[r.source_id]]
     if not chosen:
-        raise ReviewError(f"{old.cpid_id} has no linked records to give a new identity")
+        raise ReviewError(f"{old.cpid} has no linked records to give a new identity")
     return chosen

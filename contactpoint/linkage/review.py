@@ -131,7 +131,7 @@ def _candidate_view(number: int, c: ReviewCandidate, ruled_out: bool) -> Candida
         return CandidateView(number, True, ruled_out, None, None, None, (), None)
     parts = tuple((str(a), str(b), float(w)) for a, b, w in c.contributions)
     return CandidateView(
-        number, False, ruled_out, child.cpid_id, child.status, c.weight, parts,
+        number, False, ruled_out, child.cpid, child.status, c.weight, parts,
         golden_record(child.pk),
     )  # fmt: skip
 
@@ -147,9 +147,9 @@ def link(item_id: str, child_ref: str, by: str) -> LinkDecision:
         candidate = _candidate(item, child_ref)
         child = candidate.child
         if child.status not in LINKABLE:
-            raise ReviewError(f"{child.cpid_id} is {child.status}: it cannot take records")
+            raise ReviewError(f"{child.cpid} is {child.status}: it cannot take records")
         if child.pk in record_blocks(sr.pk):
-            raise ReviewError(f"{child.cpid_id} was marked not a match for this record")
+            raise ReviewError(f"{child.cpid} was marked not a match for this record")
         audited("link", child.pk, review_item=item.pk, source_record=sr.pk)
         move([sr], child.pk, SourceRecord.Method.PERSON, 1.0)
         close(item)
@@ -178,7 +178,7 @@ def new_child(item_id: str, by: str) -> tuple[LinkDecision, str]:
         child, _ = children.create_children([new_id])[0]
         move([sr], child.pk, SourceRecord.Method.NEW_CHILD, 1.0)
         close(item)
-        return decide(Action.NEW_CHILD, by, sr=sr, child=child.pk), child.cpid_id
+        return decide(Action.NEW_CHILD, by, sr=sr, child=child.pk), child.cpid
 
 
 def _no_shielded_child_near(item: ReviewItem, sr: SourceRecord) -> None:
@@ -398,7 +398,7 @@ def child_by_cpid(text: str) -> Child:
         cpid = validate_cpid(text)
     except InvalidIdentifier:
         raise ReviewError("not a contactpoint ID: CP- and 13 characters") from None
-    child = Child.objects.select_for_update().filter(cpid_id=cpid).first()
+    child = Child.objects.select_for_update().filter(cpid=cpid).first()
     if child is None:
         raise ReviewError(f"unknown contactpoint ID {cpid}")
     return child
@@ -420,7 +420,7 @@ def _candidate(item: ReviewItem, ref: str) -> ReviewCandidate:
     child = child_by_cpid(ref)
     match = next((c for c in found if c.child_id == child.pk), None)
     if match is None:
-        raise ReviewError(f"{child.cpid_id} is not a candidate of review item {item.pk}")
+        raise ReviewError(f"{child.cpid} is not a candidate of review item {item.pk}")
     return match
 
 

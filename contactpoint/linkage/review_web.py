@@ -198,7 +198,7 @@ def _on_candidate(
         item = _own_item(decider.principal, item_id)
         child = _visible(item, number).child
         _audited(decider.principal, action, child.pk, review_item=item.pk)
-        return _noted(decide(str(item.pk), child.cpid_id, decider.by), decider, why)
+        return _noted(decide(str(item.pk), child.cpid, decider.by), decider, why)
 
 
 def new_child(decider: Decider, item_id: uuid.UUID, why: str) -> LinkDecision:
@@ -226,7 +226,7 @@ def merge(decider: Decider, item_id: uuid.UUID, keep: int, gone: int, why: str) 
     with transaction.atomic():
         kept, merged = merge_pair(decider.principal, item_id, keep, gone)
         _audited(decider.principal, "merge", kept.pk, other_child=merged.pk, review_item=item_id)
-        decision = corrections.merge(kept.cpid_id, merged.cpid_id, decider.by)
+        decision = corrections.merge(kept.cpid, merged.cpid, decider.by)
         return _noted(decision, decider, why)
 
 
@@ -242,7 +242,7 @@ class DecisionView:
 def _cpid(child: Child | None) -> str | None:
     if child is None or child.shielded or child.status == Child.Status.SEALED:
         return None
-    return child.cpid_id
+    return child.cpid
 
 
 def _own_decision(decider: Decider, decision_id: uuid.UUID) -> DecisionView:

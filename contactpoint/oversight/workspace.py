@@ -115,7 +115,7 @@ def alert(actor: Actor, alert_id: uuid.UUID) -> AlertDetail:
     found = _own_alert(actor, alert_id, ALERT_READ)
     audit_log.append(audit_log.entry(actor.principal, ALERT_READ, details={"alert": str(found.pk)}))
     ids = [uuid.UUID(i) for i in found.child_ids if _is_uuid(str(i))]
-    cpids = dict(Child.objects.filter(pk__in=ids).values_list("pk", "cpid_id"))
+    cpids = dict(Child.objects.filter(pk__in=ids).values_list("pk", "cpid"))
     users = _users([found.principal])
     reviewer = (
         User.objects.filter(pk=found.reviewed_by_id).first() if found.reviewed_by_id else None
@@ -303,7 +303,7 @@ def _history(
     else:
         tags = {e.index: bytes(e.child_tag) for e in page if e.child_tag is not None}
         children = {i: known[t] for i, t in tags.items() if t in known}
-    cpids = dict(Child.objects.filter(pk__in=children.values()).values_list("pk", "cpid_id"))
+    cpids = dict(Child.objects.filter(pk__in=children.values()).values_list("pk", "cpid"))
     return History(
         events=page,
         users=_users(e.principal for e in page),

@@ -354,7 +354,7 @@ def _record_for(principal: Principal, child: Child) -> tuple[Record, Seen]:
 
     identity = Record(
         child_id=child.pk,
-        cpid=child.cpid_id,
+        cpid=child.cpid,
         view=view,
         shielded=child.shielded,
         archived_on=child.archived_on if child.status == Child.Status.ARCHIVED else None,

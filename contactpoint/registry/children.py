@@ -27,28 +27,26 @@ from contactpoint.registry.models import (
     ChildDemographic,
     ChildIdentifier,
     ChildName,
-    IssuedCpid,
     SourceRecord,
 )
 
 RELATIONSHIP_SIZE = 20  # a carer's relationship, padded: the longest code has 16 bytes
 
 
-def issue_cpids(count: int) -> list[IssuedCpid]:
-    """Issue `count` contactpoint IDs never issued before.
+def issue_cpids(count: int) -> list[str]:
+    """`count` contactpoint IDs no child has, for children about to be created.
 
     With 60 random bits a clash with the 11 million issued is about 1 in 10^11 per ID, but
-    it is checked anyway: an ID is never reused, even one whose child was purged.
+    it is checked anyway: an ID is never reused, even one whose child was purged (a child's
+    row is never deleted, so its ID stays taken). The unique `registry_child.cpid` refuses
+    an ID another transaction gave a child meanwhile.
     """
-    issued: list[IssuedCpid] = []
+    issued: set[str] = set()
     while len(issued) < count:
-        fresh = {new_cpid() for _ in range(count - len(issued))}
-        fresh -= set(IssuedCpid.objects.filter(cpid__in=list(fresh)).values_list("cpid", flat=True))
-        inserter = Inserter(IssuedCpid, ("cpid",))
-        inserter.add_many((c,) for c in fresh)
-        inserter.flush()
-        issued += [IssuedCpid(cpid=c) for c in fresh]
-    return issued
+        fresh = {new_cpid() for _ in range(count - len(issued))} - issued
+        fresh -= set(Child.objects.filter(cpid__in=list(fresh)).values_list("cpid", flat=True))
+        issued |= fresh
+    return sorted(issued)
 
 
 def create_children(ids: list[uuid.UUID]) -> list[tuple[Child, bytes]]:

@@ -22,7 +22,7 @@ def child_by_cpid(cpid: str, *, archived: bool = False) -> Child:
     Raises:
         NotFound: no such child, or one sealed, archived or deceased (closed to searches).
     """
-    child = Child.objects.filter(cpid_id=cpid.strip().upper()).first()
+    child = Child.objects.filter(cpid=cpid.strip().upper()).first()
     for _ in range(5):  # a merge chain is short; a loop in one is a bug, not a child
         if child is None or child.status != Child.Status.MERGED or child.merged_into_id is None:
             break

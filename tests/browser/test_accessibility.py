@@ -174,8 +174,8 @@ def test_the_practitioner_pages_have_no_violations(browser: Any, server: str, fe
     page.wait_for_load_state()
     assert "Services involved" in page.locator("main").inner_text()
     assert axe_violations(page) == []  # the full view, with the user's own buttons
-    check(page, server + f"/children/{children['oliver'].cpid_id}", checked)  # emergency
-    check(page, server + f"/children/{children['maya'].cpid_id}", checked)  # not found
+    check(page, server + f"/children/{children['oliver'].cpid}", checked)  # emergency
+    check(page, server + f"/children/{children['maya'].cpid}", checked)  # not found
     check(page, server + "/alerts", checked)
     page.context.close()
 
@@ -208,7 +208,7 @@ def test_the_privacy_officers_workspace_has_no_violations(browser: Any, server: 
         f"/oversight/alerts/{alert.pk}",
         f"/oversight/users/{actors.alice.pk}",
         "/oversight/children",
-        f"/oversight/children?cpid={child.cpid_id}",
+        f"/oversight/children?cpid={child.cpid}",
         "/oversight/children?cpid=CP-NOT-AN-ID",  # the one not-found answer
         "/account/home-postcode",
     ):

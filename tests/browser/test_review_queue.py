@@ -58,11 +58,11 @@ def test_the_index_team_decides_an_item_on_pages_with_no_accessibility_violation
         ian.click(f"#item-{item.pk} a")
         ian.wait_for_url(f"**/linkage/review/{item.pk}")
         table = ian.locator("#side-by-side").inner_text()
-        assert "Amelia" in table and "Isla" in table and amelia.cpid_id in table
+        assert "Amelia" in table and "Isla" in table and amelia.cpid in table
         assert ian.locator("#waterfall-1 svg rect").count() >= 5
         accessible(ian, "item")
 
-        number = "1" if amelia.cpid_id in ian.locator("#candidate-1").inner_text() else "2"
+        number = "1" if amelia.cpid in ian.locator("#candidate-1").inner_text() else "2"
         ian.check(f"input[name=decision][value=link-{number}]")
         ian.click("button:has-text('Record the decision')")
         ian.wait_for_load_state()

@@ -127,7 +127,7 @@ def test_the_practitioner_finds_goes_back_prints_and_keeps_a_form_through_a_step
     assert page.locator(".govuk-notification-banner").count() == 1  # one banner
     assert EmergencyAccess.objects.filter(user=actors.alice).count() == 1
     assert_accessible(page, checked)
-    check_small_screens(browser, served, actors, f"/children/{children['amelia'].cpid_id}")
+    check_small_screens(browser, served, actors, f"/children/{children['amelia'].cpid}")
     page.context.close()
     assert len(checked) == 13
 

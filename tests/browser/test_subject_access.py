@@ -38,7 +38,7 @@ def test_the_index_team_records_a_request_and_reads_a_report_that_leaks_nothing(
     for who, purpose in ((actors.charlie, "child_protection_enquiry"), (actors.alice, "")):
         client = signed_in(who)
         search_as(client, "amelia", purpose or "starting_work")
-        assert client.get(f"/children/{amelia.cpid_id}").status_code == 200
+        assert client.get(f"/children/{amelia.cpid}").status_code == 200
 
     with serving() as server:
         ian = signed_in_page(browser, server, actors, actors.ian)

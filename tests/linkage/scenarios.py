@@ -115,7 +115,7 @@ def snapshot() -> dict[str, Any]:
     }
     return {
         "children": {
-            (c.pk, c.cpid_id, c.status, c.shielded, c.merged_into_id) for c in Child.objects.all()
+            (c.pk, c.cpid, c.status, c.shielded, c.merged_into_id) for c in Child.objects.all()
         },
         "records": set(
             SourceRecord.objects.values_list("id", "child", "status", "method", "confidence")

@@ -108,7 +108,7 @@ def test_a_child_a_person_ruled_out_is_not_linked_again(feeds: Path) -> None:
     registry.load(NHS, [nhs("N1")])
     item = registry.item(CB, "CB1")
     amelia = registry.child(NHS, "N1")
-    review.not_a_match(str(item.pk), amelia.cpid_id, "Alice Ward")
+    review.not_a_match(str(item.pk), amelia.cpid, "Alice Ward")
     before = snapshot()
     found = rematch()
     assert (found.waiting, found.linked, found.candidates_added) == (1, 0, 0)
@@ -154,7 +154,7 @@ def test_linkage_run_links_a_thin_record_a_person_has_told_apart_from_a_twin(
     """Isla ruled out, only Amelia is near: `linkage run` matches it again and links it."""
     registry = Registry(feeds)
     item = _beside_the_twins(registry)
-    review.not_a_match(str(item.pk), registry.child(NHS, "N2").cpid_id, "Alice Ward")
+    review.not_a_match(str(item.pk), registry.child(NHS, "N2").cpid, "Alice Ward")
     assert registry.record(CB, "CB1").child_id is None
     dry = run_cli("linkage", "run", "--dry-run")
     assert "would have: 1 record(s) waiting as too thin matched again: 1 linked" in dry.stdout
@@ -172,7 +172,7 @@ def test_a_run_killed_part_way_keeps_what_it_did_and_the_next_finishes(
     registry.load(NHS, [nhs("N1"), isla()])
     for record_id in ("CB1", "CB2"):
         item = registry.item(CB, record_id)
-        review.not_a_match(str(item.pk), registry.child(NHS, "N2").cpid_id, "Alice Ward")
+        review.not_a_match(str(item.pk), registry.child(NHS, "N2").cpid, "Alice Ward")
     monkeypatch.setattr("contactpoint.linkage.rematch.BATCH", 1)
 
     def killed(line: str) -> None:

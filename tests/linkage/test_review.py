@@ -13,7 +13,7 @@ from contactpoint.linkage import corrections, review, store
 from contactpoint.linkage.models import LinkBlock, LinkDecision, ReviewCandidate, ReviewItem
 from contactpoint.linkage.review import ReviewError
 from contactpoint.registry.golden import golden_record
-from contactpoint.registry.models import Child, ChildName, IssuedCpid
+from contactpoint.registry.models import Child, ChildName
 from tests.linkage.scenarios import (
     Registry,
     benefit,
@@ -50,14 +50,14 @@ def test_a_record_like_both_twins_waits_with_both_as_candidates(twins: Registry)
     item = twins.item(CB, "CB1")
     view = review.item_view(str(item.pk))
     cpids = {c.cpid for c in view.candidates}
-    assert cpids == {twins.child(NHS, "N1").cpid_id, twins.child(NHS, "N2").cpid_id}
+    assert cpids == {twins.child(NHS, "N1").cpid, twins.child(NHS, "N2").cpid}
     assert view.record.family_name == "Hartley" and view.candidates[0].golden is not None
 
 
 def test_a_person_links_the_record_to_a_candidate(twins: Registry) -> None:
     item = twins.item(CB, "CB1")
     amelia = twins.child(NHS, "N1")
-    decision = review.link(str(item.pk), amelia.cpid_id, "Alice Ward")
+    decision = review.link(str(item.pk), amelia.cpid, "Alice Ward")
     record = twins.record(CB, "CB1")
     assert (record.child_id, record.status, record.method) == (amelia.pk, "linked", "person")
     assert ChildName.objects.filter(source_record=record, child=amelia).exists()
@@ -72,7 +72,7 @@ def test_a_candidate_can_be_named_by_its_number(twins: Registry) -> None:
     item = str(twins.item(CB, "CB1").pk)
     second = review.item_view(item).candidates[1].cpid
     review.link(item, "2", "Alice Ward")
-    assert twins.child(CB, "CB1").cpid_id == second
+    assert twins.child(CB, "CB1").cpid == second
 
 
 def test_no_new_child_is_made_while_a_shielded_child_might_be_the_record(
@@ -87,10 +87,10 @@ def test_no_new_child_is_made_while_a_shielded_child_might_be_the_record(
         review.new_child(str(item.pk), "Alice Ward")
     assert snapshot() == before
     shielded = registry.child(NHS, "N2")
-    review.not_a_match(str(item.pk), shielded.cpid_id, "Alice Ward")
+    review.not_a_match(str(item.pk), shielded.cpid, "Alice Ward")
     _, cpid = review.new_child(str(item.pk), "Alice Ward")
     child = registry.child(CB, "CB3")
-    assert child.cpid_id == cpid and child.pk not in before["golden"]
+    assert child.cpid == cpid and child.pk not in before["golden"]
     assert child.shielded is False
 
 
@@ -114,7 +114,7 @@ def test_a_record_marked_not_a_match_is_never_proposed_that_child_again(
 ) -> None:
     item = twins.item(CB, "CB1")
     amelia = twins.child(NHS, "N1")
-    decision = review.not_a_match(str(item.pk), amelia.cpid_id, "Alice Ward")
+    decision = review.not_a_match(str(item.pk), amelia.cpid, "Alice Ward")
     block = LinkBlock.objects.get(decision=decision)
     assert (block.child_id, block.source_record_id) == (amelia.pk, item.source_record_id)
     item.refresh_from_db()
@@ -153,8 +153,8 @@ def test_merge_then_unmerge_restores_the_golden_records_and_cpids(
 ) -> None:
     keep, gone = two_children.child(NHS, "N1"), two_children.child(NHS, "N3")
     before = {c: golden_record(c) for c in (keep.pk, gone.pk)}
-    cpids = set(IssuedCpid.objects.values_list("cpid", flat=True))
-    merged = corrections.merge(keep.cpid_id, gone.cpid_id, "Alice Ward")
+    cpids = set(Child.objects.values_list("cpid", flat=True))
+    merged = corrections.merge(keep.cpid, gone.cpid, "Alice Ward")
     gone.refresh_from_db()
     keep.refresh_from_db()
     assert (gone.status, gone.merged_into_id, keep.shielded) == ("merged", keep.pk, True)
@@ -167,13 +167,12 @@ def test_merge_then_unmerge_restores_the_golden_records_and_cpids(
     assert {c: golden_record(c) for c in (keep.pk, gone.pk)} == before
     gone.refresh_from_db()
     assert (gone.status, gone.merged_into_id) == ("active", None)
-    assert set(IssuedCpid.objects.values_list("cpid", flat=True)) == cpids
     assert set(Child.objects.values_list("cpid", flat=True)) == cpids
 
 
 def test_a_merge_is_undone_only_once(two_children: Registry) -> None:
     keep, gone = two_children.child(NHS, "N1"), two_children.child(NHS, "N3")
-    merged = corrections.merge(keep.cpid_id, gone.cpid_id, "Alice Ward")
+    merged = corrections.merge(keep.cpid, gone.cpid, "Alice Ward")
     corrections.reverse(str(merged.pk), "Bob Lee")
     before = snapshot()
     with pytest.raises(ReviewError, match="already reversed"):
@@ -193,10 +192,10 @@ def test_an_identity_change_seals_the_old_child_and_is_never_merged_back(
         ],
     )
     old = registry.child(NHS, "N1")
-    decision, cpid = corrections.identity_change(old.cpid_id, "Alice Ward")
+    decision, cpid = corrections.identity_change(old.cpid, "Alice Ward")
     new = Child.objects.get(cpid=cpid)
     old.refresh_from_db()
-    assert (old.status, new.status, new.cpid_id != old.cpid_id) == ("sealed", "active", True)
+    assert (old.status, new.status, new.cpid != old.cpid) == ("sealed", "active", True)
     # Each source's newest record moves; the older school record stays with the old identity.
     assert registry.child(NHS, "N1") == new and registry.child("school_census", "S1") == new
     assert registry.child("school_census", "S0") == old
@@ -205,7 +204,7 @@ def test_an_identity_change_seals_the_old_child_and_is_never_merged_back(
     before = snapshot()
     for keep, gone in ((old, new), (new, old)):
         with pytest.raises(ReviewError, match="old and new identity"):
-            corrections.merge(keep.cpid_id, gone.cpid_id, "Bob Lee")
+            corrections.merge(keep.cpid, gone.cpid, "Bob Lee")
     assert snapshot() == before
 
 
@@ -251,7 +250,7 @@ def test_a_not_a_match_is_reversed_and_the_child_may_be_proposed_again(twins: Re
     corrections.reverse(str(decision.pk), "Bob Lee")
     assert not LinkBlock.objects.exists()
     review.link(str(item.pk), "1", "Alice Ward")
-    assert twins.child(CB, "CB1").cpid_id == review.item_view(str(item.pk)).candidates[0].cpid
+    assert twins.child(CB, "CB1").cpid == review.item_view(str(item.pk)).candidates[0].cpid
 
 
 @pytest.mark.parametrize(
@@ -277,8 +276,8 @@ def test_a_refused_decision_changes_nothing(twins: Registry, call: object, messa
     twins.load(NHS, [ola()])
     item, amelia, other = (
         str(twins.item(CB, "CB1").pk),
-        twins.child(NHS, "N1").cpid_id,
-        twins.child(NHS, "N3").cpid_id,
+        twins.child(NHS, "N1").cpid,
+        twins.child(NHS, "N3").cpid,
     )
     before = snapshot()
     with pytest.raises(ReviewError, match=message):
@@ -305,7 +304,7 @@ def test_an_identity_change_is_reversed(registry: Registry) -> None:
     registry.load(NHS, [nhs("N1")])
     old = registry.child(NHS, "N1")
     before = golden_record(old.pk)
-    decision, cpid = corrections.identity_change(old.cpid_id, "Alice Ward")
+    decision, cpid = corrections.identity_change(old.cpid, "Alice Ward")
     undone = corrections.reverse(str(decision.pk), "Bob Lee")
     old.refresh_from_db()
     new = Child.objects.get(cpid=cpid)

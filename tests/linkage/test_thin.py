@@ -246,7 +246,7 @@ def test_a_person_rules_out_a_candidate_of_a_record_without_a_birth_date(feeds: 
     item = registry.item(CB, "CB1")
     assert item.reason == "insufficient"
     isla_child = registry.child(NHS, "N2")
-    review.not_a_match(str(item.pk), isla_child.cpid_id, "Alice Ward")
+    review.not_a_match(str(item.pk), isla_child.cpid, "Alice Ward")
     record = registry.record(CB, "CB1")
     assert review.record_blocks(record.pk) == {isla_child.pk}
     assert registry.item(CB, "CB1").pk == item.pk  # still open: it still needs a child

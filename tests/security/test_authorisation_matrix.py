@@ -379,7 +379,7 @@ def web_children(actors: Actors, feeds: Path, users: list[User]) -> dict[str, st
     archived = children["jacob"]  # retention: archived 400 days ago
     archived_on = TODAY - dt.timedelta(days=400)
     retention_facts.archive(ciphers_for({archived.pk}).values(), archived_on)
-    return {"found": found.cpid_id, "unfound": unfound.cpid_id, "archived": archived.cpid_id} | {
+    return {"found": found.cpid, "unfound": unfound.cpid, "archived": archived.cpid} | {
         k: str(v) for k, v in made.items()
     }
 
@@ -559,9 +559,7 @@ def api_children(actors: Actors, feeds: Path) -> dict[str, str]:
             ("council_b_inv", actors.charlie, "early_help"),
         )
     }
-    return {"found": found.cpid_id, "unfound": unfound.cpid_id} | {
-        k: str(v) for k, v in ours.items()
-    }
+    return {"found": found.cpid, "unfound": unfound.cpid} | {k: str(v) for k, v in ours.items()}
 
 
 def test_every_api_operation_refuses_exactly_whom_it_should(actors: Actors, feeds: Path) -> None:

@@ -19,7 +19,7 @@ from contactpoint.registry import involvement_facts
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of, with_links
-from contactpoint.registry.models import Child, Involvement, IssuedCpid, Organisation
+from contactpoint.registry.models import Child, Involvement, Organisation
 from contactpoint.search.service import remember
 from tests.support.feeds import feed_row, write_feed
 
@@ -82,7 +82,7 @@ def found(actor: Actor, child: Child) -> None:
 
 def a_child(n: int) -> Child:
     """A child with no facts at all (its key made when something is sealed for it)."""
-    return Child.objects.create(id=uuid.uuid4(), cpid=IssuedCpid.objects.create(cpid=f"CP-T-{n}"))
+    return Child.objects.create(id=uuid.uuid4(), cpid=f"CP-T-{n}")
 
 
 def an_involvement(

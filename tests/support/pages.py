@@ -36,7 +36,7 @@ def find(client: Client, key: str) -> str:
 
 
 def record_of(child: Child) -> str:
-    return f"/children/{child.cpid_id}"
+    return f"/children/{child.cpid}"
 
 
 def search(client: Client, key: str, purpose: str = "starting_work") -> None:

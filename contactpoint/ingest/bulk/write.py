@@ -149,8 +149,8 @@ class ChunkWriter:
         """Create the chunk's children: `born` is cluster key to child id."""
         founders = [u for u in units if u.is_child]
         cpids = children.issue_cpids(len(founders))
-        inserter = Inserter(Child, ("id", "cpid_id"))
-        inserter.add_many((born[u.key], c.cpid) for c, u in zip(cpids, founders, strict=True))
+        inserter = Inserter(Child, ("id", "cpid"))
+        inserter.add_many((born[u.key], c) for c, u in zip(cpids, founders, strict=True))
         inserter.flush()
         shield_tags.shield(born[u.key] for u in founders if u.shielded)
 

@@ -241,7 +241,7 @@ def message(request: RectificationRequest) -> Message:
             "",
             f"A correction to a record you supplied to contactpoint through {source}{as_at}.",
             "",
-            f"Child's contactpoint ID: {request.child.cpid_id}",
+            f"Child's contactpoint ID: {request.child.cpid}",
             f"Field: {field}",
             f"It should read: {value_of(request)}",
             f"Asked for by: {request.get_asked_by_display().lower()}",

@@ -201,7 +201,7 @@ def build(request: SubjectAccessRequest) -> Report:
     hidden = set() if request.relationship == Relationship.YOUNG_PERSON else _sensitive(child)
     return Report(
         request_id=request.pk,
-        cpid=child.cpid_id,
+        cpid=child.cpid,
         requested_at=request.requested_at,
         relationship=Relationship(request.relationship).label,
         issued_at=request.issued_at,

@@ -5,7 +5,6 @@ from contactpoint.registry.models.children import (
     ChildDemographic,
     ChildIdentifier,
     ChildName,
-    IssuedCpid,
 )
 from contactpoint.registry.models.index import BlindIndexEntry
 from contactpoint.registry.models.involvements import Involvement, Practitioner
@@ -23,7 +22,6 @@ __all__ = [
     "ChildName",
     "CouncilArea",
     "Involvement",
-    "IssuedCpid",
     "Organisation",
     "Practitioner",
     "ShieldTag",

@@ -16,16 +16,6 @@ from django.db import models
 from contactpoint.registry.fields import Sealed
 
 
-class IssuedCpid(models.Model):
-    """Every contactpoint ID ever issued. Never deleted, so an ID is never reused."""
-
-    cpid = models.CharField(max_length=20, primary_key=True)
-    issued_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self) -> str:
-        return self.cpid
-
-
 class Child(models.Model):
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
@@ -39,7 +29,9 @@ class Child(models.Model):
 
     # Internal id, used by audit and every other table; never shown to users.
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    cpid = models.OneToOneField(IssuedCpid, on_delete=models.PROTECT, db_column="cpid")
+    # The contactpoint ID, unique. A child is never deleted (a purge destroys its data key
+    # and keeps the row; a merged child keeps its row), so no ID is ever issued twice.
+    cpid = models.CharField(max_length=20, unique=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     # Retention (docs/retention.md, ADR 0010): the first day of the quarter the record was
     # archived in (at 18, or at 25 with an extension), in clear for the purge to select
@@ -63,7 +55,7 @@ class Child(models.Model):
         verbose_name_plural = "children"
 
     def __str__(self) -> str:
-        return self.cpid_id
+        return self.cpid
 
     def refresh_from_db(self, *args: Any, **kwargs: Any) -> None:
         """Read the row again, and forget the values opened or looked up from it."""

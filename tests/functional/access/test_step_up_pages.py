@@ -67,7 +67,7 @@ def due(children: dict[str, Child], actors: Actors) -> tuple[Client, str]:
     alice = signed_in(actors.alice)
     found(alice, "maya")
     factor_long_ago(alice)
-    return alice, f"/children/{children['maya'].cpid_id}/emergency-access"
+    return alice, f"/children/{children['maya'].cpid}/emergency-access"
 
 
 def test_emergency_access_posted_after_the_window_is_opened_after_the_code(

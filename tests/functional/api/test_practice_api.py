@@ -71,7 +71,7 @@ def text(response: HttpResponse) -> str:
 def test_a_client_finds_a_child_despite_a_typo_and_then_may_open_its_record(
     children: dict[str, Child], school: Caller
 ) -> None:
-    cpid = children["amelia"].cpid_id
+    cpid = children["amelia"].cpid
     before = school.get(f"/children/{cpid}")
     unknown = school.get(f"/children/{UNKNOWN_CPID}")
     assert before.status_code == unknown.status_code == 404
@@ -110,7 +110,7 @@ def test_a_client_finds_a_child_despite_a_typo_and_then_may_open_its_record(
 def test_registering_shows_the_full_record_with_every_service_and_how_to_reach_it(
     children: dict[str, Child], school: Caller, actors: Actors
 ) -> None:
-    cpid = children["amelia"].cpid_id
+    cpid = children["amelia"].cpid
     find(school, "Hartley", "Amelia", "2015-03-04")
     made = register(school, cpid, job_title="School nurse")
     assert made.status_code == 201, made.content
@@ -142,7 +142,7 @@ def test_registering_shows_the_full_record_with_every_service_and_how_to_reach_i
 def test_a_client_keeps_its_own_involvement_up_to_date_and_no_one_elses(
     children: dict[str, Child], school: Caller, hackney: Caller
 ) -> None:
-    cpid = children["maya"].cpid_id
+    cpid = children["maya"].cpid
     find(school, "Okafor", "Maya", "2017-06-21")
     involvement = register(school, cpid).json()["id"]
     base = f"/involvements/{involvement}"
@@ -183,7 +183,7 @@ def test_a_client_is_told_a_handover_is_agreed_on_the_web(
     theirs = involvements.register(Actor.of(actors.alice), child, Details("school_nurse", "N", "1"))
     involvements.become_lead(Actor.of(actors.alice), theirs.pk)
     find(hackney, "Okafor", "Maya", "2017-06-21")
-    mine = register(hackney, child.cpid_id, role="social_worker").json()["id"]
+    mine = register(hackney, child.cpid, role="social_worker").json()["id"]
     response = hackney.post(f"/involvements/{mine}/lead")
     assert response.status_code == 409
     assert "web service" in response.json()["detail"]
@@ -192,7 +192,7 @@ def test_a_client_is_told_a_handover_is_agreed_on_the_web(
 def test_a_sensitive_service_shows_to_another_organisations_client_only_as_one_involved(
     children: dict[str, Child], school: Caller, hackney: Caller, actors: Actors
 ) -> None:
-    cpid = children["oliver"].cpid_id
+    cpid = children["oliver"].cpid
     find(hackney, "Smith-Jones", "Oliver", "2014-11-09")
     without_consent = register(
         hackney, cpid, role="health_service", sensitive_category="mental_health"
@@ -228,7 +228,7 @@ def test_a_shielded_child_is_withheld_from_practitioners_and_full_for_its_local_
     candidate = find(school, "Wright", "Jacob", "2012-01-15")
     assert candidate["district"] is None
 
-    withheld = school.get(f"/children/{child.cpid_id}")
+    withheld = school.get(f"/children/{child.cpid}")
     assert withheld.status_code == 200
     shown = withheld.json()
     assert set(shown) == {
@@ -244,21 +244,21 @@ def test_a_shielded_child_is_withheld_from_practitioners_and_full_for_its_local_
     assert shown["family_name"] == {"value": "Wright"}
     for hidden in ("N16", "Test Road", "London", "Parkside", "Elm Tree", "NHS demographics"):
         assert hidden not in text(withheld)
-    refused = register(school, child.cpid_id)
+    refused = register(school, child.cpid)
     assert refused.status_code == 403 and "shielded" in refused.json()["detail"]
 
     # Camden's index team (the feeds' school and GP are in Camden) sees it, unasked.
     camden = Caller(machine(actors, actors.council_a, Role.INDEX_TEAM))
-    full = camden.get(f"/children/{child.cpid_id}").json()
+    full = camden.get(f"/children/{child.cpid}").json()
     assert full["view"] == "full" and full["shielded"] is True
     assert full["postcode"]["value"] == "N16 7AB"
     schools = [i for i in full["involvements"] if i["role"] == "School"]
     assert schools[0]["organisation"]["name"] == "Parkside Primary School"
     # Hackney's index team is not the child's: it needs a search, and sees what others see.
     hackney_team = Caller(machine(actors, actors.council_b, Role.INDEX_TEAM))
-    assert hackney_team.get(f"/children/{child.cpid_id}").status_code == 404
+    assert hackney_team.get(f"/children/{child.cpid}").status_code == 404
     find(hackney_team, "Wright", "Jacob", "2012-01-15")
-    assert hackney_team.get(f"/children/{child.cpid_id}").json()["view"] == "withheld"
+    assert hackney_team.get(f"/children/{child.cpid}").json()["view"] == "withheld"
 
 
 @override_settings(CONTACTPOINT_SEARCHES_PER_HOUR=2)
@@ -302,7 +302,7 @@ def test_malformed_requests_are_refused_with_a_reason_that_repeats_nothing_sent(
     too_long = school.post("/children/search", asked("H" * 101, "Amelia", "2015-03-04"))
     assert too_long.status_code == 422
 
-    cpid = children["amelia"].cpid_id
+    cpid = children["amelia"].cpid
     find(school, "Hartley", "Amelia", "2015-03-04")
     assert register(school, cpid, role="wizard").status_code == 400
     assert register(school, cpid, role="gp").status_code == 400  # not a school's role

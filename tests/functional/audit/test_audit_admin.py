@@ -405,7 +405,7 @@ def test_a_review_decision_is_audited_by_ids_or_not_made(registry: Registry) -> 
     registry.load(CB, [nameless()])
     item = registry.item(CB, "CB1")
     amelia = registry.child(NHS, "N1")
-    args = ("review", "link", str(item.pk), "--child", amelia.cpid_id, "--by", "Alice Adams")
+    args = ("review", "link", str(item.pk), "--child", amelia.cpid, "--by", "Alice Adams")
     before, events = snapshot(), Event.objects.count()
     with audit_store_broken():
         refused = run_cli(*args, check=False)
@@ -416,7 +416,7 @@ def test_a_review_decision_is_audited_by_ids_or_not_made(registry: Registry) -> 
     assert who(event) == ("", "", None, amelia.pk)
     record = registry.record(CB, "CB1")
     assert details == {"review_item": str(item.pk), "source_record": str(record.pk), **CLI}
-    holds_none_of(event, "Alice", "Hartley", "Amelia", "2015-03-04", "NW1", amelia.cpid_id)
+    holds_none_of(event, "Alice", "Hartley", "Amelia", "2015-03-04", "NW1", amelia.cpid)
 
 
 def test_showing_a_review_item_is_audited_per_candidate_before_it_is_shown(
@@ -446,14 +446,14 @@ def test_every_kind_of_decision_writes_its_own_event(registry: Registry) -> None
     isla, ola_child = registry.child(NHS, "N2"), registry.child(NHS, "N3")
     amelia = registry.child(NHS, "N1")
     start = Event.objects.count()
-    review.not_a_match(str(item.pk), isla.cpid_id, "Alice")
+    review.not_a_match(str(item.pk), isla.cpid, "Alice")
     _, cpid = review.new_child(str(item.pk), "Alice")
     made = registry.child(CB, "CB1")
     unlinked, _ = review.unlink(str(registry.record(CB, "CB1").pk), "Alice")
     corrections.reverse(str(unlinked.pk), "Bob")
-    merged = corrections.merge(amelia.cpid_id, ola_child.cpid_id, "Bob")
+    merged = corrections.merge(amelia.cpid, ola_child.cpid, "Bob")
     corrections.unmerge(str(merged.pk), "Bob")
-    corrections.identity_change(ola_child.cpid_id, "Bob")
+    corrections.identity_change(ola_child.cpid, "Bob")
     events = list(Event.objects.filter(index__gte=start).order_by("index"))
     assert [(e.action.removeprefix("linkage:review:"), e.child_id) for e in events] == [
         ("not-a-match", isla.pk),

@@ -57,7 +57,7 @@ def test_a_search_and_a_record_view_are_audited_before_they_are_shown(
     assert searched.principal == f"user:{actors.alice.pk}" and searched.role == "practitioner"
     assert searched.organisation_id == actors.school_a.pk
     assert searched.request_id == answer["X-Request-ID"]
-    page = client.get(f"/children/{amelia.cpid_id}")
+    page = client.get(f"/children/{amelia.cpid}")
     assert page.status_code == 200
     viewed = Event.objects.get(action="child:record:view")
     assert viewed.child_id == amelia.pk and viewed.request_id == page["X-Request-ID"]
@@ -69,7 +69,7 @@ def test_pages_answer_503_and_show_nothing_when_the_audit_log_cannot_be_written(
 ) -> None:
     client = signed_in(actors.alice)
     assert client.post("/search", AMELIA).status_code == 303  # found: the record may open
-    record = f"/children/{children['amelia'].cpid_id}"
+    record = f"/children/{children['amelia'].cpid}"
     with audit_store_broken():
         for response in (client.post("/search", AMELIA), client.get(record)):
             body = response.content.decode()
@@ -93,7 +93,7 @@ def test_the_api_answers_503_and_shows_nothing_when_the_audit_log_cannot_be_writ
     with audit_store_broken():
         for response in (
             caller.post("/children/search", asked),
-            caller.get(f"/children/{children['amelia'].cpid_id}"),
+            caller.get(f"/children/{children['amelia'].cpid}"),
         ):
             assert response.status_code == 503
             assert "Hartley" not in response.content.decode()
@@ -127,7 +127,7 @@ def test_a_registration_is_audited_and_not_made_when_the_log_cannot_be_written(
     client = signed_in(actors.alice)
     amelia = children["amelia"]
     assert client.post("/search", AMELIA).status_code == 303
-    register = f"/children/{amelia.cpid_id}/involvements"
+    register = f"/children/{amelia.cpid}/involvements"
     with audit_store_broken():
         assert client.post(register, NURSE).status_code == 503
     assert not at(actors.school_a, child=amelia)
@@ -157,7 +157,7 @@ def test_opening_a_child_not_found_by_a_search_is_audited_as_refused(
 ) -> None:
     client = signed_in(actors.alice)
     oliver = children["oliver"]
-    assert client.get(f"/children/{oliver.cpid_id}").status_code == 404  # not searched for
+    assert client.get(f"/children/{oliver.cpid}").status_code == 404  # not searched for
     assert client.get("/children/CP-0000-0000-0000-0").status_code == 404  # never issued
     probes = Event.objects.filter(action="child:record:open").order_by("index")
     assert [(e.child_id, e.outcome) for e in probes] == [

@@ -51,7 +51,7 @@ def populate(feeds: Path) -> None:
 
 
 def snapshot() -> dict[str, object]:
-    return {c.cpid_id: golden_record(c.id) for c in Child.objects.all()}
+    return {c.cpid: golden_record(c.id) for c in Child.objects.all()}
 
 
 def test_a_backup_restores_to_the_same_registry(feeds: Path, tmp_path: Path) -> None:

@@ -79,7 +79,7 @@ def test_a_read_only_database_answers_503_with_the_service_page_everywhere(
     alice = signed_in(actors.alice)
     alice.raise_request_exception = False  # answer as a server does, not re-raise
     assert alice.post("/search", AMELIA).status_code == 303  # found: to the results
-    record = f"/children/{children['amelia'].cpid_id}"
+    record = f"/children/{children['amelia'].cpid}"
     with read_only():
         anonymous = Client(raise_request_exception=False)
         assert_service_page(anonymous.post("/sign-in", {"email": "a@b.example", "password": "x"}))

@@ -50,10 +50,10 @@ def test_show_then_link(registry: Registry) -> None:
     item = registry.item(CB, "CB1")
     amelia = registry.child(NHS, "N1")
     shown = run_cli("review", "show", str(item.pk)).stdout
-    assert "waiting record" in shown and amelia.cpid_id in shown
+    assert "waiting record" in shown and amelia.cpid in shown
     assert "Amelia" in shown and "Isla" in shown  # the candidates' golden records
     assert "family_name equal" in shown  # why the model scored them so
-    out = run_cli("review", "link", str(item.pk), "--child", amelia.cpid_id, "--by", "Alice")
+    out = run_cli("review", "link", str(item.pk), "--child", amelia.cpid, "--by", "Alice")
     decision = LinkDecision.objects.get(pk=decision_id(out.stdout))
     assert (decision.action, decision.decided_by, decision.child_id) == ("link", "Alice", amelia.pk)
     assert registry.child(CB, "CB1") == amelia
@@ -68,7 +68,7 @@ def test_show_withholds_a_shielded_candidate_and_new_child_is_refused(
     shielded = registry.child(NHS, "N2")
     shown = run_cli("review", "show", str(item.pk)).stdout
     assert "a shielded child (details withheld)" in shown
-    assert "Isla" not in shown and shielded.cpid_id not in shown
+    assert "Isla" not in shown and shielded.cpid not in shown
     before = snapshot()
     refused = run_cli("review", "new-child", str(item.pk), "--by", "Alice", check=False)
     assert refused.returncode == 2 and "shielded child" in refused.stderr
@@ -93,7 +93,7 @@ def test_merge_unmerge_and_reverse(registry: Registry) -> None:
     registry.load(NHS, [nhs("N1"), ola()])
     keep, gone = registry.child(NHS, "N1"), registry.child(NHS, "N3")
     before = {c: golden_record(c) for c in (keep.pk, gone.pk)}
-    out = run_cli("review", "merge", keep.cpid_id, gone.cpid_id, "--by", "Alice").stdout
+    out = run_cli("review", "merge", keep.cpid, gone.cpid, "--by", "Alice").stdout
     assert "1 record(s) moved" in out
     assert Child.objects.get(pk=gone.pk).status == "merged"
     merge = decision_id(out)
@@ -106,12 +106,12 @@ def test_merge_unmerge_and_reverse(registry: Registry) -> None:
 def test_identity_change_then_merge_is_refused(registry: Registry) -> None:
     registry.load(NHS, [nhs("N1")])
     old = registry.child(NHS, "N1")
-    out = run_cli("review", "identity-change", old.cpid_id, "--by", "Alice").stdout
+    out = run_cli("review", "identity-change", old.cpid, "--by", "Alice").stdout
     new_cpid = re.search(r"new identity (CP-[0-9A-Z*~$=-]+)", out)
     assert new_cpid, out
     assert Child.objects.get(pk=old.pk).status == "sealed"
     before = snapshot()
-    refused = run_cli("review", "merge", old.cpid_id, new_cpid.group(1), "--by", "Bob", check=False)
+    refused = run_cli("review", "merge", old.cpid, new_cpid.group(1), "--by", "Bob", check=False)
     assert refused.returncode == 2 and "never merged" in refused.stderr
     assert snapshot() == before
 
@@ -154,7 +154,7 @@ def test_a_cpid_not_among_the_candidates_is_refused(registry: Registry) -> None:
     registry.load(CB, [nameless()])
     item = registry.item(CB, "CB1")
     before = snapshot()
-    other = registry.child(NHS, "N3").cpid_id
+    other = registry.child(NHS, "N3").cpid
     result = run_cli("review", "link", str(item.pk), "--child", other, "--by", "A", check=False)
     assert result.returncode == 2 and "is not a candidate" in result.stderr
     assert snapshot() == before

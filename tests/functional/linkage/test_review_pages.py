@@ -95,7 +95,7 @@ def test_the_item_shows_the_record_beside_each_candidate_and_is_audited_first(
     page = signed_in(actors.ian).get(f"/linkage/review/{item_a.pk}")
     body = text(page)
     assert page.status_code == 200
-    assert amelia.cpid_id in body and "Amelia" in body and "Isla" in body
+    assert amelia.cpid in body and "Amelia" in body and "Isla" in body
     assert 'id="waterfall-1"' in body and 'id="waterfall-2"' in body
     assert "Before comparing (the prior)" in body and "Family name" in body
     shows = Event.objects.filter(action="linkage:review:show")
@@ -219,7 +219,7 @@ def test_not_a_match_keeps_the_item_open_then_new_child_is_made(
     child = registry.child(CB, "CB1")
     page = text(client.get(made["Location"]))
     assert "A new child is made of the record" in page and WHY in page
-    assert child.cpid_id in page or "A shielded child" in page
+    assert child.cpid in page or "A shielded child" in page
     assert LinkDecision.objects.filter(action="not_a_match").count() == 2
 
 
@@ -317,7 +317,7 @@ def test_a_shielded_candidate_is_withheld_and_cannot_be_decided_on_the_web(
     client = signed_in(actors.ian)
     body = text(client.get(f"/linkage/review/{item.pk}"))
     assert "a shielded child" in body and "decide through the shielding process" in body
-    assert shielded.cpid_id not in body and "Isla" not in body
+    assert shielded.cpid not in body and "Isla" not in body
     numbers = re.findall(r'id="shielded-(\d+)"', body)
     assert numbers
     for action in ("link", "not-a-match"):

@@ -98,7 +98,7 @@ def test_a_search_and_a_view_note_a_shared_surname_without_keeping_any_name(
     alice = Actor.of(User.objects.get(pk=actors.alice.pk))
     result = search_for(alice, "amelia")
     assert [c.child_id for c in result.candidates] == [children["amelia"].pk]
-    record_for(alice.principal, openable(alice.principal, children["amelia"].cpid_id))
+    record_for(alice.principal, openable(alice.principal, children["amelia"].cpid))
     assert signals_of(children["amelia"], activity.SEARCH) == ["same_surname"]
     assert signals_of(children["amelia"], activity.VIEW) == ["same_surname"]
     # A colleague with another name, looking at the same child, raises nothing.
@@ -116,7 +116,7 @@ def test_a_hyphenated_surname_shares_either_part(
     User.objects.filter(pk=actors.bob.pk).update(name="Bob Jones")
     bob = Actor.of(User.objects.get(pk=actors.bob.pk))
     found(bob, children["oliver"])  # Smith-Jones
-    record_for(bob.principal, openable(bob.principal, children["oliver"].cpid_id))
+    record_for(bob.principal, openable(bob.principal, children["oliver"].cpid))
     assert signals_of(children["oliver"], activity.VIEW) == ["same_surname"]
 
 
@@ -158,7 +158,7 @@ def test_a_refused_opening_of_a_shielded_child_is_noted_as_shielded(
     shield_tags.shield([children["maya"].pk])
     alice = Actor.of(actors.alice)
     with pytest.raises(NotFound):
-        openable(alice.principal, children["maya"].cpid_id)
+        openable(alice.principal, children["maya"].cpid)
     (refused,) = about(children["maya"].pk).filter(action=activity.OPEN)
     assert (refused.outcome, refused.signals) == ("refused", "shielded")
 

@@ -243,7 +243,7 @@ def test_the_registration_form_records_the_risk_decision(
     amelia = children["amelia"]
     alice = signed_in(actors.alice)
     found(Actor.of(actors.alice), amelia)
-    record = f"/children/{amelia.cpid_id}"
+    record = f"/children/{amelia.cpid}"
     assert "Telling the family would put the child at risk" in text(alice, record)
     form = {"role": "school_nurse", "job_title": "Nurse", "phone": "0207", "notice_at_risk": "yes"}
     missing = alice.post(f"{record}/involvements", form)
@@ -260,11 +260,11 @@ def test_the_index_team_prints_the_letter_and_records_it_sent(
     alice = signed_in(actors.alice)
     found(Actor.of(actors.alice), amelia)
     posted = {"role": "school_nurse", "job_title": "Nurse", "phone": "0207"}
-    assert alice.post(f"/children/{amelia.cpid_id}/involvements", posted).status_code == 302
+    assert alice.post(f"/children/{amelia.cpid}/involvements", posted).status_code == 302
     notice = FamilyNotice.objects.get()
     ian = signed_in(actors.ian)
     queue = text(ian, "/family-notices")
-    assert amelia.cpid_id in queue and f"/family-notices/{notice.pk}" in queue
+    assert amelia.cpid in queue and f"/family-notices/{notice.pk}" in queue
     assert "Amelia" not in queue
     letter = text(ian, f"/family-notices/{notice.pk}")
     assert "Amelia Hartley" in letter and SCHOOL_PHONE in letter and "Elm Tree" not in letter
@@ -291,7 +291,7 @@ def test_api_registration_with_and_without_the_risk_flag(
     for caller in (school, hackney):
         find(caller, "Hartley", "Amelia", "2015-03-04")
     body = {"role": "school_nurse", "practitioner": actors.alice.email, "phone": "0207 555 0101"}
-    path = f"/children/{amelia.cpid_id}/involvements"
+    path = f"/children/{amelia.cpid}/involvements"
     wrong = school.post(path, body | {"family_notice_risk": "because"})
     assert wrong.status_code == 400 and not FamilyNotice.objects.exists()
     assert school.post(path, body).status_code == 201

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from contactpoint.practice.models import Alert
-from contactpoint.registry.models import Child, Involvement, IssuedCpid
+from contactpoint.registry.models import Child, Involvement
 from tests.support.actors import Actors
 from tests.support.alerts import of_kind
 from tests.support.children import an_involvement
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=Tr
 
 
 def involvement(actors: Actors, n: int, confirmed: dt.date) -> Involvement:
-    child = Child.objects.create(id=uuid.uuid4(), cpid=IssuedCpid.objects.create(cpid=f"CP-X-{n}"))
+    child = Child.objects.create(id=uuid.uuid4(), cpid=f"CP-X-{n}")
     return an_involvement(child, actors.school_a, "school_nurse", last_confirmed=confirmed)
 
 

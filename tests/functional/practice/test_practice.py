@@ -141,7 +141,7 @@ def test_contacts_only_after_registering_and_everyone_involved_is_told(
     assert alert.involvement_id == joined.pk
     assert not Alert.objects.filter(recipient=actors.alice).exists()
     (sent,) = [m for m in mail.outbox if actors.charlie.email in m.to]
-    for secret in ("Amelia", "Hartley", "2015", "NW1", child.cpid_id, actors.alice.name):
+    for secret in ("Amelia", "Hartley", "2015", "NW1", child.cpid, actors.alice.name):
         assert secret not in f"{sent.subject} {sent.body}"
 
     with pytest.raises(Invalid, match="already registered"):

@@ -78,7 +78,7 @@ def test_a_request_goes_to_the_source_of_the_field_and_is_closed_when_it_correct
     sent, message = rectification.send(Actor.of(actors.ian), made.pk)
     assert (sent.status, sent.sent_by_id, sent.emailed) == ("sent_to_source", actors.ian.pk, True)
     assert message.to == kept.organisation.name and message.reference == made.reference
-    for shown in (amelia.cpid_id, "Family name", CORRECTED, made.source.name):
+    for shown in (amelia.cpid, "Family name", CORRECTED, made.source.name):
         assert shown in message.body
     for other in ("Amelia", "2015-03-04", *identifying(amelia)[3:], NOTE):
         assert other not in message.body  # never another field, nor the team's note
@@ -87,7 +87,7 @@ def test_a_request_goes_to_the_source_of_the_field_and_is_closed_when_it_correct
     assert email.to == [kept.organisation.email]
     assert made.reference in email.subject and made.reference in email.body
     everything = f"{email.subject}\n{email.body}"
-    for secret in (amelia.cpid_id, CORRECTED, NOTE, *identifying(amelia)):
+    for secret in (amelia.cpid, CORRECTED, NOTE, *identifying(amelia)):
         assert secret not in everything  # a reference number and nothing else
 
     closed = rectification.answer(Actor.of(actors.ian), made.pk, corrected=True)
@@ -221,7 +221,7 @@ def test_the_index_team_records_sends_and_closes_a_request_through_the_pages(
     children: dict[str, Child], actors: Actors
 ) -> None:
     amelia = children["amelia"]
-    form = f"/children/{amelia.cpid_id}/rectification"
+    form = f"/children/{amelia.cpid}/rectification"
     ian = signed_in(actors.ian)
     assert ian.get(form).status_code == 404  # not found by a search: no opening by ID
     found(Actor.of(actors.ian), amelia)
@@ -236,7 +236,7 @@ def test_the_index_team_records_sends_and_closes_a_request_through_the_pages(
     assert made.status_code == 302 and made["Location"] == "/rectification"
     request = RectificationRequest.objects.get()
     queue = text(ian, "/rectification")
-    assert request.reference in queue and amelia.cpid_id in queue
+    assert request.reference in queue and amelia.cpid in queue
     assert "is recorded" in queue
     for hidden in (CORRECTED, "Amelia", "Hartley"):
         assert hidden not in queue  # no value in a list
@@ -244,7 +244,7 @@ def test_the_index_team_records_sends_and_closes_a_request_through_the_pages(
     step = f"/rectification/{request.pk}"
     sent = ian.post(step, {"action": "sent"})
     shown = html.unescape(sent.content.decode())
-    assert sent.status_code == 200 and CORRECTED in shown and amelia.cpid_id in shown
+    assert sent.status_code == 200 and CORRECTED in shown and amelia.cpid in shown
     assert "Amelia" not in shown
     assert RectificationRequest.objects.get().status == "sent_to_source"
     assert ian.post(step, {"action": "sent"}).status_code == 400  # already sent
@@ -252,14 +252,14 @@ def test_the_index_team_records_sends_and_closes_a_request_through_the_pages(
     assert RectificationRequest.objects.get().status == "corrected"
     assert "No correction request is open" in text(ian, "/rectification")
     assert ian.get(step)["Location"] == "/rectification"
-    assert ian.get("/rectification?cpid=" + amelia.cpid_id)["Location"] == form
+    assert ian.get("/rectification?cpid=" + amelia.cpid)["Location"] == form
 
 
 def test_the_pages_refuse_whoever_is_not_the_childs_local_index_team(
     children: dict[str, Child], actors: Actors
 ) -> None:
     amelia = children["amelia"]
-    form = f"/children/{amelia.cpid_id}/rectification"
+    form = f"/children/{amelia.cpid}/rectification"
     for outsider in (actors.isla, actors.alice):
         found(Actor.of(outsider), amelia)
     assert signed_in(actors.isla).get(form).status_code == 403  # another area's team

@@ -46,13 +46,13 @@ def school(actors: Actors) -> Caller:
 
 
 def on_web(client: Client, child: Child, **details: str) -> HttpResponse:
-    return client.post(f"/children/{child.cpid_id}/involvements", {**NURSE, **details})
+    return client.post(f"/children/{child.cpid}/involvements", {**NURSE, **details})
 
 
 def by_api(caller: Caller, child: Child, **details: Any) -> HttpResponse:
     found(Actor(client_principal(caller.machine.client)), child)
     body = {"role": "school_nurse", "job_title": "School nurse", "phone": "0207 555 0101"}
-    return caller.post(f"/children/{child.cpid_id}/involvements", {**body, **details})
+    return caller.post(f"/children/{child.cpid}/involvements", {**body, **details})
 
 
 def web_user(user: User, *children: Child) -> Client:
@@ -100,8 +100,8 @@ def test_the_register_form_offers_only_the_roles_of_the_organisations_kind(
     children: dict[str, Child], actors: Actors
 ) -> None:
     amelia = children["amelia"]
-    school_page = web_user(actors.alice, amelia).get(f"/children/{amelia.cpid_id}")
-    council_page = web_user(actors.charlie, amelia).get(f"/children/{amelia.cpid_id}")
+    school_page = web_user(actors.alice, amelia).get(f"/children/{amelia.cpid}")
+    council_page = web_user(actors.charlie, amelia).get(f"/children/{amelia.cpid}")
     school_html, council_html = school_page.content.decode(), council_page.content.decode()
     assert 'value="school_nurse"' in school_html and 'value="social_worker"' not in school_html
     assert 'value="gp"' not in school_html

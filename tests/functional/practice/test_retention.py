@@ -192,14 +192,14 @@ def test_a_child_is_purged_six_years_after_archiving_and_cannot_be_read(
     assert purged == {adult.pk, children["leaver"].pk}
     # Its index team is told it was purged, and nothing else; anyone else: not found.
     with pytest.raises(Purged):
-        openable(actors.ian.principal(second_factor=True), adult.cpid_id)
+        openable(actors.ian.principal(second_factor=True), adult.cpid)
     with pytest.raises(NotFound) as other:
-        openable(actors.alice.principal(second_factor=True), adult.cpid_id)
+        openable(actors.alice.principal(second_factor=True), adult.cpid)
     assert not isinstance(other.value, Purged)
-    page = signed_in(actors.ian).get(f"/children/{adult.cpid_id}/statutory-access")
+    page = signed_in(actors.ian).get(f"/children/{adult.cpid}/statutory-access")
     text = page.content.decode()
     assert page.status_code == 404 and "This record was purged" in text
-    assert "Ada" not in text and "Older" not in text and adult.cpid_id not in text
+    assert "Ada" not in text and "Older" not in text and adult.cpid not in text
     # Younger children were left alone.
     assert golden_record(children["young"].pk) is not None
 
@@ -313,7 +313,7 @@ def test_the_command_dry_run_and_its_mistakes(children: dict[str, Child]) -> Non
     assert "3 child(ren) would be archived" in dry.stdout and "(dry run)" in dry.stdout
     assert Child.objects.filter(status="archived").count() == 0
     for child in children.values():  # no name, no ID
-        assert child.cpid_id not in dry.stdout + dry.stderr
+        assert child.cpid not in dry.stdout + dry.stderr
     wrong = run_cli("retention", "run", "--today", "1 June", check=False)
     assert wrong.returncode == 2 and "YYYY-MM-DD" in wrong.stderr
 
@@ -332,13 +332,13 @@ def test_in_its_first_year_only_the_index_team_of_its_area_reads_an_archived_rec
     nurse(Actor.of(actors.alice), adult)  # alice is involved
     archive(adult, days_ago=90)
     ian = actors.ian.principal(second_factor=True)
-    shown = record_for(ian, openable(ian, adult.cpid_id))
+    shown = record_for(ian, openable(ian, adult.cpid))
     assert shown.view is View.FULL and shown.family_name and shown.family_name.value == "Older"
     viewed = events("child:record:view")[-1]
     assert (viewed.child_id, viewed.purpose) == (adult.pk, "archived_record")
-    assert signed_in(actors.ian).get(f"/children/{adult.cpid_id}").status_code == 200
+    assert signed_in(actors.ian).get(f"/children/{adult.cpid}").status_code == 200
     for who in (actors.alice, actors.isla, actors.charlie):  # involved, other area, other
-        assert signed_in(who).get(f"/children/{adult.cpid_id}").status_code == 404
+        assert signed_in(who).get(f"/children/{adult.cpid}").status_code == 404
     search = {
         "purpose": "starting_work",
         "family_name": "Older",
@@ -356,16 +356,16 @@ def test_after_a_year_only_with_a_statutory_reason_which_is_audited(
     adult = children["adult"]
     archive(adult, days_ago=400)
     client = signed_in(actors.ian)
-    assert client.get(f"/children/{adult.cpid_id}").status_code == 404
-    form = client.get(f"/children/{adult.cpid_id}/statutory-access")
+    assert client.get(f"/children/{adult.cpid}").status_code == 404
+    form = client.get(f"/children/{adult.cpid}/statutory-access")
     assert form.status_code == 200 and "serious case review" in form.content.decode()
     short = client.post(
-        f"/children/{adult.cpid_id}/statutory-access",
+        f"/children/{adult.cpid}/statutory-access",
         {"reason": "serious_case_review", "explanation": "SCR"},
     )
     assert short.status_code == 400 and not StatutoryAccess.objects.exists()
     answer = client.post(
-        f"/children/{adult.cpid_id}/statutory-access",
+        f"/children/{adult.cpid}/statutory-access",
         {"reason": "serious_case_review", "explanation": EXPLANATION},
     )
     assert answer.status_code == 302
@@ -380,14 +380,14 @@ def test_after_a_year_only_with_a_statutory_reason_which_is_audited(
         f"user:{actors.ian.pk}",
     )
     assert audit_log.purposes_of([opened]) == {opened.index: "serious_case_review"}
-    assert client.get(f"/children/{adult.cpid_id}").status_code == 200
+    assert client.get(f"/children/{adult.cpid}").status_code == 200
     viewed = events("child:record:view")[-1]
     assert viewed.purpose == ""
     assert audit_log.purposes_of([viewed]) == {viewed.index: "serious_case_review"}
     # Not another area's team, and never a practitioner.
     for who in (actors.isla, actors.alice):
         other = signed_in(who).post(
-            f"/children/{adult.cpid_id}/statutory-access",
+            f"/children/{adult.cpid}/statutory-access",
             {"reason": "serious_case_review", "explanation": EXPLANATION},
         )
         assert other.status_code in (403, 404)

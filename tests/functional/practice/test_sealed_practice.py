@@ -69,7 +69,7 @@ def test_every_alert_is_one_sealed_length_and_a_shielding_alert_names_no_child(
     assert not {str(amelia.pk), amelia.pk.hex} & {str(v) for v in told.values()}
     # The index team's page still shows which child and which service, as before.
     page = signed_in(actors.ian).get("/alerts").content.decode()
-    assert "A service registered with a shielded child" in page and amelia.cpid_id in page
+    assert "A service registered with a shielded child" in page and amelia.cpid in page
 
 
 def test_an_emergency_reason_is_sealed_and_shown_to_the_reviewing_privacy_officer(
@@ -102,7 +102,7 @@ def test_an_emergency_reason_is_sealed_in_the_audit_log_and_its_readers_still_sh
     assert not any(v == "missing" for row in raw_rows("audit_event") for v in row)
     assert audit_log.purposes_of([event]) == {event.index: "missing"}
     # The privacy officer's history of the child says why, as before.
-    page = signed_in(actors.petra).get(f"/oversight/children?cpid={amelia.cpid_id}")
+    page = signed_in(actors.petra).get(f"/oversight/children?cpid={amelia.cpid}")
     row = page.content.decode().split(f'id="event-{event.index}"')[1].split("</tr>")[0]
     assert "The child is missing" in row
     # So does a family's subject-access report of who looked.
@@ -152,7 +152,7 @@ def test_a_contact_request_and_its_alert_name_no_involvement_or_child_in_clear(
     # The service still sees the request, about which child, and answers it.
     charlie = signed_in(actors.charlie)
     inbox = charlie.get("/alerts").content.decode()
-    assert "A practitioner asks to be put in touch" in inbox and oliver.cpid_id in inbox
+    assert "A practitioner asks to be put in touch" in inbox and oliver.cpid in inbox
     assert f'action="/contact-requests/{request.pk}"' in inbox
     answered = charlie.post(f"/contact-requests/{request.pk}", {"answer": "contacted"})
     assert answered.status_code == 302

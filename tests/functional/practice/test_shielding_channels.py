@@ -277,7 +277,7 @@ def web_channels(
     leaks: Leaks, reader: Reader, client: Client, jacob: Child, involvement_ids: list[str]
 ) -> None:
     """Search, record, register, emergency access and every button, as one web user."""
-    record = f"/children/{jacob.cpid_id}"
+    record = f"/children/{jacob.cpid}"
     leaks.answer(reader, "record before a search", client.get(record))
     found = leaks.answer(reader, "search", client.post("/search", SEARCH, follow=True))
     if found.status_code == 200:  # the child may show, by name and year of birth only
@@ -305,7 +305,7 @@ def api_channels(
     leaks: Leaks, reader: Reader, caller: Caller, jacob: Child, ids: list[str]
 ) -> None:
     """Search, record, register and every involvement operation, as one API client."""
-    record = f"/children/{jacob.cpid_id}"
+    record = f"/children/{jacob.cpid}"
     leaks.answer(reader, "API record before a search", caller.get(record))
     found = leaks.answer(reader, "API search", caller.post("/children/search", API_SEARCH))
     if found.status_code == 200:
@@ -350,7 +350,7 @@ class World:
 
     @property
     def record(self) -> str:
-        return f"/children/{self.jacob.cpid_id}"
+        return f"/children/{self.jacob.cpid}"
 
     def client(self, u: User) -> Client:
         return self.web[u.email]
@@ -475,7 +475,7 @@ def alerts_and_mail(world: World, leaks: Leaks) -> None:
         leaks.answer(reader, "emergency access reviews", client.get("/emergency-access"))
     assert mail.outbox, "alerts were e-mailed"
     anyone = Reader("any e-mail recipient", frozenset())
-    identity = [Secret("child's name", "Jacob"), Secret("contactpoint ID", world.jacob.cpid_id)]
+    identity = [Secret("child's name", "Jacob"), Secret("contactpoint ID", world.jacob.cpid)]
     for message in mail.outbox:
         text = json.dumps([message.subject, message.body, _alternatives(message)])
         channel = f"e-mail to {', '.join(message.to)}"

@@ -204,7 +204,7 @@ def test_every_shielding_step_is_told_to_the_areas_privacy_officers_without_chil
     assert "approved a request to stop shielding" in bodies[-1]
     gold = golden_record(amelia.pk)
     assert gold is not None and gold.nhs_number is not None
-    identifying = [WHY, WHY_NOT, "Amelia", "Hartley", "2015-03-04", "NW1", amelia.cpid_id]
+    identifying = [WHY, WHY_NOT, "Amelia", "Hartley", "2015-03-04", "NW1", amelia.cpid]
     for body in bodies:
         assert not [value for value in [*identifying, gold.nhs_number.value] if value in body]
     # Only area A's privacy officers: nobody else gets these e-mails.
@@ -309,7 +309,7 @@ def test_the_review_is_reminded_once_and_keeping_it_sets_the_next_one(
     assert all(o.child_id == amelia.pk and a.child_id is None for a, o in told)
     assert sorted(m.to[0] for m in mail.outbox) == sorted([actors.ian.email, ivan.email])
     for message in mail.outbox:
-        assert "Amelia" not in message.body and amelia.cpid_id not in message.body
+        assert "Amelia" not in message.body and amelia.cpid not in message.body
     later = add_months(timezone.localdate(), 18)
     kept = shielding.keep(ian, decision.pk, later)  # one person is enough to keep it
     assert kept.review_on == later
@@ -347,7 +347,7 @@ def test_the_index_team_asks_and_a_second_member_approves_through_the_pages(
     children: dict[str, Child], actors: Actors, ivan: User
 ) -> None:
     amelia = children["amelia"]
-    record = f"/children/{amelia.cpid_id}"
+    record = f"/children/{amelia.cpid}"
     ian, second = signed_in(actors.ian), signed_in(ivan)
     found(Actor.of(actors.ian), amelia)
     assert f'href="{record}/shielding"' in text(ian, record)
@@ -361,7 +361,7 @@ def test_the_index_team_asks_and_a_second_member_approves_through_the_pages(
     mine = text(ian, "/shielding")
     assert "Withdraw your request" in mine and "Approve" not in mine
     queue = text(second, "/shielding")
-    assert amelia.cpid_id in queue and WHY in queue and "Find the child by a search" in queue
+    assert amelia.cpid in queue and WHY in queue and "Find the child by a search" in queue
     for hidden in ("Amelia", "Hartley", "NW1"):
         assert hidden not in queue
     steps = f"/shielding/{decision.pk}"
@@ -378,11 +378,11 @@ def test_the_pages_refuse_whoever_may_not_decide(
     children: dict[str, Child], actors: Actors, ivan: User
 ) -> None:
     amelia = children["amelia"]
-    ask = f"/children/{amelia.cpid_id}/shielding"
+    ask = f"/children/{amelia.cpid}/shielding"
     for outsider in (actors.isla, actors.alice):
         found(Actor.of(outsider), amelia)
     assert signed_in(actors.isla).get(ask).status_code == 403  # another area's team
-    assert f'href="{ask}"' not in text(signed_in(actors.alice), f"/children/{amelia.cpid_id}")
+    assert f'href="{ask}"' not in text(signed_in(actors.alice), f"/children/{amelia.cpid}")
     for outsider in (actors.alice, actors.petra, actors.nadia):
         assert signed_in(outsider).get("/shielding").status_code == 403
         assert signed_in(outsider).get(ask).status_code == 403
@@ -437,8 +437,8 @@ def test_a_shielded_childs_details_never_reach_anyone_who_may_not_see_them(
     ShieldingDecision.objects.filter(pk=decision.pk).update(review_on=timezone.localdate())
     shielding.remind(timezone.localdate())
     waiting = shielding.request(ian_actor, fresh(amelia), "unshield", "risk_ended", WHY_NOT)
-    paths = ["/shielding", f"/children/{amelia.cpid_id}/shielding", "/alerts"]
-    paths.append(f"/children/{amelia.cpid_id}")
+    paths = ["/shielding", f"/children/{amelia.cpid}/shielding", "/alerts"]
+    paths.append(f"/children/{amelia.cpid}")
     third = user("iona@school-a.example", "Iona Ide", actors.school_a, Role.PRACTITIONER, {})
     for outsider in (actors.alice, actors.isla, actors.petra, actors.nadia, third):
         client = signed_in(outsider)
@@ -453,7 +453,7 @@ def test_a_shielded_childs_details_never_reach_anyone_who_may_not_see_them(
     # Control: the same checks find them on the local index team's pages.
     ian = signed_in(actors.ian)
     assert WHY_NOT in text(ian, "/shielding")
-    assert "NW1 3AB" in text(ian, f"/children/{amelia.cpid_id}")
+    assert "NW1 3AB" in text(ian, f"/children/{amelia.cpid}")
     assert fresh(amelia).shielded and ShieldingDecision.objects.get(pk=waiting.pk).status == (
         "requested"
     )

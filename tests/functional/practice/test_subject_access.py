@@ -60,14 +60,14 @@ def _keys(children: dict[str, Child]) -> None:
 def look(client: Client, child: Child, purpose: str = "starting_work") -> None:
     """Search for the child and open its record, as a user does."""
     search(client, _KEYS[child.pk], purpose)
-    assert client.get(f"/children/{child.cpid_id}").status_code == 200
+    assert client.get(f"/children/{child.cpid}").status_code == 200
 
 
 def ask(ian: Client, child: Child, relationship: str = "parent") -> str:
     """Ian finds the child and records a request; the report's address."""
     look(ian, child)
     response = ian.post(
-        f"/children/{child.cpid_id}/subject-access",
+        f"/children/{child.cpid}/subject-access",
         {"relationship": relationship, "identity_check": "photo_id", "note": NOTE},
     )
     assert response.status_code == 302, response.status_code
@@ -231,7 +231,7 @@ def test_a_practitioner_and_another_areas_team_are_refused(
     amelia = children["amelia"]
     alice = signed_in(actors.alice)
     look(alice, amelia)
-    path = f"/children/{amelia.cpid_id}/subject-access"
+    path = f"/children/{amelia.cpid}/subject-access"
     assert alice.get(path).status_code == 403
     with pytest.raises(Refused):
         subject_access.record_request(Actor.of(actors.alice), amelia, "parent", "photo_id")

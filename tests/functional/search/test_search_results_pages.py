@@ -53,7 +53,7 @@ def test_a_search_that_finds_sends_the_browser_to_its_results_address(
         assert typed.lower() not in address.lower()
     page = alice.get(address).content.decode()
     assert "Amelia Hartley" in page and "Born in 2015" in page
-    assert f'href="/children/{children["amelia"].cpid_id}"' in page
+    assert f'href="/children/{children["amelia"].cpid}"' in page
 
 
 def test_the_results_show_again_without_searching_auditing_or_counting(
@@ -75,10 +75,10 @@ def test_the_record_links_back_to_the_results_that_listed_it(
 ) -> None:
     alice = signed_in(actors.alice)
     address = results_address(alice, "amelia")
-    page = alice.get(f"/children/{children['amelia'].cpid_id}").content.decode()
+    page = alice.get(f"/children/{children['amelia'].cpid}").content.decode()
     assert f'href="{address}"' in page and "Back to search results" in page
     results_address(alice, "maya")
-    page = alice.get(f"/children/{children['amelia'].cpid_id}").content.decode()
+    page = alice.get(f"/children/{children['amelia'].cpid}").content.decode()
     assert f'href="{address}"' in page  # still the results that listed amelia
 
 

@@ -55,7 +55,7 @@ def test_each_recipient_gets_one_alert_and_one_mail_without_child_data(
     for message in mail.outbox:
         assert "an involvement needs confirming" in message.body
         assert str(child.pk) not in message.body
-        assert child.cpid_id not in message.body
+        assert child.cpid not in message.body
 
 
 def test_only_the_recipient_marks_an_alert_read(actors: Actors) -> None:

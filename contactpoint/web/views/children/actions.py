@@ -69,7 +69,7 @@ def action(
             try:
                 if involvement is None:
                     raise NotFound
-                child = openable(actor.principal, involvement.child.cpid_id)
+                child = openable(actor.principal, involvement.child.cpid)
             except NotFound:
                 return not_found(request)
             confirmed = request.method == "POST" and request.POST.get("confirmed") == "yes"

@@ -145,7 +145,7 @@ def row(
         at=alert.created_at,
         unread=alert.read_at is None,
         child=names.of(child) if child else "a child",
-        cpid=child.cpid_id if child else "",
+        cpid=child.cpid if child else "",
         link=record_url(child) if child and names.reads else None,
         who=who,
         emergency=emergency,

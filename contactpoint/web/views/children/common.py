@@ -40,8 +40,7 @@ def purged(request: HttpRequest) -> HttpResponse:
 
 
 def record_url(child: Child | Record) -> str:
-    cpid = child.cpid if isinstance(child, Record) else child.cpid_id
-    return f"/children/{cpid}"
+    return f"/children/{child.cpid}"
 
 
 def shown_date(shown: Shown | None) -> str:

@@ -44,7 +44,7 @@ def _form(
 ) -> HttpResponse:
     context = {
         **helpers(),
-        "cpid": child.cpid_id,
+        "cpid": child.cpid,
         "relationships": list(Relationship.choices),
         "checks": list(IdentityCheck.choices),
         "earlier": subject_access.requests_for(actor, child),

@@ -74,7 +74,7 @@ def _queue(
 def _form(request: HttpRequest, child: Child, errors: dict[str, str] | None = None) -> HttpResponse:
     context = {
         **helpers(),
-        "cpid": child.cpid_id,
+        "cpid": child.cpid,
         "fields": list(RectificationRequest.Field.choices),
         "asked_by": list(RectificationRequest.AskedBy.choices),
         "errors": errors or {},

@@ -78,7 +78,7 @@ def _form(
 ) -> HttpResponse:
     context: dict[str, Any] = {
         **helpers(),
-        "cpid": child.cpid_id,
+        "cpid": child.cpid,
         "archived_on": child.archived_on,
         "running": archived.running(actor, child),
         "reasons": REASONS,
@@ -121,7 +121,7 @@ def _extension_form(
     request: HttpRequest, child: Child, errors: dict[str, str] | None = None
 ) -> HttpResponse:
     context: dict[str, Any] = {
-        "cpid": child.cpid_id,
+        "cpid": child.cpid,
         "current": child.retention_extension or archived.NO_EXTENSION,
         "archived": child.status != Child.Status.ACTIVE,
         "options": EXTENSIONS,

@@ -81,7 +81,7 @@ def _form(request: HttpRequest, child: Child, errors: dict[str, str] | None = No
     )
     in_force = shielding.current(child)
     context = _context(
-        cpid=child.cpid_id,
+        cpid=child.cpid,
         action=action,
         action_label=ShieldingDecision.Action(action).label,
         options=[(r, ShieldingDecision.Reason(r).label) for r in shielding.REASONS[action]],
@@ -157,7 +157,7 @@ def decide(request: HttpRequest, decision_id: uuid.UUID) -> HttpResponse:
     if decision is None:
         return not_found(request)
     try:
-        openable(actor.principal, decision.child.cpid_id)
+        openable(actor.principal, decision.child.cpid)
     except NotFound:
         return not_found(request)
     form = Reader(request.POST, today=timezone.localdate())

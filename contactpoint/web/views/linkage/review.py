@@ -180,7 +180,7 @@ def _merge(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
     try:
         kept, merged = review_web.merge_pair(decider.principal, item_id, keep, gone)
         if request.POST.get("confirmed") != "yes":
-            return _confirm_merge(request, item_id, keep, gone, (kept.cpid_id, merged.cpid_id))
+            return _confirm_merge(request, item_id, keep, gone, (kept.cpid, merged.cpid))
         decision = review_web.merge(decider, item_id, keep, gone, str(request.POST.get("why", "")))
     except NotFound as refusal:
         raise _not_found(request, refusal) from None
@@ -190,7 +190,7 @@ def _merge(request: HttpRequest, item_id: uuid.UUID) -> HttpResponse:
         return _confirm_merge(request, item_id, keep, gone, cpids, errors)
     except ReviewError as refusal:
         return _show(request, item_id, {"keep": sentence(str(refusal))})
-    notify(request, f"Merged: {len(decision.moved)} record(s) moved to {kept.cpid_id}")
+    notify(request, f"Merged: {len(decision.moved)} record(s) moved to {kept.cpid}")
     return HttpResponseRedirect(f"/linkage/decisions/{decision.pk}")
 
 

@@ -104,5 +104,5 @@ def child_history(request: HttpRequest) -> HttpResponse:
     except workspace.NotFound:
         errors = {"cpid": workspace.NO_SUCH_CHILD}
         return page(request, "oversight/child.html", context | {"errors": errors}, status=404)
-    context |= {"child_cpid": child.cpid_id, "history": history, "before": _before(request)}
+    context |= {"child_cpid": child.cpid, "history": history, "before": _before(request)}
     return page(request, "oversight/child.html", context)
