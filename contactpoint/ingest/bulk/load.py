@@ -125,7 +125,7 @@ def bulk_load_folder(
         con = stack.enter_context(training.connect())  # after the readers are forked
         reading = read_folder(files, say, Staging(con), readers, _reader(local))
         readers.close()
-        loaded = _register(reading, _source_of(local))
+        loaded = _register(reading, _source_of(local), model)
         clock = time.monotonic()
         splink = store.splink_model(model)
         bulk.link_in(con, "cp_input", splink, model.upper, model.lower, progress)
@@ -238,7 +238,11 @@ def _refuse_unless_empty(files: list[tuple[str, Path, str]], folder: Path) -> No
         return
     begun = set(LoadedFile.objects.values_list("source__code", "sha256", "lines_done"))
     mine = {(code, sha, 0) for code, _, sha in files}
-    other_model = LinkDecision.objects.exclude(model__active=True).exists()
+    # Another model decided some records: by a decision, or (a bulk load's) by its files.
+    other_model = (
+        LinkDecision.objects.exclude(model__active=True).exists()
+        or LoadedFile.objects.filter(model__active=False).exists()
+    )
     if begun != mine or other_model:
         raise BulkRefused(
             f"the registry already holds {children:,} children and {records:,} source "
@@ -247,12 +251,17 @@ def _refuse_unless_empty(files: list[tuple[str, Path, str]], folder: Path) -> No
         )
 
 
-def _register(reading: Reading, source_of: Callable[[str], Source]) -> list[LoadedFile]:
-    """Record the files as begun, and quarantine their bad rows: one transaction."""
+def _register(
+    reading: Reading, source_of: Callable[[str], Source], model: store.ActiveModel
+) -> list[LoadedFile]:
+    """Record the files as begun, with the model that decides their records, and
+    quarantine their bad rows: one transaction."""
     with transaction.atomic():
         loaded = [
             LoadedFile.objects.get_or_create(
-                source=source_of(code), sha256=sha, defaults={"file_name": path.name}
+                source=source_of(code),
+                sha256=sha,
+                defaults={"file_name": path.name, "model": model.record},
             )[0]
             for code, path, sha in reading.files
         ]

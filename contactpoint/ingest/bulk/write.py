@@ -3,11 +3,17 @@
 Each unit of the chunk (bulkplan.py) becomes a child with every fact its records state,
 or waiting records with a review item each. The rows are those the row loader writes
 (batch.py): source records filled as `BatchLoader._fill_record` fills them, sealed facts
-through `children.FactWriter`, involvements through `involvements.FeedInvolvements`, one
-`LinkDecision` per record, and the golden record chosen by `golden.choose_new` from the
-values in memory, all prepared before the chunk's transaction opens. Rows go in as tuples
+through `children.FactWriter`, involvements through `involvements.FeedInvolvements`, a
+hold decision per waiting record, and the golden record chosen by `golden.choose_new` from
+the values in memory, all prepared before the chunk's transaction opens. Rows go in as tuples
 (registry/inserts.py): building a model instance and preparing each value through Django
 cost more than the database's own work.
+
+A record the load links to a child, or founds a child with, gets no `LinkDecision`: the
+model's decision is the record's own `method` ("model" or "new_child") and `confidence`,
+and the model version is on the load's files (`LoadedFile.model`); a row per record
+repeating them was 2.5 rows a child (docs/adr/0013-lean-registry-layout.md). A waiting
+record's hold is a decision, as the row loader's is.
 """
 
 from __future__ import annotations
@@ -167,7 +173,7 @@ class ChunkWriter:
         cipher: ChildCipher,
         child: uuid.UUID | None,
     ) -> None:
-        """The source record and its decision; its facts, or its review item."""
+        """The source record; its facts, or its hold decision and review item."""
         founder = parsed.uid == unit.key
         method = unit.waiting or ("new_child" if founder else "model")
         confidence = 0.0 if child is None else 1.0 if founder else self.linked_confidence
@@ -184,17 +190,12 @@ class ChunkWriter:
             payload=payloads.seal(cipher, parsed.sr_id, parsed.body),
         )
         rows.records.append(sr)
-        action = Action.NEW_CHILD if founder else Action.AUTO_LINK
-        rows.decisions.add(
-            Action.HOLD if child is None else action,
-            parsed.sr_id,
-            child,
-            self.model.record.pk,
-            LinkDecision.AUTOMATIC,
-        )
         if child is not None:
             rows.facts.add(cipher, sr, record, confidence)
             return
+        rows.decisions.add(
+            Action.HOLD, parsed.sr_id, None, self.model.record.pk, LinkDecision.AUTOMATIC
+        )
         item = ReviewItem(
             source_record_id=parsed.sr_id, reason=unit.reason, model=self.model.record
         )

@@ -23,6 +23,12 @@ class LoadedFile(models.Model):
     rows_quarantined = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(auto_now_add=True)
     completed_at = models.DateTimeField(null=True)
+    # The linkage model version that decided a bulk load's records, on each of its files: a
+    # record the load linked or founded a child with has no LinkDecision of its own, its
+    # `method` and `confidence` say what the model decided (docs/loading.md).
+    model = models.ForeignKey(
+        "linkage.LinkageModel", on_delete=models.PROTECT, null=True, related_name="+"
+    )
 
     class Meta:
         constraints = [
