@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import pathlib
 import re
-import statistics
 import sys
 import tempfile
 
@@ -27,6 +26,7 @@ from measure import (
     commit,
     contactpoint,
     fresh_postgres,
+    interleaved,
     machine,
     registry_env,
     run_timed,
@@ -91,20 +91,13 @@ def main() -> int:
             f"chunk size {args.chunk_size} clusters"
         )
         if args.compare:
-            rates: dict[str, list[float]] = {"executemany": [], "as written": []}
-            for round_ in range(args.repeat):
-                for way in rates:
-                    load, _ = load_once(
-                        tmp, feeds, args.database_url, args.chunk_size, way == "executemany"
-                    )
-                    rates[way].append(write_rate(load))
-                    print(
-                        f"round {round_ + 1} {way:12} load {load.seconds:,.1f} s, "
-                        f"bulk write {rates[way][-1]:,.0f} rows/s",
-                        flush=True,
-                    )
-            for way, got in rates.items():
-                print(f"median {way:12} bulk write {statistics.median(got):,.0f} rows/s")
+
+            def run(way: str) -> tuple[float, str]:
+                executemany = way == "executemany"
+                load, _ = load_once(tmp, feeds, args.database_url, args.chunk_size, executemany)
+                return write_rate(load), f"load {load.seconds:,.1f} s, bulk write"
+
+            interleaved(["executemany", "as written"], args.repeat, run)
             return 0
         load, data = load_once(tmp, feeds, args.database_url, args.chunk_size, False)
         registry = sum(f.stat().st_size for f in (data / "db").glob("contactpoint.sqlite3*"))

@@ -19,14 +19,21 @@ import argparse
 import datetime as dt
 import os
 import pathlib
-import statistics
 import sys
 import tempfile
 import time
 import uuid
 from typing import Any
 
-from measure import commit, contactpoint, fresh_postgres, machine, registry_env, setup_django
+from measure import (
+    commit,
+    contactpoint,
+    fresh_postgres,
+    interleaved,
+    machine,
+    registry_env,
+    setup_django,
+)
 
 RECORD_COLUMNS: tuple[str, ...] = ("id", "source_id", "record_ref", "child_id", "status")
 RECORD_COLUMNS += ("method", "confidence", "as_at", "digest", "payload")
@@ -121,20 +128,13 @@ def main() -> int:
             f"a write:        {args.children:,} children, {args.records} records and "
             f"{args.entries} index entries each"
         )
-        rates: dict[str, list[float]] = {"executemany": [], "copy": []}
-        for round_ in range(args.repeat):
-            for method in rates:
-                seconds, count = write(method, tables)
-                rates[method].append(count / seconds)
-                print(
-                    f"round {round_ + 1} {method:12} {count:,} rows in {seconds:.2f} s, "
-                    f"{rates[method][-1]:,.0f} rows/s",
-                    flush=True,
-                )
-        for method, got in rates.items():
-            print(f"median {method:12} {statistics.median(got):,.0f} rows/s")
-        speedup = statistics.median(rates["copy"]) / statistics.median(rates["executemany"])
-        print(f"COPY / executemany: {speedup:.1f}x")
+
+        def run(method: str) -> tuple[float, str]:
+            seconds, count = write(method, tables)
+            return count / seconds, f"{count:,} rows in {seconds:.2f} s"
+
+        medians = interleaved(["executemany", "copy"], args.repeat, run)
+        print(f"COPY / executemany: {medians['copy'] / medians['executemany']:.1f}x")
         from django.db import connections
 
         connections.close_all()

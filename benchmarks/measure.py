@@ -7,10 +7,12 @@ import json
 import os
 import pathlib
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 SAMPLE_SECONDS = 0.5
@@ -200,6 +202,23 @@ def run_timed(env: dict[str, str], *args: str) -> Timed:
         tail = stderr.strip().splitlines()[-1:]
         raise SystemExit(f"contactpoint {args[0]} failed with status {child.returncode}: {tail}")
     return Timed(seconds, peak, stdout, stderr)
+
+
+def interleaved(
+    ways: list[str], repeat: int, run: Callable[[str], tuple[float, str]]
+) -> dict[str, float]:
+    """Run each way in turn, `repeat` rounds; `run(way)` gives a rate in rows per second
+    and what to print beside it. Prints every run and the medians; returns the medians."""
+    rates: dict[str, list[float]] = {way: [] for way in ways}
+    for round_ in range(repeat):
+        for way in ways:
+            rate, said = run(way)
+            rates[way].append(rate)
+            print(f"round {round_ + 1} {way:12} {said}, {rate:,.0f} rows/s", flush=True)
+    medians = {way: statistics.median(got) for way, got in rates.items()}
+    for way, median in medians.items():
+        print(f"median {way:12} {median:,.0f} rows/s")
+    return medians
 
 
 def percentile(values: list[float], share: float) -> float:
