@@ -22,6 +22,8 @@ from django.utils import timezone
 BATCH = 5000  # rows per executemany
 Convert = Callable[[Any], Any]
 Method = Literal["copy", "executemany"]
+# False: executemany on PostgreSQL too, unless asked for COPY (benchmarks/executemany.py).
+COPY_ON_POSTGRESQL = True
 # The type of each column a COPY writes, by database alias, table and columns: read once.
 _COPY_TYPES: dict[tuple[str, str, tuple[str, ...]], list[int]] = {}
 _AS_IS = frozenset(
@@ -68,7 +70,8 @@ class Inserter:
         postgres = connection.vendor == "postgresql"
         if method == "copy" and not postgres:
             raise ValueError("COPY needs PostgreSQL")
-        self.method: Method = method or ("copy" if postgres else "executemany")
+        copy = postgres and COPY_ON_POSTGRESQL
+        self.method: Method = method or ("copy" if copy else "executemany")
         fields = {f.attname: f for f in model._meta.concrete_fields}
         unknown = [c for c in columns if c not in fields]
         if unknown:
