@@ -7,9 +7,9 @@ page), timed apart ("user history").
 
 Appends sign a checkpoint in their own transaction once the last is 10 s old
 (CONTACTPOINT_AUDIT_CHECKPOINT_SECONDS); the times below include those. Works on a fresh
-data directory of its own (SQLite), or with --database-url on PostgreSQL
-(that database and the one named like it plus `_keys` are dropped and made again; their
-names must start with `bench_`). Each event is a record view of a random child with two
+data directory of its own (SQLite), or with --database-url on PostgreSQL (that database and
+the one named like it plus `_keys` are dropped and made again; their names must start with
+`bench_` or end with `_bench`). Each event is a record view of a random child with two
 sealed details, as `practice.record.record_for` writes it, about one of 500 children (so
 the timed appends give each child events to find).
 

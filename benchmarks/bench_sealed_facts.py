@@ -5,13 +5,13 @@ practitioner).
 
 Builds a synthetic registry of its own (SQLite in a temporary data directory, or with
 --database-url on PostgreSQL: that database and the one named like it plus `_keys` are
-dropped and made again; their names must start with `bench_`), then builds the record of
---views children, each as a practitioner of the child's own school, and reports p50/p95; then
-as many need-to-know checks (is this organisation involved with this child) and search
-result pages' misuse signals (10 children each), and the
-nightly expiry run on a day when every involvement is due a reminder (which opens every
-one's organisation and practitioner); and how many children their school and GP single out
-(with the keys), against how many stored values would group children without them.
+dropped and made again; their names must start with `bench_` or end with `_bench`), then
+builds the record of --views children, each as a practitioner of the child's own school,
+and reports p50/p95; then as many need-to-know checks (is this organisation involved with
+this child) and search result pages' misuse signals (10 children each), and the nightly
+expiry run on a day when every involvement is due a reminder (which opens every one's
+organisation and practitioner); and how many children their school and GP single out (with
+the keys), against how many stored values would group children without them.
 
 Usage: .venv/bin/python benchmarks/bench_sealed_facts.py [--children N] [--views V]
        [--database-url postgres://postgres@127.0.0.1:5432/bench_sealed]

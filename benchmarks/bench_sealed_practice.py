@@ -5,9 +5,9 @@ privacy officer's emergency access review (50 accesses with their reason codes).
 
 Builds a synthetic registry of its own (SQLite in a temporary data directory, or with
 --database-url on PostgreSQL: that database and the one named like it plus `_keys` are
-dropped and made again; their names must start with `bench_`), writes the rows as the code
-in this tree writes them, and times each read --repeat times. It runs on the code it sits
-in, so the same script measures before and after a change (ADR 0010).
+dropped and made again; their names must start with `bench_` or end with `_bench`), writes
+the rows as the code in this tree writes them, and times each read --repeat times. It runs
+on the code it sits in, so the same script measures before and after a change (ADR 0010).
 
 Usage: .venv/bin/python benchmarks/bench_sealed_practice.py [--children N] [--alerts A]
        [--notices F] [--repeat R] [--database-url postgres://...:5432/bench_practice]

@@ -5,12 +5,12 @@ on the date of birth and purges on the archive day).
 
 Builds a synthetic registry of its own (SQLite in a temporary data directory, or with
 --database-url on PostgreSQL: that database and the one named like it plus `_keys` are
-dropped and made again; their names must start with `bench_`), shields --shielded of its
-children, then times --queries searches (scoring only: no audit, quota or finding), as
-many real-time matches of a delta record, and four retention runs: the first after the
-load, the same again (checking every child, with nothing to change), one ten years on
-(archiving) and one seventeen years on (purging). It runs on the
-code it sits in, so the same script measures before and after a change.
+dropped and made again; their names must start with `bench_` or end with `_bench`), shields
+--shielded of its children, then times --queries searches (scoring only: no audit, quota or
+finding), as many real-time matches of a delta record, and four retention runs: the first
+after the load, the same again (checking every child, with nothing to change), one ten
+years on (archiving) and one seventeen years on (purging). It runs on the code it sits in,
+so the same script measures before and after a change.
 
 Usage: .venv/bin/python benchmarks/bench_sealed_shielding.py [--children N] [--queries Q]
        [--database-url postgres://postgres@127.0.0.1:5432/bench_shield]

@@ -3,9 +3,9 @@
 Builds a registry of N children with `contactpoint load --bulk` from a synthetic population
 (or reuses a data directory with --data), on SQLite or, with --database-url, on PostgreSQL
 (that database and the one named like it plus `_keys` for the key store are dropped and
-made again; their names must start with `bench_`). Queries come from the population's
-truth (benchmarks/search_queries.py): each has exactly one typo in a name and, where the
-day is 12 or less, the day and month swapped.
+made again; their names must start with `bench_` or end with `_bench`). Queries come from
+the population's truth (benchmarks/search_queries.py): each has exactly one typo in a name
+and, where the day is 12 or less, the day and month swapped.
 
 Prints, with the machine and commit:
 - latency: `service.search` (quota counters, the search, its audit events, the Finding

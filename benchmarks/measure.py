@@ -7,10 +7,12 @@ import json
 import os
 import pathlib
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 SAMPLE_SECONDS = 0.5
@@ -78,6 +80,9 @@ def commit() -> str:
 
 # Benchmarks only: blind indexes truncated to this many fewer bits (see narrow_indexes).
 NARROW = "CONTACTPOINT_BENCH_INDEX_BITS_LESS"
+# Benchmarks only: "1" writes the bulk paths' rows with executemany on PostgreSQL too, as
+# before COPY (see executemany_everywhere), for a before-and-after in one run.
+EXECUTEMANY = "CONTACTPOINT_BENCH_EXECUTEMANY"
 
 
 def narrow_indexes(less: int) -> None:
@@ -111,6 +116,25 @@ def _narrowed_worker_start(parent: int, names: dict[str, str], made: bytes) -> N
     narrow_indexes(int(os.environ[NARROW]))
 
 
+def executemany_everywhere() -> None:
+    """Inserter writes with executemany on PostgreSQL, in this process and in the processes
+    a bulk load spawns to write its chunks."""
+    from contactpoint.ingest.bulk import worker as bulkworker
+    from contactpoint.registry import inserts
+
+    inserts.COPY_ON_POSTGRESQL = False
+    bulkworker.start = _executemany_worker_start
+
+
+def _executemany_worker_start(parent: int, names: dict[str, str], made: bytes) -> None:
+    """bulkworker.start, then executemany as in the process that spawned this one."""
+    from contactpoint.ingest.bulk import worker as bulkworker
+    from contactpoint.registry import inserts
+
+    bulkworker.start(parent, names, made)
+    inserts.COPY_ON_POSTGRESQL = False
+
+
 def check_narrowed(less: int) -> None:
     """Refuse a registry whose blind indexes are wider than `less` bits narrower."""
     from contactpoint.registry import blind_index
@@ -124,13 +148,20 @@ def check_narrowed(less: int) -> None:
             )
 
 
+def entry(env: dict[str, str]) -> list[str]:
+    """How to run `contactpoint` in `env`: with NARROW, with narrowed indexes
+    (narrow_indexes); with EXECUTEMANY, writing bulk rows with executemany on PostgreSQL."""
+    if env.get(NARROW):
+        return [str(REPO / "benchmarks" / "narrowed.py")]
+    if env.get(EXECUTEMANY):
+        return [str(REPO / "benchmarks" / "executemany.py")]
+    return ["-m", "contactpoint"]
+
+
 def contactpoint(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    """Run a `contactpoint` command to the end; its failure ends the benchmark. With
-    NARROW in `env`, the command runs with narrowed indexes (narrow_indexes)."""
-    entry = (
-        [str(REPO / "benchmarks" / "narrowed.py")] if env.get(NARROW) else ["-m", "contactpoint"]
-    )
-    command = [sys.executable, *entry, *args]
+    """Run a `contactpoint` command to the end (as `entry` says); its failure ends the
+    benchmark."""
+    command = [sys.executable, *entry(env), *args]
     return subprocess.run(command, env=env, cwd=REPO, check=True, capture_output=True, text=True)
 
 
@@ -150,11 +181,12 @@ class Timed:
 
 
 def run_timed(env: dict[str, str], *args: str) -> Timed:
-    """Run a `contactpoint` command, sampling its process tree's memory as it goes.
+    """Run a `contactpoint` command (as `entry` says), sampling its process tree's memory
+    as it goes.
 
     Its output goes to files, not pipes, so a chatty command never blocks on a full pipe.
     """
-    command = [sys.executable, "-m", "contactpoint", *args]
+    command = [sys.executable, *entry(env), *args]
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         started = time.monotonic()
         child = subprocess.Popen(command, env=env, cwd=REPO, stdout=out, stderr=err, text=True)
@@ -170,6 +202,23 @@ def run_timed(env: dict[str, str], *args: str) -> Timed:
         tail = stderr.strip().splitlines()[-1:]
         raise SystemExit(f"contactpoint {args[0]} failed with status {child.returncode}: {tail}")
     return Timed(seconds, peak, stdout, stderr)
+
+
+def interleaved(
+    ways: list[str], repeat: int, run: Callable[[str], tuple[float, str]]
+) -> dict[str, float]:
+    """Run each way in turn, `repeat` rounds; `run(way)` gives a rate in rows per second
+    and what to print beside it. Prints every run and the medians; returns the medians."""
+    rates: dict[str, list[float]] = {way: [] for way in ways}
+    for round_ in range(repeat):
+        for way in ways:
+            rate, said = run(way)
+            rates[way].append(rate)
+            print(f"round {round_ + 1} {way:12} {said}, {rate:,.0f} rows/s", flush=True)
+    medians = {way: statistics.median(got) for way, got in rates.items()}
+    for way, median in medians.items():
+        print(f"median {way:12} {median:,.0f} rows/s")
+    return medians
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -222,8 +271,10 @@ def fresh_postgres(url: str) -> None:
 
     parts = urllib.parse.urlsplit(url)
     name = parts.path.lstrip("/")
-    if not name.startswith("bench_"):
-        raise SystemExit("--database-url: the database name must start with bench_")
+    if not (name.startswith("bench_") or name.endswith("_bench")):
+        raise SystemExit(
+            "--database-url: the database name must start with bench_ or end with _bench"
+        )
     admin = urllib.parse.urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as connection:
         for db in (name, name + "_keys"):

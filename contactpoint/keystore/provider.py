@@ -95,6 +95,8 @@ class FileKeyProvider:
     def __init__(self, path: Path | None, text: str | None = None) -> None:
         self.path = path
         self._stamp: tuple[int, int] | None = None
+        self._built: dict[str, crypto.SealingKey] = {}  # by key id, for `_built_for`
+        self._built_for: Keyring | None = None
         if text is not None:
             self._ring = Keyring.parse(text, "CONTACTPOINT_KEK")
         else:
@@ -132,11 +134,20 @@ class FileKeyProvider:
             raise UnknownKey(f"key-encryption key {key_id} is not in the keyring")
         return ring.keys[key_id]
 
+    def _sealing_key(self, key_id: str) -> crypto.SealingKey:
+        """The key's AES-GCM object, built once: a bulk load wraps a data key per child."""
+        key = self._key(key_id)
+        if self._built_for is not self._ring:  # reloaded: keep nothing of a retired key
+            self._built, self._built_for = {}, self._ring
+        if (built := self._built.get(key_id)) is None:
+            built = self._built[key_id] = crypto.SealingKey(key)
+        return built
+
     def wrap(self, key_id: str, data_key: bytes, context: bytes) -> bytes:
-        return crypto.seal(self._key(key_id), data_key, context)
+        return self._sealing_key(key_id).seal(data_key, context)
 
     def unwrap(self, key_id: str, wrapped: bytes, context: bytes) -> bytes:
-        return crypto.open_sealed(self._key(key_id), wrapped, context)
+        return self._sealing_key(key_id).open(wrapped, context)
 
     def add_active_key(self) -> str:
         """Generate a new key-encryption key, make it active, keep the old ones."""

@@ -24,7 +24,9 @@ def associated_data(model: type[models.Model], column: str, row_id: uuid.UUID) -
 PAD = b"\x00"
 
 
-def seal_padded(key: bytes, value: str, size: int, associated: bytes, what: str) -> bytes:
+def seal_padded(
+    key: bytes | crypto.SealingKey, value: str, size: int, associated: bytes, what: str
+) -> bytes:
     """Seal `value` (possibly empty) under `key`, padded to exactly `size` bytes.
 
     Raises:
@@ -33,27 +35,39 @@ def seal_padded(key: bytes, value: str, size: int, associated: bytes, what: str)
     raw = value.encode()
     if len(raw) > size or raw.endswith(PAD):
         raise ValueError(f"{what}: a value of {len(raw)} bytes does not fit {size}")
-    return crypto.seal(key, raw + PAD * (size - len(raw)), associated)
+    return _sealing(key).seal(raw + PAD * (size - len(raw)), associated)
 
 
-def open_padded(key: bytes, sealed: bytes, associated: bytes) -> str:
+def open_padded(key: bytes | crypto.SealingKey, sealed: bytes, associated: bytes) -> str:
     """Open a value `seal_padded` wrote ("" for an empty value)."""
-    return crypto.open_sealed(key, bytes(sealed), associated).rstrip(PAD).decode()
+    return _sealing(key).open(bytes(sealed), associated).rstrip(PAD).decode()
+
+
+def _sealing(key: bytes | crypto.SealingKey) -> crypto.SealingKey:
+    return key if isinstance(key, crypto.SealingKey) else crypto.SealingKey(key)
 
 
 class ChildCipher:
-    """Seals values for one owner (a child, or an unlinked source record)."""
+    """Seals values for one owner (a child, or an unlinked source record), under one
+    AES-GCM object built on first use and kept for every value after."""
 
     def __init__(self, owner_id: uuid.UUID, data_key: bytes) -> None:
         self.owner_id = owner_id
-        self._key = data_key
+        self._data_key = data_key
+        self._built: crypto.SealingKey | None = None
+
+    @property
+    def _key(self) -> crypto.SealingKey:
+        if self._built is None:
+            self._built = crypto.SealingKey(self._data_key)
+        return self._built
 
     def seal(
         self, model: type[models.Model], column: str, row_id: uuid.UUID, value: str | None
     ) -> bytes | None:
         if value is None or value == "":
             return None
-        return crypto.seal(self._key, value.encode(), associated_data(model, column, row_id))
+        return self._key.seal(value.encode(), associated_data(model, column, row_id))
 
     def open(
         self, model: type[models.Model], column: str, row_id: uuid.UUID, sealed: bytes | None
@@ -61,7 +75,7 @@ class ChildCipher:
         if sealed is None:
             return None
         ad = associated_data(model, column, row_id)
-        return crypto.open_sealed(self._key, bytes(sealed), ad).decode()
+        return self._key.open(bytes(sealed), ad).decode()
 
     def seal_fixed(
         self, model: type[models.Model], column: str, row_id: uuid.UUID, value: str, size: int

@@ -3,16 +3,17 @@
 Django's `bulk_create` builds a model instance per row and prepares every value through its
 field, which costs more than the database's own work when millions of fact rows are
 written (docs/benchmarks.md). `Inserter` prepares each column with one function chosen
-once per field and sends the rows with `executemany`. Columns the caller leaves out get
-what Django would give them: `auto_now` fields the time of the insert, other fields their
-default. `tests/unit/registry/test_inserts.py` proves that a row written this way reads
-back exactly as `bulk_create` writes it, on SQLite and PostgreSQL.
+once per field and sends the rows: on PostgreSQL with one binary `COPY` a flush, elsewhere
+with `executemany` (ADR 0004). Columns the caller leaves out get what Django would give
+them: `auto_now` fields the time of the insert, other fields their default.
+`tests/unit/registry/test_inserts.py` proves that a row written either way reads back
+exactly as `bulk_create` writes it, on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 from django.db import connections, models
 from django.db.models.fields import AutoFieldMixin
@@ -20,6 +21,11 @@ from django.utils import timezone
 
 BATCH = 5000  # rows per executemany
 Convert = Callable[[Any], Any]
+Method = Literal["copy", "executemany"]
+# False: executemany on PostgreSQL too, unless asked for COPY (benchmarks/executemany.py).
+COPY_ON_POSTGRESQL = True
+# The type of each column a COPY writes, by database alias, table and columns: read once.
+_COPY_TYPES: dict[tuple[str, str, tuple[str, ...]], list[int]] = {}
 _AS_IS = frozenset(
     {
         "BinaryField",
@@ -42,17 +48,30 @@ class Inserter:
         model: the model whose table the rows go to.
         columns: attribute names (`child_id`, not `child`) the rows give, in order.
         using: the database alias.
+        method: how `flush` sends the rows: `copy` (PostgreSQL only) or `executemany`;
+            by default `copy` on PostgreSQL, where it is several times faster.
 
     Raises:
         ValueError: a column is not a concrete field of the model, or a field left out
             has no default, is not null and is not an auto field.
     """
 
-    def __init__(self, model: type[models.Model], columns: Sequence[str], using: str = "default"):
+    def __init__(
+        self,
+        model: type[models.Model],
+        columns: Sequence[str],
+        using: str = "default",
+        method: Method | None = None,
+    ):
         self.model = model
         self.columns = tuple(columns)
         self.using = using
         connection = connections[using]
+        postgres = connection.vendor == "postgresql"
+        if method == "copy" and not postgres:
+            raise ValueError("COPY needs PostgreSQL")
+        copy = postgres and COPY_ON_POSTGRESQL
+        self.method: Method = method or ("copy" if copy else "executemany")
         fields = {f.attname: f for f in model._meta.concrete_fields}
         unknown = [c for c in columns if c not in fields]
         if unknown:
@@ -74,10 +93,11 @@ class Inserter:
                 raise ValueError(f"{model.__name__}.{name} needs a value")
         names = [*columns, *(n for n, _ in per_row), *(n for n, _ in constant)]
         quote = connection.ops.quote_name
-        # Names come from the model, quoted; values only ever go in as parameters.
+        self._table = quote(model._meta.db_table)
+        self._names = tuple(quote(fields[n].column) for n in names)
+        # Names come from the model, quoted; values only ever go in as parameters or COPY data.
         self.sql = (
-            f"INSERT INTO {quote(model._meta.db_table)} "  # noqa: S608
-            f"({', '.join(quote(fields[n].column) for n in names)}) "
+            f"INSERT INTO {self._table} ({', '.join(self._names)}) "  # noqa: S608
             f"VALUES ({', '.join(['%s'] * len(names))})"
         )
         self._per_row = [make for _, make in per_row]
@@ -99,13 +119,38 @@ class Inserter:
             self.add(*row)
 
     def flush(self) -> int:
-        """Insert the queued rows (inside the caller's transaction); return how many."""
+        """Insert the queued rows (inside the caller's transaction); return how many.
+
+        Raises:
+            django.db.IntegrityError: a row breaks a constraint (a unique key, say), by
+                either method; the caller's transaction must then roll back.
+        """
         count = len(self.rows)
-        with connections[self.using].cursor() as cursor:
-            for start in range(0, count, BATCH):
-                cursor.executemany(self.sql, self.rows[start : start + BATCH])
+        if count and self.method == "copy":
+            self._copy()
+        elif count:
+            with connections[self.using].cursor() as cursor:
+                for start in range(0, count, BATCH):
+                    cursor.executemany(self.sql, self.rows[start : start + BATCH])
         self.rows.clear()
         return count
+
+    def _copy(self) -> None:
+        """Send the queued rows with one binary COPY, each value dumped as its column's type
+        (read from the table once), which the conversions chosen per field give."""
+        connection = connections[self.using]
+        columns = ", ".join(self._names)
+        with connection.cursor() as wrapper, connection.wrap_database_errors:
+            cursor = wrapper.cursor  # psycopg's own: Django's wrapper has no copy()
+            key = (self.using, self._table, self._names)
+            if key not in _COPY_TYPES:
+                cursor.execute(f"SELECT {columns} FROM {self._table} WHERE false")  # noqa: S608
+                _COPY_TYPES[key] = [column.type_code for column in cursor.description]
+            sql = f"COPY {self._table} ({columns}) FROM STDIN (FORMAT BINARY)"
+            with cursor.copy(sql) as copy:
+                copy.set_types(_COPY_TYPES[key])
+                for row in self.rows:
+                    copy.write_row(row)
 
 
 def _converter(field: models.Field[Any, Any], connection: Any) -> Convert:

@@ -12,6 +12,17 @@ def test_a_sealed_value_opens_with_the_same_key_and_context() -> None:
     assert crypto.open_sealed(key, sealed, b"ctx") == b"Amelia"
 
 
+def test_a_kept_key_seals_and_opens_as_the_functions_do() -> None:
+    key = crypto.new_key()
+    kept = crypto.SealingKey(key)
+    sealed = [kept.seal(name, b"ctx") for name in (b"Amelia", b"Bo", b"Amelia")]
+    assert len(set(sealed)) == 3
+    assert [crypto.open_sealed(key, s, b"ctx") for s in sealed] == [b"Amelia", b"Bo", b"Amelia"]
+    assert kept.open(crypto.seal(key, b"Cy", b"ctx"), b"ctx") == b"Cy"
+    with pytest.raises(crypto.DecryptionError):
+        kept.open(sealed[0], b"other")
+
+
 def test_the_same_value_seals_differently_each_time() -> None:
     key = crypto.new_key()
     assert crypto.seal(key, b"x", b"c") != crypto.seal(key, b"x", b"c")

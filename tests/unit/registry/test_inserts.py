@@ -1,4 +1,5 @@
-"""A row written by `Inserter` reads back exactly as the same row written by `bulk_create`."""
+"""A row written by `Inserter`, by each method the database has (`executemany`, and `COPY` on
+PostgreSQL), reads back exactly as the same row written by `bulk_create`."""
 
 from __future__ import annotations
 
@@ -7,10 +8,10 @@ import uuid
 from typing import Any
 
 import pytest
-from django.db import models
+from django.db import IntegrityError, connection, models, transaction
 
 from contactpoint.linkage.models import LinkDecision
-from contactpoint.registry.inserts import Inserter
+from contactpoint.registry.inserts import Inserter, Method
 from contactpoint.registry.models import (
     BlindIndexEntry,
     Carer,
@@ -48,27 +49,33 @@ def record(child: Child) -> SourceRecord:
     )
 
 
+def methods() -> list[Method]:
+    return ["executemany", "copy"] if connection.vendor == "postgresql" else ["executemany"]
+
+
 def written_both_ways(model: type[models.Model], row: dict[str, Any]) -> None:
     """Write the row with bulk_create, read it back and delete it, then the same with
-    Inserter: both must read back the same, but for ids and times they make themselves."""
+    Inserter by each method: all must read back the same, but for ids and times they make
+    themselves."""
     model._default_manager.bulk_create([model(**row)])
     (by_orm,) = model._default_manager.values()
-    model._default_manager.all().delete()
-    inserter = Inserter(model, tuple(row))
-    inserter.add(*row.values())
-    assert inserter.flush() == 1
-    (by_inserter,) = model._default_manager.values()
     made = {
         f.attname
         for f in model._meta.concrete_fields
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
     }
-    assert all(by_inserter[k] is not None for k in made)
     if model._meta.pk.attname not in row:
         made.add(model._meta.pk.attname)
-    assert {k: v for k, v in by_inserter.items() if k not in made} == {
-        k: v for k, v in by_orm.items() if k not in made
-    }
+    for method in methods():
+        model._default_manager.all().delete()
+        inserter = Inserter(model, tuple(row), method=method)
+        inserter.add(*row.values())
+        assert inserter.flush() == 1
+        (by_inserter,) = model._default_manager.values()
+        assert all(by_inserter[k] is not None for k in made)
+        assert {k: v for k, v in by_inserter.items() if k not in made} == {
+            k: v for k, v in by_orm.items() if k not in made
+        }, method
 
 
 def test_a_child_and_its_contactpoint_id_read_back_the_same() -> None:
@@ -151,3 +158,26 @@ def test_an_unknown_column_or_a_missing_value_is_refused() -> None:
         Inserter(Child, ("id", "colour"))
     with pytest.raises(ValueError, match=r"BlindIndexEntry\.value needs a value"):
         Inserter(BlindIndexEntry, ("child_id", "index"))
+
+
+def test_postgresql_is_written_with_copy_and_sqlite_with_executemany() -> None:
+    postgres = connection.vendor == "postgresql"
+    assert Inserter(IssuedCpid, ("cpid",)).method == ("copy" if postgres else "executemany")
+    if not postgres:
+        with pytest.raises(ValueError, match="COPY needs PostgreSQL"):
+            Inserter(IssuedCpid, ("cpid",), method="copy")
+
+
+def test_a_duplicate_is_refused_and_its_transaction_rolled_back_by_each_method() -> None:
+    IssuedCpid.objects.create(cpid="CP-TEST-3")
+    for method in methods():
+        inserter = Inserter(IssuedCpid, ("cpid",), method=method)
+        inserter.add_many([("CP-TEST-4",), ("CP-TEST-3",), ("CP-TEST-5",)])
+
+        with pytest.raises(IntegrityError, match=r"(?i)unique"), transaction.atomic():
+            inserter.flush()
+
+        assert list(IssuedCpid.objects.values_list("cpid", flat=True)) == ["CP-TEST-3"]
+    again = Inserter(IssuedCpid, ("cpid",))
+    again.add("CP-TEST-4")  # the connection is usable again
+    assert again.flush() == 1
