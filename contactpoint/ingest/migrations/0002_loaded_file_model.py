@@ -27,11 +27,13 @@ def _repeating(apps: Any, db: str) -> Any:
     same = Q()
     for action, method in METHOD.items():
         same |= Q(action=action, source_record__method=method)
+    # NOT EXISTS rather than a left join: SQLite scanned the whole table for the reversal.
+    reversal = decision.objects.using(db).filter(reverses_id=OuterRef("pk"))
     return (
         decision.objects.using(db)
         .filter(same, decided_by=AUTOMATIC, weight__isnull=True, reverses__isnull=True)
-        .filter(source_record__child_id=F("child_id"))
-        .filter(reversed_by__isnull=True, note__isnull=True)
+        .filter(source_record__child_id=F("child_id"), note__isnull=True)
+        .exclude(Exists(reversal))
         .exclude(Exists(block.objects.using(db).filter(decision_id=OuterRef("pk"))))
     )
 
