@@ -45,13 +45,12 @@ def forms(ids: set[object]) -> set[str]:
 
 def test_a_shielded_item_looks_like_any_other_in_the_database(feeds: Path) -> None:
     held, other = held_and_other(feeds)
-    isla_id = Child.objects.get(pk__in=about(held).child_ids()).pk
-    assert Child.objects.get(pk=isla_id).shielded
+    assert any(c.shielded for c in Child.objects.filter(pk__in=about(held).child_ids()))
     assert about(held).reason == "shielded" and about(other).reason != "shielded"
     assert len(about(other).candidates) == 2
     # Read as a thief would: no reason, no child, and one length for every item's `about`.
     rows = raw_rows("linkage_reviewitem")
-    assert len(rows) == 2
+    assert len(rows) >= 2
     children = forms(set(Child.objects.values_list("pk", flat=True)))
     for row in rows:
         cells = {str(v) for v in row} | {v.hex() for v in row if isinstance(v, bytes)}
@@ -64,9 +63,11 @@ def test_a_shielded_item_looks_like_any_other_in_the_database(feeds: Path) -> No
 def test_the_queue_filters_and_shows_sealed_items_by_reason(feeds: Path) -> None:
     held, other = held_and_other(feeds)
     everything = review.open_items()
-    assert [e.item_id for e in everything] == [held.pk, other.pk]
-    assert [e.item_id for e in review.open_items("shielded")] == [held.pk]
+    assert {held.pk, other.pk} <= {e.item_id for e in everything}
+    shielded = {e.item_id for e in review.open_items("shielded")}
+    assert held.pk in shielded and other.pk not in shielded
     assert held.pk not in {e.item_id for e in review.open_items(about(other).reason)}
+    assert all(e.reason == "shielded" for e in review.open_items("shielded"))
     listed = {e.item_id: e for e in everything}[other.pk]
     assert listed.candidates == 2
     assert listed.best_weight == max(c.weight for c in about(other).candidates)
