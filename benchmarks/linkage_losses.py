@@ -35,10 +35,11 @@ from measure import setup_django
 def main() -> None:
     data, truth = Path(sys.argv[1]).resolve(), Path(sys.argv[2])
     setup_django(data)
-    from contactpoint.linkage.models import ReviewCandidate, ReviewItem
+    from contactpoint.linkage.models import ReviewItem
     from contactpoint.linkage.realtime import too_thin
     from contactpoint.linkage.records import from_feed
     from contactpoint.linkage.relink import owner_of
+    from contactpoint.linkage.review_items import abouts
     from contactpoint.registry.children import ciphers_for
     from contactpoint.registry.feeds import FeedRecord
     from contactpoint.registry.models import SourceRecord
@@ -58,18 +59,17 @@ def main() -> None:
         link = from_feed(str(sr.pk), FeedRecord.from_canonical(json.loads(body)))
         if too_thin(link):
             lacks[ref] = "no birth date" if link.dob is None else "no given name"
-    items = {
-        i.source_record_id: i for i in ReviewItem.objects.filter(status=ReviewItem.Status.OPEN)
+    open_items = list(ReviewItem.objects.filter(status=ReviewItem.Status.OPEN))
+    opened = {
+        i.source_record_id: a for i, a in zip(open_items, abouts(open_items).values(), strict=True)
     }
     listed: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    for item_id, child in ReviewCandidate.objects.filter(
-        item__status=ReviewItem.Status.OPEN
-    ).values_list("item__source_record_id", "child_id"):
-        listed[item_id].add(child)
+    for sr_id, about in opened.items():
+        listed[sr_id] |= about.child_ids()
 
     def reason(sr: SourceRecord) -> str:
-        item = items.get(sr.pk)
-        return item.reason if item else "none"
+        about = opened.get(sr.pk)
+        return about.reason if about else "none"
 
     causes: Counter[str] = Counter()
     for refs in people.values():

@@ -22,11 +22,10 @@ import uuid
 from collections import defaultdict
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 from django.utils.text import slugify
 
 from contactpoint import config
@@ -38,7 +37,8 @@ from contactpoint.access.standing import add_years
 from contactpoint.access.users import Actor
 from contactpoint.cli import error, progress
 from contactpoint.lib.errors import Refusal
-from contactpoint.linkage.models import ReviewCandidate, ReviewItem
+from contactpoint.linkage.models import ReviewItem
+from contactpoint.linkage.review_items import abouts
 from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.registry import golden, shield_tags
@@ -225,10 +225,10 @@ def _pupils_of(schools: set[int]) -> dict[int, list[uuid.UUID]]:
     }
 
 
-def _waiting_children() -> QuerySet[ReviewCandidate, Any]:
+def _waiting_children() -> set[uuid.UUID]:
     """Children an open review item names: a record waits for a person to decide on them."""
-    open_items = ReviewCandidate.objects.filter(item__status=ReviewItem.Status.OPEN)
-    return open_items.values_list("child_id", flat=True)
+    items = ReviewItem.objects.filter(status=ReviewItem.Status.OPEN)
+    return set().union(*(a.child_ids() for a in abouts(items).values()))
 
 
 def write_children(path: Path) -> int:

@@ -6,8 +6,9 @@ import uuid
 
 from django.utils import timezone
 
-from contactpoint.linkage.models import LinkDecision, ReviewCandidate, ReviewItem
+from contactpoint.linkage.models import LinkDecision, ReviewItem
 from contactpoint.linkage.realtime import Match
+from contactpoint.linkage.review_items import ReviewCandidate, new_item
 from contactpoint.linkage.store import ActiveModel
 
 _ACTIONS = {
@@ -62,15 +63,12 @@ def record_automatic(entries: list[Entry], model: ActiveModel) -> None:
     )
     waiting = [(sr, method, match) for sr, child, method, match in entries if child is None]
     items = [
-        ReviewItem(source_record_id=sr, reason=waiting_reason(method, match), model=model.record)
+        new_item(
+            sr,
+            waiting_reason(method, match),
+            [ReviewCandidate.for_score(c.child_id, c.score) for c in match.candidates],
+            model.record.pk,
+        )
         for sr, method, match in waiting
     ]
     ReviewItem.objects.bulk_create(items, batch_size=500)
-    ReviewCandidate.objects.bulk_create(
-        [
-            ReviewCandidate.for_score(item, c.child_id, c.score)
-            for item, (_, _, match) in zip(items, waiting, strict=True)
-            for c in match.candidates
-        ],
-        batch_size=500,
-    )

@@ -496,16 +496,13 @@ def registry_states(keys: Iterable[RecordKey]) -> dict[RecordKey, RecordState]:
 
 def _open_reviews(record_ids: list[uuid.UUID]) -> dict[uuid.UUID, tuple[str, set[uuid.UUID]]]:
     """Source record id to the reason and candidate children of its open review item."""
-    from contactpoint.linkage.models import ReviewCandidate, ReviewItem
+    from contactpoint.linkage.models import ReviewItem
+    from contactpoint.linkage.review_items import abouts
 
-    items: dict[uuid.UUID, tuple[uuid.UUID, str]] = {}
+    found: dict[uuid.UUID, tuple[str, set[uuid.UUID]]] = {}
     for ids in _chunks(record_ids):
         rows = ReviewItem.objects.filter(source_record_id__in=ids, status=ReviewItem.Status.OPEN)
-        for item, sr_id, reason in rows.values_list("id", "source_record_id", "reason"):
-            items[item] = (sr_id, reason)
-    candidates: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    for ids in _chunks(list(items)):
-        rows2 = ReviewCandidate.objects.filter(item_id__in=ids)
-        for item, child in rows2.values_list("item_id", "child_id"):
-            candidates[item].add(child)
-    return {sr_id: (reason, candidates[item]) for item, (sr_id, reason) in items.items()}
+        items = list(rows.only("id", "source_record", "about"))
+        for item, opened in zip(items, abouts(items).values(), strict=True):
+            found[item.source_record_id] = (opened.reason, opened.child_ids())
+    return found

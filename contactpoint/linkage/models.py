@@ -1,19 +1,17 @@
 """Trained models, the review queue, and the record of every linkage decision.
 
 Nothing here holds a child's identifying data: a model is m and u probabilities, term
-frequencies are keyed by a keyed digest of the value, and review candidates and decisions
-hold internal ids, weights and the labels of comparison levels.
+frequencies are keyed by a keyed digest of the value, decisions hold internal ids and
+weights, and a review item's reason and candidates are sealed (review_items.py).
 """
 
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING
 
 from django.db import models
 
-if TYPE_CHECKING:  # not at run time: models load with Django, Splink only when matching
-    from contactpoint.linkage.scorer import Score
+from contactpoint.registry.fields import Sealed
 
 
 class LinkageModel(models.Model):
@@ -57,7 +55,11 @@ class TermFrequency(models.Model):
 
 
 class ReviewItem(models.Model):
-    """A source record a person must decide on, with the children it might be."""
+    """A source record a person must decide on, with the children it might be.
+
+    Why it waits (a Reason) and the children it might be are sealed in `about`
+    (contactpoint.linkage.review_items): a `shielded` item looks like any other.
+    """
 
     class Reason(models.TextChoices):
         REVIEW_BAND = "review_band", "Score between the thresholds"
@@ -74,7 +76,7 @@ class ReviewItem(models.Model):
     source_record = models.ForeignKey(
         "registry.SourceRecord", on_delete=models.CASCADE, related_name="+"
     )
-    reason = models.CharField(max_length=12, choices=Reason.choices)
+    about = Sealed()  # [reason, [[child id, weight, contributions], ...]], review_items
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     model = models.ForeignKey(LinkageModel, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -91,23 +93,6 @@ class ReviewItem(models.Model):
 
     def __str__(self) -> str:
         return f"review {self.pk}"
-
-
-class ReviewCandidate(models.Model):
-    item = models.ForeignKey(ReviewItem, on_delete=models.CASCADE, related_name="candidates")
-    child = models.ForeignKey("registry.Child", on_delete=models.CASCADE, related_name="+")
-    weight = models.FloatField()
-    # [[comparison, level label, weight], ...]: why the model scored it so.
-    contributions = models.JSONField(default=list)
-
-    @classmethod
-    def for_score(cls, item: ReviewItem, child_id: uuid.UUID, score: Score) -> ReviewCandidate:
-        return cls(
-            item=item,
-            child_id=child_id,
-            weight=score.weight,
-            contributions=[[p.comparison, p.level, p.weight] for p in score.contributions],
-        )
 
 
 class LinkDecision(models.Model):

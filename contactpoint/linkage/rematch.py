@@ -27,16 +27,16 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from django.db import transaction
-from django.db.models import QuerySet
 
 from contactpoint.linkage import review
-from contactpoint.linkage.models import LinkDecision, ReviewCandidate, ReviewItem
+from contactpoint.linkage.models import LinkDecision, ReviewItem
 from contactpoint.linkage.realtime import Candidate, Match, Matcher, scores_for
 from contactpoint.linkage.records import LinkRecord, from_feed
 from contactpoint.linkage.relink import owner_of
+from contactpoint.linkage.review_items import ReviewCandidate, about, open_with_reason, reseal
 from contactpoint.linkage.scorer import probability
 from contactpoint.registry import payloads, shield_tags
 from contactpoint.registry.children import ciphers_for
@@ -78,17 +78,12 @@ def rematch(progress: Progress | None = None, dry_run: bool = False) -> Rematche
         The counts.
     """
     found = Rematched()
-    pending = _open_items()
-    if not pending.exists():
+    pending = [item for item, _ in open_with_reason({ReviewItem.Reason.INSUFFICIENT})]
+    if not pending:
         return found
     matcher = Matcher()
-    after: uuid.UUID | None = None
-    while True:
-        rows = pending.filter(pk__gt=after) if after else pending
-        ids = list(rows.order_by("pk").values_list("pk", flat=True)[:BATCH])
-        if not ids:
-            break
-        after = ids[-1]
+    for start in range(0, len(pending), BATCH):
+        ids = pending[start : start + BATCH]
         with transaction.atomic():
             _batch(ids, matcher, found)
             if dry_run:
@@ -98,17 +93,12 @@ def rematch(progress: Progress | None = None, dry_run: bool = False) -> Rematche
     return found
 
 
-def _open_items() -> QuerySet[ReviewItem]:
-    return ReviewItem.objects.filter(
-        status=ReviewItem.Status.OPEN, reason=ReviewItem.Reason.INSUFFICIENT
-    )
-
-
 def _batch(ids: list[uuid.UUID], matcher: Matcher, found: Rematched) -> None:
     """Match these items' records again and act on what the matcher says."""
     items = list(
-        _open_items()
-        .filter(pk__in=ids, source_record__child__isnull=True)
+        ReviewItem.objects.filter(
+            pk__in=ids, status=ReviewItem.Status.OPEN, source_record__child__isnull=True
+        )
         .select_related("source_record")
         .select_for_update()
     )
@@ -181,11 +171,13 @@ def _link(item: ReviewItem, child: uuid.UUID, weight: float | None) -> None:
 
 def _add_candidates(item: ReviewItem, match: Match) -> int:
     """Add the matcher's candidates the item does not list yet. Returns how many."""
-    listed = set(ReviewCandidate.objects.filter(item=item).values_list("child_id", flat=True))
+    opened = about(item)
+    listed = opened.child_ids()
     new = [
-        ReviewCandidate.for_score(item, c.child_id, c.score)
+        ReviewCandidate.for_score(c.child_id, c.score)
         for c in match.candidates
         if c.child_id not in listed
     ]
-    ReviewCandidate.objects.bulk_create(new)
+    if new:
+        reseal(item, replace(opened, candidates=(*opened.candidates, *new)))
     return len(new)

@@ -32,9 +32,15 @@ from contactpoint.linkage import bulk, review, store
 from contactpoint.linkage.corrections import merge
 from contactpoint.linkage.inputs import registry_records
 from contactpoint.linkage.models import LinkDecision, ReviewItem
+from contactpoint.linkage.review_items import open_with_reason
 from contactpoint.registry.models import Child, SourceRecord
 
 Progress = Callable[[str], None]
+# A person was asked because two children were close, or the record is too thin to match
+# safely: a re-run does not answer for them.
+ASKED = frozenset(
+    {ReviewItem.Reason.RUNNER_UP, ReviewItem.Reason.SEVERAL, ReviewItem.Reason.INSUFFICIENT}
+)
 Action = LinkDecision.Action
 
 
@@ -78,19 +84,7 @@ def plan(progress: Progress | None = None) -> Plan:
         if (child := records[record][0]) is not None:
             clusters_of_child[child].add(cluster)
     split = {child for child, clusters in clusters_of_child.items() if len(clusters) > 1}
-    # A person was asked because two children were close, or the record is too thin to
-    # match safely: a re-run does not answer for them.
-    asked = {
-        str(sr)
-        for sr in ReviewItem.objects.filter(
-            status=ReviewItem.Status.OPEN,
-            reason__in=[
-                ReviewItem.Reason.RUNNER_UP,
-                ReviewItem.Reason.SEVERAL,
-                ReviewItem.Reason.INSUFFICIENT,
-            ],
-        ).values_list("source_record_id", flat=True)
-    }
+    asked = {str(sr) for _, sr in open_with_reason(ASKED)}
     found = Plan(untrusted=len(result.untrusted), possible_splits=len(split))
     for cluster, ids in members.items():
         if cluster not in result.untrusted:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from django.db import transaction
-from django.db.models import Count, Max, Model, Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.utils import timezone
 
 from contactpoint.access.users import cli_operator
@@ -27,10 +27,11 @@ from contactpoint.audit import log as audit_log
 from contactpoint.lib.errors import Refusal
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.linkage import store
-from contactpoint.linkage.models import LinkBlock, LinkDecision, ReviewCandidate, ReviewItem
+from contactpoint.linkage.models import LinkBlock, LinkDecision, ReviewItem
 from contactpoint.linkage.realtime import SHIELD_FLOOR, Matcher, scores_for
 from contactpoint.linkage.records import from_feed
 from contactpoint.linkage.relink import Opened, PayloadGone, open_records, relink_many
+from contactpoint.linkage.review_items import About, ReviewCandidate, about, abouts, new_item
 from contactpoint.registry import children
 from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.golden import GoldenRecord, golden_record
@@ -58,13 +59,54 @@ class QueueEntry:
 
 def open_items(reason: str | None = None) -> list[QueueEntry]:
     """Open review items, oldest first. Ids, reasons and weights only: no child data."""
-    items = ReviewItem.objects.filter(status=ReviewItem.Status.OPEN)
-    if reason:
-        items = items.filter(reason=reason)
-    rows = items.annotate(n=Count("candidates"), best=Max("candidates__weight")).order_by(
-        "created_at", "id"
+    items = list(
+        ReviewItem.objects.filter(status=ReviewItem.Status.OPEN).order_by("created_at", "id")
     )
-    return [QueueEntry(i.pk, i.reason, i.created_at, i.n, i.best) for i in rows]
+    return entries(items, abouts(items), reason)
+
+
+def entries(
+    items: Iterable[ReviewItem], opened: dict[uuid.UUID, About], reason: str | None = None
+) -> list[QueueEntry]:
+    """The queue's lines for these items, in their order, of one reason or all.
+
+    The reason is sealed (review_items): the caller opens the items, and the reason is
+    compared here."""
+    return [
+        QueueEntry(i.pk, a.reason, i.created_at, len(a.candidates), a.best_weight)
+        for i, a in ((i, opened[i.pk]) for i in items)
+        if not reason or a.reason == reason
+    ]
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A candidate of an item, with its child."""
+
+    child: Child
+    weight: float
+    contributions: tuple[tuple[str, str, float], ...]
+
+    @property
+    def child_id(self) -> uuid.UUID:
+        return self.child.pk
+
+
+def listed(item: ReviewItem) -> list[Listed]:
+    """The item's candidates with their children, best first (then by cpid): as numbered
+    in `review show` and on the web."""
+    return with_children(about(item))
+
+
+def with_children(opened: About) -> list[Listed]:
+    found = opened.candidates
+    children = Child.objects.in_bulk([c.child_id for c in found])
+    rows = [
+        Listed(children[c.child_id], c.weight, c.contributions)
+        for c in found
+        if c.child_id in children
+    ]
+    return sorted(rows, key=lambda c: (-c.weight, c.child.cpid_id))
 
 
 @dataclass(frozen=True)
@@ -101,13 +143,14 @@ def item_view(item_id: str) -> ItemView:
     sr = SourceRecord.objects.select_related("source").get(pk=item.source_record_id)
     record = _opened(sr).record
     blocked = record_blocks(sr.pk)
-    candidates = _candidates(item)
+    opened = about(item)
+    candidates = with_children(opened)
     views = tuple(_candidate_view(n, c, c.child_id in blocked) for n, c in enumerate(candidates, 1))
     _audit_show(item, sr, candidates)
-    return ItemView(item.pk, item.reason, item.status, sr.source.code, record, views)
+    return ItemView(item.pk, opened.reason, item.status, sr.source.code, record, views)
 
 
-def _audit_show(item: ReviewItem, sr: SourceRecord, candidates: list[ReviewCandidate]) -> None:
+def _audit_show(item: ReviewItem, sr: SourceRecord, candidates: list[Listed]) -> None:
     ids = {"review_item": str(item.pk), "source_record": str(sr.pk)} | cli_operator()
     shown: list[tuple[uuid.UUID | None, bool]] = [
         (c.child_id, _protected(c.child)) for c in candidates
@@ -125,7 +168,7 @@ def _audit_show(item: ReviewItem, sr: SourceRecord, candidates: list[ReviewCandi
     )
 
 
-def _candidate_view(number: int, c: ReviewCandidate, ruled_out: bool) -> CandidateView:
+def _candidate_view(number: int, c: Listed, ruled_out: bool) -> CandidateView:
     child = c.child
     if _protected(child):
         return CandidateView(number, True, ruled_out, None, None, None, (), None)
@@ -191,7 +234,7 @@ def _no_shielded_child_near(item: ReviewItem, sr: SourceRecord) -> None:
     """
     blocked = record_blocks(sr.pk)
     ruled_out = False
-    for n, c in enumerate(_candidates(item), 1):
+    for n, c in enumerate(listed(item), 1):
         if _protected(c.child) and c.weight > SHIELD_FLOOR:
             if c.child_id not in blocked:
                 raise ReviewError(
@@ -404,14 +447,9 @@ def child_by_cpid(text: str) -> Child:
     return child
 
 
-def _candidates(item: ReviewItem) -> list[ReviewCandidate]:
-    rows = ReviewCandidate.objects.filter(item=item).select_related("child")
-    return list(rows.order_by("-weight", "child__cpid"))
-
-
-def _candidate(item: ReviewItem, ref: str) -> ReviewCandidate:
+def _candidate(item: ReviewItem, ref: str) -> Listed:
     """A candidate by its number in `review show`, or by its child's cpid."""
-    found = _candidates(item)
+    found = listed(item)
     if ref.strip().isdigit():
         n = int(ref)
         if not 1 <= n <= len(found):
@@ -437,10 +475,8 @@ def queue(sr: SourceRecord, record: FeedRecord, came_from: uuid.UUID | None) -> 
     blocked = record_blocks(sr.pk)
     extra = {came_from, match.child_id} - {None} - scores.keys() - blocked
     scores |= scores_for(link_record, {c for c in extra if c is not None})
-    item = ReviewItem.objects.create(
-        source_record=sr, reason=match.reason or ReviewItem.Reason.REVIEW_BAND, model=model.record
-    )
-    ReviewCandidate.objects.bulk_create(
-        ReviewCandidate.for_score(item, child, score) for child, score in scores.items()
-    )
+    reason = match.reason or ReviewItem.Reason.REVIEW_BAND
+    candidates = [ReviewCandidate.for_score(child, score) for child, score in scores.items()]
+    item = new_item(sr.pk, reason, candidates, model.record.pk)
+    item.save(force_insert=True)
     return item

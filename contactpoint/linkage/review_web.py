@@ -24,9 +24,10 @@ from contactpoint.access.models import User
 from contactpoint.access.permissions import Permission, Principal, Target, decide
 from contactpoint.audit import log as audit_log
 from contactpoint.linkage import corrections, review
-from contactpoint.linkage.models import DecisionNote, LinkDecision, ReviewCandidate, ReviewItem
+from contactpoint.linkage.models import DecisionNote, LinkDecision, ReviewItem
 from contactpoint.linkage.relink import PayloadGone, open_records
-from contactpoint.linkage.review import ItemView, QueueEntry, ReviewError
+from contactpoint.linkage.review import ItemView, Listed, QueueEntry, ReviewError
+from contactpoint.linkage.review_items import About, abouts
 from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import Child, Involvement, Organisation, SourceRecord
 
@@ -69,15 +70,20 @@ def checked_why(text: str) -> str:
 # --- the area rule -----------------------------------------------------------------------
 
 
-def item_areas(items: Iterable[ReviewItem]) -> dict[uuid.UUID, set[str]]:
+def item_areas(
+    items: Iterable[ReviewItem], opened: dict[uuid.UUID, About] | None = None
+) -> dict[uuid.UUID, set[str]]:
     """The council areas each item concerns: its waiting record's organisation's, and every
-    candidate child's (the areas of the organisations involved with it)."""
+    candidate child's (the areas of the organisations involved with it). `opened`: the
+    items' `about`, when the caller has opened them already."""
     items = list(items)
     areas: dict[uuid.UUID, set[str]] = {i.pk: set() for i in items}
-    rows = ReviewCandidate.objects.filter(item__in=items).values_list("item_id", "child_id")
-    of_child = _child_areas({child for _, child in rows})
-    for item_id, child_id in rows:
-        areas[item_id] |= of_child.get(child_id, set())
+    opened = opened if opened is not None else abouts(items)
+    candidates = {i.pk: opened[i.pk].child_ids() for i in items}
+    of_child = _child_areas(set().union(*candidates.values()))
+    for item_id, children in candidates.items():
+        for child_id in children:
+            areas[item_id] |= of_child.get(child_id, set())
     for item_id, area in _record_areas(items).items():
         areas[item_id].add(area)
     return areas
@@ -137,9 +143,13 @@ def _audited(decider: Principal, kind: str, child: uuid.UUID | None = None, **id
 
 def queue(principal: Principal, reason: str | None = None) -> list[QueueEntry]:
     """The open items of the principal's area, oldest first: ids, reasons and weights."""
-    entries = review.open_items(reason)
-    items = ReviewItem.objects.filter(pk__in=[e.item_id for e in entries])
-    areas = item_areas(items)
+    items = list(
+        ReviewItem.objects.filter(status=ReviewItem.Status.OPEN).order_by("created_at", "id")
+    )
+    opened = abouts(items)
+    entries = review.entries(items, opened, reason)
+    shown = {e.item_id for e in entries}
+    areas = item_areas([i for i in items if i.pk in shown], opened)
     _audited(principal, "queue")
     return [e for e in entries if _holds(principal, areas.get(e.item_id, set()))]
 
@@ -156,13 +166,9 @@ def show(principal: Principal, item_id: uuid.UUID) -> ItemView:
 # --- deciding ----------------------------------------------------------------------------
 
 
-def _visible(item: ReviewItem, number: int) -> ReviewCandidate:
+def _visible(item: ReviewItem, number: int) -> Listed:
     """The item's candidate `number` (as numbered on the page), if it may be decided here."""
-    found = list(
-        ReviewCandidate.objects.filter(item=item)
-        .select_related("child")
-        .order_by("-weight", "child__cpid")
-    )
+    found = review.listed(item)
     if not 1 <= number <= len(found):
         raise ReviewError(f"review item {item.pk} has no candidate {number}")
     candidate = found[number - 1]

@@ -15,6 +15,7 @@ import pytest
 from contactpoint.ingest.loader import load_folder
 from contactpoint.linkage import rerun, store
 from contactpoint.linkage.models import LinkageModel, LinkDecision, ReviewItem
+from contactpoint.linkage.review_items import about
 from contactpoint.registry.models import Child, SourceRecord
 from tests.support.feeds import AMELIA as AMELIA_WITH_NHS_NUMBER
 from tests.support.feeds import feed_row, write_feed
@@ -113,6 +114,6 @@ def test_a_rerun_leaves_a_record_too_thin_to_match_to_the_person_asked(feeds: Pa
     write_feed(feeds, "child_benefit", [feed_row(record_id="C1", **{**AMELIA, "given_name": ""})])
     load_folder(feeds)
     thin = SourceRecord.objects.get(child__isnull=True)
-    assert ReviewItem.objects.get(source_record=thin).reason == "insufficient"
+    assert about(ReviewItem.objects.get(source_record=thin)).reason == "insufficient"
     _usual()
     assert rerun.plan().links == []

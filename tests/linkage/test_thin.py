@@ -21,6 +21,7 @@ from contactpoint.linkage.models import ReviewItem
 from contactpoint.linkage.realtime import Match, Matcher, tells_apart, too_thin
 from contactpoint.linkage.records import from_feed
 from contactpoint.linkage.review import ReviewError
+from contactpoint.linkage.review_items import about
 from contactpoint.registry import payloads
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.feeds import FeedRecord, RowParser
@@ -112,7 +113,7 @@ def test_a_nameless_record_left_waiting_joins_the_child_a_later_one_founds(feeds
     load ends by matching the waiting one again: it joins."""
     registry = Registry(feeds)
     registry.load(CB, [nameless("CB1")])
-    assert registry.item(CB, "CB1").reason == "insufficient"
+    assert about(registry.item(CB, "CB1")).reason == "insufficient"
     set_no_twins()
     registry.load(NHS, [nameless("N1", nhs_number="", as_at="2026-11-01")])
     assert registry.child(CB, "CB1") == registry.child(NHS, "N1")
@@ -131,7 +132,11 @@ def test_nameless_records_wait_apart_where_twins_may_be(feeds: Path) -> None:
     registry = Registry(feeds)
     registry.load(CB, [nameless("CB1")])
     registry.load(NHS, [nameless("N1", nhs_number="")])
-    assert registry.item(CB, "CB1").reason == registry.item(NHS, "N1").reason == "insufficient"
+    assert (
+        about(registry.item(CB, "CB1")).reason
+        == about(registry.item(NHS, "N1")).reason
+        == "insufficient"
+    )
     assert not Child.objects.exists()
 
 
@@ -205,7 +210,7 @@ def test_a_nameless_record_of_no_known_family_waits_as_insufficient_not_review_b
     registry = Registry(feeds)
     registry.load(CB, [nameless("CB1", family_name="Quint", postcode="SW1A 1AA")])
     item = registry.item(CB, "CB1")
-    assert (item.reason, item.candidates.count()) == ("insufficient", 0)
+    assert (about(item).reason, len(about(item).candidates)) == ("insufficient", 0)
     assert not Child.objects.exists()
 
 
@@ -244,7 +249,7 @@ def test_a_person_rules_out_a_candidate_of_a_record_without_a_birth_date(feeds: 
     registry.load(CB, [nameless("CB1")])  # like both twins: waits
     _without_birth_date(registry.record(CB, "CB1"))
     item = registry.item(CB, "CB1")
-    assert item.reason == "insufficient"
+    assert about(item).reason == "insufficient"
     isla_child = registry.child(NHS, "N2")
     review.not_a_match(str(item.pk), isla_child.cpid, "Alice Ward")
     record = registry.record(CB, "CB1")

@@ -29,8 +29,9 @@ from contactpoint.ingest.batch import RECORD_FIELDS, content_digest, derived_id
 from contactpoint.ingest.bulk.plan import Parsed, Unit
 from contactpoint.ingest.models import LoadedFile
 from contactpoint.keystore import service as keys
-from contactpoint.linkage.models import LinkDecision, ReviewCandidate, ReviewItem
+from contactpoint.linkage.models import LinkDecision, ReviewItem
 from contactpoint.linkage.records import LinkRecord, from_canonical
+from contactpoint.linkage.review_items import ReviewCandidate, new_item
 from contactpoint.linkage.scorer import probability
 from contactpoint.linkage.store import ActiveModel
 from contactpoint.registry import children, golden, involvements, payloads, shield_tags
@@ -69,7 +70,6 @@ class _Rows:
         )
     )
     items: list[ReviewItem] = field(default_factory=list)
-    candidates: list[ReviewCandidate] = field(default_factory=list)
     facts: children.FactWriter = field(default_factory=children.FactWriter)
 
 
@@ -138,7 +138,6 @@ class ChunkWriter:
             for inserter in ready:
                 inserter.flush()
             ReviewItem.objects.bulk_create(rows.items, batch_size=BATCH)
-            ReviewCandidate.objects.bulk_create(rows.candidates, batch_size=BATCH)
         return written
 
     def _ciphers(
@@ -196,14 +195,11 @@ class ChunkWriter:
         rows.decisions.add(
             Action.HOLD, parsed.sr_id, None, self.model.record.pk, LinkDecision.AUTOMATIC
         )
-        item = ReviewItem(
-            source_record_id=parsed.sr_id, reason=unit.reason, model=self.model.record
-        )
-        rows.items.append(item)
-        rows.candidates += self._candidates(item, parsed, unit.candidates.get(parsed.uid, []))
+        candidates = self._candidates(parsed, unit.candidates.get(parsed.uid, []))
+        rows.items.append(new_item(parsed.sr_id, unit.reason, candidates, self.model.record.pk))
 
     def _candidates(
-        self, item: ReviewItem, parsed: Parsed, found: list[tuple[str, float, str]]
+        self, parsed: Parsed, found: list[tuple[str, float, str]]
     ) -> list[ReviewCandidate]:
         """The children a waiting record's review pairs reach, scored as real-time matching
         scores them (weight and the contribution of each comparison)."""
@@ -211,7 +207,7 @@ class ChunkWriter:
         made = []
         for key, _, other in found:
             score = self.model.scorer.score(mine, self._link(self.named[other]))
-            made.append(ReviewCandidate.for_score(item, child_id(self.named[key]), score))
+            made.append(ReviewCandidate.for_score(child_id(self.named[key]), score))
         return made
 
     def _link(self, parsed: Parsed) -> LinkRecord:

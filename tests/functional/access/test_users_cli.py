@@ -18,7 +18,8 @@ from contactpoint.access.models import Accreditation, ApiClient, User
 from contactpoint.access.permissions import Role
 from contactpoint.audit.models import Event
 from contactpoint.linkage import store
-from contactpoint.linkage.models import ReviewCandidate, ReviewItem
+from contactpoint.linkage.models import ReviewItem
+from contactpoint.linkage.review_items import ReviewCandidate, new_item
 from contactpoint.registry import retention_facts, shield_tags
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.involvement_facts import with_links
@@ -448,10 +449,9 @@ def test_demo_caseload_skips_shielded_archived_and_waiting_children_first_by_id(
     retention_facts.archive(ciphers_for({second.pk}).values(), dt.date.today())
     record = SourceRecord.objects.filter(child=fourth).first()
     assert record is not None
-    item = ReviewItem.objects.create(
-        source_record=record, reason=ReviewItem.Reason.REVIEW_BAND, model=store.active().record
-    )
-    ReviewCandidate.objects.create(item=item, child=third, weight=0.0)
+    candidate = ReviewCandidate(third.pk, 0.0)
+    reason = ReviewItem.Reason.REVIEW_BAND
+    new_item(record.pk, reason, [candidate], store.active().record.pk).save(force_insert=True)
 
     result = run_cli("demo-users")
 

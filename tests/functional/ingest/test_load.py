@@ -11,6 +11,7 @@ from contactpoint.ingest.models import LoadedFile, QuarantinedRow
 from contactpoint.keystore.models import DataKey
 from contactpoint.linkage.comparisons import COMPARISONS
 from contactpoint.linkage.models import ReviewItem
+from contactpoint.linkage.review_items import about
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import BlindIndexEntry, Child, Involvement, SourceRecord
@@ -186,12 +187,12 @@ def test_a_record_the_model_cannot_decide_waits_for_review_instead_of_duplicatin
     assert pending.child_id is None and pending.method == "review"
     assert DataKey.objects.filter(owner_id=pending.pk).exists()  # sealed under its own key
     item = ReviewItem.objects.get(source_record=pending)
-    assert [c.child_id for c in item.candidates.all()] == list(
+    assert [c.child_id for c in about(item).candidates] == list(
         Child.objects.values_list("id", flat=True)
     )
     # What a review candidate stores is the model's own vocabulary and numbers, nothing else.
     labels = {(c.name, level.label) for c in COMPARISONS for level in c.levels}
-    for candidate in item.candidates.all():
+    for candidate in about(item).candidates:
         parts = candidate.contributions
         assert len(parts) == len(COMPARISONS)
         assert all((name, level) in labels and isinstance(w, float) for name, level, w in parts)
@@ -245,7 +246,7 @@ def test_twins_stay_two_children_and_an_ambiguous_record_waits(feeds: Path) -> N
     )
     assert methods == {"model": "linked", "review": "pending"}
     item = ReviewItem.objects.get(status="open")
-    assert (item.reason, item.candidates.count()) == ("several", 3)
+    assert (about(item).reason, len(about(item).candidates)) == ("several", 3)
 
 
 def test_a_waiting_record_is_linked_when_an_identifier_arrives(feeds: Path) -> None:

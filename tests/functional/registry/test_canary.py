@@ -14,10 +14,11 @@ test reads each database, and the backup, as a thief without keys would, and fin
 What the practice tables record about a child is scanned cell by cell (the registry's
 tables, each `pg_dump` block and the backup, but the audit log): no cell holds an alert
 kind that says a child is shielded or was given emergency access, an emergency's or a
-statutory access's reason, or a family notice's risk codes. These short codes are compared
-whole, not searched for in the files: a migration's name holds `shielding_review_due`. The
-audit log's cells are compared with the reasons and with the action a notice withheld for
-a risk would have: its events seal why (ADR 0010).
+statutory access's reason, a family notice's risk codes, or a review item's reason
+`shielded`; and no row holds a review item held as shielded beside a child it might be.
+These short codes are compared whole, not searched for in the files: a migration's name
+holds `shielding_review_due`. The audit log's cells are compared with the reasons and with
+the action a notice withheld for a risk would have: its events seal why (ADR 0010).
 
 Which organisations work with a child is scanned row by row: no row of the database, the
 `pg_dump` or the backup holds a child's id beside, in an organisation column, the id of an
@@ -46,15 +47,20 @@ from contactpoint.access.permissions import Role
 from contactpoint.access.users import Actor
 from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
+from contactpoint.linkage.models import ReviewItem
+from contactpoint.linkage.review_items import abouts
 from contactpoint.practice import involvements, retention, shielding
 from contactpoint.practice.involvements import Details, alerts, emergency
 from contactpoint.practice.models import Alert, EmergencyAccess, FamilyNotice, StatutoryAccess
 from contactpoint.practice.retention import archived
+from contactpoint.registry import shield_tags
+from contactpoint.registry.golden import golden_record
 from contactpoint.registry.involvement_facts import open_all
 from contactpoint.registry.models import Carer, Child, Involvement, ShieldingDecision
 from tests.support.actors import Actors, make_actors, user
 from tests.support.children import found
 from tests.support.cli import run_cli
+from tests.support.feeds import feed_row, write_feed
 
 pytestmark = [
     pytest.mark.slow,
@@ -127,6 +133,8 @@ PRACTICE_CODES = {
     "emergency_reason": set(EmergencyAccess.Reason.values),
     "statutory_reason": set(StatutoryAccess.Reason.values),
     "family_notice": {"not_sent_risk", *FamilyNotice.Risk.values},
+    # A review item held because its record might be a shielded child (ADR 0010).
+    "review_reason": {"shielded"},
 }
 # What an audit event would say in clear of an emergency's or a notice's reason.
 AUDIT_CODES = {
@@ -196,6 +204,25 @@ def shield_and_retain(actors: Actors) -> uuid.UUID:
     assert retention.run(ARCHIVED_ON).archived > 10  # an archive day to look for
     assert Child.objects.get(pk=mine[0].pk).shielded
     return mine[0].pk
+
+
+def hold_beside_a_shielded_child(population: Path, folder: Path) -> None:
+    """Load a child benefit record of a brother or sister a shielded child might be (the
+    child's family name, birth date and address, another given name): the matcher holds
+    it for the index team, a review item `shielded` with that child among its candidates."""
+    active = sorted(Child.objects.filter(status="active").values_list("pk", flat=True))
+    shielded = sorted(shield_tags.shielded_among(active))
+    if not shielded:  # no feed shielded anyone: as a shielding decision would
+        shield_tags.shield(active[:1])
+    child = (shielded or active)[0]
+    golden = golden_record(child)
+    columns = ("family_name", "date_of_birth", "postcode", "address_line1")
+    values = {c: f.value for c in columns if (f := getattr(golden, c)) is not None}
+    folder.mkdir()
+    shutil.copy(population / "organisations.csv", folder / "organisations.csv")
+    row = feed_row(record_id="HELD-1", as_at="2026-11-30", given_name="Zebedee", **values)
+    write_feed(folder, "child_benefit", [row])
+    run_cli("load", str(folder), "--quiet")
 
 
 def practice_facts(actors: Actors) -> None:
@@ -415,6 +442,29 @@ def clear_links(rows: dict[str, list[Row]], pairs: dict[str, set[str]]) -> dict[
     return found
 
 
+def shielded_items() -> dict[str, set[str]]:
+    """Each review item held as `shielded`, opened with the keys: its id (hex) and its
+    candidate children's."""
+    items = list(ReviewItem.objects.all())
+    return {
+        hex_id(pk): {hex_id(c) for c in opened.child_ids()}
+        for pk, opened in abouts(items).items()
+        if opened.reason == ReviewItem.Reason.SHIELDED
+    }
+
+
+def shielded_pairs(rows: dict[str, list[Row]], items: dict[str, set[str]]) -> dict[str, int]:
+    """Per table, how many rows hold a shielded review item's id beside the id of one of
+    its candidate children (counts only)."""
+    found: dict[str, int] = {}
+    for table, listed in rows.items():
+        for row in listed:
+            values = {hex_id(v) for v in row.values()}
+            if any(children & values for item, children in items.items() if item in values):
+                found[table] = found.get(table, 0) + 1
+    return found
+
+
 def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) -> None:
     # Keep a connection open while the loader writes: SQLite deletes the WAL when the last
     # connection closes, and the WAL is one of the copies to scan.
@@ -424,6 +474,7 @@ def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) 
     run_cli("load", str(population), "--quiet")
     actors = make_actors()
     staff = register_sensitive_services(actors)
+    hold_beside_a_shielded_child(population, tmp_path / "held")
     shielded = shield_and_retain(actors)
     practice_facts(actors)
     backup = tmp_path / "backup.jsonl.gz"
@@ -456,11 +507,16 @@ def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) 
     pairs = involvement_pairs()
     assert sum(len(p) for p in pairs.values()) > 100
     linked = {"database": table_rows(), "backup": backup_rows(backup)}
+    # The record held beside a shielded child: a shielded review item to hide.
+    held = shielded_items()
+    assert held and all(held.values())
     linked |= {n: dump_rows(b) for n, b in copies.items() if n == "default pg_dump"}
     for name, rows in linked.items():
         assert clear_links(rows, pairs) == {}, name
         # No practice row says in clear what kind of alert or access, or why.
         assert coded_cells(rows) == {}, name
+        # No row pairs a review item held as shielded with a child it might be.
+        assert shielded_pairs(rows, held) == {}, name
         # Nor does the audit log: an emergency's reason or a notice's risk is sealed.
         events, coded = audit_coded_cells(rows)
         assert (events > 100 or name == "backup", coded) == (True, 0), name

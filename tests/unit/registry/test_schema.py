@@ -51,6 +51,10 @@ ALLOWED_TEXT = {
     "practice.SubjectAccessRequest": {"note"},
     "practice.RectificationRequest": {"corrected_value", "note"},
     "practice.FamilyNotice": {"outcome"},
+    # Why a review item waits (`shielded` says its record might be a shielded child) and
+    # the children it might be, with their weights and comparisons: one value padded and
+    # sealed under a key derived from the index key, so no item stands out (ADR 0010).
+    "linkage.ReviewItem": {"about"},
     "practice.StatutoryAccess": {"reason", "explanation"},
 }
 # Keyed digests: fixed-length HMACs, not text.
@@ -60,11 +64,9 @@ DIGESTS = {
     "registry.ShieldingDecision": {"child_tag"},
     "registry.ShieldTag": {"tag"},
 }
-# Written by the service, never typed by a person: a list of [comparison, level label,
-# weight] (tests/functional/ingest/test_load.py checks the labels are the model's own), who
-# decided (a user's account name or "contactpoint"), and the ids of records a merge moved.
+# Written by the service, never typed by a person: who decided (a user's account name or
+# "contactpoint"), and the ids of records a merge moved.
 MACHINE_WRITTEN = {
-    "linkage.ReviewCandidate": {"contributions"},
     "linkage.LinkDecision": {"decided_by", "moved"},
     # Who found a child by a search: "user:<uuid>" or "client:<id>" (practice.record).
     "practice.Finding": {"principal"},
