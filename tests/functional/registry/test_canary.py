@@ -198,20 +198,30 @@ def shield_and_retain(actors: Actors) -> uuid.UUID:
     return mine[0].pk
 
 
-def practice_facts(actors: Actors) -> None:
+def practice_facts(actors: Actors) -> dict[str, set[str]]:
     """What the practice tables record besides shielding's alerts: an emergency access for
-    each reason, and a family notice withheld for each risk."""
+    each reason (one reviewed `not_justified`), and a family notice withheld for each risk.
+    Returns each child's id (hex) and who, in clear, would say the child had an emergency:
+    the accessing user's organisation ("organisation:<id>") and its users (hex ids: the
+    user, its privacy officers)."""
     alice = Actor.of(actors.alice)
     others = [c for c in Child.objects.filter(status="active").order_by("pk")[20:40]]
     others = [c for c in others if not c.shielded]
+    staff = {f"organisation:{actors.alice.organisation_id}"} | {
+        hex_id(u.pk) for u in actors.all() if u.organisation_id == actors.alice.organisation_id
+    }
+    looked: dict[str, set[str]] = {}
     for child, reason in zip(others, EmergencyAccess.Reason.values, strict=False):
         found(alice, child)
-        emergency.open_access(alice, child, reason, WHY)
+        access = emergency.open_access(alice, child, reason, WHY)
+        looked[hex_id(child.pk)] = staff
+    emergency.review(Actor.of(actors.petra), access.pk, "not_justified")
     risky = others[len(EmergencyAccess.Reason.values) :][: len(FamilyNotice.Risk.values)]
     for child, risk in zip(risky, FamilyNotice.Risk.values, strict=True):
         found(alice, child)
         involvements.register(alice, child, Details("school_nurse", "Nurse", "1", notice_risk=risk))
     assert len(risky) == len(FamilyNotice.Risk.values)
+    return looked
 
 
 def coded_cells(rows: dict[str, list[Row]]) -> dict[str, int]:
@@ -415,6 +425,24 @@ def clear_links(rows: dict[str, list[Row]], pairs: dict[str, set[str]]) -> dict[
     return found
 
 
+def clear_practice_links(rows: dict[str, list[Row]], looked: dict[str, set[str]]) -> dict[str, int]:
+    """Per table (the audit log aside: its events name a child by a keyed tag, and the
+    findings, which keep who found which child for ten hours), how many rows hold a child's
+    id beside, in an organisation column, the organisation whose user had an emergency
+    access to it, or, in any column, one of that organisation's users (counts only)."""
+    found: dict[str, int] = {}
+    for table, listed in rows.items():
+        if "finding" in table:
+            continue
+        for row in listed:
+            children = [hex_id(v) for v in row.values() if hex_id(v) in looked]
+            near = {f"organisation:{v}" for k, v in row.items() if "organisation" in k}
+            near |= {hex_id(v) for v in row.values()}
+            if any(looked[c] & near for c in children):
+                found[table] = found.get(table, 0) + 1
+    return found
+
+
 def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) -> None:
     # Keep a connection open while the loader writes: SQLite deletes the WAL when the last
     # connection closes, and the WAL is one of the copies to scan.
@@ -425,7 +453,7 @@ def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) 
     actors = make_actors()
     staff = register_sensitive_services(actors)
     shielded = shield_and_retain(actors)
-    practice_facts(actors)
+    looked = practice_facts(actors)
     backup = tmp_path / "backup.jsonl.gz"
     run_cli("backup", "--out", str(backup))
     values = canaries(population)
@@ -459,6 +487,8 @@ def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) 
     linked |= {n: dump_rows(b) for n, b in copies.items() if n == "default pg_dump"}
     for name, rows in linked.items():
         assert clear_links(rows, pairs) == {}, name
+        # Nor a child with the organisation, or a user, that opened it in an emergency.
+        assert clear_practice_links(rows, looked) == {}, name
         # No practice row says in clear what kind of alert or access, or why.
         assert coded_cells(rows) == {}, name
         # Nor does the audit log: an emergency's reason or a notice's risk is sealed.

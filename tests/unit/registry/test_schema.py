@@ -29,7 +29,9 @@ ALLOWED_TEXT = {
     # The one text a person types about a child: why they needed emergency access (the
     # issue asks for a reason code and text). Sealed, so the privacy officer's review can
     # read it and a purge shreds it; never shown to anyone else.
-    "practice.EmergencyAccess": {"reason", "explanation"},
+    # Its child's id, sealed under a key derived from the index key (the review outlives a
+    # purge): an emergency access beside its child says the child had an emergency.
+    "practice.EmergencyAccess": {"reason", "explanation", "child_ref"},
     "practice.Alert": {"about"},
     "practice.ContactRequest": {"involvement_sealed"},
     # Why the local index team asks to shield or unshield a child: the second member judges
@@ -59,6 +61,8 @@ DIGESTS = {
     "registry.Involvement": {"slot", "member", "area_member"},
     "registry.ShieldingDecision": {"child_tag"},
     "registry.ShieldTag": {"tag"},
+    # An emergency access's user and child.
+    "practice.EmergencyAccess": {"holder"},
 }
 # Written by the service, never typed by a person: a list of [comparison, level label,
 # weight] (tests/functional/ingest/test_load.py checks the labels are the model's own), who
