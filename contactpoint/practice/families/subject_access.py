@@ -236,9 +236,7 @@ def release_enquiry(actor: Actor, request_id: uuid.UUID, event_index: int) -> En
     with transaction.atomic():
         _audit(actor, "release-enquiry", request, event=event_index)
         release, _ = EnquiryRelease.objects.get_or_create(
-            principal=event.principal,
-            child_id=request.child_id,
-            day=day,
+            enquiry=access_history.enquiry_tag(request.child_id, (event.principal, day)),
             defaults={"released_by": actor.user, "released_at": timezone.now()},
         )
     return release

@@ -56,24 +56,18 @@ class EnquiryRelease(models.Model):
     """The local index team's release of one child protection enquiry's accesses.
 
     An enquiry is one principal's accesses to one child on one day, from their first
-    search with the purpose `child_protection_enquiry` that day (docs/families.md).
+    search with the purpose `child_protection_enquiry` that day (docs/families.md). The
+    row names it only by `enquiry`, a keyed digest of child, principal and day
+    (`subject_access_history.enquiry_tag`): in clear they would say that this principal
+    (and so their organisation) made a child protection enquiry about this child.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    principal = models.CharField(max_length=64)  # "user:<id>" or "client:<id>", as in the log
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()  # the enquiry's day, in local time
+    enquiry = models.BinaryField(max_length=16, unique=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     released_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["principal", "child", "day"], name="one_release_per_enquiry"
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"enquiry release {self.pk}"

@@ -47,6 +47,7 @@ from contactpoint.access.users import Actor
 from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
 from contactpoint.practice import involvements, retention, shielding
+from contactpoint.practice.families import subject_access
 from contactpoint.practice.involvements import Details, alerts, emergency
 from contactpoint.practice.models import Alert, EmergencyAccess, FamilyNotice, StatutoryAccess
 from contactpoint.practice.retention import archived
@@ -200,10 +201,11 @@ def shield_and_retain(actors: Actors) -> uuid.UUID:
 
 def practice_facts(actors: Actors) -> dict[str, set[str]]:
     """What the practice tables record besides shielding's alerts: an emergency access for
-    each reason (one reviewed `not_justified`), and a family notice withheld for each risk.
-    Returns each child's id (hex) and who, in clear, would say the child had an emergency:
-    the accessing user's organisation ("organisation:<id>") and its users (hex ids: the
-    user, its privacy officers)."""
+    each reason (one reviewed `not_justified`), a released child protection enquiry and a
+    family notice withheld for each risk. Returns each child's id (hex) and who, in clear,
+    would say what befell the child: the organisation of the user who had an emergency
+    access ("organisation:<id>") and its users (hex ids: the user, its privacy officers);
+    the enquiring principal ("user:<hex id>")."""
     alice = Actor.of(actors.alice)
     others = [c for c in Child.objects.filter(status="active").order_by("pk")[20:40]]
     others = [c for c in others if not c.shielded]
@@ -216,6 +218,22 @@ def practice_facts(actors: Actors) -> dict[str, set[str]]:
         access = emergency.open_access(alice, child, reason, WHY)
         looked[hex_id(child.pk)] = staff
     emergency.review(Actor.of(actors.petra), access.pk, "not_justified")
+    # A child protection enquiry by a practitioner, released by the child's index team.
+    isla, charlie = Actor.of(actors.isla), Actor.of(actors.charlie)
+    recent = Child.objects.filter(status="active").order_by("-pk")[:40]
+    child = next(c for c in recent if not c.shielded and subject_access.may_manage(isla, c))
+    search = audit_log.entry(
+        charlie.principal,
+        "child:records:search",
+        sealed_purpose="child_protection_enquiry",
+        child_id=child.pk,
+    )
+    audit_log.append(search)
+    asked = subject_access.record_request(isla, child, "parent", "photo_id")
+    started = Event.objects.order_by("-index").filter(action="child:records:search").first()
+    assert started is not None
+    subject_access.release_enquiry(isla, asked.pk, started.index)
+    looked.setdefault(hex_id(child.pk), set()).add(hex_id(charlie.principal.key))
     risky = others[len(EmergencyAccess.Reason.values) :][: len(FamilyNotice.Risk.values)]
     for child, risk in zip(risky, FamilyNotice.Risk.values, strict=True):
         found(alice, child)
@@ -487,7 +505,8 @@ def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) 
     linked |= {n: dump_rows(b) for n, b in copies.items() if n == "default pg_dump"}
     for name, rows in linked.items():
         assert clear_links(rows, pairs) == {}, name
-        # Nor a child with the organisation, or a user, that opened it in an emergency.
+        # Nor a child with the organisation, or a user, that opened it in an emergency or
+        # made an enquiry about it.
         assert clear_practice_links(rows, looked) == {}, name
         # No practice row says in clear what kind of alert or access, or why.
         assert coded_cells(rows) == {}, name

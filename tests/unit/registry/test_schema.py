@@ -61,8 +61,9 @@ DIGESTS = {
     "registry.Involvement": {"slot", "member", "area_member"},
     "registry.ShieldingDecision": {"child_tag"},
     "registry.ShieldTag": {"tag"},
-    # An emergency access's user and child.
+    # An emergency access's user and child; a released enquiry's child, principal and day.
     "practice.EmergencyAccess": {"holder"},
+    "practice.EnquiryRelease": {"enquiry"},
 }
 # Written by the service, never typed by a person: a list of [comparison, level label,
 # weight] (tests/functional/ingest/test_load.py checks the labels are the model's own), who
@@ -75,8 +76,6 @@ MACHINE_WRITTEN = {
     # The council area whose index team decides a shielding request: a code, set by the
     # service from the child's involvements.
     "registry.ShieldingDecision": {"area_code"},
-    # Whose child protection enquiry a subject-access report may now show: "user:<uuid>".
-    "practice.EnquiryRelease": {"principal"},
 }
 TEXT_FIELDS = (models.CharField, models.TextField, models.BinaryField, models.JSONField)
 
