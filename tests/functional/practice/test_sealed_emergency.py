@@ -9,10 +9,9 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from contactpoint.access.users import Actor
 from contactpoint.practice import emergency_refs
@@ -22,6 +21,7 @@ from contactpoint.practice.record import View, record_for
 from contactpoint.practice.relationships import in_emergency
 from tests.support.actors import Actors, signed_in
 from tests.support.children import found, load_children
+from tests.support.migrations import written_before
 from tests.support.registry import raw_rows
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -62,10 +62,8 @@ def test_an_emergency_access_and_its_alert_name_no_child_in_clear(
 
 def test_the_migration_seals_an_emergency_accesss_child(feeds: Path, actors: Actors) -> None:
     amelia = load_children(feeds)["amelia"]
-    executor = MigrationExecutor(connection)
-    executor.migrate(BEFORE)
-    try:
-        old = MigrationExecutor(connection).loader.project_state(BEFORE).apps
+
+    def make(old: Any) -> tuple[uuid.UUID, uuid.UUID]:
         access = old.get_model("practice", "EmergencyAccess").objects.create(
             user_id=actors.alice.pk,
             organisation_id=actors.school_a.pk,
@@ -83,14 +81,13 @@ def test_the_migration_seals_an_emergency_accesss_child(feeds: Path, actors: Act
             child_id=amelia.pk,
             emergency_id=access.pk,
         )
-    finally:
-        executor = MigrationExecutor(connection)
-        executor.loader.build_graph()
-        executor.migrate(executor.loader.graph.leaf_nodes())
-    stored = EmergencyAccess.objects.get(pk=access.pk)
+        return access.pk, told.pk
+
+    access, told = written_before(BEFORE, make)
+    stored = EmergencyAccess.objects.get(pk=access)
     assert emergency_refs.child_id_of(stored) == amelia.pk
     assert in_emergency(Actor.of(actors.alice).principal, amelia.pk)
-    alert = Alert.objects.get(pk=told.pk)
+    alert = Alert.objects.get(pk=told)
     assert (alert.child_id, alerts.about(alert).child_id) == (None, amelia.pk)
     ids = {str(amelia.pk), amelia.pk.hex}
     assert not ids & stored_values("practice_emergencyaccess")

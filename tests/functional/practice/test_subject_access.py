@@ -263,6 +263,12 @@ def test_each_request_report_pdf_and_release_is_audited_with_ids_only(
     request = SubjectAccessRequest.objects.get()
     assert NOTE.encode() not in bytes(request.note or b"")  # sealed
     assert subject_access.note_of(request) == NOTE
+    # Who asked and how they were checked are sealed at a fixed length (ADR 0010).
+    assert subject_access.relationship_of(request) == "parent"
+    assert not {"parent", "photo_id"} & {
+        v for row in raw_rows("practice_subjectaccessrequest") for v in row
+    }
+    assert len(bytes(request.relationship)) == subject_access.RELATIONSHIP_SIZE + 29
     ian.get(where)
     ian.get(f"{where}.pdf")
     search_event = enquiry_search()

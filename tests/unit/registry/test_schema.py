@@ -49,8 +49,9 @@ ALLOWED_TEXT = {
     # child's key so that a purge shreds it: the index team's note of how it checked a
     # subject-access requester's identity; a correction asked for (identifying by nature)
     # and the team's note on it; why a record archived over a year ago is read (a statutory
-    # reason's particulars).
-    "practice.SubjectAccessRequest": {"note"},
+    # reason's particulars); who asked for a child's record and how they were checked,
+    # padded (that a young person or a representative asked says something of the child).
+    "practice.SubjectAccessRequest": {"note", "relationship", "identity_check"},
     "practice.RectificationRequest": {"corrected_value", "note"},
     "practice.FamilyNotice": {"outcome"},
     "practice.StatutoryAccess": {"reason", "explanation"},
