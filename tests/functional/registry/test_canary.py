@@ -23,7 +23,9 @@ Which organisations work with a child is scanned row by row: no row of the datab
 `pg_dump` or the backup holds a child's id beside, in an organisation column, the id of an
 organisation involved with that child; not even the audit log, which records which
 organisation's user looked at or registered with which child, but names the child by a
-keyed tag (ADR 0012).
+keyed tag (ADR 0012). Nor does any row (the findings aside) hold a child's id beside the
+organisation, or a user of the organisation, whose user had an emergency access to it, or
+beside the principal whose child protection enquiry about it was released (ADR 0010).
 """
 
 from __future__ import annotations
