@@ -1,7 +1,10 @@
 """Benchmark the reads that serve what practice rows say about a child: a user's alert
 inbox (the 50 newest of --alerts alerts, each with its child and involvement), the local
-index team's family notice queue (the due notices of an area among --notices) and the
-privacy officer's emergency access review (50 accesses with their reason codes).
+index team's family notice queue (the due notices of an area among --notices), the
+privacy officer's emergency access review (50 accesses with their reason codes, children
+and explanations, as the page reads them) and the record view's access decision (may this
+practitioner, whose organisation is not involved, see a child's contacts: one child they
+have an emergency access to, one they have none to).
 
 Builds a synthetic registry of its own (SQLite in a temporary data directory, or with
 --database-url on PostgreSQL: that database and the one named like it plus `_keys` are
@@ -142,6 +145,20 @@ def read_queue(code: str) -> Callable[[], int]:
     return read
 
 
+BEFORE_RELATED = ("user", "child")  # what the review list fetched with its accesses before
+
+
+def sealed_children() -> Any:
+    """`practice.emergency_refs` where an emergency access names its child by digest and
+    sealed id (ADR 0010), None on the code before (a foreign key)."""
+    import importlib
+
+    try:
+        return importlib.import_module("contactpoint.practice.emergency_refs")
+    except ImportError:
+        return None
+
+
 def write_accesses(user: Any, count: int) -> None:
     """`count` emergency accesses by the user, as `emergency.open_access` writes them."""
     from django.db import transaction
@@ -155,17 +172,17 @@ def write_accesses(user: Any, count: int) -> None:
     children = list(Child.objects.order_by("pk")[:count])
     ciphers = ciphers_for({c.pk for c in children})
     now = timezone.now()
+    emergency_refs = sealed_children()
     with transaction.atomic():
         for n, child in enumerate(children):
             row_id = uuid.uuid4()
             reason = ["missing", "immediate_risk", "medical", "out_of_hours"][n % 4]
             cipher = ciphers[child.pk]
             size = getattr(emergency, "REASON_SIZE", None)
-            EmergencyAccess.objects.create(
+            access = EmergencyAccess(
                 id=row_id,
                 user=user,
                 organisation_id=user.organisation_id,
-                child=child,
                 reason=cipher.seal_fixed(EmergencyAccess, "reason", row_id, reason, size)
                 if size
                 else reason,
@@ -173,21 +190,59 @@ def write_accesses(user: Any, count: int) -> None:
                 granted_at=now,
                 expires_at=now + dt.timedelta(minutes=30),
             )
+            if emergency_refs is not None:
+                emergency_refs.name_child(access, child)
+            else:
+                access.child = child
+            access.save(force_insert=True)
 
 
 def read_reviews(organisation_id: int) -> Callable[[], int]:
     from contactpoint.practice.involvements import emergency
     from contactpoint.practice.models import EmergencyAccess
 
+    emergency_refs = sealed_children()
+
     def read() -> int:
-        waiting = list(
-            EmergencyAccess.objects.filter(
-                organisation_id=organisation_id, reviewed_at__isnull=True
-            ).select_related("user", "child")[:50]
-        )
-        if hasattr(emergency, "reasons_of"):
-            return len(emergency.reasons_of(waiting))
-        return len([a.reason for a in waiting])
+        rows = EmergencyAccess.objects.filter(
+            organisation_id=organisation_id, reviewed_at__isnull=True
+        ).order_by("granted_at")
+        if emergency_refs is not None:  # the children sealed: opened, fetched in one query
+            waiting = emergency_refs.with_children(rows.select_related("user")[:50])
+            said = emergency.explanations_of(waiting)
+        else:  # the code before: a foreign key, and one explanation opened at a time
+            waiting = list(rows.select_related(*BEFORE_RELATED)[:50])
+            one = vars(emergency)["explanation_of"]
+            said = {a.pk: one(a) for a in waiting}
+        cpids = [a.child.cpid_id for a in waiting if a.child is not None]
+        return min(len(emergency.reasons_of(waiting)), len(said), len(cpids))
+
+    return read
+
+
+def read_decisions(user: Any) -> Callable[[], int]:
+    """The record view's access decision for the user: a child they have an emergency
+    access to (allowed) and one they have none to (refused)."""
+    from contactpoint.access.permissions import Principal, Role
+    from contactpoint.practice.relationships import contacts_decision, involved
+    from contactpoint.registry.models import Child
+
+    principal = Principal(
+        kind="user",
+        id=str(user.pk),
+        role=Role.PRACTITIONER,
+        organisation_id=user.organisation_id,
+        area_code=None,
+    )
+    children = list(Child.objects.order_by("pk").values_list("pk", flat=True))
+    opened = children[0]  # write_accesses opened the first children's
+    other = next(c for c in reversed(children) if not involved(user.organisation_id, c))
+
+    def read() -> int:
+        allowed = contacts_decision(principal, opened).allowed
+        refused = not contacts_decision(principal, other).allowed
+        assert allowed and refused
+        return 2
 
     return read
 
@@ -217,6 +272,7 @@ def main() -> int:
             ("alert inbox, 50 newest", timed(read_inbox(user), args.repeat)),
             ("family notice queue", timed(read_queue(code), args.repeat)),
             ("emergency access review, 50", timed(read_reviews(user.organisation_id), args.repeat)),
+            ("record view access decision, 2", timed(read_decisions(user), args.repeat)),
         ]
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"machine: {at['machine']}")

@@ -35,6 +35,7 @@ from contactpoint.access.standing import add_months
 from contactpoint.audit import log as audit_log
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.oversight.signals import SHIELDED, Seen, signals
+from contactpoint.practice.emergency_refs import holder
 from contactpoint.practice.models import EmergencyAccess, Finding, StatutoryAccess
 from contactpoint.practice.relationships import contacts_decision
 from contactpoint.registry import golden
@@ -448,7 +449,7 @@ def _emergency_until(principal: Principal, child: Child) -> dt.datetime | None:
         return None
     return (
         EmergencyAccess.objects.filter(
-            user_id=principal.id, child=child, expires_at__gt=timezone.now()
+            holder=holder(child.pk, principal.id), expires_at__gt=timezone.now()
         )
         .order_by("-expires_at")
         .values_list("expires_at", flat=True)

@@ -14,6 +14,7 @@ import uuid
 from django.utils import timezone
 
 from contactpoint.access.permissions import Decision, Permission, Principal, Target, decide
+from contactpoint.practice.emergency_refs import holder
 from contactpoint.practice.models import EmergencyAccess
 from contactpoint.registry.involvement_facts import member
 from contactpoint.registry.models import Involvement
@@ -28,11 +29,12 @@ def involved(organisation_id: int, child_id: uuid.UUID) -> bool:
 
 
 def in_emergency(principal: Principal, child_id: uuid.UUID) -> bool:
-    """Whether this user's emergency access to the child is still running."""
+    """Whether this user's emergency access to the child is still running (found by the
+    keyed digest of the two: the row's child is sealed)."""
     if principal.kind != "user":
         return False
     return EmergencyAccess.objects.filter(
-        user_id=principal.id, child_id=child_id, expires_at__gt=timezone.now()
+        holder=holder(child_id, principal.id), expires_at__gt=timezone.now()
     ).exists()
 
 

@@ -47,6 +47,8 @@ NOT_LOCAL = "only the local index team of the child's area makes its subject-acc
 CONTACT_TEAM = "For anything else held about this child, contact the local index team."
 WITHHELD_FOR_NOW = "Some accesses are withheld for now."
 MAX_NOTE = 2000
+RELATIONSHIP_SIZE = 16  # `representative`, the longest relationship, is 14 bytes
+CHECK_SIZE = 20  # `birth_certificate`, the longest identity check, is 17 bytes
 SEX = {"F": "Female", "M": "Male", "U": "Not known"}
 
 Relationship = SubjectAccessRequest.Relationship
@@ -138,8 +140,12 @@ def record_request(
             child=child,
             requested_at=timezone.now(),
             recorded_by=actor.user,
-            relationship=relationship,
-            identity_check=identity_check,
+            relationship=cipher.seal_fixed(
+                SubjectAccessRequest, "relationship", row_id, relationship, RELATIONSHIP_SIZE
+            ),
+            identity_check=cipher.seal_fixed(
+                SubjectAccessRequest, "identity_check", row_id, identity_check, CHECK_SIZE
+            ),
             note=cipher.seal(SubjectAccessRequest, "note", row_id, note),
         )
         _audit(actor, "request", request)
@@ -149,6 +155,23 @@ def record_request(
 def requests_for(actor: Actor, child: Child) -> list[SubjectAccessRequest]:
     local_area(actor, child)
     return list(SubjectAccessRequest.objects.filter(child=child).order_by("-requested_at"))
+
+
+def relationship_of(request: SubjectAccessRequest) -> str:
+    """Who asked (a Relationship), opened; a parent's when the child's key is gone (the
+    report then shows nothing anyway: the record is purged)."""
+    cipher = ciphers_for({request.child_id}).get(request.child_id)
+    if cipher is None:
+        return Relationship.PARENT
+    return cipher.open_fixed(request, "relationship")
+
+
+def identity_check_of(request: SubjectAccessRequest) -> str:
+    """How the team checked who asked, in words, opened ("" when the child's key is gone)."""
+    cipher = ciphers_for({request.child_id}).get(request.child_id)
+    if cipher is None:
+        return ""
+    return str(IdentityCheck(cipher.open_fixed(request, "identity_check")).label)
 
 
 def note_of(request: SubjectAccessRequest) -> str:
@@ -196,14 +219,15 @@ def build(request: SubjectAccessRequest) -> Report:
     gold = golden.golden_record(child.pk)
     if gold is None:
         raise NotFound
-    restricted = child.shielded and request.relationship != Relationship.YOUNG_PERSON
+    asked_by = relationship_of(request)
+    restricted = child.shielded and asked_by != Relationship.YOUNG_PERSON
     history = access_history.history(child.pk, _excluded(request))
-    hidden = set() if request.relationship == Relationship.YOUNG_PERSON else _sensitive(child)
+    hidden = set() if asked_by == Relationship.YOUNG_PERSON else _sensitive(child)
     return Report(
         request_id=request.pk,
         cpid=child.cpid,
         requested_at=request.requested_at,
-        relationship=Relationship(request.relationship).label,
+        relationship=Relationship(asked_by).label,
         issued_at=request.issued_at,
         restricted=restricted,
         fields=_fields(gold, identity_only=restricted),
@@ -236,9 +260,7 @@ def release_enquiry(actor: Actor, request_id: uuid.UUID, event_index: int) -> En
     with transaction.atomic():
         _audit(actor, "release-enquiry", request, event=event_index)
         release, _ = EnquiryRelease.objects.get_or_create(
-            principal=event.principal,
-            child_id=request.child_id,
-            day=day,
+            enquiry=access_history.enquiry_tag(request.child_id, (event.principal, day)),
             defaults={"released_by": actor.user, "released_at": timezone.now()},
         )
     return release

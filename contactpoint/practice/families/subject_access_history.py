@@ -8,13 +8,16 @@ A child protection enquiry: a search with the purpose `child_protection_enquiry`
 every later look by the same principal at the same child on the same (local) day, since
 a record view that follows a search carries no purpose of its own. Its looks are
 withheld until the local index team releases it (an `EnquiryRelease` for that principal,
-child and day).
+child and day, which names them only by `enquiry_tag`: the first 128 bits of HMAC-SHA256
+of child id, principal and day under a key derived from the index root key,
+`enquiry-release/v1`; the child is in the message, so the digest joins nothing else).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -24,6 +27,8 @@ from contactpoint.access.permissions import Role
 from contactpoint.access.purposes import PURPOSES
 from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
+from contactpoint.keystore.index_key import derived_key
+from contactpoint.lib import crypto
 from contactpoint.oversight.activity import EMERGENCY, INVOLVEMENT, SEARCH, VIEW
 from contactpoint.practice.models import EmergencyAccess
 from contactpoint.practice.models.families import EnquiryRelease
@@ -31,6 +36,7 @@ from contactpoint.practice.record import ADDITIONAL_SERVICE
 from contactpoint.registry.models import Organisation
 
 ENQUIRY = "child_protection_enquiry"
+RELEASE_KEY = "enquiry-release/v1"
 
 WHAT = {
     SEARCH: "Found the child in a search",
@@ -103,6 +109,23 @@ def looks(child_id: uuid.UUID) -> list[Look]:
     ]
 
 
+def enquiry_tag(child_id: uuid.UUID, key: tuple[str, dt.date]) -> bytes:
+    """The keyed digest naming one enquiry: a principal's accesses to a child on a day."""
+    principal, day = key
+    message = f"{child_id}\x1f{principal}\x1f{day.isoformat()}".encode()
+    return crypto.keyed_digest(derived_key(RELEASE_KEY), message)[:16]
+
+
+def released_of(
+    child_id: uuid.UUID, enquiries: Iterable[tuple[str, dt.date]]
+) -> set[tuple[str, dt.date]]:
+    """Which of the child's enquiries (principal, day) the local index team released (one
+    indexed lookup of their digests)."""
+    by_tag = {enquiry_tag(child_id, key): key for key in enquiries}
+    rows = EnquiryRelease.objects.filter(enquiry__in=list(by_tag))
+    return {by_tag[bytes(t)] for t in rows.values_list("enquiry", flat=True)}
+
+
 def history(child_id: uuid.UUID, excluded: tuple[str, dt.date]) -> History:
     """The looks a report shows, whether any are withheld, and the child's enquiries.
 
@@ -116,7 +139,7 @@ def history(child_id: uuid.UUID, excluded: tuple[str, dt.date]) -> History:
     for look in every:
         if look.action == SEARCH and look.purpose == ENQUIRY:
             starts.setdefault(look.key, look)
-    released = set(EnquiryRelease.objects.filter(child_id=child_id).values_list("principal", "day"))
+    released = released_of(child_id, starts)
     shown: list[Look] = []
     withheld = False
     for look in every:

@@ -74,9 +74,15 @@ def index_team_of(areas: Iterable[str]) -> list[User]:
 ABOUT_KEY = "alert-about/v1"
 ABOUT_SIZE = 112  # the longest kind and two ids as JSON are 102 bytes
 # Kinds whose row, in clear, would say that its child is shielded, or (a request to be put
-# in touch, which goes only to a sensitive service) has a sensitive service.
+# in touch, which goes only to a sensitive service) has a sensitive service, or (an
+# emergency access, told to the user's privacy officers) had an emergency.
 UNNAMED = frozenset(
-    {Alert.Kind.SHIELDED_JOINED, Alert.Kind.SHIELDING_REVIEW_DUE, Alert.Kind.CONTACT_REQUEST}
+    {
+        Alert.Kind.SHIELDED_JOINED,
+        Alert.Kind.SHIELDING_REVIEW_DUE,
+        Alert.Kind.CONTACT_REQUEST,
+        Alert.Kind.EMERGENCY_ACCESS,
+    }
 )
 
 

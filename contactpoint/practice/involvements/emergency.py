@@ -22,6 +22,7 @@ from django.utils import timezone
 from contactpoint.access.permissions import Permission, Target
 from contactpoint.access.users import Actor, Invalid, Refused, privacy_officers_of, require
 from contactpoint.audit import log as audit_log
+from contactpoint.practice import emergency_refs
 from contactpoint.practice.involvements import SHIELDED, alerts
 from contactpoint.practice.models import Alert, EmergencyAccess
 from contactpoint.practice.record import View, may_open, view_for
@@ -61,16 +62,17 @@ def open_access(actor: Actor, child: Child, reason: str, explanation: str) -> Em
     row_id = uuid.uuid4()
     cipher = ciphers_for({child.pk})[child.pk]
     with transaction.atomic():
-        access = EmergencyAccess.objects.create(
+        access = EmergencyAccess(
             id=row_id,
             user=user,
             organisation_id=user.organisation_id,
-            child=child,
             reason=cipher.seal_fixed(EmergencyAccess, "reason", row_id, reason, REASON_SIZE),
             explanation=cipher.seal(EmergencyAccess, "explanation", row_id, explanation),
             granted_at=now,
             expires_at=now + dt.timedelta(seconds=settings.CONTACTPOINT_EMERGENCY_ACCESS_SECONDS),
         )
+        emergency_refs.name_child(access, child)
+        access.save(force_insert=True)
         alerts.raise_alert(
             privacy_officers_of(user.organisation_id),
             Alert.Kind.EMERGENCY_ACCESS,
@@ -91,19 +93,24 @@ def open_access(actor: Actor, child: Child, reason: str, explanation: str) -> Em
 def reasons_of(accesses: Iterable[EmergencyAccess]) -> dict[uuid.UUID, str]:
     """Each access's reason code, opened (one key-store read for all their children;
     absent when the child's data key is gone)."""
-    rows = list(accesses)
-    ciphers = ciphers_for({a.child_id for a in rows})
+    rows = {a.pk: (a, emergency_refs.child_id_of(a)) for a in accesses}
+    ciphers = ciphers_for({child for _, child in rows.values()})
     return {
-        a.pk: ciphers[a.child_id].open_fixed(a, "reason") for a in rows if a.child_id in ciphers
+        pk: ciphers[child].open_fixed(a, "reason")
+        for pk, (a, child) in rows.items()
+        if child in ciphers
     }
 
 
-def explanation_of(access: EmergencyAccess) -> str:
-    """The explanation, opened for its reviewer ("" when the child's key is gone)."""
-    cipher = ciphers_for({access.child_id}).get(access.child_id)
-    if cipher is None:
-        return ""
-    return cipher.open_field(access, "explanation") or ""
+def explanations_of(accesses: Iterable[EmergencyAccess]) -> dict[uuid.UUID, str]:
+    """Each access's explanation, opened for its reviewer (one key-store read for all their
+    children; "" when the child's key is gone)."""
+    rows = {a.pk: (a, emergency_refs.child_id_of(a)) for a in accesses}
+    ciphers = ciphers_for({child for _, child in rows.values()})
+    return {
+        pk: (ciphers[child].open_field(a, "explanation") or "") if child in ciphers else ""
+        for pk, (a, child) in rows.items()
+    }
 
 
 def to_review(actor: Actor) -> QuerySet[EmergencyAccess]:
@@ -113,7 +120,7 @@ def to_review(actor: Actor) -> QuerySet[EmergencyAccess]:
         EmergencyAccess.objects.filter(
             organisation_id=actor.principal.organisation_id, reviewed_at__isnull=True
         )
-        .select_related("user", "child")
+        .select_related("user")
         .order_by("granted_at")
     )
 
@@ -126,7 +133,7 @@ def reviewed(actor: Actor, last: int = 50) -> QuerySet[EmergencyAccess]:
         EmergencyAccess.objects.filter(
             organisation_id=actor.principal.organisation_id, reviewed_at__isnull=False
         )
-        .select_related("user", "child", "reviewed_by")
+        .select_related("user", "reviewed_by")
         .order_by("-reviewed_at")[:last]
     )
 
@@ -153,7 +160,7 @@ def review(actor: Actor, access_id: uuid.UUID, outcome: str) -> EmergencyAccess:
         event = audit_log.entry(
             actor.principal,
             "organisation:emergency-access:review",
-            child_id=access.child_id,
+            child_id=emergency_refs.child_id_of(access),
             details={"emergency_access": str(access.pk), "outcome": outcome},
         )
         audit_log.append(event)

@@ -1,11 +1,13 @@
 """What the practitioner journey records besides involvements themselves (registry).
 
 Alerts name organisations and roles, never a child: the child is a foreign key, shown only
-on a page that applies the record's rules. An alert's kind is sealed (`practice.alerts`),
-and an alert whose kind would tell something special about its child (that the child is
-shielded) holds its child and involvement only in that sealed value. Free text a user
-types about a child (an emergency explanation) and the reason code given for an emergency
-or statutory access are sealed under the child's data key (ADR 0010).
+on a page that applies the record's rules. An emergency access names its child only by a
+keyed digest and a sealed id (`practice.emergency_refs`). An alert's kind is sealed
+(`practice.alerts`), and an alert whose kind would tell something special about its child
+(that it is shielded, had an emergency) holds its child and involvement only in that
+sealed value. Free text a user types about a child (an emergency explanation) and the
+reason code given for an emergency or statutory access are sealed under the child's data
+key (ADR 0010).
 """
 
 from __future__ import annotations
@@ -79,7 +81,10 @@ class EmergencyAccess(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    # The child, by keyed digest of child and user and by sealed id only
+    # (`practice.emergency_refs`): a row naming its child would say it had an emergency.
+    holder = models.BinaryField(max_length=16, db_index=True)
+    child_ref = Sealed()
     reason = Sealed()  # under the child's key, padded: `missing` is a fact about the child
     explanation = Sealed()  # under the child's key: it may say why the child is at risk
     granted_at = models.DateTimeField()
@@ -89,6 +94,9 @@ class EmergencyAccess(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True)
     outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+
+    # The child, once opened from `child_ref` (`practice.emergency_refs`): not a column.
+    child: Child | None = None
 
     def __str__(self) -> str:
         return f"emergency access {self.pk}"

@@ -2,8 +2,9 @@
 release of accesses withheld while a child protection enquiry runs.
 
 A request names the child, who asked (their relationship, never their name: the local
-index team keeps its own case file) and how their identity was checked. The team's note
-is free text about a family, so it is sealed under the child's data key.
+index team keeps its own case file) and how their identity was checked, both sealed under
+the child's data key at a fixed length. The team's note is free text about a family, so
+it is sealed under the child's data key too.
 """
 
 from __future__ import annotations
@@ -42,8 +43,12 @@ class SubjectAccessRequest(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    relationship = models.CharField(max_length=16, choices=Relationship.choices)
-    identity_check = models.CharField(max_length=20, choices=IdentityCheck.choices)
+    # Who asked (a Relationship) and how the team checked them (an IdentityCheck, which
+    # tells the relationship apart), each sealed under the child's key padded to a fixed
+    # length (`subject_access.RELATIONSHIP_SIZE`, `CHECK_SIZE`): that a young person asked
+    # for their own record, or a representative, says something about the child.
+    relationship = Sealed()
+    identity_check = Sealed()
     note = Sealed()  # under the child's key: it may say who the family are and why they ask
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.OPEN)
     issued_at = models.DateTimeField(null=True)
@@ -56,24 +61,18 @@ class EnquiryRelease(models.Model):
     """The local index team's release of one child protection enquiry's accesses.
 
     An enquiry is one principal's accesses to one child on one day, from their first
-    search with the purpose `child_protection_enquiry` that day (docs/families.md).
+    search with the purpose `child_protection_enquiry` that day (docs/families.md). The
+    row names it only by `enquiry`, a keyed digest of child, principal and day
+    (`subject_access_history.enquiry_tag`): in clear they would say that this principal
+    (and so their organisation) made a child protection enquiry about this child.
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    principal = models.CharField(max_length=64)  # "user:<id>" or "client:<id>", as in the log
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()  # the enquiry's day, in local time
+    enquiry = models.BinaryField(max_length=16, unique=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     released_at = models.DateTimeField()
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["principal", "child", "day"], name="one_release_per_enquiry"
-            ),
-        ]
 
     def __str__(self) -> str:
         return f"enquiry release {self.pk}"

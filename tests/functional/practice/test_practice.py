@@ -161,7 +161,7 @@ def test_emergency_access_is_timed_alerts_the_privacy_officer_and_waits_for_revi
     assert record_for(alice.principal, child).view is View.FULL
     assert record_for(alice.principal, child).emergency_until == access.expires_at
     assert Alert.objects.filter(recipient=actors.petra, emergency=access).exists()
-    assert emergency.explanation_of(access).startswith("Police called")
+    assert emergency.explanations_of([access])[access.pk].startswith("Police called")
     petra = Actor.of(actors.petra)
     assert list(emergency.to_review(petra)) == [access]
     with pytest.raises(Refused):

@@ -293,7 +293,7 @@ def test_the_privacy_officer_is_told_and_reviews_emergency_access(
     reviews = html(petra, "/emergency-access")
     assert EXPLANATION in reviews and child.cpid in reviews and "Alice Adams" in reviews
     assert "Maya" not in reviews and "Okafor" not in reviews
-    access = EmergencyAccess.objects.get(child=child)
+    access = EmergencyAccess.objects.get(user=actors.alice)
     missing = petra.post(f"/emergency-access/{access.pk}", {})
     assert missing.status_code == 400
     assert f'<a href="#outcome-{access.pk}">Select the outcome' in missing.content.decode()

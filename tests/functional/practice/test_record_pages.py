@@ -116,7 +116,7 @@ def test_a_reviewed_emergency_access_stays_in_the_history_with_its_outcome(
         Actor.of(actors.alice), child, "missing", "Not home tonight, police searching"
     )
     petra = signed_in(actors.petra)
-    access = EmergencyAccess.objects.get(child=child)
+    access = EmergencyAccess.objects.get(user=actors.alice)
     done = petra.post(f"/emergency-access/{access.pk}", {"outcome": "not_justified"})
     assert done.status_code == 302
     page = petra.get("/emergency-access").content.decode()

@@ -26,6 +26,7 @@ from contactpoint.audit import log as audit_log
 from contactpoint.audit.models import Event
 from contactpoint.practice import involvements
 from contactpoint.practice.families import subject_access
+from contactpoint.practice.families import subject_access_history as access_history
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.models import EnquiryRelease, SubjectAccessRequest
 from contactpoint.registry import shield_tags
@@ -35,6 +36,7 @@ from tests.support.actors import Actors, signed_in
 from tests.support.children import found, load_children
 from tests.support.events import details_of
 from tests.support.pages import search
+from tests.support.registry import raw_rows
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -189,10 +191,15 @@ def test_child_protection_enquiry_accesses_are_withheld_until_released(
     response = ian.post(f"{where}/release", {"enquiry": search_event.index})
     assert response.status_code == 302
     release = EnquiryRelease.objects.get()
-    assert (release.principal, release.released_by_id) == (
-        f"user:{actors.charlie.pk}",
+    enquiry = (f"user:{actors.charlie.pk}", timezone.localdate(search_event.at))
+    assert (bytes(release.enquiry), release.released_by_id) == (
+        access_history.enquiry_tag(amelia.pk, enquiry),
         actors.ian.pk,
     )
+    # The row names neither the child nor who enquired, nor the day, in clear.
+    stored = {str(v) for row in raw_rows("practice_enquiryrelease") for v in row}
+    assert not {str(amelia.pk), amelia.pk.hex, enquiry[0], str(actors.charlie.pk)} & stored
+    assert enquiry[1].isoformat() not in stored
     after = report_part(page_text(ian, where))
     assert "Hackney Children's Services, Practitioner" in after
     assert f"Found the child in a search. Why: {ENQUIRY}" in after
@@ -256,6 +263,12 @@ def test_each_request_report_pdf_and_release_is_audited_with_ids_only(
     request = SubjectAccessRequest.objects.get()
     assert NOTE.encode() not in bytes(request.note or b"")  # sealed
     assert subject_access.note_of(request) == NOTE
+    # Who asked and how they were checked are sealed at a fixed length (ADR 0010).
+    assert subject_access.relationship_of(request) == "parent"
+    assert not {"parent", "photo_id"} & {
+        v for row in raw_rows("practice_subjectaccessrequest") for v in row
+    }
+    assert len(bytes(request.relationship)) == subject_access.RELATIONSHIP_SIZE + 29
     ian.get(where)
     ian.get(f"{where}.pdf")
     search_event = enquiry_search()

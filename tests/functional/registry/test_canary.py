@@ -24,7 +24,9 @@ Which organisations work with a child is scanned row by row: no row of the datab
 `pg_dump` or the backup holds a child's id beside, in an organisation column, the id of an
 organisation involved with that child; not even the audit log, which records which
 organisation's user looked at or registered with which child, but names the child by a
-keyed tag (ADR 0012).
+keyed tag (ADR 0012). Nor does any row (the findings aside) hold a child's id beside the
+organisation, or a user of the organisation, whose user had an emergency access to it, or
+beside the principal whose child protection enquiry about it was released (ADR 0010).
 """
 
 from __future__ import annotations
@@ -50,6 +52,7 @@ from contactpoint.audit.models import Event
 from contactpoint.linkage.models import ReviewItem
 from contactpoint.linkage.review_items import abouts
 from contactpoint.practice import involvements, retention, shielding
+from contactpoint.practice.families import subject_access
 from contactpoint.practice.involvements import Details, alerts, emergency
 from contactpoint.practice.models import Alert, EmergencyAccess, FamilyNotice, StatutoryAccess
 from contactpoint.practice.retention import archived
@@ -225,20 +228,47 @@ def hold_beside_a_shielded_child(population: Path, folder: Path) -> None:
     run_cli("load", str(folder), "--quiet")
 
 
-def practice_facts(actors: Actors) -> None:
+def practice_facts(actors: Actors) -> dict[str, set[str]]:
     """What the practice tables record besides shielding's alerts: an emergency access for
-    each reason, and a family notice withheld for each risk."""
+    each reason (one reviewed `not_justified`), a released child protection enquiry and a
+    family notice withheld for each risk. Returns each child's id (hex) and who, in clear,
+    would say what befell the child: the organisation of the user who had an emergency
+    access ("organisation:<id>") and its users (hex ids: the user, its privacy officers);
+    the enquiring principal ("user:<hex id>")."""
     alice = Actor.of(actors.alice)
     others = [c for c in Child.objects.filter(status="active").order_by("pk")[20:40]]
     others = [c for c in others if not c.shielded]
+    staff = {f"organisation:{actors.alice.organisation_id}"} | {
+        hex_id(u.pk) for u in actors.all() if u.organisation_id == actors.alice.organisation_id
+    }
+    looked: dict[str, set[str]] = {}
     for child, reason in zip(others, EmergencyAccess.Reason.values, strict=False):
         found(alice, child)
-        emergency.open_access(alice, child, reason, WHY)
+        access = emergency.open_access(alice, child, reason, WHY)
+        looked[hex_id(child.pk)] = staff
+    emergency.review(Actor.of(actors.petra), access.pk, "not_justified")
+    # A child protection enquiry by a practitioner, released by the child's index team.
+    isla, charlie = Actor.of(actors.isla), Actor.of(actors.charlie)
+    recent = Child.objects.filter(status="active").order_by("-pk")[:40]
+    child = next(c for c in recent if not c.shielded and subject_access.may_manage(isla, c))
+    search = audit_log.entry(
+        charlie.principal,
+        "child:records:search",
+        sealed_purpose="child_protection_enquiry",
+        child_id=child.pk,
+    )
+    audit_log.append(search)
+    asked = subject_access.record_request(isla, child, "parent", "photo_id")
+    started = Event.objects.order_by("-index").filter(action="child:records:search").first()
+    assert started is not None
+    subject_access.release_enquiry(isla, asked.pk, started.index)
+    looked.setdefault(hex_id(child.pk), set()).add(hex_id(charlie.principal.key))
     risky = others[len(EmergencyAccess.Reason.values) :][: len(FamilyNotice.Risk.values)]
     for child, risk in zip(risky, FamilyNotice.Risk.values, strict=True):
         found(alice, child)
         involvements.register(alice, child, Details("school_nurse", "Nurse", "1", notice_risk=risk))
     assert len(risky) == len(FamilyNotice.Risk.values)
+    return looked
 
 
 def coded_cells(rows: dict[str, list[Row]]) -> dict[str, int]:
@@ -465,6 +495,24 @@ def shielded_pairs(rows: dict[str, list[Row]], items: dict[str, set[str]]) -> di
     return found
 
 
+def clear_practice_links(rows: dict[str, list[Row]], looked: dict[str, set[str]]) -> dict[str, int]:
+    """Per table (the audit log aside: its events name a child by a keyed tag, and the
+    findings, which keep who found which child for ten hours), how many rows hold a child's
+    id beside, in an organisation column, the organisation whose user had an emergency
+    access to it, or, in any column, one of that organisation's users (counts only)."""
+    found: dict[str, int] = {}
+    for table, listed in rows.items():
+        if "finding" in table:
+            continue
+        for row in listed:
+            children = [hex_id(v) for v in row.values() if hex_id(v) in looked]
+            near = {f"organisation:{v}" for k, v in row.items() if "organisation" in k}
+            near |= {hex_id(v) for v in row.values()}
+            if any(looked[c] & near for c in children):
+                found[table] = found.get(table, 0) + 1
+    return found
+
+
 def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) -> None:
     # Keep a connection open while the loader writes: SQLite deletes the WAL when the last
     # connection closes, and the WAL is one of the copies to scan.
@@ -476,7 +524,7 @@ def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) 
     staff = register_sensitive_services(actors)
     hold_beside_a_shielded_child(population, tmp_path / "held")
     shielded = shield_and_retain(actors)
-    practice_facts(actors)
+    looked = practice_facts(actors)
     backup = tmp_path / "backup.jsonl.gz"
     run_cli("backup", "--out", str(backup))
     values = canaries(population)
@@ -513,6 +561,9 @@ def test_no_stored_copy_holds_any_input_value(population: Path, tmp_path: Path) 
     linked |= {n: dump_rows(b) for n, b in copies.items() if n == "default pg_dump"}
     for name, rows in linked.items():
         assert clear_links(rows, pairs) == {}, name
+        # Nor a child with the organisation, or a user, that opened it in an emergency or
+        # made an enquiry about it.
+        assert clear_practice_links(rows, looked) == {}, name
         # No practice row says in clear what kind of alert or access, or why.
         assert coded_cells(rows) == {}, name
         # No row pairs a review item held as shielded with a child it might be.

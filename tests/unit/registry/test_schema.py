@@ -29,7 +29,9 @@ ALLOWED_TEXT = {
     # The one text a person types about a child: why they needed emergency access (the
     # issue asks for a reason code and text). Sealed, so the privacy officer's review can
     # read it and a purge shreds it; never shown to anyone else.
-    "practice.EmergencyAccess": {"reason", "explanation"},
+    # Its child's id, sealed under a key derived from the index key (the review outlives a
+    # purge): an emergency access beside its child says the child had an emergency.
+    "practice.EmergencyAccess": {"reason", "explanation", "child_ref"},
     "practice.Alert": {"about"},
     "practice.ContactRequest": {"involvement_sealed"},
     # Why the local index team asks to shield or unshield a child: the second member judges
@@ -47,8 +49,9 @@ ALLOWED_TEXT = {
     # child's key so that a purge shreds it: the index team's note of how it checked a
     # subject-access requester's identity; a correction asked for (identifying by nature)
     # and the team's note on it; why a record archived over a year ago is read (a statutory
-    # reason's particulars).
-    "practice.SubjectAccessRequest": {"note"},
+    # reason's particulars); who asked for a child's record and how they were checked,
+    # padded (that a young person or a representative asked says something of the child).
+    "practice.SubjectAccessRequest": {"note", "relationship", "identity_check"},
     "practice.RectificationRequest": {"corrected_value", "note"},
     "practice.FamilyNotice": {"outcome"},
     # Why a review item waits (`shielded` says its record might be a shielded child) and
@@ -63,6 +66,9 @@ DIGESTS = {
     "registry.Involvement": {"slot", "member", "area_member"},
     "registry.ShieldingDecision": {"child_tag"},
     "registry.ShieldTag": {"tag"},
+    # An emergency access's user and child; a released enquiry's child, principal and day.
+    "practice.EmergencyAccess": {"holder"},
+    "practice.EnquiryRelease": {"enquiry"},
 }
 # Written by the service, never typed by a person: who decided (a user's account name or
 # "contactpoint"), and the ids of records a merge moved.
@@ -73,8 +79,6 @@ MACHINE_WRITTEN = {
     # The council area whose index team decides a shielding request: a code, set by the
     # service from the child's involvements.
     "registry.ShieldingDecision": {"area_code"},
-    # Whose child protection enquiry a subject-access report may now show: "user:<uuid>".
-    "practice.EnquiryRelease": {"principal"},
 }
 TEXT_FIELDS = (models.CharField, models.TextField, models.BinaryField, models.JSONField)
 

@@ -103,7 +103,7 @@ def report_page(request: HttpRequest, pk: uuid.UUID) -> HttpResponse:
         **helpers(),
         "report": report,
         "note": subject_access.note_of(request_row),
-        "check": IdentityCheck(request_row.identity_check).label,
+        "check": subject_access.identity_check_of(request_row),
         "contact_team": subject_access.CONTACT_TEAM,
         "withheld_words": subject_access.WITHHELD_FOR_NOW,
         **words(),

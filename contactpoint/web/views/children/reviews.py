@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
+from contactpoint.practice import emergency_refs
 from contactpoint.practice.involvements import emergency
 from contactpoint.practice.models import EmergencyAccess
 from contactpoint.web.access import access_rule, refused, step_up
@@ -27,8 +28,11 @@ LIST = "/emergency-access"
 
 
 def _list(request: HttpRequest, actor: Actor, errors: dict[str, str] | None = None) -> HttpResponse:
-    waiting = [(access, emergency.explanation_of(access)) for access in emergency.to_review(actor)]
-    reviewed = list(emergency.reviewed(actor))
+    # Each access names its child only sealed: opened, and fetched, for the rows shown.
+    pending = emergency_refs.with_children(emergency.to_review(actor))
+    said = emergency.explanations_of(pending)
+    waiting = [(access, said[access.pk]) for access in pending]
+    reviewed = emergency_refs.with_children(emergency.reviewed(actor))
     context = {
         **helpers(),
         "waiting": waiting,
