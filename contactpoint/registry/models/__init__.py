@@ -1,10 +1,5 @@
 from contactpoint.registry.models.children import (
-    Carer,
     Child,
-    ChildAddress,
-    ChildDemographic,
-    ChildIdentifier,
-    ChildName,
     IssuedCpid,
 )
 from contactpoint.registry.models.index import BlindIndexEntry
@@ -15,12 +10,7 @@ from contactpoint.registry.models.sources import Source, SourceRecord
 
 __all__ = [
     "BlindIndexEntry",
-    "Carer",
     "Child",
-    "ChildAddress",
-    "ChildDemographic",
-    "ChildIdentifier",
-    "ChildName",
     "CouncilArea",
     "Involvement",
     "IssuedCpid",

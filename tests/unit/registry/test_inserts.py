@@ -11,15 +11,7 @@ from django.db import models
 
 from contactpoint.linkage.models import LinkDecision
 from contactpoint.registry.inserts import Inserter
-from contactpoint.registry.models import (
-    BlindIndexEntry,
-    Carer,
-    Child,
-    ChildAddress,
-    ChildDemographic,
-    IssuedCpid,
-    SourceRecord,
-)
+from contactpoint.registry.models import BlindIndexEntry, Child, IssuedCpid, SourceRecord
 from contactpoint.registry.models.involvements import Involvement
 from contactpoint.registry.sources import national_source
 
@@ -96,16 +88,24 @@ def test_a_source_record_reads_back_the_same(child: Child) -> None:
     )
 
 
-def test_facts_with_defaults_left_out_read_back_the_same(
-    child: Child, record: SourceRecord
-) -> None:
-    def fact(**values: Any) -> dict[str, Any]:
-        common = {"id": uuid.uuid4(), "child_id": child.pk, "source_record_id": record.pk}
-        return {**common, "confidence": 0.5, **values}
-
-    written_both_ways(ChildDemographic, fact(date_of_birth=b"\x01a", sex=None))
-    written_both_ways(ChildAddress, fact(kind="current", postcode=b"\x01p", preferred=True))
-    written_both_ways(Carer, fact(relationship=b"\x01r", parental_responsibility=None))
+def test_a_source_records_preferred_bits_and_history_read_back_the_same(child: Child) -> None:
+    written_both_ways(
+        SourceRecord,
+        {
+            "id": uuid.uuid4(),
+            "source_id": national_source("nhs_demographics").pk,
+            "record_ref": b"\x02" * 32,
+            "child_id": child.pk,
+            "status": "linked",
+            "method": "new_child",
+            "confidence": 1.0,
+            "as_at": dt.date(2025, 9, 30),
+            "digest": b"\x00\xff" * 16,
+            "payload": b"\x01" + bytes(range(40)),
+            "preferred": 0b10101,
+            "history": b"\x01h",
+        },
+    )
 
 
 def test_index_entries_decisions_and_involvements_read_back_the_same(
