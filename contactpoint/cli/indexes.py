@@ -1,7 +1,7 @@
 """`contactpoint indexes rebuild`: recompute every child's blind-index entries from their
-sealed facts, for a registry loaded before an index was added (docs/blind-indexes.md,
-"Changing an index"). Safe to stop and run again: each chunk of children is rebuilt in
-its own transaction, and a rebuilt child is left as it is.
+source records' sealed payloads, for a registry loaded before an index was added
+(docs/blind-indexes.md, "Changing an index"). Safe to stop and run again: each chunk of
+children is rebuilt in its own transaction, and a rebuilt child is left as it is.
 """
 
 from __future__ import annotations

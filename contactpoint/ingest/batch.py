@@ -27,7 +27,14 @@ from contactpoint.linkage import decisions
 from contactpoint.linkage.realtime import SHIELD_FLOOR, Match, Matcher, founds_alone, too_thin
 from contactpoint.linkage.records import LinkRecord, from_feed
 from contactpoint.linkage.scorer import probability
-from contactpoint.registry import children, golden, involvements, payloads, shield_tags
+from contactpoint.registry import (
+    children,
+    golden,
+    involvements,
+    payloads,
+    record_facts,
+    shield_tags,
+)
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord, Problem, RowParser
 from contactpoint.registry.models import Source, SourceRecord
@@ -41,6 +48,7 @@ RECORD_FIELDS = [
     "as_at",
     "digest",
     "payload",
+    "history",
     "updated_at",
 ]
 
@@ -327,16 +335,11 @@ class BatchLoader:
                 self.quarantine.append(QuarantinedRow.for_problem(self.loaded, item.line, purged))
                 self.result.rejected += 1
         items = [i for i in items if i.owner in ciphers]
-        children.retire_facts(
-            {i.sr_id: i.record.as_at for i in items if i.existing and i.existing.child_id}
-        )
+        self._retire_addresses(items, ciphers)
         # Records that were waiting and are now linked: their payload is sealed under the
         # child's key from now on, so their own key is destroyed.
         released = [i.sr_id for i in items if i.child_id and i.existing and not i.existing.child_id]
-        writer, feed_involvements = (
-            children.FactWriter(),
-            involvements.FeedInvolvements(self.organisations),
-        )
+        feed_involvements = involvements.FeedInvolvements(self.organisations)
         new: list[SourceRecord] = []
         updated: list[SourceRecord] = []
         for item in items:
@@ -346,14 +349,12 @@ class BatchLoader:
             self._fill_record(sr, item, ciphers[item.owner])
             (updated if item.existing else new).append(sr)
             if item.child_id is not None:
-                writer.add(ciphers[item.owner], sr, item.record, item.confidence)
                 feed_involvements.add(ciphers[item.owner], sr, item.record)
             else:
                 self.result.pending += 1
             self.result.loaded += 1
         SourceRecord.objects.bulk_create(new, batch_size=500)
         SourceRecord.objects.bulk_update(updated, RECORD_FIELDS, batch_size=500)
-        writer.flush()
         feed_involvements.flush()
         # Only once the registry has committed: a rollback must not lose the only key.
         transaction.on_commit(lambda: keys.destroy_data_keys(released))
@@ -363,6 +364,20 @@ class BatchLoader:
             [(i.sr_id, i.child_id, i.method, i.match) for i in items if i.match is not None],
             self.matcher.model,
         )
+
+    @staticmethod
+    def _retire_addresses(items: list[Item], ciphers: dict[uuid.UUID, ChildCipher]) -> None:
+        """Keep the address a changed linked record stated in its history, ended the day of
+        its new version (a linked record that changes keeps its child)."""
+        for item in items:
+            old = item.existing
+            if old is None or old.child_id is None or old.child_id not in ciphers:
+                continue
+            cipher = ciphers[old.child_id]
+            body = payloads.open_payload(cipher, old.pk, old.payload)
+            if body is not None:
+                before = FeedRecord.from_canonical(json.loads(body))
+                record_facts.retire_address(cipher, old, before, item.record.as_at)
 
     def _fill_record(self, sr: SourceRecord, item: Item, cipher: ChildCipher) -> None:
         sr.child_id = item.child_id

@@ -1,12 +1,12 @@
 """Move source records to another child, or back to waiting: what every review decision does.
 
-A record's facts, feed involvements and payload are sealed under its owner's data key (its
-child's, or its own while it waits), so a move cannot just change a foreign key. The
-payload is opened under the current owner's key, the record's facts and involvements are
-deleted, the payload is sealed again under the new owner's key and the facts are written
-again from it under the new child's key. Addresses the record no longer states (history)
-are sealed again under the new child's key, or dropped when the record goes back to
-waiting. Both children's golden records and blind indexes are then recomputed.
+A record's payload (which holds its facts), address history and feed involvements are
+sealed under its owner's data key (its child's, or its own while it waits), so a move cannot
+just change a foreign key. The payload is opened under the current owner's key, the
+record's involvements are deleted, and the payload is sealed again under the new owner's
+key. Addresses the record no longer states (history) are sealed again under the new
+child's key, or dropped when the record goes back to waiting. Both children's golden
+records and blind indexes are then recomputed.
 
 Runs inside the caller's transaction. A key made for a record going back to waiting is
 committed in the key store first (harmless if the registry then rolls back); the own key
@@ -27,18 +27,10 @@ from contactpoint.keystore import service as keys
 from contactpoint.registry import children, golden, involvements, payloads, shield_tags
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord
-from contactpoint.registry.models import (
-    Carer,
-    ChildAddress,
-    ChildDemographic,
-    ChildIdentifier,
-    ChildName,
-    Involvement,
-    SourceRecord,
-)
+from contactpoint.registry.models import Involvement, SourceRecord
+from contactpoint.registry.record_facts import history_of, seal_history
 
-HISTORY_COLUMNS = ("line1", "line2", "town", "postcode")
-RECORD_FIELDS = ["child", "status", "method", "confidence", "payload", "updated_at"]
+RECORD_FIELDS = ["child", "status", "method", "confidence", "payload", "history", "updated_at"]
 
 
 class PayloadGone(Exception):
@@ -99,8 +91,10 @@ def relink_many(
     opened = open_records(records)
     before = {sr.pk: sr.child_id for sr in records}
     ciphers = _new_ciphers(records, to_child)
-    lost_involvements = _drop_facts(records, to_child, ciphers)
-    writer = children.FactWriter()
+    _move_history(records, to_child, ciphers)
+    lost_involvements, _ = Involvement.objects.filter(
+        source_record_id__in=[sr.pk for sr in records]
+    ).delete()
     fed = involvements.FeedInvolvements(
         involvements.organisation_ids({o.record.org_code for o in opened.values()})
     )
@@ -113,10 +107,8 @@ def relink_many(
         sr.payload = payloads.seal(cipher, sr.pk, opened[sr.pk].body)
         sr.updated_at = now
         if to_child is not None:
-            writer.add(cipher, sr, opened[sr.pk].record, sr.confidence)
             fed.add(cipher, sr, opened[sr.pk].record)
     SourceRecord.objects.bulk_update(records, RECORD_FIELDS)
-    writer.flush()
     fed.flush()
     _after_move(records, opened, before, to_child)
     left = {c for c in before.values() if c is not None and c != to_child}
@@ -141,35 +133,21 @@ def _new_ciphers(
     return owned | olds
 
 
-def _drop_facts(
+def _move_history(
     records: Sequence[SourceRecord],
     to_child: uuid.UUID | None,
     ciphers: dict[uuid.UUID, ChildCipher],
-) -> int:
-    """Delete what the records state; move their address history. Returns involvements lost."""
-    ids = [sr.pk for sr in records]
-    for model in (ChildDemographic, ChildName, ChildIdentifier, Carer):
-        model._default_manager.filter(source_record_id__in=ids).delete()
-    ChildAddress.objects.filter(source_record_id__in=ids, kind="current").delete()
-    history = ChildAddress.objects.filter(source_record_id__in=ids, kind="previous")
-    if to_child is None:
-        history.delete()
-    else:
-        _reseal_history(list(history), ciphers, ciphers[to_child])
-    deleted, _ = Involvement.objects.filter(source_record_id__in=ids).delete()
-    return deleted
-
-
-def _reseal_history(
-    rows: list[ChildAddress], ciphers: dict[uuid.UUID, ChildCipher], new: ChildCipher
 ) -> None:
-    for row in rows:
-        old = ciphers[row.child_id]
-        for column in HISTORY_COLUMNS:
-            value = old.open_field(row, column)
-            setattr(row, column, new.seal(ChildAddress, column, row.pk, value))
-        row.child_id = new.owner_id
-    ChildAddress.objects.bulk_update(rows, ["child", *HISTORY_COLUMNS])
+    """Seal the records' address history again under the new child's key; drop it when a
+    record goes back to waiting. The caller saves the records."""
+    for sr in records:
+        if sr.history is None:
+            continue
+        if to_child is None or sr.child_id is None or sr.child_id not in ciphers:
+            sr.history = None
+            continue
+        history = history_of(ciphers[sr.child_id], sr.pk, sr.history)
+        sr.history = seal_history(ciphers[to_child], sr.pk, history)
 
 
 def _after_move(

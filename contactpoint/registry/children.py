@@ -1,36 +1,22 @@
-"""Create children, find them by identifier, and write the facts a source record holds."""
+"""Create children, issue their contactpoint IDs, and hold back records near a shielded child."""
 
 from __future__ import annotations
 
-import datetime as dt
-import functools
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
-
-from django.db import models
 
 from contactpoint.keystore import service as keys
 from contactpoint.lib import dates, names
 from contactpoint.lib.identifiers import new_cpid
-from contactpoint.registry import blind_index, shield_tags
+from contactpoint.registry import blind_index, record_facts, shield_tags
 from contactpoint.registry.blind_index import Index
-from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.inserts import Inserter
-from contactpoint.registry.models import (
-    BlindIndexEntry,
-    Carer,
-    Child,
-    ChildAddress,
-    ChildDemographic,
-    ChildIdentifier,
-    ChildName,
-    SourceRecord,
-)
+from contactpoint.registry.models import BlindIndexEntry, Child
+from contactpoint.registry.record_facts import ciphers_for
 
-RELATIONSHIP_SIZE = 20  # a carer's relationship, padded: the longest code has 16 bytes
+__all__ = ["ciphers_for", "create_children", "issue_cpids", "near_shielded"]
 
 
 def issue_cpids(count: int) -> list[str]:
@@ -58,132 +44,6 @@ def create_children(ids: list[uuid.UUID]) -> list[tuple[Child, bytes]]:
     return [(c, data_keys[c.id]) for c in children]
 
 
-def ciphers_for(owner_ids: set[uuid.UUID]) -> dict[uuid.UUID, ChildCipher]:
-    """Ciphers for every owner whose data key still exists (shredded ones are absent)."""
-    return {o: ChildCipher(o, k) for o, k in keys.data_keys(owner_ids).items()}
-
-
-@dataclass
-class PendingFact:
-    """A fact row not yet written: its columns, and the plain values it seals."""
-
-    model: type[models.Model]
-    values: dict[str, Any]  # attribute name to value, as the row is written
-    opened: dict[str, str | None]  # each sealed column's value, as opening it would give
-    source_id: int
-    as_at: dt.date
-
-
-class FactWriter:
-    """Collects the fact rows of many source records and writes them in bulk."""
-
-    def __init__(self) -> None:
-        self.pending: list[PendingFact] = []
-
-    def add(
-        self, cipher: ChildCipher, sr: SourceRecord, record: FeedRecord, confidence: float
-    ) -> None:
-        """Seal every fact the record states about its child."""
-        fact = functools.partial(self._fact, cipher, sr, confidence)
-        birth = record.date_of_birth.isoformat() if record.date_of_birth else None
-        fact(ChildDemographic, {}, date_of_birth=birth, sex=record.sex)
-        fact(
-            ChildName,
-            {"kind": "current"},
-            given_name=record.given_name,
-            middle_names=record.middle_names,
-            family_name=record.family_name,
-        )
-        if record.former_family_name:
-            fact(
-                ChildName,
-                {"kind": "former"},
-                given_name=record.given_name,
-                middle_names=None,
-                family_name=record.former_family_name,
-            )
-        if record.address_line1 or record.postcode:
-            postcode = str(record.postcode) if record.postcode else None
-            fact(
-                ChildAddress,
-                {"kind": "current"},
-                line1=record.address_line1,
-                line2=record.address_line2,
-                town=record.town,
-                postcode=postcode,
-            )
-        for scheme in ("nhs_number", "upn"):
-            if value := getattr(record, scheme):
-                fact(ChildIdentifier, {"scheme": scheme}, value=value)
-        for c in record.carers:
-            fact(
-                Carer,
-                {"parental_responsibility": c.parental_responsibility},
-                fixed={"relationship": (c.relationship, RELATIONSHIP_SIZE)},
-                given_name=c.given_name,
-                family_name=c.family_name,
-                phone=c.phone,
-                email=c.email,
-            )
-
-    def _fact(
-        self,
-        cipher: ChildCipher,
-        sr: SourceRecord,
-        confidence: float,
-        model: type[models.Model],
-        plain: dict[str, object],
-        fixed: dict[str, tuple[str, int]] | None = None,
-        **sealed: str | None,
-    ) -> None:
-        row_id = uuid.uuid4()
-        values: dict[str, Any] = {
-            "id": row_id,
-            "child_id": cipher.owner_id,
-            "source_record_id": sr.pk,
-            "confidence": confidence,
-            **plain,
-        }
-        values |= {k: cipher.seal(model, k, row_id, v) for k, v in sealed.items()}
-        for column, (value, size) in (fixed or {}).items():
-            values[column] = cipher.seal_fixed(model, column, row_id, value, size)
-        opened = {k: v or None for k, v in sealed.items()}  # seal keeps no empty value
-        self.pending.append(PendingFact(model, values, opened, sr.source_id, sr.as_at))
-
-    def flush(self) -> None:
-        """Insert every pending fact (`preferred` as each row says, else false)."""
-        for inserter in self.inserters():
-            inserter.flush()
-
-    def inserters(self) -> list[Inserter]:
-        """Every pending fact as rows ready to insert (nothing is written yet), and none
-        pending any more: the preparation, apart from the database's own work."""
-        inserters: dict[tuple[type[models.Model], tuple[str, ...]], Inserter] = {}
-        for fact in self.pending:
-            key = (fact.model, tuple(fact.values))
-            if key not in inserters:
-                inserters[key] = Inserter(fact.model, key[1])
-            inserters[key].add(*fact.values.values())
-        self.pending.clear()
-        return list(inserters.values())
-
-
-def retire_facts(changed: dict[uuid.UUID, dt.date]) -> None:
-    """Drop what changed source records used to say; keep their addresses as history.
-
-    Args:
-        changed: source record id to the as-at date of its new version, which is when
-            the address it replaces stopped being current.
-    """
-    ids = list(changed)
-    for model in (ChildDemographic, ChildName, ChildIdentifier, Carer):
-        model._default_manager.filter(source_record_id__in=ids).delete()
-    for as_at in set(changed.values()):
-        ChildAddress.objects.filter(
-            source_record_id__in=[i for i, d in changed.items() if d == as_at], kind="current"
-        ).update(kind="previous", preferred=False, ended_on=as_at)
-
-
 @dataclass
 class _Known:
     births: set[str]
@@ -191,14 +51,15 @@ class _Known:
 
 
 def _known_children(child_ids: set[uuid.UUID]) -> dict[uuid.UUID, _Known]:
-    ciphers = ciphers_for(child_ids)
-    known = {c: _Known(set()) for c in ciphers}
-    for n in ChildName.objects.filter(child_id__in=list(ciphers)):
-        given = ciphers[n.child_id].open_field(n, "given_name") or ""
-        family = ciphers[n.child_id].open_field(n, "family_name") or ""
-        known[n.child_id].raw_names.add((given, family))
-    for d in ChildDemographic.objects.filter(child_id__in=list(ciphers)):
-        known[d.child_id].births.add(ciphers[d.child_id].open_field(d, "date_of_birth") or "")
+    known: dict[uuid.UUID, _Known] = {}
+    for child, stated in record_facts.opened(child_ids).items():
+        known[child] = _Known(set())
+        for s in stated:
+            r = s.record
+            known[child].births.add(r.date_of_birth.isoformat() if r.date_of_birth else "")
+            known[child].raw_names.add((r.given_name or "", r.family_name or ""))
+            if r.former_family_name:
+                known[child].raw_names.add((r.given_name or "", r.former_family_name))
     return known
 
 

@@ -1,8 +1,11 @@
-"""The golden record: choose the preferred fact of each kind and rebuild the blind indexes.
+"""The golden record: choose the preferred record of each kind of fact and rebuild the
+blind indexes.
 
-Survivorship (docs/survivorship.md): among facts of one kind, the source with the lowest
-rank wins, then the most recent as-at date, then the highest confidence. Every fact keeps
-its provenance, so the golden record can say where each field came from.
+A record's facts are its sealed payload (registry/record_facts.py). Survivorship
+(docs/survivorship.md): among the records stating a kind of fact, the source with the lowest
+rank wins, then the most recent as-at date, then the highest confidence; the winner's
+`preferred` bit for that kind is set. Every field keeps its provenance (the record's source,
+as-at date and confidence), so the golden record can say where each field came from.
 """
 
 from __future__ import annotations
@@ -15,144 +18,44 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import models
-from django.db.models import ExpressionWrapper, Q, Value
-
 from contactpoint.lib.identifiers import InvalidIdentifier, parse_postcode
 from contactpoint.registry import blind_index
-from contactpoint.registry.children import FactWriter, PendingFact, ciphers_for
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.inserts import Inserter
-from contactpoint.registry.models import (
-    BlindIndexEntry,
-    Carer,
-    ChildAddress,
-    ChildDemographic,
-    ChildIdentifier,
-    ChildName,
+from contactpoint.registry.models import BlindIndexEntry, SourceRecord
+from contactpoint.registry.record_facts import (
+    RANKED,
+    Kind,
+    Stated,
+    choose,
+    ciphers_for,
+    opened,
+    preferred_of,
 )
 
-# Fact kinds that have one preferred row per child (identifiers: one per scheme).
-RANKED: tuple[tuple[type[models.Model], dict[str, Any], str | None], ...] = (
-    (ChildDemographic, {}, None),
-    (ChildName, {"kind": "current"}, None),
-    (ChildAddress, {"kind": "current"}, None),
-    (ChildIdentifier, {}, "scheme"),
-)
-# A fact without this column's value ranks after every fact with one, whatever its source:
-# a record that loaded without a date of birth never hides the child's date of birth.
-NEEDED: dict[type[models.Model], str] = {ChildDemographic: "date_of_birth"}
+BIRTH, NAME, ADDRESS = Kind.BIRTH, Kind.NAME, Kind.ADDRESS
 
 
-def _query(model: type[models.Model], child_ids: Sequence[uuid.UUID], **filters: Any) -> Any:
-    manager = model._default_manager
-    return manager.filter(child_id__in=child_ids, **filters).select_related("source_record__source")
-
-
-def _facts(model: type[models.Model], child_ids: Sequence[uuid.UUID], **filters: Any) -> list[Any]:
-    return list(_query(model, child_ids, **filters))
-
-
-@dataclass(frozen=True)
-class _Rank:
-    pk: uuid.UUID
-    child_id: uuid.UUID
-    group: str | None
-    preferred: bool
-    # Whether it misses its NEEDED value, the source rank, then the latest as-at date, the
-    # highest confidence, and at last the source record's id (derived from the source's
-    # reference: the same in every load).
-    key: tuple[bool, int, int, float, uuid.UUID]
-
-
-def _ranking(
-    model: type[models.Model], child_ids: Sequence[uuid.UUID], group_by: str | None, **filters: Any
-) -> list[_Rank]:
-    """Just what survivorship needs, as tuples: no sealed columns, no model instances."""
-    needed = NEEDED.get(model)
-    missing: Any = Value(False)
-    if needed:
-        missing = ExpressionWrapper(Q(**{f"{needed}__isnull": True}), models.BooleanField())
-    rows = (
-        model._default_manager.filter(child_id__in=child_ids, **filters)
-        .annotate(missing=missing)
-        .values_list(
-            "id",
-            "child_id",
-            group_by or "child_id",
-            "preferred",
-            "confidence",
-            "source_record__source__rank",
-            "source_record__as_at",
-            "source_record_id",
-            "missing",
-        )
-    )
-    return [
-        _Rank(
-            pk,
-            child,
-            group if group_by else None,
-            preferred,
-            (bool(missing), rank, -as_at.toordinal(), -confidence, record),
-        )
-        for pk, child, group, preferred, confidence, rank, as_at, record, missing in rows
-    ]
-
-
-def choose_preferred(child_ids: Sequence[uuid.UUID]) -> None:
-    """Mark the survivor of each fact kind for each child, clearing the rest."""
-    for model, filters, group_by in RANKED:
-        ranking = _ranking(model, child_ids, group_by, **filters)
-        winners = _survivors(ranking)
-        losers = [f.pk for f in ranking if f.preferred and f.pk not in winners]
-        gained = [f.pk for f in ranking if not f.preferred and f.pk in winners]
-        manager = model._default_manager
-        for start in range(0, max(len(losers), len(gained)), 500):
-            manager.filter(pk__in=losers[start : start + 500]).update(preferred=False)
-            manager.filter(pk__in=gained[start : start + 500]).update(preferred=True)
-
-
-def _survivors(ranking: Iterable[_Rank]) -> set[uuid.UUID]:
-    """The preferred fact of each child and group: the one with the lowest key."""
-    groups: dict[tuple[Any, ...], list[_Rank]] = defaultdict(list)
-    for fact in ranking:
-        groups[(fact.child_id, fact.group)].append(fact)
-    return {min(group, key=lambda f: f.key).pk for group in groups.values()}
-
-
-def _opened(
-    model: type[models.Model],
-    child_ids: Sequence[uuid.UUID],
-    ciphers: Mapping[uuid.UUID, Any],
-    columns: tuple[str, ...],
-    extra: tuple[str, ...] = (),
-    **filters: Any,
-) -> list[tuple[Any, ...]]:
-    """Rows of (child id, *extra values, *opened columns) for children whose key exists."""
-    rows = model._default_manager.filter(child_id__in=child_ids, **filters).values_list(
-        "id", "child_id", *extra, *columns
-    )
-    opened = []
-    for pk, child, *rest in rows:
-        if (cipher := ciphers.get(child)) is None:
-            continue
-        plain = rest[: len(extra)]
-        sealed = rest[len(extra) :]
-        values = [cipher.open(model, c, pk, v) for c, v in zip(columns, sealed, strict=True)]
-        opened.append((child, *plain, *values))
-    return opened
+def choose_preferred(stated: Mapping[uuid.UUID, Sequence[Stated]]) -> None:
+    """Set the survivors' bits of these children's opened records, clearing the rest."""
+    records = [s for group in stated.values() for s in group]
+    chosen = choose(records)
+    changed: dict[int, list[uuid.UUID]] = defaultdict(list)
+    for s in records:
+        if chosen[s.id] != s.preferred:
+            changed[chosen[s.id]].append(s.id)
+    for bits, ids in changed.items():
+        for start in range(0, len(ids), 500):
+            SourceRecord.objects.filter(pk__in=ids[start : start + 500]).update(preferred=bits)
 
 
 def rebuild_indexes(child_ids: Sequence[uuid.UUID]) -> None:
-    """Recompute every blind index entry of these children from their facts."""
-    ciphers = ciphers_for(set(child_ids))
-    wanted = index_entries(
-        _opened(ChildDemographic, child_ids, ciphers, ("date_of_birth",)),
-        _opened(ChildAddress, child_ids, ciphers, ("postcode",), kind="current"),
-        _opened(ChildIdentifier, child_ids, ciphers, ("value",), ("scheme",)),
-        _opened(ChildName, child_ids, ciphers, ("given_name", "family_name")),
-    )
+    """Recompute every blind index entry of these children from their records."""
+    _rebuild(child_ids, opened(child_ids))
+
+
+def _rebuild(child_ids: Sequence[uuid.UUID], stated: Mapping[uuid.UUID, Sequence[Stated]]) -> None:
+    wanted = index_entries(*stated_facts(s for group in stated.values() for s in group))
     # Most refreshes change few entries: delete and add only the difference.
     stored = set(
         BlindIndexEntry.objects.filter(child_id__in=child_ids).values_list(
@@ -164,6 +67,23 @@ def rebuild_indexes(child_ids: Sequence[uuid.UUID]) -> None:
     for start in range(0, len(stale), 500):
         BlindIndexEntry.objects.filter(pk__in=stale[start : start + 500]).delete()
     _insert_entries(wanted - stored)
+
+
+def stated_facts(stated: Iterable[Stated]) -> tuple[list[tuple[Any, ...]], ...]:
+    """The arguments of index_entries from opened records."""
+    births, addresses, identifiers, child_names = [], [], [], []
+    for s in stated:
+        child, r = s.child_id, s.record
+        births.append((child, r.date_of_birth.isoformat() if r.date_of_birth else None))
+        if r.postcode:
+            addresses.append((child, str(r.postcode)))
+        for scheme in ("nhs_number", "upn"):
+            if value := getattr(r, scheme):
+                identifiers.append((child, scheme, value))
+        child_names.append((child, r.given_name, r.family_name))
+        if r.former_family_name:
+            child_names.append((child, r.given_name, r.former_family_name))
+    return births, addresses, identifiers, child_names
 
 
 def index_entries(
@@ -205,60 +125,19 @@ def index_entries(
     return {(child, int(i), v) for child, pairs in entries.items() for i, v in pairs}
 
 
-def choose_new(writer: FactWriter, source_ranks: dict[int, int]) -> Inserter:
-    """The golden record of children whose every fact is in `writer`, chosen in memory.
+def choose_new(stated: Sequence[Stated]) -> tuple[dict[uuid.UUID, int], Inserter]:
+    """The golden record of children whose every record is in `stated`, chosen in memory.
 
     For a bulk first load: the survivors and the blind index entries are chosen from the
-    values in memory, exactly as `refresh` chooses them from the database afterwards
-    (tests/functional/ingest/test_bulk_load.py proves it), without reading anything back. Each
-    pending fact's `preferred` is set; nothing is written.
-
-    Args:
-        writer: the pending facts, of new children only.
-        source_ranks: each source id's survivorship rank.
+    records in memory, exactly as `refresh` chooses them from the database afterwards
+    (tests/functional/ingest/test_bulk_load.py proves it), without reading anything back.
+    Nothing is written.
 
     Returns:
-        The children's blind index entries, ready to insert after their facts.
+        Each record's `preferred` bits, and the children's blind index entries, ready to
+        insert after their records.
     """
-    winners: set[uuid.UUID] = set()
-    for model, filters, group_by in RANKED:
-        ranking = [
-            _Rank(
-                fact.values["id"],
-                fact.values["child_id"],
-                fact.values[group_by] if group_by else None,
-                False,
-                (
-                    model in NEEDED and not fact.opened[NEEDED[model]],
-                    source_ranks[fact.source_id],
-                    -fact.as_at.toordinal(),
-                    -fact.values["confidence"],
-                    fact.values["source_record_id"],
-                ),
-            )
-            for fact in writer.pending
-            if fact.model is model and all(fact.values[k] == v for k, v in filters.items())
-        ]
-        winners |= _survivors(ranking)
-    for fact in writer.pending:
-        fact.values["preferred"] = fact.values["id"] in winners
-    return _entries(index_entries(*_pending_facts(writer.pending)))
-
-
-def _pending_facts(pending: list[PendingFact]) -> tuple[list[tuple[Any, ...]], ...]:
-    """The arguments of index_entries from facts not yet written."""
-    births, addresses, identifiers, child_names = [], [], [], []
-    for fact in pending:
-        child, v, opened = fact.values["child_id"], fact.values, fact.opened
-        if fact.model is ChildDemographic:
-            births.append((child, opened["date_of_birth"]))
-        elif fact.model is ChildAddress and v["kind"] == "current":
-            addresses.append((child, opened["postcode"]))
-        elif fact.model is ChildIdentifier:
-            identifiers.append((child, v["scheme"], opened["value"]))
-        elif fact.model is ChildName:
-            child_names.append((child, opened["given_name"], opened["family_name"]))
-    return births, addresses, identifiers, child_names
+    return choose(stated), _entries(index_entries(*stated_facts(stated)))
 
 
 def _insert_entries(entries: Iterable[tuple[uuid.UUID, int, int]]) -> None:
@@ -272,11 +151,14 @@ def _entries(entries: Iterable[tuple[uuid.UUID, int, int]]) -> Inserter:
 
 
 def refresh(child_ids: Iterable[uuid.UUID]) -> None:
+    """Choose these children's golden records again and rebuild their blind indexes, each
+    record's payload opened once for both."""
     ids = sorted(set(child_ids), key=str)
     for start in range(0, len(ids), 400):
         chunk = ids[start : start + 400]
-        choose_preferred(chunk)
-        rebuild_indexes(chunk)
+        stated = opened(chunk)
+        choose_preferred(stated)
+        _rebuild(chunk, stated)
 
 
 @dataclass(frozen=True, order=True)
@@ -319,56 +201,50 @@ class GoldenRecord:
     carers: tuple[CarerView, ...]
 
 
-def _field(cipher: Any, fact: Any | None, column: str) -> Field | None:
-    if fact is None:
-        return None
-    value = cipher.open_field(fact, column)
-    if value is None:
-        return None
-    sr = fact.source_record
-    return Field(value, Provenance(sr.source.code, sr.as_at, fact.confidence))
+def _provenance(s: Stated) -> Provenance:
+    return Provenance(s.source, s.as_at, s.confidence)
 
 
-def _carer(cipher: Any, carer: Any) -> CarerView:
-    return CarerView(
-        cipher.open_fixed(carer, "relationship"),
-        carer.parental_responsibility,
-        *(_field(cipher, carer, k) for k in ("given_name", "family_name", "phone", "email")),
-    )
+def _field(s: Stated | None, value: Any) -> Field | None:
+    """A value of the record `s` with its provenance; None for no record or no value."""
+    if s is None or not value:
+        return None
+    return Field(str(value), _provenance(s))
+
+
+def _carers(stated: Sequence[Stated]) -> list[CarerView]:
+    return [
+        CarerView(
+            c.relationship,
+            c.parental_responsibility,
+            *(_field(s, getattr(c, k)) for k in ("given_name", "family_name", "phone", "email")),
+        )
+        for s in stated
+        for c in s.record.carers
+    ]
 
 
 def golden_record(child_id: uuid.UUID) -> GoldenRecord | None:
-    """Open a child's preferred facts. None when the child's data key is gone (shredded)."""
-    cipher = ciphers_for({child_id}).get(child_id)
-    if cipher is None:
+    """Open a child's records. None when the child's data key is gone (shredded)."""
+    ciphers = ciphers_for({child_id})
+    if child_id not in ciphers:
         return None
-
-    def preferred(model: type[models.Model], **filters: Any) -> Any | None:
-        facts = _facts(model, [child_id], preferred=True, **filters)
-        return facts[0] if facts else None
-
-    demo, name, address = (
-        preferred(ChildDemographic),
-        preferred(ChildName, kind="current"),
-        preferred(ChildAddress, kind="current"),
-    )
-    ids = {s: preferred(ChildIdentifier, scheme=s) for s in ("nhs_number", "upn")}
-    former = _facts(ChildName, [child_id], kind="former")
-    carers = _facts(Carer, [child_id])
+    stated = opened([child_id], ciphers).get(child_id, [])
+    birth, name, address, nhs, upn = (preferred_of(stated, k) for k in RANKED)
     return GoldenRecord(
         child_id=child_id,
-        given_name=_field(cipher, name, "given_name"),
-        family_name=_field(cipher, name, "family_name"),
+        given_name=_field(name, name and name.record.given_name),
+        family_name=_field(name, name and name.record.family_name),
         former_family_names=tuple(
-            sorted(f for n in former if (f := _field(cipher, n, "family_name")))
+            sorted(f for s in stated if (f := _field(s, s.record.former_family_name)))
         ),
-        date_of_birth=_field(cipher, demo, "date_of_birth"),
-        sex=_field(cipher, demo, "sex"),
-        postcode=_field(cipher, address, "postcode"),
-        address_line1=_field(cipher, address, "line1"),
-        nhs_number=_field(cipher, ids["nhs_number"], "value"),
-        upn=_field(cipher, ids["upn"], "value"),
-        carers=tuple(sorted((_carer(cipher, c) for c in carers), key=repr)),
+        date_of_birth=_field(birth, birth and birth.record.date_of_birth),
+        sex=_field(birth, birth and birth.record.sex),
+        postcode=_field(address, address and address.record.postcode),
+        address_line1=_field(address, address and address.record.address_line1),
+        nhs_number=_field(nhs, nhs and nhs.record.nhs_number),
+        upn=_field(upn, upn and upn.record.upn),
+        carers=tuple(sorted(_carers(stated), key=repr)),
     )
 
 
@@ -385,7 +261,8 @@ class Summary:
 def summaries(
     child_ids: Iterable[uuid.UUID], ciphers: Mapping[uuid.UUID, ChildCipher] | None = None
 ) -> dict[uuid.UUID, Summary]:
-    """The preferred name, date of birth and postcode of each child, in three queries.
+    """The preferred name, date of birth and postcode of each child, from the records the
+    golden record takes them from (one query).
 
     A child whose data key is gone (shredded) is left out. `ciphers`, when the caller has
     them already (search), saves unwrapping the same data keys again.
@@ -395,22 +272,13 @@ def summaries(
         ciphers = ciphers_for(set(ids))
     else:
         ciphers = {c: ciphers[c] for c in ids if c in ciphers}
-    named = {
-        child: (given or "", family or "")
-        for child, given, family in _opened(
-            ChildName, ids, ciphers, ("given_name", "family_name"), kind="current", preferred=True
+    found = {}
+    for child, stated in opened(ids, ciphers, preferred_only=True).items():
+        name, birth, address = (preferred_of(stated, k) for k in (NAME, BIRTH, ADDRESS))
+        found[child] = Summary(
+            name.record.given_name if name else "",
+            name.record.family_name if name else "",
+            birth.record.date_of_birth if birth else None,
+            str(address.record.postcode) if address and address.record.postcode else None,
         )
-    }
-    births = {
-        child: dt.date.fromisoformat(iso) if iso else None
-        for child, iso in _opened(
-            ChildDemographic, ids, ciphers, ("date_of_birth",), preferred=True
-        )
-    }
-    places = dict(
-        _opened(ChildAddress, ids, ciphers, ("postcode",), kind="current", preferred=True)
-    )
-    return {
-        child: Summary(*named.get(child, ("", "")), births.get(child), places.get(child))
-        for child in ciphers
-    }
+    return {child: found.get(child, Summary("", "", None, None)) for child in ciphers}

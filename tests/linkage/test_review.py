@@ -13,8 +13,9 @@ from contactpoint.linkage import corrections, review, store
 from contactpoint.linkage.models import LinkBlock, LinkDecision, ReviewItem
 from contactpoint.linkage.review import ReviewError
 from contactpoint.linkage.review_items import About, about, reseal
+from contactpoint.registry import record_facts
 from contactpoint.registry.golden import golden_record
-from contactpoint.registry.models import Child, ChildName
+from contactpoint.registry.models import Child
 from tests.linkage.scenarios import (
     Registry,
     benefit,
@@ -61,7 +62,8 @@ def test_a_person_links_the_record_to_a_candidate(twins: Registry) -> None:
     decision = review.link(str(item.pk), amelia.cpid, "Alice Ward")
     record = twins.record(CB, "CB1")
     assert (record.child_id, record.status, record.method) == (amelia.pk, "linked", "person")
-    assert ChildName.objects.filter(source_record=record, child=amelia).exists()
+    # Its facts are Amelia's now: its payload opens under her key.
+    assert record.pk in {s.id for s in record_facts.opened([amelia.pk])[amelia.pk]}
     assert not DataKey.objects.filter(owner_id=record.pk).exists()  # its own key is shredded
     item.refresh_from_db()
     assert item.status == ReviewItem.Status.DECIDED
@@ -241,7 +243,7 @@ def test_unlink_takes_a_record_off_its_child_into_review(two_children: Registry)
     decision, item_id = review.unlink(str(school_record.pk), "Alice Ward")
     school_record.refresh_from_db()
     assert (school_record.status, decision.other_child_id) == ("pending", amelia.pk)
-    assert not ChildName.objects.filter(source_record=school_record).exists()
+    assert (school_record.preferred, school_record.history) == (0, None)
     assert ReviewItem.objects.get(pk=item_id).status == ReviewItem.Status.OPEN
 
 

@@ -2,12 +2,13 @@
 
 Each unit of the chunk (bulkplan.py) becomes a child with every fact its records state,
 or waiting records with a review item each. The rows are those the row loader writes
-(batch.py): source records filled as `BatchLoader._fill_record` fills them, sealed facts
-through `children.FactWriter`, involvements through `involvements.FeedInvolvements`, a
-hold decision per waiting record, and the golden record chosen by `golden.choose_new` from
-the values in memory, all prepared before the chunk's transaction opens. Rows go in as tuples
-(registry/inserts.py): building a model instance and preparing each value through Django
-cost more than the database's own work.
+(batch.py): source records filled as `BatchLoader._fill_record` fills them (a record's facts
+are its sealed payload), involvements through `involvements.FeedInvolvements`, a hold
+decision per waiting record, and the golden record (each record's `preferred` bits and the
+blind index entries) chosen by `golden.choose_new` from the records in memory, all
+prepared before the chunk's transaction opens. Rows go in as tuples (registry/inserts.py):
+building a model instance and preparing each value through Django cost more than the
+database's own work.
 
 A record the load links to a child, or founds a child with, gets no `LinkDecision`: the
 model's decision is the record's own `method` ("model" or "new_child") and `confidence`,
@@ -39,6 +40,7 @@ from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.inserts import Inserter
 from contactpoint.registry.models import Child, Organisation, Source, SourceRecord
+from contactpoint.registry.record_facts import Stated
 
 BATCH = 2000  # rows per INSERT (the backend lowers it where it must)
 # What the row loader fills (batch.RECORD_FIELDS), by attribute name, with the record's ids.
@@ -48,6 +50,7 @@ RECORD_COLUMNS = (
     "record_ref",
     "child_id",
     *(f for f in RECORD_FIELDS if f not in {"child", "updated_at"}),
+    "preferred",
 )
 Action = LinkDecision.Action
 
@@ -70,7 +73,7 @@ class _Rows:
         )
     )
     items: list[ReviewItem] = field(default_factory=list)
-    facts: children.FactWriter = field(default_factory=children.FactWriter)
+    stated: list[Stated] = field(default_factory=list)  # the new children's records
 
 
 def child_id(founder: Parsed) -> uuid.UUID:
@@ -117,14 +120,14 @@ class ChunkWriter:
             written.children += unit.is_child
             written.waiting += 0 if unit.is_child else len(unit.records)
             written.held += len(unit.records) if unit.reason == "shielded" else 0
+        # Every record of a new child is in this chunk: its golden record is chosen here.
+        preferred, entries = golden.choose_new(rows.stated)
         records = Inserter(SourceRecord, RECORD_COLUMNS)
         for sr in rows.records:
+            sr.preferred = preferred.get(sr.pk, 0)
             records.add_instance(sr)
-        # Every fact of a new child is in this chunk: its golden record is chosen here.
-        entries = golden.choose_new(rows.facts, self.ranks)
         ready = [
             records,
-            *rows.facts.inserters(),
             entries,
             rows.decisions,
             feed_involvements.new_children(),
@@ -190,7 +193,8 @@ class ChunkWriter:
         )
         rows.records.append(sr)
         if child is not None:
-            rows.facts.add(cipher, sr, record, confidence)
+            rank = self.ranks[sr.source_id]
+            rows.stated.append(Stated(sr.pk, child, record, "", rank, sr.as_at, confidence, 0))
             return
         rows.decisions.add(
             Action.HOLD, parsed.sr_id, None, self.model.record.pk, LinkDecision.AUTOMATIC

@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import models, transaction
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -35,16 +35,8 @@ from contactpoint.audit import log as audit_log
 from contactpoint.practice.models import RectificationRequest
 from contactpoint.practice.record import local_area, local_team
 from contactpoint.registry.children import ciphers_for
-from contactpoint.registry.models import (
-    Child,
-    ChildAddress,
-    ChildDemographic,
-    ChildIdentifier,
-    ChildName,
-    CouncilArea,
-    Involvement,
-    SourceRecord,
-)
+from contactpoint.registry.models import Child, CouncilArea, Involvement, SourceRecord
+from contactpoint.registry.record_facts import Kind
 
 log = logging.getLogger(__name__)
 
@@ -55,16 +47,16 @@ MAX_VALUE = 200
 MAX_NOTE = 1000
 NOT_LOCAL = "only the local index team of the child's area handles its corrections"
 
-# Where the preferred fact of each golden-record field is kept.
-FACTS: dict[str, tuple[type[models.Model], dict[str, Any]]] = {
-    Field.GIVEN_NAME: (ChildName, {"kind": "current"}),
-    Field.FAMILY_NAME: (ChildName, {"kind": "current"}),
-    Field.DATE_OF_BIRTH: (ChildDemographic, {}),
-    Field.SEX: (ChildDemographic, {}),
-    Field.ADDRESS: (ChildAddress, {"kind": "current"}),
-    Field.POSTCODE: (ChildAddress, {"kind": "current"}),
-    Field.NHS_NUMBER: (ChildIdentifier, {"scheme": "nhs_number"}),
-    Field.UPN: (ChildIdentifier, {"scheme": "upn"}),
+# The kind of fact (a bit of SourceRecord.preferred) each golden-record field comes from.
+FACTS: dict[str, Kind] = {
+    Field.GIVEN_NAME: Kind.NAME,
+    Field.FAMILY_NAME: Kind.NAME,
+    Field.DATE_OF_BIRTH: Kind.BIRTH,
+    Field.SEX: Kind.BIRTH,
+    Field.ADDRESS: Kind.ADDRESS,
+    Field.POSTCODE: Kind.ADDRESS,
+    Field.NHS_NUMBER: Kind.NHS_NUMBER,
+    Field.UPN: Kind.UPN,
 }
 
 
@@ -88,13 +80,9 @@ def _person(actor: Actor) -> User:
 
 def supplier(child: Child, field: str) -> SourceRecord | None:
     """The source record that supplied the value the golden record shows for the field."""
-    model, filters = FACTS[field]
-    fact: Any = (
-        model._default_manager.filter(child=child, preferred=True, **filters)
-        .select_related("source_record__source")
-        .first()
-    )
-    return fact.source_record if fact is not None else None
+    kind = FACTS[field]
+    records = SourceRecord.objects.filter(child=child).exclude(preferred=0).order_by("pk")
+    return next((sr for sr in records.select_related("source") if sr.preferred & kind), None)
 
 
 def _audit(actor: Actor, step: str, request: RectificationRequest, **more: Any) -> None:

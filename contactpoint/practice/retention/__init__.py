@@ -36,10 +36,10 @@ from contactpoint.audit import log as audit_log
 from contactpoint.keystore import service as keys
 from contactpoint.practice.involvements import contact_requests
 from contactpoint.practice.models import Finding
-from contactpoint.registry import retention_facts
+from contactpoint.registry import record_facts, retention_facts
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.cipher import ChildCipher
-from contactpoint.registry.models import BlindIndexEntry, Child, ChildDemographic, Involvement
+from contactpoint.registry.models import BlindIndexEntry, Child, Involvement
 
 BATCH = 2000
 ADULT = 18
@@ -141,20 +141,16 @@ def _due(
         for child, sealed in batch
         if child in ciphers
     }
-    rows = ChildDemographic.objects.filter(
-        child_id__in=list(extension), preferred=True
-    ).values_list("id", "child_id", "date_of_birth")
+    stated = record_facts.opened(list(extension), ciphers, preferred_only=True)
     due: list[uuid.UUID] = []
     known: set[uuid.UUID] = set()
-    for pk, child_id, sealed in rows:
-        cipher = ciphers.get(child_id)
-        # A fact without a date of birth holds NULL (a record loaded without one).
-        raw = bytes(sealed) if sealed is not None else None
-        iso = cipher.open(ChildDemographic, "date_of_birth", pk, raw) if cipher else None
-        if not iso:
+    for child_id, records in stated.items():
+        birth = record_facts.preferred_of(records, record_facts.Kind.BIRTH)
+        # A record loaded without a date of birth gives none.
+        if birth is None or birth.record.date_of_birth is None:
             continue
         known.add(child_id)
-        if archive_due(dt.date.fromisoformat(iso), today, extension[child_id]):
+        if archive_due(birth.record.date_of_birth, today, extension[child_id]):
             due.append(child_id)
     return due, len(batch) - len(known)
 

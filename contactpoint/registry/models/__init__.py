@@ -1,10 +1,5 @@
 from contactpoint.registry.models.children import (
-    Carer,
     Child,
-    ChildAddress,
-    ChildDemographic,
-    ChildIdentifier,
-    ChildName,
 )
 from contactpoint.registry.models.index import BlindIndexEntry
 from contactpoint.registry.models.involvements import Involvement, Practitioner
@@ -14,12 +9,7 @@ from contactpoint.registry.models.sources import Source, SourceRecord
 
 __all__ = [
     "BlindIndexEntry",
-    "Carer",
     "Child",
-    "ChildAddress",
-    "ChildDemographic",
-    "ChildIdentifier",
-    "ChildName",
     "CouncilArea",
     "Involvement",
     "Organisation",

@@ -1,7 +1,8 @@
-"""A child and the facts about them. Every identifying value is a Sealed column.
+"""A child. Every identifying value is a Sealed column.
 
-Each fact row says which source record supplied it (source and as-at date) and with what
-confidence; `preferred` marks the fact the golden record shows (docs/survivorship.md).
+What sources say about a child is in their source records' sealed payloads
+(registry/record_facts.py); `SourceRecord.preferred` marks what the golden record shows
+(docs/survivorship.md).
 """
 
 from __future__ import annotations
@@ -85,81 +86,3 @@ class Child(models.Model):
         from contactpoint.registry import retention_facts
 
         return retention_facts.extension_of(self)
-
-
-class Fact(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
-    source_record = models.ForeignKey(
-        "registry.SourceRecord", on_delete=models.CASCADE, related_name="+"
-    )
-    confidence = models.FloatField()
-    preferred = models.BooleanField(default=False)
-
-    class Meta:
-        abstract = True
-
-    def __str__(self) -> str:
-        return f"{type(self).__name__} {self.pk}"
-
-
-class ChildDemographic(Fact):
-    date_of_birth = Sealed()
-    sex = Sealed()
-
-
-class ChildName(Fact):
-    class Kind(models.TextChoices):
-        CURRENT = "current", "Current name"
-        FORMER = "former", "Former name"
-
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    given_name = Sealed()
-    middle_names = Sealed()
-    family_name = Sealed()
-
-
-class ChildAddress(Fact):
-    class Kind(models.TextChoices):
-        CURRENT = "current", "Current address"
-        PREVIOUS = "previous", "Previous address"
-
-    kind = models.CharField(max_length=8, choices=Kind.choices)
-    line1 = Sealed()
-    line2 = Sealed()
-    town = Sealed()
-    postcode = Sealed()
-    ended_on = models.DateField(null=True)
-
-
-class ChildIdentifier(Fact):
-    class Scheme(models.TextChoices):
-        NHS_NUMBER = "nhs_number", "NHS number"
-        UPN = "upn", "Unique Pupil Number"
-
-    scheme = models.CharField(max_length=10, choices=Scheme.choices)
-    value = Sealed()
-
-
-class Carer(Fact):
-    """A parent or carer. Their relationship, name and contact details are sealed under
-    the child's key."""
-
-    class Relationship(models.TextChoices):
-        MOTHER = "mother", "Mother"
-        FATHER = "father", "Father"
-        STEP_PARENT = "step_parent", "Step-parent"
-        GRANDPARENT = "grandparent", "Grandparent"
-        FOSTER_CARER = "foster_carer", "Foster carer"
-        SPECIAL_GUARDIAN = "special_guardian", "Special guardian"
-        ADOPTIVE_PARENT = "adoptive_parent", "Adoptive parent"
-        OTHER_RELATIVE = "other_relative", "Other relative"
-        OTHER = "other", "Other"
-
-    # Sealed padded to a fixed size (a foster carer says the child is looked after).
-    relationship = Sealed()
-    parental_responsibility = models.BooleanField(null=True)
-    given_name = Sealed()
-    family_name = Sealed()
-    phone = Sealed()
-    email = Sealed()

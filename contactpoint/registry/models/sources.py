@@ -65,6 +65,12 @@ class SourceRecord(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
     digest = models.BinaryField(max_length=32)  # keyed digest of the content: same row, no-op
     payload = Sealed()
+    # What the golden record takes from this record: a bit per kind of fact
+    # (registry/record_facts.Kind), chosen by survivorship (docs/survivorship.md).
+    preferred = models.PositiveSmallIntegerField(default=0, db_default=0)
+    # The addresses the record stated before it changed, with the day each stopped being
+    # current, sealed like the payload (registry/record_facts.py); null: none.
+    history = Sealed()
 
     class Meta:
         constraints = [

@@ -115,11 +115,14 @@ def test_a_changed_record_updates_facts_and_keeps_the_old_address(feeds: Path) -
     record = golden_record(child.id)
     assert record is not None and record.postcode is not None
     assert record.postcode.value == "M1 1AE"
-    from contactpoint.registry.models import ChildAddress
+    from contactpoint.registry import record_facts
+    from contactpoint.registry.models import SourceRecord
 
-    kinds = sorted(ChildAddress.objects.filter(child=child).values_list("kind", "ended_on"))
-    assert [k for k, _ in kinds] == ["current", "previous"]
-    assert str(kinds[1][1]) == "2026-11-20"
+    sr = SourceRecord.objects.get(child=child)
+    cipher = record_facts.ciphers_for({child.pk})[child.pk]
+    (previous,) = record_facts.history_of(cipher, sr.pk, sr.history)
+    assert (previous.line1, previous.postcode) == ("3 Elm Road", "NW1 3AB")
+    assert previous.ended_on.isoformat() == "2026-11-20"
 
 
 def test_bad_rows_are_quarantined_and_good_rows_go_on(feeds: Path) -> None:

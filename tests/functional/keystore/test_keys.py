@@ -12,6 +12,7 @@ from contactpoint.ingest.loader import load_folder
 from contactpoint.keystore import service
 from contactpoint.keystore.models import DataKey
 from contactpoint.keystore.provider import FileKeyProvider, get_provider
+from contactpoint.registry import record_facts
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import Child
 from tests.support.cli import run_cli
@@ -103,18 +104,19 @@ def test_a_wrapped_key_moved_to_another_child_does_not_open(feeds: Path) -> None
 
 def test_a_ciphertext_moved_to_another_row_or_column_does_not_open(feeds: Path) -> None:
     from contactpoint.lib.crypto import DecryptionError
-    from contactpoint.registry.models import ChildName
+    from contactpoint.registry.models import SourceRecord
 
     load_children(feeds, 2)
-    first, second = ChildName.objects.order_by("child_id")
-    # Same child, another column: the associated data names the column.
-    ChildName.objects.filter(pk=first.pk).update(given_name=first.family_name)
-    with pytest.raises(DecryptionError):
-        golden_record(first.child_id)
+    first, second = SourceRecord.objects.order_by("child_id")
+    assert first.child_id is not None and second.child_id is not None
     # Another child's row: the associated data names the row (and the key differs).
-    ChildName.objects.filter(pk=second.pk).update(family_name=first.family_name)
+    SourceRecord.objects.filter(pk=second.pk).update(payload=first.payload)
     with pytest.raises(DecryptionError):
         golden_record(second.child_id)
+    # Same row, another column: the associated data names the column.
+    cipher = record_facts.ciphers_for({first.child_id})[first.child_id]
+    with pytest.raises(DecryptionError):
+        record_facts.history_of(cipher, first.pk, first.payload)
 
 
 def test_keys_status_counts_orphans(feeds: Path) -> None:

@@ -46,13 +46,6 @@ WANTED: dict[str, dict[tuple[tuple[str, ...], str], str]] = {
         (("area_member",), INDEX): "is this index team local to child C",
     },
 }
-# The fact tables: a child's facts (golden record) and a record's (relink, a feed's update).
-for _table in ("childname", "childaddress", "childdemographic", "childidentifier", "carer"):
-    WANTED[f"registry_{_table}"] = {
-        (("id",), PRIMARY): "a fact by id (survivorship's update)",
-        (("child_id",), INDEX): "a child's facts (golden record, survivorship, indexes)",
-        (("source_record_id",), INDEX): "a record's facts (relink, a feed's update)",
-    }
 
 
 def indexes_of(table: str) -> set[tuple[tuple[str, ...], str]]:

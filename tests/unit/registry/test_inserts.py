@@ -12,14 +12,7 @@ from django.db import IntegrityError, connection, models, transaction
 
 from contactpoint.linkage.models import LinkDecision
 from contactpoint.registry.inserts import Inserter, Method
-from contactpoint.registry.models import (
-    BlindIndexEntry,
-    Carer,
-    Child,
-    ChildAddress,
-    ChildDemographic,
-    SourceRecord,
-)
+from contactpoint.registry.models import BlindIndexEntry, Child, SourceRecord
 from contactpoint.registry.models.involvements import Involvement
 from contactpoint.registry.sources import national_source
 
@@ -101,16 +94,24 @@ def test_a_source_record_reads_back_the_same(child: Child) -> None:
     )
 
 
-def test_facts_with_defaults_left_out_read_back_the_same(
-    child: Child, record: SourceRecord
-) -> None:
-    def fact(**values: Any) -> dict[str, Any]:
-        common = {"id": uuid.uuid4(), "child_id": child.pk, "source_record_id": record.pk}
-        return {**common, "confidence": 0.5, **values}
-
-    written_both_ways(ChildDemographic, fact(date_of_birth=b"\x01a", sex=None))
-    written_both_ways(ChildAddress, fact(kind="current", postcode=b"\x01p", preferred=True))
-    written_both_ways(Carer, fact(relationship=b"\x01r", parental_responsibility=None))
+def test_a_source_records_preferred_bits_and_history_read_back_the_same(child: Child) -> None:
+    written_both_ways(
+        SourceRecord,
+        {
+            "id": uuid.uuid4(),
+            "source_id": national_source("nhs_demographics").pk,
+            "record_ref": b"\x02" * 32,
+            "child_id": child.pk,
+            "status": "linked",
+            "method": "new_child",
+            "confidence": 1.0,
+            "as_at": dt.date(2025, 9, 30),
+            "digest": b"\x00\xff" * 16,
+            "payload": b"\x01" + bytes(range(40)),
+            "preferred": 0b10101,
+            "history": b"\x01h",
+        },
+    )
 
 
 def test_index_entries_decisions_and_involvements_read_back_the_same(
@@ -162,22 +163,22 @@ def test_an_unknown_column_or_a_missing_value_is_refused() -> None:
 
 def test_postgresql_is_written_with_copy_and_sqlite_with_executemany() -> None:
     postgres = connection.vendor == "postgresql"
-    assert Inserter(IssuedCpid, ("cpid",)).method == ("copy" if postgres else "executemany")
+    assert Inserter(Child, ("id", "cpid")).method == ("copy" if postgres else "executemany")
     if not postgres:
         with pytest.raises(ValueError, match="COPY needs PostgreSQL"):
-            Inserter(IssuedCpid, ("cpid",), method="copy")
+            Inserter(Child, ("id", "cpid"), method="copy")
 
 
 def test_a_duplicate_is_refused_and_its_transaction_rolled_back_by_each_method() -> None:
-    IssuedCpid.objects.create(cpid="CP-TEST-3")
+    Child.objects.create(id=uuid.uuid4(), cpid="CP-TEST-3")
     for method in methods():
-        inserter = Inserter(IssuedCpid, ("cpid",), method=method)
-        inserter.add_many([("CP-TEST-4",), ("CP-TEST-3",), ("CP-TEST-5",)])
+        inserter = Inserter(Child, ("id", "cpid"), method=method)
+        inserter.add_many([(uuid.uuid4(), c) for c in ("CP-TEST-4", "CP-TEST-3", "CP-TEST-5")])
 
         with pytest.raises(IntegrityError, match=r"(?i)unique"), transaction.atomic():
             inserter.flush()
 
-        assert list(IssuedCpid.objects.values_list("cpid", flat=True)) == ["CP-TEST-3"]
-    again = Inserter(IssuedCpid, ("cpid",))
-    again.add("CP-TEST-4")  # the connection is usable again
+        assert list(Child.objects.values_list("cpid", flat=True)) == ["CP-TEST-3"]
+    again = Inserter(Child, ("id", "cpid"))
+    again.add(uuid.uuid4(), "CP-TEST-4")  # the connection is usable again
     assert again.flush() == 1

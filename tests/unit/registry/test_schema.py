@@ -11,21 +11,18 @@ from contactpoint.registry.models import Child
 # The only text a child's record may hold, each an identity or contact detail, and each
 # sealed under the child's data key. Adding to this list is a design decision: say why.
 ALLOWED_TEXT = {
-    "registry.ChildDemographic": {"date_of_birth", "sex"},
-    "registry.ChildName": {"given_name", "middle_names", "family_name"},
-    "registry.ChildAddress": {"line1", "line2", "town", "postcode"},
-    "registry.ChildIdentifier": {"value"},
-    # A carer's relationship and an involvement's role, sensitive category and consent
-    # basis are coded, but special-category (a foster carer, a youth offending worker, a
-    # sexual-health service): sealed at a fixed length (docs/adr/0010); so is the
-    # involvement's link, the organisation and practitioner it ties the child to.
-    "registry.Carer": {"given_name", "family_name", "phone", "email", "relationship"},
+    # An involvement's role, sensitive category and consent basis are coded, but
+    # special-category (a youth offending worker, a sexual-health service): sealed at a
+    # fixed length (docs/adr/0010); so is the involvement's link, the organisation and
+    # practitioner it ties the child to.
     "registry.Involvement": {"start_date", "facts", "link"},
     # The day a record was archived (about a birthday) and its retention extension
     # (`care_leaver` says the child was looked after), padded: ADR 0010.
     "registry.Child": {"archived_day", "extension"},
-    # The source record as it came, sealed for re-linkage; its fields are the ones above.
-    "registry.SourceRecord": {"payload"},
+    # The source record as it came, sealed: the child's facts as the source stated them
+    # (name, date of birth, address, identifiers, carers), read by the golden record and
+    # re-linkage; and the addresses it stated before (docs/adr/0013).
+    "registry.SourceRecord": {"payload", "history"},
     # The one text a person types about a child: why they needed emergency access (the
     # issue asks for a reason code and text). Sealed, so the privacy officer's review can
     # read it and a purge shreds it; never shown to anyone else.

@@ -9,12 +9,8 @@ from __future__ import annotations
 import csv
 
 from contactpoint.registry import feeds
-from contactpoint.registry.models import Carer, Involvement, Organisation
+from contactpoint.registry.models import Involvement, Organisation
 from tests.support.synth import Generated
-
-
-def test_feed_relationships_are_the_carer_relationships() -> None:
-    assert set(feeds.RELATIONSHIPS) == set(Carer.Relationship.values)
 
 
 def test_feed_roles_are_involvement_roles() -> None:
