@@ -58,8 +58,7 @@ def rows(children: int, records: int, entries: int) -> list[tuple[str, tuple[str
         return (r, source, r.bytes * 2, child, "linked", "model", 0.99, day, r.bytes * 2, payload)
 
     return [
-        ("IssuedCpid", ("cpid",), [(f"CP-BENCH-{i}",) for i in range(children)]),
-        ("Child", ("id", "cpid_id"), [(c, f"CP-BENCH-{i}") for i, c in enumerate(ids)]),
+        ("Child", ("id", "cpid"), [(c, f"CP-BENCH-{i}") for i, c in enumerate(ids)]),
         (
             "SourceRecord",
             RECORD_COLUMNS,

@@ -214,7 +214,7 @@ def read_reviews(organisation_id: int) -> Callable[[], int]:
             waiting = list(rows.select_related(*BEFORE_RELATED)[:50])
             one = vars(emergency)["explanation_of"]
             said = {a.pk: one(a) for a in waiting}
-        cpids = [a.child.cpid_id for a in waiting if a.child is not None]
+        cpids = [a.child.cpid for a in waiting if a.child is not None]
         return min(len(emergency.reasons_of(waiting)), len(said), len(cpids))
 
     return read

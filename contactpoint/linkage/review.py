@@ -106,7 +106,7 @@ def with_children(opened: About) -> list[Listed]:
         for c in found
         if c.child_id in children
     ]
-    return sorted(rows, key=lambda c: (-c.weight, c.child.cpid_id))
+    return sorted(rows, key=lambda c: (-c.weight, c.child.cpid))
 
 
 @dataclass(frozen=True)

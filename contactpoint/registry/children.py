@@ -12,7 +12,6 @@ from contactpoint.lib.identifiers import new_cpid
 from contactpoint.registry import blind_index, record_facts, shield_tags
 from contactpoint.registry.blind_index import Index
 from contactpoint.registry.feeds import FeedRecord
-from contactpoint.registry.inserts import Inserter
 from contactpoint.registry.models import BlindIndexEntry, Child
 from contactpoint.registry.record_facts import ciphers_for
 

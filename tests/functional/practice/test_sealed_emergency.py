@@ -56,8 +56,8 @@ def test_an_emergency_access_and_its_alert_name_no_child_in_clear(
     assert not in_emergency(Actor.of(actors.bob).principal, amelia.pk)
     # The privacy officer still sees which child, and the alert still names it.
     petra = signed_in(actors.petra)
-    assert amelia.cpid_id in petra.get("/emergency-access").content.decode()
-    assert amelia.cpid_id in petra.get("/alerts").content.decode()
+    assert amelia.cpid in petra.get("/emergency-access").content.decode()
+    assert amelia.cpid in petra.get("/alerts").content.decode()
 
 
 def test_the_migration_seals_an_emergency_accesss_child(feeds: Path, actors: Actors) -> None:
