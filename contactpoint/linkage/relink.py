@@ -30,7 +30,16 @@ from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.models import Involvement, SourceRecord
 from contactpoint.registry.record_facts import history_of, seal_history
 
-RECORD_FIELDS = ["child", "status", "method", "confidence", "payload", "history", "updated_at"]
+RECORD_FIELDS = [
+    "child",
+    "status",
+    "method",
+    "confidence",
+    "payload",
+    "history",
+    "preferred",
+    "updated_at",
+]
 
 
 class PayloadGone(Exception):
@@ -105,6 +114,7 @@ def relink_many(
         sr.method = method or sr.method
         sr.confidence = sr.confidence if confidence is None else confidence
         sr.payload = payloads.seal(cipher, sr.pk, opened[sr.pk].body)
+        sr.preferred = 0  # a waiting record supplies nothing; the new child's refresh chooses
         sr.updated_at = now
         if to_child is not None:
             fed.add(cipher, sr, opened[sr.pk].record)
