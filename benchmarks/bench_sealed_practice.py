@@ -20,7 +20,6 @@ import datetime as dt
 import pathlib
 import random
 import tempfile
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +29,7 @@ from measure import (
     machine,
     percentile,
     registry_here,
+    timed,
 )
 
 
@@ -190,15 +190,6 @@ def read_reviews(organisation_id: int) -> Callable[[], int]:
         return len([a.reason for a in waiting])
 
     return read
-
-
-def timed(read: Callable[[], int], repeat: int) -> tuple[list[float], int]:
-    times, shown = [], 0
-    for _ in range(repeat):
-        started = time.perf_counter()
-        shown = read()
-        times.append((time.perf_counter() - started) * 1000)
-    return times, shown
 
 
 def main() -> int:

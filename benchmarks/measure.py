@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 SAMPLE_SECONDS = 0.5
@@ -170,6 +171,17 @@ def run_timed(env: dict[str, str], *args: str) -> Timed:
         tail = stderr.strip().splitlines()[-1:]
         raise SystemExit(f"contactpoint {args[0]} failed with status {child.returncode}: {tail}")
     return Timed(seconds, peak, stdout, stderr)
+
+
+def timed(read: Callable[[], int], repeat: int) -> tuple[list[float], int]:
+    """Run `read` `repeat` times: each run's milliseconds, and what the last one returned
+    (how many rows it read)."""
+    times, shown = [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        shown = read()
+        times.append((time.perf_counter() - started) * 1000)
+    return times, shown
 
 
 def percentile(values: list[float], share: float) -> float:
