@@ -21,11 +21,9 @@ import argparse
 import pathlib
 import random
 import tempfile
-import time
-from collections.abc import Callable
 from typing import Any
 
-from measure import commit, machine, percentile, registry_here
+from measure import commit, machine, percentile, registry_here, timed
 
 
 def arguments() -> argparse.Namespace:
@@ -94,15 +92,6 @@ def index_team() -> Any:
         enabled=True,
     )
     return user.principal(second_factor=True)
-
-
-def timed(read: Callable[[], int], repeat: int) -> tuple[list[float], int]:
-    times, shown = [], 0
-    for _ in range(repeat):
-        started = time.perf_counter()
-        shown = read()
-        times.append((time.perf_counter() - started) * 1000)
-    return times, shown
 
 
 def main() -> int:

@@ -23,7 +23,6 @@ import datetime as dt
 import pathlib
 import random
 import tempfile
-import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -33,6 +32,7 @@ from measure import (
     machine,
     percentile,
     registry_here,
+    timed,
 )
 
 
@@ -245,15 +245,6 @@ def read_decisions(user: Any) -> Callable[[], int]:
         return 2
 
     return read
-
-
-def timed(read: Callable[[], int], repeat: int) -> tuple[list[float], int]:
-    times, shown = [], 0
-    for _ in range(repeat):
-        started = time.perf_counter()
-        shown = read()
-        times.append((time.perf_counter() - started) * 1000)
-    return times, shown
 
 
 def main() -> int:

@@ -221,6 +221,17 @@ def interleaved(
     return medians
 
 
+def timed(read: Callable[[], int], repeat: int) -> tuple[list[float], int]:
+    """Run `read` `repeat` times: each run's milliseconds, and what the last one returned
+    (how many rows it read)."""
+    times, shown = [], 0
+    for _ in range(repeat):
+        started = time.perf_counter()
+        shown = read()
+        times.append((time.perf_counter() - started) * 1000)
+    return times, shown
+
+
 def percentile(values: list[float], share: float) -> float:
     """Return the value at this share of the sorted values (nearest rank)."""
     ordered = sorted(values)
