@@ -57,8 +57,9 @@ def written_both_ways(model: type[models.Model], row: dict[str, Any]) -> None:
         for f in model._meta.concrete_fields
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
     }
-    if model._meta.pk.attname not in row:
-        made.add(model._meta.pk.attname)
+    pk = model._meta.pk
+    if not isinstance(pk, models.CompositePrimaryKey) and pk.attname not in row:
+        made.add(pk.attname)  # a composite key is its columns, all in the row
     for method in methods():
         model._default_manager.all().delete()
         inserter = Inserter(model, tuple(row), method=method)

@@ -76,6 +76,8 @@ MACHINE_WRITTEN = {
     # The council area whose index team decides a shielding request: a code, set by the
     # service from the child's involvements.
     "registry.ShieldingDecision": {"area_code"},
+    # A child's contactpoint ID: issued by the service (lib/identifiers.py), unique.
+    "registry.Child": {"cpid"},
 }
 TEXT_FIELDS = (models.CharField, models.TextField, models.BinaryField, models.JSONField)
 
