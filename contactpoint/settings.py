@@ -126,7 +126,55 @@ if all(DATABASES["default"].get(k) == DATABASES["keys"].get(k) for k in ("ENGINE
         "CONTACTPOINT_KEYSTORE_URL must name another database than DATABASE_URL: keys kept "
         "with the data they protect would be in every backup (docs/adr/0002-separate-key-store.md)"
     )
-DATABASE_ROUTERS = ["contactpoint.keystore.routers.KeyStoreRouter"]
+
+
+def replica_database(
+    url: str, primary: dict[str, Any], keys: dict[str, Any], name: str = "CONTACTPOINT_REPLICA_URL"
+) -> dict[str, Any]:
+    """The settings of a read replica of the registry at `url`, or a refusal naming `name`.
+
+    The connection is read-only (`default_transaction_read_only`), so a write sent there by
+    mistake fails instead of landing on a copy; a hot standby refuses writes anyway. The
+    URL may hold a password, so no message repeats it.
+    """
+    try:
+        db: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60))
+    except ValueError as exc:  # dj_database_url's parse and unknown-scheme errors
+        raise config.ConfigurationError(
+            f"{name} is not a database URL (postgres://user@host:5432/contactpoint)"
+        ) from exc
+    postgres = "django.db.backends.postgresql"
+    if db["ENGINE"] != postgres or primary["ENGINE"] != postgres or not db["NAME"]:
+        raise config.ConfigurationError(
+            f"{name} must name a database on a PostgreSQL replica of a PostgreSQL DATABASE_URL: "
+            "SQLite has no replicas (docs/deployment.md)"
+        )
+    if all(db.get(k) == keys.get(k) for k in ("NAME", "HOST", "PORT")):
+        raise config.ConfigurationError(
+            f"{name} names the key store: the replica copies the registry (docs/deployment.md)"
+        )
+    if not config.is_development() and all(
+        db.get(k) == primary.get(k) for k in ("NAME", "HOST", "PORT")
+    ):
+        raise config.ConfigurationError(
+            f"{name} names the primary itself, which takes no reads off it: name a replica, "
+            "or leave it unset"
+        )
+    options = primary.get("OPTIONS", {}).get("options", "")
+    db["OPTIONS"] = {"options": f"{options} -c default_transaction_read_only=on".strip()}
+    # Tests reach the test database through it, and never create, migrate or empty it.
+    db["TEST"] = {"MIRROR": "default"}
+    return db
+
+
+# A read replica of the registry (docs/adr/0014-read-replica-for-stale-reads.md): only the
+# reads contactpoint.registry.replica allows go there; absent, every read stays on the primary.
+if _replica_url := config.secret("CONTACTPOINT_REPLICA_URL"):
+    DATABASES["replica"] = replica_database(_replica_url, DATABASES["default"], DATABASES["keys"])
+DATABASE_ROUTERS = [
+    "contactpoint.registry.replica.ReplicaRouter",
+    "contactpoint.keystore.routers.KeyStoreRouter",
+]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Key material never comes from settings: contactpoint.keystore.secrets reads it from

@@ -49,7 +49,7 @@ from contactpoint.linkage.records import LinkRecord, from_canonical
 from contactpoint.linkage.scorer import Score
 from contactpoint.oversight.signals import Seen, signals
 from contactpoint.practice.models import Finding
-from contactpoint.registry import shield_tags
+from contactpoint.registry import replica, shield_tags
 from contactpoint.registry.candidates import candidate_children, search_entries
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.cipher import ChildCipher
@@ -203,8 +203,11 @@ def remember(searcher: str, child_ids: list[uuid.UUID]) -> None:
     )
 
 
+@replica.stale_reads()
 def find(criteria: Criteria) -> Result:
-    """The search itself, without the quota (the benchmark and the tests measure this)."""
+    """The search itself, without the quota (the benchmark and the tests measure this).
+    Its registry reads may go to a read replica; which children are shielded, and their
+    keys, are read from the primary (contactpoint.registry.replica)."""
     reached = scored(criteria)
     near = chosen(reached.ranked)
     shown = summaries(near, reached.ciphers)

@@ -6,6 +6,7 @@ Camden organisation from tests/support/feeds.py ORGANISATIONS, is involved throu
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from collections.abc import Iterable
 from pathlib import Path
@@ -20,6 +21,7 @@ from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of, with_links
 from contactpoint.registry.models import Child, Involvement, Organisation
+from contactpoint.search.criteria import Asked, Criteria, check
 from contactpoint.search.service import remember
 from tests.support.feeds import feed_row, write_feed
 
@@ -30,6 +32,16 @@ PEOPLE = {
     "maya": ("Maya", "Okafor", "2017-06-21", "F", "NW1 8QP"),
     "jacob": ("Jacob", "Wright", "2012-01-15", "M", "N16 7AB"),
 }
+
+
+def asked(key: str, today: dt.date = dt.date(2026, 11, 26)) -> Criteria:
+    """Search criteria for one of PEOPLE: given and family name and date of birth."""
+    given, family, born, _sex, _postcode = PEOPLE[key]
+    born_on = dt.date.fromisoformat(born)
+    return check(
+        Asked(purpose="starting_work", date_of_birth=born_on, given_name=given, family_name=family),
+        today,
+    )
 
 
 def nhs_number(n: int) -> str:

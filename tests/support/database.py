@@ -1,4 +1,4 @@
-"""The registry's database held by another process, as a locked database looks to the service."""
+"""The registry's database as another process holds it (locked), or as a read replica sees it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import psycopg
-from django.db import connection
+from django.db import connection, connections
+from django.test.utils import CaptureQueriesContext
+
+# The tables a search may read stale: its candidates' index entries, rows and records.
+STALE_TABLES = ("registry_blindindexentry", "registry_child", "registry_sourcerecord")
 
 
 @contextmanager
@@ -34,3 +38,36 @@ def database_locked() -> Iterator[None]:
         other.execute("LOCK TABLE access_throttle, access_apitoken, audit_head IN EXCLUSIVE MODE")
         yield
         other.rollback()
+
+
+@contextmanager
+def replica_of_test_database() -> Iterator[str]:
+    """A `replica` database made by the settings' own CONTACTPOINT_REPLICA_URL handling:
+    a second, read-only connection to this run's PostgreSQL test database, so that a read
+    sent there sees what the primary committed and a write sent there fails."""
+    from django.conf import settings
+
+    from contactpoint import settings as project_settings
+    from contactpoint.registry.replica import REPLICA_ALIAS
+
+    primary = connections["default"].settings_dict
+    url = "postgres://{USER}@{host}:{port}/{NAME}".format(
+        host=primary["HOST"] or "127.0.0.1", port=primary["PORT"] or 5432, **primary
+    )
+    replica = project_settings.replica_database(url, primary, connections["keys"].settings_dict)
+    configured = connections.configure_settings({"default": primary, REPLICA_ALIAS: replica})
+    connections.settings[REPLICA_ALIAS] = settings.DATABASES[REPLICA_ALIAS] = configured[
+        REPLICA_ALIAS
+    ]
+    try:
+        yield REPLICA_ALIAS
+    finally:
+        connections[REPLICA_ALIAS].close()
+        del connections[REPLICA_ALIAS]
+        connections.settings.pop(REPLICA_ALIAS, None)
+        settings.DATABASES.pop(REPLICA_ALIAS, None)
+
+
+def tables(queries: CaptureQueriesContext) -> str:
+    """The SQL a connection ran, to see which tables it read."""
+    return " ".join(q["sql"] for q in queries.captured_queries)
