@@ -264,7 +264,11 @@ def practice_facts(actors: Actors) -> dict[str, set[str]]:
     # A child protection enquiry by a practitioner, released by the child's index team.
     isla, charlie = Actor.of(actors.isla), Actor.of(actors.charlie)
     recent = Child.objects.filter(status="active").order_by("-pk")[:40]
-    child = next(c for c in recent if not c.shielded and subject_access.may_manage(isla, c))
+    child = next(c for c in recent if not c.shielded)
+    if not subject_access.may_manage(isla, child):  # made area B's, as a service of B registers
+        found(charlie, child)
+        involvements.register(charlie, child, Details("health_service", "Clinic", "1"))
+    assert subject_access.may_manage(isla, child)
     search = audit_log.entry(
         charlie.principal,
         "child:records:search",
