@@ -72,7 +72,7 @@ from contactpoint.practice.models import (
 from contactpoint.practice.retention import archived
 from contactpoint.registry import record_facts, shield_tags
 from contactpoint.registry.golden import golden_record
-from contactpoint.registry.involvement_facts import facts_of, open_all
+from contactpoint.registry.involvement_facts import open_all
 from contactpoint.registry.models import Child, Involvement, ShieldingDecision
 from tests.support.actors import Actors, make_actors, user
 from tests.support.children import found
@@ -291,8 +291,8 @@ def practice_facts(actors: Actors) -> dict[str, set[str]]:
 
 def coordinate(actors: Actors) -> None:
     """Bob's school becomes a child's lead professional, Charlie's service joins (Bob is
-    told) and asks to take over (a handover waits for Bob, who is told); Alice asks a
-    sensitive service to get in touch (its staff are told)."""
+    told) and asks to take over (a handover waits for Bob, who is told); Alice asks
+    Charlie's sensitive service with another child to get in touch (Charlie is told)."""
     bob, charlie, alice = Actor.of(actors.bob), Actor.of(actors.charlie), Actor.of(actors.alice)
     leads = Involvement.objects.filter(lead_professional=True, end_date__isnull=True)
     active = Child.objects.filter(status="active").order_by("pk")[60:100]
@@ -302,12 +302,19 @@ def coordinate(actors: Actors) -> None:
         mine = involvements.register(actor, child, Details(role, "Worker", "1"))
         involvements.become_lead(actor, mine.pk)
     assert Handover.objects.filter(status="proposed").exists()
-    sensitive = next(c for c in Child.objects.order_by("pk")[:3] if not c.shielded)
-    facts = facts_of(Involvement.objects.filter(child=sensitive))
-    asked = next(pk for pk, f in facts.items() if f.sensitive)
-    found(alice, sensitive)
-    involvements.register(alice, sensitive, Details("school_nurse", "Nurse", "1"))
-    involvements.request_contact(alice, asked)
+    other = next(c for c in active if not c.shielded and c.pk != child.pk)
+    camhs = Details(
+        "health_service",
+        "CAMHS",
+        "1",
+        sensitive_category="mental_health",
+        consent_basis="young_person_consent",
+    )
+    found(charlie, other)
+    asked = involvements.register(charlie, other, camhs)
+    found(alice, other)
+    involvements.register(alice, other, Details("school_nurse", "Nurse", "1"))
+    involvements.request_contact(alice, asked.pk)
 
 
 def coordination_ids() -> set[str]:
