@@ -1,10 +1,13 @@
 """Benchmark the reads that serve what practice rows say about a child: a user's alert
-inbox (the 50 newest of --alerts alerts, each with its child and involvement), the local
+inbox (the 50 newest of --alerts alerts, each with its child and involvement, a tenth
+asking to take over the lead with their handover and both involvements), the local
 index team's family notice queue (the due notices of an area among --notices), the
 privacy officer's emergency access review (50 accesses with their reason codes, children
 and explanations, as the page reads them) and the record view's access decision (may this
 practitioner, whose organisation is not involved, see a child's contacts: one child they
-have an emergency access to, one they have none to).
+have an emergency access to, one they have none to), and a lead professional handover
+decision (the current lead's user agrees: the role moves and the others are told; one of
+--handovers waiting handovers per decision).
 
 Builds a synthetic registry of its own (SQLite in a temporary data directory, or with
 --database-url on PostgreSQL: that database and the one named like it plus `_keys` are
@@ -13,7 +16,8 @@ the rows as the code in this tree writes them, and times each read --repeat time
 on the code it sits in, so the same script measures before and after a change (ADR 0010).
 
 Usage: .venv/bin/python benchmarks/bench_sealed_practice.py [--children N] [--alerts A]
-       [--notices F] [--repeat R] [--database-url postgres://...:5432/bench_practice]
+       [--notices F] [--handovers H] [--repeat R]
+       [--database-url postgres://...:5432/bench_practice]
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--children", type=int, default=2000)
     parser.add_argument("--alerts", type=int, default=3000)
     parser.add_argument("--notices", type=int, default=3000)
+    parser.add_argument("--handovers", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--database-url", help="PostgreSQL, e.g. postgres://...:5432/bench_x")
@@ -63,9 +68,88 @@ def practitioner() -> Any:
     )
 
 
-def write_alerts(user: Any, count: int, seed: int) -> None:
+def sealed_handovers() -> Any:
+    """`practice.involvements.handovers` where a handover names its child by tag and its
+    involvements sealed (ADR 0010), None on the code before (foreign keys)."""
+    import importlib
+
+    try:
+        return importlib.import_module("contactpoint.practice.involvements.handovers")
+    except ImportError:
+        return None
+
+
+def colleague(role: str, organisation_id: int, email: str) -> Any:
+    """An enabled, vetted, trained and certified user who may act on records."""
+    from django.utils import timezone
+
+    from contactpoint.access.models import User
+
+    today = timezone.localdate()
+    return User.objects.create(
+        email=email,
+        name=email.split("@")[0].title(),
+        organisation_id=organisation_id,
+        role=role,
+        enabled=True,
+        vetting_checked_on=today - dt.timedelta(days=30),
+        training_completed_on=today - dt.timedelta(days=20),
+        certified_on=today,
+        last_active_on=today,
+        role_since=timezone.now() - dt.timedelta(days=30),
+    )
+
+
+def write_handovers(lead_user: Any, count: int) -> list[Any]:
+    """`count` children of no shielding, each with the lead user's organisation's
+    involvement as lead and another organisation's asking to take over: the handovers,
+    proposed, as `become_lead` writes them."""
+    from django.db import transaction
+
+    from contactpoint.keystore import service as keys
+    from contactpoint.practice.models import Handover
+    from contactpoint.registry import involvement_facts
+    from contactpoint.registry.cipher import ChildCipher
+    from contactpoint.registry.involvement_facts import InvolvementFacts
+    from contactpoint.registry.models import Child, Involvement, Organisation
+
+    other = Organisation.objects.exclude(pk=lead_user.organisation_id).order_by("pk").first()
+    assert other is not None
+    leads = Involvement.objects.filter(lead_professional=True)
+    children = Child.objects.filter(status="active").exclude(pk__in=leads.values("child_id"))
+    chosen = [c for c in children.order_by("-pk")[: count * 2] if not c.shielded][:count]
+    handovers = sealed_handovers()
+    made = []
+    with transaction.atomic():
+        for child in chosen:
+            cipher = ChildCipher(child.pk, keys.ensure_data_key(child.pk))
+            pair = []
+            for organisation, lead in ((lead_user.organisation, True), (other, False)):
+                involvement = Involvement(child=child, lead_professional=lead)
+                involvement.organisation = organisation
+                facts = InvolvementFacts("school_nurse", None, None)
+                involvement_facts.seal(cipher, involvement, facts)
+                involvement.save(force_insert=True)
+                pair.append(involvement)
+            if handovers is not None:
+                handover = handovers.make(pair[0], pair[1], lead_user.pk)
+                handover.save(force_insert=True)
+            else:  # the code before: foreign keys
+                model: Any = Handover
+                handover = model.objects.create(
+                    child_id=child.pk,
+                    from_involvement=pair[0],
+                    to_involvement=pair[1],
+                    proposed_by=lead_user,
+                )
+            made.append((handover, child))
+    return made
+
+
+def write_alerts(user: Any, count: int, seed: int, handed: list[Any]) -> None:
     """`count` alerts for the user, as `raise_alert` writes them: a tenth of each
-    shielding kind, the rest a service joining or an involvement to confirm."""
+    shielding kind, a tenth asking to take over the lead (one of `handed`), the rest a
+    service joining or an involvement to confirm."""
     from django.db import transaction
 
     from contactpoint.practice.involvements import alerts
@@ -74,14 +158,17 @@ def write_alerts(user: Any, count: int, seed: int) -> None:
 
     rows = list(Involvement.objects.select_related("child").order_by("pk")[:count])
     kinds = [Alert.Kind.SHIELDING_REVIEW_DUE, Alert.Kind.SHIELDED_JOINED]
-    kinds += [Alert.Kind.JOINED] * 4 + [Alert.Kind.CONFIRM_DUE] * 4
+    kinds += [Alert.Kind.HANDOVER] + [Alert.Kind.JOINED] * 4 + [Alert.Kind.CONFIRM_DUE] * 3
     pick = random.Random(seed)
     with transaction.atomic():
         for n in range(count):
             involvement = rows[n % len(rows)]
             kind = pick.choice(kinds)
             about: dict[str, Any] = {"child": involvement.child}
-            if kind != Alert.Kind.SHIELDING_REVIEW_DUE:
+            if kind == Alert.Kind.HANDOVER:
+                handover, child = handed[n % len(handed)]
+                about = {"child": child, "handover": handover}
+            elif kind != Alert.Kind.SHIELDING_REVIEW_DUE:
                 about["involvement"] = involvement
             alerts.raise_alert([user], kind, **about)
 
@@ -92,12 +179,35 @@ def read_inbox(user: Any) -> Callable[[], int]:
     def read() -> int:
         shown = alerts.inbox(user)[:50]
         if hasattr(alerts, "opened"):  # the kind, and a shielding alert's child, sealed
-            opened = alerts.opened(shown)
-            return sum(1 for a, o in opened if o.kind and a.child is not None)
-        before: Any = shown  # the code before: a clear `kind` column
-        return sum(1 for a in before if a.kind and a.child is not None)
+            rows = [(a, o.kind) for a, o in alerts.opened(shown)]
+        else:  # the code before: a clear `kind` column
+            before: Any = shown
+            rows = [(a, a.kind) for a in before]
+        return sum(1 for a, kind in rows if a.child is not None and shown_in_full(a, kind))
 
     return read
+
+
+def shown_in_full(alert: Any, kind: str) -> bool:
+    """Whether the alert has what the page shows: a handover's both involvements."""
+    return kind != "handover" or alert.handover.to_involvement is not None
+
+
+def decide_handovers(lead_user: Any, handed: list[Any]) -> Callable[[], int]:
+    """One handover decision per call, each on the next waiting handover: agreed."""
+    from contactpoint.access.users import Actor
+    from contactpoint.practice import involvements
+
+    actor = Actor.of(lead_user)
+    waiting = iter(handed)
+
+    def decide() -> int:
+        handover, _ = next(waiting)
+        decided = involvements.decide_handover(actor, handover.pk, agree=True)
+        assert decided.status == "agreed"
+        return 1
+
+    return decide
 
 
 def write_notices(count: int, seed: int) -> str:
@@ -256,7 +366,9 @@ def main() -> int:
 
         settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
         user = practitioner()
-        write_alerts(user, args.alerts, args.seed)
+        lead_user = colleague("practitioner", user.organisation_id, "lead@bench.example")
+        handed = write_handovers(lead_user, args.handovers)
+        write_alerts(user, args.alerts, args.seed, handed)
         code = write_notices(args.notices, args.seed)
         write_accesses(user, 50)
         results = [
@@ -264,6 +376,10 @@ def main() -> int:
             ("family notice queue", timed(read_queue(code), args.repeat)),
             ("emergency access review, 50", timed(read_reviews(user.organisation_id), args.repeat)),
             ("record view access decision, 2", timed(read_decisions(user), args.repeat)),
+            (
+                "handover decision, agreed",
+                timed(decide_handovers(lead_user, handed), min(args.repeat, len(handed))),
+            ),
         ]
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"machine: {at['machine']}")

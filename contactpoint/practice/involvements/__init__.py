@@ -23,7 +23,7 @@ from contactpoint.access.permissions import Permission, Target
 from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
 from contactpoint.practice.families import family_notices
-from contactpoint.practice.involvements import alerts, contact_requests, registration
+from contactpoint.practice.involvements import alerts, contact_requests, handovers, registration
 from contactpoint.practice.models import Alert, ContactRequest, Handover
 from contactpoint.practice.record import View, child_areas, may_open, view_for
 from contactpoint.registry import involvement_facts
@@ -265,10 +265,8 @@ def end(actor: Actor, involvement_id: uuid.UUID) -> Involvement:
         involvement.ending = Involvement.Ending.ENDED
         involvement.lead_professional = False
         involvement.save(update_fields=["end_date", "ending", "lead_professional"])
-        Handover.objects.filter(
-            status=Handover.Status.PROPOSED, from_involvement=involvement
-        ).update(status=Handover.Status.WITHDRAWN)
-        Handover.objects.filter(status=Handover.Status.PROPOSED, to_involvement=involvement).update(
+        waiting = handovers.naming(involvement.child_id, involvement.pk, Handover.Status.PROPOSED)
+        Handover.objects.filter(pk__in=[h.pk for h in waiting]).update(
             status=Handover.Status.WITHDRAWN
         )
         audited(actor, "end", involvement)
@@ -315,12 +313,8 @@ def become_lead(actor: Actor, involvement_id: uuid.UUID) -> Handover | None:
             raise Conflict("A handover is agreed between people: use the web service")
         try:
             with transaction.atomic():
-                handover = Handover.objects.create(
-                    child_id=involvement.child_id,
-                    from_involvement=current,
-                    to_involvement=involvement,
-                    proposed_by=actor.user,
-                )
+                handover = handovers.make(current, involvement, actor.user.pk)
+                handover.save(force_insert=True)
         except IntegrityError:
             raise Conflict("A handover of the lead professional role is already waiting") from None
         alerts.raise_alert(
@@ -337,24 +331,26 @@ def become_lead(actor: Actor, involvement_id: uuid.UUID) -> Handover | None:
 def decide_handover(actor: Actor, handover_id: uuid.UUID, agree: bool) -> Handover:
     """The current lead's service agrees (the role moves) or declines."""
     with transaction.atomic():
-        handover = (
+        found = (
             Handover.objects.select_for_update()
-            .select_related("from_involvement", "to_involvement")
             .filter(pk=handover_id, status=Handover.Status.PROPOSED)
             .first()
         )
-        if handover is None:
+        if found is None:
             raise Invalid("That handover is no longer waiting")
-        own_involvement(actor, handover.from_involvement_id)
+        (handover,) = handovers.opened([found])
+        old, new = handover.from_involvement, handover.to_involvement
+        if old is None or new is None:  # removed since: an involvement's end withdraws it
+            raise Invalid("That handover is no longer waiting")
+        own_involvement(actor, old.pk)
         handover.decided_by = actor.user
         if not agree:
             handover.status = Handover.Status.DECLINED
             handover.save(update_fields=["status", "decided_by"])
-            audited(actor, "handover-declined", handover.from_involvement)
+            audited(actor, "handover-declined", old)
             return handover
         handover.status = Handover.Status.AGREED
         handover.save(update_fields=["status", "decided_by"])
-        old, new = handover.from_involvement, handover.to_involvement
         old.lead_professional = False
         old.save(update_fields=["lead_professional"])
         new.lead_professional = True

@@ -51,8 +51,13 @@ def make(requester_id: uuid.UUID, involvement_id: uuid.UUID) -> ContactRequest:
     )
 
 
-def forget(involvement_ids: Iterable[uuid.UUID]) -> None:
-    """Delete the requests to these involvements (and so their alerts), as they leave:
-    the sealed id is no foreign key, so nothing cascades from the involvement."""
+def forget(involvement_ids: Iterable[uuid.UUID]) -> list[uuid.UUID]:
+    """Delete the requests to these involvements, as they leave: the sealed id is no
+    foreign key, so nothing cascades from the involvement. Returns their ids, for their
+    alerts to go too (`alerts.forget`)."""
     tags = [involvement_tag(i) for i in involvement_ids]
-    ContactRequest.objects.filter(involvement_tag__in=tags).delete()
+    doomed = list(
+        ContactRequest.objects.filter(involvement_tag__in=tags).values_list("id", flat=True)
+    )
+    ContactRequest.objects.filter(pk__in=doomed).delete()
+    return doomed

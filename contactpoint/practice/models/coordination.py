@@ -1,13 +1,15 @@
 """What the practitioner journey records besides involvements themselves (registry).
 
-Alerts name organisations and roles, never a child: the child is a foreign key, shown only
-on a page that applies the record's rules. An emergency access names its child only by a
-keyed digest and a sealed id (`practice.emergency_refs`). An alert's kind is sealed
-(`practice.alerts`), and an alert whose kind would tell something special about its child
-(that it is shielded, had an emergency) holds its child and involvement only in that
-sealed value. Free text a user types about a child (an emergency explanation) and the
-reason code given for an emergency or statutory access are sealed under the child's data
-key (ADR 0010).
+No alert or handover names a child, an involvement or a request in clear (ADR 0010): a row
+pairing a user (so an organisation) with a child would say that organisation works with
+the child, and which reference is set would say what befell it. An alert holds its kind,
+child, involvement and the emergency access, request or handover it is about only in its
+sealed `about`, and names its child by a keyed tag (`practice.involvements.alerts`); a
+handover holds its child and both involvements in its sealed `about`, and names its child
+by a keyed tag (`practice.involvements.handovers`). An emergency access names its child
+only by a keyed digest and a sealed id (`practice.emergency_refs`). Free text a user types
+about a child (an emergency explanation) and the reason code given for an emergency or
+statutory access are sealed under the child's data key (ADR 0010).
 """
 
 from __future__ import annotations
@@ -37,29 +39,25 @@ class Alert(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
-    # The kind, child and involvement, sealed at a fixed length under a key derived from
-    # the index key (`practice.alerts.about`). Null columns below stand for nothing.
+    # The kind, the child, the involvement and the emergency access, contact request or
+    # handover, sealed at one fixed length under a key derived from the index key
+    # (`practice.involvements.alerts`): every alert row looks alike.
     about = Sealed()
-    # The child in clear, except for an alert that says the child is shielded.
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, null=True, related_name="+")
-    # Who the alert is about: an involvement (who joined, how to reach them) or a request.
-    involvement = models.ForeignKey(
-        Involvement, on_delete=models.CASCADE, null=True, related_name="+"
-    )
-    emergency = models.ForeignKey(
-        "practice.EmergencyAccess", on_delete=models.CASCADE, null=True, related_name="+"
-    )
-    contact_request = models.ForeignKey(
-        "practice.ContactRequest", on_delete=models.CASCADE, null=True, related_name="+"
-    )
-    handover = models.ForeignKey(
-        "practice.Handover", on_delete=models.CASCADE, null=True, related_name="+"
-    )
+    # The child, by keyed tag: what removes a child's alerts (its purge, an involvement's
+    # removal) finds them by, joining no other table.
+    child_tag = models.BinaryField(max_length=16, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True)
 
     class Meta:
         indexes = [models.Index(fields=["recipient", "read_at"], name="alert_inbox")]
+
+    # What `about` names, once opened and fetched (`alerts.opened`): not columns.
+    child: Child | None = None
+    involvement: Involvement | None = None
+    emergency: EmergencyAccess | None = None
+    contact_request: ContactRequest | None = None
+    handover: Handover | None = None
 
     def __str__(self) -> str:
         return f"alert {self.pk}"
@@ -138,7 +136,10 @@ class ContactRequest(models.Model):
 
 
 class Handover(models.Model):
-    """A proposal that another involvement takes over as lead professional; agreed or not."""
+    """A proposal that another involvement takes over as lead professional; agreed or not.
+
+    It names its child by a keyed tag and holds the child and both involvements only in
+    its sealed `about` (contactpoint.practice.involvements.handovers)."""
 
     class Status(models.TextChoices):
         PROPOSED = "proposed", "Proposed"
@@ -147,9 +148,11 @@ class Handover(models.Model):
         WITHDRAWN = "withdrawn", "Withdrawn"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
-    from_involvement = models.ForeignKey(Involvement, on_delete=models.CASCADE, related_name="+")
-    to_involvement = models.ForeignKey(Involvement, on_delete=models.CASCADE, related_name="+")
+    # The child, by keyed tag: what the one-open-handover rule compares and a child's
+    # removal finds its handovers by (`practice.involvements.handovers`).
+    child_tag = models.BinaryField(max_length=16, db_index=True)
+    # The child and both involvements, sealed under a key derived from the index key.
+    about = Sealed()
     proposed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -162,9 +165,16 @@ class Handover(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(
-                fields=["child"], condition=models.Q(status="proposed"), name="one_open_handover"
+                fields=["child_tag"],
+                condition=models.Q(status="proposed"),
+                name="one_open_handover",
             ),
         ]
+
+    # What `about` names, once opened (`handovers.opened`): not columns.
+    child_id: uuid.UUID | None = None
+    from_involvement: Involvement | None = None
+    to_involvement: Involvement | None = None
 
     def __str__(self) -> str:
         return f"handover {self.pk}"

@@ -14,7 +14,8 @@ the second time; a dry run counts exactly what a run would do:
 3. purge children archived six years ago or more, selected on the archive's quarter (only
    the cut-off's own quarter has its archive days opened): the child's data key is destroyed
    (crypto-shredding), so the database, its WAL and every backup forget the child; the
-   blind-index entries (keyed digests, not under the child's key) are deleted; the row
+   blind-index entries (keyed digests, not under the child's key), its alerts and its
+   handovers (sealed under index-derived keys) are deleted; the row
    stays, status "purged", so its contactpoint ID is never reused or processed again.
 
 Each archive, removal and purge writes its audit event (no principal; the operator is
@@ -34,7 +35,7 @@ from django.db.models import QuerySet
 from contactpoint.access.standing import add_months
 from contactpoint.audit import log as audit_log
 from contactpoint.keystore import service as keys
-from contactpoint.practice.involvements import contact_requests
+from contactpoint.practice.involvements import alerts, contact_requests, handovers
 from contactpoint.practice.models import Finding
 from contactpoint.registry import record_facts, retention_facts
 from contactpoint.registry.children import ciphers_for
@@ -177,9 +178,13 @@ def _remove_ended(today: dt.date, dry_run: bool, batch_size: int, progress: Prog
             audit_log.append_many(
                 [_event(REMOVE, child, involvement=str(pk)) for pk, child in batch]
             )
-            # Its alerts, handovers, contact requests and family notice go with it.
-            contact_requests.forget(pk for pk, _ in batch)
-            Involvement.objects.filter(id__in=[pk for pk, _ in batch]).delete()
+            # Its handovers, contact requests, their alerts and its own go with it (they
+            # name it sealed, so nothing cascades), and its family notice.
+            ended_ids, children = [pk for pk, _ in batch], {child for _, child in batch}
+            asked = contact_requests.forget(ended_ids)
+            handed = handovers.forget(children, ended_ids)
+            alerts.forget(children, gone=[*ended_ids, *asked, *handed])
+            Involvement.objects.filter(id__in=ended_ids).delete()
         removed += len(batch)
         if progress:
             progress("involvements removed", removed)
@@ -238,6 +243,9 @@ def _purge(batch: list[uuid.UUID]) -> int:
         audit_log.append_many([_event(PURGE, c) for c in ids])
         BlindIndexEntry.objects.filter(child_id__in=ids).delete()
         Finding.objects.filter(child_id__in=ids).delete()
+        # What the child's alerts and handovers name is sealed, but not under its key.
+        handovers.forget_children(ids)
+        alerts.forget(ids)
         Child.objects.filter(id__in=ids).update(status=Child.Status.PURGED)
         # The key store commits at once, before the registry does: should the registry's
         # commit fail, these children are still "archived" and the next run purges them

@@ -23,7 +23,7 @@ from contactpoint.registry.models import Child, Involvement
 from contactpoint.search import service
 from contactpoint.search.criteria import Asked, check
 from tests.support.actors import Actors
-from tests.support.alerts import of_kind
+from tests.support.alerts import naming, of_kind
 from tests.support.children import PEOPLE, at, found, load_children
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -137,8 +137,8 @@ def test_contacts_only_after_registering_and_everyone_involved_is_told(
         "0207 2",
         "Registered in contactpoint",
     )
-    ((alert, _),) = of_kind(Alert.Kind.JOINED, recipient=actors.charlie)
-    assert alert.involvement_id == joined.pk
+    ((_, told),) = of_kind(Alert.Kind.JOINED, recipient=actors.charlie)
+    assert told.involvement_id == joined.pk
     assert not Alert.objects.filter(recipient=actors.alice).exists()
     (sent,) = [m for m in mail.outbox if actors.charlie.email in m.to]
     for secret in ("Amelia", "Hartley", "2015", "NW1", child.cpid, actors.alice.name):
@@ -160,7 +160,7 @@ def test_emergency_access_is_timed_alerts_the_privacy_officer_and_waits_for_revi
     )
     assert record_for(alice.principal, child).view is View.FULL
     assert record_for(alice.principal, child).emergency_until == access.expires_at
-    assert Alert.objects.filter(recipient=actors.petra, emergency=access).exists()
+    assert naming(access.pk, recipient=actors.petra)
     assert emergency.explanations_of([access])[access.pk].startswith("Police called")
     petra = Actor.of(actors.petra)
     assert list(emergency.to_review(petra)) == [access]
@@ -234,7 +234,7 @@ def test_a_sensitive_service_shows_to_others_only_as_an_additional_service(
     own = next(i for i in record_for(charlie.principal, child).involvements if i.id == sensitive.pk)
     assert own.organisation == actors.council_b.name
     request = involvements.request_contact(alice, sensitive.pk)
-    assert Alert.objects.filter(recipient=actors.charlie, contact_request=request).exists()
+    assert naming(request.pk, recipient=actors.charlie)
     involvements.answer_contact(charlie, request.pk, contacted=True)
 
 

@@ -13,6 +13,7 @@ from django.test import Client, override_settings
 
 from contactpoint.access.middleware import FACTOR_AT
 from contactpoint.audit.models import Event
+from contactpoint.practice.involvements import handovers
 from contactpoint.practice.involvements.contact_requests import involvement_tag
 from contactpoint.practice.models import Alert, ContactRequest, EmergencyAccess, Finding, Handover
 from contactpoint.registry import shield_tags
@@ -219,7 +220,7 @@ def test_own_involvement_buttons_and_the_lead_handover(
     asked = html(alice, f"/involvements/{mine.pk}/end")  # asks first
     assert "Are you sure you want to end your involvement?" in asked
     assert redirects_to(charlie.post(f"/involvements/{theirs.pk}/lead"), record_of(child))
-    handover = Handover.objects.get(child=child)
+    handover = Handover.objects.get(child_tag=handovers.child_tag(child.pk))
     alerts = html(alice, "/alerts")
     assert f'action="/handovers/{handover.pk}"' in alerts and "Charlie Clark" in alerts
     response = alice.post(f"/handovers/{handover.pk}", {"decision": "agree"})

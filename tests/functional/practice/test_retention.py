@@ -22,14 +22,15 @@ from contactpoint.audit.verify import verify
 from contactpoint.ingest.loader import load_folder
 from contactpoint.keystore.models import DataKey
 from contactpoint.practice import involvements, retention
-from contactpoint.practice.involvements import Details
-from contactpoint.practice.models import Alert, ContactRequest, StatutoryAccess
+from contactpoint.practice.involvements import Details, alerts
+from contactpoint.practice.models import Alert, ContactRequest, Handover, StatutoryAccess
 from contactpoint.practice.record import View, openable, record_for
 from contactpoint.practice.retention import archived
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.lookup import NotFound, Purged
 from contactpoint.registry.models import BlindIndexEntry, Child, Involvement
 from tests.support.actors import Actors, signed_in
+from tests.support.alerts import naming
 from tests.support.children import found
 from tests.support.cli import run_cli
 from tests.support.feeds import feed_row, write_feed
@@ -137,16 +138,44 @@ def test_ended_involvements_leave_after_12_months(
     ended = nurse(alice, young)  # alerts the GP's and school's people
     involvements.end(alice, ended.pk)
     ended_on = TODAY
-    alerts_before = Alert.objects.filter(involvement=ended).count()
+    alerts_before = len(naming(ended.pk))
     kept = retention.run(add_months(ended_on, 11))
     assert kept.involvements_removed == 0 and Involvement.objects.filter(pk=ended.pk).exists()
     gone = retention.run(add_months(ended_on, 13))
     assert gone.involvements_removed == 1
     assert not Involvement.objects.filter(pk=ended.pk).exists()
-    assert Alert.objects.filter(involvement_id=ended.pk).count() == 0 <= alerts_before
+    assert len(naming(ended.pk)) == 0 <= alerts_before
     assert Involvement.objects.filter(child=young).count() == 2  # the GP and the school
     event = events(retention.REMOVE)[0]
     assert event.child_id == young.pk and event.principal == ""
+
+
+def lead_and_taker(child: Child, actors: Actors) -> tuple[Handover, Involvement]:
+    """Alice's school nurse leads; Charlie's social worker joins and asks to take over."""
+    alice, charlie = Actor.of(actors.alice), Actor.of(actors.charlie)
+    involvements.become_lead(alice, nurse(alice, child).pk)
+    found(charlie, child)
+    taker = involvements.register(charlie, child, Details("social_worker", "Worker", "2"))
+    handover = involvements.become_lead(charlie, taker.pk)
+    assert handover is not None
+    return handover, taker
+
+
+def test_a_removed_involvement_takes_its_handovers_and_their_alerts(
+    children: dict[str, Child], actors: Actors
+) -> None:
+    young = children["young"]
+    handover, taker = lead_and_taker(young, actors)
+    assert naming(handover.pk, recipient=actors.alice) and naming(taker.pk)
+    involvements.end(Actor.of(actors.charlie), taker.pk)
+    alerts.raise_alert([actors.bob], Alert.Kind.SHIELDING_REVIEW_DUE, child=young)
+    assert retention.run(add_months(TODAY, 13)).involvements_removed == 1
+    # The handover names its involvements sealed, no foreign key: removed by the tag.
+    assert not Handover.objects.filter(pk=handover.pk).exists()
+    # Nor their alerts, nor those about the involvement (Alice was told it joined).
+    assert not naming(handover.pk) and not naming(taker.pk)
+    # The child's other alerts stay.
+    assert "shielding_review_due" in {o.kind for _, o in naming(young.pk, recipient=actors.bob)}
 
 
 def test_a_leaving_sensitive_service_takes_its_contact_requests_and_their_alerts(
@@ -164,18 +193,21 @@ def test_a_leaving_sensitive_service_takes_its_contact_requests_and_their_alerts
     sensitive = involvements.register(charlie, young, camhs)
     nurse(alice, young)
     request = involvements.request_contact(alice, sensitive.pk)
-    assert Alert.objects.filter(contact_request=request).exists()
+    assert naming(request.pk)
     involvements.end(charlie, sensitive.pk)
     assert retention.run(add_months(TODAY, 13)).involvements_removed == 1
     # The request names its involvement by a sealed id, no foreign key: removed by its tag.
     assert not ContactRequest.objects.filter(pk=request.pk).exists()
-    assert not Alert.objects.filter(contact_request_id=request.pk).exists()
+    assert not naming(request.pk)
 
 
 def test_a_child_is_purged_six_years_after_archiving_and_cannot_be_read(
     children: dict[str, Child], actors: Actors
 ) -> None:
     adult = children["adult"]
+    # Alice's service leads, Charlie's asks to take over: alerts and a handover name it.
+    handover, _ = lead_and_taker(adult, actors)
+    assert naming(adult.pk) and naming(handover.pk)
     archived_on = dt.date(2026, 1, 1)
     retention.run(archived_on)
     assert status(adult) == ("archived", archived_on)
@@ -188,6 +220,8 @@ def test_a_child_is_purged_six_years_after_archiving_and_cannot_be_read(
     assert golden_record(adult.pk) is None  # the key is gone: nothing opens
     assert not DataKey.objects.filter(owner_id=adult.pk).exists()
     assert not BlindIndexEntry.objects.filter(child=adult).exists()
+    # Its alerts and handovers name it sealed, under no key of its own: deleted by its tag.
+    assert not naming(adult.pk) and not Handover.objects.filter(pk=handover.pk).exists()
     purged = {e.child_id for e in events(retention.PURGE)}
     assert purged == {adult.pk, children["leaver"].pk}
     # Its index team is told it was purged, and nothing else; anyone else: not found.

@@ -20,6 +20,7 @@ from contactpoint.practice.models import Alert, EmergencyAccess
 from contactpoint.practice.record import View, record_for
 from contactpoint.practice.relationships import in_emergency
 from tests.support.actors import Actors, signed_in
+from tests.support.alerts import naming
 from tests.support.children import found, load_children
 from tests.support.migrations import written_before
 from tests.support.registry import raw_rows
@@ -48,8 +49,8 @@ def test_an_emergency_access_and_its_alert_name_no_child_in_clear(
     stored = EmergencyAccess.objects.get()
     assert emergency_refs.child_id_of(stored) == amelia.pk
     assert bytes(stored.holder) == emergency_refs.holder(amelia.pk, actors.alice.pk)
-    told = Alert.objects.get(emergency=access)
-    assert (told.child_id, alerts.about(told).child_id) == (None, amelia.pk)
+    ((_, told),) = naming(access.pk)
+    assert told.child_id == amelia.pk
     # The rule is the user's own access, as before: not their colleague's.
     assert record_for(alice.principal, amelia).view is View.FULL
     assert in_emergency(alice.principal, amelia.pk)
@@ -88,7 +89,7 @@ def test_the_migration_seals_an_emergency_accesss_child(feeds: Path, actors: Act
     assert emergency_refs.child_id_of(stored) == amelia.pk
     assert in_emergency(Actor.of(actors.alice).principal, amelia.pk)
     alert = Alert.objects.get(pk=told)
-    assert (alert.child_id, alerts.about(alert).child_id) == (None, amelia.pk)
+    assert alerts.about(alert) == alerts.About("emergency_access", amelia.pk, None, access)
     ids = {str(amelia.pk), amelia.pk.hex}
     assert not ids & stored_values("practice_emergencyaccess")
     assert not ids & stored_values("practice_alert")

@@ -30,6 +30,7 @@ from contactpoint.practice.retention.archived import REASON_SIZE
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.models import Child, Involvement
 from tests.support.actors import Actors, signed_in
+from tests.support.alerts import naming
 from tests.support.children import an_involvement, found, load_children
 from tests.support.registry import raw_rows
 
@@ -59,8 +60,6 @@ def test_every_alert_is_one_sealed_length_and_a_shielding_alert_names_no_child(
         Alert.objects.get(recipient=actors.ian),
         Alert.objects.get(recipient=actors.alice),
     )
-    assert (shielded.child_id, shielded.involvement_id) == (None, None)
-    assert (plain.child_id, plain.involvement_id) == (amelia.pk, joined.pk)
     assert alerts.about(shielded) == alerts.About("shielded_joined", amelia.pk, joined.pk)
     assert len(bytes(shielded.about)) == len(bytes(plain.about))
     for row in raw_rows("practice_alert"):
@@ -142,9 +141,10 @@ def test_a_contact_request_and_its_alert_name_no_involvement_or_child_in_clear(
     stored = {str(v) for row in raw_rows("practice_contactrequest") for v in row}
     assert not ids & stored
     # Its alert keeps the child only in `about` (another service's `joined` alert names it).
-    (told,) = Alert.objects.filter(contact_request=request)
-    assert (told.child_id, told.involvement_id) == (None, None)
-    assert alerts.about(told).child_id == oliver.pk
+    ((_, about),) = naming(request.pk)
+    assert about == alerts.About("contact_request", oliver.pk, None, request.pk)
+    ids |= {str(request.pk), request.pk.hex}
+    assert not ids & {str(v) for row in raw_rows("practice_alert") for v in row}
     assert contact_requests.involvement_of(request) == sensitive.pk
     # The one-open-request rule holds on the tag.
     with pytest.raises(Invalid, match="already asked"):
@@ -187,7 +187,7 @@ def test_the_migration_seals_a_contact_requests_involvement(feeds: Path, actors:
     assert contact_requests.involvement_of(request) == sensitive.pk
     assert bytes(request.involvement_tag) == contact_requests.involvement_tag(sensitive.pk)
     alert = Alert.objects.get(pk=told.pk)
-    assert (alert.child_id, alerts.about(alert).child_id) == (None, oliver.pk)
+    assert alerts.about(alert) == alerts.About("contact_request", oliver.pk, None, asked.pk)
     ids = {str(sensitive.pk), sensitive.pk.hex, str(oliver.pk), oliver.pk.hex}
     assert not ids & {str(v) for row in raw_rows("practice_contactrequest") for v in row}
 
@@ -207,9 +207,8 @@ def test_the_migrations_seal_alerts_reasons_and_notices(feeds: Path, actors: Act
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
     review, join = (Alert.objects.get(pk=made[k]) for k in ("review", "joined"))
-    assert (review.child_id, review.involvement_id) == (None, None)
     assert alerts.about(review) == alerts.About("shielding_review_due", kept.pk, None)
-    assert (join.child_id, alerts.about(join).kind) == (kept.pk, "joined")
+    assert alerts.about(join) == alerts.About("joined", kept.pk, joined.pk)
     assert emergency.reasons_of(EmergencyAccess.objects.all()) == {made["emergency"]: "missing"}
     assert EmergencyAccess.objects.get(pk=made["gone"]).reason is None  # its key is gone
     statutory = StatutoryAccess.objects.get()

@@ -26,7 +26,7 @@ def confirmed(actors: Actors, n: int, months_ago: int, days: int = 0) -> Involve
 
 
 def alerts_of(kind: Alert.Kind) -> set[tuple[str, object]]:
-    return {(a.recipient.email, a.involvement_id) for a, _ in of_kind(kind)}
+    return {(a.recipient.email, o.involvement_id) for a, o in of_kind(kind)}
 
 
 def test_an_involvement_near_24_months_is_reminded_once_to_its_organisations_practitioners(

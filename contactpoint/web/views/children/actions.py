@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.practice import involvements as service
-from contactpoint.practice.involvements import contact_requests
+from contactpoint.practice.involvements import contact_requests, handovers
 from contactpoint.practice.models import ContactRequest, Handover
 from contactpoint.practice.record import may_open, openable, record_for
 from contactpoint.registry.lookup import NotFound
@@ -46,7 +46,7 @@ def _involvement(involvement_id: uuid.UUID) -> Involvement | None:
 
 def _handover_involvement(handover_id: uuid.UUID) -> Involvement | None:
     handover = Handover.objects.filter(pk=handover_id).first()
-    return _involvement(handover.from_involvement_id) if handover else None
+    return _involvement(handovers.ids_of(handover)[1]) if handover else None
 
 
 def _request_involvement(request_id: uuid.UUID) -> Involvement | None:

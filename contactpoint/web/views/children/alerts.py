@@ -1,7 +1,8 @@
 """The user's alerts: what happened, who it was, and what they can do about it.
 
-An alert points at a child; the child's name shows only when this user may see the
-record in full (it comes from the record), otherwise "a child" and its contactpoint ID.
+An alert names a child (sealed: `alerts.opened` opens and fetches it); the child's name
+shows only when this user may see the record in full (it comes from the record),
+otherwise "a child" and its contactpoint ID.
 Who joined, asked or took over is a service and its practitioner's work contacts, shown
 as the involvement holds them, except a sensitive service, which only its own
 organisation sees. Opening the page marks the alerts read.
@@ -170,7 +171,9 @@ def alert_list(request: HttpRequest) -> HttpResponse:
     # What each is about is sealed, and so are the involvements' organisations and
     # practitioners: opened for all at once.
     inbox = alerts.opened(alerts.inbox(user)[:SHOWN])
-    with_links(a.involvement for a, _ in inbox if a.involvement is not None)
+    who = [a.involvement for a, _ in inbox]
+    who += [a.handover.to_involvement for a, _ in inbox if a.handover is not None]
+    with_links(i for i in who if i is not None)
     given = reasons_of(a.emergency for a, _ in inbox if a.emergency is not None)
     rows = [row(a, about.kind, principal, names, given) for a, about in inbox]
     for shown in rows:
