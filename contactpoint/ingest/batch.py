@@ -77,6 +77,10 @@ class Item:
     body: str  # the record as canonical JSON: digested, and sealed as the payload
     existing: SourceRecord | None = None
     child_id: uuid.UUID | None = None
+    # How the record was placed, or while it has no child why it waits: "none" (nothing to
+    # found a child on), "review" or "near_shielded". Only in memory: a waiting record is
+    # stored with method `review` whatever the reason (the reason goes to its sealed
+    # review item, decisions.waiting_reason).
     method: str = "none"
     match: Match | None = None
     sr_id: uuid.UUID = dataclasses.field(init=False)
@@ -382,7 +386,7 @@ class BatchLoader:
     def _fill_record(self, sr: SourceRecord, item: Item, cipher: ChildCipher) -> None:
         sr.child_id = item.child_id
         sr.status = "linked" if item.child_id else "pending"
-        sr.method = item.method
+        sr.method = item.method if item.child_id else SourceRecord.Method.REVIEW
         sr.confidence = item.confidence
         sr.as_at = item.record.as_at
         sr.digest = item.digest

@@ -54,7 +54,10 @@ def record_automatic(entries: list[Entry], model: ActiveModel) -> None:
                 source_record_id=sr,
                 child_id=child,
                 model=model.record,
-                weight=match.weight,
+                # A hold's weight stays out of clear: one above the upper threshold would
+                # say the record waits because it may be a shielded child. Its candidates'
+                # weights are in the sealed review item.
+                weight=None if child is None else match.weight,
                 decided_by=LinkDecision.AUTOMATIC,
             )
             for sr, child, method, match in entries

@@ -36,10 +36,16 @@ from contactpoint.linkage.review_items import open_with_reason
 from contactpoint.registry.models import Child, SourceRecord
 
 Progress = Callable[[str], None]
-# A person was asked because two children were close, or the record is too thin to match
-# safely: a re-run does not answer for them.
+# A person was asked because two children were close, the record is too thin to match
+# safely, or it might be a shielded child: a re-run does not answer for them. (The held
+# record's clear method is `review` like any waiting record's: only its sealed item says.)
 ASKED = frozenset(
-    {ReviewItem.Reason.RUNNER_UP, ReviewItem.Reason.SEVERAL, ReviewItem.Reason.INSUFFICIENT}
+    {
+        ReviewItem.Reason.RUNNER_UP,
+        ReviewItem.Reason.SEVERAL,
+        ReviewItem.Reason.INSUFFICIENT,
+        ReviewItem.Reason.SHIELDED,
+    }
 )
 Action = LinkDecision.Action
 
@@ -102,9 +108,7 @@ def _plan_cluster(
     """Plan one cluster; `fixed` children (a possible split, or holding a record a person
     placed) are never merged."""
     linked = {child for child, _, _ in entries if child is not None}
-    waiting = [
-        uuid.UUID(i) for child, method, i in entries if child is None and method != "near_shielded"
-    ]
+    waiting = [uuid.UUID(i) for child, _, i in entries if child is None]
     if not linked or (linked & fixed and len(linked) > 1):
         # No child (the review queue has them), or a merge that would chain through a
         # child whose own records disagree.

@@ -17,6 +17,7 @@ from contactpoint.linkage import rerun, store
 from contactpoint.linkage.models import LinkageModel, LinkDecision, ReviewItem
 from contactpoint.linkage.review_items import about
 from contactpoint.registry.models import Child, SourceRecord
+from tests.linkage.scenarios import Registry, benefit, isla, nhs
 from tests.support.feeds import AMELIA as AMELIA_WITH_NHS_NUMBER
 from tests.support.feeds import feed_row, write_feed
 
@@ -101,6 +102,19 @@ def test_a_rerun_leaves_shielded_duplicates_to_a_person(feeds: Path) -> None:
     _usual()
     found = rerun.plan()
     assert found.merges == [] and found.left_for_people == 1
+
+
+def test_a_rerun_leaves_a_record_held_near_a_shielded_child_to_a_person(feeds: Path) -> None:
+    """A record held because it might be a shielded child waits with method `review` like
+    any other: the re-run knows it by its sealed review item and does not link it, though
+    Splink clusters it with the one child it is most like."""
+    registry = Registry(feeds)
+    registry.load("nhs_demographics", [nhs("N1"), isla(sensitive="Y")])
+    registry.load("child_benefit", [benefit("CB1")])
+    held = registry.record("child_benefit", "CB1")
+    assert (held.status, held.method) == ("pending", "review")
+    assert about(registry.item("child_benefit", "CB1")).reason == "shielded"
+    assert held.pk not in {record for record, _ in rerun.plan().links}
 
 
 def test_a_rerun_leaves_a_record_too_thin_to_match_to_the_person_asked(feeds: Path) -> None:

@@ -38,7 +38,9 @@ from contactpoint.lib import dates, names
 from contactpoint.linkage.realtime import KEEP
 from contactpoint.linkage.records import LinkRecord, as_table
 
-REVIEW, HELD = "review", "near_shielded"  # SourceRecord.method of a waiting record
+# Why a unit's records wait: its review items' reason. Not stored in clear: every waiting
+# record's SourceRecord.method is `review`.
+REVIEW, HELD = "review", "near_shielded"
 
 
 @dataclass(slots=True)

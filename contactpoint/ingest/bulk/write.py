@@ -177,7 +177,8 @@ class ChunkWriter:
     ) -> None:
         """The source record; its facts, or its hold decision and review item."""
         founder = parsed.uid == unit.key
-        method = unit.waiting or ("new_child" if founder else "model")
+        # A waiting record's method is `review` whatever it waits for (SourceRecord.Method).
+        method = "review" if unit.waiting else "new_child" if founder else "model"
         confidence = 0.0 if child is None else 1.0 if founder else self.linked_confidence
         sr = SourceRecord(
             id=parsed.sr_id,

@@ -45,10 +45,11 @@ class SourceRecord(models.Model):
         MODEL = "model", "Linked by the model's match weight"
         PERSON = "person", "Linked by a person in review"
         NEW_CHILD = "new_child", "New child"
-        NONE = "none", "Waiting: no identifier to found a child on"
-        AMBIGUOUS = "ambiguous", "Waiting: more than one child matches"
-        REVIEW = "review", "Waiting: a person must decide"
-        NEAR_SHIELDED = "near_shielded", "Held: might be a shielded child"
+        # Every waiting record, whatever it waits for (too little to found a child on,
+        # candidates too close, or near a shielded child): why is only in its sealed
+        # review item, so the clear method never says a record may be a shielded child
+        # (docs/adr/0010-special-category-facts-sealed.md).
+        REVIEW = "review", "Waiting for a person"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Not indexed alone: the unique (source, record_ref) index starts with it.

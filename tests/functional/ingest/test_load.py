@@ -341,7 +341,10 @@ def test_a_record_that_might_be_a_shielded_child_is_held_not_published(feeds: Pa
     assert report.result.held_near_shielded == 2
     assert Child.objects.count() == 2 and sum(c.shielded for c in Child.objects.all()) == 1
     held = SourceRecord.objects.filter(source__code="school_census", status="pending")
-    assert set(held.values_list("method", flat=True)) == {"near_shielded"} and held.count() == 2
+    # In clear they wait like any record: only their sealed review items say why.
+    assert set(held.values_list("method", flat=True)) == {"review"} and held.count() == 2
+    items = ReviewItem.objects.filter(source_record__in=held)
+    assert [about(i).reason for i in items] == ["shielded", "shielded"]
 
 
 def test_contactpoint_ids_are_valid_and_distinct(feeds: Path) -> None:

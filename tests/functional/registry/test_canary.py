@@ -14,8 +14,9 @@ test reads each database, and the backup, as a thief without keys would, and fin
 What the practice tables record about a child is scanned cell by cell (the registry's
 tables, each `pg_dump` block and the backup, but the audit log): no cell holds an alert
 kind that says a child is shielded or was given emergency access, an emergency's or a
-statutory access's reason, a family notice's risk codes, or a review item's reason
-`shielded`; and no row holds a review item held as shielded beside a child it might be.
+statutory access's reason, a family notice's risk codes, a review item's reason
+`shielded` or a waiting record's method `near_shielded`; no row holds a review item held
+as shielded beside a child it might be, and no `hold` decision keeps its weight.
 These short codes are compared whole, not searched for in the files: a migration's name
 holds `shielding_review_due`. The audit log's cells are compared with the reasons and with
 the action a notice withheld for a risk would have: its events seal why (ADR 0010).
@@ -150,8 +151,9 @@ PRACTICE_CODES = {
     "emergency_reason": set(EmergencyAccess.Reason.values),
     "statutory_reason": set(StatutoryAccess.Reason.values),
     "family_notice": {"not_sent_risk", *FamilyNotice.Risk.values},
-    # A review item held because its record might be a shielded child (ADR 0010).
-    "review_reason": {"shielded"},
+    # A review item held because its record might be a shielded child, and the method
+    # its waiting record had (ADR 0010).
+    "review_reason": {"shielded", "near_shielded"},
 }
 # What an audit event would say in clear of an emergency's or a notice's reason.
 AUDIT_CODES = {
@@ -562,6 +564,14 @@ def shielded_pairs(rows: dict[str, list[Row]], items: dict[str, set[str]]) -> di
     return found
 
 
+def held_weights(rows: dict[str, list[Row]]) -> tuple[int, int]:
+    """How many `hold` decisions there are (a backup holds none), and how many keep a
+    weight, which above the upper threshold says the record waits because it may be a
+    shielded child (counts only)."""
+    holds = [r for r in rows.get("linkage_linkdecision", []) if r.get("action") == "hold"]
+    return len(holds), sum(r.get("weight") not in ("None", "\\N", "") for r in holds)
+
+
 def clear_practice_links(rows: dict[str, list[Row]], looked: dict[str, set[str]]) -> dict[str, int]:
     """Per table (the audit log aside: its events name a child by a keyed tag, and the
     findings, which keep who found which child for ten hours), how many rows hold a child's
@@ -643,8 +653,11 @@ def test_no_stored_copy_holds_any_input_value(
         assert coded_cells(rows) == {}, name
         # No alert or handover names a child, involvement or request in clear.
         assert clear_refs(rows, ids) == {}, name
-        # No row pairs a review item held as shielded with a child it might be.
+        # No row pairs a review item held as shielded with a child it might be, and no
+        # hold decision keeps the weight that would say why it waits.
         assert shielded_pairs(rows, held) == {}, name
+        holds, weighed = held_weights(rows)
+        assert (holds > 0 or name == "backup", weighed) == (True, 0), name
         # Nor does the audit log: an emergency's reason or a notice's risk is sealed.
         events, coded = audit_coded_cells(rows)
         assert (events > 100 or name == "backup", coded) == (True, 0), name
