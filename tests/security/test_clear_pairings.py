@@ -41,8 +41,6 @@ ALLOWED = {
     # team member (or "contactpoint"), kept so that any decision can be reversed and
     # reviewed; the team works for the child's area, not with the child.
     "linkage.LinkDecision": "who made a linkage decision about a child: the index team",
-    "practice.Alert": PENDING,
-    "practice.Handover": PENDING,
     "practice.Finding": PENDING,
     "practice.StatutoryAccess": PENDING,
     "practice.RectificationRequest": PENDING,
