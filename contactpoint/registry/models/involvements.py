@@ -113,10 +113,9 @@ class Involvement(models.Model):
                 name="one_open_involvement_per_slot",
             ),
         ]
-        indexes = [
-            models.Index(fields=["member"], name="involvement_member"),
-            models.Index(fields=["area_member"], name="involvement_area_member"),
-        ]
+        # No index on `member` or `area_member`: each digest has the child's id in it, so
+        # every query that compares one asks for one child's (or a page of children's)
+        # involvements, which the index on `child` finds (docs/adr/0013).
 
     def __str__(self) -> str:
         return f"involvement {self.pk}"
