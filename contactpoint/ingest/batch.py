@@ -38,7 +38,7 @@ from contactpoint.registry import (
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord, Problem, RowParser
 from contactpoint.registry.models import Source, SourceRecord
-from contactpoint.registry.sources import record_ref
+from contactpoint.registry.sources import REF_BYTES, record_ref
 
 RECORD_FIELDS = [
     "child",
@@ -187,7 +187,9 @@ def canonical_json(record: FeedRecord) -> str:
 
 
 def content_digest(body: str) -> bytes:
-    return crypto.keyed_digest(derived_key("source-record-digest/v1"), body.encode())
+    """The keyed digest of a record's content (128 bits, as `sources.REF_BYTES`): the same
+    digest again means the same record, nothing to write."""
+    return crypto.keyed_digest(derived_key("source-record-digest/v1"), body.encode())[:REF_BYTES]
 
 
 class BatchLoader:

@@ -77,6 +77,18 @@ class ChildCipher:
         ad = associated_data(model, column, row_id)
         return self._key.open(bytes(sealed), ad).decode()
 
+    def seal_bytes(
+        self, model: type[models.Model], column: str, row_id: uuid.UUID, value: bytes
+    ) -> bytes:
+        """Seal raw bytes (a fixed layout, whose length says nothing)."""
+        return self._key.seal(value, associated_data(model, column, row_id))
+
+    def open_bytes(
+        self, model: type[models.Model], column: str, row_id: uuid.UUID, sealed: bytes
+    ) -> bytes:
+        """Open a value `seal_bytes` wrote."""
+        return self._key.open(bytes(sealed), associated_data(model, column, row_id))
+
     def seal_fixed(
         self, model: type[models.Model], column: str, row_id: uuid.UUID, value: str, size: int
     ) -> bytes:

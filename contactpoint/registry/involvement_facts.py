@@ -1,21 +1,22 @@
 """What an involvement says about a child, sealed: its role, and for a sensitive service
-its category and consent basis; and who it links the child to, the organisation and the
-practitioner (ADR 0010).
+its category and consent basis; who it links the child to, the organisation and the
+practitioner (ADR 0010); and the day it started.
 
-The role, category and basis are one fixed-size sealed value under the child's data key,
-written for every involvement, so neither a column's nullness nor a ciphertext's length
-tells a sensitive service or a youth offending worker from a school; the organisation and
-practitioner ids are a second one (`link`). What queries need without opening is kept as
-keyed digests that include the child, so equal digests never link two children: `slot`
-(child, organisation and role: one open involvement of each), `member` (child and
-organisation: "is this organisation involved with this child") and `area_member` (child
-and the organisation's council area: "is this index team local to this child", asked
-also of a purged child, whose key is gone).
+All of it is one fixed-size sealed value under the child's data key (`facts`, ADR 0013:
+one nonce and one tag a row, not three), written for every involvement, so neither a
+column's nullness nor a ciphertext's length tells a sensitive service or a youth
+offending worker from a school. What queries need without opening is kept as keyed
+digests that include the child, so equal digests never link two children: `slot` (child,
+organisation and role: one open involvement of each), `member` (child and organisation:
+"is this organisation involved with this child") and `area_member` (child and the
+organisation's council area: "is this index team local to this child", asked also of a
+purged child, whose key is gone).
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
+import struct
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -27,8 +28,14 @@ from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.models import Involvement, Organisation, Practitioner
 from contactpoint.registry.models.involvements import Link
 
-FACTS_SIZE = 96  # the longest role, category and basis as JSON is 72 bytes
-LINK_SIZE = 48  # two 64-bit ids as JSON are at most 43 bytes
+# The sealed value: role, category and basis as codes (their index in the tuples below,
+# 0 for none), the organisation's and practitioner's ids (0: no practitioner) and the start
+# day as a proleptic ordinal (0: not known). 23 bytes for every involvement. The tuples
+# only ever grow at their end: a code, once written, means its value for good.
+LAYOUT = struct.Struct(">BBBqqi")
+ROLES = tuple(Involvement.Role.values)
+CATEGORIES = (None, *Involvement.SensitiveCategory.values)
+BASES = (None, *Involvement.ConsentBasis.values)
 SLOT_KEY = "involvement-slot/v1"
 MEMBER_KEY = "involvement-member/v1"
 AREA_KEY = "involvement-area/v1"
@@ -68,18 +75,29 @@ def area_member(child_id: uuid.UUID, area_code: str) -> bytes:
     return crypto.keyed_digest(derived_key(AREA_KEY), message)[:16]
 
 
-def seal(cipher: ChildCipher, involvement: Involvement, facts: InvolvementFacts) -> None:
-    """Set the involvement's sealed facts and link and its three digests, from the
-    facts given and the organisation and practitioner set on it (the row is not saved)."""
-    document = json.dumps(
-        [facts.role, facts.sensitive_category, facts.consent_basis], separators=(",", ":")
-    )
-    involvement.facts = cipher.seal_fixed(
-        Involvement, "facts", involvement.pk, document, FACTS_SIZE
-    )
+def seal(
+    cipher: ChildCipher,
+    involvement: Involvement,
+    facts: InvolvementFacts,
+    start: dt.date | None = None,
+) -> None:
+    """Set the involvement's sealed value (facts, link and `start`, the day it started) and
+    its three digests, from the facts given and the organisation and practitioner set on
+    it (the row is not saved)."""
     organisation_id = involvement.organisation_id
-    ids = json.dumps([organisation_id, involvement.practitioner_id], separators=(",", ":"))
-    involvement.link = cipher.seal_fixed(Involvement, "link", involvement.pk, ids, LINK_SIZE)
+    involvement.facts = cipher.seal_bytes(
+        Involvement,
+        "facts",
+        involvement.pk,
+        LAYOUT.pack(
+            ROLES.index(facts.role),
+            CATEGORIES.index(facts.sensitive_category),
+            BASES.index(facts.consent_basis),
+            organisation_id,
+            involvement.practitioner_id or 0,
+            start.toordinal() if start else 0,
+        ),
+    )
     involvement.slot = slot(cipher.owner_id, organisation_id, facts.role)
     involvement.member = member(cipher.owner_id, organisation_id)
     area = involvement.organisation.council_area
@@ -90,15 +108,28 @@ def seal(cipher: ChildCipher, involvement: Involvement, facts: InvolvementFacts)
 _KNOWN = "_contactpoint_facts"
 
 
+def _unpacked(cipher: ChildCipher, involvement: Involvement) -> tuple[int, ...]:
+    plain = cipher.open_bytes(Involvement, "facts", involvement.pk, involvement.facts)
+    values: tuple[int, ...] = LAYOUT.unpack(plain)
+    return values
+
+
 def opened(cipher: ChildCipher, involvement: Involvement) -> InvolvementFacts:
-    role, category, basis = json.loads(cipher.open_fixed(involvement, "facts"))
-    return InvolvementFacts(role, category, basis)
+    """Open the involvement's facts, and its organisation and practitioner ids onto it."""
+    role, category, basis, organisation_id, practitioner_id, _ = _unpacked(cipher, involvement)
+    involvement.set_link(Link(organisation_id, practitioner_id or None))
+    return InvolvementFacts(ROLES[role], CATEGORIES[category], BASES[basis])
 
 
 def open_link(cipher: ChildCipher, involvement: Involvement) -> None:
-    """Open the involvement's organisation and practitioner ids onto it."""
-    organisation_id, practitioner_id = json.loads(cipher.open_fixed(involvement, "link"))
-    involvement.set_link(Link(organisation_id, practitioner_id))
+    """Open the involvement's organisation and practitioner ids (and its facts) onto it."""
+    setattr(involvement, _KNOWN, opened(cipher, involvement))
+
+
+def started(cipher: ChildCipher, involvement: Involvement) -> dt.date | None:
+    """The day the involvement started, opened (None: not known)."""
+    day = _unpacked(cipher, involvement)[-1]
+    return dt.date.fromordinal(day) if day else None
 
 
 def open_all(involvements: Iterable[Involvement]) -> list[Involvement]:
@@ -108,11 +139,8 @@ def open_all(involvements: Iterable[Involvement]) -> list[Involvement]:
     closed = [i for i in rows if not (hasattr(i, _KNOWN) and i.link_opened())]
     ciphers = ciphers_for({i.child_id for i in closed})
     for i in closed:
-        if i.child_id in ciphers:
-            if not hasattr(i, _KNOWN):
-                setattr(i, _KNOWN, opened(ciphers[i.child_id], i))
-            if not i.link_opened():
-                open_link(ciphers[i.child_id], i)
+        if i.child_id in ciphers and i.facts is not None:
+            setattr(i, _KNOWN, opened(ciphers[i.child_id], i))
     return [i for i in rows if hasattr(i, _KNOWN) and i.link_opened()]
 
 

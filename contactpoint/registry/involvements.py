@@ -17,12 +17,10 @@ from contactpoint.registry.models import Involvement, Organisation, SourceRecord
 COLUMNS = (
     "id",
     "child_id",
-    "link",
     "member",
     "area_member",
     "facts",
     "slot",
-    "start_date",
     "last_confirmed",
     "source_record_id",
 )
@@ -121,15 +119,10 @@ def _inserter(new: list[Involvement]) -> Inserter:
 def _new(
     cipher: ChildCipher, sr: SourceRecord, record: FeedRecord, org: Organisation
 ) -> Involvement:
-    row_id = uuid.uuid4()
-    start = record.involvement_start.isoformat() if record.involvement_start else None
     involvement = Involvement(
-        id=row_id,
-        child_id=cipher.owner_id,
-        start_date=cipher.seal(Involvement, "start_date", row_id, start),
-        last_confirmed=record.as_at,
-        source_record=sr,
+        id=uuid.uuid4(), child_id=cipher.owner_id, last_confirmed=record.as_at, source_record=sr
     )
     involvement.organisation = org
-    involvement_facts.seal(cipher, involvement, InvolvementFacts(record.org_role))
+    facts = InvolvementFacts(record.org_role)
+    involvement_facts.seal(cipher, involvement, facts, record.involvement_start)
     return involvement

@@ -24,3 +24,12 @@ def written_before(before: list[tuple[str, str]], make: Callable[[Any], Made]) -
         executor.loader.build_graph()
         executor.migrate(executor.loader.graph.leaf_nodes())
     return made
+
+
+def migrated(target: list[tuple[str, str]] | None = None) -> Any:
+    """Migrate to `target` (None: every app's latest); return that state's models."""
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    targets = target or executor.loader.graph.leaf_nodes()
+    executor.migrate(targets)
+    return MigrationExecutor(connection).loader.project_state(targets).apps

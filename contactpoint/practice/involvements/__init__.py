@@ -146,18 +146,12 @@ def _insert(actor: Actor, child: Child, details: Details, user: User) -> Involve
     today = timezone.localdate()
     person = _practitioner(user, details, organisation_id)
     cipher = ciphers_for({child.pk})[child.pk]
-    row_id = uuid.uuid4()
-    involvement = Involvement(
-        id=row_id,
-        child=child,
-        start_date=cipher.seal(Involvement, "start_date", row_id, today.isoformat()),
-        last_confirmed=today,
-    )
+    involvement = Involvement(id=uuid.uuid4(), child=child, last_confirmed=today)
     involvement.organisation = Organisation.objects.select_related("council_area").get(
         pk=organisation_id
     )
     involvement.practitioner = person
-    involvement_facts.seal(cipher, involvement, _facts(details))
+    involvement_facts.seal(cipher, involvement, _facts(details), today)
     try:
         with transaction.atomic():
             involvement.save(force_insert=True)

@@ -73,22 +73,20 @@ class Involvement(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="involvements")
-    # The organisation's and the practitioner's ids: one fixed-size value sealed under the
-    # child's key, read through `organisation` and `practitioner` (opened on first use, or
-    # for many rows at once by involvement_facts.with_links).
-    link = Sealed()
     # Keyed digest of child and organisation: "is this organisation involved with this child".
     member = models.BinaryField(max_length=16)
     # Keyed digest of child and the organisation's council area: "is this area's index
     # team local to this child", answerable once the child's key is gone (purged).
     area_member = models.BinaryField(max_length=16)
-    # The role and, for a sensitive service, its category and consent basis: one
-    # fixed-size value sealed under the child's key (contactpoint.registry.involvement_facts).
+    # The role and, for a sensitive service, its category and consent basis; the
+    # organisation's and the practitioner's ids; the day it started (a GP registration
+    # often starts on the day of birth): one fixed-size value sealed under the child's key
+    # (contactpoint.registry.involvement_facts), the ids read through `organisation` and
+    # `practitioner` (opened on first use, or for many rows at once by
+    # involvement_facts.with_links).
     facts = Sealed()
     # Keyed digest of child, organisation and role: one open involvement of each.
     slot = models.BinaryField(max_length=16)
-    # Sealed under the child's key: a GP registration often starts on the day of birth.
-    start_date = Sealed()
     last_confirmed = models.DateField()
     end_date = models.DateField(null=True)
     ending = models.CharField(max_length=8, choices=Ending.choices, blank=True, default="")
@@ -115,10 +113,9 @@ class Involvement(models.Model):
                 name="one_open_involvement_per_slot",
             ),
         ]
-        indexes = [
-            models.Index(fields=["member"], name="involvement_member"),
-            models.Index(fields=["area_member"], name="involvement_area_member"),
-        ]
+        # No index on `member` or `area_member`: each digest has the child's id in it, so
+        # every query that compares one asks for one child's (or a page of children's)
+        # involvements, which the index on `child` finds (docs/adr/0013).
 
     def __str__(self) -> str:
         return f"involvement {self.pk}"
@@ -142,9 +139,9 @@ class Involvement(models.Model):
             KeyError: the row is sealed and its child's data key is gone.
         """
         if _LINK not in self.__dict__:
-            if self._state.adding and self.link is None:  # a new row: nothing sealed yet
+            if self._state.adding and self.facts is None:  # a new row: nothing sealed yet
                 self.__dict__[_LINK] = Link()
-            elif self.link is None:  # its child was purged before the link was sealed
+            elif self.facts is None:  # its child was purged before the link was sealed
                 raise KeyError("the child's data key is gone")
             else:
                 from contactpoint.registry.involvement_facts import open_all

@@ -54,7 +54,7 @@ class SourceRecord(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Not indexed alone: the unique (source, record_ref) index starts with it.
     source = models.ForeignKey(Source, on_delete=models.PROTECT, db_index=False)
-    record_ref = models.BinaryField(max_length=32)
+    record_ref = models.BinaryField(max_length=16)
     child = models.ForeignKey(
         "registry.Child", on_delete=models.CASCADE, null=True, related_name="source_records"
     )
@@ -64,7 +64,7 @@ class SourceRecord(models.Model):
     as_at = models.DateField()
     received_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
-    digest = models.BinaryField(max_length=32)  # keyed digest of the content: same row, no-op
+    digest = models.BinaryField(max_length=16)  # keyed digest of the content: same row, no-op
     payload = Sealed()
     # What the golden record takes from this record: a bit per kind of fact
     # (registry/record_facts.Kind), chosen by survivorship (docs/survivorship.md).

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from contactpoint.keystore import service as keys
 from contactpoint.registry import golden, payloads, record_facts
@@ -21,6 +20,7 @@ from contactpoint.registry.feeds import RowParser
 from contactpoint.registry.models import SourceRecord
 from contactpoint.registry.record_facts import Kind, PreviousAddress
 from tests.support.feeds import child_row
+from tests.support.migrations import migrated as _migrate
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -29,15 +29,6 @@ FILLED = [("registry", "0016_facts_from_fact_tables")]
 ENDED = dt.date(2026, 9, 1)
 SEALED = {"date_of_birth", "given_name", "family_name", "value"}
 SEALED |= {"line1", "line2", "town", "postcode"}
-
-
-def _migrate(target: list[tuple[str, str]] | None = None) -> Any:
-    """Migrate to `target` (None: every app's latest); return that state's models."""
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    targets = target or executor.loader.graph.leaf_nodes()
-    executor.migrate(targets)
-    return MigrationExecutor(connection).loader.project_state(targets).apps
 
 
 def _old_registry(apps: Any) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:

@@ -55,7 +55,7 @@ def test_a_sensitive_service_and_a_school_cannot_be_told_apart_without_the_key(
     stored = raw("registry_involvement", "facts")
     assert len(stored) == 9 and len({len(v) for v in stored}) == 1  # 4 schools, 4 GPs
     # As the sealed JSON would hold them, quotes included: two bare letters ("gp") turn up in
-    # nine random 125-byte values about once in sixty runs, four bytes never in practice.
+    # nine random 52-byte values about once in sixty runs, four bytes never in practice.
     for value in (b'"school"', b'"gp"', b'"health_service"', b'"substance_misuse"', b'"risk_of'):
         assert not any(value in v for v in stored)
     opened = facts_of(Involvement.objects.filter(child=child))

@@ -18,7 +18,7 @@ from contactpoint.practice import involvements
 from contactpoint.practice.involvements import Details
 from contactpoint.practice.relationships import involved
 from contactpoint.registry.cipher import ChildCipher
-from contactpoint.registry.involvement_facts import FACTS_SIZE, area_member, member, with_links
+from contactpoint.registry.involvement_facts import area_member, member, with_links
 from contactpoint.registry.models import Involvement, Organisation
 from tests.support.actors import Actors
 from tests.support.children import found, load_children
@@ -26,6 +26,7 @@ from tests.support.children import found, load_children
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
 BEFORE = [("registry", "0008_seal_special_category_facts")]
+FACTS_SIZE = 96  # the padded JSON facts 0008 sealed
 
 
 def stored_rows() -> tuple[list[str], list[tuple[Any, ...]]]:
@@ -47,7 +48,7 @@ def test_a_stored_involvement_names_no_organisation_or_practitioner(
 
     columns, rows = stored_rows()
     assert not {c for c in columns if "organisation" in c or "practitioner" in c}
-    links = [bytes(r[columns.index("link")]) for r in rows]
+    links = [bytes(r[columns.index("facts")]) for r in rows]
     assert len(rows) == 9 and len({len(v) for v in links}) == 1  # 4 schools, 4 GPs, 1 team
     # Every child has its own digest for the same organisation: nothing groups children.
     members = [bytes(r[columns.index("member")]) for r in rows]
@@ -100,7 +101,7 @@ def test_the_migration_seals_the_links_an_existing_registry_holds_in_clear(
     # A purged child's link cannot be sealed (its key is gone) and is dropped; its digest
     # stays, so the row still answers "is this organisation involved".
     gone = Involvement.objects.get(child_id=purged)
-    assert gone.link is None and bytes(gone.member) == member(purged, actors.council_b.pk)
+    assert gone.facts is None and bytes(gone.member) == member(purged, actors.council_b.pk)
     area = actors.council_b.council_area
     assert area is not None
     assert bytes(gone.area_member) == area_member(purged, area.code)

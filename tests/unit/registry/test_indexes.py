@@ -38,12 +38,13 @@ WANTED: dict[str, dict[tuple[tuple[str, ...], str], str]] = {
     },
     "registry_involvement": {
         (("id",), PRIMARY): "an involvement by id (record pages)",
+        # and, among them, is organisation O involved (`member`), is this index team local
+        # (`area_member`): both digests hold the child's id, so no query compares one
+        # without naming the child.
         (("child_id",), INDEX): "a child's involvements (record, need-to-know)",
         (("child_id",), UNIQUE): "one open lead professional a child (partial)",
         (("source_record_id",), INDEX): "what a record stated (relink)",
         (("slot",), UNIQUE): "one open involvement a child, organisation and role (partial)",
-        (("member",), INDEX): "is organisation O involved with child C (need-to-know)",
-        (("area_member",), INDEX): "is this index team local to child C",
     },
 }
 

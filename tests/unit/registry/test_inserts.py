@@ -134,12 +134,10 @@ def test_index_entries_decisions_and_involvements_read_back_the_same(
         {
             "id": uuid.uuid4(),
             "child_id": child.pk,
-            "link": b"\x03l",
             "member": b"\x04" * 16,
             "area_member": b"\x05" * 16,
             "facts": b"\x01f",
             "slot": b"\x02" * 16,
-            "start_date": None,
             "last_confirmed": dt.date(2026, 3, 1),
             "source_record_id": record.pk,
         },

@@ -15,7 +15,7 @@ ALLOWED_TEXT = {
     # special-category (a youth offending worker, a sexual-health service): sealed at a
     # fixed length (docs/adr/0010); so is the involvement's link, the organisation and
     # practitioner it ties the child to.
-    "registry.Involvement": {"start_date", "facts", "link"},
+    "registry.Involvement": {"facts"},
     # The day a record was archived (about a birthday) and its retention extension
     # (`care_leaver` says the child was looked after), padded: ADR 0010.
     "registry.Child": {"archived_day", "extension"},
