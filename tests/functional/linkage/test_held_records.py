@@ -78,7 +78,7 @@ def test_the_migration_makes_every_waiting_record_look_alike(feeds: Path) -> Non
     thin = registry.record(CB, "CB9")
     linked = registry.record(NHS, "H1")
     before = [
-        ("registry", "0017_drop_fact_tables"),
+        ("registry", "0021_involvement_digests_unindexed"),
         ("linkage", "0006_seal_review_items"),
     ]
 

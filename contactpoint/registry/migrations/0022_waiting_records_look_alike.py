@@ -28,7 +28,7 @@ def waiting_as_review(apps: Any, schema_editor: Any) -> None:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("registry", "0017_drop_fact_tables"),
+        ("registry", "0021_involvement_digests_unindexed"),
     ]
 
     operations = [
