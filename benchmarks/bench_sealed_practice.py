@@ -362,10 +362,19 @@ def write_requests(team: Any, count: int) -> None:
 
 
 def read_requests(team: Any) -> Callable[[], int]:
+    from contactpoint.access.permissions import Principal, Role
     from contactpoint.access.users import Actor
     from contactpoint.practice.families import rectification
 
-    actor = Actor.of(team)
+    code = team.organisation.council_area.code
+    principal = Principal(
+        kind="user",
+        id=str(team.pk),
+        role=Role.INDEX_TEAM,
+        organisation_id=team.organisation_id,
+        area_code=code,
+    )
+    actor = Actor(principal, team)
 
     def read() -> int:
         rows = rectification.queue(actor)
