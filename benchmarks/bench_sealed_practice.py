@@ -3,11 +3,15 @@ inbox (the 50 newest of --alerts alerts, each with its child and involvement, a 
 asking to take over the lead with their handover and both involvements), the local
 index team's family notice queue (the due notices of an area among --notices), the
 privacy officer's emergency access review (50 accesses with their reason codes, children
-and explanations, as the page reads them) and the record view's access decision (may this
+and explanations, as the page reads them), the record view's access decision (may this
 practitioner, whose organisation is not involved, see a child's contacts: one child they
-have an emergency access to, one they have none to), and a lead professional handover
-decision (the current lead's user agrees: the role moves and the others are told; one of
---handovers waiting handovers per decision).
+have an emergency access to, one they have none to), the record view's opening rule (may
+this practitioner open a child's record: one child they found by a search among --findings
+findings of many users, one they did not), the local index team's correction queue (the
+open requests of an area among --requests, with their field, source and organisation, as
+the page reads them), and a lead professional handover decision (the current lead's user
+agrees: the role moves and the others are told; one of --handovers waiting handovers per
+decision).
 
 Builds a synthetic registry of its own (SQLite in a temporary data directory, or with
 --database-url on PostgreSQL: that database and the one named like it plus `_keys` are
@@ -16,7 +20,7 @@ the rows as the code in this tree writes them, and times each read --repeat time
 on the code it sits in, so the same script measures before and after a change (ADR 0010).
 
 Usage: .venv/bin/python benchmarks/bench_sealed_practice.py [--children N] [--alerts A]
-       [--notices F] [--handovers H] [--repeat R]
+       [--notices F] [--handovers H] [--findings S] [--requests Q] [--repeat R]
        [--database-url postgres://...:5432/bench_practice]
 """
 
@@ -46,6 +50,8 @@ def arguments() -> argparse.Namespace:
     parser.add_argument("--alerts", type=int, default=3000)
     parser.add_argument("--notices", type=int, default=3000)
     parser.add_argument("--handovers", type=int, default=200)
+    parser.add_argument("--findings", type=int, default=20000)
+    parser.add_argument("--requests", type=int, default=500)
     parser.add_argument("--repeat", type=int, default=200)
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--database-url", help="PostgreSQL, e.g. postgres://...:5432/bench_x")
@@ -330,20 +336,26 @@ def read_reviews(organisation_id: int) -> Callable[[], int]:
     return read
 
 
-def read_decisions(user: Any) -> Callable[[], int]:
-    """The record view's access decision for the user: a child they have an emergency
-    access to (allowed) and one they have none to (refused)."""
+def practitioner_principal(user: Any) -> Any:
+    """The practitioner as the record view's rules see them (second factor given)."""
     from contactpoint.access.permissions import Principal, Role
-    from contactpoint.practice.relationships import contacts_decision, involved
-    from contactpoint.registry.models import Child
 
-    principal = Principal(
+    return Principal(
         kind="user",
         id=str(user.pk),
         role=Role.PRACTITIONER,
         organisation_id=user.organisation_id,
         area_code=None,
     )
+
+
+def read_decisions(user: Any) -> Callable[[], int]:
+    """The record view's access decision for the user: a child they have an emergency
+    access to (allowed) and one they have none to (refused)."""
+    from contactpoint.practice.relationships import contacts_decision, involved
+    from contactpoint.registry.models import Child
+
+    principal = practitioner_principal(user)
     children = list(Child.objects.order_by("pk").values_list("pk", flat=True))
     opened = children[0]  # write_accesses opened the first children's
     other = next(c for c in reversed(children) if not involved(user.organisation_id, c))
@@ -353,6 +365,133 @@ def read_decisions(user: Any) -> Callable[[], int]:
         refused = not contacts_decision(principal, other).allowed
         assert allowed and refused
         return 2
+
+    return read
+
+
+def write_findings(user: Any, count: int, seed: int) -> Any:
+    """`count` findings, as a search writes them (`search.service.remember`): the user's
+    of the first child, the rest of many other principals, 20 children a search."""
+    from contactpoint.registry.models import Child
+    from contactpoint.search.service import remember
+
+    children = list(Child.objects.order_by("pk").values_list("pk", flat=True))
+    pick = random.Random(seed)
+    remember(f"user:{user.pk}", [children[0]])
+    for n in range(count // 20):
+        remember(f"user:{uuid.UUID(int=n + 1)}", pick.sample(children, 20))
+    return children
+
+
+def read_openings(user: Any, children: list[Any]) -> Callable[[], int]:
+    """The record view's opening rule: a child the user found (allowed by the finding) and
+    one they did not (refused: the finding's look-up, then the full view's rules)."""
+    from contactpoint.practice.record import may_open
+    from contactpoint.practice.relationships import involved
+    from contactpoint.registry.models import Child
+
+    principal = practitioner_principal(user)
+    found = Child.objects.get(pk=children[0])
+    other = Child.objects.get(
+        pk=next(c for c in reversed(children) if not involved(user.organisation_id, c))
+    )
+
+    def read() -> int:
+        assert may_open(principal, found) and not may_open(principal, other)
+        return 2
+
+    return read
+
+
+def index_team(code: str) -> Any:
+    """A person of the area's local index team, as the tests make one."""
+    from django.utils import timezone
+
+    from contactpoint.access.models import User
+    from contactpoint.registry.models import Organisation
+
+    org = Organisation.objects.filter(council_area__code=code).order_by("pk").first()
+    assert org is not None
+    today = timezone.localdate()
+    return User.objects.create(
+        email="team@bench.example",
+        name="Index team",
+        organisation=org,
+        role="index_team",
+        enabled=True,
+        vetting_checked_on=today - dt.timedelta(days=30),
+        training_completed_on=today - dt.timedelta(days=20),
+        certified_on=today,
+        last_active_on=today,
+        role_since=timezone.now() - dt.timedelta(days=30),
+    )
+
+
+def write_requests(team: Any, count: int) -> None:
+    """`count` open correction requests of the team's area, as `rectification.record`
+    writes them (field, source and organisation sealed where the code seals them)."""
+    from django.db import transaction
+    from django.utils import timezone
+
+    from contactpoint.practice.families import rectification
+    from contactpoint.practice.models import RectificationRequest
+    from contactpoint.registry.children import ciphers_for
+    from contactpoint.registry.models import Child, CouncilArea, Organisation, Source
+
+    area = CouncilArea.objects.get(code=team.organisation.council_area.code)
+    source = Source.objects.order_by("pk").first()
+    organisation = Organisation.objects.order_by("pk").first()
+    children = list(Child.objects.order_by("pk")[:count])
+    ciphers = ciphers_for({c.pk for c in children})
+    sealed = hasattr(rectification, "seal_about")
+    with transaction.atomic():
+        for child in children:
+            cipher = ciphers[child.pk]
+            row_id = uuid.uuid4()
+            request = RectificationRequest(
+                id=row_id,
+                child=child,
+                area=area,
+                corrected_value=cipher.seal(RectificationRequest, "corrected_value", row_id, "x"),
+                asked_by="parent_or_carer",
+                note=cipher.seal(RectificationRequest, "note", row_id, ""),
+                recorded_by=team,
+                recorded_at=timezone.now(),
+            )
+            today = timezone.localdate()
+            if sealed:
+                ids = (source.pk if source else None, organisation.pk if organisation else None)
+                about = rectification.About("family_name", ids[0], today, ids[1])
+                rectification.seal_about(cipher, request, about)
+            else:  # the code before: clear columns
+                before: Any = request
+                before.field, before.source_as_at = "family_name", today
+                before.source, before.organisation = source, organisation
+            request.save(force_insert=True)
+
+
+def read_requests(team: Any) -> Callable[[], int]:
+    from contactpoint.access.permissions import Principal, Role
+    from contactpoint.access.users import Actor
+    from contactpoint.practice.families import rectification
+
+    code = team.organisation.council_area.code
+    principal = Principal(
+        kind="user",
+        id=str(team.pk),
+        role=Role.INDEX_TEAM,
+        organisation_id=team.organisation_id,
+        area_code=code,
+    )
+    actor = Actor(principal, team)
+
+    def read() -> int:
+        rows = rectification.queue(actor)
+        if hasattr(rectification, "with_about"):
+            shown = rectification.with_about(rows)
+        else:
+            shown = list(rows)
+        return sum(1 for r in shown if r.get_field_display() and r.organisation is not None)
 
     return read
 
@@ -371,6 +510,9 @@ def main() -> int:
         write_alerts(user, args.alerts, args.seed, handed)
         code = write_notices(args.notices, args.seed)
         write_accesses(user, 50)
+        found = write_findings(user, args.findings, args.seed)
+        team = index_team(code)
+        write_requests(team, args.requests)
         results = [
             ("alert inbox, 50 newest", timed(read_inbox(user), args.repeat)),
             ("family notice queue", timed(read_queue(code), args.repeat)),
@@ -380,11 +522,16 @@ def main() -> int:
                 "handover decision, agreed",
                 timed(decide_handovers(lead_user, handed), min(args.repeat, len(handed))),
             ),
+            ("record view opening rule, 2", timed(read_openings(user, found), args.repeat)),
+            ("correction queue", timed(read_requests(team), args.repeat)),
         ]
     backend = "PostgreSQL" if args.database_url else "SQLite"
     print(f"machine: {at['machine']}")
     print(f"commit: {at['commit']}  backend: {backend}  children: {args.children}")
-    print(f"bulk load: {load:.1f} s; alerts: {args.alerts}; notices: {args.notices}")
+    print(
+        f"bulk load: {load:.1f} s; alerts: {args.alerts}; notices: {args.notices}; "
+        f"findings: {args.findings}; correction requests: {args.requests}"
+    )
     for name, (times, shown) in results:
         print(
             f"{name} ({shown} rows), {len(times)} reads: p50 {percentile(times, 0.5):.2f} ms, "

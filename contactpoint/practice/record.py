@@ -36,6 +36,7 @@ from contactpoint.audit import log as audit_log
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
 from contactpoint.oversight.signals import SHIELDED, Seen, signals
 from contactpoint.practice.emergency_refs import holder
+from contactpoint.practice.holders import STATUTORY, finding
 from contactpoint.practice.models import EmergencyAccess, Finding, StatutoryAccess
 from contactpoint.practice.relationships import contacts_decision
 from contactpoint.registry import golden
@@ -195,7 +196,7 @@ def archived_purpose(
         return None
     running = (
         StatutoryAccess.objects.filter(
-            user_id=principal.id, child=child, expires_at__gt=timezone.now()
+            holder=STATUTORY.holder(child.pk, principal.id), expires_at__gt=timezone.now()
         )
         .order_by("-expires_at")
         .first()
@@ -277,8 +278,7 @@ def may_open(principal: Principal, child: Child) -> bool:
     FINDING_LASTS, or one they may see in full (involved, in emergency, local index team).
     The caller has checked Permission.CHILD_RECORD_READ."""
     found = Finding.objects.filter(
-        principal=principal.key,
-        child=child,
+        holder=finding(child.pk, principal.key),
         found_at__gt=timezone.now() - FINDING_LASTS,
     ).exists()
     return found or view_for(principal, child) is View.FULL

@@ -48,6 +48,7 @@ from contactpoint.linkage import realtime, store
 from contactpoint.linkage.records import LinkRecord, from_canonical
 from contactpoint.linkage.scorer import Score
 from contactpoint.oversight.signals import Seen, signals
+from contactpoint.practice.holders import finding
 from contactpoint.practice.models import Finding
 from contactpoint.registry import replica, shield_tags
 from contactpoint.registry.candidates import candidate_children, search_entries
@@ -199,7 +200,7 @@ def remember(searcher: str, child_ids: list[uuid.UUID]) -> None:
     """Record that `searcher` found these children (what lets them open the records)."""
     now = timezone.now()
     Finding.objects.bulk_create(
-        Finding(principal=searcher, child_id=child, found_at=now) for child in child_ids
+        Finding(holder=finding(child, searcher), found_at=now) for child in child_ids
     )
 
 

@@ -320,6 +320,7 @@ def web_children(actors: Actors, feeds: Path, users: list[User]) -> dict[str, st
     from contactpoint.oversight.models import MisuseAlert
     from contactpoint.practice import involvements, shielding
     from contactpoint.practice.families import subject_access
+    from contactpoint.practice.holders import finding
     from contactpoint.practice.involvements import Details, emergency
     from contactpoint.practice.models import Finding
     from contactpoint.registry.models import Involvement
@@ -330,7 +331,7 @@ def web_children(actors: Actors, feeds: Path, users: list[User]) -> dict[str, st
     found, unfound = children["amelia"], children["maya"]
     now = timezone.now()
     Finding.objects.bulk_create(
-        Finding(principal=u.principal(second_factor=True).key, child=found, found_at=now)
+        Finding(holder=finding(found.pk, u.principal(second_factor=True).key), found_at=now)
         for u in users
     )
     alice, charlie = Actor.of(actors.alice), Actor.of(actors.charlie)
@@ -538,6 +539,7 @@ def api_children(actors: Actors, feeds: Path) -> dict[str, str]:
     from contactpoint.access.models import ApiClient
     from contactpoint.access.users import Actor
     from contactpoint.practice import involvements
+    from contactpoint.practice.holders import finding
     from contactpoint.practice.involvements import Details
     from contactpoint.practice.models import Finding
     from tests.support.children import found as found_by
@@ -547,7 +549,7 @@ def api_children(actors: Actors, feeds: Path) -> dict[str, str]:
     found, unfound = children["amelia"], children["maya"]
     now = timezone.now()
     Finding.objects.bulk_create(
-        Finding(principal=clients.client_principal(c).key, child=found, found_at=now)
+        Finding(holder=finding(found.pk, clients.client_principal(c).key), found_at=now)
         for c in ApiClient.objects.all()
     )
     for someone in (actors.alice, actors.charlie):

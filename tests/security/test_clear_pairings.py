@@ -26,10 +26,8 @@ PARTY_COLUMNS = {
     "audit.Event": {"principal", "organisation_id"},
     "linkage.LinkDecision": {"decided_by"},
     "oversight.MisuseAlert": {"principal", "organisation_id"},
-    "practice.Finding": {"principal"},
     "registry.ShieldingDecision": {"area_code"},
 }
-PENDING = "sealed by a pending change"
 # Each table that keeps a child beside a party in clear, and why. Adding to it is a design
 # decision: say why in ADR 0010 too.
 ALLOWED = {
@@ -41,11 +39,15 @@ ALLOWED = {
     # team member (or "contactpoint"), kept so that any decision can be reversed and
     # reviewed; the team works for the child's area, not with the child.
     "linkage.LinkDecision": "who made a linkage decision about a child: the index team",
-    "practice.Finding": PENDING,
-    "practice.StatutoryAccess": PENDING,
-    "practice.RectificationRequest": PENDING,
-    "practice.SubjectAccessRequest": PENDING,
-    "practice.FamilyNotice": PENDING,
+    # The child's own area's index team: who recorded a family's request about the child,
+    # and the area whose queue holds it. The field, source and organisation a correction
+    # is about are sealed; that a family asked is what the audit log's clear action says
+    # of the child's tag (ADR 0010, "Who found, read or corrected a child").
+    "practice.RectificationRequest": "the child's area and its index team: the queue",
+    "practice.SubjectAccessRequest": "the child's area's index team member who recorded it",
+    # A notice names its child beside the child's own area (its team's queue); whether and
+    # how the family was told is sealed.
+    "practice.FamilyNotice": "the child's area: the index team's notice queue",
 }
 
 

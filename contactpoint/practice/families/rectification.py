@@ -13,12 +13,21 @@ recorded -> sent_to_source -> corrected | refused_by_source; recorded or sent ->
 
 Each step writes its audit event first, in the step's own transaction (ids and codes only:
 never the value nor the note), so a step whose event cannot be written is not made.
+
+Which field, source and organisation a request is about is one value, `about`, sealed under
+the child's data key padded to ABOUT_SIZE bytes (ADR 0010): beside the child, a source or
+organisation in clear (a youth offending team's system, a clinic) would say who holds a
+record of the child. The queue opens the requests it shows with one key-store read
+(`with_about`); a request whose child's key is gone shows "Not available".
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,7 +44,15 @@ from contactpoint.audit import log as audit_log
 from contactpoint.practice.models import RectificationRequest
 from contactpoint.practice.record import local_area, local_team
 from contactpoint.registry.children import ciphers_for
-from contactpoint.registry.models import Child, CouncilArea, Involvement, SourceRecord
+from contactpoint.registry.cipher import ChildCipher
+from contactpoint.registry.models import (
+    Child,
+    CouncilArea,
+    Involvement,
+    Organisation,
+    Source,
+    SourceRecord,
+)
 from contactpoint.registry.record_facts import Kind
 
 log = logging.getLogger(__name__)
@@ -45,6 +62,9 @@ Field = RectificationRequest.Field
 Status = RectificationRequest.Status
 MAX_VALUE = 200
 MAX_NOTE = 1000
+# `["date_of_birth", <source id>, "2026-11-02", <organisation id>]`, ids of up to 12
+# digits, is 60 bytes.
+ABOUT_SIZE = 64
 NOT_LOCAL = "only the local index team of the child's area handles its corrections"
 
 # The kind of fact (a bit of SourceRecord.preferred) each golden-record field comes from.
@@ -83,6 +103,58 @@ def supplier(child: Child, field: str) -> SourceRecord | None:
     kind = FACTS[field]
     records = SourceRecord.objects.filter(child=child).exclude(preferred=0).order_by("pk")
     return next((sr for sr in records.select_related("source") if sr.preferred & kind), None)
+
+
+@dataclass(frozen=True)
+class About:
+    """What a request is about: sealed in `about` under the child's key."""
+
+    field: str
+    source_id: int | None = None
+    source_as_at: dt.date | None = None
+    organisation_id: int | None = None
+
+
+def seal_about(cipher: ChildCipher, request: RectificationRequest, about: About) -> None:
+    """Set the request's sealed `about` and its opened attributes (the row is not saved)."""
+    as_at = about.source_as_at.isoformat() if about.source_as_at else None
+    text = json.dumps(
+        [about.field, about.source_id, as_at, about.organisation_id], separators=(",", ":")
+    )
+    request.about = cipher.seal_fixed(RectificationRequest, "about", request.pk, text, ABOUT_SIZE)
+
+
+def about_of(cipher: ChildCipher | None, request: RectificationRequest) -> About | None:
+    """The request's `about`, opened (None when the child's key is gone)."""
+    if cipher is None or request.about is None:
+        return None
+    field, source, as_at, organisation = json.loads(cipher.open_fixed(request, "about"))
+    return About(field, source, dt.date.fromisoformat(as_at) if as_at else None, organisation)
+
+
+def with_about(requests: Iterable[RectificationRequest]) -> list[RectificationRequest]:
+    """The requests, each with its field, source, as-at date and organisation set from its
+    sealed `about` (one key-store read for all their children, one query each for their
+    sources and organisations)."""
+    rows = list(requests)
+    ciphers = ciphers_for({r.child_id for r in rows})
+    opened = {r.pk: about_of(ciphers.get(r.child_id), r) for r in rows}
+    known = [a for a in opened.values() if a is not None]
+    sources = Source.objects.in_bulk({a.source_id for a in known if a.source_id})
+    organisations = Organisation.objects.in_bulk(
+        {a.organisation_id for a in known if a.organisation_id}
+    )
+    for request in rows:
+        about = opened[request.pk]
+        if about is None:
+            continue
+        request.field = about.field
+        request.source = sources.get(about.source_id) if about.source_id else None
+        request.source_as_at = about.source_as_at
+        request.organisation = (
+            organisations.get(about.organisation_id) if about.organisation_id else None
+        )
+    return rows
 
 
 def _audit(actor: Actor, step: str, request: RectificationRequest, **more: Any) -> None:
@@ -139,16 +211,23 @@ def record(
         id=row_id,
         child=child,
         area=area,
-        field=field,
-        source=supplied.source if supplied else None,
-        source_as_at=supplied.as_at if supplied else None,
-        organisation=_organisation_of(child, supplied),
         corrected_value=cipher.seal(RectificationRequest, "corrected_value", row_id, value),
         asked_by=asked_by,
         note=cipher.seal(RectificationRequest, "note", row_id, note),
         recorded_by=user,
         recorded_at=timezone.now(),
     )
+    request.field = field
+    request.source = supplied.source if supplied else None
+    request.source_as_at = supplied.as_at if supplied else None
+    request.organisation = _organisation_of(child, supplied)
+    about = About(
+        field,
+        request.source.pk if request.source else None,
+        request.source_as_at,
+        request.organisation.pk if request.organisation else None,
+    )
+    seal_about(cipher, request, about)
     with transaction.atomic():
         _audit(actor, "record", request, asked_by=asked_by)
         request.save(force_insert=True)
@@ -174,7 +253,7 @@ def _open(actor: Actor, request_id: uuid.UUID) -> RectificationRequest:
     require(actor, MANAGE)
     request = (
         RectificationRequest.objects.select_for_update(of=("self",))
-        .select_related("child", "source", "organisation", "area")
+        .select_related("child", "area")
         .filter(pk=request_id)
         .first()
     )
@@ -182,7 +261,7 @@ def _open(actor: Actor, request_id: uuid.UUID) -> RectificationRequest:
         raise Invalid("there is no such correction request")
     if not may_manage(actor.principal, request.child_id):
         raise Refused(NOT_LOCAL)
-    return request
+    return with_about([request])[0]
 
 
 def _moving(request: RectificationRequest, *allowed: str) -> None:
@@ -220,7 +299,7 @@ def message(request: RectificationRequest) -> Message:
     asked for; never any other field of the record."""
     source = request.source.name if request.source else "the source that supplied it"
     to = request.organisation.name if request.organisation else source
-    field = Field(request.field).label
+    field = request.get_field_display()
     as_at = f" (your record as at {request.source_as_at:%d %B %Y})" if request.source_as_at else ""
     body = "\n".join(
         (
@@ -346,7 +425,8 @@ def _close(
 
 
 def queue(actor: Actor) -> QuerySet[RectificationRequest]:
-    """The open requests of the actor's area, oldest first."""
+    """The open requests of the actor's area, oldest first (`with_about` opens what they
+    are about)."""
     require(actor, MANAGE)
     area = actor.principal.area_code
     if area is None:
@@ -356,6 +436,6 @@ def queue(actor: Actor) -> QuerySet[RectificationRequest]:
         RectificationRequest.objects.filter(
             area__code=area, status__in=(Status.RECORDED, Status.SENT_TO_SOURCE)
         )
-        .select_related("child", "source", "organisation", "recorded_by", "sent_by")
+        .select_related("child", "recorded_by", "sent_by")
         .order_by("recorded_at")
     )

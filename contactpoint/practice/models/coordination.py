@@ -7,7 +7,8 @@ child, involvement and the emergency access, request or handover it is about onl
 sealed `about`, and names its child by a keyed tag (`practice.involvements.alerts`); a
 handover holds its child and both involvements in its sealed `about`, and names its child
 by a keyed tag (`practice.involvements.handovers`). An emergency access names its child
-only by a keyed digest and a sealed id (`practice.emergency_refs`). Free text a user types
+only by a keyed digest and a sealed id (`practice.emergency_refs`), a finding only by a
+keyed digest of child and principal (`practice.holders`). Free text a user types
 about a child (an emergency explanation) and the reason code given for an emergency or
 statutory access are sealed under the child's data key (ADR 0010).
 """
@@ -185,15 +186,17 @@ class Finding(models.Model):
 
     No browsing: a record opens only for a child the principal found in the last
     FINDING_SECONDS, or one their organisation is involved with (or has emergency access
-    to, or is the local index team of). `principal` is "user:<id>" or "client:<id>".
+    to, or is the local index team of). The row names neither child nor principal: only
+    `holder`, the keyed digest of child id and principal ("user:<id>" or "client:<id>")
+    under `finding-holder/v1` (`practice.holders.finding`), what the rule looks up. A
+    principal beside a child would say who searched for which child.
     """
 
-    principal = models.CharField(max_length=64)
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    holder = models.BinaryField(max_length=16)
     found_at = models.DateTimeField()
 
     class Meta:
-        indexes = [models.Index(fields=["principal", "child", "found_at"], name="finding_lookup")]
+        indexes = [models.Index(fields=["holder", "found_at"], name="finding_holder")]
 
     def __str__(self) -> str:
         return f"finding {self.pk}"

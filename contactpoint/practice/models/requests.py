@@ -4,11 +4,14 @@ golden record, and the notice that tells a family a new service works with their
 Nothing here is free text in clear: the corrected value and the team's note are sealed
 under the child's data key (a purge shreds them with the child), and so is what became of
 a family notice (whether telling the family would put the child at risk, and why);
-everything else is a code, a date, a foreign key or a person.
+everything else is a code, a date, a foreign key or a person. Which field a correction is
+about, and which source and organisation supplied it (a youth offending team, a clinic),
+are sealed too: beside the child they would say who holds a record of it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -48,14 +51,11 @@ class RectificationRequest(models.Model):
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
     # The area whose local index team recorded it: its queue.
     area = models.ForeignKey(CouncilArea, on_delete=models.PROTECT, related_name="+")
-    field = models.CharField(max_length=16, choices=Field.choices)
-    # Where the value shown now came from (its provenance when the request was recorded),
-    # and the organisation that sent that record, when the index knows it.
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, null=True, related_name="+")
-    source_as_at = models.DateField(null=True)
-    organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, null=True, related_name="+"
-    )
+    # The field, where the value shown now came from (its source and that record's as-at
+    # date, when the request was recorded) and the organisation that sent that record:
+    # one value padded to a fixed length under the child's key
+    # (`families.rectification.About`).
+    about = Sealed()
     corrected_value = Sealed()  # under the child's key: it is identifying data
     asked_by = models.CharField(max_length=16, choices=AskedBy.choices)
     note = Sealed()  # the team's own words, under the child's key
@@ -74,6 +74,12 @@ class RectificationRequest(models.Model):
     )
     closed_at = models.DateTimeField(null=True)
 
+    # What `about` holds, once opened (`families.rectification.with_about`): not columns.
+    field: str = ""
+    source: Source | None = None
+    source_as_at: dt.date | None = None
+    organisation: Organisation | None = None
+
     class Meta:
         indexes = [models.Index(fields=["area", "status"], name="rectification_queue")]
 
@@ -84,6 +90,10 @@ class RectificationRequest(models.Model):
     def reference(self) -> str:
         """The number the source quotes back: derived from the id, it names no child."""
         return "CPR-" + self.id.hex[:10].upper()
+
+    def get_field_display(self) -> str:
+        """The field's name ("Not available" when `about` could not be opened)."""
+        return str(self.Field(self.field).label) if self.field else "Not available"
 
     @property
     def is_open(self) -> bool:

@@ -3,7 +3,9 @@
 The local index team of the child's area records a statutory reason and an explanation;
 the access lasts for the rest of the day. The reason code (padded to a fixed length) and
 the explanation are sealed under the child's data key, so they are shredded with the child
-when the record is purged.
+when the record is purged. The row names its child only by a keyed digest of child and
+user and a sealed id (`practice.holders`): beside its user and organisation, a clear child
+would say which team's staff read which child's archived record, for an enquiry or review.
 """
 
 from __future__ import annotations
@@ -29,11 +31,17 @@ class StatutoryAccess(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
+    # The child, by keyed digest of child and user and by sealed id only
+    # (`practice.holders.STATUTORY`).
+    holder = models.BinaryField(max_length=16, db_index=True)
+    child_ref = Sealed()
     reason = Sealed()  # under the child's key, padded: `child_death_review` says much
     explanation = Sealed()  # under the child's key: it may say why the child was at risk
     granted_at = models.DateTimeField()
     expires_at = models.DateTimeField()
+
+    # The child, once opened from `child_ref` (`practice.holders`): not a column.
+    child: Child | None = None
 
     def __str__(self) -> str:
         return f"statutory access {self.pk}"

@@ -18,6 +18,11 @@ the second time; a dry run counts exactly what a run would do:
    handovers (sealed under index-derived keys) are deleted; the row
    stays, status "purged", so its contactpoint ID is never reused or processed again.
 
+A run also deletes every finding older than FINDING_LASTS (it opens no record any more).
+Findings name no child (a keyed digest of child and principal), so a purge cannot pick a
+child's out; a purged child, archived six years before and found only while active, has
+none younger.
+
 Each archive, removal and purge writes its audit event (no principal; the operator is
 "retention") in the change's transaction and before it. Reports count, never name.
 """
@@ -31,12 +36,14 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from contactpoint.access.standing import add_months
 from contactpoint.audit import log as audit_log
 from contactpoint.keystore import service as keys
 from contactpoint.practice.involvements import alerts, contact_requests, handovers
 from contactpoint.practice.models import Finding
+from contactpoint.practice.record import FINDING_LASTS
 from contactpoint.registry import record_facts, retention_facts
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.cipher import ChildCipher
@@ -80,6 +87,8 @@ def run(
     removed = _remove_ended(today, dry_run, batch_size, progress)
     archived, unknown = _archive_all(today, dry_run, batch_size, progress)
     purged = _purge_all(today, dry_run, batch_size, progress)
+    if not dry_run:
+        Finding.objects.filter(found_at__lte=timezone.now() - FINDING_LASTS).delete()
     return Report(archived, unknown, removed, purged)
 
 
@@ -242,7 +251,6 @@ def _purge(batch: list[uuid.UUID]) -> int:
         ids = _lock(batch, Child.Status.ARCHIVED)
         audit_log.append_many([_event(PURGE, c) for c in ids])
         BlindIndexEntry.objects.filter(child_id__in=ids).delete()
-        Finding.objects.filter(child_id__in=ids).delete()
         # What the child's alerts and handovers name is sealed, but not under its key.
         handovers.forget_children(ids)
         alerts.forget(ids)

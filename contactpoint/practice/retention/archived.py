@@ -16,6 +16,7 @@ from contactpoint.access.permissions import Permission
 from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
 from contactpoint.lib.identifiers import InvalidIdentifier, validate_cpid
+from contactpoint.practice.holders import STATUTORY as REFS
 from contactpoint.practice.models import StatutoryAccess
 from contactpoint.practice.record import OPEN, in_first_year, local_team
 from contactpoint.registry import retention_facts
@@ -87,7 +88,7 @@ def running(actor: Actor, child: Child) -> StatutoryAccess | None:
     """The actor's statutory access to the child that runs now, if any."""
     return (
         StatutoryAccess.objects.filter(
-            user_id=actor.principal.id, child=child, expires_at__gt=timezone.now()
+            holder=REFS.holder(child.pk, actor.principal.id), expires_at__gt=timezone.now()
         )
         .order_by("-expires_at")
         .first()
@@ -136,16 +137,18 @@ def open_statutory(actor: Actor, child: Child, reason: str, explanation: str) ->
             details={"statutory_access": str(row_id)},
         )
         audit_log.append(event)
-        return StatutoryAccess.objects.create(
+        access = StatutoryAccess(
             id=row_id,
             user=user,
             organisation_id=user.organisation_id,
-            child=child,
             reason=cipher.seal_fixed(StatutoryAccess, "reason", row_id, reason, REASON_SIZE),
             explanation=cipher.seal(StatutoryAccess, "explanation", row_id, explanation),
             granted_at=now,
             expires_at=end_of_day(now),
         )
+        REFS.name_child(access, child, user.pk)
+        access.save(force_insert=True)
+        return access
 
 
 def end_of_day(now: dt.datetime) -> dt.datetime:

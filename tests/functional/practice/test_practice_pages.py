@@ -9,10 +9,13 @@ from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from django.db.models import QuerySet
 from django.test import Client, override_settings
 
 from contactpoint.access.middleware import FACTOR_AT
+from contactpoint.access.models import User
 from contactpoint.audit.models import Event
+from contactpoint.practice.holders import finding
 from contactpoint.practice.involvements import handovers
 from contactpoint.practice.involvements.contact_requests import involvement_tag
 from contactpoint.practice.models import Alert, ContactRequest, EmergencyAccess, Finding, Handover
@@ -54,6 +57,11 @@ def register(client: Client, child: Child, details: dict[str, str]) -> None:
 # Search ------------------------------------------------------------------------------------
 
 
+def found_by(user: User, child: Child) -> QuerySet[Finding]:
+    """The user's findings of the child."""
+    return Finding.objects.filter(holder=finding(child.pk, f"user:{user.pk}"))
+
+
 def test_a_search_with_a_typo_finds_the_child_and_shows_name_year_and_district_only(
     children: dict[str, Child], actors: Actors
 ) -> None:
@@ -64,7 +72,7 @@ def test_a_search_with_a_typo_finds_the_child_and_shows_name_year_and_district_o
     assert f'href="{record_of(children["amelia"])}"' in results
     for hidden in ("NW1 3AB", "Test Road", "4 March", "Parkside", "Elm Tree"):
         assert hidden not in page
-    assert Finding.objects.filter(child=children["amelia"]).count() == 1
+    assert found_by(actors.alice, children["amelia"]).count() == 1
 
 
 def test_refused_criteria_show_a_message_at_each_field_and_keep_what_was_typed(
@@ -113,7 +121,7 @@ def test_a_search_past_the_quota_is_refused_with_429(
     response = alice.post("/search", criteria_for("maya"))
     assert response.status_code == 429
     assert "as many searches as contactpoint allows" in response.content.decode()
-    assert not Finding.objects.filter(child=children["maya"]).exists()
+    assert not found_by(actors.alice, children["maya"]).exists()
 
 
 # The record --------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
+from contactpoint.access.permissions import Role
 from contactpoint.access.standing import add_months
 from contactpoint.access.users import Actor, Invalid, Refused
 from contactpoint.audit import log as audit_log
@@ -22,19 +23,20 @@ from contactpoint.audit.verify import verify
 from contactpoint.ingest.loader import load_folder
 from contactpoint.keystore.models import DataKey
 from contactpoint.practice import involvements, retention
+from contactpoint.practice.holders import STATUTORY
 from contactpoint.practice.involvements import Details, alerts
 from contactpoint.practice.models import Alert, ContactRequest, Handover, StatutoryAccess
-from contactpoint.practice.record import View, openable, record_for
+from contactpoint.practice.record import View, archived_purpose, openable, record_for
 from contactpoint.practice.retention import archived
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.lookup import NotFound, Purged
 from contactpoint.registry.models import BlindIndexEntry, Child, Involvement
-from tests.support.actors import Actors, signed_in
+from tests.support.actors import Actors, signed_in, user
 from tests.support.alerts import naming
 from tests.support.children import found
 from tests.support.cli import run_cli
 from tests.support.feeds import feed_row, write_feed
-from tests.support.registry import empty_registry
+from tests.support.registry import empty_registry, raw_rows
 from tests.support.retention import PEOPLE, load
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -42,6 +44,7 @@ pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=Tr
 TODAY = timezone.localdate()
 NURSE = Details("school_nurse", "School nurse", "020 7946 0101")
 EXPLANATION = "Serious case review SCR-2026-014 for the borough"
+TABLE = "practice_statutoryaccess"
 
 
 @pytest.fixture
@@ -406,6 +409,14 @@ def test_after_a_year_only_with_a_statutory_reason_which_is_audited(
     access = StatutoryAccess.objects.get()
     assert access.expires_at <= timezone.now() + dt.timedelta(days=1)
     assert EXPLANATION.encode() not in bytes(access.explanation)  # sealed
+    # The row names its child only by a keyed digest of child and user and a sealed id.
+    assert not {str(adult.pk), adult.pk.hex} & {str(v) for r in raw_rows(TABLE) for v in r}
+    assert bytes(access.holder) == STATUTORY.holder(adult.pk, actors.ian.pk)
+    assert STATUTORY.child_id_of(access) == adult.pk
+    # Ian's access, not a colleague's of the same team.
+    iris = user("iris@council-a.example", "Iris", actors.council_a, Role.INDEX_TEAM, {})
+    assert archived_purpose(iris.principal(second_factor=True), adult) is None
+    assert archived_purpose(actors.ian.principal(second_factor=True), adult)
     opened = events(archived.STATUTORY)[0]
     # The reason is sealed in the event (it says what befell the child), not its purpose.
     assert (opened.child_id, opened.purpose, opened.principal) == (

@@ -25,9 +25,11 @@ Which organisations work with a child is scanned row by row: no row of the datab
 `pg_dump` or the backup holds a child's id beside, in an organisation column, the id of an
 organisation involved with that child; not even the audit log, which records which
 organisation's user looked at or registered with which child, but names the child by a
-keyed tag (ADR 0012). Nor does any row (the findings aside) hold a child's id beside the
-organisation, or a user of the organisation, whose user had an emergency access to it, or
-beside the principal whose child protection enquiry about it was released (ADR 0010).
+keyed tag (ADR 0012). Nor does any row hold a child's id beside the organisation, or a
+user of the organisation (as a user or a principal: a finding, which a search leaves),
+whose user had an emergency access to it, beside the organisation that supplied a field of
+its record a family asked to correct, or beside the principal whose child protection
+enquiry about it was released (ADR 0010).
 
 Nor does an alert or a handover row hold, but as its own id, the id of any child,
 involvement, emergency access, contact request or handover: an alert pairs a user (so an
@@ -60,7 +62,7 @@ from contactpoint.audit.models import Event
 from contactpoint.linkage.models import ReviewItem
 from contactpoint.linkage.review_items import abouts
 from contactpoint.practice import involvements, retention, shielding
-from contactpoint.practice.families import subject_access
+from contactpoint.practice.families import rectification, subject_access
 from contactpoint.practice.involvements import Details, alerts, emergency
 from contactpoint.practice.models import (
     Alert,
@@ -254,9 +256,11 @@ def practice_facts(actors: Actors) -> dict[str, set[str]]:
     alice = Actor.of(actors.alice)
     others = [c for c in Child.objects.filter(status="active").order_by("pk")[20:40]]
     others = [c for c in others if not c.shielded]
-    staff = {f"organisation:{actors.alice.organisation_id}"} | {
-        hex_id(u.pk) for u in actors.all() if u.organisation_id == actors.alice.organisation_id
-    }
+    school = [u for u in actors.all() if u.organisation_id == actors.alice.organisation_id]
+    # The organisation, its users' ids, and its users as principals (how a finding, which
+    # a search before an emergency access leaves, would name alice in clear).
+    staff = {f"organisation:{actors.alice.organisation_id}"} | {hex_id(u.pk) for u in school}
+    staff |= {f"user:{hex_id(u.pk)}" for u in school}
     looked: dict[str, set[str]] = {}
     for child, reason in zip(others, EmergencyAccess.Reason.values, strict=False):
         found(alice, child)
@@ -283,6 +287,17 @@ def practice_facts(actors: Actors) -> dict[str, set[str]]:
     assert started is not None
     subject_access.release_enquiry(isla, asked.pk, started.index)
     looked.setdefault(hex_id(child.pk), set()).add(hex_id(charlie.principal.key))
+    # A correction asked for: the organisation that supplied the field holds a record of
+    # the child (a clinic, a youth offending team's system).
+    for child in recent:
+        if child.shielded or not rectification.may_manage(isla.principal, child.pk):
+            continue
+        made = rectification.record(isla, child, "family_name", "Canary", "parent_or_carer")
+        if made.organisation is not None:
+            looked.setdefault(hex_id(child.pk), set()).add(f"organisation:{made.organisation.pk}")
+            break
+    else:
+        raise AssertionError("no correction named the organisation that supplied the field")
     risky = others[len(EmergencyAccess.Reason.values) :][: len(FamilyNotice.Risk.values)]
     for child, risk in zip(risky, FamilyNotice.Risk.values, strict=True):
         found(alice, child)
@@ -573,14 +588,12 @@ def held_weights(rows: dict[str, list[Row]]) -> tuple[int, int]:
 
 
 def clear_practice_links(rows: dict[str, list[Row]], looked: dict[str, set[str]]) -> dict[str, int]:
-    """Per table (the audit log aside: its events name a child by a keyed tag, and the
-    findings, which keep who found which child for ten hours), how many rows hold a child's
-    id beside, in an organisation column, the organisation whose user had an emergency
-    access to it, or, in any column, one of that organisation's users (counts only)."""
+    """Per table, how many rows hold a child's id beside, in an organisation column, the
+    organisation whose user had an emergency access to it (or that supplied a field a
+    family asked to correct), or, in any column, one of that organisation's users, as a
+    user id or a principal (counts only)."""
     found: dict[str, int] = {}
     for table, listed in rows.items():
-        if "finding" in table:
-            continue
         for row in listed:
             children = [hex_id(v) for v in row.values() if hex_id(v) in looked]
             near = {f"organisation:{v}" for k, v in row.items() if "organisation" in k}

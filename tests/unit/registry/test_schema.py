@@ -55,7 +55,7 @@ ALLOWED_TEXT = {
     # the children it might be, with their weights and comparisons: one value padded and
     # sealed under a key derived from the index key, so no item stands out (ADR 0010).
     "linkage.ReviewItem": {"about"},
-    "practice.StatutoryAccess": {"reason", "explanation"},
+    "practice.StatutoryAccess": {"reason", "explanation", "child_ref"},
 }
 # Keyed digests: fixed-length HMACs, not text.
 DIGESTS = {
@@ -63,16 +63,17 @@ DIGESTS = {
     "registry.Involvement": {"slot", "member", "area_member"},
     "registry.ShieldingDecision": {"child_tag"},
     "registry.ShieldTag": {"tag"},
-    # An emergency access's user and child; a released enquiry's child, principal and day.
+    # An emergency or statutory access's user and child; a finding's principal and child; a
+    # released enquiry's child, principal and day.
     "practice.EmergencyAccess": {"holder"},
+    "practice.StatutoryAccess": {"holder"},
+    "practice.Finding": {"holder"},
     "practice.EnquiryRelease": {"enquiry"},
 }
 # Written by the service, never typed by a person: who decided (a user's account name or
 # "contactpoint"), and the ids of records a merge moved.
 MACHINE_WRITTEN = {
     "linkage.LinkDecision": {"decided_by", "moved"},
-    # Who found a child by a search: "user:<uuid>" or "client:<id>" (practice.record).
-    "practice.Finding": {"principal"},
     # The council area whose index team decides a shielding request: a code, set by the
     # service from the child's involvements.
     "registry.ShieldingDecision": {"area_code"},

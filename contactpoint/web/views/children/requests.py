@@ -63,7 +63,7 @@ def _queue(
 ) -> HttpResponse:
     context = {
         **helpers(),
-        "requests": list(rectification.queue(actor)),
+        "requests": rectification.with_about(rectification.queue(actor)),
         "errors": errors or {},
     }
     return page(
