@@ -236,22 +236,35 @@ def file_failure(name: str, rows: int, kept: int, reasons: Counter[str]) -> str 
 
 
 class Meter:
-    """Progress lines for people: at most one every few seconds, with the rate."""
+    """Progress lines for people: at most one every few seconds, with the rate and, when
+    the total is known (`total`), how much is done and the time left at that rate."""
 
     EVERY = 5.0
 
-    def __init__(self, label: str, start: int, progress: Progress | None) -> None:
-        self.label, self.start, self.progress = label, start, progress
+    def __init__(
+        self, label: str, start: int, progress: Progress | None, total: int | None = None
+    ) -> None:
+        self.label, self.start, self.progress, self.total = label, start, progress, total
         self.started = self.last = time.monotonic()
 
     def _rate(self, lines: int) -> str:
         elapsed = time.monotonic() - self.started
         return f"{elapsed:.0f} s, {(lines - self.start) / max(elapsed, 1e-9):,.0f} rows/s"
 
+    def _left(self, lines: int) -> str:
+        """ ", 41% of 12,795, about 87 s left" (empty without a total or a rate yet)."""
+        done = lines - self.start
+        if not self.total or done <= 0:
+            return ""
+        elapsed = time.monotonic() - self.started
+        left = max(self.total - lines, 0) * elapsed / done
+        return f", {lines / self.total:.0%} of {self.total:,}, about {left:,.0f} s left"
+
     def tick(self, lines: int) -> None:
         if self.progress and time.monotonic() - self.last >= self.EVERY:
             self.last = time.monotonic()
-            self.progress(f"load: {self.label}: {lines:,} rows, {self._rate(lines)}")
+            rate = self._rate(lines) + self._left(lines)
+            self.progress(f"load: {self.label}: {lines:,} rows, {rate}")
 
     def done(self, lines: int) -> None:
         if self.progress:

@@ -206,13 +206,23 @@ class FeedRecord:
         def day(key: str) -> dt.date | None:
             return dt.date.fromisoformat(doc[key]) if doc.get(key) else None
 
-        values = {f.name: doc[f.name] for f in fields(cls) if f.name != "identifiers"}
+        values = {name: doc[name] for name in _names(cls) if name != "identifiers"}
         values["as_at"], values["date_of_birth"] = day("as_at"), day("date_of_birth")
         values["involvement_start"] = day("involvement_start")
         values["postcode"] = parse_postcode(doc["postcode"]) if doc.get("postcode") else None
         values["carers"] = tuple(CarerRecord(**c) for c in doc.get("carers") or ())
         values["identifiers"] = tuple(sorted((doc.get("identifiers") or {}).items()))
         return cls(**values)
+
+
+_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _names(cls: type[Any]) -> tuple[str, ...]:
+    """A dataclass's field names, read once (`fields` costs more than a record's reading)."""
+    if cls not in _NAMES:
+        _NAMES[cls] = tuple(f.name for f in fields(cls))
+    return _NAMES[cls]
 
 
 _FEED_FIELDS = tuple(f.name for f in fields(FeedRecord))

@@ -32,9 +32,11 @@ _CANONICAL = json.JSONEncoder(sort_keys=True)
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
 
 
-def compact(body: str) -> str:
-    """The compact form of a canonical JSON record (the body itself if of another shape)."""
-    doc = json.loads(body)
+def compact(body: str, doc: Any = None) -> str:
+    """The compact form of a canonical JSON record (the body itself if of another shape).
+
+    `doc`: the body already parsed (`json.loads(body)`), when the caller has it."""
+    doc = json.loads(body) if doc is None else doc
     if not isinstance(doc, dict) or set(doc) | {OPTIONAL} != set(RECORD_FIELDS):
         return body
     carers = doc["carers"]
@@ -65,9 +67,10 @@ def canonical(text: str) -> str:
     return encoded
 
 
-def seal(cipher: ChildCipher, record_id: uuid.UUID, body: str) -> bytes | None:
-    """Seal a record's canonical JSON as its payload, under its owner's key."""
-    return cipher.seal(SourceRecord, "payload", record_id, compact(body))
+def seal(cipher: ChildCipher, record_id: uuid.UUID, body: str, doc: Any = None) -> bytes | None:
+    """Seal a record's canonical JSON as its payload, under its owner's key (`doc`: the
+    body already parsed, when the caller has it)."""
+    return cipher.seal(SourceRecord, "payload", record_id, compact(body, doc))
 
 
 def open_payload(cipher: ChildCipher, record_id: uuid.UUID, sealed: Any) -> str | None:

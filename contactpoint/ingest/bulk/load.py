@@ -135,7 +135,7 @@ def bulk_load_folder(
         writer = ChunkWriter(model, loaded, planned.named)
         chunks = plan.chunks(con, planned, chunk_size)
         needed = -(-planned.units // chunk_size)  # no more workers than chunks
-        _write(chunks, writer, report, progress, min(workers, needed))
+        _write(chunks, writer, report, progress, min(workers, needed), reading.records)
     _complete(loaded, reading)
     _analyze()
     rematch(progress)
@@ -282,15 +282,17 @@ def _write(
     report: BulkReport,
     progress: Progress | None,
     workers: int,
+    records: int,
 ) -> None:
-    """Write every chunk: in this process, or in `workers` processes at once.
+    """Write every chunk (`records` in all): in this process, or in `workers` processes at
+    once.
 
     A worker prepares its chunk (the sealing, digests and golden records: most of the
     work) outside any transaction and holds the database's write lock only for the
     inserts. Chunks with waiting records, whose review candidates name children, start
     only once every chunk before them has committed.
     """
-    meter = Meter("bulk write", 0, progress)
+    meter = Meter("bulk write", 0, progress, records)
     rows = 0
 
     def done(count: int, written: Written | None) -> None:

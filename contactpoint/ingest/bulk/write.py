@@ -23,8 +23,9 @@ import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import transaction
+from django.db import connections, transaction
 
 from contactpoint.ingest.batch import RECORD_FIELDS, content_digest, derived_id
 from contactpoint.ingest.bulk.plan import Parsed, Unit
@@ -76,6 +77,33 @@ class _Rows:
     stated: list[Stated] = field(default_factory=list)  # the new children's records
 
 
+def _lock(source_ids: list[int], first: uuid.UUID) -> None:
+    """Lock what a chunk's transaction needs, and no more, so writers overlap.
+
+    On PostgreSQL: the load's sources `FOR SHARE`, which writers of the same load share
+    but which keeps out a row load of those sources (it locks them `FOR UPDATE`, loader.py)
+    until the chunk commits; and the chunk itself, by a transaction-level advisory lock on
+    its first record's id, so a second run of the same chunk (two loads of one folder at
+    once) waits and then finds it written instead of failing on its keys. The chunk's
+    commit need not wait for the disk (`synchronous_commit` off, for this transaction
+    only): a crash of the server can lose only the last chunks committed, which the rerun
+    writes again (their keys are in the key store, committed durably before). SQLite
+    writes one transaction at a time anyway (immediate transactions).
+    """
+    connection = connections["default"]
+    if connection.vendor != "postgresql":
+        return
+    table = connection.ops.quote_name(Source._meta.db_table)
+    chunk = int.from_bytes(first.bytes[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL synchronous_commit TO OFF")
+        cursor.execute(
+            f"SELECT id FROM {table} WHERE id = ANY(%s) ORDER BY id FOR SHARE",  # noqa: S608
+            [source_ids],
+        )
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [chunk])
+
+
 def child_id(founder: Parsed) -> uuid.UUID:
     """The id of the child a record founds: the same in every run."""
     return derived_id("child-id/v1", founder.ref)
@@ -112,9 +140,10 @@ class ChunkWriter:
         feed_involvements = involvements.FeedInvolvements(self.organisations)
         written = Written()
         for unit in units:
-            for parsed, record in self._opened(unit):
+            for parsed, doc, record in self._opened(unit):
                 owner = born.get(unit.key, parsed.sr_id)
-                self._record(rows, unit, parsed, record, ciphers[owner], born.get(unit.key))
+                cipher = ciphers[owner]
+                self._record(rows, unit, parsed, doc, record, cipher, born.get(unit.key))
                 if unit.is_child:
                     feed_involvements.add(ciphers[owner], rows.records[-1], record)
             written.children += unit.is_child
@@ -133,8 +162,7 @@ class ChunkWriter:
             feed_involvements.new_children(),
         ]
         with transaction.atomic():
-            source_ids = sorted(set(self.sources))
-            list(Source.objects.select_for_update().filter(pk__in=source_ids))
+            _lock(sorted(set(self.sources)), units[0].records[0].sr_id)
             if SourceRecord.objects.filter(pk=units[0].records[0].sr_id).exists():
                 return None  # another run got here first
             self._children(units, born)
@@ -162,15 +190,19 @@ class ChunkWriter:
         inserter.flush()
         shield_tags.shield(born[u.key] for u in founders if u.shielded)
 
-    def _opened(self, unit: Unit) -> Iterator[tuple[Parsed, FeedRecord]]:
+    def _opened(self, unit: Unit) -> Iterator[tuple[Parsed, Any, FeedRecord]]:
+        """Each record, its canonical JSON parsed (once: read again for its payload) and
+        as a feed record."""
         for parsed in unit.records:
-            yield parsed, FeedRecord.from_canonical(json.loads(parsed.body))
+            doc = json.loads(parsed.body)
+            yield parsed, doc, FeedRecord.from_canonical(doc)
 
     def _record(
         self,
         rows: _Rows,
         unit: Unit,
         parsed: Parsed,
+        doc: Any,
         record: FeedRecord,
         cipher: ChildCipher,
         child: uuid.UUID | None,
@@ -190,7 +222,7 @@ class ChunkWriter:
             confidence=confidence,
             as_at=record.as_at,
             digest=content_digest(parsed.body),
-            payload=payloads.seal(cipher, parsed.sr_id, parsed.body),
+            payload=payloads.seal(cipher, parsed.sr_id, parsed.body, doc),
         )
         rows.records.append(sr)
         if child is not None:

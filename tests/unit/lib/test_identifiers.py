@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 from stdnum.gb import upn as stdnum_upn
 
 from contactpoint.lib.identifiers import (
+    CPID_ALPHABET,
+    CPID_BODY_LENGTH,
     UPN_ALPHABET,
     InvalidIdentifier,
     new_cpid,
@@ -114,3 +116,13 @@ def test_a_mistyped_contactpoint_id_fails_its_check() -> None:
         if wrong != body:
             with pytest.raises(InvalidIdentifier):
                 validate_cpid("CP" + wrong)
+
+
+def test_every_symbol_turns_up_in_every_place_of_a_contactpoint_id() -> None:
+    # Each place takes its own 5 of the 60 random bits: none is stuck or left out.
+    seen: list[set[str]] = [set() for _ in range(CPID_BODY_LENGTH)]
+    for _ in range(2000):
+        body = new_cpid().replace("-", "")[2:-1]
+        for place, symbol in enumerate(body):
+            seen[place].add(symbol)
+    assert all(symbols == set(CPID_ALPHABET) for symbols in seen)
