@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from contactpoint.access.models import Throttle, ThrottleAttempt
@@ -83,6 +86,31 @@ def take(limit: Limit, *parts: str) -> bool:
     return _count(limit, parts, capped=True) > 0
 
 
+def take_all(counters: Sequence[tuple[Limit, str]]) -> bool:
+    """Count one use under every (limit, key) if each window has room; False, with nothing
+    counted, when any is full. The same as `take` of each in one transaction rolled back on
+    a refusal, in a fixed number of statements whatever the number of counters (a search
+    counts three quotas: done one by one they were 21 round trips to the database)."""
+    now = timezone.now()
+    keys = {_key(limit, (part,)): limit for limit, part in counters}
+    with transaction.atomic():
+        Throttle.objects.bulk_create([Throttle(key=k) for k in keys], ignore_conflicts=True)
+        # Locked in the order of their keys, so two searches sharing an organisation's
+        # counter cannot each hold a row the other waits for.
+        list(Throttle.objects.select_for_update().filter(key__in=keys).order_by("key"))
+        expired = Q()
+        for key, limit in keys.items():
+            expired |= Q(key=key, at__lte=now - limit.window)
+        ThrottleAttempt.objects.filter(expired).delete()
+        _prune(now, keep=keys)
+        rows = ThrottleAttempt.objects.filter(key__in=keys).values_list("key").annotate(Count("id"))
+        counted = Counter(dict(rows))
+        if any(counted[key] >= limit.attempts for key, limit in keys.items()):
+            return False
+        ThrottleAttempt.objects.bulk_create(ThrottleAttempt(key=k, at=now) for k in keys)
+    return True
+
+
 def _count(limit: Limit, parts: tuple[str, ...], *, capped: bool) -> int:
     """Count an attempt under the key's lock row; 0 when capped and the window is full."""
     now, key = timezone.now(), _key(limit, parts)
@@ -97,14 +125,15 @@ def _count(limit: Limit, parts: tuple[str, ...], *, capped: bool) -> int:
     return counted + 1
 
 
-def _prune(now: dt.datetime, *, keep: str) -> None:
+def _prune(now: dt.datetime, *, keep: str | Iterable[str]) -> None:
     """Delete attempts older than `KEPT`, and the lock rows of the keys they leave empty.
 
     Only the keys whose last attempts are going are looked at, so each count does work in
     proportion to what has aged out since the last one, never a scan of every key.
     """
     stale = ThrottleAttempt.objects.filter(at__lte=now - KEPT)
-    aged = set(stale.values_list("key", flat=True).distinct()) - {keep}
+    kept = {keep} if isinstance(keep, str) else set(keep)
+    aged = set(stale.values_list("key", flat=True).distinct()) - kept
     stale.delete()
     if aged:
         still_counted = ThrottleAttempt.objects.filter(key__in=aged).values("key")

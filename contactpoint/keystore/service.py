@@ -91,10 +91,11 @@ def data_keys(owner_ids: Iterable[uuid.UUID]) -> dict[uuid.UUID, bytes]:
     found: dict[uuid.UUID, bytes] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        for row in DataKey.objects.filter(owner_id__in=chunk):
-            found[row.owner_id] = provider.unwrap(
-                row.kek_id, bytes(row.wrapped), _context(row.owner_id)
-            )
+        rows = DataKey.objects.filter(owner_id__in=chunk).values_list(
+            "owner_id", "kek_id", "wrapped"
+        )
+        for owner, kek, wrapped in rows:
+            found[owner] = provider.unwrap(kek, bytes(wrapped), _context(owner))
     return found
 
 

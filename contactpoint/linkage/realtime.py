@@ -22,7 +22,6 @@ active model (scorer.py); the best score per child decides (docs/linkage.md):
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -72,15 +71,15 @@ def _child_records(child_ids: set[uuid.UUID]) -> dict[uuid.UUID, list[LinkRecord
 
 def open_records(ciphers: Mapping[uuid.UUID, ChildCipher]) -> dict[uuid.UUID, list[LinkRecord]]:
     """Open every linked source record of the children these ciphers are for, as linkage
-    records (a caller that needs the ciphers again, as search does, unwraps the keys once)."""
+    records (a caller that needs the ciphers again unwraps the keys once)."""
     found: dict[uuid.UUID, list[LinkRecord]] = defaultdict(list)
     rows = SourceRecord.objects.filter(child_id__in=list(ciphers), status="linked").values_list(
         "id", "child_id", "payload"
     )
     for sr_id, child_id, payload in rows:
-        body = payloads.open_payload(ciphers[child_id], sr_id, payload)
-        if body is not None:
-            found[child_id].append(from_canonical(str(sr_id), json.loads(body)))
+        doc = payloads.open_document(ciphers[child_id], sr_id, payload)
+        if doc is not None:
+            found[child_id].append(from_canonical(str(sr_id), doc))
     return found
 
 

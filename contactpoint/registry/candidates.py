@@ -24,7 +24,7 @@ from contactpoint.lib.identifiers import Postcode
 from contactpoint.registry import blind_index
 from contactpoint.registry.blind_index import Index
 from contactpoint.registry.feeds import FeedRecord
-from contactpoint.registry.models import BlindIndexEntry
+from contactpoint.registry.models import BlindIndexEntry, Child
 
 Entries = set[tuple[int, int]]  # (index, value) of BlindIndexEntry
 
@@ -152,18 +152,37 @@ def family_slips(name: str) -> set[str]:
     return (dropped | swapped) - {name, ""}
 
 
-def candidate_children(wanted: list[Entries]) -> list[set[uuid.UUID]]:
-    """For each set of keys, the children any of them reaches: one query for all the sets."""
+def _matching(entries: Iterable[tuple[int, int]]) -> Q | None:
+    """The condition on BlindIndexEntry of any of these keys (None for no key): one per
+    index, so the (index, value, child) primary key serves every lookup."""
     by_index: dict[int, set[int]] = defaultdict(set)
-    for entries in wanted:
-        for index, value in entries:
-            by_index[index].add(value)
-    # One condition per index, so the (index, value, child) primary key serves every lookup.
+    for index, value in entries:
+        by_index[index].add(value)
     where = Q()
     for index, values in by_index.items():
         where |= Q(index=index, value__in=list(values))
+    return where if by_index else None
+
+
+def candidate_children(wanted: list[Entries]) -> list[set[uuid.UUID]]:
+    """For each set of keys, the children any of them reaches: one query for all the sets."""
+    where = _matching(e for entries in wanted for e in entries)
     hits: dict[tuple[int, int], set[uuid.UUID]] = defaultdict(set)
     rows = BlindIndexEntry.objects.filter(where).values_list("index", "value", "child_id")
-    for index, value, child in rows if by_index else ():
+    for index, value, child in rows if where is not None else ():
         hits[(index, value)].add(child)
     return [{c for e in entries for c in hits.get(e, ())} for entries in wanted]
+
+
+def active_candidates(entries: Entries) -> dict[uuid.UUID, str]:
+    """The active children (not sealed, merged or archived) any of these keys reaches, each
+    with its contactpoint ID: one query, the index entries joined to the children."""
+    where = _matching(entries)
+    if where is None:
+        return {}
+    rows = (
+        BlindIndexEntry.objects.filter(where, child__status=Child.Status.ACTIVE)
+        .values_list("child_id", "child__cpid")
+        .distinct()
+    )
+    return dict(rows)

@@ -21,6 +21,7 @@ from typing import Any
 from contactpoint.lib.identifiers import InvalidIdentifier, parse_postcode
 from contactpoint.registry import blind_index
 from contactpoint.registry.cipher import ChildCipher
+from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.inserts import Inserter
 from contactpoint.registry.models import BlindIndexEntry, SourceRecord
 from contactpoint.registry.record_facts import (
@@ -272,13 +273,22 @@ def summaries(
         ciphers = ciphers_for(set(ids))
     else:
         ciphers = {c: ciphers[c] for c in ids if c in ciphers}
-    found = {}
-    for child, stated in opened(ids, ciphers, preferred_only=True).items():
-        name, birth, address = (preferred_of(stated, k) for k in (NAME, BIRTH, ADDRESS))
-        found[child] = Summary(
-            name.record.given_name if name else "",
-            name.record.family_name if name else "",
-            birth.record.date_of_birth if birth else None,
-            str(address.record.postcode) if address and address.record.postcode else None,
-        )
-    return {child: found.get(child, Summary("", "", None, None)) for child in ciphers}
+    found = {
+        child: summary_of([(s.preferred, s.record) for s in stated])
+        for child, stated in opened(ids, ciphers, preferred_only=True).items()
+    }
+    return {child: found.get(child, summary_of([])) for child in ciphers}
+
+
+def summary_of(preferred: Sequence[tuple[int, FeedRecord]]) -> Summary:
+    """A child's summary from the records its golden record takes something from, each
+    with its `preferred` bits (record_facts.Kind)."""
+    name, birth, address = (
+        next((r for bits, r in preferred if bits & kind), None) for kind in (NAME, BIRTH, ADDRESS)
+    )
+    return Summary(
+        name.given_name if name else "",
+        name.family_name if name else "",
+        birth.date_of_birth if birth else None,
+        str(address.postcode) if address and address.postcode else None,
+    )

@@ -56,6 +56,20 @@ def canonical(text: str) -> str:
     """The canonical JSON of an opened payload, compact or not."""
     if not text.startswith("["):
         return text
+    encoded: str = _CANONICAL.encode(_expanded(text))
+    return encoded
+
+
+def document(text: str) -> dict[str, Any]:
+    """An opened payload, compact or not, as its canonical JSON decoded
+    (`json.loads(canonical(text))`, without encoding the JSON only to decode it again)."""
+    if not text.startswith("["):
+        doc: dict[str, Any] = json.loads(text)
+        return doc
+    return _expanded(text)
+
+
+def _expanded(text: str) -> dict[str, Any]:
     form, values = json.loads(text)
     if form != FORM:
         raise ValueError(f"a payload of an unknown form {form!r}")
@@ -63,8 +77,7 @@ def canonical(text: str) -> str:
     if doc[OPTIONAL] is None:
         del doc[OPTIONAL]
     doc["carers"] = [dict(zip(CARER_FIELDS, c, strict=True)) for c in doc["carers"]]
-    encoded: str = _CANONICAL.encode(doc)
-    return encoded
+    return doc
 
 
 def seal(cipher: ChildCipher, record_id: uuid.UUID, body: str, doc: Any = None) -> bytes | None:
@@ -79,3 +92,11 @@ def open_payload(cipher: ChildCipher, record_id: uuid.UUID, sealed: Any) -> str 
         return None
     text = cipher.open(SourceRecord, "payload", record_id, bytes(sealed))
     return None if text is None else canonical(text)
+
+
+def open_document(cipher: ChildCipher, record_id: uuid.UUID, sealed: Any) -> dict[str, Any] | None:
+    """A record's payload opened and decoded (`document`; None for no payload)."""
+    if sealed is None:
+        return None
+    text = cipher.open(SourceRecord, "payload", record_id, bytes(sealed))
+    return None if text is None else document(text)

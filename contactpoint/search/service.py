@@ -32,12 +32,14 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import uuid
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from contactpoint.access import throttle
@@ -50,12 +52,13 @@ from contactpoint.linkage.scorer import Score
 from contactpoint.oversight.signals import Seen, signals
 from contactpoint.practice.holders import finding
 from contactpoint.practice.models import Finding
-from contactpoint.registry import replica, shield_tags
-from contactpoint.registry.candidates import candidate_children, search_entries
+from contactpoint.registry import payloads, replica, shield_tags
+from contactpoint.registry.candidates import active_candidates, search_entries
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.cipher import ChildCipher
-from contactpoint.registry.golden import summaries
-from contactpoint.registry.models import Child
+from contactpoint.registry.feeds import FeedRecord
+from contactpoint.registry.golden import summaries, summary_of
+from contactpoint.registry.models import Child, SourceRecord
 from contactpoint.search.criteria import Criteria
 
 KEEP = 5
@@ -148,11 +151,7 @@ def search(searcher: Principal, criteria: Criteria) -> Result:
     key = searcher.key
     # Counted before any searching, in a transaction of its own: searches racing for the
     # last of the quota cannot all run, and a search that fails later still counts.
-    with transaction.atomic():
-        allowed = all(throttle.take(limit, counted) for limit, counted in quotas(searcher))
-        if not allowed:
-            transaction.set_rollback(True)  # the counts already taken back too
-    if not allowed:
+    if not throttle.take_all(quotas(searcher)):
         _refused(searcher, criteria)
     result = find(criteria)
     # Its audit events are made before the write below: their signals are reads, and
@@ -211,7 +210,12 @@ def find(criteria: Criteria) -> Result:
     keys, are read from the primary (contactpoint.registry.replica)."""
     reached = scored(criteria)
     near = chosen(reached.ranked)
-    shown = summaries(near, reached.ciphers)
+    shown = {
+        child: summary_of(
+            [(bits, FeedRecord.from_canonical(doc)) for bits, doc in reached.preferred[child]]
+        )
+        for child in near
+    }
     seen = {
         child: Seen(shown[child].family_name, shown[child].postcode, child in reached.shielded)
         for child in near
@@ -264,26 +268,21 @@ def again(child_ids: list[uuid.UUID]) -> tuple[Candidate, ...]:
 @dataclass(frozen=True)
 class Reached:
     """The active children a search's keys reach: each with its evidence, best first; which
-    are shielded; their contactpoint IDs; and their ciphers (kept so that the children
-    shown are opened without unwrapping their keys again)."""
+    are shielded; their contactpoint IDs; and, for the summary of those shown, the opened
+    records their golden records take something from, with their `preferred` bits."""
 
     ranked: list[tuple[float, uuid.UUID]]
     shielded: set[uuid.UUID]
     cpids: dict[uuid.UUID, str]
-    ciphers: dict[uuid.UUID, ChildCipher]
+    preferred: Mapping[uuid.UUID, list[tuple[int, dict[str, Any]]]]
 
 
 def scored(criteria: Criteria) -> Reached:
     """Every active child the criteria's keys reach, scored (one query for the children,
     one for which are shielded, one for their keys, one for their records)."""
-    found = candidate_children([search_entries(criteria)])[0]
-    rows = Child.objects.filter(id__in=list(found), status=Child.Status.ACTIVE).values_list(
-        "id", "cpid"
-    )
-    cpids = dict(rows)
+    cpids = active_candidates(search_entries(criteria))
     shielded = shield_tags.shielded_among(cpids)
-    ciphers = ciphers_for(set(cpids))
-    records = realtime.open_records(ciphers)
+    records, preferred = opened(ciphers_for(set(cpids)))
     scorer = store.active().scorer
     asked = query_record(criteria)
     scores = realtime.best_scores(
@@ -299,7 +298,35 @@ def scored(criteria: Criteria) -> Reached:
     )
     kept = {c: s for c, s in scores.items() if not contradicts(criteria, s)}
     ranked = sorted(((evidence(s), c) for c, s in kept.items()), reverse=True)
-    return Reached(ranked, shielded, cpids, ciphers)
+    return Reached(ranked, shielded, cpids, preferred)
+
+
+Documents = dict[uuid.UUID, list[tuple[int, dict[str, Any]]]]
+
+
+def opened(
+    ciphers: Mapping[uuid.UUID, ChildCipher],
+) -> tuple[dict[uuid.UUID, list[LinkRecord]], Documents]:
+    """The records of these children, opened once (one query): each child's linked records
+    as linkage records, to score; and the decoded records its golden record takes something
+    from, each with its `preferred` bits, for the summary if the child is shown (as
+    golden.summaries reads them)."""
+    linked: dict[uuid.UUID, list[LinkRecord]] = defaultdict(list)
+    preferred: Documents = defaultdict(list)
+    rows = SourceRecord.objects.filter(child_id__in=list(ciphers)).filter(
+        Q(status=SourceRecord.Status.LINKED) | ~Q(preferred=0)
+    )
+    for pk, child, status, bits, sealed in rows.values_list(
+        "id", "child_id", "status", "preferred", "payload"
+    ):
+        doc = payloads.open_document(ciphers[child], pk, sealed)
+        if doc is None:
+            continue
+        if status == SourceRecord.Status.LINKED:
+            linked[child].append(from_canonical(str(pk), doc))
+        if bits:
+            preferred[child].append((bits, doc))
+    return linked, preferred
 
 
 def contradicts(criteria: Criteria, score: Score) -> bool:

@@ -3,6 +3,7 @@ payloads were sealed as canonical JSON: every record opens as it did (ADR 0013).
 
 from __future__ import annotations
 
+import json
 import uuid
 from pathlib import Path
 
@@ -39,6 +40,20 @@ def test_a_load_seals_every_payload_compact(feeds: Path) -> None:
     texts = sealed_texts()
     assert texts
     assert all(t is not None and t.startswith(f'["{payloads.FORM}",') for t in texts.values())
+
+
+def test_a_payload_opens_as_its_canonical_json_decoded_in_either_form(feeds: Path) -> None:
+    load_children(feeds)
+    records = list(SourceRecord.objects.all())
+    ciphers = ciphers_for({sr.child_id for sr in records if sr.child_id})
+    for sr in records:
+        cipher = ciphers[sr.child_id]  # type: ignore[index]
+        body = payloads.open_payload(cipher, sr.pk, sr.payload)
+        assert body is not None
+        assert payloads.open_document(cipher, sr.pk, sr.payload) == json.loads(body)
+        as_before = cipher.seal(SourceRecord, "payload", sr.pk, body)  # canonical JSON
+        assert payloads.open_document(cipher, sr.pk, as_before) == json.loads(body)
+    assert payloads.open_document(cipher, sr.pk, None) is None
 
 
 def test_the_migration_makes_canonical_payloads_compact_and_they_open_the_same(
