@@ -15,6 +15,7 @@ from django.db import DatabaseError, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from contactpoint.audit.models import Event
+from contactpoint.practice.holders import finding
 from contactpoint.practice.models import Finding
 from contactpoint.registry import shield_tags
 from contactpoint.registry.models import Child
@@ -63,7 +64,7 @@ def test_a_search_reads_its_candidates_from_the_replica_and_writes_the_primary(
         assert kept in tables(primary)
     assert not any(table in tables(primary) for table in STALE_TABLES)
     assert Event.objects.filter(action=service.SEARCH, child_tag__isnull=False).count() == 1
-    assert Finding.objects.filter(child=children["amelia"]).count() == 1
+    assert Finding.objects.filter(holder=finding(children["amelia"].pk, alice.key)).count() == 1
 
 
 @pytest.mark.django_db(databases=WITH_REPLICA, transaction=True)
