@@ -167,9 +167,11 @@ def _matching(entries: Iterable[tuple[int, int]]) -> Q | None:
 def candidate_children(wanted: list[Entries]) -> list[set[uuid.UUID]]:
     """For each set of keys, the children any of them reaches: one query for all the sets."""
     where = _matching(e for entries in wanted for e in entries)
+    if where is None:
+        return [set() for _ in wanted]
     hits: dict[tuple[int, int], set[uuid.UUID]] = defaultdict(set)
     rows = BlindIndexEntry.objects.filter(where).values_list("index", "value", "child_id")
-    for index, value, child in rows if where is not None else ():
+    for index, value, child in rows:
         hits[(index, value)].add(child)
     return [{c for e in entries for c in hits.get(e, ())} for entries in wanted]
 

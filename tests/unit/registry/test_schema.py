@@ -30,6 +30,9 @@ ALLOWED_TEXT = {
     # purge): an emergency access beside its child says the child had an emergency.
     "practice.EmergencyAccess": {"reason", "explanation", "child_ref"},
     "practice.Alert": {"about"},
+    # A handover's child and both involvements, sealed under a key derived from the index
+    # key: which services of a child hand over its lead (ADR 0010).
+    "practice.Handover": {"about"},
     "practice.ContactRequest": {"involvement_sealed"},
     # Why the local index team asks to shield or unshield a child: the second member judges
     # it (docs/shielding.md). Sealed like the emergency explanation; never shown elsewhere.
@@ -49,7 +52,9 @@ ALLOWED_TEXT = {
     # reason's particulars); who asked for a child's record and how they were checked,
     # padded (that a young person or a representative asked says something of the child).
     "practice.SubjectAccessRequest": {"note", "relationship", "identity_check"},
-    "practice.RectificationRequest": {"corrected_value", "note"},
+    # A correction's field, source, as-at date and supplying organisation, one value
+    # padded and sealed under the child's key (which service holds the child: ADR 0010).
+    "practice.RectificationRequest": {"corrected_value", "note", "about"},
     "practice.FamilyNotice": {"outcome"},
     # Why a review item waits (`shielded` says its record might be a shielded child) and
     # the children it might be, with their weights and comparisons: one value padded and
