@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import models
 
-from contactpoint.registry.fields import Sealed
+from contactpoint.registry.fields import CompactUUIDField, Sealed
 
 
 class Child(models.Model):
@@ -29,7 +29,7 @@ class Child(models.Model):
         PURGED = "purged", "Purged: its data key destroyed"
 
     # Internal id, used by audit and every other table; never shown to users.
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = CompactUUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # The contactpoint ID, unique. A child is never deleted (a purge destroys its data key
     # and keeps the row; a merged child keeps its row), so no ID is ever issued twice.
     cpid = models.CharField(max_length=20, unique=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import models
 
-from contactpoint.registry.fields import Sealed
+from contactpoint.registry.fields import CompactUUIDField, Sealed
 from contactpoint.registry.models.children import Child
 from contactpoint.registry.models.organisations import Organisation
 
@@ -71,7 +71,7 @@ class Involvement(models.Model):
         MOVED = "moved", "The child moved to another service (from a feed)"
         EXPIRED = "expired", "Not confirmed for 24 months"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = CompactUUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="involvements")
     # Keyed digest of child and organisation: "is this organisation involved with this child".
     member = models.BinaryField(max_length=16)

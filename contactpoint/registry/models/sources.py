@@ -6,7 +6,7 @@ import uuid
 
 from django.db import models
 
-from contactpoint.registry.fields import Sealed
+from contactpoint.registry.fields import CompactUUIDField, Sealed
 
 
 class Source(models.Model):
@@ -51,7 +51,7 @@ class SourceRecord(models.Model):
         # (docs/adr/0010-special-category-facts-sealed.md).
         REVIEW = "review", "Waiting for a person"
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = CompactUUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     # Not indexed alone: the unique (source, record_ref) index starts with it.
     source = models.ForeignKey(Source, on_delete=models.PROTECT, db_index=False)
     record_ref = models.BinaryField(max_length=16)
