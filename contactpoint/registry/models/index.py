@@ -18,7 +18,8 @@ class BlindIndexEntry(models.Model):
     pk = models.CompositePrimaryKey("index", "value", "child")
     child = models.ForeignKey(Child, on_delete=models.CASCADE, related_name="+")
     index = models.PositiveSmallIntegerField()
-    value = models.BigIntegerField()
+    # At most 22 bits (blind_index.SPECS): 4 bytes, not 8, in the row and in the key.
+    value = models.IntegerField()
 
     def __str__(self) -> str:
         return f"index {self.index}"
