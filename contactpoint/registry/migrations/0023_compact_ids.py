@@ -26,9 +26,8 @@ def _columns(apps: Any) -> list[tuple[str, str]]:
     found = []
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
-            if field.primary_key and model in targets:
-                found.append((model._meta.db_table, field.column))
-            elif field.is_relation and field.related_model in targets:
+            own = field.primary_key and model in targets
+            if own or (field.is_relation and field.related_model in targets):
                 found.append((model._meta.db_table, field.column))
     return sorted(found)
 
