@@ -4,7 +4,7 @@ the owning child's data key; CompactUUIDField, an id as 16 bytes on every databa
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
@@ -25,7 +25,13 @@ class Sealed(models.BinaryField):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
 
 
-class CompactUUIDField(models.UUIDField):  # type: ignore[type-arg]
+if TYPE_CHECKING:
+    _UUIDField = models.UUIDField[uuid.UUID | str | None, uuid.UUID]
+else:
+    _UUIDField = models.UUIDField
+
+
+class CompactUUIDField(_UUIDField):
     """A UUID stored as its 16 bytes on every database.
 
     PostgreSQL's `uuid` already is; on SQLite Django's UUIDField is 32 hexadecimal
@@ -60,7 +66,8 @@ class CompactUUIDField(models.UUIDField):  # type: ignore[type-arg]
         return value.bytes
 
     def from_db_value(self, value: Any, expression: Any, connection: Any) -> uuid.UUID | None:
-        return self.to_python(value)
+        found: uuid.UUID | None = self.to_python(value)
+        return found
 
     def to_python(self, value: Any) -> Any:
         if isinstance(value, memoryview):

@@ -1,7 +1,7 @@
 """The ids of children, source records and involvements are 16 bytes in every column that
 holds one, on SQLite too, and migration 0023 converts a registry written before, whose ids
-SQLite held as 32 hexadecimal characters, to read the same
-(docs/adr/0013-lean-registry-layout.md)."""
+SQLite held as 32 hexadecimal characters, to read the same; blind index values are 32-bit
+integers (docs/adr/0013-lean-registry-layout.md)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ import pytest
 from django.db import connection
 
 from contactpoint.registry import candidates, golden
+from contactpoint.registry.blind_index import SPECS
 from contactpoint.registry.involvement_facts import facts_of, with_links
 from contactpoint.registry.models import BlindIndexEntry, Child, Involvement, SourceRecord
 from tests.support.children import load_children
@@ -100,3 +101,21 @@ def test_a_registry_written_with_text_ids_converts_and_reads_the_same(feeds: Pat
     # A refresh of every child finds each one's same entries.
     golden.refresh(before["children"])
     assert _read() == before
+
+
+def test_blind_index_values_are_32_bit_integers() -> None:
+    """At most 22 bits (blind_index.SPECS): 4 bytes in the row and in the key, not 8."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT type FROM pragma_table_info('registry_blindindexentry')"
+                " WHERE name = 'value'"
+            )
+        else:
+            cursor.execute(
+                "SELECT data_type FROM information_schema.columns"
+                " WHERE table_name = 'registry_blindindexentry' AND column_name = 'value'"
+            )
+        (declared,) = cursor.fetchone()
+    assert declared.lower() == "integer"
+    assert max(spec.bits for spec in SPECS.values()) <= 31

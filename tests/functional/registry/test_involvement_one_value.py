@@ -89,10 +89,12 @@ def test_the_migration_joins_the_three_sealed_values_and_runs_again_to_the_same_
         feed_row.start_date = cipher.seal(model, "start_date", feed_row.pk, STARTED.isoformat())
         feed_row.save()
         keys.destroy_data_keys([purged])
-        migrated(JOINED)
+        joined_apps = migrated(JOINED)
         wanted = _opened()
         assert wanted[feed_row.pk][3] == STARTED
-        assert Involvement.objects.filter(child_id=purged, facts__isnull=True).count() == 2
+        # The state's model: the ids are as it stored them.
+        joined_model = joined_apps.get_model("registry", "Involvement")
+        assert joined_model.objects.filter(child_id=purged, facts__isnull=True).count() == 2
         joined = {i.pk: bytes(i.facts) for i in Involvement.objects.exclude(facts=None)}
         assert {len(v) for v in joined.values()} == {SEALED_SIZE}
         # Interrupted and run again, the migration leaves what it joined.

@@ -8,6 +8,7 @@ import os
 import uuid
 from importlib import import_module
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -61,10 +62,12 @@ def test_the_migration_cuts_full_references_and_a_record_sent_again_is_recognise
         for rid in ("N1", "N2")
     }
 
-    def as_before(apps: object) -> None:
-        """The references and digests as the code of before computed them: 256 bits."""
+    def as_before(apps: Any) -> None:
+        """The references and digests as the code of before computed them: 256 bits (the
+        state's model: the ids are as it stored them)."""
+        records = apps.get_model("registry", "SourceRecord")
         for ref, (pk, digest) in before.items():
-            SourceRecord.objects.filter(pk=pk).update(
+            records.objects.filter(pk=pk).update(
                 record_ref=full[ref], digest=digest + os.urandom(16)
             )
         assert all(len(ref) == 32 for ref in _stored())
