@@ -1,8 +1,10 @@
 """Key-encryption keys behind a small provider interface.
 
 The default provider keeps a keyring in a file (`CONTACTPOINT_KEK_FILE`, or the JSON itself
-in `CONTACTPOINT_KEK`). A KMS or Vault provider implements the same four methods; wrapping
-then happens inside the KMS and the key-encryption key never reaches this process.
+in `CONTACTPOINT_KEK`). A KMS or Vault provider implements the same five methods
+(`wrap_many` is `wrap` of many keys at once, which a KMS may send in one request or one at
+a time); wrapping then happens inside the KMS and the key-encryption key never reaches
+this process.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import base64
 import json
 import os
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +29,8 @@ class KeyProvider(Protocol):
     def active_key_id(self) -> str: ...
 
     def wrap(self, key_id: str, data_key: bytes, context: bytes) -> bytes: ...
+
+    def wrap_many(self, key_id: str, keys: Sequence[tuple[bytes, bytes]]) -> list[bytes]: ...
 
     def unwrap(self, key_id: str, wrapped: bytes, context: bytes) -> bytes: ...
 
@@ -145,6 +150,10 @@ class FileKeyProvider:
 
     def wrap(self, key_id: str, data_key: bytes, context: bytes) -> bytes:
         return self._sealing_key(key_id).seal(data_key, context)
+
+    def wrap_many(self, key_id: str, keys: Sequence[tuple[bytes, bytes]]) -> list[bytes]:
+        """`wrap` of each (data key, context): the keyring checked once for them all."""
+        return self._sealing_key(key_id).seal_many(keys)
 
     def unwrap(self, key_id: str, wrapped: bytes, context: bytes) -> bytes:
         return self._sealing_key(key_id).open(wrapped, context)

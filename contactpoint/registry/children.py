@@ -6,9 +6,11 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db import connection
+
 from contactpoint.keystore import service as keys
 from contactpoint.lib import dates, names
-from contactpoint.lib.identifiers import new_cpid
+from contactpoint.lib.identifiers import new_cpids
 from contactpoint.registry import blind_index, record_facts, shield_tags
 from contactpoint.registry.blind_index import Index
 from contactpoint.registry.feeds import FeedRecord
@@ -28,10 +30,20 @@ def issue_cpids(count: int) -> list[str]:
     """
     issued: set[str] = set()
     while len(issued) < count:
-        fresh = {new_cpid() for _ in range(count - len(issued))} - issued
-        fresh -= set(Child.objects.filter(cpid__in=list(fresh)).values_list("cpid", flat=True))
-        issued |= fresh
+        fresh = set(new_cpids(count - len(issued))) - issued
+        issued |= fresh - _taken(fresh)
     return sorted(issued)
+
+
+def _taken(cpids: set[str]) -> set[str]:
+    """Which of these IDs a child has: on PostgreSQL in one array parameter, which costs
+    less to send than a parameter an ID (a bulk load asks for thousands at once)."""
+    if connection.vendor != "postgresql":
+        return set(Child.objects.filter(cpid__in=list(cpids)).values_list("cpid", flat=True))
+    table = connection.ops.quote_name(Child._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT cpid FROM {table} WHERE cpid = ANY(%s)", [list(cpids)])  # noqa: S608
+        return {cpid for (cpid,) in cursor.fetchall()}
 
 
 def create_children(ids: list[uuid.UUID]) -> list[tuple[Child, bytes]]:

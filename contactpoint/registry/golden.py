@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import gc
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -56,7 +57,7 @@ def rebuild_indexes(child_ids: Sequence[uuid.UUID]) -> None:
 
 
 def _rebuild(child_ids: Sequence[uuid.UUID], stated: Mapping[uuid.UUID, Sequence[Stated]]) -> None:
-    wanted = index_entries(*stated_facts(s for group in stated.values() for s in group))
+    wanted = set(index_entries(s for group in stated.values() for s in group))
     # Most refreshes change few entries: delete and add only the difference.
     stored = set(
         BlindIndexEntry.objects.filter(child_id__in=child_ids).values_list(
@@ -70,60 +71,58 @@ def _rebuild(child_ids: Sequence[uuid.UUID], stated: Mapping[uuid.UUID, Sequence
     _insert_entries(wanted - stored)
 
 
-def stated_facts(stated: Iterable[Stated]) -> tuple[list[tuple[Any, ...]], ...]:
-    """The arguments of index_entries from opened records."""
-    births, addresses, identifiers, child_names = [], [], [], []
-    for s in stated:
-        child, r = s.child_id, s.record
-        births.append((child, r.date_of_birth.isoformat() if r.date_of_birth else None))
-        if r.postcode:
-            addresses.append((child, str(r.postcode)))
-        for scheme in ("nhs_number", "upn"):
-            if value := getattr(r, scheme):
-                identifiers.append((child, scheme, value))
-        child_names.append((child, r.given_name, r.family_name))
-        if r.former_family_name:
-            child_names.append((child, r.given_name, r.former_family_name))
-    return births, addresses, identifiers, child_names
+def index_entries(stated: Iterable[Stated]) -> list[tuple[uuid.UUID, int, int]]:
+    """Every blind index entry (child, index, value) of the children these records are
+    about, each once.
 
-
-def index_entries(
-    births: Iterable[tuple[Any, ...]],
-    addresses: Iterable[tuple[Any, ...]],
-    identifiers: Iterable[tuple[Any, ...]],
-    child_names: Iterable[tuple[Any, ...]],
-) -> set[tuple[uuid.UUID, int, int]]:
-    """Every blind index entry (child, index, value) of the children these facts are about.
-
-    Args:
-        births: (child, ISO date of birth or None) of each demographic fact.
-        addresses: (child, postcode or None) of each current address.
-        identifiers: (child, scheme, value or None) of each identifier.
-        child_names: (child, given name, family name) of each name, current or former.
+    Each name a child's records state (current or former) is indexed with each of their
+    dates of birth and postcode districts, and each date of birth with each district
+    (blind_index.Entries); each identifier on its own.
     """
-    entries: dict[uuid.UUID, set[tuple[blind_index.Index, int]]] = defaultdict(set)
-    dates: dict[uuid.UUID, set[dt.date]] = defaultdict(set)
-    districts: dict[uuid.UUID, set[Any]] = defaultdict(set)
-    for child, iso in births:
-        if iso:
-            dates[child].add(dt.date.fromisoformat(iso))
-    for child, pc in addresses:
-        with contextlib.suppress(InvalidIdentifier):
-            districts[child].add(parse_postcode(pc or ""))
-    for child, scheme, value in identifiers:
-        if value:
-            entries[child] |= blind_index.identifier_entries(scheme, value)
-    for child, given, family in child_names:
-        for birth in dates[child] or [None]:
-            for postcode in districts[child] or [None]:
-                entries[child] |= blind_index.name_entries(
-                    given or "", family or "", birth, postcode
-                )
-    for child, days in dates.items():
-        for day in days:
-            for place in districts[child]:
-                entries[child] |= blind_index.place_entries(day, place.district)
-    return {(child, int(i), v) for child, pairs in entries.items() for i, v in pairs}
+    facts: dict[uuid.UUID, _Facts] = {}
+    districts: dict[str, str | None] = {}  # by postcode: parsed once
+    for s in stated:
+        if (f := facts.get(s.child_id)) is None:
+            f = facts[s.child_id] = _Facts(set(), set(), set(), set())
+        r = s.record
+        if r.date_of_birth:
+            f.dates.add(r.date_of_birth.isoformat())
+        if r.postcode:
+            postcode = str(r.postcode)
+            if postcode not in districts:
+                districts[postcode] = _district(postcode)
+            if (district := districts[postcode]) is not None:
+                f.districts.add(district)
+        if r.nhs_number:
+            f.identifiers.add(("nhs_number", r.nhs_number))
+        if r.upn:
+            f.identifiers.add(("upn", r.upn))
+        f.names.add((r.given_name or "", r.family_name or ""))
+        if r.former_family_name:
+            f.names.add((r.given_name or "", r.former_family_name))
+    made = blind_index.Entries()
+    return [
+        (child, index, value)
+        for child, f in facts.items()
+        for index, value in made.of_child(f.dates, f.districts, f.names, f.identifiers)
+    ]
+
+
+@dataclass
+class _Facts:
+    """What a child's blind index entries are made of, gathered from its records."""
+
+    dates: set[str]
+    districts: set[str]
+    names: set[tuple[str, str]]
+    identifiers: set[tuple[str, str]]
+
+
+def _district(postcode: str) -> str | None:
+    try:
+        return parse_postcode(postcode).district
+    except InvalidIdentifier:
+        return None
 
 
 def choose_new(stated: Sequence[Stated]) -> tuple[dict[uuid.UUID, int], Inserter]:
@@ -138,7 +137,28 @@ def choose_new(stated: Sequence[Stated]) -> tuple[dict[uuid.UUID, int], Inserter
         Each record's `preferred` bits, and the children's blind index entries, ready to
         insert after their records.
     """
-    return choose(stated), _entries(index_entries(*stated_facts(stated)))
+    with _collector_paused():
+        return choose(stated), _entries(index_entries(stated))
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector for a computation that makes no cycles.
+
+    Choosing a chunk's golden records makes tens of thousands of small objects (tuples,
+    sets, strings) that the collector would otherwise scan again and again, along with
+    everything else the loading process holds; that scanning cost about as much as the
+    computation itself (docs/benchmarks.md). Reference counting still frees what is
+    dropped; the collector resumes after, and finds nothing of this to collect.
+    """
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def _insert_entries(entries: Iterable[tuple[uuid.UUID, int, int]]) -> None:

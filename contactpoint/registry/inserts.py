@@ -115,8 +115,16 @@ class Inserter:
         self.add(*(getattr(obj, c) for c in self.columns))
 
     def add_many(self, rows: Iterable[Sequence[Any]]) -> None:
+        if self._per_row or any(c is not _same for c in self._given):
+            for row in rows:
+                self.add(*row)
+            return
+        # Every value goes as it is (a blind index entry on PostgreSQL): no conversion a value.
+        width, constants, append = len(self._given), self._constants, self.rows.append
         for row in rows:
-            self.add(*row)
+            if len(row) != width:
+                raise ValueError(f"a row of {len(row)} values for {width} columns")
+            append(row if not constants and type(row) is tuple else (*row, *constants))
 
     def flush(self) -> int:
         """Insert the queued rows (inside the caller's transaction); return how many.

@@ -83,20 +83,33 @@ class Stated:
 
 def choose(records: Iterable[Stated]) -> dict[uuid.UUID, int]:
     """The `preferred` bits of each record: for each child and kind, the record stating it
-    with the lowest key."""
-    ranked = list(records)
-    bits = {r.id: 0 for r in ranked}
-    for kind in RANKED:
-        best: dict[uuid.UUID, Stated] = {}
-        for r in ranked:
-            if not states(r.record, kind):
-                continue
-            held = best.get(r.child_id)
-            if held is None or r.key(kind) < held.key(kind):
-                best[r.child_id] = r
-        for r in best.values():
-            bits[r.id] |= kind
+    with the lowest key.
+
+    A child's records are put in the order of their key once: every kind's key is the
+    same but for the date of birth's, which only puts a record without one after every
+    record with one, so each kind's survivor is the first record in that order that
+    states it (for the date of birth, the first that has one, if any does).
+    """
+    by_child: dict[uuid.UUID, list[Stated]] = defaultdict(list)
+    for r in records:
+        by_child[r.child_id].append(r)
+    bits: dict[uuid.UUID, int] = {}
+    for group in by_child.values():
+        group.sort(key=_order)
+        for r in group:
+            bits[r.id] = 0
+        for kind in RANKED:
+            survivor = next((r for r in group if states(r.record, kind)), None)
+            if kind is Kind.BIRTH:
+                survivor = next((r for r in group if r.record.date_of_birth is not None), survivor)
+            if survivor is not None:
+                bits[survivor.id] |= kind.value  # an int: IntFlag's own `|` costs more
     return bits
+
+
+def _order(r: Stated) -> tuple[int, int, float, uuid.UUID]:
+    """`Stated.key` of any kind but the date of birth."""
+    return (r.rank, -r.as_at.toordinal(), -r.confidence, r.id)
 
 
 def ciphers_for(owner_ids: set[uuid.UUID]) -> dict[uuid.UUID, ChildCipher]:

@@ -10,9 +10,11 @@ from stdnum.gb import upn as stdnum_upn
 from contactpoint.lib.identifiers import (
     CPID_ALPHABET,
     CPID_BODY_LENGTH,
+    CPID_CHECK_ALPHABET,
     UPN_ALPHABET,
     InvalidIdentifier,
     new_cpid,
+    new_cpids,
     nhs_check_digit,
     normalise_postcode,
     parse_postcode,
@@ -116,6 +118,26 @@ def test_a_mistyped_contactpoint_id_fails_its_check() -> None:
         if wrong != body:
             with pytest.raises(InvalidIdentifier):
                 validate_cpid("CP" + wrong)
+
+
+@pytest.mark.parametrize("count", [0, 1, 2, 3, 2001])
+def test_contactpoint_ids_drawn_at_once_are_as_many_valid_and_distinct(count: int) -> None:
+    ids = new_cpids(count)
+    assert len(set(ids)) == count
+    for cpid in ids:
+        assert validate_cpid(cpid) == cpid
+
+
+def test_every_symbol_turns_up_in_every_place_of_both_ids_of_a_pair() -> None:
+    # Two IDs share 15 random bytes: the first and the second each take their own 60 bits.
+    seen: list[list[set[str]]] = [[set() for _ in range(CPID_BODY_LENGTH)] for _ in range(2)]
+    ids = new_cpids(4000)
+    for n, cpid in enumerate(ids):
+        for place, symbol in enumerate(cpid.replace("-", "")[2:-1]):
+            seen[n % 2][place].add(symbol)
+    assert all(symbols == set(CPID_ALPHABET) for half in seen for symbols in half)
+    # The check symbol depends on the whole body: all 37 turn up.
+    assert {cpid[-1] for cpid in ids} == set(CPID_CHECK_ALPHABET)
 
 
 def test_every_symbol_turns_up_in_every_place_of_a_contactpoint_id() -> None:
