@@ -35,8 +35,8 @@ from measure import (
     setup_django,
 )
 
-RECORD_COLUMNS: tuple[str, ...] = ("id", "source_id", "record_ref", "child_id", "status")
-RECORD_COLUMNS += ("method", "confidence", "as_at", "digest", "payload")
+RECORD_COLUMNS: tuple[str, ...] = ("id", "record_ref", "child_id", "status")
+RECORD_COLUMNS += ("method", "confidence", "as_at", "digest", "payload", "origin")
 
 
 class Rolled(Exception):
@@ -45,17 +45,15 @@ class Rolled(Exception):
 
 def rows(children: int, records: int, entries: int) -> list[tuple[str, tuple[str, ...], list[Any]]]:
     """The rows of each table, as the bulk write gives them to `Inserter`, in order."""
-    from contactpoint.registry.sources import national_source
-
-    source = national_source("school_census").pk
     ids = [uuid.uuid4() for _ in range(children)]
     refs = [uuid.uuid4() for _ in range(children * records)]
     payload = os.urandom(212)
+    origin = os.urandom(33)  # a source id sealed (registry/origins.py)
     day = dt.date(2026, 1, 2)
 
     def record(i: int, r: uuid.UUID) -> tuple[Any, ...]:
         child = ids[i // records]
-        return (r, source, r.bytes * 2, child, "linked", "model", 0.99, day, r.bytes * 2, payload)
+        return (r, r.bytes * 2, child, "linked", "model", 0.99, day, r.bytes * 2, payload, origin)
 
     return [
         ("Child", ("id", "cpid"), [(c, f"CP-BENCH-{i}") for i, c in enumerate(ids)]),

@@ -31,6 +31,7 @@ from contactpoint.registry import (
     children,
     golden,
     involvements,
+    origins,
     payloads,
     record_facts,
     shield_tags,
@@ -49,6 +50,7 @@ RECORD_FIELDS = [
     "digest",
     "payload",
     "history",
+    "origin",
     "updated_at",
 ]
 
@@ -244,9 +246,8 @@ class BatchLoader:
         return items
 
     def _changed(self, items: list[Item]) -> list[Item]:
-        existing = SourceRecord.objects.filter(
-            source=self.source, record_ref__in=[i.ref for i in items]
-        )
+        # The ref's HMAC input holds the source's code: another source's refs never match.
+        existing = SourceRecord.objects.filter(record_ref__in=[i.ref for i in items])
         by_ref = {bytes(sr.record_ref): sr for sr in existing}
         changed = []
         for item in items:
@@ -349,9 +350,7 @@ class BatchLoader:
         new: list[SourceRecord] = []
         updated: list[SourceRecord] = []
         for item in items:
-            sr = item.existing or SourceRecord(
-                id=item.sr_id, source=self.source, record_ref=item.ref
-            )
+            sr = item.existing or SourceRecord(id=item.sr_id, record_ref=item.ref)
             self._fill_record(sr, item, ciphers[item.owner])
             (updated if item.existing else new).append(sr)
             if item.child_id is not None:
@@ -393,4 +392,5 @@ class BatchLoader:
         sr.as_at = item.record.as_at
         sr.digest = item.digest
         sr.payload = payloads.seal(cipher, sr.pk, item.body)
+        sr.origin = origins.seal(cipher, sr.pk, self.source.pk)
         sr.updated_at = timezone.now()

@@ -31,7 +31,7 @@ from contactpoint.linkage.review import (
     record_blocks,
     take_off,
 )
-from contactpoint.registry import children, shield_tags
+from contactpoint.registry import children, origins, shield_tags
 from contactpoint.registry.models import Child, SourceRecord
 
 Status = Child.Status
@@ -311,10 +311,13 @@ def _chosen(old: Child, record_ids: Sequence[str]) -> list[SourceRecord]:
         if len(chosen) != len(wanted):
             raise ReviewError(f"every record named must be linked to {old.cpid}")
         return chosen
+    source_of = origins.of_records(linked)
+    linked = [r for r in linked if r.pk in source_of]  # none if the child's key is gone
     newest: dict[int, dt.date] = {}
     for r in linked:
-        newest[r.source_id] = max(newest.get(r.source_id, r.as_at), r.as_at)
-    chosen = [r for r in linked if r.as_at == newest[r.source_id]]
+        source = source_of[r.pk]
+        newest[source] = max(newest.get(source, r.as_at), r.as_at)
+    chosen = [r for r in linked if r.as_at == newest[source_of[r.pk]]]
     if not chosen:
         raise ReviewError(f"{old.cpid} has no linked records to give a new identity")
     return chosen

@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from contactpoint.lib.processes import may_fork
 from contactpoint.linkage.records import LinkRecord, as_table, from_canonical, from_feed
-from contactpoint.registry import payloads
+from contactpoint.registry import origins, payloads
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.feeds import COLUMNS, RowParser, source_files
 from contactpoint.registry.models import SourceRecord
@@ -45,16 +45,16 @@ def registry_by_source() -> dict[str, pa.Table]:
     """The registry's source records as one table per source code (registry_records'
     records, opened alike)."""
     found: dict[str, list[LinkRecord]] = {}
-    rows = SourceRecord.objects.order_by("id").values_list(
-        "id", "child_id", "payload", "source__code"
-    )
+    codes = {pk: s.code for pk, s in origins.sources().items()}
+    rows = SourceRecord.objects.order_by("id").values_list("id", "child_id", "payload", "origin")
     iterator = rows.iterator(chunk_size=CHUNK)
     while chunk := list(islice(iterator, CHUNK)):
         ciphers = ciphers_for({child or sr for sr, child, _, _ in chunk})
-        for sr, child, payload, code in chunk:
+        for sr, child, payload, origin in chunk:
             cipher = ciphers.get(child or sr)
             body = payloads.open_payload(cipher, sr, payload) if cipher else None
-            if body is not None:
+            if cipher is not None and body is not None:
+                code = codes[origins.open_origin(cipher, sr, origin)]
                 found.setdefault(code, []).append(from_canonical(str(sr), json.loads(body)))
     return {code: as_table(records) for code, records in found.items()}
 

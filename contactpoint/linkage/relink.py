@@ -3,10 +3,10 @@
 A record's payload (which holds its facts), address history and feed involvements are
 sealed under its owner's data key (its child's, or its own while it waits), so a move cannot
 just change a foreign key. The payload is opened under the current owner's key, the
-record's involvements are deleted, and the payload is sealed again under the new owner's
-key. Addresses the record no longer states (history) are sealed again under the new
-child's key, or dropped when the record goes back to waiting. Both children's golden
-records and blind indexes are then recomputed.
+record's involvements are deleted, and the payload and the record's source (`origin`) are
+sealed again under the new owner's key. Addresses the record no longer states (history)
+are sealed again under the new child's key, or dropped when the record goes back to
+waiting. Both children's golden records and blind indexes are then recomputed.
 
 Runs inside the caller's transaction. A key made for a record going back to waiting is
 committed in the key store first (harmless if the registry then rolls back); the own key
@@ -24,7 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from contactpoint.keystore import service as keys
-from contactpoint.registry import children, golden, involvements, payloads, shield_tags
+from contactpoint.registry import children, golden, involvements, origins, payloads, shield_tags
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.models import Involvement, SourceRecord
@@ -37,6 +37,7 @@ RECORD_FIELDS = [
     "confidence",
     "payload",
     "history",
+    "origin",
     "preferred",
     "updated_at",
 ]
@@ -50,6 +51,7 @@ class PayloadGone(Exception):
 class Opened:
     body: str  # canonical JSON, exactly as sealed
     record: FeedRecord
+    source_id: int  # the source that sent it (its sealed `origin`)
 
 
 def owner_of(sr: SourceRecord) -> uuid.UUID:
@@ -64,9 +66,10 @@ def open_records(records: Sequence[SourceRecord]) -> dict[uuid.UUID, Opened]:
     for sr in records:
         cipher = ciphers.get(owner_of(sr))
         body = payloads.open_payload(cipher, sr.pk, sr.payload) if cipher else None
-        if body is None:
+        if body is None or cipher is None:
             raise PayloadGone(f"source record {sr.pk} can no longer be opened")
-        opened[sr.pk] = Opened(body, FeedRecord.from_canonical(json.loads(body)))
+        record = FeedRecord.from_canonical(json.loads(body))
+        opened[sr.pk] = Opened(body, record, origins.open_origin(cipher, sr.pk, sr.origin))
     return opened
 
 
@@ -114,6 +117,7 @@ def relink_many(
         sr.method = method or sr.method
         sr.confidence = sr.confidence if confidence is None else confidence
         sr.payload = payloads.seal(cipher, sr.pk, opened[sr.pk].body)
+        sr.origin = origins.seal(cipher, sr.pk, opened[sr.pk].source_id)
         sr.preferred = 0  # a waiting record supplies nothing; the new child's refresh chooses
         sr.updated_at = now
         if to_child is not None:

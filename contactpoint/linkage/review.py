@@ -35,7 +35,7 @@ from contactpoint.linkage.review_items import About, ReviewCandidate, about, abo
 from contactpoint.registry import children
 from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.golden import GoldenRecord, golden_record
-from contactpoint.registry.models import Child, SourceRecord
+from contactpoint.registry.models import Child, Source, SourceRecord
 
 Action = LinkDecision.Action
 LINKABLE = (Child.Status.ACTIVE, Child.Status.SEALED)
@@ -140,14 +140,16 @@ def item_view(item_id: str) -> ItemView:
     or one with no child): the caller shows nothing when AuditUnavailable is raised.
     """
     item = _item(item_id, for_update=False)
-    sr = SourceRecord.objects.select_related("source").get(pk=item.source_record_id)
-    record = _opened(sr).record
+    sr = SourceRecord.objects.get(pk=item.source_record_id)
+    shown = _opened(sr)
+    record = shown.record
     blocked = record_blocks(sr.pk)
     opened = about(item)
     candidates = with_children(opened)
     views = tuple(_candidate_view(n, c, c.child_id in blocked) for n, c in enumerate(candidates, 1))
     _audit_show(item, sr, candidates)
-    return ItemView(item.pk, opened.reason, item.status, sr.source.code, record, views)
+    source = Source.objects.get(pk=shown.source_id).code
+    return ItemView(item.pk, opened.reason, item.status, source, record, views)
 
 
 def _audit_show(item: ReviewItem, sr: SourceRecord, candidates: list[Listed]) -> None:

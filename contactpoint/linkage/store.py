@@ -27,7 +27,7 @@ from contactpoint.linkage import adoption, thresholds, training
 from contactpoint.linkage.models import LinkageModel, LinkDecision, TermFrequency
 from contactpoint.linkage.scorer import Scorer
 from contactpoint.linkage.training import Progress, Trained
-from contactpoint.registry.models import SourceRecord
+from contactpoint.registry.models import Source, SourceRecord
 
 # The bootstrap model's match weights, chosen on the truth of the synthetic population it
 # was trained on (docs/linkage.md#thresholds): from 5 up, 0.999 of the pairs real-time
@@ -208,9 +208,11 @@ def trained_for_source(
     say = progress or (lambda line: None)
     if code in (current.record.figures or {}).get("sources", ()):
         return current
-    if not SourceRecord.objects.exclude(source__code=code).exists():
+    # The sources the registry holds records of, from the loads' own bookkeeping (a file
+    # that loaded rows): no record says which source sent it (registry/origins.py).
+    held = set(Source.objects.filter(loadedfile__rows_loaded__gt=0).values_list("code", flat=True))
+    if not held - {code}:
         return active_or_trained(incoming, progress)
-    held = SourceRecord.objects.order_by().values_list("source__code", flat=True).distinct()
     sources = sorted({*held, code})
     last = LinkageModel.objects.order_by("-version").first()
     if last is not None and (last.figures or {}).get("sources") == sources:

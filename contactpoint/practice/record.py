@@ -343,7 +343,7 @@ def _record_for(principal: Principal, child: Child) -> tuple[Record, Seen]:
     seen = Seen(
         " ".join(surnames) or None, gold.postcode.value if gold.postcode else None, child.shielded
     )
-    names = _source_names()
+    names = source_names()
 
     def shown(field: golden.Field | None) -> Shown | None:
         if field is None:
@@ -366,18 +366,16 @@ def _record_for(principal: Principal, child: Child) -> tuple[Record, Seen]:
     )
     if view is View.WITHHELD:
         return identity, seen
-    open_involvements = list(
-        Involvement.objects.filter(child=child, end_date__isnull=True).select_related(
-            "source_record__source"
-        )
-    )
+    open_involvements = list(Involvement.objects.filter(child=child, end_date__isnull=True))
     if view is View.IDENTITY:
         return replace(identity, services_involved=len(open_involvements)), seen
     today = timezone.localdate()
     facts = facts_of(with_links(open_involvements))
     open_involvements.sort(key=lambda i: (facts[i.pk].role, i.organisation.name))
     involvements = tuple(
-        _involvement(inv, facts[inv.pk], principal.organisation_id, today)
+        _involvement(
+            inv, facts[inv.pk], principal.organisation_id, today, kept_by(inv, gold, names)
+        )
         for inv in open_involvements
     )
     full = replace(
@@ -406,15 +404,23 @@ def _record_for(principal: Principal, child: Child) -> tuple[Record, Seen]:
     return full, seen
 
 
+def kept_by(inv: Involvement, gold: golden.GoldenRecord, names: dict[str, str]) -> str:
+    """The name of the source whose record keeps a feed involvement (the source sealed in
+    the record, opened with the golden record), or that a person registered it."""
+    if inv.source_record_id is None:
+        return "Registered in contactpoint"
+    code = gold.record_sources.get(inv.source_record_id)
+    return names.get(code, code) if code else "Not known"
+
+
 def _involvement(
-    inv: Involvement, facts: InvolvementFacts, viewer_org: int, today: dt.date
+    inv: Involvement, facts: InvolvementFacts, viewer_org: int, today: dt.date, source: str
 ) -> InvolvementShown:
     mine = inv.organisation_id == viewer_org
     if facts.sensitive and not mine:
         return InvolvementShown(inv.pk, sensitive=True, mine=False)
     org: Organisation = inv.organisation
     person = inv.practitioner
-    source = inv.source_record.source.name if inv.source_record else "Registered in contactpoint"
     return InvolvementShown(
         inv.pk,
         sensitive=facts.sensitive,
@@ -457,5 +463,5 @@ def _emergency_until(principal: Principal, child: Child) -> dt.datetime | None:
     )
 
 
-def _source_names() -> dict[str, str]:
+def source_names() -> dict[str, str]:
     return dict(Source.objects.values_list("code", "name"))

@@ -16,7 +16,7 @@ import gc
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from contactpoint.lib.identifiers import InvalidIdentifier, parse_postcode
@@ -220,6 +220,9 @@ class GoldenRecord:
     nhs_number: Field | None
     upn: Field | None
     carers: tuple[CarerView, ...]
+    # The source code of each linked record opened, by record id: what a feed involvement
+    # names as the record that keeps it (the source is sealed in the record's `origin`).
+    record_sources: dict[uuid.UUID, str] = field(default_factory=dict, compare=False)
 
 
 def _provenance(s: Stated) -> Provenance:
@@ -266,6 +269,7 @@ def golden_record(child_id: uuid.UUID) -> GoldenRecord | None:
         nhs_number=_field(nhs, nhs and nhs.record.nhs_number),
         upn=_field(upn, upn and upn.record.upn),
         carers=tuple(sorted(_carers(stated), key=repr)),
+        record_sources={s.id: s.source for s in stated},
     )
 
 

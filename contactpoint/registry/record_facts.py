@@ -10,7 +10,8 @@ record say the rest:
   stopped being current, sealed under the same key as the payload (null for a record
   whose address never changed).
 
-Provenance is the record itself: its source, as-at date and confidence.
+Provenance is the record itself: its source (sealed beside the payload, `origin`,
+registry/origins.py), as-at date and confidence.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from contactpoint.keystore import service as keys
-from contactpoint.registry import payloads
+from contactpoint.registry import origins, payloads
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.models import SourceRecord
@@ -129,19 +130,13 @@ def opened(
     if ciphers is None:
         ciphers = ciphers_for(set(ids))
     found: dict[uuid.UUID, list[Stated]] = defaultdict(list)
+    sources = origins.sources() if ids else {}
     for start in range(0, len(ids), 500):
         rows = SourceRecord.objects.filter(child_id__in=ids[start : start + 500])
         if preferred_only:
             rows = rows.exclude(preferred=0)
-        for pk, child, sealed, code, rank, as_at, confidence, bits in rows.values_list(
-            "id",
-            "child_id",
-            "payload",
-            "source__code",
-            "source__rank",
-            "as_at",
-            "confidence",
-            "preferred",
+        for pk, child, sealed, origin, as_at, confidence, bits in rows.values_list(
+            "id", "child_id", "payload", "origin", "as_at", "confidence", "preferred"
         ):
             if (cipher := ciphers.get(child)) is None:
                 continue
@@ -149,7 +144,10 @@ def opened(
             if body is None:
                 continue
             record = FeedRecord.from_canonical(json.loads(body))
-            found[child].append(Stated(pk, child, record, code, rank, as_at, confidence, bits))
+            source = sources[origins.open_origin(cipher, pk, origin)]
+            found[child].append(
+                Stated(pk, child, record, source.code, source.rank, as_at, confidence, bits)
+            )
     return found
 
 

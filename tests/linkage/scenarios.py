@@ -80,9 +80,7 @@ class Registry:
 
     @staticmethod
     def record(source: str, record_id: str) -> SourceRecord:
-        return SourceRecord.objects.get(
-            source__code=source, record_ref=record_ref(source, record_id)
-        )
+        return SourceRecord.objects.get(record_ref=record_ref(source, record_id))
 
     def child(self, source: str, record_id: str) -> Child:
         child = self.record(source, record_id).child

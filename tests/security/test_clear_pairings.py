@@ -31,10 +31,6 @@ PARTY_COLUMNS = {
 # Each table that keeps a child beside a party in clear, and why. Adding to it is a design
 # decision: say why in ADR 0010 too.
 ALLOWED = {
-    # The provenance of every fact: a record names the source that sent it and its child.
-    # That a national feed knows a child says nothing; that a council's local system does
-    # is in ADR 0010's "What remains".
-    "registry.SourceRecord": "a source record names its source and its child: provenance",
     # Who linked, unlinked or merged which record and child: the account name of an index
     # team member (or "contactpoint"), kept so that any decision can be reversed and
     # reviewed; the team works for the child's area, not with the child.

@@ -36,7 +36,7 @@ from contactpoint.linkage.records import LinkRecord, from_canonical
 from contactpoint.linkage.review_items import ReviewCandidate, new_item
 from contactpoint.linkage.scorer import probability
 from contactpoint.linkage.store import ActiveModel
-from contactpoint.registry import children, golden, involvements, payloads, shield_tags
+from contactpoint.registry import children, golden, involvements, origins, payloads, shield_tags
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.inserts import Inserter
@@ -47,7 +47,6 @@ BATCH = 2000  # rows per INSERT (the backend lowers it where it must)
 # What the row loader fills (batch.RECORD_FIELDS), by attribute name, with the record's ids.
 RECORD_COLUMNS = (
     "id",
-    "source_id",
     "record_ref",
     "child_id",
     *(f for f in RECORD_FIELDS if f not in {"child", "updated_at"}),
@@ -214,7 +213,6 @@ class ChunkWriter:
         confidence = 0.0 if child is None else 1.0 if founder else self.linked_confidence
         sr = SourceRecord(
             id=parsed.sr_id,
-            source_id=self.sources[parsed.file],
             record_ref=parsed.ref,
             child_id=child,
             status="linked" if child else "pending",
@@ -223,10 +221,11 @@ class ChunkWriter:
             as_at=record.as_at,
             digest=content_digest(parsed.body),
             payload=payloads.seal(cipher, parsed.sr_id, parsed.body, doc),
+            origin=origins.seal(cipher, parsed.sr_id, self.sources[parsed.file]),
         )
         rows.records.append(sr)
         if child is not None:
-            rank = self.ranks[sr.source_id]
+            rank = self.ranks[self.sources[parsed.file]]
             rows.stated.append(Stated(sr.pk, child, record, "", rank, sr.as_at, confidence, 0))
             return
         rows.decisions.add(

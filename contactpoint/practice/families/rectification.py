@@ -43,6 +43,7 @@ from contactpoint.access.users import Actor, Invalid, Refused, require
 from contactpoint.audit import log as audit_log
 from contactpoint.practice.models import RectificationRequest
 from contactpoint.practice.record import local_area, local_team
+from contactpoint.registry import origins
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.models import (
@@ -102,7 +103,7 @@ def supplier(child: Child, field: str) -> SourceRecord | None:
     """The source record that supplied the value the golden record shows for the field."""
     kind = FACTS[field]
     records = SourceRecord.objects.filter(child=child).exclude(preferred=0).order_by("pk")
-    return next((sr for sr in records.select_related("source") if sr.preferred & kind), None)
+    return next((sr for sr in records if sr.preferred & kind), None)
 
 
 @dataclass(frozen=True)
@@ -218,7 +219,12 @@ def record(
         recorded_at=timezone.now(),
     )
     request.field = field
-    request.source = supplied.source if supplied else None
+    # Which source sent the record is sealed in it (registry/origins.py), under this key.
+    request.source = (
+        Source.objects.get(pk=origins.open_origin(cipher, supplied.pk, supplied.origin))
+        if supplied
+        else None
+    )
     request.source_as_at = supplied.as_at if supplied else None
     request.organisation = _organisation_of(child, supplied)
     about = About(

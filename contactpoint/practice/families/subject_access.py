@@ -34,13 +34,13 @@ from contactpoint.oversight.activity import SEARCH
 from contactpoint.practice.families import subject_access_history as access_history
 from contactpoint.practice.families.subject_access_history import Access, Enquiry
 from contactpoint.practice.models.families import EnquiryRelease, SubjectAccessRequest
-from contactpoint.practice.record import ADDITIONAL_SERVICE
+from contactpoint.practice.record import ADDITIONAL_SERVICE, kept_by, source_names
 from contactpoint.practice.record import local_area as team_area
 from contactpoint.registry import golden
 from contactpoint.registry.children import ciphers_for
 from contactpoint.registry.involvement_facts import InvolvementFacts, facts_of, with_links
 from contactpoint.registry.lookup import NotFound
-from contactpoint.registry.models import Child, Involvement, Source
+from contactpoint.registry.models import Child, Involvement
 
 MANAGE = Permission.AREA_SUBJECT_ACCESS_MANAGE
 NOT_LOCAL = "only the local index team of the child's area makes its subject-access reports"
@@ -231,7 +231,7 @@ def build(request: SubjectAccessRequest) -> Report:
         issued_at=request.issued_at,
         restricted=restricted,
         fields=_fields(gold, identity_only=restricted),
-        involvements=() if restricted else _involvements(child, hidden),
+        involvements=() if restricted else _involvements(child, gold, hidden),
         accesses=() if restricted else access_history.named(history.shown, hidden),
         withheld=history.withheld and not restricted,
         enquiries=history.enquiries,
@@ -297,7 +297,7 @@ def _with_facts(rows: Iterable[Involvement]) -> list[tuple[Involvement, Involvem
 
 
 def _fields(gold: golden.GoldenRecord, identity_only: bool) -> tuple[Held, ...]:
-    names = dict(Source.objects.values_list("code", "name"))
+    names = source_names()
     out: list[Held] = []
 
     def add(label: str, field: golden.Field | None, words: str | None = None) -> None:
@@ -338,12 +338,11 @@ def _long(iso: str) -> str:
     return f"{day.day} {day:%B %Y}"
 
 
-def _involvements(child: Child, hidden: set[int]) -> tuple[InvolvementHeld, ...]:
-    rows = _with_facts(
-        Involvement.objects.filter(child=child)
-        .select_related("source_record__source")
-        .order_by("end_date")
-    )
+def _involvements(
+    child: Child, gold: golden.GoldenRecord, hidden: set[int]
+) -> tuple[InvolvementHeld, ...]:
+    rows = _with_facts(Involvement.objects.filter(child=child).order_by("end_date"))
+    names = source_names()
     # Within each end date (in the database's order of them), by role then organisation.
     ends = {d: n for n, d in enumerate(dict.fromkeys(i.end_date for i, _ in rows))}
     rows.sort(key=lambda r: (ends[r[0].end_date], r[1].role, r[0].organisation.name))
@@ -363,9 +362,7 @@ def _involvements(child: Child, hidden: set[int]) -> tuple[InvolvementHeld, ...]
                 ended=inv.end_date,
                 lead=inv.lead_professional,
                 caf=inv.caf_exists,
-                kept_by=inv.source_record.source.name
-                if inv.source_record
-                else "Registered in contactpoint",
+                kept_by=kept_by(inv, gold, names),
             )
         )
     return tuple(out)

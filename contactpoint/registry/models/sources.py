@@ -29,9 +29,12 @@ class Source(models.Model):
 class SourceRecord(models.Model):
     """One record as a source sent it, and the child it was linked to.
 
-    The source's own record id is kept only as a keyed digest (record_ref): enough to
-    recognise the record when it comes again, nothing to read. The record itself is kept
-    sealed, for re-linkage, under the data key of its child, or of itself while unlinked.
+    The source's own record id is kept only as a keyed digest (record_ref, of the source's
+    code and the record id): enough to recognise the record when it comes again, nothing to
+    read. The record itself is kept sealed, for re-linkage, under the data key of its child,
+    or of itself while unlinked; so is which source sent it (`origin`, registry/origins.py):
+    no column says in clear that a service knows the child
+    (docs/adr/0010-special-category-facts-sealed.md).
     """
 
     class Status(models.TextChoices):
@@ -52,8 +55,7 @@ class SourceRecord(models.Model):
         REVIEW = "review", "Waiting for a person"
 
     id = CompactUUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    # Not indexed alone: the unique (source, record_ref) index starts with it.
-    source = models.ForeignKey(Source, on_delete=models.PROTECT, db_index=False)
+    # Unique alone: its HMAC input holds the source's code (registry/sources.record_ref).
     record_ref = models.BinaryField(max_length=16)
     child = models.ForeignKey(
         "registry.Child", on_delete=models.CASCADE, null=True, related_name="source_records"
@@ -72,10 +74,12 @@ class SourceRecord(models.Model):
     # The addresses the record stated before it changed, with the day each stopped being
     # current, sealed like the payload (registry/record_facts.py); null: none.
     history = Sealed()
+    # The source's id, sealed at a fixed length like the payload (registry/origins.py).
+    origin = Sealed()
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["source", "record_ref"], name="one_record_per_ref"),
+            models.UniqueConstraint(fields=["record_ref"], name="one_record_per_ref"),
             models.CheckConstraint(
                 condition=models.Q(status="pending", child__isnull=True)
                 | models.Q(status="linked", child__isnull=False),
@@ -84,4 +88,4 @@ class SourceRecord(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.source_id} record {self.id}"
+        return f"source record {self.id}"

@@ -28,7 +28,7 @@ from contactpoint.registry.golden import golden_record
 from contactpoint.registry.models import BlindIndexEntry, Child, SourceRecord
 from tests.support.cli import cli_env, run_cli
 from tests.support.feeds import feed_row, write_feed
-from tests.support.registry import empty_everything, fingerprint
+from tests.support.registry import empty_everything, fingerprint, source_codes
 
 pytestmark = [
     pytest.mark.slow,
@@ -60,10 +60,11 @@ def goldens_by_records() -> dict[frozenset[tuple[str, str]], dict[str, Any]]:
     """Each child's golden record, keyed by its source records, without ids or confidence
     (a bulk link keeps no pair weight, so its confidence is a floor, not the row loader's)."""
     refs: dict[Any, set[tuple[str, str]]] = {}
-    for child, source, ref in SourceRecord.objects.filter(child__isnull=False).values_list(
-        "child_id", "source__code", "record_ref"
+    codes = source_codes()
+    for pk, child, ref in SourceRecord.objects.filter(child__isnull=False).values_list(
+        "id", "child_id", "record_ref"
     ):
-        refs.setdefault(child, set()).add((source, bytes(ref).hex()))
+        refs.setdefault(child, set()).add((codes[pk], bytes(ref).hex()))
     found = {}
     for child, records in refs.items():
         golden = dataclasses.asdict(golden_record(child))  # type: ignore[arg-type]

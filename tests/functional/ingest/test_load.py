@@ -17,6 +17,7 @@ from contactpoint.registry.involvement_facts import with_links
 from contactpoint.registry.models import BlindIndexEntry, Child, Involvement, SourceRecord
 from tests.support.children import roles_of
 from tests.support.feeds import AMELIA, feed_row, write_feed
+from tests.support.registry import records_from
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
 
@@ -155,7 +156,7 @@ def test_a_nickname_links_a_record_without_identifiers(feeds: Path) -> None:
     write_feed(feeds, "child_benefit", [feed_row(record_id="CB1", as_at="2026-09-01", **benefit)])
     load_folder(feeds)
     assert Child.objects.count() == 1
-    assert SourceRecord.objects.get(source__code="child_benefit").method == "model"
+    assert records_from("child_benefit").get().method == "model"
 
 
 def test_an_update_keeps_the_confidence_its_record_was_linked_with(feeds: Path) -> None:
@@ -163,7 +164,7 @@ def test_an_update_keeps_the_confidence_its_record_was_linked_with(feeds: Path) 
     benefit = {**AMELIA, "nhs_number": "", "given_name": "Millie"}
     write_feed(feeds, "child_benefit", [feed_row(record_id="CB1", as_at="2026-09-01", **benefit)])
     load_folder(feeds)
-    first = SourceRecord.objects.get(source__code="child_benefit").confidence
+    first = records_from("child_benefit").get().confidence
     moved = {**benefit, "address_line1": "9 Oak Street", "postcode": "NW1 4AA"}
     write_feed(
         feeds,
@@ -172,7 +173,7 @@ def test_an_update_keeps_the_confidence_its_record_was_linked_with(feeds: Path) 
         part=1,
     )
     load_folder(feeds)
-    record = SourceRecord.objects.get(source__code="child_benefit")
+    record = records_from("child_benefit").get()
     assert record.as_at.isoformat() == "2026-10-01"  # the update was loaded
     assert 0.5 < first < 1.0 and record.confidence == first
 
@@ -207,7 +208,7 @@ def test_the_same_name_and_birth_date_links_a_record_without_identifiers(feeds: 
     write_feed(feeds, "child_benefit", [feed_row(record_id="CB1", as_at="2026-09-01", **benefit)])
     load_folder(feeds)
     assert Child.objects.count() == 1
-    assert SourceRecord.objects.get(source__code="child_benefit").method == "model"
+    assert records_from("child_benefit").get().method == "model"
 
 
 def test_a_different_valid_nhs_number_is_never_linked_by_the_model(feeds: Path) -> None:
@@ -216,7 +217,7 @@ def test_a_different_valid_nhs_number_is_never_linked_by_the_model(feeds: Path) 
     load_folder(feeds)
     # Everything else agrees, so it is not a new child either: a person decides.
     assert Child.objects.count() == 1
-    record = SourceRecord.objects.get(source__code="school_census")
+    record = records_from("school_census").get()
     assert (record.status, record.method) == ("pending", "review")
 
 
@@ -244,9 +245,7 @@ def test_twins_stay_two_children_and_an_ambiguous_record_waits(feeds: Path) -> N
     )
     load_folder(feeds)
     assert Child.objects.count() == 3
-    methods = dict(
-        SourceRecord.objects.filter(source__code="child_benefit").values_list("method", "status")
-    )
+    methods = dict(records_from("child_benefit").values_list("method", "status"))
     assert methods == {"model": "linked", "review": "pending"}
     item = ReviewItem.objects.get(status="open")
     assert (about(item).reason, len(about(item).candidates)) == ("several", 3)
@@ -340,7 +339,7 @@ def test_a_record_that_might_be_a_shielded_child_is_held_not_published(feeds: Pa
     report = load_folder(feeds)
     assert report.result.held_near_shielded == 2
     assert Child.objects.count() == 2 and sum(c.shielded for c in Child.objects.all()) == 1
-    held = SourceRecord.objects.filter(source__code="school_census", status="pending")
+    held = records_from("school_census").filter(status="pending")
     # In clear they wait like any record: only their sealed review items say why.
     assert set(held.values_list("method", flat=True)) == {"review"} and held.count() == 2
     items = ReviewItem.objects.filter(source_record__in=held)

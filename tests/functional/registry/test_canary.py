@@ -31,6 +31,11 @@ whose user had an emergency access to it, beside the organisation that supplied 
 its record a family asked to correct, or beside the principal whose child protection
 enquiry about it was released (ADR 0010).
 
+Nor does any row (a source record, an involvement a feed keeps) hold a child's id, or the
+id of one of its source records, beside the id or code of a source that sent a record of
+that child: that youth offending or a council's social care sent one says the service
+knows the child (ADR 0010); which source sent a record is sealed in it.
+
 Nor does an alert or a handover row hold, but as its own id, the id of any child,
 involvement, emergency access, contact request or handover: an alert pairs a user (so an
 organisation) with what it was told, a handover names a child's services and its lead
@@ -73,10 +78,10 @@ from contactpoint.practice.models import (
     StatutoryAccess,
 )
 from contactpoint.practice.retention import archived
-from contactpoint.registry import record_facts, shield_tags
+from contactpoint.registry import origins, record_facts, shield_tags
 from contactpoint.registry.golden import golden_record
 from contactpoint.registry.involvement_facts import open_all
-from contactpoint.registry.models import Child, Involvement, ShieldingDecision
+from contactpoint.registry.models import Child, Involvement, ShieldingDecision, SourceRecord
 from tests.support.actors import Actors, make_actors, user
 from tests.support.children import found
 from tests.support.cli import run_cli
@@ -556,6 +561,35 @@ def clear_links(rows: dict[str, list[Row]], pairs: dict[str, set[str]]) -> dict[
     return found
 
 
+def record_sources() -> dict[str, set[str]]:
+    """Each child's id (hex), and each of its source records' ids, with the id and code of
+    every source that sent a record of the child, opened with the keys."""
+    sources = origins.sources()
+    records = list(SourceRecord.objects.filter(child__isnull=False))
+    opened = origins.of_records(records)
+    sent: dict[str, set[str]] = {}
+    for record in records:
+        source = sources[opened[record.pk]]
+        for held in (hex_id(record.child_id), hex_id(record.pk)):
+            sent.setdefault(held, set()).update({str(source.pk), source.code})
+    return sent
+
+
+def clear_sources(rows: dict[str, list[Row]], sent: dict[str, set[str]]) -> dict[str, int]:
+    """Per table, how many rows hold a child's id (or one of its records') and, in a column
+    that names a source, the id of a source that sent a record of it, or its code in any
+    column (counts only)."""
+    found: dict[str, int] = {}
+    for table, listed in rows.items():
+        for row in listed:
+            held = [hex_id(v) for v in row.values() if hex_id(v) in sent]
+            named = {v for k, v in row.items() if k in ("source", "source_id")}
+            named |= {v for v in row.values() if not v.isdigit()}
+            if any(sent[h] & named for h in held):
+                found[table] = found.get(table, 0) + 1
+    return found
+
+
 def shielded_items() -> dict[str, set[str]]:
     """Each review item held as `shielded`, opened with the keys: its id (hex) and its
     candidate children's."""
@@ -649,6 +683,8 @@ def test_no_stored_copy_holds_any_input_value(
     # No copy pairs a child with the organisations that work with it, the audit log neither.
     pairs = involvement_pairs()
     assert sum(len(p) for p in pairs.values()) > 100
+    sent = record_sources()
+    assert {c for s in sent.values() for c in s} >= {"youth_offending", "council_social_care"}
     linked = {"database": table_rows(), "backup": backup_rows(backup)}
     # The record held beside a shielded child: a shielded review item to hide.
     held = shielded_items()
@@ -659,6 +695,8 @@ def test_no_stored_copy_holds_any_input_value(
     linked |= {n: dump_rows(b) for n, b in copies.items() if n == "default pg_dump"}
     for name, rows in linked.items():
         assert clear_links(rows, pairs) == {}, name
+        # Nor a child, or one of its records, with a source that sent it a record.
+        assert clear_sources(rows, sent) == {}, name
         # Nor a child with the organisation, or a user, that opened it in an emergency or
         # made an enquiry about it.
         assert clear_practice_links(rows, looked) == {}, name
@@ -677,3 +715,7 @@ def test_no_stored_copy_holds_any_input_value(
     # The scan works: the audit log's events, their sealed children opened with the keys,
     # pair the registrations' children with their organisations.
     assert clear_links({"audit_event": opened_events()}, pairs).get("audit_event", 0) > 0
+    # And the source scan finds a record that named its source beside its child.
+    child, ids = next(iter(sent.items()))
+    named = {"child_id": child, "source_id": min(i for i in ids if i.isdigit())}
+    assert clear_sources({"old_layout": [named]}, sent) == {"old_layout": 1}

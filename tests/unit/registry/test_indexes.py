@@ -25,7 +25,7 @@ WANTED: dict[str, dict[tuple[tuple[str, ...], str], str]] = {
     },
     "registry_sourcerecord": {
         (("id",), PRIMARY): "a record by id (review, relink, decisions)",
-        (("source_id", "record_ref"), UNIQUE): "a record a feed sends again (ingest)",
+        (("record_ref",), UNIQUE): "a record a feed sends again (ingest)",
         (("child_id",), INDEX): "a child's records (relink, golden record, search)",
     },
     "linkage_linkdecision": {

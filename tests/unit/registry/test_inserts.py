@@ -14,7 +14,6 @@ from contactpoint.linkage.models import LinkDecision
 from contactpoint.registry.inserts import Inserter, Method
 from contactpoint.registry.models import BlindIndexEntry, Child, SourceRecord
 from contactpoint.registry.models.involvements import Involvement
-from contactpoint.registry.sources import national_source
 
 # Transactional like every other database test here. Run in a transaction instead, this
 # module was followed under `make test` by "disk I/O error" on SQLite in later tests that
@@ -30,7 +29,6 @@ def child() -> Child:
 @pytest.fixture
 def record(child: Child) -> SourceRecord:
     return SourceRecord.objects.create(
-        source=national_source("nhs_demographics"),
         record_ref=b"r" * 32,
         child=child,
         status="linked",
@@ -82,7 +80,6 @@ def test_a_source_record_reads_back_the_same(child: Child) -> None:
         SourceRecord,
         {
             "id": uuid.uuid4(),
-            "source_id": national_source("school_census").pk,
             "record_ref": b"\x01" * 32,
             "child_id": child.pk,
             "status": "linked",
@@ -91,6 +88,7 @@ def test_a_source_record_reads_back_the_same(child: Child) -> None:
             "as_at": dt.date(2025, 9, 30),
             "digest": b"\x00\xff" * 16,
             "payload": b"\x01" + bytes(range(40)),
+            "origin": b"\x01" + bytes(range(32)),
         },
     )
 
@@ -100,7 +98,6 @@ def test_a_source_records_preferred_bits_and_history_read_back_the_same(child: C
         SourceRecord,
         {
             "id": uuid.uuid4(),
-            "source_id": national_source("nhs_demographics").pk,
             "record_ref": b"\x02" * 32,
             "child_id": child.pk,
             "status": "linked",

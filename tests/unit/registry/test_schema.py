@@ -21,8 +21,10 @@ ALLOWED_TEXT = {
     "registry.Child": {"archived_day", "extension"},
     # The source record as it came, sealed: the child's facts as the source stated them
     # (name, date of birth, address, identifiers, carers), read by the golden record and
-    # re-linkage; and the addresses it stated before (docs/adr/0013).
-    "registry.SourceRecord": {"payload", "history"},
+    # re-linkage; and the addresses it stated before (docs/adr/0013). Which source sent
+    # it, at a fixed length: a youth offending or clinic record says that service knows the
+    # child (docs/adr/0010).
+    "registry.SourceRecord": {"payload", "history", "origin"},
     # The one text a person types about a child: why they needed emergency access (the
     # issue asks for a reason code and text). Sealed, so the privacy officer's review can
     # read it and a purge shreds it; never shown to anyone else.
