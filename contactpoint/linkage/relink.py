@@ -101,7 +101,7 @@ def relink_many(
 ) -> dict[uuid.UUID, Opened]:
     """Move several records to one child (or to waiting); see `relink`."""
     opened = open_records(records)
-    before: dict[uuid.UUID, uuid.UUID | None] = {sr.pk: sr.child_id for sr in records}
+    before = {sr.pk: sr.child_id for sr in records}
     ciphers = _new_ciphers(records, to_child)
     _move_history(records, to_child, ciphers)
     lost_involvements, _ = Involvement.objects.filter(

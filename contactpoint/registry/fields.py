@@ -4,7 +4,7 @@ the owning child's data key; CompactUUIDField, an id as 16 bytes on every databa
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.db import models
 
@@ -25,13 +25,20 @@ class Sealed(models.BinaryField):  # type: ignore[type-arg]
         super().__init__(*args, **kwargs)
 
 
+_ST = TypeVar("_ST", contravariant=True)  # the types django-stubs gives a field: set
+_GT = TypeVar("_GT", covariant=True)  # and get (a nullable foreign key's get type: UUID | None)
 if TYPE_CHECKING:
-    _UUIDField = models.UUIDField[uuid.UUID | str | None, uuid.UUID]
-else:
-    _UUIDField = models.UUIDField
+
+    class _UUIDField(models.UUIDField[_ST, _GT]): ...
+
+else:  # Django's fields take no type arguments at run time: these are ignored
+
+    class _UUIDField(models.UUIDField):
+        def __class_getitem__(cls, _: Any) -> type:
+            return cls
 
 
-class CompactUUIDField(_UUIDField):
+class CompactUUIDField(_UUIDField[_ST, _GT]):
     """A UUID stored as its 16 bytes on every database.
 
     PostgreSQL's `uuid` already is; on SQLite Django's UUIDField is 32 hexadecimal

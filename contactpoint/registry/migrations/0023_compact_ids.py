@@ -64,7 +64,7 @@ def back(apps: Any, schema_editor: Any) -> None:
     )
 
 
-def _compact() -> contactpoint.registry.fields.CompactUUIDField:
+def _compact() -> contactpoint.registry.fields.CompactUUIDField[uuid.UUID | str, uuid.UUID]:
     return contactpoint.registry.fields.CompactUUIDField(
         default=uuid.uuid4, editable=False, primary_key=True, serialize=False
     )
