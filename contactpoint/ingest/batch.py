@@ -354,7 +354,7 @@ class BatchLoader:
             self._fill_record(sr, item, ciphers[item.owner])
             (updated if item.existing else new).append(sr)
             if item.child_id is not None:
-                feed_involvements.add(ciphers[item.owner], sr, item.record)
+                feed_involvements.add(ciphers[item.owner], sr.pk, item.record)
             else:
                 self.result.pending += 1
             self.result.loaded += 1

@@ -121,7 +121,7 @@ def relink_many(
         sr.preferred = 0  # a waiting record supplies nothing; the new child's refresh chooses
         sr.updated_at = now
         if to_child is not None:
-            fed.add(cipher, sr, opened[sr.pk].record)
+            fed.add(cipher, sr.pk, opened[sr.pk].record)
     SourceRecord.objects.bulk_update(records, RECORD_FIELDS)
     fed.flush()
     _after_move(records, opened, before, to_child)
@@ -196,5 +196,5 @@ def _refeed(child_ids: set[uuid.UUID]) -> None:
     )
     for sr in remaining:
         if sr.child_id in ciphers:
-            fed.add(ciphers[sr.child_id], sr, opened[sr.pk].record)
+            fed.add(ciphers[sr.child_id], sr.pk, opened[sr.pk].record)
     fed.flush()

@@ -201,28 +201,22 @@ class FeedRecord:
 
     @classmethod
     def from_canonical(cls, doc: dict[str, Any]) -> FeedRecord:
-        """The record again from its canonical form (a sealed payload, once opened)."""
+        """The record again from its canonical form (a sealed payload, once opened).
 
-        def day(key: str) -> dt.date | None:
-            return dt.date.fromisoformat(doc[key]) if doc.get(key) else None
-
-        values = {name: doc[name] for name in _names(cls) if name != "identifiers"}
-        values["as_at"], values["date_of_birth"] = day("as_at"), day("date_of_birth")
-        values["involvement_start"] = day("involvement_start")
-        values["postcode"] = parse_postcode(doc["postcode"]) if doc.get("postcode") else None
-        values["carers"] = tuple(CarerRecord(**c) for c in doc.get("carers") or ())
+        Every field is read by name (a missing one raises KeyError, a carer of another
+        shape TypeError), and the instance built as `_new_feed_record` builds it: this runs
+        for every record a bulk load writes."""
+        # Every field but the last, `identifiers`, which a record without any leaves out.
+        values = {name: doc[name] for name in _FEED_FIELDS[:-1]}
+        as_at, birth, start = values["as_at"], values["date_of_birth"], values["involvement_start"]
+        values["as_at"] = _iso_day(as_at) if as_at else None
+        values["date_of_birth"] = _iso_day(birth) if birth else None
+        values["involvement_start"] = _iso_day(start) if start else None
+        postcode = values["postcode"]
+        values["postcode"] = _canonical_postcode(postcode) if postcode else None
+        values["carers"] = tuple(_carer(c) for c in values["carers"] or ())
         values["identifiers"] = tuple(sorted((doc.get("identifiers") or {}).items()))
-        return cls(**values)
-
-
-_NAMES: dict[type[Any], tuple[str, ...]] = {}
-
-
-def _names(cls: type[Any]) -> tuple[str, ...]:
-    """A dataclass's field names, read once (`fields` costs more than a record's reading)."""
-    if cls not in _NAMES:
-        _NAMES[cls] = tuple(f.name for f in fields(cls))
-    return _NAMES[cls]
+        return _new_feed_record(**values)
 
 
 _FEED_FIELDS = tuple(f.name for f in fields(FeedRecord))
@@ -484,6 +478,32 @@ def _read_postcode(value: str) -> Postcode | str:
         return parse_postcode(value)
     except InvalidIdentifier as exc:
         return str(exc)
+
+
+@functools.lru_cache(maxsize=1 << 15)
+def _iso_day(value: str) -> dt.date:
+    """A canonical form's date (ValueError: not one)."""
+    return dt.date.fromisoformat(value)
+
+
+@functools.lru_cache(maxsize=1 << 17)
+def _canonical_postcode(value: str) -> Postcode:
+    """A canonical form's postcode (InvalidIdentifier: not one)."""
+    return parse_postcode(value)
+
+
+def _carer(values: dict[str, Any]) -> CarerRecord:
+    """A carer of a canonical form, which names every field and no other."""
+    if len(values) != _CARERS:
+        raise TypeError(f"a carer of {len(values)} fields, not {_CARERS}")
+    return _new_carer_record(
+        given_name=values["given_name"],
+        family_name=values["family_name"],
+        relationship=values["relationship"],
+        parental_responsibility=values["parental_responsibility"],
+        phone=values["phone"],
+        email=values["email"],
+    )
 
 
 @functools.lru_cache(maxsize=8)

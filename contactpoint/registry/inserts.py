@@ -12,6 +12,7 @@ exactly as `bulk_create` writes it, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Literal
 
@@ -76,7 +77,9 @@ class Inserter:
         unknown = [c for c in columns if c not in fields]
         if unknown:
             raise ValueError(f"{model.__name__} has no column {', '.join(unknown)}")
-        self._given = [_converter(fields[c], connection) for c in columns]
+        given = [_converter(fields[c], connection) for c in columns]
+        # Only the columns whose values need preparing are touched, row by row.
+        self._prepare = tuple((i, c) for i, c in enumerate(given) if c is not _same)
         now = timezone.now()
         constant: list[tuple[str, Any]] = []
         per_row: list[tuple[str, Callable[[], Any]]] = []  # a callable default, such as uuid4
@@ -106,9 +109,16 @@ class Inserter:
 
     def add(self, *values: Any) -> None:
         """Queue one row: a value for each of `columns`, as the model's attributes hold it."""
-        converted = tuple(c(v) for c, v in zip(self._given, values, strict=True))
-        fresh = tuple(make() for make in self._per_row)
-        self.rows.append(converted + fresh + self._constants)
+        if len(values) != len(self.columns):
+            raise ValueError(f"{len(values)} values for {len(self.columns)} columns")
+        if self._prepare:
+            prepared = list(values)
+            for i, convert in self._prepare:
+                prepared[i] = convert(prepared[i])
+            values = tuple(prepared)
+        if self._per_row:
+            values += tuple(make() for make in self._per_row)
+        self.rows.append(values + self._constants)
 
     def add_instance(self, obj: models.Model) -> None:
         """Queue one model instance (not saved, and never saved by this)."""
@@ -171,7 +181,12 @@ def _converter(field: models.Field[Any, Any], connection: Any) -> Convert:
         return _same
     if internal == "UUIDField":
         return _hex
-    return lambda value: target.get_db_prep_save(value, connection)
+    prepare: Convert = lambda value: target.get_db_prep_save(value, connection)  # noqa: E731
+    if internal == "DateField":
+        # What get_db_prep_save does with a date, without the steps that get it there.
+        adapt = connection.ops.adapt_datefield_value
+        return lambda value: adapt(value) if type(value) is dt.date else prepare(value)
+    return prepare
 
 
 def _fresh(field: models.Field[Any, Any], connection: Any) -> Callable[[], Any]:

@@ -20,6 +20,7 @@ import struct
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from contactpoint.keystore.index_key import derived_key
 from contactpoint.lib import crypto
@@ -75,6 +76,50 @@ def area_member(child_id: uuid.UUID, area_code: str) -> bytes:
     return crypto.keyed_digest(derived_key(AREA_KEY), message)[:16]
 
 
+class Sealed(NamedTuple):
+    """An involvement's sealed value and its three digests, as its columns hold them."""
+
+    facts: bytes
+    slot: bytes
+    member: bytes
+    area_member: bytes
+
+
+def sealed(
+    cipher: ChildCipher,
+    involvement_id: uuid.UUID,
+    facts: InvolvementFacts,
+    organisation_id: int,
+    practitioner_id: int | None,
+    area_code: str,
+    start: dt.date | None = None,
+    slot_digest: bytes | None = None,
+) -> Sealed:
+    """The sealed value (facts, link and `start`, the day it started) and the three digests
+    of an involvement of the cipher's child, from plain values: what a bulk path inserts as
+    a tuple, with no model instance.
+
+    Args:
+        area_code: the organisation's council area ("" for none).
+        slot_digest: `slot(...)` of these values, when the caller has it already.
+    """
+    plain = LAYOUT.pack(
+        ROLES.index(facts.role),
+        CATEGORIES.index(facts.sensitive_category),
+        BASES.index(facts.consent_basis),
+        organisation_id,
+        practitioner_id or 0,
+        start.toordinal() if start else 0,
+    )
+    owner = cipher.owner_id
+    return Sealed(
+        cipher.seal_bytes(Involvement, "facts", involvement_id, plain),
+        slot_digest or slot(owner, organisation_id, facts.role),
+        member(owner, organisation_id),
+        area_member(owner, area_code),
+    )
+
+
 def seal(
     cipher: ChildCipher,
     involvement: Involvement,
@@ -84,24 +129,11 @@ def seal(
     """Set the involvement's sealed value (facts, link and `start`, the day it started) and
     its three digests, from the facts given and the organisation and practitioner set on
     it (the row is not saved)."""
-    organisation_id = involvement.organisation_id
-    involvement.facts = cipher.seal_bytes(
-        Involvement,
-        "facts",
-        involvement.pk,
-        LAYOUT.pack(
-            ROLES.index(facts.role),
-            CATEGORIES.index(facts.sensitive_category),
-            BASES.index(facts.consent_basis),
-            organisation_id,
-            involvement.practitioner_id or 0,
-            start.toordinal() if start else 0,
-        ),
-    )
-    involvement.slot = slot(cipher.owner_id, organisation_id, facts.role)
-    involvement.member = member(cipher.owner_id, organisation_id)
     area = involvement.organisation.council_area
-    involvement.area_member = area_member(cipher.owner_id, area.code if area else "")
+    organisation_id, practitioner_id = involvement.organisation_id, involvement.practitioner_id
+    code = area.code if area else ""
+    values = sealed(cipher, involvement.pk, facts, organisation_id, practitioner_id, code, start)
+    involvement.facts, involvement.slot, involvement.member, involvement.area_member = values
     setattr(involvement, _KNOWN, facts)  # what this process sealed, it need not open
 
 

@@ -4,15 +4,18 @@ through contactpoint/practice/involvements/__init__.py."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import uuid
 from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any
 
 from contactpoint.registry import involvement_facts
 from contactpoint.registry.cipher import ChildCipher
 from contactpoint.registry.feeds import FeedRecord
 from contactpoint.registry.inserts import Inserter
 from contactpoint.registry.involvement_facts import InvolvementFacts
-from contactpoint.registry.models import Involvement, Organisation, SourceRecord
+from contactpoint.registry.models import Involvement, Organisation
 
 COLUMNS = (
     "id",
@@ -26,9 +29,21 @@ COLUMNS = (
 )
 
 
+LAST_CONFIRMED = COLUMNS.index("last_confirmed")
+Row = list[Any]  # a new involvement's values, in the order of COLUMNS
+
+
 def organisation_ids(codes: set[str]) -> dict[str, int]:
     rows = Organisation.objects.filter(code__in=list(codes)).values_list("code", "id")
     return dict(rows)
+
+
+def council_areas(ids: Iterable[int] | None = None) -> dict[int, str]:
+    """Each organisation's council area code ("" for none), by id: those of `ids`, or all."""
+    rows = (
+        Organisation.objects.all() if ids is None else Organisation.objects.filter(id__in=list(ids))
+    )
+    return {pk: code or "" for pk, code in rows.values_list("id", "council_area__code")}
 
 
 class FeedInvolvements:
@@ -38,23 +53,27 @@ class FeedInvolvements:
     date". An open involvement for the same child, organisation and role is confirmed; one
     that this source record opened for another organisation (a pupil who moved school) is
     ended on the record's as-at date.
+
+    A new involvement is made as a row of values, sealed with its child's cipher, and
+    inserted as a tuple: no model instance, no value prepared by Django (ADR 0004).
     """
 
-    def __init__(self, organisations: dict[str, int]) -> None:
-        """Args: organisations: code to id for every org_code the records name."""
+    def __init__(self, organisations: dict[str, int], areas: dict[int, str] | None = None) -> None:
+        """Args: organisations: code to id for every org_code the records name; areas: the
+        council area code of each (`council_areas`), when the caller has them already."""
         self.organisations = organisations
-        self.rows: dict[int, Organisation] = {}
-        self.items: list[tuple[ChildCipher, SourceRecord, FeedRecord]] = []
+        self.areas = areas
+        self.items: list[tuple[ChildCipher, uuid.UUID, FeedRecord]] = []
 
-    def _organisation(self, org_id: int) -> Organisation:
-        """The organisation, with its council area (each fetched once per instance)."""
-        if org_id not in self.rows:
-            with_area = Organisation.objects.select_related("council_area")
-            self.rows |= with_area.in_bulk(set(self.organisations.values()))
-        return self.rows[org_id]
+    def _area(self, org_id: int) -> str:
+        """The organisation's council area code (all fetched once per instance)."""
+        if self.areas is None:
+            self.areas = council_areas(set(self.organisations.values()))
+        return self.areas[org_id]
 
-    def add(self, cipher: ChildCipher, sr: SourceRecord, record: FeedRecord) -> None:
-        self.items.append((cipher, sr, record))
+    def add(self, cipher: ChildCipher, record_id: uuid.UUID, record: FeedRecord) -> None:
+        """Queue a feed record (`record_id`: its source record's) of the cipher's owner."""
+        self.items.append((cipher, record_id, record))
 
     def flush(self) -> None:
         children = {c.owner_id for c, _, _ in self.items}
@@ -73,7 +92,7 @@ class FeedInvolvements:
 
     def _changes(
         self, open_rows: list[Involvement]
-    ) -> tuple[list[Involvement], dict[uuid.UUID, Involvement], dict[dt.date, set[uuid.UUID]]]:
+    ) -> tuple[list[Row], dict[uuid.UUID, Involvement], dict[dt.date, set[uuid.UUID]]]:
         """What the records do to the children's open involvements: new ones, confirmed
         ones and, by end date, ended ones. The items are used up."""
         orgs = self.organisations
@@ -87,42 +106,53 @@ class FeedInvolvements:
                 # Which organisation the record stated before: sealed, opened with the key.
                 involvement_facts.open_link(ciphers[inv.child_id], inv)
                 by_record[inv.source_record_id].append(inv)
-        new: list[Involvement] = []
+        new: dict[bytes, Row] = {}
         confirmed: dict[uuid.UUID, Involvement] = {}
         ended: dict[dt.date, set[uuid.UUID]] = defaultdict(set)
-        for cipher, sr, record in self.items:
+        for cipher, record_id, record in self.items:
             org_id = orgs.get(record.org_code)
-            for inv in by_record[sr.pk]:
+            for inv in by_record[record_id]:
                 if inv.organisation_id != org_id:
                     ended[record.as_at].add(inv.pk)
             if org_id is None:
                 continue
             key = involvement_facts.slot(cipher.owner_id, org_id, record.org_role)
-            current = by_key.get(key)
-            if current is None:
-                by_key[key] = _new(cipher, sr, record, self._organisation(org_id))
-                new.append(by_key[key])
-            elif current.last_confirmed < record.as_at:
+            current, made = by_key.get(key), new.get(key)
+            if current is None and made is None:
+                new[key] = self._new(cipher, record_id, record, org_id, key)
+            elif made is not None:  # stated again in this batch: confirmed before it is written
+                made[LAST_CONFIRMED] = max(made[LAST_CONFIRMED], record.as_at)
+            elif current is not None and current.last_confirmed < record.as_at:
                 current.last_confirmed = record.as_at
                 confirmed[current.pk] = current
         self.items.clear()
-        return new, confirmed, ended
+        return list(new.values()), confirmed, ended
+
+    def _new(
+        self,
+        cipher: ChildCipher,
+        record_id: uuid.UUID,
+        record: FeedRecord,
+        org_id: int,
+        slot: bytes,
+    ) -> Row:
+        """A new involvement's row, as at the record's date (`slot`: its digest)."""
+        pk = uuid.uuid4()
+        facts = _stating(record.org_role)
+        start = record.involvement_start
+        area = self._area(org_id)
+        values = involvement_facts.sealed(cipher, pk, facts, org_id, None, area, start, slot)
+        row = [pk, cipher.owner_id, values.member, values.area_member, values.facts, slot]
+        return [*row, record.as_at, record_id]
 
 
-def _inserter(new: list[Involvement]) -> Inserter:
+@functools.cache
+def _stating(role: str) -> InvolvementFacts:
+    """What a feed states of an involvement: its role alone (one instance a role)."""
+    return InvolvementFacts(role)
+
+
+def _inserter(new: list[Row]) -> Inserter:
     inserter = Inserter(Involvement, COLUMNS)
-    for inv in new:
-        inserter.add_instance(inv)
+    inserter.add_many(new)
     return inserter
-
-
-def _new(
-    cipher: ChildCipher, sr: SourceRecord, record: FeedRecord, org: Organisation
-) -> Involvement:
-    involvement = Involvement(
-        id=uuid.uuid4(), child_id=cipher.owner_id, last_confirmed=record.as_at, source_record=sr
-    )
-    involvement.organisation = org
-    facts = InvolvementFacts(record.org_role)
-    involvement_facts.seal(cipher, involvement, facts, record.involvement_start)
-    return involvement

@@ -2,13 +2,13 @@
 
 Each unit of the chunk (bulkplan.py) becomes a child with every fact its records state,
 or waiting records with a review item each. The rows are those the row loader writes
-(batch.py): source records filled as `BatchLoader._fill_record` fills them (a record's facts
-are its sealed payload), involvements through `involvements.FeedInvolvements`, a hold
-decision per waiting record, and the golden record (each record's `preferred` bits and the
-blind index entries) chosen by `golden.choose_new` from the records in memory, all
-prepared before the chunk's transaction opens. Rows go in as tuples (registry/inserts.py):
-building a model instance and preparing each value through Django cost more than the
-database's own work.
+(batch.py): source records with the values `BatchLoader._fill_record` gives them (a
+record's facts are its sealed payload), involvements through
+`involvements.FeedInvolvements`, a hold decision per waiting record, and the golden record
+(each record's `preferred` bits and the blind index entries) chosen by `golden.choose_new`
+from the records in memory, all prepared before the chunk's transaction opens. Rows are
+made as tuples and go in as tuples (registry/inserts.py): building a model instance and
+preparing each value through Django cost more than the database's own work.
 
 A record the load links to a child, or founds a child with, gets no `LinkDecision`: the
 model's decision is the record's own `method` ("model" or "new_child") and `confidence`,
@@ -27,9 +27,10 @@ from typing import Any
 
 from django.db import connections, transaction
 
-from contactpoint.ingest.batch import RECORD_FIELDS, content_digest, derived_id
+from contactpoint.ingest.batch import content_digest, derived_id
 from contactpoint.ingest.bulk.plan import Parsed, Unit
 from contactpoint.ingest.models import LoadedFile
+from contactpoint.ingest.rows import FeedError
 from contactpoint.keystore import service as keys
 from contactpoint.linkage.models import LinkDecision, ReviewItem
 from contactpoint.linkage.records import LinkRecord, from_canonical
@@ -44,12 +45,20 @@ from contactpoint.registry.models import Child, Organisation, Source, SourceReco
 from contactpoint.registry.record_facts import Stated
 
 BATCH = 2000  # rows per INSERT (the backend lowers it where it must)
-# What the row loader fills (batch.RECORD_FIELDS), by attribute name, with the record's ids.
+# A source record's row as `ChunkWriter._source_record` makes it, then its golden-record
+# bits: every field the row loader fills (batch.RECORD_FIELDS, tests/unit/ingest).
 RECORD_COLUMNS = (
     "id",
     "record_ref",
     "child_id",
-    *(f for f in RECORD_FIELDS if f not in {"child", "updated_at"}),
+    "status",
+    "method",
+    "confidence",
+    "as_at",
+    "digest",
+    "payload",
+    "history",
+    "origin",
     "preferred",
 )
 Action = LinkDecision.Action
@@ -66,7 +75,7 @@ class Written:
 class _Rows:
     """What a chunk inserts, gathered before any of it is written."""
 
-    records: list[SourceRecord] = field(default_factory=list)
+    records: list[tuple[Any, ...]] = field(default_factory=list)  # RECORD_COLUMNS but the last
     decisions: Inserter = field(
         default_factory=lambda: Inserter(
             LinkDecision, ("action", "source_record_id", "child_id", "model_id", "decided_by")
@@ -103,6 +112,18 @@ def _lock(source_ids: list[int], first: uuid.UUID) -> None:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [chunk])
 
 
+def _check_staged(parsed: Parsed) -> None:
+    """Refuse a chunk whose first record was not staged as canonical JSON.
+
+    The payloads are sealed as staged records' canonical JSON (bulk/read.py encodes them
+    with the canonical encoder), without each being encoded again to check it
+    (`payloads.compact`): were the staging ever to write another form, every record would
+    be, so one a chunk tells.
+    """
+    if not payloads.is_canonical(parsed.body):
+        raise FeedError("a staged record is not canonical JSON (bulk/read.py): not written")
+
+
 def child_id(founder: Parsed) -> uuid.UUID:
     """The id of the child a record founds: the same in every run."""
     return derived_id("child-id/v1", founder.ref)
@@ -119,6 +140,7 @@ class ChunkWriter:
         self.sources = [lf.source_id for lf in loaded]
         self.named = named
         self.organisations = dict(Organisation.objects.values_list("code", "id"))
+        self.areas = involvements.council_areas()
         self.ranks = dict(Source.objects.values_list("id", "rank"))
         # Splink joined the record to its cluster by a pair at least this strong; the
         # weight of that pair is not kept, so this is a floor, never an overstatement.
@@ -133,10 +155,11 @@ class ChunkWriter:
         """
         if SourceRecord.objects.filter(pk=units[0].records[0].sr_id).exists():
             return None
+        _check_staged(units[0].records[0])
         born = {u.key: child_id(u.founder) for u in units if u.is_child}
         ciphers = self._ciphers(units, born)  # committed to the key store before the registry
         rows = _Rows()
-        feed_involvements = involvements.FeedInvolvements(self.organisations)
+        feed_involvements = involvements.FeedInvolvements(self.organisations, self.areas)
         written = Written()
         for unit in units:
             for parsed, doc, record in self._opened(unit):
@@ -144,16 +167,15 @@ class ChunkWriter:
                 cipher = ciphers[owner]
                 self._record(rows, unit, parsed, doc, record, cipher, born.get(unit.key))
                 if unit.is_child:
-                    feed_involvements.add(ciphers[owner], rows.records[-1], record)
+                    feed_involvements.add(cipher, parsed.sr_id, record)
             written.children += unit.is_child
             written.waiting += 0 if unit.is_child else len(unit.records)
             written.held += len(unit.records) if unit.reason == "shielded" else 0
         # Every record of a new child is in this chunk: its golden record is chosen here.
         preferred, entries = golden.choose_new(rows.stated)
         records = Inserter(SourceRecord, RECORD_COLUMNS)
-        for sr in rows.records:
-            sr.preferred = preferred.get(sr.pk, 0)
-            records.add_instance(sr)
+        for row in rows.records:
+            records.add(*row, preferred.get(row[0], 0))
         ready = [
             records,
             entries,
@@ -211,28 +233,44 @@ class ChunkWriter:
         # A waiting record's method is `review` whatever it waits for (SourceRecord.Method).
         method = "review" if unit.waiting else "new_child" if founder else "model"
         confidence = 0.0 if child is None else 1.0 if founder else self.linked_confidence
-        sr = SourceRecord(
-            id=parsed.sr_id,
-            record_ref=parsed.ref,
-            child_id=child,
-            status="linked" if child else "pending",
-            method=method,
-            confidence=confidence,
-            as_at=record.as_at,
-            digest=content_digest(parsed.body),
-            payload=payloads.seal(cipher, parsed.sr_id, parsed.body, doc),
-            origin=origins.seal(cipher, parsed.sr_id, self.sources[parsed.file]),
-        )
-        rows.records.append(sr)
+        row = self._source_record(parsed, doc, record, cipher, child, method, confidence)
+        rows.records.append(row)
         if child is not None:
             rank = self.ranks[self.sources[parsed.file]]
-            rows.stated.append(Stated(sr.pk, child, record, "", rank, sr.as_at, confidence, 0))
+            stated = Stated(parsed.sr_id, child, record, "", rank, record.as_at, confidence, 0)
+            rows.stated.append(stated)
             return
         rows.decisions.add(
             Action.HOLD, parsed.sr_id, None, self.model.record.pk, LinkDecision.AUTOMATIC
         )
         candidates = self._candidates(parsed, unit.candidates.get(parsed.uid, []))
         rows.items.append(new_item(parsed.sr_id, unit.reason, candidates, self.model.record.pk))
+
+    def _source_record(
+        self,
+        parsed: Parsed,
+        doc: Any,
+        record: FeedRecord,
+        cipher: ChildCipher,
+        child: uuid.UUID | None,
+        method: str,
+        confidence: float,
+    ) -> tuple[Any, ...]:
+        """A source record's row, as the row loader fills one (`BatchLoader._fill_record`):
+        RECORD_COLUMNS but its golden-record bits, which are chosen later."""
+        return (
+            parsed.sr_id,
+            parsed.ref,
+            child,
+            "linked" if child else "pending",
+            method,
+            confidence,
+            record.as_at,
+            content_digest(parsed.body),
+            payloads.seal(cipher, parsed.sr_id, parsed.body, doc, encoded=True),
+            None,  # history: a first load's records have stated no address before
+            origins.seal(cipher, parsed.sr_id, self.sources[parsed.file]),
+        )
 
     def _candidates(
         self, parsed: Parsed, found: list[tuple[str, float, str]]

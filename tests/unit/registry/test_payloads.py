@@ -7,7 +7,10 @@ import json
 import uuid
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from contactpoint.ingest.batch import CANONICAL_JSON
 from contactpoint.lib import crypto
 from contactpoint.lib.identifiers import parse_postcode
 from contactpoint.registry import payloads
@@ -97,3 +100,52 @@ def test_a_payload_does_not_open_as_another_record() -> None:
     sealed = payloads.seal(owner, uuid.uuid4(), body_of(record()))
     with pytest.raises(crypto.DecryptionError):
         payloads.open_payload(owner, uuid.uuid4(), sealed)
+
+
+# Any JSON value, as decoding gives them: what a field of a record of the right shape holds.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
+    max_leaves=6,
+)
+carers = st.fixed_dictionaries(dict.fromkeys(payloads.CARER_FIELDS, json_values))
+shaped = st.fixed_dictionaries(
+    {
+        **{name: json_values for name in payloads.RECORD_FIELDS if name != payloads.OPTIONAL},
+        "carers": st.lists(carers, max_size=2),
+    },
+    optional={payloads.OPTIONAL: json_values},
+)
+# Ways of writing a record as JSON: canonically, and as other encoders would.
+STYLES = {
+    "canonical": lambda doc: json.dumps(doc, sort_keys=True),
+    "fields unsorted": lambda doc: json.dumps(dict(reversed(doc.items()))),
+    "not ASCII": lambda doc: json.dumps(doc, sort_keys=True, ensure_ascii=False),
+    "compact separators": lambda doc: json.dumps(doc, sort_keys=True, separators=(",", ":")),
+    "indented": lambda doc: json.dumps(doc, sort_keys=True, indent=1),
+}
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=shaped, style=st.sampled_from(sorted(STYLES)))
+def test_whatever_a_record_holds_its_compact_form_opens_as_its_exact_json(
+    doc: dict[str, object], style: str
+) -> None:
+    """`compact` no longer opens what it made to check it: this is the property that check
+    held, for any values in any field and for JSON written canonically or not."""
+    body = STYLES[style](doc)
+    assert payloads.canonical(payloads.compact(body)) == body
+    assert payloads.canonical(payloads.compact(body, json.loads(body))) == body
+    assert payloads.is_canonical(body) == (style == "canonical" or body == STYLES["canonical"](doc))
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(doc=shaped)
+def test_canonical_json_encoded_by_the_loaders_is_sealed_compact_unchecked_and_opens_exact(
+    doc: dict[str, object],
+) -> None:
+    """What a bulk load does (`encoded`: its records are the canonical encoder's output)."""
+    body = CANONICAL_JSON.encode(doc)
+    text = payloads.compact(body, json.loads(body), encoded=True)
+    assert payloads.canonical(text) == body
+    assert text.startswith("[") == (doc.get(payloads.OPTIONAL, {}) is not None)
