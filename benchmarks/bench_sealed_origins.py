@@ -25,6 +25,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from measure import commit, machine, registry_here
@@ -110,7 +111,7 @@ def main() -> int:
             results["view"].append(measured(lambda: record_views(schools)))
             results["refresh"].append(measured(lambda: golden.refresh(chosen)))
             folder = delta(feeds, pathlib.Path(tmp) / "deltas", 500, f"2026-11-{10 + n:02d}")
-            results["delta"].append(measured(lambda folder=folder: load_folder(folder)))
+            results["delta"].append(measured(partial(load_folder, folder)))
     print(f"machine: {machine()}")
     print(f"commit: {commit()}  backend: SQLite  children: {args.children}")
     counts = {"view": len(schools), "refresh": len(chosen), "delta": 500}

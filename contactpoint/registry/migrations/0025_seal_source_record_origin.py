@@ -23,8 +23,8 @@ LAYOUT = struct.Struct(">I")  # as contactpoint.registry.origins
 
 
 def _each_chunk(apps: Any, schema_editor: Any, column: str, convert: Any) -> None:
-    """`convert(record, cipher)` for every record whose owner's key is there, a thousand
-    records at a time, each chunk's `column` then saved."""
+    """`convert(model, record, cipher)` for every record (`cipher` None where its owner's
+    key is gone), a thousand records at a time, each chunk's `column` then saved."""
     from contactpoint.keystore import service as keys
     from contactpoint.registry.cipher import ChildCipher
 
@@ -40,22 +40,14 @@ def _each_chunk(apps: Any, schema_editor: Any, column: str, convert: Any) -> Non
         owners = {sr.child_id or sr.pk for sr in chunk}
         ciphers = {o: ChildCipher(o, k) for o, k in keys.data_keys(owners).items()}
         for sr in chunk:
-            cipher = ciphers.get(sr.child_id or sr.pk)
-            if cipher is not None:
-                convert(record_model, sr, cipher)
+            convert(record_model, sr, ciphers.get(sr.child_id or sr.pk))
         rows.bulk_update(chunk, [column], batch_size=500)
 
 
 def _seal(record_model: Any, sr: Any, cipher: Any) -> None:
-    if sr.source_id is not None:
+    if cipher is not None:
         value = LAYOUT.pack(sr.source_id)
         sr.origin = cipher.seal_bytes(record_model, "origin", sr.pk, value)
-
-
-def _open(record_model: Any, sr: Any, cipher: Any) -> None:
-    if sr.origin is not None:
-        opened = cipher.open_bytes(record_model, "origin", sr.pk, bytes(sr.origin))
-        (sr.source_id,) = LAYOUT.unpack(opened)
 
 
 def seal_origins(apps: Any, schema_editor: Any) -> None:
@@ -63,16 +55,20 @@ def seal_origins(apps: Any, schema_editor: Any) -> None:
 
 
 def clear_sources(apps: Any, schema_editor: Any) -> None:
-    """Back: the clear source of every record whose key is there."""
-    _each_chunk(apps, schema_editor, "source", _open)
+    """Back: the clear source of every record, opened from its origin. A record whose key
+    is gone (a purged child) has none that can be known again: it takes the first source's
+    id, which the old layout needs (not null); nothing can read such a record anyway."""
+    source_model = apps.get_model("registry", "Source")
+    first = source_model.objects.using(schema_editor.connection.alias).order_by("id").first()
 
+    def opened(record_model: Any, sr: Any, cipher: Any) -> None:
+        if cipher is not None and sr.origin is not None:
+            value = cipher.open_bytes(record_model, "origin", sr.pk, bytes(sr.origin))
+            (sr.source_id,) = LAYOUT.unpack(value)
+        else:
+            sr.source_id = first.pk
 
-class SourceMayBeNull(migrations.AlterField):
-    """The clear source becomes nullable before it goes. Going back leaves it nullable:
-    the source of a record whose key is gone (a purged child) cannot be known again."""
-
-    def database_backwards(self, *args: Any, **kwargs: Any) -> None:
-        return
+    _each_chunk(apps, schema_editor, "source", opened)
 
 
 class Migration(migrations.Migration):
@@ -86,7 +82,8 @@ class Migration(migrations.Migration):
             name="origin",
             field=contactpoint.registry.fields.Sealed(blank=True, editable=False, null=True),
         ),
-        SourceMayBeNull(
+        # Nullable first, so that going back adds it nullable, fills it, then requires it.
+        migrations.AlterField(
             model_name="sourcerecord",
             name="source",
             field=models.ForeignKey(

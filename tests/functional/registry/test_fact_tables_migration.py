@@ -103,7 +103,8 @@ def _old_registry(apps: Any) -> tuple[uuid.UUID, uuid.UUID, uuid.UUID]:
 def _filled() -> dict[uuid.UUID, tuple[int, list[PreviousAddress]]]:
     """Each record's bits and its history, opened."""
     found = {}
-    for sr in SourceRecord.objects.all():
+    # Only these columns: the table is read at an older state of the schema.
+    for sr in SourceRecord.objects.only("id", "child_id", "preferred", "history"):
         assert sr.child_id is not None
         cipher = record_facts.ciphers_for({sr.child_id})[sr.child_id]
         found[sr.pk] = (sr.preferred, record_facts.history_of(cipher, sr.pk, sr.history))

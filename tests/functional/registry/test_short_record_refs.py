@@ -37,7 +37,8 @@ def _rows(as_at: str) -> list[dict[str, str]]:
 def _stored() -> dict[bytes, tuple[uuid.UUID, bytes]]:
     return {
         bytes(sr.record_ref): (sr.pk, bytes(sr.digest))
-        for sr in SourceRecord.objects.order_by("pk")
+        # Only these columns: the table is also read at an older state of the schema.
+        for sr in SourceRecord.objects.only("id", "record_ref", "digest").order_by("pk")
     }
 
 
