@@ -164,7 +164,7 @@ def write_all(writer: Any, chunks: list[Any]) -> tuple[float, float | None, tupl
 def fingerprint() -> str:
     """A digest of the rows written, the random parts (nonces, involvement ids) left out
     and every sealed value opened instead."""
-    from contactpoint.registry import involvement_facts, payloads
+    from contactpoint.registry import involvement_facts, origins, payloads
     from contactpoint.registry.children import ciphers_for
     from contactpoint.registry.models import BlindIndexEntry, Child, Involvement, SourceRecord
 
@@ -173,8 +173,10 @@ def fingerprint() -> str:
     ciphers = ciphers_for(set(records.values_list("child_id", flat=True)) - {None})
     ciphers |= ciphers_for(set(records.filter(child=None).values_list("pk", flat=True)))
     for sr in records:
-        opened = payloads.open_payload(ciphers[sr.child_id or sr.pk], sr.pk, sr.payload)
-        row: list[Any] = [sr.pk, sr.source_id, bytes(sr.record_ref), sr.child_id, sr.status]
+        cipher = ciphers[sr.child_id or sr.pk]
+        opened = payloads.open_payload(cipher, sr.pk, sr.payload)
+        source = origins.open_origin(cipher, sr.pk, sr.origin)
+        row: list[Any] = [sr.pk, source, bytes(sr.record_ref), sr.child_id, sr.status]
         row += [sr.method, sr.confidence, sr.as_at, bytes(sr.digest), sr.preferred]
         digest.update(repr([*row, opened, sr.history]).encode())
     digest.update(repr(sorted(Child.objects.values_list("pk", flat=True))).encode())

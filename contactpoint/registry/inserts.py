@@ -125,12 +125,12 @@ class Inserter:
         self.add(*(getattr(obj, c) for c in self.columns))
 
     def add_many(self, rows: Iterable[Sequence[Any]]) -> None:
-        if self._per_row or any(c is not _same for c in self._given):
+        if self._per_row or self._prepare:
             for row in rows:
                 self.add(*row)
             return
         # Every value goes as it is (a blind index entry on PostgreSQL): no conversion a value.
-        width, constants, append = len(self._given), self._constants, self.rows.append
+        width, constants, append = len(self.columns), self._constants, self.rows.append
         for row in rows:
             if len(row) != width:
                 raise ValueError(f"a row of {len(row)} values for {width} columns")
