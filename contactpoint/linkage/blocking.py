@@ -5,7 +5,7 @@ wrong, so that together they reach the right child through one error in any sing
 
 | error in one record | rules that still pair it |
 |---|---|
-| a typo in the given name, or none | birth date + family name |
+| a typo in the given name, or none | birth date + family name (sexes agree or one missing) |
 | a typo in the family name, or a new one | birth date + given name |
 | a wrong day (a digit, or two swapped) | year and month + both names |
 | a wrong month | year and day + both names |
@@ -33,7 +33,14 @@ BOTH_NAMES = ("given_phonetic", "family_phonetic")
 BLOCKING_RULES: tuple[Any, ...] = (
     block_on("nhs_number"),
     block_on("upn"),
-    block_on("dob", "family_phonetic"),
+    # A typo in the given name (or none): birth date and family name, where the sexes agree
+    # or either is missing. At national scale most of this rule's pairs are strangers born
+    # on one day with one family name, and half of those are a boy and a girl; a record
+    # with its sex wrong as well still meets its child by the given name's rules.
+    CustomRule(
+        'l."dob" = r."dob" AND l."family_phonetic" = r."family_phonetic"'
+        ' AND (l."sex" = r."sex" OR l."sex" IS NULL OR r."sex" IS NULL)'
+    ),
     block_on("dob", "given_phonetic"),
     # One digit of the date of birth wrong, both names right. Together these three are a
     # twelfth and a thirtieth the size of one "birth year and both names" rule, which

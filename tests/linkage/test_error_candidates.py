@@ -122,3 +122,28 @@ def test_one_error_in_any_field_still_reaches_scoring_in_bulk(error: str) -> Non
         [right, from_canonical("wrong", doc)], {"right": "amelia", "wrong": "amelia"}
     )
     assert (found.true_pairs, found.reached) == (1, 1)
+
+
+def test_a_wrong_sex_and_a_given_name_typo_still_reach_scoring_in_bulk() -> None:
+    """The birth date and family name rule pairs only records whose sexes agree (or one is
+    missing); a record with the sex wrong and the given name misspelt meets its child by
+    the birth date in the postcode district."""
+    right = from_canonical("right", {**AMELIA, "nhs_number": ""})
+    doc = {**AMELIA, "nhs_number": "", "sex": "M", "given_name": "Amilea"}
+    found = bulk.blocking_recall(
+        [right, from_canonical("wrong", doc)], {"right": "amelia", "wrong": "amelia"}
+    )
+    assert (found.true_pairs, found.reached) == (1, 1)
+
+
+def test_a_boy_and_a_girl_born_on_one_day_with_one_family_name_are_not_paired() -> None:
+    """Strangers who share a birth date and a family name are most of a national
+    population's blocked pairs; a boy and a girl in different districts are never scored."""
+    girl = from_canonical("girl", {**AMELIA, "nhs_number": ""})
+    boy = from_canonical(
+        "boy",
+        {**AMELIA, "nhs_number": "", "sex": "M", "given_name": "Oliver", "postcode": "LS6 2AB"},
+    )
+    found = bulk.blocking_recall([girl, boy], {"girl": "amelia", "boy": "oliver"})
+    assert found.true_pairs == 0
+    assert sum(pairs for _, pairs, _ in found.by_rule) == 0
