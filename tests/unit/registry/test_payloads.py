@@ -106,7 +106,7 @@ def test_a_payload_does_not_open_as_another_record() -> None:
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner),
-    max_leaves=6,
+    max_leaves=4,
 )
 carers = st.fixed_dictionaries(dict.fromkeys(payloads.CARER_FIELDS, json_values))
 shaped = st.fixed_dictionaries(
@@ -126,7 +126,11 @@ STYLES = {
 }
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(doc=shaped, style=st.sampled_from(sorted(STYLES)))
 def test_whatever_a_record_holds_its_compact_form_opens_as_its_exact_json(
     doc: dict[str, object], style: str
@@ -139,7 +143,11 @@ def test_whatever_a_record_holds_its_compact_form_opens_as_its_exact_json(
     assert payloads.is_canonical(body) == (style == "canonical" or body == STYLES["canonical"](doc))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=150,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(doc=shaped)
 def test_canonical_json_encoded_by_the_loaders_is_sealed_compact_unchecked_and_opens_exact(
     doc: dict[str, object],
