@@ -49,6 +49,18 @@ WANTED: dict[str, dict[tuple[tuple[str, ...], str], str]] = {
 }
 
 
+def primary_key_order(table: str, columns: tuple[str, ...]) -> tuple[str, ...]:
+    """The primary key's columns in the key's own order. Django's SQLite introspection gives
+    them in the table's column order, which a rebuilt table (a migration altering a column)
+    may change while the key stays (index, value, child_id)."""
+    if connection.vendor != "sqlite":
+        return columns
+    with connection.cursor() as cursor:
+        cursor.execute(f"PRAGMA table_info({connection.ops.quote_name(table)})")
+        position = {row[1]: row[5] for row in cursor.fetchall()}  # name: place in the key
+    return tuple(sorted(columns, key=position.__getitem__))
+
+
 def indexes_of(table: str) -> set[tuple[tuple[str, ...], str]]:
     """The table's primary key, unique constraints and indexes, by columns and kind."""
     with connection.cursor() as cursor:
@@ -57,7 +69,7 @@ def indexes_of(table: str) -> set[tuple[tuple[str, ...], str]]:
     for found_constraint in constraints.values():
         columns = tuple(found_constraint["columns"])
         if found_constraint["primary_key"]:
-            found.add((columns, PRIMARY))
+            found.add((primary_key_order(table, columns), PRIMARY))
         elif found_constraint["unique"]:
             found.add((columns, UNIQUE))
         elif found_constraint["index"]:
