@@ -15,6 +15,7 @@ from contactpoint.linkage import review, store
 from contactpoint.linkage.models import LinkDecision
 from contactpoint.registry.models import SourceRecord
 from tests.support.feeds import child_row, write_feed
+from tests.support.migrations import back_to
 from tests.support.registry import records_from
 
 pytestmark = [
@@ -60,7 +61,7 @@ def test_a_bulk_load_writes_a_decision_only_for_a_record_that_waits(loaded: Path
 def test_the_migration_deletes_the_decisions_that_repeat_their_record(loaded: Path) -> None:
     linked = set(SourceRecord.objects.filter(child__isnull=False).values_list("pk", flat=True))
     holds = decided()
-    MigrationExecutor(connection).migrate(BEFORE)  # as written before: one a record
+    back_to(BEFORE)  # as written before: one a record
     with connection.cursor() as cursor:
         cursor.execute("SELECT source_record_id, weight FROM linkage_linkdecision")
         rows = cursor.fetchall()

@@ -32,6 +32,7 @@ from contactpoint.registry.models import Child, Involvement
 from tests.support.actors import Actors, signed_in
 from tests.support.alerts import naming
 from tests.support.children import an_involvement, found, load_children
+from tests.support.migrations import applied_models
 from tests.support.registry import raw_rows
 
 pytestmark = pytest.mark.django_db(databases=["default", "keys"], transaction=True)
@@ -166,7 +167,7 @@ def test_the_migration_seals_a_contact_requests_involvement(feeds: Path, actors:
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE_REQUESTS)
     try:
-        old = MigrationExecutor(connection).loader.project_state(BEFORE_REQUESTS).apps
+        old = applied_models()
         asked = old.get_model("practice", "ContactRequest").objects.create(
             requester_id=actors.alice.pk, involvement_id=sensitive.pk
         )
@@ -199,7 +200,7 @@ def test_the_migrations_seal_alerts_reasons_and_notices(feeds: Path, actors: Act
     executor = MigrationExecutor(connection)
     executor.migrate(BEFORE)
     try:
-        old = MigrationExecutor(connection).loader.project_state(BEFORE).apps
+        old = applied_models()
         made = _clear_rows(old, actors, kept.pk, purged.pk, joined.pk)
         keys.destroy_data_keys([purged.pk])
     finally:
