@@ -18,7 +18,8 @@ def applied_models() -> Any:
     apps the target depends on, while `migrate` leaves them at their latest. An old practice
     model's key to a registry row must be written as the registry now holds it (16 bytes on
     SQLite since registry 0023_compact_ids, not the 32 characters of the state before)."""
-    return MigrationExecutor(connection)._create_project_state(with_applied_migrations=True).apps
+    executor: Any = MigrationExecutor(connection)  # the stubs lack the applied state
+    return executor._create_project_state(with_applied_migrations=True).apps
 
 
 # The registry's last state with ids as 32 characters on SQLite (0023_compact_ids makes them
